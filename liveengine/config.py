@@ -1,0 +1,479 @@
+"""Show files: read a TOML show file, check all of it, and describe it as frozen values.
+
+Every problem in a file is reported at once, each naming the file, the table and the key,
+so whoever fixes a show on the day of the concert fixes it in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+import re
+import reprlib
+import tomllib
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+SAMPLE_RATES = (44100, 48000, 96000)
+INSTRUMENT_TYPES = ("tone",)
+REQUIRED_BUSES = ("master", "keys", "stems", "click")
+MAX_BUSES = 16
+
+
+class ShowFileError(Exception):
+    """All problems found in one show file; str() lists one per line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    device: str | int | None  # output device: name substring or index; None = system default
+    sample_rate: int
+    block_size: int
+    output_channels: int
+    input_channels: int
+    voices: int
+    scheduling_latency_ms: float | None  # None: one block
+    limiter_ceiling_db: float
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    name: str
+    gain_db: float
+    mute: bool
+    outputs: tuple[int, ...]  # 0-based output channels; () when the bus feeds another bus
+    feeds: str | None  # the bus it sends into; None when it has outputs
+
+
+@dataclass(frozen=True)
+class InstrumentConfig:
+    name: str
+    type: str
+    attack_ms: float
+    release_ms: float
+    gain_db: float
+
+
+@dataclass(frozen=True)
+class Note:
+    key: int  # MIDI note number
+    start_beat: float
+    length_beats: float
+    velocity: float  # 0 < velocity <= 1
+
+
+@dataclass(frozen=True)
+class PartConfig:
+    name: str
+    instrument: str
+    bus: str
+    notes: tuple[Note, ...]
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    path: pathlib.Path
+    name: str
+    tempo_bpm: float
+    audio: AudioConfig
+    buses: dict[str, BusConfig]  # master first, then the others in file order
+    instruments: dict[str, InstrumentConfig]
+    parts: tuple[PartConfig, ...]
+
+    def seconds_per_beat(self) -> float:
+        return 60.0 / self.tempo_bpm
+
+
+def load_show(path: str | os.PathLike[str]) -> ShowConfig:
+    """Read and check the show file at `path`; raise ShowFileError listing every problem."""
+    try:
+        text = pathlib.Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ShowFileError([f"{path}: cannot read the show file: {reason}"]) from error
+    except UnicodeDecodeError as error:
+        raise ShowFileError([f"{path}: not UTF-8 text (byte {error.start})"]) from error
+    return parse_show(text, path)
+
+
+def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
+    """Check the show file `text`; `path` names it in messages and in the result."""
+    problems = _Problems(str(path))
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ShowFileError([f"{path}: TOML syntax error: {error}"]) from error
+
+    top = problems.table(document, "")
+    show = top.table("show")
+    show_name = show.get("name", _TEXT, required=True)
+    tempo_bpm = show.get("tempo", _number(0, 400, low_included=False), 120.0)
+    audio = _read_audio(top.table("audio"))
+    buses = _read_buses(top.table("buses"), audio.output_channels, problems)
+    instrument_tables = top.table("instruments").subtables()
+    instruments = {name: _read_instrument(table, name) for name, table in instrument_tables.items()}
+    parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, problems)
+
+    problems.raise_if_any()
+    return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts)
+
+
+# --- What a value must be -------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Kind(Generic[T]):
+    """A kind of value: `what` completes "expected ...", and `convert` returns the value as
+    the loader keeps it, or None when it is not acceptable (TOML has no null, so None never
+    stands for a value from the file)."""
+
+    what: str
+    convert: Callable[[Any], T | None]
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # true is not 1 in a show
+
+
+def _is_number(value: object) -> bool:
+    # TOML allows inf and nan, which no setting means.
+    return (_is_integer(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _integer(low: int, high: int) -> _Kind[int]:
+    return _Kind(
+        f"an integer from {low} to {high}",
+        lambda v: v if _is_integer(v) and low <= v <= high else None,
+    )
+
+
+def _number(low: float, high: float = math.inf, *, low_included: bool = True) -> _Kind[float]:
+    bounded = math.isfinite(high)
+    if not low_included:
+        bounds = f"above {low:g}" + (f" and at most {high:g}" if bounded else "")
+    elif bounded:
+        bounds = f"from {low:g} to {high:g}"
+    else:
+        bounds = f"of at least {low:g}"
+
+    def convert(value: Any) -> float | None:
+        if not _is_number(value):
+            return None
+        above_low = value >= low if low_included else value > low
+        return float(value) if above_low and value <= high else None
+
+    return _Kind(f"a number {bounds}", convert)
+
+
+def _one_of(choices: Collection[object], what: str | None = None) -> _Kind[Any]:
+    def convert(value: Any) -> Any:
+        # Compare types too: 48000.0 is not a sample rate, true is not 1.
+        matches = any(type(value) is type(choice) and value == choice for choice in choices)
+        return value if matches else None
+
+    return _Kind(what or "one of " + ", ".join(map(repr, choices)), convert)
+
+
+def _name_of(thing: str, names: Collection[str]) -> _Kind[str]:
+    return _one_of(tuple(names), f"the name of {thing} ({', '.join(names) or 'none are defined'})")
+
+
+def _output_channels(channel_count: int) -> _Kind[tuple[int, ...]]:
+    """One or two different channel numbers, 1-based in the file, kept 0-based."""
+
+    def convert(value: Any) -> tuple[int, ...] | None:
+        if (
+            isinstance(value, list)
+            and 1 <= len(value) <= 2
+            and all(_is_integer(channel) and 1 <= channel <= channel_count for channel in value)
+            and len(set(value)) == len(value)
+        ):
+            return tuple(channel - 1 for channel in value)
+        return None
+
+    return _Kind(f"a list of 1 or 2 different output channels from 1 to {channel_count}", convert)
+
+
+_NOTE_NAME = re.compile(r"([A-Ga-g])([#b]?)(-1|[0-9])")
+_SEMITONES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+_ACCIDENTALS = {"": 0, "#": 1, "b": -1}
+
+
+def _midi_key(value: Any) -> int | None:
+    """A MIDI note number, or a note name such as "C4" (60), "c#4" or "Eb3"."""
+    if isinstance(value, str) and (match := _NOTE_NAME.fullmatch(value)):
+        letter, accidental, octave = match.groups()
+        value = 12 * (int(octave) + 1) + _SEMITONES[letter.lower()] + _ACCIDENTALS[accidental]
+    return value if _is_integer(value) and 0 <= value <= 127 else None
+
+
+_TEXT = _Kind("a non-empty string", lambda v: v if isinstance(v, str) and v.strip() else None)
+_BOOLEAN = _Kind("true or false", lambda v: v if isinstance(v, bool) else None)
+_TABLE = _Kind("a table", lambda v: v if isinstance(v, dict) else None)
+_TABLES = _Kind(
+    "an array of tables ([[...]])",
+    lambda v: v if isinstance(v, list) and all(isinstance(item, dict) for item in v) else None,
+)
+_LIST = _Kind("a list", lambda v: v if isinstance(v, list) else None)
+_DEVICE = _Kind(
+    "an output device name or index (an integer from 0)",
+    lambda v: v if (isinstance(v, str) and v.strip()) or (_is_integer(v) and v >= 0) else None,
+)
+_GAIN_DB = _number(-96, 12)
+_PITCH = _Kind("a MIDI note number from 0 to 127 or a note name like 'C4', 'F#3', 'Eb5'", _midi_key)
+_NOTE = _Kind(
+    "a note [pitch, start beat, length in beats, velocity]",
+    lambda v: v if isinstance(v, list) and len(v) == 4 else None,
+)
+_NOTE_FIELDS = (
+    ("pitch", _PITCH),
+    ("start", _number(0)),
+    ("length", _number(0, low_included=False)),
+    ("velocity", _number(0, 1, low_included=False)),
+)
+_NOWHERE = _Kind("no 'to' at all (master is where every route ends)", lambda v: None)
+
+
+# --- Reading tables, collecting problems ----------------------------------------------
+
+
+class _Problems:
+    """The problems found in one file so far, and the tables read from it."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.messages: list[str] = []
+        self._tables: list[_Table] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(": ".join(filter(None, (self.file, where, message))))
+
+    def check(self, where: str, value: Any, kind: _Kind[T], fallback: T | None = None) -> T | None:
+        """`value` converted, or `fallback` after recording why it is not of `kind`."""
+        converted = kind.convert(value)
+        if converted is None:
+            self.add(where, f"expected {kind.what}, got {reprlib.repr(value)}")
+            return fallback
+        return converted
+
+    def table(self, values: dict[str, Any], name: str) -> _Table:
+        table = _Table(values, name, self)
+        self._tables.append(table)
+        return table
+
+    def raise_if_any(self) -> None:
+        # Only now is it known which keys each table was asked for.
+        for table in self._tables:
+            table.report_unknown_keys()
+        if self.messages:
+            raise ShowFileError(self.messages)
+
+
+class _Table:
+    """One TOML table. Its typed look-ups record problems instead of raising, and every key
+    nobody looked up is reported as unknown, with the keys that are known."""
+
+    def __init__(self, values: dict[str, Any], name: str, problems: _Problems):
+        self.name = name  # dotted, as in the file: "audio", "buses.click"; "" for the top level
+        self._values = values
+        self._problems = problems
+        self._known: set[str] = set()
+
+    @property
+    def label(self) -> str:
+        return f"[{self.name}]" if self.name else ""
+
+    def has(self, key: str) -> bool:
+        return key in self._values
+
+    def get(
+        self, key: str, kind: _Kind[T], default: T | None = None, *, required: bool = False
+    ) -> T | None:
+        """The value at `key` as `kind` converts it; `default` when it is absent or wrong."""
+        self._known.add(key)
+        where = f"{self.label} {key}".lstrip()
+        if key not in self._values:
+            if required:
+                self._problems.add(where, f"expected {kind.what}, got nothing")
+            return default
+        return self._problems.check(where, self._values[key], kind, default)
+
+    def table(self, key: str) -> _Table:
+        return self._problems.table(self.get(key, _TABLE, {}), self._child_name(key))
+
+    def subtables(self) -> dict[str, _Table]:
+        """The tables in this one, keyed by their names (bus names, instrument names)."""
+        found = {}
+        for key in self._values:
+            values = self.get(key, _TABLE)
+            if values is not None:
+                found[key] = self._problems.table(values, self._child_name(key))
+        return found
+
+    def report_unknown_keys(self) -> None:
+        where = self.label or "the top level"
+        known = ", ".join(sorted(self._known))
+        for key in (key for key in self._values if key not in self._known):
+            self._problems.add("", f"unknown key {key!r} in {where}; known keys: {known}")
+
+    def _child_name(self, key: str) -> str:
+        return f"{self.name}.{key}" if self.name else key
+
+
+# --- The sections of a show -----------------------------------------------------------
+
+
+def _read_audio(audio: _Table) -> AudioConfig:
+    return AudioConfig(
+        device=audio.get("device", _DEVICE),
+        sample_rate=audio.get("sample_rate", _one_of(SAMPLE_RATES), 48000),
+        block_size=audio.get("block_size", _integer(32, 1024), 256),
+        output_channels=audio.get("output_channels", _integer(1, 64), 2),
+        input_channels=audio.get("input_channels", _integer(0, 64), 0),
+        voices=audio.get("voices", _integer(1, 4096), 512),
+        scheduling_latency_ms=audio.get("scheduling_latency_ms", _number(0, 1000)),
+        limiter_ceiling_db=audio.get("limiter_ceiling_db", _number(-24, 0), -0.3),
+    )
+
+
+def _read_buses(buses: _Table, output_channels: int, problems: _Problems) -> dict[str, BusConfig]:
+    tables = buses.subtables()
+    for name in REQUIRED_BUSES:
+        if name not in tables:
+            tables[name] = problems.table({}, f"buses.{name}")  # absent: its defaults apply
+    names = ["master", *(name for name in tables if name != "master")]
+    if len(names) > MAX_BUSES:
+        limit = f"at most {MAX_BUSES} buses (master, keys, stems, click included)"
+        problems.add(buses.label, f"expected {limit}, got {len(names)}")
+
+    routed = {
+        name: _read_bus(tables[name], name, names, output_channels, problems) for name in names
+    }
+    _check_loops(routed, problems)
+    _check_click_stays_private(routed, problems)
+    return routed
+
+
+def _read_bus(
+    bus: _Table, name: str, bus_names: list[str], output_channels: int, problems: _Problems
+) -> BusConfig:
+    others = [other for other in bus_names if other != name]
+    destinations = _NOWHERE if name == "master" else _name_of("another bus", others)
+    outputs = bus.get("outputs", _output_channels(output_channels), ())
+    feeds = bus.get("to", destinations)
+    if bus.has("outputs") and bus.has("to"):
+        problems.add(bus.label, "expected either outputs or to, got both")
+    elif not (bus.has("outputs") or bus.has("to")):
+        route = _default_route(name, output_channels)
+        if route is None:
+            problems.add(bus.label, "expected either outputs or to, got neither")
+        else:
+            outputs, feeds = route
+    return BusConfig(
+        name=name,
+        gain_db=bus.get("gain_db", _GAIN_DB, 0.0),
+        mute=bus.get("mute", _BOOLEAN, False),
+        outputs=outputs,
+        feeds=feeds,
+    )
+
+
+def _default_route(name: str, output_channels: int) -> tuple[tuple[int, ...], str | None] | None:
+    """(outputs, feeds) of a required bus the file leaves unrouted; None for other buses."""
+    match name:
+        case "master":
+            return ((0, 1) if output_channels >= 2 else (0,)), None
+        case "keys" | "stems":
+            return (), "master"
+        case "click":
+            # Without outputs of its own the click stays silent rather than join the main mix.
+            return ((2, 3) if output_channels >= 4 else ()), None
+    return None
+
+
+def _route(start: str, buses: dict[str, BusConfig]) -> list[str]:
+    """The buses a signal passes from `start` on, up to one with outputs or to the first
+    bus it meets twice (then the route ends in a loop)."""
+    route = [start]
+    while (next_bus := buses[route[-1]].feeds) is not None and next_bus not in route:
+        route.append(next_bus)
+    if next_bus is not None:
+        route.append(next_bus)
+    return route
+
+
+def _check_loops(buses: dict[str, BusConfig], problems: _Problems) -> None:
+    reported: set[frozenset[str]] = set()
+    for name in buses:
+        route = _route(name, buses)
+        loop = frozenset(route[:-1])
+        if len(route) > 1 and route[-1] == name and loop not in reported:
+            reported.add(loop)
+            message = f"expected a route that ends at outputs, got a loop: {' -> '.join(route)}"
+            problems.add(f"[buses.{name}] to", message)
+
+
+def _check_click_stays_private(buses: dict[str, BusConfig], problems: _Problems) -> None:
+    """The conductor's click must never play through the outputs the audience hears."""
+    end = buses[_route("click", buses)[-1]]
+    shared = sorted(set(end.outputs) & set(buses["master"].outputs))
+    if shared:
+        channels = ", ".join(str(channel + 1) for channel in shared)
+        message = f"the click would play on master's outputs {channels}; give it its own"
+        problems.add("[buses.click]", message)
+
+
+def _read_instrument(instrument: _Table, name: str) -> InstrumentConfig:
+    return InstrumentConfig(
+        name=name,
+        type=instrument.get("type", _one_of(INSTRUMENT_TYPES), required=True),
+        attack_ms=instrument.get("attack_ms", _number(0.5, 10000), 5.0),
+        release_ms=instrument.get("release_ms", _number(1, 20000), 150.0),
+        gain_db=instrument.get("gain_db", _GAIN_DB, 0.0),
+    )
+
+
+def _read_parts(
+    tables: Iterable[dict[str, Any]],
+    instruments: Collection[str],
+    buses: Collection[str],
+    problems: _Problems,
+) -> tuple[PartConfig, ...]:
+    parts = []
+    names_seen: set[str] = set()
+    for number, values in enumerate(tables, start=1):
+        part = problems.table(values, f"parts #{number}")
+        name = part.get("name", _TEXT, required=True)
+        if name in names_seen:
+            problems.add(f"{part.label} name", f"expected a name no other part has, got {name!r}")
+        elif name is not None:
+            names_seen.add(name)
+            part.name = f"parts.{name}"  # from here on, messages name the part
+        instrument = part.get("instrument", _name_of("an instrument", instruments), required=True)
+        bus = part.get("bus", _name_of("a bus", buses), "keys")
+        notes = [
+            _read_note(row, f"{part.label} note {index}", problems)
+            for index, row in enumerate(part.get("notes", _LIST, []), start=1)
+        ]
+        valid_notes = tuple(note for note in notes if note is not None)
+        parts.append(PartConfig(name, instrument, bus, valid_notes))
+    return tuple(parts)
+
+
+def _read_note(row: Any, where: str, problems: _Problems) -> Note | None:
+    fields = problems.check(where, row, _NOTE)
+    if fields is None:
+        return None
+    values = [
+        problems.check(f"{where} {field}", value, kind)
+        for (field, kind), value in zip(_NOTE_FIELDS, fields)
+    ]
+    return None if None in values else Note(*values)

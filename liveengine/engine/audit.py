@@ -1,0 +1,161 @@
+"""Audit of the compiled audio callback's LLVM IR for the real-time contract.
+
+numba wraps a cfunc's body in a wrapper that, only when the body returns a non-zero
+status (an exception), takes the GIL and reports it. So "the callback never enters
+the interpreter" holds exactly when no function of the body can return non-zero.
+The audit proves that from the IR, and counts what must never appear in the body:
+
+- raise sites: a status that is not a constant 0 nor the status of another audited
+  body function (numba's raise, and the propagation of a Python error);
+- NRT allocations: any call into numba's runtime that allocates, reallocates or frees
+  (reference counting of the callback's borrowed views is not one: they own nothing);
+- CPython API calls: Py*/_Py* functions and numba's GIL and exception helpers.
+
+IR is only available for code compiled in this process, not loaded from numba's
+cache, so `audit_callback` compiles in a subprocess with an empty cache directory.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+_DEFINE = re.compile(r"^define [^@]*@(\"[^\"]+\"|[\w.$]+)\(")
+_RET = re.compile(r"^\s*ret i32 (.+)$")
+_ASSIGN = re.compile(r"^\s*(%[\w.\"-]+) = (.*)$")
+_CALL = re.compile(r"\bcall [^@]*@(\"[^\"]+\"|[\w.$]+)\(")
+_VALUE = re.compile(r"(%[\w.\"-]+|-?\d+|undef|poison)")
+
+CPYTHON_API = re.compile(r"^(_?Py\w+|numba_gil_ensure|numba_gil_release|numba_unpickle|numba_do_raise|"
+                         r"numba_runtime_build_excinfo_struct|numba_\w*pyobject\w*)$")
+NRT_NOT_ALLOCATING = {"NRT_incref", "NRT_decref"}
+ALLOCATORS = re.compile(r"^(NRT_\w+|malloc|calloc|realloc|free|posix_memalign|aligned_alloc)$")
+
+
+@dataclass
+class AuditReport:
+    functions: int = 0
+    raise_sites: list[str] = field(default_factory=list)
+    allocations: list[str] = field(default_factory=list)
+    cpython_calls: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.raise_sites or self.allocations or self.cpython_calls)
+
+    def summary(self) -> str:
+        lines = [f"audited {self.functions} functions: {len(self.raise_sites)} raise sites, "
+                 f"{len(self.allocations)} NRT allocations, {len(self.cpython_calls)} CPython API calls"]
+        for title, items in (("raise sites", self.raise_sites), ("NRT allocations", self.allocations),
+                             ("CPython API calls", self.cpython_calls)):
+            lines += [f"  {title}: {item}" for item in items[:20]]
+        return "\n".join(lines)
+
+
+def _split_functions(ir: str) -> dict[str, list[str]]:
+    functions: dict[str, list[str]] = {}
+    current = None
+    for line in ir.splitlines():
+        match = _DEFINE.match(line)
+        if match:
+            current = match.group(1)
+            functions[current] = []
+        elif line.startswith("}"):
+            current = None
+        elif current is not None:
+            functions[current].append(line)
+    return functions
+
+
+def _short(name: str) -> str:
+    """numba's mangled name as a dotted Python name: _ZN10liveengine6engine... -> liveengine.engine..."""
+    if not name.startswith("_ZN"):
+        return name
+    parts, rest = [], name[3:]
+    while rest[:1].isdigit():
+        length = re.match(r"\d+", rest).group()
+        start = len(length)
+        parts.append(rest[start:start + int(length)])
+        rest = rest[start + int(length):]
+    return ".".join(parts) or name
+
+
+def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
+    """Audit every function defined in `ir` except the cfunc wrapper (whose name starts with entry_prefix)."""
+    functions = _split_functions(ir)
+    body = {name: lines for name, lines in functions.items()
+            if not name.startswith(entry_prefix) and name not in NRT_NOT_ALLOCATING}
+    report = AuditReport(functions=len(body))
+    for name, lines in body.items():
+        definitions = {}
+        for line in lines:
+            assignment = _ASSIGN.match(line)
+            if assignment:
+                definitions[assignment.group(1)] = assignment.group(2)
+            for callee in _CALL.findall(line):
+                callee = callee.strip('"')
+                if CPYTHON_API.match(callee):
+                    report.cpython_calls.append(f"{_short(name)} calls {callee}")
+                elif ALLOCATORS.match(callee) and callee not in NRT_NOT_ALLOCATING:
+                    report.allocations.append(f"{_short(name)} calls {callee}")
+
+        def status_is_zero(value: str, seen: set) -> bool:
+            if value == "0":
+                return True
+            if not value.startswith("%"):
+                return False
+            if value in seen:
+                return True  # a loop through phis adds no new source
+            seen.add(value)
+            definition = definitions.get(value, "")
+            if definition.startswith("phi i32"):
+                incoming = re.findall(r"\[\s*([^,\]]+),", definition)
+                return all(status_is_zero(v.strip(), seen) for v in incoming)
+            if definition.startswith("select"):
+                operands = [v for v in _VALUE.findall(definition.split(",", 1)[1])]
+                return all(status_is_zero(v, seen) for v in operands[:2])
+            call = _CALL.search(definition)
+            return bool(call and definition.startswith("call i32") and call.group(1) in body)
+
+        for line in lines:
+            returned = _RET.match(line)
+            if returned and not status_is_zero(returned.group(1).strip(), set()):
+                report.raise_sites.append(f"{_short(name)}: ret i32 {returned.group(1).strip()}")
+    return report
+
+
+_COMPILE_AND_PRINT = """
+import sys
+from liveengine.engine.stream import audio_callback
+sys.stdout.write(audio_callback().inspect_llvm())
+"""
+
+
+def compiled_callback_ir() -> str:
+    """The audio callback's IR, compiled from scratch in a subprocess (no cache)."""
+    with tempfile.TemporaryDirectory() as cache_dir:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+        result = subprocess.run([sys.executable, "-c", _COMPILE_AND_PRINT], env=env, capture_output=True,
+                                text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError("compiling the audio callback failed:\n" + result.stderr[-4000:])
+    return result.stdout
+
+
+def audit_callback() -> AuditReport:
+    return audit_ir(compiled_callback_ir())
+
+
+def main():
+    report = audit_callback()
+    print(report.summary())
+    print(json.dumps({"raise_sites": len(report.raise_sites), "nrt_allocations": len(report.allocations),
+                      "cpython_calls": len(report.cpython_calls)}))
+    sys.exit(0 if report.clean else 1)
+
+
+if __name__ == "__main__":
+    main()

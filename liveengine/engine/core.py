@@ -1,0 +1,212 @@
+"""The engine's small API: post events, install instruments, read telemetry and notifications.
+
+Nothing outside `engine/` touches the state arrays: control-plane code holds an
+`Engine`, asks it for a `Producer` (one per producing thread: each owns an SPSC ring),
+and reads what the audio thread reports through `poll()` and `telemetry()`.
+"""
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import events as ev
+from .clock import SampleClock
+from .rings import ring_fill, ring_pop_into, ring_push
+from .state import (
+    I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE, MAX_INSTRUMENTS, T_POSITION,
+    EngineSettings, EngineState,
+)
+from .telemetry import Telemetry, read_telemetry
+
+log = logging.getLogger("liveengine.engine")
+
+INSTRUMENT_PARAMETERS = {"attack_seconds": I_ATTACK_SECONDS, "release_seconds": I_RELEASE_SECONDS,
+                         "gain": I_GAIN}
+
+
+class RingFullError(RuntimeError):
+    """A producer's ring is full: the audio thread is not draining it (stream stopped or overloaded)."""
+
+
+@dataclass(frozen=True)
+class LateEvent:
+    kind: str
+    wanted_sample: int
+    applied_sample: int
+
+
+class Producer:
+    """The posting end of one SPSC ring. Only one thread may post through it."""
+
+    def __init__(self, engine: "Engine", name: str, ring):
+        self.engine = engine
+        self.name = name
+        self._ring = ring
+        self._thread: int | None = None
+        self.refused = 0  # posts refused because the ring was full
+
+    def post(self, sample: float, kind: int, target: float = 0, a: float = 0.0, b: float = 0.0,
+             c: float = 0.0, d: float = 0.0, e: float = 0.0):
+        """Queue one event for `sample` (negative: as soon as possible). Raises RingFullError."""
+        thread = threading.get_ident()
+        if self._thread is None:
+            self._thread = thread
+        elif thread != self._thread:
+            raise RuntimeError(f"producer {self.name!r} is owned by another thread: rings have one producer")
+        if not ring_push(self._ring.rows, self._ring.indices, float(sample), float(kind), float(target),
+                         float(a), float(b), float(c), float(d), float(e)):
+            self.refused += 1
+            raise RingFullError(f"event ring {self.name!r} is full ({self._ring.capacity} events waiting)")
+
+    def note_on(self, sample, note_id, instrument, key, velocity, bus, pan=0.0):
+        self.post(sample, ev.NOTE_ON, note_id, instrument, key, velocity, self.engine.bus_number(bus), pan)
+
+    def note_off(self, sample, note_id):
+        self.post(sample, ev.NOTE_OFF, note_id)
+
+    def panic(self, sample=-1):
+        self.post(sample, ev.ALL_NOTES_OFF)
+
+    def bus_gain(self, bus, gain, fade_seconds=0.0, sample=-1):
+        self.post(sample, ev.BUS_GAIN, self.engine.bus_number(bus), gain, fade_seconds)
+
+    def bus_mute(self, bus, muted: bool, sample=-1):
+        self.post(sample, ev.BUS_MUTE, self.engine.bus_number(bus), 1.0 if muted else 0.0)
+
+    def instrument_parameter(self, instrument: int, name: str, value: float, sample=-1):
+        self.post(sample, ev.INSTRUMENT_PARAMETER, instrument, INSTRUMENT_PARAMETERS[name], value)
+
+    def fence(self, sample=-1) -> int:
+        """A token the audio thread acknowledges once it has applied everything posted before it."""
+        token = self.engine._next_fence_token()
+        self.post(sample, ev.FENCE, token)
+        return token
+
+    @property
+    def waiting(self) -> int:
+        return int(ring_fill(self._ring.indices))
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings, block_size: int | None = None,
+                 scheduling_latency_samples: int | None = None):
+        self.settings = settings
+        self.state = EngineState(settings)
+        self.block_size = block_size or settings.max_block
+        latency = self.block_size if scheduling_latency_samples is None else scheduling_latency_samples
+        self.clock = SampleClock(settings.sample_rate, latency)
+        self._producers: dict[str, Producer] = {}
+        self._poll_lock = threading.Lock()
+        self._notifications = np.zeros((256, ev.EVENT_WIDTH), np.float64)
+        self._fence_lock = threading.Lock()
+        self._fence_counter = 0
+        self._acknowledged: dict[int, int] = {}
+        self.late_events: collections.deque[LateEvent] = collections.deque(maxlen=1000)
+        self.refused_notes: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
+
+    # Set-up, before the stream runs.
+
+    def install_tone(self, index: int, attack_seconds: float, release_seconds: float, gain: float):
+        """Install the test-tone instrument at `index` (before the stream starts; later, post parameters)."""
+        if not 0 <= index < MAX_INSTRUMENTS:
+            raise ValueError(f"instrument index must be 0..{MAX_INSTRUMENTS - 1}")
+        instruments = self.state.instruments
+        instruments[I_ATTACK_SECONDS, index] = attack_seconds
+        instruments[I_RELEASE_SECONDS, index] = release_seconds
+        instruments[I_GAIN, index] = gain
+        instruments[I_KIND, index] = KIND_TONE
+
+    def producer(self, name: str) -> Producer:
+        """The producer for ring `name` (one of settings.input_rings); each may be taken once."""
+        if name in self._producers:
+            raise RuntimeError(f"event ring {name!r} already has its producer")
+        if name not in self.state.input_rings:
+            raise KeyError(f"no event ring {name!r}; rings: {', '.join(self.state.input_rings)}")
+        producer = Producer(self, name, self.state.input_rings[name])
+        self._producers[name] = producer
+        return producer
+
+    def bus_number(self, bus) -> int:
+        if isinstance(bus, str):
+            try:
+                return self.state.bus_index[bus]
+            except KeyError:
+                raise KeyError(f"no bus {bus!r}; buses: {', '.join(self.state.bus_index)}") from None
+        return int(bus)
+
+    # Reading what the audio thread reports.
+
+    @property
+    def position(self) -> int:
+        return int(self.state.telemetry[T_POSITION])
+
+    def telemetry(self) -> Telemetry:
+        return read_telemetry(self.state)
+
+    def poll(self) -> int:
+        """Drain the audio thread's notifications: clock pairs, late events, acknowledgements, refusals."""
+        handled = 0
+        with self._poll_lock:
+            while True:
+                count = ring_pop_into(self.state.notify_ring.rows, self.state.notify_ring.indices,
+                                      self._notifications, self._notifications.shape[0])
+                for row in self._notifications[:count]:
+                    self._handle(row)
+                handled += count
+                if count < self._notifications.shape[0]:
+                    return handled
+
+    def _handle(self, row):
+        kind, sample, target = int(row[ev.KIND]), int(row[ev.SAMPLE]), int(row[ev.TARGET])
+        if kind == ev.CLOCK:
+            self.clock.observe(sample, int(row[ev.A]))
+        elif kind == ev.LATE_EVENT:
+            late = LateEvent(ev.EVENT_NAMES.get(target, f"kind {target}"), int(row[ev.A]), sample)
+            self.late_events.append(late)
+            log.warning("late %s: asked for sample %d, applied at %d", late.kind, late.wanted_sample, sample)
+        elif kind == ev.ACKNOWLEDGED:
+            with self._fence_lock:
+                self._acknowledged[target] = sample
+        elif kind == ev.NOTE_REFUSED:
+            reason = {ev.REFUSED_NO_VOICE: "no free voice", ev.REFUSED_NO_INSTRUMENT: "no such instrument",
+                      ev.REFUSED_BAD_BUS: "no such bus"}.get(int(row[ev.A]), "unknown reason")
+            self.refused_notes.append((sample, target, int(row[ev.A])))
+            log.warning("note %d at sample %d refused: %s", target, sample, reason)
+
+    def _next_fence_token(self) -> int:
+        with self._fence_lock:
+            self._fence_counter += 1
+            return self._fence_counter
+
+    def acknowledged(self, token: int) -> int | None:
+        """The sample at which the audio thread reached fence `token`, or None if not yet."""
+        with self._fence_lock:
+            return self._acknowledged.pop(token, None)
+
+
+class NotificationPump:
+    """A control-plane thread that keeps draining the engine's notifications while a stream runs."""
+
+    def __init__(self, engine: Engine, interval_seconds: float = 0.002):
+        self.engine = engine
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="liveengine-notifications", daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.engine.poll()
+            time.sleep(self.interval)
+        self.engine.poll()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

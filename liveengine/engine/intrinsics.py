@@ -1,0 +1,90 @@
+"""LLVM-level operations numba does not offer: atomics, raw addresses, the monotonic clock.
+
+Each is a numba intrinsic, so it inlines into the caller's IR and stays cacheable
+(no ctypes function pointers), and none of them can raise or allocate.
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+CLOCK_MONOTONIC = 1  # Linux <time.h>
+
+
+def _element_pointer(context, builder, array_type, array_value, index):
+    array = context.make_array(array_type)(context, builder, array_value)
+    return cgutils.get_item_pointer(
+        context, builder, array_type, array, [index], wraparound=False, boundscheck=False
+    )
+
+
+@intrinsic
+def load_acquire(typingctx, array, index):
+    """array[index] read with acquire ordering: later reads cannot move before it."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        pointer = _element_pointer(context, builder, signature.args[0], args[0], args[1])
+        return builder.load_atomic(pointer, "acquire", array.dtype.bitwidth // 8)
+
+    return array.dtype(array, index), codegen
+
+
+@intrinsic
+def store_release(typingctx, array, index, value):
+    """array[index] = value with release ordering: earlier writes are visible first."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        pointer = _element_pointer(context, builder, signature.args[0], args[0], args[1])
+        stored = context.cast(builder, args[2], signature.args[2], array.dtype)
+        builder.store_atomic(stored, pointer, "release", array.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.void(array, index, value), codegen
+
+
+@intrinsic
+def address_as_void_pointer(typingctx, address):
+    """An integer address as a void pointer, for numba.carray views of memory handed over at run time."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(address), codegen
+
+
+@intrinsic
+def monotonic_ns(typingctx):
+    """CLOCK_MONOTONIC in nanoseconds, the clock of Python's time.monotonic_ns() (a vDSO call, no syscall)."""
+
+    def codegen(context, builder, signature, args):
+        int64 = ir.IntType(64)
+        timespec = ir.LiteralStructType([int64, int64])
+        clock_gettime = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(32), [ir.IntType(32), timespec.as_pointer()]), "clock_gettime"
+        )
+        now = cgutils.alloca_once(builder, timespec)
+        builder.call(clock_gettime, [ir.Constant(ir.IntType(32), CLOCK_MONOTONIC), now])
+        seconds = builder.load(cgutils.gep_inbounds(builder, now, 0, 0))
+        nanoseconds = builder.load(cgutils.gep_inbounds(builder, now, 0, 1))
+        return builder.add(builder.mul(seconds, ir.Constant(int64, 1_000_000_000)), nanoseconds)
+
+    return types.int64(), codegen
+
+
+@intrinsic
+def void_pointer_as_address(typingctx, pointer):
+    """A pointer as an integer address (the inverse of address_as_void_pointer)."""
+    if pointer != types.voidptr:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ptrtoint(args[0], ir.IntType(64))
+
+    return types.int64(pointer), codegen

@@ -1,0 +1,385 @@
+"""The block renderer: events -> voices -> buses -> outputs, at exact samples.
+
+`process` is the whole audio callback body. The live stream's cfunc and the offline
+renderer both call it with the same arguments (address table, interleaved float32
+input and output, frame count, PortAudio status flags), so live and offline output
+are the same computation.
+
+Within a block, the renderer splits time at every due event: it renders up to the
+event's sample, applies the event, and goes on. An event asking for a sample already
+past applies on the block's first sample and is counted and reported as late.
+"""
+
+import numpy as np
+from numba import carray
+
+from ..dsp.limiter import limiter_gain
+from ..dsp.meters import mean_square_follow, peak_follow
+from . import events as ev
+from .contract import realtime
+from .intrinsics import address_as_void_pointer, monotonic_ns
+from .rings import ring_pop_into, ring_push
+from .state import (
+    A_BUS_AUDIO, A_BUS_INTS, A_BUS_METERS, A_BUS_ORDER, A_BUS_VALUES, A_CONFIG, A_CONFIG_FLOAT, A_INPUT_AUDIO,
+    A_INPUT_METERS, A_INPUT_RING_INDICES, A_INPUT_RING_ROWS, A_INSTRUMENTS, A_KERNEL, A_NOTIFY_INDICES,
+    A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
+    B_FEEDS, B_GAIN, B_GAIN_RAMP_LEFT, B_GAIN_STEP, B_GAIN_TARGET, B_LIMITER_GAIN, B_MUTE_GAIN, B_MUTE_TARGET,
+    B_OUTPUT_LEFT, B_OUTPUT_RIGHT, C_COUNT_MISSED_CYCLES, C_INPUT_CHANNELS, C_MAX_BLOCK, C_OUTPUT_CHANNELS,
+    C_POLYPHONY, C_SAMPLE_RATE, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
+    CF_MEAN_SQUARE_COEFF, CF_PEAK_DECAY, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES,
+    K_PENDING_COUNT, M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT,
+    M_PEAK_RIGHT, PENDING_ORDER, T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK,
+    T_EVENTS_APPLIED, T_EVENTS_REJECTED, T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES,
+    T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS, T_POSITION, T_UNDERFLOWS, T_VOICES,
+    T_VOICES_STOLEN,
+)
+from .voices import all_notes_off, count_sounding, note_off, note_on, render_voices
+
+PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
+PA_OUTPUT_UNDERFLOW = 0x4
+SQRT_HALF = 0.7071067811865476
+LOAD_AVERAGE_COEFF = 0.01
+LOAD_PEAK_DECAY = 0.9995
+
+
+# Views of the memory named in the address table.
+
+@realtime
+def _f64_1d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1],), np.float64)
+
+
+@realtime
+def _f64_2d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1], table[entry, 2]), np.float64)
+
+
+@realtime
+def _f64_3d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]),
+                  (table[entry, 1], table[entry, 2], table[entry, 3]), np.float64)
+
+
+@realtime
+def _i64_1d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1],), np.int64)
+
+
+@realtime
+def _i64_2d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1], table[entry, 2]), np.int64)
+
+
+# Notifications to the control plane: never wait, count what does not fit.
+
+@realtime
+def notify(table, sample, kind, target, a, b):
+    if not ring_push(_f64_2d(table, A_NOTIFY_ROWS), _i64_1d(table, A_NOTIFY_INDICES),
+                     float(sample), float(kind), float(target), float(a), float(b), 0.0, 0.0, 0.0):
+        telemetry = _i64_1d(table, A_TELEMETRY)
+        telemetry[T_NOTIFICATIONS_DROPPED] += 1
+
+
+# Events.
+
+@realtime
+def drain_input_rings(table, block_start):
+    """Move every waiting event into the pending set, stamped with its arrival order.
+
+    A negative sample time means "as soon as possible": the block's first sample, not late.
+    """
+    ring_rows = _f64_3d(table, A_INPUT_RING_ROWS)
+    ring_indices = _i64_2d(table, A_INPUT_RING_INDICES)
+    pending = _f64_2d(table, A_PENDING)
+    kernel = _i64_1d(table, A_KERNEL)
+    count = kernel[K_PENDING_COUNT]
+    for ring in range(ring_rows.shape[0]):
+        # Events left in a ring while the pending set is full simply wait for the next block.
+        taken = ring_pop_into(ring_rows[ring], ring_indices[ring], pending[count:], pending.shape[0] - count)
+        for i in range(count, count + taken):
+            pending[i, PENDING_ORDER] = kernel[K_ARRIVAL_SEQUENCE]
+            kernel[K_ARRIVAL_SEQUENCE] += 1
+            if pending[i, ev.SAMPLE] < 0.0:
+                pending[i, ev.SAMPLE] = block_start
+        count += taken
+    kernel[K_PENDING_COUNT] = count
+
+
+@realtime
+def next_due_event(pending, count, block_end):
+    """Index of the earliest pending event before block_end (ties: first to arrive), or -1."""
+    best = -1
+    for i in range(count):
+        sample = pending[i, ev.SAMPLE]
+        if sample < block_end:
+            if best < 0 or sample < pending[best, ev.SAMPLE] or (
+                    sample == pending[best, ev.SAMPLE] and pending[i, PENDING_ORDER] < pending[best, PENDING_ORDER]):
+                best = i
+    return best
+
+
+@realtime
+def apply_event(table, pending, index, sample):
+    config = _i64_1d(table, A_CONFIG)
+    config_float = _f64_1d(table, A_CONFIG_FLOAT)
+    telemetry = _i64_1d(table, A_TELEMETRY)
+    voice_values = _f64_2d(table, A_VOICE_VALUES)
+    voice_ints = _i64_2d(table, A_VOICE_INTS)
+    bus_values = _f64_2d(table, A_BUS_VALUES)
+    kind = int(pending[index, ev.KIND])
+    target = pending[index, ev.TARGET]
+    a = pending[index, ev.A]
+    b = pending[index, ev.B]
+    bus_count = bus_values.shape[1]
+
+    if kind == ev.NOTE_ON:
+        result = note_on(voice_values, voice_ints, _f64_2d(table, A_INSTRUMENTS), _i64_2d(table, A_BUS_INTS),
+                         config_float, config[C_POLYPHONY], float(config[C_SAMPLE_RATE]), sample, target,
+                         int(a), b, pending[index, ev.C], int(pending[index, ev.D]), pending[index, ev.E])
+        if result == -1:
+            telemetry[T_VOICES_STOLEN] += 1
+        elif result > 0:
+            telemetry[T_NOTES_REFUSED] += 1
+            notify(table, sample, ev.NOTE_REFUSED, target, result, 0.0)
+    elif kind == ev.NOTE_OFF:
+        note_off(voice_values, voice_ints, target)
+    elif kind == ev.ALL_NOTES_OFF:
+        all_notes_off(voice_values, voice_ints, config_float)
+    elif kind == ev.BUS_GAIN and 0 <= target < bus_count:
+        bus = int(target)
+        ramp = max(config_float[CF_DEZIPPER_SAMPLES], np.floor(b * config[C_SAMPLE_RATE]))
+        bus_values[B_GAIN_TARGET, bus] = a
+        bus_values[B_GAIN_STEP, bus] = (a - bus_values[B_GAIN, bus]) / ramp
+        bus_values[B_GAIN_RAMP_LEFT, bus] = ramp
+    elif kind == ev.BUS_MUTE and 0 <= target < bus_count:
+        bus_values[B_MUTE_TARGET, int(target)] = 0.0 if a != 0.0 else 1.0
+    elif kind == ev.INSTRUMENT_PARAMETER:
+        instruments = _f64_2d(table, A_INSTRUMENTS)
+        field = int(a)
+        if 0 <= target < instruments.shape[1] and 0 < field < instruments.shape[0]:
+            instruments[field, int(target)] = b
+        else:
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.FENCE:
+        notify(table, sample, ev.ACKNOWLEDGED, target, 0.0, 0.0)
+    else:
+        telemetry[T_EVENTS_REJECTED] += 1
+        return
+    telemetry[T_EVENTS_APPLIED] += 1
+
+
+@realtime
+def remove_pending(pending, kernel, index):
+    last = kernel[K_PENDING_COUNT] - 1
+    for field in range(pending.shape[1]):
+        pending[index, field] = pending[last, field]
+    kernel[K_PENDING_COUNT] = last
+
+
+# Buses.
+
+@realtime
+def mix_buses(table, start, end):
+    """Apply each bus's gain and mute in mix order; send it on, or limit it into its outputs."""
+    config_float = _f64_1d(table, A_CONFIG_FLOAT)
+    bus_values = _f64_2d(table, A_BUS_VALUES)
+    bus_ints = _i64_2d(table, A_BUS_INTS)
+    bus_order = _i64_1d(table, A_BUS_ORDER)
+    bus_audio = _f64_3d(table, A_BUS_AUDIO)
+    meters = _f64_2d(table, A_BUS_METERS)
+    output_mix = _f64_2d(table, A_OUTPUT_MIX)
+    ceiling = config_float[CF_LIMITER_CEILING]
+    release = config_float[CF_LIMITER_RELEASE_COEFF]
+    peak_decay = config_float[CF_PEAK_DECAY]
+    mean_square_coeff = config_float[CF_MEAN_SQUARE_COEFF]
+    mute_step = 1.0 / config_float[CF_DEZIPPER_SAMPLES]
+
+    for k in range(bus_order.shape[0]):
+        bus = bus_order[k]
+        feeds = bus_ints[B_FEEDS, bus]
+        out_left = bus_ints[B_OUTPUT_LEFT, bus]
+        out_right = bus_ints[B_OUTPUT_RIGHT, bus]
+        gain = bus_values[B_GAIN, bus]
+        gain_step = bus_values[B_GAIN_STEP, bus]
+        ramp_left = bus_values[B_GAIN_RAMP_LEFT, bus]
+        mute_gain = bus_values[B_MUTE_GAIN, bus]
+        mute_target = bus_values[B_MUTE_TARGET, bus]
+        limiter = bus_values[B_LIMITER_GAIN, bus]
+        peak_left = meters[M_PEAK_LEFT, bus]
+        peak_right = meters[M_PEAK_RIGHT, bus]
+        square_left = meters[M_MEAN_SQUARE_LEFT, bus]
+        square_right = meters[M_MEAN_SQUARE_RIGHT, bus]
+        for i in range(start, end):
+            if ramp_left > 0.0:
+                ramp_left -= 1.0
+                gain = bus_values[B_GAIN_TARGET, bus] if ramp_left <= 0.0 else gain + gain_step
+            if mute_gain != mute_target:
+                mute_gain = min(mute_target, mute_gain + mute_step) if mute_gain < mute_target \
+                    else max(mute_target, mute_gain - mute_step)
+            left = bus_audio[bus, 0, i] * gain * mute_gain
+            right = bus_audio[bus, 1, i] * gain * mute_gain
+            if feeds >= 0:
+                bus_audio[feeds, 0, i] += left
+                bus_audio[feeds, 1, i] += right
+            elif out_left >= 0:
+                if out_right >= 0:
+                    limiter = limiter_gain(limiter, max(abs(left), abs(right)), ceiling, release)
+                    left *= limiter
+                    right *= limiter
+                    output_mix[out_left, i] += left
+                    output_mix[out_right, i] += right
+                else:
+                    mono = (left + right) * SQRT_HALF
+                    limiter = limiter_gain(limiter, abs(mono), ceiling, release)
+                    left = right = mono * limiter
+                    output_mix[out_left, i] += left
+            peak_left = peak_follow(peak_left, left, peak_decay)
+            peak_right = peak_follow(peak_right, right, peak_decay)
+            square_left = mean_square_follow(square_left, left, mean_square_coeff)
+            square_right = mean_square_follow(square_right, right, mean_square_coeff)
+        bus_values[B_GAIN, bus] = gain
+        bus_values[B_GAIN_RAMP_LEFT, bus] = ramp_left
+        bus_values[B_MUTE_GAIN, bus] = mute_gain
+        bus_values[B_LIMITER_GAIN, bus] = limiter
+        meters[M_PEAK_LEFT, bus] = peak_left
+        meters[M_PEAK_RIGHT, bus] = peak_right
+        meters[M_MEAN_SQUARE_LEFT, bus] = square_left
+        meters[M_MEAN_SQUARE_RIGHT, bus] = square_right
+
+
+# One block of at most max_block frames.
+
+@realtime
+def render_block(table, frames):
+    telemetry = _i64_1d(table, A_TELEMETRY)
+    kernel = _i64_1d(table, A_KERNEL)
+    pending = _f64_2d(table, A_PENDING)
+    voice_values = _f64_2d(table, A_VOICE_VALUES)
+    voice_ints = _i64_2d(table, A_VOICE_INTS)
+    bus_audio = _f64_3d(table, A_BUS_AUDIO)
+    output_mix = _f64_2d(table, A_OUTPUT_MIX)
+
+    block_start = telemetry[T_POSITION]
+    block_end = block_start + frames
+    drain_input_rings(table, float(block_start))
+    for bus in range(bus_audio.shape[0]):
+        for channel in range(2):
+            for i in range(frames):
+                bus_audio[bus, channel, i] = 0.0
+    for channel in range(output_mix.shape[0]):
+        for i in range(frames):
+            output_mix[channel, i] = 0.0
+
+    cursor = 0
+    while True:
+        due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end))
+        segment_end = frames
+        if due >= 0:
+            wanted = int(pending[due, ev.SAMPLE])
+            if wanted < block_start:
+                telemetry[T_LATE_EVENTS] += 1
+                notify(table, block_start, ev.LATE_EVENT, pending[due, ev.KIND], wanted, 0.0)
+                wanted = block_start
+            segment_end = max(cursor, wanted - block_start)
+        if segment_end > cursor:
+            render_voices(voice_values, voice_ints, bus_audio, cursor, segment_end)
+            mix_buses(table, cursor, segment_end)
+            cursor = segment_end
+        if due < 0:
+            break
+        apply_event(table, pending, due, float(block_start + cursor))
+        remove_pending(pending, kernel, due)
+
+    telemetry[T_POSITION] = block_end
+    telemetry[T_VOICES] = count_sounding(voice_ints)
+
+
+@realtime
+def read_input(table, input_address, offset, frames):
+    """De-interleave the input chunk into the kernel's input rows (timecode is decoded from these)."""
+    config = _i64_1d(table, A_CONFIG)
+    config_float = _f64_1d(table, A_CONFIG_FLOAT)
+    input_audio = _f64_2d(table, A_INPUT_AUDIO)
+    meters = _f64_2d(table, A_INPUT_METERS)
+    channels = config[C_INPUT_CHANNELS]
+    if channels == 0 or input_address == 0:
+        for channel in range(input_audio.shape[0]):
+            for i in range(frames):
+                input_audio[channel, i] = 0.0
+        return
+    source = carray(address_as_void_pointer(input_address), ((offset + frames) * channels,), np.float32)
+    for channel in range(channels):
+        peak = meters[M_INPUT_PEAK, channel]
+        mean_square = meters[M_INPUT_MEAN_SQUARE, channel]
+        for i in range(frames):
+            value = float(source[(offset + i) * channels + channel])
+            input_audio[channel, i] = value
+            peak = peak_follow(peak, value, config_float[CF_PEAK_DECAY])
+            mean_square = mean_square_follow(mean_square, value, config_float[CF_MEAN_SQUARE_COEFF])
+        meters[M_INPUT_PEAK, channel] = peak
+        meters[M_INPUT_MEAN_SQUARE, channel] = mean_square
+
+
+@realtime
+def write_output(table, output_address, offset, frames):
+    """Interleave the output mix as float32, clamped at the ceiling (two buses may share a channel)."""
+    config = _i64_1d(table, A_CONFIG)
+    ceiling = _f64_1d(table, A_CONFIG_FLOAT)[CF_LIMITER_CEILING]
+    output_mix = _f64_2d(table, A_OUTPUT_MIX)
+    channels = config[C_OUTPUT_CHANNELS]
+    destination = carray(address_as_void_pointer(output_address), ((offset + frames) * channels,), np.float32)
+    for i in range(frames):
+        for channel in range(channels):
+            value = min(ceiling, max(-ceiling, output_mix[channel, i]))
+            destination[(offset + i) * channels + channel] = np.float32(value)
+
+
+@realtime
+def account_for_time(table, entry_ns, frames):
+    """Count missed cycles from the gap since the previous callback (live streams only)."""
+    config = _i64_1d(table, A_CONFIG)
+    kernel = _i64_1d(table, A_KERNEL)
+    telemetry = _i64_1d(table, A_TELEMETRY)
+    last_ns = kernel[K_LAST_CALLBACK_NS]
+    if config[C_COUNT_MISSED_CYCLES] != 0 and last_ns > 0:
+        gap = entry_ns - last_ns
+        period_ns = kernel[K_LAST_FRAMES] * 1e9 / config[C_SAMPLE_RATE]
+        cycles = int(gap / period_ns + 0.5)
+        if cycles > 1:
+            telemetry[T_MISSED_CYCLES] += cycles - 1
+        if gap > telemetry[T_LONGEST_GAP_NS]:
+            telemetry[T_LONGEST_GAP_NS] = gap
+    kernel[K_LAST_CALLBACK_NS] = entry_ns
+    kernel[K_LAST_FRAMES] = frames
+
+
+@realtime
+def process(table, input_address, output_address, frames, status_flags):
+    """The audio callback's body: render `frames` frames, in chunks of at most max_block."""
+    entry_ns = monotonic_ns()
+    config = _i64_1d(table, A_CONFIG)
+    telemetry = _i64_1d(table, A_TELEMETRY)
+    load = _f64_1d(table, A_TELEMETRY_FLOAT)
+    account_for_time(table, entry_ns, frames)
+    if status_flags & PA_OUTPUT_UNDERFLOW:
+        telemetry[T_UNDERFLOWS] += 1
+    if status_flags & PA_INPUT_OVERFLOW:
+        telemetry[T_OVERFLOWS] += 1
+    notify(table, telemetry[T_POSITION], ev.CLOCK, 0, float(entry_ns), 0.0)
+
+    max_block = config[C_MAX_BLOCK]
+    done = 0
+    while done < frames:
+        chunk = min(max_block, frames - done)
+        read_input(table, input_address, done, chunk)
+        render_block(table, chunk)
+        write_output(table, output_address, done, chunk)
+        done += chunk
+
+    telemetry[T_CALLBACKS] += 1
+    period_ns = frames * 1e9 / config[C_SAMPLE_RATE]
+    this_load = (monotonic_ns() - entry_ns) / period_ns
+    load[T_DSP_LOAD] = this_load
+    load[T_DSP_LOAD_PEAK] = max(this_load, load[T_DSP_LOAD_PEAK] * LOAD_PEAK_DECAY)
+    load[T_DSP_LOAD_AVERAGE] += (this_load - load[T_DSP_LOAD_AVERAGE]) * LOAD_AVERAGE_COEFF

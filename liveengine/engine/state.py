@@ -1,0 +1,237 @@
+"""The engine's memory: structure-of-arrays layouts, allocated once, read by address.
+
+Every array the audio thread touches is allocated here before the stream opens and
+never reallocated while it runs. The kernel receives one int64 table holding each
+array's address and shape (`AddressTable`), so it reads live memory, never arrays
+frozen into its compiled code.
+
+Field indices are module constants: the kernel compiles them in as literals.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .events import EVENT_WIDTH
+from .rings import INDEX_WORDS, Ring
+
+# Voice pool: one column per voice slot.
+V_PHASE, V_PHASE_STEP, V_LEVEL, V_ENVELOPE, V_ATTACK_STEP, V_RELEASE_COEFF, V_FADE_STEP, \
+    V_GAIN_LEFT, V_GAIN_RIGHT, V_NOTE_ID, V_STARTED_AT = range(11)
+VOICE_VALUE_FIELDS = 11
+VS_STAGE, VS_INSTRUMENT, VS_BUS = range(3)
+VOICE_INT_FIELDS = 3
+
+STAGE_FREE, STAGE_ATTACK, STAGE_SUSTAIN, STAGE_RELEASE, STAGE_FADE = range(5)
+
+# Buses: one column per bus.
+B_GAIN, B_GAIN_TARGET, B_GAIN_STEP, B_GAIN_RAMP_LEFT, B_MUTE_GAIN, B_MUTE_TARGET, B_LIMITER_GAIN = range(7)
+BUS_VALUE_FIELDS = 7
+B_FEEDS, B_OUTPUT_LEFT, B_OUTPUT_RIGHT = range(3)  # a bus index, or output channels; -1 for none
+BUS_INT_FIELDS = 3
+
+# Meters: ballistic peak and mean square, per bus (post-fader, post-limiter) and per input channel.
+M_PEAK_LEFT, M_PEAK_RIGHT, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT = range(4)
+BUS_METER_FIELDS = 4
+M_INPUT_PEAK, M_INPUT_MEAN_SQUARE = range(2)
+INPUT_METER_FIELDS = 2
+
+# Instruments: one column per installed instrument.
+I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN = range(4)
+INSTRUMENT_FIELDS = 4
+KIND_NONE, KIND_TONE = 0, 1
+
+# Fixed settings (int and float), written before the stream opens.
+C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
+    C_COUNT_MISSED_CYCLES = range(7)
+CONFIG_INT_FIELDS = 7
+CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
+    CF_DEZIPPER_SAMPLES = range(6)
+CONFIG_FLOAT_FIELDS = 6
+
+# The audio thread's private bookkeeping.
+K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES = range(4)
+KERNEL_FIELDS = 4
+
+# Telemetry: written only by the audio thread, one aligned scalar each, read by anyone.
+T_POSITION, T_CALLBACKS, T_LATE_EVENTS, T_MISSED_CYCLES, T_VOICES, T_NOTIFICATIONS_DROPPED, \
+    T_UNDERFLOWS, T_OVERFLOWS, T_VOICES_STOLEN, T_NOTES_REFUSED, T_EVENTS_APPLIED, T_EVENTS_REJECTED, \
+    T_LONGEST_GAP_NS = range(13)
+TELEMETRY_INT_FIELDS = 13
+T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE = range(3)
+TELEMETRY_FLOAT_FIELDS = 3
+
+PENDING_WIDTH = EVENT_WIDTH + 1  # an event row plus its arrival order, so same-sample events keep it
+PENDING_ORDER = EVENT_WIDTH
+
+# Address table entries, each (address, dim0, dim1, dim2).
+(A_CONFIG, A_CONFIG_FLOAT, A_KERNEL, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_VALUES, A_VOICE_INTS,
+ A_BUS_VALUES, A_BUS_INTS, A_BUS_ORDER, A_BUS_AUDIO, A_BUS_METERS, A_INPUT_AUDIO, A_INPUT_METERS,
+ A_OUTPUT_MIX, A_INSTRUMENTS, A_PENDING, A_INPUT_RING_ROWS, A_INPUT_RING_INDICES, A_NOTIFY_ROWS,
+ A_NOTIFY_INDICES) = range(21)
+TABLE_ENTRIES = 21
+TABLE_ENTRY_WIDTH = 4
+
+MAX_BUSES = 16
+MAX_INSTRUMENTS = 64
+
+
+@dataclass(frozen=True)
+class BusLayout:
+    """A bus as the engine sees it: a name, and either outputs or the bus it feeds."""
+
+    name: str
+    outputs: tuple[int, ...] = ()  # 0-based output channels, one (mono) or two (left, right)
+    feeds: str | None = None
+    gain: float = 1.0
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    sample_rate: int = 48000
+    max_block: int = 256
+    output_channels: int = 2
+    input_channels: int = 0
+    polyphony: int = 512
+    buses: tuple[BusLayout, ...] = (
+        BusLayout("master", outputs=(0, 1)),
+        BusLayout("keys", feeds="master"),
+        BusLayout("stems", feeds="master"),
+        BusLayout("click"),
+    )
+    input_rings: tuple[str, ...] = ("control", "midi", "osc", "show")
+    ring_capacity: int = 1024
+    notify_capacity: int = 8192
+    pending_capacity: int = 2048
+    limiter_ceiling: float = 10 ** (-0.3 / 20)
+    limiter_release_seconds: float = 0.080
+    fade_seconds: float = 0.005  # stolen voices and panic: fast, yet never a click
+    dezipper_seconds: float = 0.005  # shortest ramp for any gain change
+    meter_peak_fall_db_per_second: float = 20.0
+    meter_rms_seconds: float = 0.300
+
+    @property
+    def voice_slots(self) -> int:
+        # Headroom above the polyphony, so a stolen voice can fade while its successor starts.
+        return self.polyphony + max(16, self.polyphony // 8)
+
+
+def bus_mix_order(buses: tuple[BusLayout, ...]) -> list[int]:
+    """Bus indices ordered so every bus is mixed before the bus it feeds."""
+    index = {bus.name: i for i, bus in enumerate(buses)}
+    order: list[int] = []
+    placed: set[int] = set()
+
+    def place(i: int, path: tuple[int, ...]):
+        if i in placed:
+            return
+        if i in path:
+            raise ValueError("bus routing has a cycle: " + " -> ".join(buses[j].name for j in path + (i,)))
+        for j, other in enumerate(buses):
+            if other.feeds == buses[i].name:
+                place(j, path + (i,))
+        placed.add(i)
+        order.append(i)
+
+    for i, bus in enumerate(buses):
+        if bus.feeds is not None and bus.feeds not in index:
+            raise ValueError(f"bus {bus.name!r} feeds unknown bus {bus.feeds!r}")
+    for i in range(len(buses)):
+        place(i, ())
+    return order
+
+
+class EngineState:
+    """All the memory of one engine, and the address table that hands it to the kernel."""
+
+    def __init__(self, settings: EngineSettings):
+        s = settings
+        if len(s.buses) > MAX_BUSES:
+            raise ValueError(f"at most {MAX_BUSES} buses, got {len(s.buses)}")
+        self.settings = s
+        self.bus_index = {bus.name: i for i, bus in enumerate(s.buses)}
+        slots = s.voice_slots
+        nbus = len(s.buses)
+
+        self.config = np.zeros(CONFIG_INT_FIELDS, np.int64)
+        self.config[C_SAMPLE_RATE] = s.sample_rate
+        self.config[C_MAX_BLOCK] = s.max_block
+        self.config[C_OUTPUT_CHANNELS] = s.output_channels
+        self.config[C_INPUT_CHANNELS] = s.input_channels
+        self.config[C_POLYPHONY] = s.polyphony
+        self.config[C_BUS_COUNT] = nbus
+        self.config_float = np.zeros(CONFIG_FLOAT_FIELDS, np.float64)
+        rate = float(s.sample_rate)
+        self.config_float[CF_LIMITER_CEILING] = s.limiter_ceiling
+        self.config_float[CF_LIMITER_RELEASE_COEFF] = 1.0 - np.exp(-1.0 / (s.limiter_release_seconds * rate))
+        self.config_float[CF_PEAK_DECAY] = 10 ** (-s.meter_peak_fall_db_per_second / 20 / rate)
+        self.config_float[CF_MEAN_SQUARE_COEFF] = 1.0 - np.exp(-1.0 / (s.meter_rms_seconds * rate))
+        self.config_float[CF_FADE_SAMPLES] = max(1.0, round(s.fade_seconds * rate))
+        self.config_float[CF_DEZIPPER_SAMPLES] = max(1.0, round(s.dezipper_seconds * rate))
+
+        self.kernel = np.zeros(KERNEL_FIELDS, np.int64)
+        self.telemetry = np.zeros(TELEMETRY_INT_FIELDS, np.int64)
+        self.telemetry_float = np.zeros(TELEMETRY_FLOAT_FIELDS, np.float64)
+
+        self.voice_values = np.zeros((VOICE_VALUE_FIELDS, slots), np.float64)
+        self.voice_ints = np.zeros((VOICE_INT_FIELDS, slots), np.int64)
+
+        self.bus_values = np.zeros((BUS_VALUE_FIELDS, nbus), np.float64)
+        self.bus_ints = np.full((BUS_INT_FIELDS, nbus), -1, np.int64)
+        for i, bus in enumerate(s.buses):
+            if bus.feeds is not None and bus.outputs:
+                raise ValueError(f"bus {bus.name!r} has both outputs and a bus it feeds")
+            if any(not 0 <= ch < s.output_channels for ch in bus.outputs) or len(bus.outputs) > 2:
+                raise ValueError(f"bus {bus.name!r}: outputs {bus.outputs} outside 0..{s.output_channels - 1}")
+            gain = float(bus.gain)
+            self.bus_values[B_GAIN, i] = self.bus_values[B_GAIN_TARGET, i] = gain
+            self.bus_values[B_MUTE_GAIN, i] = self.bus_values[B_MUTE_TARGET, i] = 0.0 if bus.muted else 1.0
+            self.bus_values[B_LIMITER_GAIN, i] = 1.0
+            if bus.feeds is not None:
+                self.bus_ints[B_FEEDS, i] = self.bus_index[bus.feeds]
+            if bus.outputs:
+                self.bus_ints[B_OUTPUT_LEFT, i] = bus.outputs[0]
+                self.bus_ints[B_OUTPUT_RIGHT, i] = bus.outputs[-1] if len(bus.outputs) == 2 else -1
+        self.bus_order = np.array(bus_mix_order(s.buses), np.int64)
+        self.bus_audio = np.zeros((nbus, 2, s.max_block), np.float64)
+        self.bus_meters = np.zeros((BUS_METER_FIELDS, nbus), np.float64)
+
+        inputs = max(1, s.input_channels)  # one silent row keeps the shapes valid with no inputs
+        self.input_audio = np.zeros((inputs, s.max_block), np.float64)
+        self.input_meters = np.zeros((INPUT_METER_FIELDS, inputs), np.float64)
+        self.output_mix = np.zeros((s.output_channels, s.max_block), np.float64)
+
+        self.instruments = np.zeros((INSTRUMENT_FIELDS, MAX_INSTRUMENTS), np.float64)
+        self.pending = np.zeros((s.pending_capacity, PENDING_WIDTH), np.float64)
+
+        self.input_ring_rows = np.zeros((len(s.input_rings), s.ring_capacity, EVENT_WIDTH), np.float64)
+        self.input_ring_indices = np.zeros((len(s.input_rings), INDEX_WORDS), np.int64)
+        self.input_rings = {name: Ring.over(self.input_ring_rows[i], self.input_ring_indices[i])
+                            for i, name in enumerate(s.input_rings)}
+        self.notify_ring = Ring(s.notify_capacity)
+
+        self.table = np.zeros((TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
+        for entry, array in (
+            (A_CONFIG, self.config), (A_CONFIG_FLOAT, self.config_float), (A_KERNEL, self.kernel),
+            (A_TELEMETRY, self.telemetry), (A_TELEMETRY_FLOAT, self.telemetry_float),
+            (A_VOICE_VALUES, self.voice_values), (A_VOICE_INTS, self.voice_ints),
+            (A_BUS_VALUES, self.bus_values), (A_BUS_INTS, self.bus_ints), (A_BUS_ORDER, self.bus_order),
+            (A_BUS_AUDIO, self.bus_audio), (A_BUS_METERS, self.bus_meters),
+            (A_INPUT_AUDIO, self.input_audio), (A_INPUT_METERS, self.input_meters),
+            (A_OUTPUT_MIX, self.output_mix), (A_INSTRUMENTS, self.instruments), (A_PENDING, self.pending),
+            (A_INPUT_RING_ROWS, self.input_ring_rows), (A_INPUT_RING_INDICES, self.input_ring_indices),
+            (A_NOTIFY_ROWS, self.notify_ring.rows), (A_NOTIFY_INDICES, self.notify_ring.indices),
+        ):
+            self._enter(entry, array)
+
+    def _enter(self, entry: int, array: np.ndarray):
+        if not array.flags.c_contiguous:
+            raise ValueError("the kernel reads only C-contiguous arrays")
+        self.table[entry, 0] = array.ctypes.data
+        self.table[entry, 1:1 + array.ndim] = array.shape
+
+    @property
+    def table_address(self) -> int:
+        """The user-data pointer the audio callback receives."""
+        return self.table.ctypes.data

@@ -1,0 +1,228 @@
+"""Live output through PortAudio with a compiled callback, and offline rendering; one kernel.
+
+The live callback is a numba cfunc with PortAudio's PaStreamCallback signature,
+opened through sounddevice's own PortAudio handle. It calls `render.process`, which
+is what the offline renderer calls too, so both produce the same samples.
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from numba import carray, cfunc, types
+
+from .intrinsics import void_pointer_as_address
+from .render import process
+from .state import C_COUNT_MISSED_CYCLES, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+
+PA_CONTINUE = 0
+PA_FLOAT32 = 0x00000001
+PA_CLIP_OFF = 0x00000001  # the kernel limits and clamps itself
+PA_DITHER_OFF = 0x00000002
+
+CALLBACK_SIGNATURE = types.int32(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64,
+                                 types.voidptr)
+
+
+def _audio_callback(input_buffer, output_buffer, frames, time_info, status_flags, user_data):
+    table = carray(user_data, (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
+    process(table, void_pointer_as_address(input_buffer), void_pointer_as_address(output_buffer),
+            types.int64(frames), types.int64(status_flags))
+    return PA_CONTINUE
+
+
+_compiled_callback = None
+
+
+def audio_callback():
+    """The compiled PortAudio callback (compiled or loaded from cache on first use)."""
+    global _compiled_callback
+    if _compiled_callback is None:
+        _compiled_callback = cfunc(CALLBACK_SIGNATURE, cache=True, error_model="numpy", nopython=True)(
+            _audio_callback)
+    return _compiled_callback
+
+
+class AudioDeviceError(RuntimeError):
+    """The audio device cannot be opened as asked; the message says what exists instead."""
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    index: int
+    name: str
+    host_api: str
+    input_index: int | None
+
+
+def describe_devices() -> str:
+    import sounddevice
+    devices = sounddevice.query_devices()
+    if len(devices) == 0:
+        return "  (none)"
+    apis = sounddevice.query_hostapis()
+    return "\n".join(
+        f"  [{d['index']}] {d['name']} ({apis[d['hostapi']]['name']}, "
+        f"{d['max_output_channels']} out, {d['max_input_channels']} in)" for d in devices)
+
+
+def choose_device(device: str | int | None, output_channels: int, input_channels: int) -> DeviceChoice:
+    """The output device (and input device, if inputs are wanted) for a show, or a clear error."""
+    import sounddevice
+    hint = ("\nDevices found:\n" + describe_devices() +
+            "\nOn a machine without a sound card, add --jack-dummy to run on a private JACK server.")
+    try:
+        output = sounddevice.query_devices(device, "output")
+    except (ValueError, sounddevice.PortAudioError) as error:
+        wanted = "the default output device" if device is None else f"output device {device!r}"
+        raise AudioDeviceError(f"cannot use {wanted}: {error}{hint}") from None
+    if output["max_output_channels"] < output_channels:
+        raise AudioDeviceError(f"device {output['name']!r} has {output['max_output_channels']} outputs, "
+                               f"the show needs {output_channels}{hint}")
+    input_index = None
+    if input_channels:
+        # Prefer inputs on the same device (one clock); else the default input device.
+        if output["max_input_channels"] >= input_channels:
+            input_index = output["index"]
+        else:
+            try:
+                candidate = sounddevice.query_devices(None, "input")
+            except (ValueError, sounddevice.PortAudioError):
+                candidate = None
+            if candidate is None or candidate["max_input_channels"] < input_channels:
+                raise AudioDeviceError(f"no input device with {input_channels} channels{hint}")
+            input_index = candidate["index"]
+    api = sounddevice.query_hostapis(output["hostapi"])["name"]
+    return DeviceChoice(output["index"], output["name"], api, input_index)
+
+
+def _check(error_code: int, doing: str):
+    import sounddevice
+    if error_code < 0:
+        text = sounddevice._ffi.string(sounddevice._lib.Pa_GetErrorText(error_code)).decode()
+        raise AudioDeviceError(f"{doing}: {text}")
+
+
+class LiveStream:
+    """A PortAudio stream running the compiled callback over an engine's state."""
+
+    def __init__(self, state, device: DeviceChoice, block_size: int):
+        self.state = state
+        self.device = device
+        self.block_size = block_size
+        self._stream = None
+        self._keepalive = []
+
+    def open(self):
+        import sounddevice
+        ffi, lib = sounddevice._ffi, sounddevice._lib
+        settings = self.state.settings
+        output = ffi.new("PaStreamParameters*", {
+            "device": self.device.index, "channelCount": settings.output_channels, "sampleFormat": PA_FLOAT32,
+            "suggestedLatency": lib.Pa_GetDeviceInfo(self.device.index).defaultLowOutputLatency,
+            "hostApiSpecificStreamInfo": ffi.NULL})
+        input_ = ffi.NULL
+        if self.device.input_index is not None:
+            input_ = ffi.new("PaStreamParameters*", {
+                "device": self.device.input_index, "channelCount": settings.input_channels,
+                "sampleFormat": PA_FLOAT32,
+                "suggestedLatency": lib.Pa_GetDeviceInfo(self.device.input_index).defaultLowInputLatency,
+                "hostApiSpecificStreamInfo": ffi.NULL})
+        callback = ffi.cast("PaStreamCallback*", audio_callback().address)
+        user_data = ffi.cast("void*", self.state.table_address)
+        stream = ffi.new("PaStream**")
+        self._keepalive = [output, input_, callback, user_data, stream]
+        _check(lib.Pa_OpenStream(stream, input_, output, float(settings.sample_rate), self.block_size,
+                                 PA_CLIP_OFF | PA_DITHER_OFF, callback, user_data),
+               f"cannot open {self.device.name!r} at {settings.sample_rate} Hz, block {self.block_size}")
+        self._stream = stream[0]
+        self.state.config[C_COUNT_MISSED_CYCLES] = 1
+
+    def start(self):
+        import sounddevice
+        if self._stream is None:
+            self.open()
+        _check(sounddevice._lib.Pa_StartStream(self._stream), "cannot start the audio stream")
+
+    def stop(self):
+        import sounddevice
+        if self._stream is not None:
+            _check(sounddevice._lib.Pa_StopStream(self._stream), "cannot stop the audio stream")
+
+    def close(self):
+        import sounddevice
+        if self._stream is not None:
+            sounddevice._lib.Pa_AbortStream(self._stream)
+            sounddevice._lib.Pa_CloseStream(self._stream)
+            self._stream = None
+            self.state.config[C_COUNT_MISSED_CYCLES] = 0
+
+    @property
+    def active(self) -> bool:
+        import sounddevice
+        return self._stream is not None and sounddevice._lib.Pa_IsStreamActive(self._stream) == 1
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def realtime_threads() -> list[tuple[int, str, int]]:
+    """(thread id, policy, priority) for every thread of this process that runs SCHED_FIFO or SCHED_RR."""
+    found = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            fields = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state is field 3, so rt_priority (40) and policy (41) are at 37 and 38.
+        priority, policy = int(fields[37]), int(fields[38])
+        if policy in (os.SCHED_FIFO, os.SCHED_RR):
+            found.append((int(tid), "SCHED_FIFO" if policy == os.SCHED_FIFO else "SCHED_RR", priority))
+    return found
+
+
+class OfflineRenderer:
+    """Drives the same kernel block by block, with no device, faster than real time."""
+
+    def __init__(self, state, block_size: int):
+        if not 1 <= block_size <= state.settings.max_block:
+            raise ValueError(f"block size must be 1..{state.settings.max_block}, got {block_size}")
+        self.state = state
+        self.block_size = block_size
+        channels = state.settings.output_channels
+        self._block = np.zeros((block_size, channels), np.float32)
+        self._silent_input = np.zeros((block_size, max(1, state.settings.input_channels)), np.float32)
+
+    def render_block(self, input_block: np.ndarray | None = None) -> np.ndarray:
+        """Render one block; returns a (frames, channels) view valid until the next call.
+
+        `input_block`, if given, is (block_size, input_channels) of what the inputs hear.
+        """
+        source = self._silent_input
+        if input_block is not None:
+            source = np.ascontiguousarray(input_block, np.float32)
+            if source.shape != (self.block_size, self.state.settings.input_channels):
+                raise ValueError(f"input block must be ({self.block_size}, input channels), got {source.shape}")
+        process(self.state.table, source.ctypes.data, self._block.ctypes.data, self.block_size, 0)
+        return self._block
+
+    def render(self, frames: int, before_block=None) -> np.ndarray:
+        """Render `frames` frames into one array; `before_block(position)` may post events first."""
+        out = np.zeros((frames, self.state.settings.output_channels), np.float32)
+        done = 0
+        while done < frames:
+            if before_block is not None:
+                before_block(self.position)
+            block = self.render_block()
+            take = min(len(block), frames - done)
+            out[done:done + take] = block[:take]
+            done += take
+        return out
+
+    @property
+    def position(self) -> int:
+        return int(self.state.telemetry[T_POSITION])

@@ -1,0 +1,77 @@
+"""Telemetry, read side: the latest meters and counters the audio thread published.
+
+Each figure is one aligned scalar the audio thread writes and nobody else does, so a
+reader sees every value whole; a snapshot is a consistent-enough picture for meters
+and counters (not a transaction across fields).
+"""
+
+import math
+from dataclasses import dataclass
+
+from .state import (
+    M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT, M_PEAK_RIGHT,
+    T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK, T_EVENTS_APPLIED, T_EVENTS_REJECTED,
+    T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES, T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS,
+    T_POSITION, T_UNDERFLOWS, T_VOICES, T_VOICES_STOLEN, EngineState,
+)
+
+SILENCE_DBFS = -120.0  # meters floor: what "nothing" reads as
+
+
+def to_dbfs(amplitude: float) -> float:
+    return SILENCE_DBFS if amplitude <= 10 ** (SILENCE_DBFS / 20) else max(SILENCE_DBFS, 20 * math.log10(amplitude))
+
+
+@dataclass(frozen=True)
+class Meter:
+    """Peak (instant rise, 20 dB/s fall) and RMS (300 ms), in dBFS, per channel."""
+
+    peak_dbfs: tuple[float, ...]
+    rms_dbfs: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    position: int  # samples rendered since the engine started
+    callbacks: int
+    voices: int  # voice slots sounding, fading ones included
+    dsp_load: float  # last callback's time / its period
+    dsp_load_peak: float  # decaying maximum
+    dsp_load_average: float
+    missed_cycles: int  # audio cycles the callback was not called for (live streams)
+    longest_gap_ms: float  # longest time between two callbacks
+    late_events: int
+    underflows: int  # PortAudio's output underflow flag
+    overflows: int  # PortAudio's input overflow flag
+    voices_stolen: int
+    notes_refused: int
+    events_applied: int
+    events_rejected: int
+    notifications_dropped: int
+    buses: dict[str, Meter]
+    inputs: tuple[Meter, ...]
+
+
+def read_telemetry(state: EngineState) -> Telemetry:
+    t, load = state.telemetry, state.telemetry_float
+    meters = state.bus_meters
+    buses = {
+        bus.name: Meter(
+            peak_dbfs=(to_dbfs(meters[M_PEAK_LEFT, i]), to_dbfs(meters[M_PEAK_RIGHT, i])),
+            rms_dbfs=(to_dbfs(math.sqrt(meters[M_MEAN_SQUARE_LEFT, i])),
+                      to_dbfs(math.sqrt(meters[M_MEAN_SQUARE_RIGHT, i]))))
+        for i, bus in enumerate(state.settings.buses)
+    }
+    inputs = tuple(
+        Meter(peak_dbfs=(to_dbfs(state.input_meters[M_INPUT_PEAK, ch]),),
+              rms_dbfs=(to_dbfs(math.sqrt(state.input_meters[M_INPUT_MEAN_SQUARE, ch])),))
+        for ch in range(state.settings.input_channels))
+    return Telemetry(
+        position=int(t[T_POSITION]), callbacks=int(t[T_CALLBACKS]), voices=int(t[T_VOICES]),
+        dsp_load=float(load[T_DSP_LOAD]), dsp_load_peak=float(load[T_DSP_LOAD_PEAK]),
+        dsp_load_average=float(load[T_DSP_LOAD_AVERAGE]), missed_cycles=int(t[T_MISSED_CYCLES]),
+        longest_gap_ms=t[T_LONGEST_GAP_NS] / 1e6, late_events=int(t[T_LATE_EVENTS]),
+        underflows=int(t[T_UNDERFLOWS]), overflows=int(t[T_OVERFLOWS]), voices_stolen=int(t[T_VOICES_STOLEN]),
+        notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),
+        events_rejected=int(t[T_EVENTS_REJECTED]), notifications_dropped=int(t[T_NOTIFICATIONS_DROPPED]),
+        buses=buses, inputs=inputs)

@@ -1,0 +1,158 @@
+"""The voice pool: starting, releasing, stealing and rendering voices.
+
+A voice lives in one column of the pool. Its stage says what its envelope does:
+attack (linear rise), sustain, release (exponential fall that lands exactly on
+zero), or fade (the fast linear fade of a stolen or panicked voice). A voice ends on
+an exact zero, so it never leaves a click or a subnormal tail behind.
+"""
+
+import math
+
+from .contract import realtime
+from .state import (
+    CF_FADE_SAMPLES, I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE,
+    STAGE_ATTACK, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, STAGE_SUSTAIN, V_ATTACK_STEP, V_ENVELOPE,
+    V_FADE_STEP, V_GAIN_LEFT, V_GAIN_RIGHT, V_LEVEL, V_NOTE_ID, V_PHASE, V_PHASE_STEP, V_RELEASE_COEFF,
+    V_STARTED_AT, VS_BUS, VS_INSTRUMENT, VS_STAGE,
+)
+from .events import REFUSED_BAD_BUS, REFUSED_NO_INSTRUMENT, REFUSED_NO_VOICE
+
+TWO_PI = 2.0 * math.pi
+# The release falls toward this value just below zero, so it crosses zero in finite time
+# (release time = 6.9 time constants) and the voice ends on an exact zero, not a step.
+RELEASE_UNDERSHOOT = -1e-3
+RELEASE_TIME_CONSTANTS = math.log((1.0 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT)
+
+
+@realtime
+def key_frequency(key):
+    return 440.0 * 2.0 ** ((key - 69.0) / 12.0)
+
+
+@realtime
+def start_fade(voice_values, voice_ints, slot, config_float):
+    voice_ints[VS_STAGE, slot] = STAGE_FADE
+    voice_values[V_FADE_STEP, slot] = voice_values[V_ENVELOPE, slot] / config_float[CF_FADE_SAMPLES]
+
+
+@realtime
+def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyphony, sample_rate,
+            sample, note_id, instrument, key, velocity, bus, pan):
+    """Start a voice; returns 0, or a REFUSED_* reason. May steal: returns -1 then (started, one stolen)."""
+    if instrument < 0 or instrument >= instruments.shape[1] or instruments[I_KIND, instrument] != KIND_TONE:
+        return REFUSED_NO_INSTRUMENT
+    if bus < 0 or bus >= bus_ints.shape[1]:
+        return REFUSED_BAD_BUS
+
+    slots = voice_ints.shape[1]
+    free_slot = -1
+    sounding = 0
+    quietest_releasing = -1
+    oldest_held = -1
+    for slot in range(slots):
+        stage = voice_ints[VS_STAGE, slot]
+        if stage == STAGE_FREE:
+            if free_slot < 0:
+                free_slot = slot
+        elif stage != STAGE_FADE:
+            sounding += 1
+            if stage == STAGE_RELEASE:
+                if quietest_releasing < 0 or voice_values[V_ENVELOPE, slot] < voice_values[V_ENVELOPE, quietest_releasing]:
+                    quietest_releasing = slot
+            elif oldest_held < 0 or voice_values[V_STARTED_AT, slot] < voice_values[V_STARTED_AT, oldest_held]:
+                oldest_held = slot
+
+    stolen = False
+    if sounding >= polyphony:
+        # Steal a releasing voice first (the least audible loss), else the oldest held note.
+        victim = quietest_releasing if quietest_releasing >= 0 else oldest_held
+        start_fade(voice_values, voice_ints, victim, config_float)
+        stolen = True
+    if free_slot < 0:
+        return REFUSED_NO_VOICE
+
+    slot = free_slot
+    voice_values[V_PHASE, slot] = 0.0
+    voice_values[V_PHASE_STEP, slot] = TWO_PI * key_frequency(key) / sample_rate
+    voice_values[V_LEVEL, slot] = velocity * instruments[I_GAIN, instrument]
+    voice_values[V_ENVELOPE, slot] = 0.0
+    voice_values[V_ATTACK_STEP, slot] = 1.0 / max(1.0, instruments[I_ATTACK_SECONDS, instrument] * sample_rate)
+    time_constant = instruments[I_RELEASE_SECONDS, instrument] * sample_rate / RELEASE_TIME_CONSTANTS
+    voice_values[V_RELEASE_COEFF, slot] = math.exp(-1.0 / max(1.0, time_constant))
+    angle = (min(1.0, max(-1.0, pan)) + 1.0) * math.pi / 4.0  # constant-power pan
+    voice_values[V_GAIN_LEFT, slot] = math.cos(angle)
+    voice_values[V_GAIN_RIGHT, slot] = math.sin(angle)
+    voice_values[V_NOTE_ID, slot] = note_id
+    voice_values[V_STARTED_AT, slot] = sample
+    voice_ints[VS_INSTRUMENT, slot] = instrument
+    voice_ints[VS_BUS, slot] = bus
+    voice_ints[VS_STAGE, slot] = STAGE_ATTACK
+    return -1 if stolen else 0
+
+
+@realtime
+def note_off(voice_values, voice_ints, note_id):
+    for slot in range(voice_ints.shape[1]):
+        stage = voice_ints[VS_STAGE, slot]
+        if (stage == STAGE_ATTACK or stage == STAGE_SUSTAIN) and voice_values[V_NOTE_ID, slot] == note_id:
+            voice_ints[VS_STAGE, slot] = STAGE_RELEASE
+
+
+@realtime
+def all_notes_off(voice_values, voice_ints, config_float):
+    for slot in range(voice_ints.shape[1]):
+        if voice_ints[VS_STAGE, slot] != STAGE_FREE:
+            start_fade(voice_values, voice_ints, slot, config_float)
+
+
+@realtime
+def render_voices(voice_values, voice_ints, bus_audio, start, end):
+    """Add every sounding voice's samples [start, end) into its bus."""
+    for slot in range(voice_ints.shape[1]):
+        stage = voice_ints[VS_STAGE, slot]
+        if stage == STAGE_FREE:
+            continue
+        bus = voice_ints[VS_BUS, slot]
+        phase = voice_values[V_PHASE, slot]
+        step = voice_values[V_PHASE_STEP, slot]
+        level = voice_values[V_LEVEL, slot]
+        envelope = voice_values[V_ENVELOPE, slot]
+        gain_left = voice_values[V_GAIN_LEFT, slot] * level
+        gain_right = voice_values[V_GAIN_RIGHT, slot] * level
+        for i in range(start, end):
+            if stage == STAGE_ATTACK:
+                envelope += voice_values[V_ATTACK_STEP, slot]
+                if envelope >= 1.0:
+                    envelope = 1.0
+                    stage = STAGE_SUSTAIN
+            elif stage == STAGE_RELEASE:
+                coeff = voice_values[V_RELEASE_COEFF, slot]
+                envelope = RELEASE_UNDERSHOOT + (envelope - RELEASE_UNDERSHOOT) * coeff
+                if envelope <= 0.0:
+                    envelope = 0.0
+                    stage = STAGE_FREE
+                    break
+            elif stage == STAGE_FADE:
+                envelope -= voice_values[V_FADE_STEP, slot]
+                if envelope <= 0.0:
+                    envelope = 0.0
+                    stage = STAGE_FREE
+                    break
+            value = math.sin(phase) * envelope
+            bus_audio[bus, 0, i] += value * gain_left
+            bus_audio[bus, 1, i] += value * gain_right
+            phase += step
+            if phase >= TWO_PI:
+                phase -= TWO_PI
+        voice_values[V_PHASE, slot] = phase
+        voice_values[V_ENVELOPE, slot] = envelope
+        voice_ints[VS_STAGE, slot] = stage
+
+
+@realtime
+def count_sounding(voice_ints):
+    count = 0
+    for slot in range(voice_ints.shape[1]):
+        if voice_ints[VS_STAGE, slot] != STAGE_FREE:
+            count += 1
+    return count

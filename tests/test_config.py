@@ -1,0 +1,597 @@
+"""The show file loader: the demo show, defaults, and a clear problem for each mistake."""
+
+import pathlib
+import textwrap
+
+import pytest
+
+from liveengine.config import ShowConfig, ShowFileError, load_show, parse_show
+
+DEMO = pathlib.Path(__file__).parent.parent / "configs" / "demo.toml"
+
+MINIMAL = '[show]\nname = "Test"\n'
+
+
+def write_show(directory: pathlib.Path, text: str, name: str = "show.toml") -> pathlib.Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_in(directory: pathlib.Path, text: str) -> list[str]:
+    """The problems load_show reports for a show file with this text."""
+    path = write_show(directory, text)
+    with pytest.raises(ShowFileError) as caught:
+        load_show(path)
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    for problem in caught.value.problems:
+        assert problem.startswith(f"{path}: ")
+    return caught.value.problems
+
+
+def only_problem_in(directory: pathlib.Path, text: str) -> str:
+    """The one problem load_show reports, without the file name that starts it."""
+    problems = problems_in(directory, text)
+    assert len(problems) == 1, problems
+    return problems[0].split(": ", 1)[1]
+
+
+def route_end(show: ShowConfig, bus: str) -> str:
+    while show.buses[bus].feeds is not None:
+        bus = show.buses[bus].feeds
+    return bus
+
+
+# --- The demo ---------------------------------------------------------------------------
+
+
+def test_demo_loads_with_its_audio_settings():
+    show = load_show(DEMO)
+    assert show.path == DEMO
+    assert show.name == "Demo concert"
+    assert show.audio.sample_rate == 48000
+    assert show.audio.block_size == 64
+    assert show.audio.output_channels == 4
+    assert show.audio.input_channels == 2
+    assert show.audio.voices == 512
+    assert show.audio.device is None
+    assert 20 <= 40 * show.seconds_per_beat() <= 30
+
+
+def test_demo_routes_the_main_mix_to_1_2_and_the_click_to_3_4():
+    show = load_show(DEMO)
+    assert list(show.buses)[0] == "master"
+    assert {"master", "keys", "stems", "click"} <= show.buses.keys()
+    assert show.buses["master"].outputs == (0, 1)
+    assert show.buses["click"].outputs == (2, 3)
+    assert show.buses["click"].feeds is None
+    assert show.buses["keys"].feeds == "master"
+    assert show.buses["stems"].feeds == "master"  # left out of the file: its default
+
+    bus_of_part = {part.name: part.bus for part in show.parts}
+    assert bus_of_part["click"] == "click"
+    for part, bus in bus_of_part.items():
+        if part != "click":
+            assert route_end(show, bus) == "master", part
+
+
+def test_demo_click_accents_the_first_beat_of_each_bar():
+    show = load_show(DEMO)
+    (click,) = [part for part in show.parts if part.bus == "click"]
+    assert show.instruments[click.instrument].type == "tone"
+    for note in click.notes:
+        on_downbeat = note.start_beat % 4 == 0
+        assert (note.velocity > 0.8) == on_downbeat
+
+
+def test_demo_main_mix_stays_well_under_full_scale():
+    """A bound, not a measurement: every note counts at full level until its release ends."""
+    show = load_show(DEMO)
+
+    def gain(db: float) -> float:
+        return 10 ** (db / 20)
+
+    def route_gain(bus: str | None) -> float:
+        total = 1.0
+        while bus is not None:
+            total *= gain(show.buses[bus].gain_db)
+            bus = show.buses[bus].feeds
+        return total
+
+    sounding = []  # (start beat, end beat with release, peak amplitude)
+    for part in show.parts:
+        if route_end(show, part.bus) != "master":
+            continue
+        instrument = show.instruments[part.instrument]
+        release_beats = instrument.release_ms / 1000 / show.seconds_per_beat()
+        level = gain(instrument.gain_db) * route_gain(part.bus)
+        for note in part.notes:
+            end = note.start_beat + note.length_beats + release_beats
+            sounding.append((note.start_beat, end, note.velocity * level))
+
+    loudest = max(
+        sum(peak for start, end, peak in sounding if start <= onset < end)
+        for onset, _, _ in sounding
+    )
+    assert loudest < 0.8
+
+
+# --- Defaults ---------------------------------------------------------------------------
+
+
+def test_defaults_for_a_show_with_only_a_name(tmp_path):
+    show = load_show(write_show(tmp_path, MINIMAL))
+    assert show.name == "Test"
+    assert show.tempo_bpm == 120.0
+    assert show.seconds_per_beat() == 0.5
+    assert show.audio.device is None
+    assert show.audio.sample_rate == 48000
+    assert show.audio.block_size == 256
+    assert show.audio.output_channels == 2
+    assert show.audio.input_channels == 0
+    assert show.audio.voices == 512
+    assert show.audio.scheduling_latency_ms is None
+    assert show.audio.limiter_ceiling_db == -0.3
+    assert show.instruments == {}
+    assert show.parts == ()
+    assert list(show.buses) == ["master", "keys", "stems", "click"]
+    master = show.buses["master"]
+    assert (master.outputs, master.feeds, master.gain_db, master.mute) == ((0, 1), None, 0.0, False)
+    assert show.buses["keys"].feeds == show.buses["stems"].feeds == "master"
+    assert show.buses["keys"].outputs == ()
+
+
+def test_an_absent_click_is_silent_with_fewer_than_four_outputs(tmp_path):
+    show = load_show(write_show(tmp_path, MINIMAL))
+    assert show.buses["click"].outputs == ()
+    assert show.buses["click"].feeds is None
+
+
+def test_an_absent_click_takes_outputs_3_4_when_they_exist(tmp_path):
+    show = load_show(write_show(tmp_path, MINIMAL + "[audio]\noutput_channels = 4\n"))
+    assert show.buses["click"].outputs == (2, 3)
+
+
+def test_a_single_output_gives_master_channel_1(tmp_path):
+    show = load_show(write_show(tmp_path, MINIMAL + "[audio]\noutput_channels = 1\n"))
+    assert show.buses["master"].outputs == (0,)
+
+
+def test_a_required_bus_keeps_its_default_route_when_only_its_gain_is_set(tmp_path):
+    show = load_show(write_show(tmp_path, MINIMAL + "[buses.keys]\ngain_db = -6\n"))
+    assert show.buses["keys"].gain_db == -6.0
+    assert show.buses["keys"].feeds == "master"
+
+
+def test_buses_keep_file_order_after_master(tmp_path):
+    text = MINIMAL + textwrap.dedent("""
+        [buses.fx]
+        to = "keys"
+        [buses.keys]
+        to = "master"
+        [buses.master]
+        outputs = [2, 1]
+    """)
+    show = load_show(write_show(tmp_path, text))
+    assert list(show.buses) == ["master", "fx", "keys", "stems", "click"]
+    assert show.buses["master"].outputs == (1, 0)
+    assert show.buses["fx"].feeds == "keys"
+
+
+def test_integers_are_accepted_where_numbers_are_expected(tmp_path):
+    text = MINIMAL + textwrap.dedent("""
+        tempo = 96
+        [audio]
+        scheduling_latency_ms = 2
+        limiter_ceiling_db = -1
+    """)
+    show = load_show(write_show(tmp_path, text))
+    assert show.tempo_bpm == 96.0 and isinstance(show.tempo_bpm, float)
+    assert show.audio.scheduling_latency_ms == 2.0
+    assert show.audio.limiter_ceiling_db == -1.0
+
+
+def test_device_may_be_a_name_or_an_index(tmp_path):
+    by_name = load_show(write_show(tmp_path, MINIMAL + '[audio]\ndevice = "Focusrite"\n'))
+    by_index = load_show(write_show(tmp_path, MINIMAL + "[audio]\ndevice = 3\n"))
+    assert by_name.audio.device == "Focusrite"
+    assert by_index.audio.device == 3
+
+
+def test_parse_show_reads_text_and_names_the_given_path():
+    show = parse_show(MINIMAL, "inline.toml")
+    assert show.path == pathlib.Path("inline.toml")
+    with pytest.raises(ShowFileError) as caught:
+        parse_show("[show]\n", "inline.toml")
+    assert caught.value.problems == [
+        "inline.toml: [show] name: expected a non-empty string, got nothing"
+    ]
+
+
+# --- Parts and notes --------------------------------------------------------------------
+
+PART = MINIMAL + textwrap.dedent("""
+    [instruments.bell]
+    type = "tone"
+    [[parts]]
+    name = "melody"
+    instrument = "bell"
+""")
+
+
+@pytest.mark.parametrize(
+    ("pitch", "key"),
+    [
+        ('"C4"', 60),
+        ('"c4"', 60),
+        ('"c#4"', 61),
+        ('"Eb3"', 51),
+        ('"bb3"', 58),
+        ('"B#3"', 60),
+        ('"Cb4"', 59),
+        ('"C-1"', 0),
+        ('"G9"', 127),
+        ('"A4"', 69),
+        ("0", 0),
+        ("127", 127),
+    ],
+)
+def test_note_names_and_numbers(tmp_path, pitch, key):
+    show = load_show(write_show(tmp_path, PART + f"notes = [[{pitch}, 0, 1, 0.5]]\n"))
+    assert show.parts[0].notes[0].key == key
+
+
+def test_a_part_reads_its_notes_and_defaults_to_the_keys_bus(tmp_path):
+    notes = 'notes = [["E5", 0, 1, 0.8], [76, 1.5, 0.5, 1]]\n'
+    show = load_show(write_show(tmp_path, PART + notes))
+    (part,) = show.parts
+    assert (part.name, part.instrument, part.bus) == ("melody", "bell", "keys")
+    assert [(n.key, n.start_beat, n.length_beats, n.velocity) for n in part.notes] == [
+        (76, 0.0, 1.0, 0.8),
+        (76, 1.5, 0.5, 1.0),
+    ]
+
+
+def test_instrument_defaults(tmp_path):
+    bell = load_show(write_show(tmp_path, PART)).instruments["bell"]
+    assert (bell.name, bell.type, bell.attack_ms, bell.release_ms, bell.gain_db) == (
+        "bell", "tone", 5.0, 150.0, 0.0,
+    )
+
+
+# --- One mistake, one clear problem -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param(
+            "[show]\ntempo = 90\n",
+            "[show] name: expected a non-empty string, got nothing",
+            id="missing-show-name",
+        ),
+        pytest.param(
+            "",
+            "[show] name: expected a non-empty string, got nothing",
+            id="empty-file",
+        ),
+        pytest.param(
+            "[show]\nname = 5\n",
+            "[show] name: expected a non-empty string, got 5",
+            id="name-not-a-string",
+        ),
+        pytest.param(
+            MINIMAL + '[audio]\nblock_size = "64"\n',
+            "[audio] block_size: expected an integer from 32 to 1024, got '64'",
+            id="string-for-integer",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nvoices = true\n",
+            "[audio] voices: expected an integer from 1 to 4096, got True",
+            id="bool-is-not-an-integer",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\noutput_channels = 2.0\n",
+            "[audio] output_channels: expected an integer from 1 to 64, got 2.0",
+            id="float-for-integer",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nblock_size = 4096\n",
+            "[audio] block_size: expected an integer from 32 to 1024, got 4096",
+            id="block-size-4096",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nsample_rate = 22050\n",
+            "[audio] sample_rate: expected one of 44100, 48000, 96000, got 22050",
+            id="sample-rate-22050",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nsample_rate = 48000.0\n",
+            "[audio] sample_rate: expected one of 44100, 48000, 96000, got 48000.0",
+            id="sample-rate-as-float",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nlimiter_ceiling_db = 3\n",
+            "[audio] limiter_ceiling_db: expected a number from -24 to 0, got 3",
+            id="limiter-above-zero",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nscheduling_latency_ms = -1\n",
+            "[audio] scheduling_latency_ms: expected a number from 0 to 1000, got -1",
+            id="negative-latency",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\ndevice = -1\n",
+            "[audio] device: expected an output device name or index (an integer from 0), got -1",
+            id="negative-device",
+        ),
+        pytest.param(
+            MINIMAL + "tempo = 0\n",
+            "[show] tempo: expected a number above 0 and at most 400, got 0",
+            id="tempo-zero",
+        ),
+        pytest.param(
+            MINIMAL + "tempo = inf\n",
+            "[show] tempo: expected a number above 0 and at most 400, got inf",
+            id="tempo-infinite",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\nblok_size = 64\n",
+            "unknown key 'blok_size' in [audio]; known keys: block_size, device, input_channels, "
+            "limiter_ceiling_db, output_channels, sample_rate, scheduling_latency_ms, voices",
+            id="unknown-key",
+        ),
+        pytest.param(
+            MINIMAL + "[audoi]\nblock_size = 64\n",
+            "unknown key 'audoi' in the top level; known keys: audio, buses, instruments, parts, show",
+            id="unknown-table",
+        ),
+        pytest.param(
+            MINIMAL + "[buses.click]\noutputs = [3, 4]\n",
+            "[buses.click] outputs: expected a list of 1 or 2 different output channels from 1 to 2, "
+            "got [3, 4]",
+            id="output-beyond-channel-count",
+        ),
+        pytest.param(
+            MINIMAL + "[buses.master]\noutputs = [0, 1]\n",
+            "[buses.master] outputs: expected a list of 1 or 2 different output channels from 1 to 2, "
+            "got [0, 1]",
+            id="output-zero",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\noutput_channels = 4\n[buses.click]\noutputs = [3, 3]\n",
+            "[buses.click] outputs: expected a list of 1 or 2 different output channels from 1 to 4, "
+            "got [3, 3]",
+            id="output-twice",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.fx]\nto = "reverb"\n',
+            "[buses.fx] to: expected the name of another bus (master, keys, stems, click), got 'reverb'",
+            id="to-unknown-bus",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.fx]\nto = "fx"\n',
+            "[buses.fx] to: expected the name of another bus (master, keys, stems, click), got 'fx'",
+            id="to-itself",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.a]\nto = "b"\n[buses.b]\nto = "a"\n',
+            "[buses.a] to: expected a route that ends at outputs, got a loop: a -> b -> a",
+            id="loop",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.keys]\nto = "fx"\n[buses.fx]\nto = "drums"\n[buses.drums]\nto = "keys"\n',
+            "[buses.keys] to: expected a route that ends at outputs, got a loop: keys -> fx -> drums -> keys",
+            id="longer-loop",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.fx]\noutputs = [1]\nto = "master"\n',
+            "[buses.fx]: expected either outputs or to, got both",
+            id="outputs-and-to",
+        ),
+        pytest.param(
+            MINIMAL + "[buses.fx]\ngain_db = -3\n",
+            "[buses.fx]: expected either outputs or to, got neither",
+            id="neither-outputs-nor-to",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.master]\nto = "keys"\n',
+            "[buses.master] to: expected no 'to' at all (master is where every route ends), got 'keys'",
+            id="master-with-to",
+        ),
+        pytest.param(
+            MINIMAL + "[buses.master]\ngain_db = 20\n",
+            "[buses.master] gain_db: expected a number from -96 to 12, got 20",
+            id="gain-too-high",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.keys]\nmute = "yes"\n',
+            "[buses.keys] mute: expected true or false, got 'yes'",
+            id="mute-not-bool",
+        ),
+        pytest.param(
+            MINIMAL + "".join(f'[buses.extra{number}]\nto = "master"\n' for number in range(13)),
+            "[buses]: expected at most 16 buses (master, keys, stems, click included), got 17",
+            id="too-many-buses",
+        ),
+        pytest.param(
+            MINIMAL + '[buses.click]\nto = "master"\n',
+            "[buses.click]: the click would play on master's outputs 1, 2; give it its own",
+            id="click-into-main-mix",
+        ),
+        pytest.param(
+            MINIMAL + "[audio]\noutput_channels = 4\n[buses.click]\noutputs = [2, 3]\n",
+            "[buses.click]: the click would play on master's outputs 2; give it its own",
+            id="click-sharing-a-main-output",
+        ),
+        pytest.param(
+            MINIMAL + '[instruments.piano]\ntype = "sampler"\n',
+            "[instruments.piano] type: expected one of 'tone', got 'sampler'",
+            id="unknown-instrument-type",
+        ),
+        pytest.param(
+            MINIMAL + "[instruments.piano]\nattack_ms = 5\n",
+            "[instruments.piano] type: expected one of 'tone', got nothing",
+            id="instrument-without-type",
+        ),
+        pytest.param(
+            MINIMAL + '[instruments.pad]\ntype = "tone"\nrelease_ms = 0\n',
+            "[instruments.pad] release_ms: expected a number from 1 to 20000, got 0",
+            id="release-zero",
+        ),
+        pytest.param(
+            MINIMAL + '[[parts]]\nname = "melody"\ninstrument = "piano"\n',
+            "[parts.melody] instrument: expected the name of an instrument (none are defined), got 'piano'",
+            id="part-unknown-instrument",
+        ),
+        pytest.param(
+            PART + 'bus = "strings"\n',
+            "[parts.melody] bus: expected the name of a bus (master, keys, stems, click), got 'strings'",
+            id="part-unknown-bus",
+        ),
+        pytest.param(
+            MINIMAL + '[instruments.bell]\ntype = "tone"\n[[parts]]\ninstrument = "bell"\n',
+            "[parts #1] name: expected a non-empty string, got nothing",
+            id="part-without-name",
+        ),
+        pytest.param(
+            PART + '[[parts]]\nname = "melody"\ninstrument = "bell"\n',
+            "[parts #2] name: expected a name no other part has, got 'melody'",
+            id="two-parts-one-name",
+        ),
+        pytest.param(
+            PART + 'notes = [["C4", 0, 1, 0.5], ["H4", 1, 1, 0.5]]\n',
+            "[parts.melody] note 2 pitch: expected a MIDI note number from 0 to 127 or a note name "
+            "like 'C4', 'F#3', 'Eb5', got 'H4'",
+            id="bad-note-name",
+        ),
+        pytest.param(
+            PART + 'notes = [["G#9", 0, 1, 0.5]]\n',
+            "[parts.melody] note 1 pitch: expected a MIDI note number from 0 to 127 or a note name "
+            "like 'C4', 'F#3', 'Eb5', got 'G#9'",
+            id="note-name-above-127",
+        ),
+        pytest.param(
+            PART + "notes = [[128, 0, 1, 0.5]]\n",
+            "[parts.melody] note 1 pitch: expected a MIDI note number from 0 to 127 or a note name "
+            "like 'C4', 'F#3', 'Eb5', got 128",
+            id="note-number-above-127",
+        ),
+        pytest.param(
+            PART + 'notes = [["C4", 0, 1]]\n',
+            "[parts.melody] note 1: expected a note [pitch, start beat, length in beats, velocity], "
+            "got ['C4', 0, 1]",
+            id="note-missing-velocity",
+        ),
+        pytest.param(
+            PART + 'notes = [["C4", -1, 1, 0.5]]\n',
+            "[parts.melody] note 1 start: expected a number of at least 0, got -1",
+            id="note-before-zero",
+        ),
+        pytest.param(
+            PART + 'notes = [["C4", 0, 0, 0.5]]\n',
+            "[parts.melody] note 1 length: expected a number above 0, got 0",
+            id="note-without-length",
+        ),
+        pytest.param(
+            PART + 'notes = [["C4", 0, 1, 1.5]]\n',
+            "[parts.melody] note 1 velocity: expected a number above 0 and at most 1, got 1.5",
+            id="velocity-above-1",
+        ),
+        pytest.param(
+            PART + 'notes = "C4 D4"\n',
+            "[parts.melody] notes: expected a list, got 'C4 D4'",
+            id="notes-not-a-list",
+        ),
+        pytest.param(
+            PART + 'tempo = 90\n',
+            "unknown key 'tempo' in [parts.melody]; known keys: bus, instrument, name, notes",
+            id="unknown-key-in-part",
+        ),
+        pytest.param(
+            MINIMAL + "parts = 3\n",
+            "unknown key 'parts' in [show]; known keys: name, tempo",
+            id="top-level-key-written-under-a-table",
+        ),
+    ],
+)
+def test_each_mistake_is_one_problem_naming_file_table_and_key(tmp_path, text, problem):
+    assert only_problem_in(tmp_path, text) == problem
+
+
+def test_parts_not_an_array_of_tables(tmp_path):
+    text = 'parts = 3\n[show]\nname = "Test"\n'
+    assert only_problem_in(tmp_path, text) == "parts: expected an array of tables ([[...]]), got 3"
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path):
+    problem = only_problem_in(tmp_path, '[show]\nname = "Test"\n[audio]\nblock_size = = 64\n')
+    assert problem.startswith("TOML syntax error: ")
+    assert "line 4" in problem and "column" in problem
+
+
+def test_missing_file_is_one_clear_problem(tmp_path):
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(ShowFileError) as caught:
+        load_show(path)
+    assert caught.value.problems == [
+        f"{path}: cannot read the show file: No such file or directory"
+    ]
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_problem(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[show]\nname = "Café"\n'.encode("latin-1"))
+    with pytest.raises(ShowFileError) as caught:
+        load_show(path)
+    assert caught.value.problems == [f"{path}: not UTF-8 text (byte 18)"]
+
+
+def test_messages_use_the_path_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_show(tmp_path, MINIMAL + "[audio]\nblock_size = 4096\n", name="demo.toml")
+    with pytest.raises(ShowFileError) as caught:
+        load_show("demo.toml")
+    assert caught.value.problems == [
+        "demo.toml: [audio] block_size: expected an integer from 32 to 1024, got 4096"
+    ]
+
+
+def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
+    text = textwrap.dedent("""
+        [show]
+        tempo = "fast"
+
+        [audio]
+        block_size = 4096
+        sample_rate = 22050
+        blok_size = 64
+
+        [buses.click]
+        outputs = [3, 4]
+
+        [buses.fx]
+        to = "reverb"
+
+        [instruments.bell]
+        type = "tone"
+
+        [[parts]]
+        name = "melody"
+        instrument = "piano"
+        notes = [["H4", 0, 1, 0.5], ["C4", 0, 1, 0.5], ["C4", 0, 1, 2]]
+    """)
+    problems = [problem.split(": ", 1)[1] for problem in problems_in(tmp_path, text)]
+    where = [problem.split(":")[0] for problem in problems]
+    assert where == [
+        "[show] name",
+        "[show] tempo",
+        "[audio] sample_rate",
+        "[audio] block_size",
+        "[buses.click] outputs",
+        "[buses.fx] to",
+        "[parts.melody] instrument",
+        "[parts.melody] note 1 pitch",
+        "[parts.melody] note 3 velocity",
+        "unknown key 'blok_size' in [audio]; known keys",
+    ]

@@ -1,24 +1,42 @@
-"""A JACK capture client for live tests: records what other clients play, per JACK frame.
+"""A JACK capture client for live tests: records what other clients play, by JACK frame.
 
-Built on the JACK-Client package (``import jack``) with a *Python* process callback.
-Keep it idle (DESIGN §7): under heavy Python load in the same process, deactivating a
-client whose callback waits for the GIL can deadlock. The callback allocates only small
-wrapper objects per cycle; all audio goes into memory preallocated at construction.
+Registers N input ports on the (private) JACK server, connects them to given source
+ports (e.g. PortAudio's ``PortAudio:out_0``), and records every cycle into memory
+preallocated at construction, together with:
 
-Audio is stored by JACK frame: row ``r`` of :meth:`JackCapture.audio` is the sample
-played at JACK frame ``first_jack_frame + r`` (the frame time of the first recorded
-cycle's first frame, ``jack_last_frame_time``). A cycle that this client did not see
-(a gap in the frame times) leaves zeros and is listed in :attr:`JackCapture.gaps`.
+* the JACK frame of the cycle's first frame (``jack_last_frame_time``), which is exact;
+* the CLOCK_MONOTONIC time (ns) at which the process callback started, the clock that
+  ``time.monotonic_ns()`` reads, to relate other clients' timestamps to JACK cycles
+  (see :meth:`JackCapture.cycle_at_ns`);
+* the number of cycles seen, missed cycles (gaps in the frame times) and the server's
+  xrun notifications.
 
-A capture port connected to another client's output port runs after it in the same JACK
-cycle (JACK orders the graph by connections), so a sample that a client writes at
-offset ``i`` of the cycle whose ``jack_last_frame_time`` is ``L`` appears at row
-``L + i - first_jack_frame``: no latency between the two.
+Audio is stored by JACK frame: row ``r`` of :meth:`JackCapture.audio` holds the sample
+played at JACK frame ``first_jack_frame + r``. A cycle this client missed leaves zeros
+and is listed in :meth:`JackCapture.gaps`.
 
-JACK2's client library keeps one set of globals per process: open this client on the
-same server as everything else in the process (by default ``$JACK_DEFAULT_SERVER``).
-PortAudio disconnects all connections of its ports when its stream stops: connect after
-``Pa_OpenStream`` (the ports exist from then on) and expect silence after the stop.
+Why the process callback is a numba cfunc and not Python: a Python callback first waits
+for the GIL; when it gets it after the next JACK cycle has begun, ``last_frame_time``
+already reads the *next* cycle's frame (JACK2 keeps one frame timer per server, updated
+at each cycle start). Measured on this project's 2-core machines, with the dummy driver:
+even idle, about one Python callback in 2000 read a wrong frame time; beside a busy
+Python thread, most did. The cfunc reads it before anything else, without the GIL, and
+never allocates; it also cannot deadlock deactivation under load (DESIGN §7). It
+compiles in a fraction of a second, once per process (it calls ctypes functions, which
+numba cannot cache).
+
+A capture port connected to another client's output port runs after that client in the
+same JACK cycle (JACK orders the graph by connections): a sample that the client writes
+at offset ``i`` of the cycle whose ``last_frame_time`` is ``L`` is recorded at JACK
+frame ``L + i``, with no latency in between.
+
+Caveats:
+* JACK2's client library keeps one set of globals per process (engine control, graph):
+  open this client on the same server as everything else in the process, by default
+  ``$JACK_DEFAULT_SERVER``.
+* PortAudio disconnects *all* connections of its ports when its stream stops: connect
+  after ``Pa_OpenStream`` (its ports exist from then on) and expect silence after stop.
+* Deactivate and close this client (:meth:`JackCapture.stop`) before the server stops.
 """
 
 from __future__ import annotations
@@ -27,169 +45,248 @@ import ctypes
 import ctypes.util
 import os
 import threading
+import time
 from typing import Sequence
 
+import numba
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
 import jack
 
-__all__ = ["JackCapture", "jack_get_time_us", "CLOCK_JACK"]
+__all__ = ["JackCapture"]
 
-# JACK2 (1.9.21) on Linux: jack_get_time() is clock_gettime(CLOCK_MONOTONIC_RAW) in µs.
-CLOCK_JACK = getattr(__import__("time"), "CLOCK_MONOTONIC_RAW", None)
+CLOCK_MONOTONIC = 1     # Linux; the clock of time.monotonic_ns()
 
 _libjack = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
-_libjack.jack_get_time.restype = ctypes.c_uint64
-_libjack.jack_get_time.argtypes = []
-_libjack.jack_get_cycle_times.restype = ctypes.c_int
-_libjack.jack_get_cycle_times.argtypes = [
-    ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint64),
-    ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_float)]
-_libjack.jack_frames_to_time.restype = ctypes.c_uint64
-_libjack.jack_frames_to_time.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
-_libjack.jack_time_to_frames.restype = ctypes.c_uint32
-_libjack.jack_time_to_frames.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=False)
+
+# Pointers are passed as int64 (same size and calling convention on x86-64 and arm64):
+# numba then needs no pointer casts at the call sites.
+_jack_last_frame_time = _libjack.jack_last_frame_time
+_jack_last_frame_time.restype = ctypes.c_uint32
+_jack_last_frame_time.argtypes = [ctypes.c_int64]
+_jack_port_get_buffer = _libjack.jack_port_get_buffer
+_jack_port_get_buffer.restype = ctypes.POINTER(ctypes.c_float)
+_jack_port_get_buffer.argtypes = [ctypes.c_int64, ctypes.c_uint32]
+_clock_gettime = _libc.clock_gettime
+_clock_gettime.restype = ctypes.c_int
+_clock_gettime.argtypes = [ctypes.c_int, ctypes.c_int64]
+
+# State table (int64) shared between Python and the cfunc.
+_CLIENT, _CHANNELS, _CAPACITY, _AUDIO, _MAX_CYCLES, _CYC_FRAME, _CYC_NS, _CYC_NFRAMES, \
+    _PORTS, _RECORDING, _CYCLES, _STARTED, _FIRST, _LAST, _LAST_N, _LAST_RAW, _END, \
+    _OVERFLOW, _NGAPS, _GAPS, _MAX_GAPS, _XRUNS, _TIMESPEC = range(23)
+_STATE_SIZE = 32
 
 
-def jack_get_time_us() -> int:
-    """JACK's clock in microseconds (``jack_get_time()``)."""
-    return int(_libjack.jack_get_time())
+@intrinsic
+def _i64_ptr(typingctx, addr):
+    sig = types.CPointer(types.int64)(addr)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+    return sig, codegen
+
+
+@intrinsic
+def _f32_ptr(typingctx, addr):
+    sig = types.CPointer(types.float32)(addr)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+    return sig, codegen
+
+
+_compiled: dict = {}
+_compile_lock = threading.Lock()
+
+
+def _callbacks():
+    """Compile (once per process) the process and xrun callbacks."""
+    with _compile_lock:
+        if _compiled:
+            return _compiled["process"], _compiled["xrun"]
+
+        @numba.cfunc(types.int32(types.uint32, types.voidptr), nopython=True,
+                     error_model="numpy")
+        def process(nframes, arg):
+            st = numba.carray(arg, _STATE_SIZE, dtype=np.int64)
+            raw = np.int64(_jack_last_frame_time(st[_CLIENT]))     # first: exact frame
+            _clock_gettime(CLOCK_MONOTONIC, st[_TIMESPEC])
+            ts = numba.carray(_i64_ptr(st[_TIMESPEC]), 2)
+            now_ns = ts[0] * 1000000000 + ts[1]
+            if st[_RECORDING] == 0:
+                return 0
+            n = np.int64(nframes)
+            if st[_STARTED] == 0:
+                frame = raw
+                st[_FIRST] = raw
+                st[_STARTED] = 1
+            else:
+                step = (raw - st[_LAST_RAW]) & 0xFFFFFFFF       # frame times wrap at 2**32
+                frame = st[_LAST] + step
+                expected = st[_LAST] + st[_LAST_N]
+                if frame != expected:
+                    g = st[_NGAPS]
+                    if g < st[_MAX_GAPS]:
+                        gaps = numba.carray(_i64_ptr(st[_GAPS]), 2 * st[_MAX_GAPS])
+                        gaps[2 * g] = expected
+                        gaps[2 * g + 1] = frame
+                    st[_NGAPS] = g + 1
+            st[_LAST_RAW] = raw
+            st[_LAST] = frame
+            st[_LAST_N] = n
+            c = st[_CYCLES]
+            if c < st[_MAX_CYCLES]:
+                numba.carray(_i64_ptr(st[_CYC_FRAME]), st[_MAX_CYCLES])[c] = frame
+                numba.carray(_i64_ptr(st[_CYC_NS]), st[_MAX_CYCLES])[c] = now_ns
+                numba.carray(_i64_ptr(st[_CYC_NFRAMES]), st[_MAX_CYCLES])[c] = n
+            st[_CYCLES] = c + 1
+            row = frame - st[_FIRST]
+            cap = st[_CAPACITY]
+            if row < 0 or row + n > cap:
+                st[_OVERFLOW] += n
+                return 0
+            nch = st[_CHANNELS]
+            ports = numba.carray(_i64_ptr(st[_PORTS]), nch)
+            audio = numba.carray(_f32_ptr(st[_AUDIO]), nch * cap)
+            for ch in range(nch):
+                src = numba.carray(_jack_port_get_buffer(ports[ch], nframes), n)
+                base = ch * cap + row
+                for k in range(n):
+                    audio[base + k] = src[k]
+            if row + n > st[_END]:
+                st[_END] = row + n
+            return 0
+
+        @numba.cfunc(types.int32(types.voidptr), nopython=True, error_model="numpy")
+        def xrun(arg):
+            st = numba.carray(arg, _STATE_SIZE, dtype=np.int64)
+            st[_XRUNS] += 1
+            return 0
+
+        _compiled["process"] = process
+        _compiled["xrun"] = xrun
+        return process, xrun
 
 
 class JackCapture:
-    """Record ``len(sources)`` JACK output ports into preallocated memory.
+    """Record ``channels`` JACK input ports into preallocated memory.
 
     Parameters
     ----------
     sources:
-        Port names to record (``"PortAudio:out_1"``, ``"system:capture_1"``), one
+        Port names to record (``"PortAudio:out_0"``, ``"system:capture_1"``), one
         capture port each; may be empty and connected later with :meth:`connect`.
     seconds:
         Capacity; frames beyond it are dropped and counted in :attr:`overflow_frames`.
     name:
-        JACK client name (JACK makes it unique if needed).
+        JACK client name (JACK makes it unique if needed; see :attr:`name`).
     server:
         Server name; default ``$JACK_DEFAULT_SERVER``.
     channels:
         Number of capture ports (default ``len(sources)``).
 
-    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    Use as a context manager (start/stop), or call :meth:`start` and :meth:`stop`.
+    Recording starts at :meth:`start` (activation) and stops at :meth:`stop` or
+    :meth:`pause`.
     """
 
     def __init__(self, sources: Sequence[str] = (), seconds: float = 5.0, *,
                  name: str = "capture", server: str | None = None,
-                 channels: int | None = None, max_cycles: int | None = None) -> None:
+                 channels: int | None = None, max_gaps: int = 1024) -> None:
         self.sources = list(sources)
         self.channels = int(channels if channels is not None else len(self.sources))
         if self.channels < 1:
             raise ValueError("need at least one channel")
         if len(self.sources) > self.channels:
             raise ValueError("more sources than channels")
-        server = server if server is not None else os.environ.get("JACK_DEFAULT_SERVER")
-        self.client = jack.Client(name, no_start_server=True, servername=server)
-        self.server = server
+        process, xrun = _callbacks()
+        self.server = server if server is not None else os.environ.get("JACK_DEFAULT_SERVER")
+        self.client = jack.Client(name, no_start_server=True, servername=self.server)
+        self.name = self.client.name
         self.samplerate = int(self.client.samplerate)
         self.blocksize = int(self.client.blocksize)
-        self.capacity = int(np.ceil(seconds * self.samplerate / self.blocksize)) * self.blocksize
-        n_cycles = int(max_cycles if max_cycles is not None
-                       else self.capacity // self.blocksize + 16)
+        self.capacity = -(-int(np.ceil(seconds * self.samplerate)) // self.blocksize) * self.blocksize
+        max_cycles = self.capacity // self.blocksize + 64
         self.ports = [self.client.inports.register(f"in_{i + 1}") for i in range(self.channels)]
-        self._ptr = int(jack._ffi.cast("uintptr_t", self.client._ptr))
 
-        # Preallocated records. Audio is written channel by channel into a [channels,
-        # frames] array (contiguous per channel); audio() returns its transpose.
+        # Everything the callback touches, allocated once and kept alive by self.
         self._audio = np.zeros((self.channels, self.capacity), dtype=np.float32)
-        self.cycle_frame = np.zeros(n_cycles, dtype=np.int64)    # unwrapped last_frame_time
-        self.cycle_usecs = np.zeros(n_cycles, dtype=np.int64)    # jack cycle wakeup (µs)
-        self.cycle_nframes = np.zeros(n_cycles, dtype=np.int32)
-        self.cycles = 0                 # process callbacks seen while recording
-        self.overflow_frames = 0
-        self.errors = 0
-        self.gaps: list[tuple[int, int]] = []   # (expected frame, frame seen)
-        self.first_jack_frame: int | None = None
-        self._last_raw: int | None = None
-        self._unwrapped = 0
-        self._end = 0                   # one past the last row written
-        self._recording = False
+        self._cycle_frame = np.zeros(max_cycles, dtype=np.int64)
+        self._cycle_ns = np.zeros(max_cycles, dtype=np.int64)
+        self._cycle_nframes = np.zeros(max_cycles, dtype=np.int64)
+        self._gaps = np.zeros((max_gaps, 2), dtype=np.int64)
+        self._timespec = np.zeros(2, dtype=np.int64)
+        self._port_ptrs = np.array(
+            [int(jack._ffi.cast("uintptr_t", p._ptr)) for p in self.ports], dtype=np.int64)
+        st = self._state = np.zeros(_STATE_SIZE, dtype=np.int64)
+        st[_CLIENT] = int(jack._ffi.cast("uintptr_t", self.client._ptr))
+        st[_CHANNELS] = self.channels
+        st[_CAPACITY] = self.capacity
+        st[_AUDIO] = self._audio.ctypes.data
+        st[_MAX_CYCLES] = max_cycles
+        st[_CYC_FRAME] = self._cycle_frame.ctypes.data
+        st[_CYC_NS] = self._cycle_ns.ctypes.data
+        st[_CYC_NFRAMES] = self._cycle_nframes.ctypes.data
+        st[_PORTS] = self._port_ptrs.ctypes.data
+        st[_GAPS] = self._gaps.ctypes.data
+        st[_MAX_GAPS] = max_gaps
+        st[_TIMESPEC] = self._timespec.ctypes.data
+
+        ffi, lib = jack._ffi, jack._lib
+        arg = ffi.cast("void*", st.ctypes.data)
+        self._keepalive = [ffi.cast("JackProcessCallback", process.address),
+                           ffi.cast("JackXRunCallback", xrun.address), arg]
+        if lib.jack_set_process_callback(self.client._ptr, self._keepalive[0], arg) != 0:
+            raise jack.JackError("cannot set the process callback")
+        if lib.jack_set_xrun_callback(self.client._ptr, self._keepalive[1], arg) != 0:
+            raise jack.JackError("cannot set the xrun callback")
         self._active = False
         self._closed = False
-        self._done = threading.Event()
-        self._c_frames = ctypes.c_uint32()
-        self._c_usecs = ctypes.c_uint64()
-        self._c_next = ctypes.c_uint64()
-        self._c_period = ctypes.c_float()
-        self._ct_args = (ctypes.c_void_p(self._ptr), ctypes.byref(self._c_frames),
-                         ctypes.byref(self._c_usecs), ctypes.byref(self._c_next),
-                         ctypes.byref(self._c_period))
-        self.client.set_process_callback(self._process)
-
-    # -- the process callback ----------------------------------------------------------
-
-    def _process(self, frames: int) -> None:
-        if not self._recording:
-            return
-        try:
-            raw = self.client.last_frame_time
-            if self._last_raw is None:
-                self._unwrapped = raw
-                self.first_jack_frame = raw
-            else:
-                step = (raw - self._last_raw) & 0xFFFFFFFF
-                expected = self._unwrapped + self._last_frames
-                self._unwrapped += step
-                if self._unwrapped != expected:
-                    self.gaps.append((expected, self._unwrapped))
-            self._last_raw = raw
-            self._last_frames = frames
-            n = self.cycles
-            if n < self.cycle_frame.shape[0]:
-                self.cycle_frame[n] = self._unwrapped
-                self.cycle_nframes[n] = frames
-                if _libjack.jack_get_cycle_times(*self._ct_args) == 0:
-                    self.cycle_usecs[n] = self._c_usecs.value
-            self.cycles = n + 1
-            row = self._unwrapped - self.first_jack_frame
-            if row < 0 or row + frames > self.capacity:
-                self.overflow_frames += frames
-                return
-            for ch, port in enumerate(self.ports):
-                self._audio[ch, row:row + frames] = port.get_array()
-            if row + frames > self._end:
-                self._end = row + frames
-        except Exception:
-            self.errors += 1
 
     # -- control -----------------------------------------------------------------------
 
     def start(self) -> "JackCapture":
         """Activate the client, connect the sources, start recording."""
+        if self._closed:
+            raise RuntimeError("capture client already closed")
         if not self._active:
             self.client.activate()
             self._active = True
-        self.connect(self.sources, _record=False)
-        self._recording = True
+        self._connect(self.sources, 0)
+        self._state[_RECORDING] = 1
         return self
 
-    def connect(self, sources: Sequence[str], *, first_port: int = 0,
-                _record: bool = True) -> None:
-        """Connect ``sources[i]`` to capture port ``first_port + i`` (client active)."""
-        if _record:
-            self.sources[first_port:first_port + len(sources)] = list(sources)
+    def connect(self, sources: Sequence[str], first_port: int = 0) -> None:
+        """Connect ``sources[i]`` to capture port ``first_port + i`` (after start)."""
+        self.sources[first_port:first_port + len(sources)] = list(sources)
+        self._connect(sources, first_port)
+
+    def _connect(self, sources: Sequence[str], first_port: int) -> None:
         for i, src in enumerate(sources):
             port = self.ports[first_port + i]
             if src not in [p.name for p in self.client.get_all_connections(port)]:
                 self.client.connect(src, port)
 
+    def pause(self) -> None:
+        """Stop recording; the client stays active."""
+        self._state[_RECORDING] = 0
+
     def stop(self) -> None:
         """Stop recording, deactivate and close the client. Idempotent."""
-        self._recording = False
+        self._state[_RECORDING] = 0
         if self._closed:
             return
         self._closed = True
-        if self._active:
-            self.client.deactivate()
-            self._active = False
-        self.client.close()
+        try:
+            if self._active:
+                self.client.deactivate()
+                self._active = False
+        finally:
+            self.client.close()
 
     def __enter__(self) -> "JackCapture":
         return self.start()
@@ -197,40 +294,84 @@ class JackCapture:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    # -- results -----------------------------------------------------------------------
-
-    def audio(self) -> tuple[np.ndarray, int | None]:
-        """(audio [frames, channels] float32, JACK frame of row 0).
-
-        A copy of what was recorded so far; rows of missed cycles are zero (see
-        :attr:`gaps`). The frame is None before the first cycle.
-        """
-        end = self._end
-        return np.ascontiguousarray(self._audio[:, :end].T), self.first_jack_frame
-
-    def row_of_frame(self, jack_frame: int) -> int:
-        """Row of :meth:`audio` that holds JACK frame ``jack_frame``."""
-        if self.first_jack_frame is None:
-            raise RuntimeError("nothing recorded yet")
-        return int(jack_frame) - self.first_jack_frame
-
-    def frame_at_usecs(self, usecs: int) -> float:
-        """JACK frame (fractional) at JACK time ``usecs`` (``jack_get_time`` clock),
-        interpolated between the recorded cycle wakeups. Wakeup times are JACK's
-        filtered estimates: expect errors of a few frames, never use this alone where
-        exactness matters; snap to a cycle start instead."""
-        n = min(self.cycles, self.cycle_frame.shape[0])
-        if n < 2:
-            raise RuntimeError("need at least two recorded cycles")
-        return float(np.interp(usecs, self.cycle_usecs[:n], self.cycle_frame[:n],
-                               left=np.nan, right=np.nan))
-
     def wait_cycles(self, count: int, timeout: float = 5.0) -> bool:
-        """Wait until at least ``count`` cycles were recorded (polling)."""
-        import time
+        """Wait (polling) until at least ``count`` cycles were recorded."""
         deadline = time.monotonic() + timeout
         while self.cycles < count:
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.005)
+            time.sleep(0.002)
         return True
+
+    # -- results -----------------------------------------------------------------------
+
+    @property
+    def cycles(self) -> int:
+        """Process cycles recorded so far."""
+        return int(self._state[_CYCLES])
+
+    @property
+    def first_jack_frame(self) -> int | None:
+        """JACK frame of row 0 of :meth:`audio` (None before the first cycle)."""
+        return int(self._state[_FIRST]) if self._state[_STARTED] else None
+
+    @property
+    def xruns(self) -> int:
+        """Xrun notifications from the server (any client late, or the driver)."""
+        return int(self._state[_XRUNS])
+
+    @property
+    def overflow_frames(self) -> int:
+        return int(self._state[_OVERFLOW])
+
+    def gaps(self) -> list[tuple[int, int]]:
+        """Discontinuities in the frame times: (frame expected, frame seen) per gap."""
+        n = min(int(self._state[_NGAPS]), self._gaps.shape[0])
+        return [(int(a), int(b)) for a, b in self._gaps[:n]]
+
+    @property
+    def missed_frames(self) -> int:
+        """Frames of cycles this client did not see (sum of forward gaps)."""
+        return sum(b - a for a, b in self.gaps())
+
+    def audio(self) -> tuple[np.ndarray, int | None]:
+        """(audio [frames, channels] float32, JACK frame of row 0): a copy of what was
+        recorded so far. Rows of missed cycles are zero (see :meth:`gaps`)."""
+        end = int(self._state[_END])
+        return np.ascontiguousarray(self._audio[:, :end].T), self.first_jack_frame
+
+    def cycle_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per recorded cycle: (JACK frame of its first frame, CLOCK_MONOTONIC ns at the
+        start of this client's process callback, frames in the cycle)."""
+        n = min(self.cycles, self._cycle_frame.shape[0])
+        return self._cycle_frame[:n].copy(), self._cycle_ns[:n].copy(), self._cycle_nframes[:n].copy()
+
+    def row_of_frame(self, jack_frame: int) -> int:
+        """Row of :meth:`audio` that holds JACK frame ``jack_frame``."""
+        first = self.first_jack_frame
+        if first is None:
+            raise RuntimeError("nothing recorded yet")
+        return int(jack_frame) - first
+
+    def cycle_at_ns(self, t_ns: int, max_lag_ns: int | None = None) -> int:
+        """JACK frame of the cycle in which a client *upstream* of this one (one whose
+        output ports feed it, e.g. PortAudio) started a process callback at
+        CLOCK_MONOTONIC time ``t_ns``.
+
+        An upstream client runs before this one in every cycle, so its callback in
+        cycle C starts before this client's callback in cycle C and after this client's
+        callback in cycle C-1 started (unless one of them ran a full period late: an
+        xrun, see :attr:`xruns` and :meth:`gaps`). So the answer is the first recorded
+        cycle whose callback started at or after ``t_ns``. Exact whenever the
+        preconditions hold; raises ValueError when the match is more than
+        ``max_lag_ns`` (default: one period) after ``t_ns``, or outside the recording.
+        """
+        frames, ns, _ = self.cycle_log()
+        i = int(np.searchsorted(ns, t_ns, side="left"))
+        if i >= len(ns) or i == 0:
+            raise ValueError("time outside the recorded cycles")
+        if max_lag_ns is None:
+            max_lag_ns = int(1e9 * self.blocksize / self.samplerate)
+        if ns[i] - t_ns > max_lag_ns:
+            raise ValueError(f"no capture cycle within {max_lag_ns} ns after {t_ns}")
+        return int(frames[i])

@@ -1,0 +1,289 @@
+"""The `liveengine` command: run a show live, render it offline, check it, list devices, benchmark."""
+
+import argparse
+import contextlib
+import math
+import sys
+import time
+
+from .config import SAMPLE_RATES, ShowFileError, load_show
+
+EXIT_FAILED = 1
+EXIT_SHOW_FILE = 2
+EXIT_AUDIO = 3
+EXIT_INTERRUPTED = 130
+START_LEAD_SECONDS = 0.25  # the first note of a live run, after the stream has settled
+LOOKAHEAD_SECONDS = 0.5  # how far ahead of the output the sequence is posted
+
+
+class UsageError(Exception):
+    """A command-line value that cannot work; the message says which and why."""
+
+
+def _block_size(text: str) -> int:
+    value = int(text)
+    if not 32 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"block size must be 32 to 1024, got {value}")
+    return value
+
+
+def _channels(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"channel count must be 0 to 64, got {value}")
+    return value
+
+
+def _add_audio_options(parser: argparse.ArgumentParser, device: bool):
+    group = parser.add_argument_group("audio (overrides the show file)")
+    if device:
+        group.add_argument("--device", help="output device: a name substring or an index (see `devices`)")
+    group.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES)
+    group.add_argument("--block-size", type=_block_size, help="frames per audio block, 32-1024")
+    group.add_argument("--outputs", type=_channels, dest="output_channels", help="output channel count")
+    group.add_argument("--inputs", type=_channels, dest="input_channels", help="input channel count")
+
+
+def _overrides(args):
+    from .show.rig import AudioOverrides
+    device = getattr(args, "device", None)
+    if device is not None and device.isdigit():
+        device = int(device)
+    return AudioOverrides(device=device, sample_rate=args.sample_rate, block_size=args.block_size,
+                          output_channels=args.output_channels, input_channels=args.input_channels)
+
+
+def _load_rig(args):
+    from .show.rig import build_rig
+    show = load_show(args.show)
+    try:
+        return build_rig(show, _overrides(args))
+    except ValueError as error:  # an override that contradicts the show, e.g. a bus on output 4 of 2
+        raise UsageError(f"{args.show}: {error}") from None
+
+
+def _prepare_kernels():
+    from .engine.warmup import prepare_kernels
+    print("Preparing kernels:")
+    began = time.monotonic()
+    prepare_kernels(report=lambda line: print(line, flush=True))
+    print(f"  ready in {time.monotonic() - began:.2f} s")
+
+
+def _describe_rig(rig) -> list[str]:
+    settings = rig.engine.settings
+    block_ms = rig.block_size / settings.sample_rate * 1000
+    lines = [f"{rig.show.name}: {settings.sample_rate} Hz, block {rig.block_size} ({block_ms:.2f} ms), "
+             f"{settings.output_channels} outputs, {settings.input_channels} inputs, {settings.polyphony} voices"]
+    for bus in rig.show.buses.values():
+        route = f"outputs {', '.join(str(ch + 1) for ch in bus.outputs)}" if bus.outputs else \
+            f"feeds {bus.feeds}" if bus.feeds else "no outputs (silent)"
+        mute = ", muted" if bus.mute else ""
+        lines.append(f"  bus {bus.name:<8} {bus.gain_db:+.1f} dB{mute}, {route}")
+    for name, instrument in rig.show.instruments.items():
+        lines.append(f"  instrument {name}: {instrument.type}, attack {instrument.attack_ms:g} ms, "
+                     f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
+    for part in rig.show.parts:
+        lines.append(f"  part {part.name}: {len(part.notes)} notes, {part.instrument} on {part.bus}")
+    return lines
+
+
+def _status_line(engine, elapsed: float) -> str:
+    t = engine.telemetry()
+    master = t.buses["master"].peak_dbfs
+    return (f"{elapsed:7.1f} s  voices {t.voices:3d}  DSP {100 * t.dsp_load_average:5.1f}% "
+            f"(peak {100 * t.dsp_load_peak:5.1f}%)  missed cycles {t.missed_cycles}  late {t.late_events}  "
+            f"master {max(master):6.1f} dBFS")
+
+
+def _summary(engine, expected_cycles: float | None = None) -> str:
+    t = engine.telemetry()
+    delivered = f"{t.callbacks} callbacks"
+    if expected_cycles:
+        delivered += f" of {expected_cycles:.0f} expected"
+    return (f"{delivered}, {t.missed_cycles} missed cycles, longest gap {t.longest_gap_ms:.2f} ms, "
+            f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
+
+
+def command_check(args) -> int:
+    rig = _load_rig(args)
+    from .show.sequence import sequence_from_parts
+    sequence = sequence_from_parts(rig)
+    print(f"{args.show}: OK")
+    for line in _describe_rig(rig):
+        print(line)
+    print(f"  length {sequence.length_samples / rig.engine.settings.sample_rate:.1f} s")
+    return 0
+
+
+def command_render(args) -> int:
+    import soundfile
+
+    from .engine import OfflineRenderer
+    from .show.sequence import SequencePlayer, sequence_from_parts
+    rig = _load_rig(args)
+    engine = rig.engine
+    rate = engine.settings.sample_rate
+    sequence = sequence_from_parts(rig)
+    frames = round(args.seconds * rate) if args.seconds is not None else sequence.length_samples + rate // 2
+    _prepare_kernels()
+    renderer = OfflineRenderer(engine.state, rig.block_size)
+    player = SequencePlayer(sequence, engine.producer("show"), start_sample=0)
+    began = time.monotonic()
+    try:
+        output = soundfile.SoundFile(args.output, "w", samplerate=rate, channels=engine.settings.output_channels,
+                                     subtype=args.subtype)
+    except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
+        raise UsageError(f"cannot write {args.output}: {error}") from None
+    peak = 0.0
+    with output:
+        done = 0
+        while done < frames:
+            player.post_until(renderer.position + rig.block_size)
+            block = renderer.render_block()
+            take = min(len(block), frames - done)
+            output.write(block[:take])
+            peak = max(peak, float(abs(block[:take]).max(initial=0.0)))
+            engine.poll()
+            done += take
+    took = time.monotonic() - began
+    print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
+          f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
+    print(_summary(engine))
+    return 0
+
+
+def command_run(args) -> int:
+    from .engine import LiveStream, NotificationPump, choose_device, realtime_threads
+    from .show.sequence import SequencePlayer, sequence_from_parts
+    rig = _load_rig(args)
+    engine = rig.engine
+    settings = engine.settings
+    rate = settings.sample_rate
+    for line in _describe_rig(rig):
+        print(line)
+    _prepare_kernels()
+    sequence = sequence_from_parts(rig)
+
+    with contextlib.ExitStack() as stack:
+        if args.jack_dummy:
+            from .jackserver import PrivateJackServer
+            server = PrivateJackServer(sample_rate=rate, period=rig.block_size,
+                                       capture_channels=max(1, settings.input_channels),
+                                       playback_channels=settings.output_channels)
+            print(f"Starting a private JACK server {server.name!r} (dummy driver, {rate} Hz, "
+                  f"period {rig.block_size})")
+            server.start()
+            stack.callback(server.stop)
+        device = choose_device(rig.device, settings.output_channels, settings.input_channels)
+        print(f"Audio device: [{device.index}] {device.name} ({device.host_api})")
+        stream = LiveStream(engine.state, device, rig.block_size)
+        stream.start()
+        stack.callback(stream.close)
+        threads = realtime_threads()
+        if threads:
+            print(f"Real-time priority: yes ({threads[0][1]} priority {threads[0][2]})")
+        else:
+            print("WARNING: the audio thread runs without real-time priority: other programs can delay it "
+                  "and cause dropouts. Give the audio group rtprio limits and run JACK with -R.")
+        stack.enter_context(NotificationPump(engine))
+        producer = engine.producer("show")
+        started = time.monotonic()
+        while not engine.clock.running:
+            if time.monotonic() - started > 5:
+                raise UsageError("the audio stream started but its callback is not being called")
+            time.sleep(0.005)
+        player = SequencePlayer(sequence, producer, engine.position + round(START_LEAD_SECONDS * rate))
+        duration = args.seconds if args.seconds is not None else None
+        interactive = sys.stdout.isatty()
+        next_status = 0.0
+        try:
+            while True:
+                elapsed = time.monotonic() - started
+                player.post_until(engine.position + round(LOOKAHEAD_SECONDS * rate))
+                if (duration is None and player.finished(engine.position)) or \
+                        (duration is not None and elapsed >= duration):
+                    break
+                if elapsed >= next_status:
+                    line = _status_line(engine, elapsed)
+                    print(("\r" + line) if interactive else line, end="" if interactive else "\n", flush=True)
+                    next_status += 0.25 if interactive else 2.0
+                time.sleep(0.01)
+        except KeyboardInterrupt:
+            print("\nStopping: all notes off.")
+            producer.panic()
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        if interactive:
+            print()
+    print(_summary(engine, expected_cycles=elapsed * rate / rig.block_size))
+    return 0
+
+
+def command_devices(args) -> int:
+    from .engine.stream import describe_devices
+    print("Audio devices:")
+    print(describe_devices())
+    return 0
+
+
+def command_bench(args) -> int:
+    from .benchmark import run_benchmarks
+    return run_benchmarks(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liveengine", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="play a show live")
+    run.add_argument("show", help="show file (TOML)")
+    run.add_argument("--jack-dummy", action="store_true",
+                     help="run on a private JACK server with the dummy driver (no sound card needed)")
+    run.add_argument("--seconds", type=float, help="stop after this many seconds")
+    _add_audio_options(run, device=True)
+    run.set_defaults(handler=command_run)
+
+    render = commands.add_parser("render", help="render a show offline to a WAV or FLAC file")
+    render.add_argument("show", help="show file (TOML)")
+    render.add_argument("-o", "--output", required=True, help="output file (.wav, .flac)")
+    render.add_argument("--seconds", type=float, help="length to render (default: the whole show)")
+    render.add_argument("--subtype", default="PCM_24", help="sample format, e.g. PCM_16, PCM_24, FLOAT")
+    _add_audio_options(render, device=False)
+    render.set_defaults(handler=command_render)
+
+    check = commands.add_parser("check", help="validate a show file and describe it")
+    check.add_argument("show", help="show file (TOML)")
+    _add_audio_options(check, device=True)
+    check.set_defaults(handler=command_check)
+
+    devices = commands.add_parser("devices", help="list audio devices")
+    devices.set_defaults(handler=command_devices)
+
+    bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
+    bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
+    bench.set_defaults(handler=command_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .engine import AudioDeviceError
+    from .jackserver import JackServerError
+    try:
+        return args.handler(args)
+    except ShowFileError as error:
+        print("\n".join(error.problems), file=sys.stderr)
+        return EXIT_SHOW_FILE
+    except (AudioDeviceError, JackServerError) as error:
+        print(f"liveengine: {error}", file=sys.stderr)
+        return EXIT_AUDIO
+    except UsageError as error:
+        print(f"liveengine: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The show: what a show file asks the engine to be and to play."""

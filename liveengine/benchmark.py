@@ -1,0 +1,169 @@
+"""`liveengine bench`: what the real-time core costs, and whether it keeps its cycles under load.
+
+1. Kernel cost: render time per block (p50/p99/p99.9) with 64, 256 and 512 sounding
+   voices at 64 frames and 48 kHz, timed inside compiled code (no interpreter in the
+   measurement), and voice-seconds rendered per CPU-second.
+2. Live delivery: the compiled callback on a private JACK server (dummy driver), with
+   and without a hostile Python thread in the same process (busy loop, gc.collect() of
+   a large object graph, sorted() of a large list), as delivered / expected cycles; the
+   same run with a sounddevice Python callback, for comparison.
+
+Machines here are shared and noisy: compare figures within one run, never across runs.
+"""
+
+import gc
+import threading
+import time
+
+import numpy as np
+from numba import njit
+
+from .engine import Engine, EngineSettings, LiveStream, NotificationPump, choose_device
+from .engine.intrinsics import monotonic_ns
+from .engine.render import process
+
+RATE = 48000
+BLOCK = 64
+
+
+@njit(cache=True, nogil=True)
+def _time_blocks(table, input_address, output_address, frames, durations):
+    for i in range(durations.shape[0]):
+        began = monotonic_ns()
+        process(table, input_address, output_address, frames, 0)
+        durations[i] = monotonic_ns() - began
+
+
+def sounding_engine(voices: int) -> Engine:
+    """An engine with `voices` held test tones spread over the keyboard."""
+    engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, polyphony=max(voices, 1)))
+    engine.install_tone(0, attack_seconds=0.001, release_seconds=0.2, gain=1.0 / max(voices, 1))
+    producer = engine.producer("control")
+    for note in range(voices):
+        producer.note_on(0, note, 0, 36 + note % 60 + (note // 60) * 0.01, 0.8, "keys", pan=(note % 7 - 3) / 3)
+    return engine
+
+
+def kernel_cost(voices: int, blocks: int) -> dict:
+    engine = sounding_engine(voices)
+    out = np.zeros((BLOCK, engine.settings.output_channels), np.float32)
+    durations = np.zeros(blocks, np.int64)
+    _time_blocks(engine.state.table, 0, out.ctypes.data, BLOCK, durations[:16])  # notes start, caches warm
+    cpu_began = time.process_time()
+    _time_blocks(engine.state.table, 0, out.ctypes.data, BLOCK, durations)
+    cpu = time.process_time() - cpu_began
+    assert engine.telemetry().voices == voices
+    micros = durations / 1000
+    return {"voices": voices, "p50_us": float(np.percentile(micros, 50)), "p99_us": float(np.percentile(micros, 99)),
+            "p999_us": float(np.percentile(micros, 99.9)), "period_us": BLOCK / RATE * 1e6,
+            "voice_seconds_per_cpu_second": voices * blocks * BLOCK / RATE / cpu}
+
+
+class HostileLoad:
+    """A Python thread that holds the GIL as badly as real programs do: busy loops, full
+    garbage collections over a large object graph, and sorts of large lists."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hostile-load", daemon=True)
+        self.rounds = 0
+
+    def _run(self):
+        graph = [{"n": i, "next": [i]} for i in range(1_000_000)]
+        numbers = list(np.random.default_rng(1).random(2_000_000))
+        while not self._stop.is_set():
+            total = 0
+            for i in range(2_000_000):  # busy interpreter loop
+                total += i * i
+            gc.collect()
+            sorted(numbers)  # one long C call holding the GIL
+            self.rounds += 1
+        del graph
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def live_delivery(seconds: float, hostile: bool) -> dict:
+    """Run the compiled callback on the current (JACK) device; count cycles delivered."""
+    engine = sounding_engine(64)
+    device = choose_device(None, engine.settings.output_channels, 0)
+    stream = LiveStream(engine.state, device, BLOCK)
+    load = HostileLoad() if hostile else None
+    with NotificationPump(engine):
+        stream.start()
+        try:
+            time.sleep(0.5)  # settle
+            before = engine.telemetry()
+            began = time.monotonic()
+            if load:
+                load.__enter__()
+            time.sleep(seconds)
+            elapsed = time.monotonic() - began
+            after = engine.telemetry()
+            if load:
+                load.__exit__()
+        finally:
+            stream.close()
+    expected = elapsed * RATE / BLOCK
+    delivered = after.callbacks - before.callbacks
+    return {"hostile": hostile, "seconds": elapsed, "expected": expected, "delivered": delivered,
+            "missed_cycles": after.missed_cycles - before.missed_cycles,
+            "longest_gap_ms": after.longest_gap_ms, "hostile_rounds": load.rounds if load else 0}
+
+
+def python_callback_delivery(seconds: float, hostile: bool) -> dict:
+    """The same run with sounddevice's ordinary Python callback, which needs the GIL every cycle."""
+    import sounddevice
+    calls = [0]
+
+    def callback(outdata, frames, time_info, status):
+        outdata.fill(0)
+        calls[0] += 1
+
+    load = HostileLoad() if hostile else None
+    with sounddevice.OutputStream(samplerate=RATE, blocksize=BLOCK, channels=2, callback=callback):
+        time.sleep(0.5)
+        before = calls[0]
+        began = time.monotonic()
+        if load:
+            load.__enter__()
+        time.sleep(seconds)
+        elapsed = time.monotonic() - began
+        delivered = calls[0] - before
+        if load:
+            load.__exit__()
+    return {"hostile": hostile, "seconds": elapsed, "expected": elapsed * RATE / BLOCK, "delivered": delivered}
+
+
+def run_benchmarks(args) -> int:
+    from .engine.warmup import prepare_kernels
+    quick = getattr(args, "quick", False)
+    prepare_kernels(report=lambda line: None)
+    print(f"Kernel cost, {BLOCK}-frame blocks at {RATE} Hz (period {BLOCK / RATE * 1e6:.0f} us), test-tone voices:")
+    print(f"  {'voices':>6} {'p50 us':>9} {'p99 us':>9} {'p99.9 us':>9} {'load p50':>9} {'voice-s/CPU-s':>14}")
+    blocks = 2000 if quick else 20000
+    for voices in (64, 256, 512):
+        r = kernel_cost(voices, blocks)
+        print(f"  {voices:>6} {r['p50_us']:>9.1f} {r['p99_us']:>9.1f} {r['p999_us']:>9.1f} "
+              f"{100 * r['p50_us'] / r['period_us']:>8.1f}% {r['voice_seconds_per_cpu_second']:>14.0f}")
+
+    from .jackserver import PrivateJackServer
+    seconds = 5.0 if quick else 20.0
+    print(f"\nLive delivery on a private JACK server (dummy driver, {RATE} Hz, period {BLOCK}), {seconds:.0f} s each:")
+    with PrivateJackServer(sample_rate=RATE, period=BLOCK, capture_channels=2, playback_channels=2):
+        rows = [("compiled callback", live_delivery(seconds, False)),
+                ("compiled callback + hostile thread", live_delivery(seconds, True)),
+                ("Python callback", python_callback_delivery(seconds, False)),
+                ("Python callback + hostile thread", python_callback_delivery(seconds, True))]
+    for name, r in rows:
+        ratio = r["delivered"] / r["expected"]
+        extra = f", missed cycles {r['missed_cycles']}, longest gap {r['longest_gap_ms']:.1f} ms" \
+            if "missed_cycles" in r else ""
+        print(f"  {name:<36} {r['delivered']:>7} / {r['expected']:>7.0f} cycles ({100 * ratio:5.1f}%){extra}")
+    return 0

@@ -1,0 +1,94 @@
+"""The `liveengine` command as a user runs it: a real subprocess, real files."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "configs" / "demo.toml"
+
+
+def liveengine(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env=env)
+
+
+def test_check_describes_the_demo():
+    result = liveengine("check", DEMO)
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout and "bus click" in result.stdout and "outputs 3, 4" in result.stdout
+
+
+BAD_SHOWS = {
+    "missing name": ("[show]\ntempo = 90\n", "[show] name"),
+    "wrong type": ('[show]\nname = "x"\n[audio]\nblock_size = "big"\n', "block_size"),
+    "unknown key": ('[show]\nname = "x"\n[audio]\nblok_size = 64\n', "blok_size"),
+    "impossible block size": ('[show]\nname = "x"\n[audio]\nblock_size = 4096\n', "block_size"),
+    "impossible rate": ('[show]\nname = "x"\n[audio]\nsample_rate = 22050\n', "sample_rate"),
+    "syntax": ('[show\nname = "x"\n', "TOML"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SHOWS))
+@pytest.mark.parametrize("command", ["check", "render", "run"])
+def test_a_bad_show_file_gets_one_clear_message_and_no_traceback(tmp_path, case, command):
+    text, key = BAD_SHOWS[case]
+    show = tmp_path / "bad.toml"
+    show.write_text(text)
+    extra = ["-o", tmp_path / "out.wav"] if command == "render" else []
+    result = liveengine(command, show, *extra)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(show) in lines[0] and key in lines[0]
+
+
+def test_a_missing_show_file_is_named(tmp_path):
+    result = liveengine("check", tmp_path / "nowhere.toml")
+    assert result.returncode == 2 and "nowhere.toml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_render_writes_the_whole_demo_faster_than_real_time(tmp_path):
+    out = tmp_path / "demo.wav"
+    result = liveengine("render", DEMO, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "Preparing kernels" in result.stdout
+    audio, rate = soundfile.read(out)
+    assert rate == 48000 and audio.shape[1] == 4
+    assert audio.shape[0] / rate > 25
+    main, click = audio[:, :2], audio[:, 2:]
+    assert 0.05 < np.abs(main).max() < 1.0
+    # The click plays from the first beat, and only on its own outputs.
+    beat = 48000 * 60 // 90
+    first_click = np.argmax(np.abs(click[:, 0]) > 0)
+    assert first_click == 1  # beat 0 at sample 0: the blip's first non-zero sample is sample 1
+    assert np.abs(click[beat - 100:beat + 400, 0]).max() > 0.1
+    assert np.abs(main[:4 * beat - 1]).max() == 0.0, "the music starts after the one-bar count-in"
+
+
+def test_render_a_fixed_length_as_flac(tmp_path):
+    out = tmp_path / "head.flac"
+    result = liveengine("render", DEMO, "-o", out, "--seconds", "2", "--sample-rate", "44100")
+    assert result.returncode == 0, result.stderr
+    info = soundfile.info(out)
+    assert info.samplerate == 44100 and info.frames == 88200 and info.format == "FLAC"
+
+
+def test_run_without_a_sound_card_names_the_devices_and_the_jack_dummy_option(tmp_path):
+    env = dict(os.environ, JACK_DEFAULT_SERVER="liveengine-no-such-server", JACK_NO_START_SERVER="1")
+    result = liveengine("run", DEMO, "--seconds", "1", env=env)
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "Devices found" in result.stderr and "--jack-dummy" in result.stderr
+
+
+def test_run_plays_the_demo_on_a_private_jack_server():
+    result = liveengine("run", DEMO, "--jack-dummy", "--seconds", "3")
+    assert result.returncode == 0, result.stderr
+    assert "Starting a private JACK server" in result.stdout
+    assert "callbacks of" in result.stdout and "0 late events" in result.stdout

@@ -11,12 +11,15 @@ Facts this module is built around (measured with PortAudio 19.6 and JACK2 1.9.21
   sounddevice initialises PortAudio at import. :meth:`PrivateJackServer.start` therefore
   re-initialises PortAudio once the server is up.
 * PortAudio must be terminated (its streams closed, ``Pa_Terminate``) *before* the server
-  goes away, or the process aborts at exit on an assertion in PortAudio's JACK host API.
-  :meth:`PrivateJackServer.stop` does that first, then stops jackd, then initialises
-  PortAudio again so that later device queries work (without this server).
+  goes away, or the process aborts at exit on an assertion in PortAudio's JACK host API
+  (or hangs at exit, if a stream was running). :meth:`PrivateJackServer.stop` does that
+  first, then stops jackd, then initialises PortAudio again so that later device queries
+  work (without this server).
 * JACK2's client library keeps one set of globals per process (engine control, graph):
-  one process should be a client of one server at a time. Several servers may run at
-  once, but talk to each from its own process, or one after the other.
+  one process must be a client of one server at a time (a client opened on a second
+  server saw the first one's rate, period and ports, and the process then segfaulted).
+  Several servers may run at once; talk to each from its own process, or one after the
+  other. Readiness is therefore probed with ``jack_wait`` in a child process.
 
 Example::
 
@@ -36,9 +39,11 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import weakref
 
-__all__ = ["JackServerError", "PrivateJackServer"]
+__all__ = ["JackServerError", "PrivateJackServer", "portaudio_jack_client_name",
+           "set_portaudio_jack_client_name"]
 
 ENV_VAR = "JACK_DEFAULT_SERVER"
 
@@ -104,6 +109,58 @@ def _portaudio_initialize(count: int) -> None:
         sd._initialize()
 
 
+def _portaudio_initialized() -> bool:
+    sd = sys.modules.get("sounddevice")
+    return sd is not None and int(getattr(sd, "_initialized", 0)) > 0
+
+
+def _portaudio_lib():
+    import ctypes
+    import sounddevice as sd
+    lib = ctypes.CDLL(sd._libname)      # the library sounddevice loaded (same handle)
+    lib.PaJack_SetClientName.argtypes = [ctypes.c_char_p]
+    lib.PaJack_SetClientName.restype = ctypes.c_int
+    lib.PaJack_GetClientName.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+    lib.PaJack_GetClientName.restype = ctypes.c_int
+    return lib
+
+
+_client_name_keepalive: list = []
+
+
+def portaudio_jack_client_name() -> str | None:
+    """The JACK client name of PortAudio's JACK host API (``"PortAudio"`` unless set
+    otherwise, or made unique by JACK), or None when PortAudio has no JACK host API.
+
+    PortAudio's ports are ``<name>:out_<k>`` and ``<name>:in_<k>``, numbered from 0 in
+    the order streams open them (a counter per Pa_Initialize, not per stream).
+    """
+    import ctypes
+    if not _portaudio_initialized():
+        return None
+    name = ctypes.c_char_p()
+    if _portaudio_lib().PaJack_GetClientName(ctypes.byref(name)) != 0 or not name.value:
+        return None
+    return name.value.decode()
+
+
+def set_portaudio_jack_client_name(name: str) -> None:
+    """Set the JACK client name PortAudio uses, and re-initialise PortAudio so that it
+    takes effect (PaJack_SetClientName works only before Pa_Initialize; sounddevice
+    does not expose it, so it is called through ctypes). Close streams first."""
+    import ctypes
+    import sounddevice  # noqa: F401  (loads PortAudio)
+    buf = ctypes.create_string_buffer(name.encode())
+    with _state_lock:
+        count = _portaudio_terminate()
+        err = _portaudio_lib().PaJack_SetClientName(buf)
+        # PortAudio keeps the pointer, not a copy: keep the buffer alive for good.
+        _client_name_keepalive[:] = [buf]
+        _portaudio_initialize(count)
+    if err != 0:
+        raise ValueError(f"PaJack_SetClientName({name!r}) failed with PortAudio error {err}")
+
+
 def _reinitialize_portaudio() -> None:
     """Make PortAudio (if sounddevice is imported) rescan host APIs and devices."""
     with _state_lock:
@@ -128,12 +185,15 @@ class PrivateJackServer:
 
     def __init__(self, sample_rate: int = 48000, period: int = 64, capture_channels: int = 2,
                  playback_channels: int = 2, name: str | None = None, *,
-                 timeout: float = 10.0) -> None:
+                 realtime: bool = False, timeout: float = 10.0) -> None:
         self.sample_rate = int(sample_rate)
         self.period = int(period)
         self.capture_channels = int(capture_channels)
         self.playback_channels = int(playback_channels)
         self.name = name if name is not None else f"liveengine-{os.getpid()}-{next(_name_counter)}"
+        # Real-time scheduling (SCHED_FIFO) for the server and its clients' process threads,
+        # as on a show machine; it needs rtprio limits or root.
+        self.realtime = bool(realtime)
         self.timeout = float(timeout)
         self.log_path: str | None = None
         self._proc: subprocess.Popen | None = None
@@ -156,7 +216,8 @@ class PrivateJackServer:
 
     def command(self) -> list[str]:
         jackd = _find_tool("jackd") or "jackd"
-        return [jackd, "-n", self.name, "--no-realtime", "-d", "dummy",
+        scheduling = ["--realtime", "--realtime-priority", "70"] if self.realtime else ["--no-realtime"]
+        return [jackd, "-n", self.name, *scheduling, "-d", "dummy",
                 "-r", str(self.sample_rate), "-p", str(self.period),
                 "-C", str(self.capture_channels), "-P", str(self.playback_channels)]
 
@@ -168,8 +229,11 @@ class PrivateJackServer:
         Sets ``JACK_DEFAULT_SERVER`` to :attr:`name` and re-initialises PortAudio (if
         sounddevice is imported) so that it lists this server's JACK device. Raises
         :class:`JackServerError`, with the tail of jackd's log, if jackd is missing,
-        exits early or does not accept clients within the timeout. Calling it on a
-        running server does nothing.
+        exits early or does not accept clients within the timeout, or if a server of
+        that name already runs. Calling it on a running server does nothing.
+
+        Re-initialising PortAudio closes every PortAudio stream of this process: start
+        the server before opening streams.
         """
         if self.running:
             return
@@ -183,15 +247,19 @@ class PrivateJackServer:
         if jack_wait is None:
             raise JackServerError("jack_wait not found (it comes with jackd2)")
 
+        if self._probe(jack_wait):
+            raise JackServerError(f"a JACK server named {self.name!r} is already running")
+
         fd, self.log_path = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
         cmd = self.command()
-        # Kill jackd if this process dies without stopping it (a killed test run must
-        # not leave servers behind). PR_SET_PDEATHSIG fires when the *thread* that
-        # forked exits, so use it only from the main thread.
+        # Terminate jackd if this process dies without stopping it (a killed test run
+        # must not leave servers behind; SIGTERM, not SIGKILL, lets jackd remove its
+        # shared memory). PR_SET_PDEATHSIG fires when the *thread* that forked exits,
+        # so use it only from the main thread.
         setpriv = _find_tool("setpriv")
         if (sys.platform.startswith("linux") and setpriv
                 and threading.current_thread() is threading.main_thread()):
-            cmd = [setpriv, "--pdeathsig", "KILL", "--"] + cmd
+            cmd = [setpriv, "--pdeathsig", "TERM", "--"] + cmd
         env = dict(os.environ)
         env.pop(ENV_VAR, None)
         try:
@@ -209,6 +277,7 @@ class PrivateJackServer:
             self._wait_ready(jack_wait)
         except BaseException:
             self._kill_process()
+            self._remove_log()
             raise
 
         with _state_lock:
@@ -220,7 +289,6 @@ class PrivateJackServer:
 
     def _wait_ready(self, jack_wait: str) -> None:
         deadline = time.monotonic() + self.timeout
-        probe_env = dict(os.environ, JACK_NO_START_SERVER="1")
         while True:
             code = self._proc.poll()
             if code is not None:
@@ -232,24 +300,46 @@ class PrivateJackServer:
                 raise JackServerError(
                     f"jackd for server {self.name!r} did not accept clients within "
                     f"{self.timeout:g} s:\n{self.log_tail()}")
-            try:
-                probe = subprocess.run([jack_wait, "-s", self.name, "-c"], env=probe_env,
-                                       stdin=subprocess.DEVNULL, capture_output=True,
-                                       timeout=max(0.5, min(remaining, 3.0)))
-                if probe.stdout.decode(errors="replace").strip() == "running":
+            if self._probe(jack_wait, timeout=max(0.5, min(remaining, 3.0))):
+                if self._proc.poll() is None:
                     return
-            except subprocess.TimeoutExpired:
-                pass
+                continue        # answered by someone else's server of that name
             time.sleep(0.02)
+
+    def _probe(self, jack_wait: str, timeout: float = 3.0) -> bool:
+        """Does a server of this name accept clients? (``jack_wait -c`` in a child
+        process: a probe client in this process could disturb JACK2's per-process
+        client state, see the module docstring.)"""
+        env = dict(os.environ, JACK_NO_START_SERVER="1")
+        try:
+            probe = subprocess.run([jack_wait, "-s", self.name, "-c"], env=env,
+                                   stdin=subprocess.DEVNULL, capture_output=True,
+                                   timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return probe.stdout.decode(errors="replace").strip() == "running"
+
+    def list_ports(self) -> list[str]:
+        """Names of all ports on this server (``jack_lsp -s NAME``, in a child process)."""
+        jack_lsp = _find_tool("jack_lsp")
+        if jack_lsp is None:
+            raise JackServerError("jack_lsp not found (it comes with jackd2)")
+        out = subprocess.run([jack_lsp, "-s", self.name], stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=10)
+        return [line.strip() for line in out.stdout.decode(errors="replace").splitlines()
+                if line.strip()]
 
     # -- stop --------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Stop the server. Idempotent.
 
-        Order matters: PortAudio must be stopped *before* the server goes away, or the
-        process aborts at exit on an assertion in PortAudio's JACK host API. So this
-        first terminates PortAudio (``sounddevice._terminate()``, as many times as
+        Order matters: PortAudio must be stopped *before* the server goes away. If the
+        server goes first, Pa_Terminate (at the latest in sounddevice's exit handler)
+        aborts the process on ``pa_jack.c: Terminate: Assertion `err == 0' failed``
+        (jack_client_close fails), or, if a stream was still running, hangs at exit
+        (both measured with PortAudio 19.6 and JACK2 1.9.21). So this first terminates
+        PortAudio (``sounddevice._terminate()``, as many times as
         sounddevice initialised it), which closes every PortAudio stream still open.
         **Close your own streams before calling stop()**: a sounddevice stream object
         that outlives ``Pa_Terminate`` holds a dangling pointer. The same holds for JACK
@@ -262,7 +352,19 @@ class PrivateJackServer:
         with _state_lock:
             if self._proc is None:
                 return
-            count = _portaudio_terminate()
+            if self._proc.poll() is None:
+                count = _portaudio_terminate()
+            else:
+                # jackd died on its own. Pa_Terminate would now fail an assertion
+                # (abort) or hang in jack_client_close, if PortAudio is attached to it.
+                count = 0
+                if _portaudio_initialized():
+                    warnings.warn(
+                        f"JACK server {self.name!r} exited on its own (code "
+                        f"{self._proc.returncode}) while PortAudio was initialised; "
+                        "PortAudio is left as it is, and terminating it (at exit) may "
+                        f"abort the process. jackd log:\n{self.log_tail()}",
+                        RuntimeWarning, stacklevel=2)
             try:
                 self._kill_process()
             finally:
@@ -277,12 +379,15 @@ class PrivateJackServer:
                         else:
                             os.environ[ENV_VAR] = before
                 _portaudio_initialize(count)
-            if self.log_path:
-                try:
-                    os.unlink(self.log_path)
-                except OSError:
-                    pass
-                self.log_path = None
+            self._remove_log()
+
+    def _remove_log(self) -> None:
+        if self.log_path:
+            try:
+                os.unlink(self.log_path)
+            except OSError:
+                pass
+            self.log_path = None
 
     def _kill_process(self) -> None:
         proc, self._proc = self._proc, None

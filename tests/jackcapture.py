@@ -20,7 +20,7 @@ for the GIL; when it gets it after the next JACK cycle has begun, ``last_frame_t
 already reads the *next* cycle's frame (JACK2 keeps one frame timer per server, updated
 at each cycle start). Measured on this project's 2-core machines, with the dummy driver:
 even idle, about one Python callback in 2000 read a wrong frame time; beside a busy
-Python thread, most did. The cfunc reads it before anything else, without the GIL, and
+Python thread, about half of them did (and a third of the cycles were missed). The cfunc reads it before anything else, without the GIL, and
 never allocates; it also cannot deadlock deactivation under load (DESIGN §7). It
 compiles in a fraction of a second, once per process (it calls ctypes functions, which
 numba cannot cache).
@@ -41,11 +41,13 @@ Caveats:
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import os
 import threading
 import time
+import weakref
 from typing import Sequence
 
 import numba
@@ -55,13 +57,15 @@ from numba.extending import intrinsic
 
 import jack
 
-__all__ = ["JackCapture"]
+__all__ = ["JackCapture", "CLOCK_MONOTONIC", "clock_gettime", "i64_ptr", "f32_ptr"]
 
 CLOCK_MONOTONIC = 1     # Linux; the clock of time.monotonic_ns()
 
 _libjack = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=False)
 
+# Helpers for cfunc test clients (also used by the tests' engine-like PortAudio callback):
+# clock_gettime(CLOCK_MONOTONIC, address of two int64) and int64 -> typed pointer casts.
 # Pointers are passed as int64 (same size and calling convention on x86-64 and arm64):
 # numba then needs no pointer casts at the call sites.
 _jack_last_frame_time = _libjack.jack_last_frame_time
@@ -70,9 +74,9 @@ _jack_last_frame_time.argtypes = [ctypes.c_int64]
 _jack_port_get_buffer = _libjack.jack_port_get_buffer
 _jack_port_get_buffer.restype = ctypes.POINTER(ctypes.c_float)
 _jack_port_get_buffer.argtypes = [ctypes.c_int64, ctypes.c_uint32]
-_clock_gettime = _libc.clock_gettime
-_clock_gettime.restype = ctypes.c_int
-_clock_gettime.argtypes = [ctypes.c_int, ctypes.c_int64]
+clock_gettime = _libc.clock_gettime
+clock_gettime.restype = ctypes.c_int
+clock_gettime.argtypes = [ctypes.c_int, ctypes.c_int64]
 
 # State table (int64) shared between Python and the cfunc.
 _CLIENT, _CHANNELS, _CAPACITY, _AUDIO, _MAX_CYCLES, _CYC_FRAME, _CYC_NS, _CYC_NFRAMES, \
@@ -82,7 +86,7 @@ _STATE_SIZE = 32
 
 
 @intrinsic
-def _i64_ptr(typingctx, addr):
+def i64_ptr(typingctx, addr):
     sig = types.CPointer(types.int64)(addr)
 
     def codegen(context, builder, signature, args):
@@ -91,12 +95,26 @@ def _i64_ptr(typingctx, addr):
 
 
 @intrinsic
-def _f32_ptr(typingctx, addr):
+def f32_ptr(typingctx, addr):
     sig = types.CPointer(types.float32)(addr)
 
     def codegen(context, builder, signature, args):
         return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
     return sig, codegen
+
+
+_open_clients: "weakref.WeakSet[JackCapture]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Registered after liveengine.jackserver's exit handler when imported after it, so
+    # it runs before: clients close before their server stops.
+    for cap in list(_open_clients):
+        try:
+            cap.stop()
+        except Exception:
+            pass
 
 
 _compiled: dict = {}
@@ -114,8 +132,8 @@ def _callbacks():
         def process(nframes, arg):
             st = numba.carray(arg, _STATE_SIZE, dtype=np.int64)
             raw = np.int64(_jack_last_frame_time(st[_CLIENT]))     # first: exact frame
-            _clock_gettime(CLOCK_MONOTONIC, st[_TIMESPEC])
-            ts = numba.carray(_i64_ptr(st[_TIMESPEC]), 2)
+            clock_gettime(CLOCK_MONOTONIC, st[_TIMESPEC])
+            ts = numba.carray(i64_ptr(st[_TIMESPEC]), 2)
             now_ns = ts[0] * 1000000000 + ts[1]
             if st[_RECORDING] == 0:
                 return 0
@@ -131,7 +149,7 @@ def _callbacks():
                 if frame != expected:
                     g = st[_NGAPS]
                     if g < st[_MAX_GAPS]:
-                        gaps = numba.carray(_i64_ptr(st[_GAPS]), 2 * st[_MAX_GAPS])
+                        gaps = numba.carray(i64_ptr(st[_GAPS]), 2 * st[_MAX_GAPS])
                         gaps[2 * g] = expected
                         gaps[2 * g + 1] = frame
                     st[_NGAPS] = g + 1
@@ -140,9 +158,9 @@ def _callbacks():
             st[_LAST_N] = n
             c = st[_CYCLES]
             if c < st[_MAX_CYCLES]:
-                numba.carray(_i64_ptr(st[_CYC_FRAME]), st[_MAX_CYCLES])[c] = frame
-                numba.carray(_i64_ptr(st[_CYC_NS]), st[_MAX_CYCLES])[c] = now_ns
-                numba.carray(_i64_ptr(st[_CYC_NFRAMES]), st[_MAX_CYCLES])[c] = n
+                numba.carray(i64_ptr(st[_CYC_FRAME]), st[_MAX_CYCLES])[c] = frame
+                numba.carray(i64_ptr(st[_CYC_NS]), st[_MAX_CYCLES])[c] = now_ns
+                numba.carray(i64_ptr(st[_CYC_NFRAMES]), st[_MAX_CYCLES])[c] = n
             st[_CYCLES] = c + 1
             row = frame - st[_FIRST]
             cap = st[_CAPACITY]
@@ -150,8 +168,8 @@ def _callbacks():
                 st[_OVERFLOW] += n
                 return 0
             nch = st[_CHANNELS]
-            ports = numba.carray(_i64_ptr(st[_PORTS]), nch)
-            audio = numba.carray(_f32_ptr(st[_AUDIO]), nch * cap)
+            ports = numba.carray(i64_ptr(st[_PORTS]), nch)
+            audio = numba.carray(f32_ptr(st[_AUDIO]), nch * cap)
             for ch in range(nch):
                 src = numba.carray(_jack_port_get_buffer(ports[ch], nframes), n)
                 base = ch * cap + row
@@ -246,6 +264,7 @@ class JackCapture:
             raise jack.JackError("cannot set the xrun callback")
         self._active = False
         self._closed = False
+        _open_clients.add(self)
 
     # -- control -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ sample through the filtered line, plus a fixed scheduling latency. Jitter in Pyt
 handling therefore never becomes jitter in sound, as long as it stays below the latency.
 """
 
+import collections
 import math
 import threading
 
@@ -24,10 +25,12 @@ class SampleClock:
         self._time0 = self._time1 = 0.0
         self._period = 0.0  # filtered seconds per block; 0 until two pairs have arrived
         self._b = self._c = 0.0
+        self.recent_pairs: collections.deque[tuple[int, int]] = collections.deque(maxlen=8192)
 
     def observe(self, sample: int, monotonic_ns: int):
         """One (block start sample, callback entry time) pair from the audio thread."""
         now = monotonic_ns * 1e-9
+        self.recent_pairs.append((sample, monotonic_ns))
         with self._lock:
             previous, self._previous_sample = self._previous_sample, sample
             if previous is None or sample <= previous:

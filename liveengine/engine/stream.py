@@ -19,6 +19,8 @@ PA_CONTINUE = 0
 PA_FLOAT32 = 0x00000001
 PA_CLIP_OFF = 0x00000001  # the kernel limits and clamps itself
 PA_DITHER_OFF = 0x00000002
+PA_FRAMES_PER_BUFFER_UNSPECIFIED = 0
+JACK_HOST_API = "JACK Audio Connection Kit"
 
 CALLBACK_SIGNATURE = types.int32(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64,
                                  types.voidptr)
@@ -132,7 +134,11 @@ class LiveStream:
         user_data = ffi.cast("void*", self.state.table_address)
         stream = ffi.new("PaStream**")
         self._keepalive = [output, input_, callback, user_data, stream]
-        _check(lib.Pa_OpenStream(stream, input_, output, float(settings.sample_rate), self.block_size,
+        # JACK fixes the block size itself; asking PortAudio for one makes it buffer a
+        # block more on duplex streams. The kernel renders any callback size in chunks.
+        frames_per_buffer = PA_FRAMES_PER_BUFFER_UNSPECIFIED if self.device.host_api == JACK_HOST_API \
+            else self.block_size
+        _check(lib.Pa_OpenStream(stream, input_, output, float(settings.sample_rate), frames_per_buffer,
                                  PA_CLIP_OFF | PA_DITHER_OFF, callback, user_data),
                f"cannot open {self.device.name!r} at {settings.sample_rate} Hz, block {self.block_size}")
         self._stream = stream[0]
@@ -156,6 +162,11 @@ class LiveStream:
             sounddevice._lib.Pa_CloseStream(self._stream)
             self._stream = None
             self.state.config[C_COUNT_MISSED_CYCLES] = 0
+
+    def stream_time(self) -> float:
+        """The host's clock for this stream, in seconds (for JACK: its frame counter)."""
+        import sounddevice
+        return sounddevice._lib.Pa_GetStreamTime(self._stream)
 
     @property
     def active(self) -> bool:

@@ -167,12 +167,13 @@ def command_run(args) -> int:
 
     with contextlib.ExitStack() as stack:
         if args.jack_dummy:
-            from .jackserver import PrivateJackServer
+            from .jackserver import PrivateJackServer, realtime_allowed
+            realtime = realtime_allowed()  # as on a show machine, where the user may
             server = PrivateJackServer(sample_rate=rate, period=rig.block_size,
                                        capture_channels=max(1, settings.input_channels),
-                                       playback_channels=settings.output_channels)
+                                       playback_channels=settings.output_channels, realtime=realtime)
             print(f"Starting a private JACK server {server.name!r} (dummy driver, {rate} Hz, "
-                  f"period {rig.block_size})")
+                  f"period {rig.block_size}, {'real-time' if realtime else 'no real-time'} scheduling)")
             server.start()
             stack.callback(server.stop)
         device = choose_device(rig.device, settings.output_channels, settings.input_channels)

@@ -43,7 +43,7 @@ import warnings
 import weakref
 
 __all__ = ["JackServerError", "PrivateJackServer", "portaudio_jack_client_name",
-           "set_portaudio_jack_client_name"]
+           "set_portaudio_jack_client_name", "realtime_allowed"]
 
 ENV_VAR = "JACK_DEFAULT_SERVER"
 
@@ -165,6 +165,13 @@ def _reinitialize_portaudio() -> None:
     """Make PortAudio (if sounddevice is imported) rescan host APIs and devices."""
     with _state_lock:
         _portaudio_initialize(_portaudio_terminate())
+
+
+def realtime_allowed() -> bool:
+    """Whether this user may run threads with SCHED_FIFO (root, or an rtprio limit above 0)."""
+    import resource
+    soft, _ = resource.getrlimit(resource.RLIMIT_RTPRIO)
+    return os.geteuid() == 0 or soft > 0
 
 
 class PrivateJackServer:

@@ -33,7 +33,7 @@ def server():
 
 def tone_engine():
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=256, output_channels=4, input_channels=2,
-                                   polyphony=64), block_size=PERIOD, scheduling_latency_samples=LATENCY)
+                                   polyphony=64), scheduling_latency_samples=LATENCY)
     engine.install_tone(0, attack_seconds=0.002, release_seconds=0.05, gain=1.0)
     return engine
 

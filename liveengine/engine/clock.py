@@ -14,9 +14,10 @@ import threading
 
 
 class SampleClock:
-    def __init__(self, sample_rate: int, latency_samples: int, bandwidth_hz: float = 1.0):
+    def __init__(self, sample_rate: int, latency_samples: int | None = None, bandwidth_hz: float = 1.0):
+        """`latency_samples` None: one block of the running stream (the host may choose its size)."""
         self.sample_rate = sample_rate
-        self.latency_samples = latency_samples
+        self._fixed_latency = latency_samples
         self.bandwidth_hz = bandwidth_hz
         self._lock = threading.Lock()
         self._previous_sample: int | None = None
@@ -65,9 +66,16 @@ class SampleClock:
         with self._lock:
             if self._period <= 0.0:
                 raise RuntimeError("the sample clock has no running stream to follow")
-            seconds = monotonic_ns * 1e-9
+            # The slope is the filtered rate; a single step of the loop also carries its phase correction.
             frames = self._sample1 - self._sample0
-            return self._sample0 + (seconds - self._time0) * frames / (self._time1 - self._time0)
+            return self._sample0 + (monotonic_ns * 1e-9 - self._time0) * frames / self._period
+
+    @property
+    def latency_samples(self) -> int:
+        if self._fixed_latency is not None:
+            return self._fixed_latency
+        with self._lock:
+            return self._sample1 - self._sample0
 
     def sample_for_arrival(self, monotonic_ns: int) -> int:
         """The sample at which something that arrived at that time takes effect."""

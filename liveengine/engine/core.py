@@ -92,13 +92,12 @@ class Producer:
 
 
 class Engine:
-    def __init__(self, settings: EngineSettings, block_size: int | None = None,
-                 scheduling_latency_samples: int | None = None):
+    def __init__(self, settings: EngineSettings, scheduling_latency_samples: int | None = None):
+        """`scheduling_latency_samples`: how far after its arrival live input takes effect;
+        None: one block, as the audio callback is actually called."""
         self.settings = settings
         self.state = EngineState(settings)
-        self.block_size = block_size or settings.max_block
-        latency = self.block_size if scheduling_latency_samples is None else scheduling_latency_samples
-        self.clock = SampleClock(settings.sample_rate, latency)
+        self.clock = SampleClock(settings.sample_rate, scheduling_latency_samples)
         self._producers: dict[str, Producer] = {}
         self._poll_lock = threading.Lock()
         self._notifications = np.zeros((256, ev.EVENT_WIDTH), np.float64)

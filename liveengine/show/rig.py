@@ -45,7 +45,7 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)
-    engine = Engine(settings, block_size=audio.block_size, scheduling_latency_samples=latency)
+    engine = Engine(settings, scheduling_latency_samples=latency)
     numbers = {}
     for number, instrument in enumerate(show.instruments.values()):
         engine.install_tone(number, attack_seconds=instrument.attack_ms / 1000,

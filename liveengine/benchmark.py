@@ -35,13 +35,15 @@ def _time_blocks(table, input_address, output_address, frames, durations):
         durations[i] = monotonic_ns() - began
 
 
-def sounding_engine(voices: int) -> Engine:
-    """An engine with `voices` held test tones spread over the keyboard."""
+def sounding_engine(voices: int, release_at: int | None = None) -> Engine:
+    """An engine with `voices` test tones spread over the keyboard, held or released at a sample."""
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, polyphony=max(voices, 1)))
     engine.install_tone(0, attack_seconds=0.001, release_seconds=0.2, gain=1.0 / max(voices, 1))
     producer = engine.producer("control")
     for note in range(voices):
         producer.note_on(0, note, 0, 36 + note % 60 + (note // 60) * 0.01, 0.8, "keys", pan=(note % 7 - 3) / 3)
+        if release_at is not None:
+            producer.note_off(release_at, note)
     return engine
 
 
@@ -58,6 +60,24 @@ def kernel_cost(voices: int, blocks: int) -> dict:
     return {"voices": voices, "p50_us": float(np.percentile(micros, 50)), "p99_us": float(np.percentile(micros, 99)),
             "p999_us": float(np.percentile(micros, 99.9)), "period_us": BLOCK / RATE * 1e6,
             "voice_seconds_per_cpu_second": voices * blocks * BLOCK / RATE / cpu}
+
+
+def silent_tail_cost(blocks: int) -> tuple[float, float]:
+    """p50 block cost (us) of a never-used engine, and of one whose 512 voices finished
+    their releases a moment ago (meters and limiter still decaying): equal when no state
+    decays into subnormal numbers."""
+    out = np.zeros((BLOCK, 2), np.float32)
+
+    def p50_after(engine, settle_blocks):
+        durations = np.zeros(blocks, np.int64)
+        _time_blocks(engine.state.table, 0, out.ctypes.data, BLOCK, np.zeros(settle_blocks, np.int64))
+        _time_blocks(engine.state.table, 0, out.ctypes.data, BLOCK, durations)
+        return float(np.percentile(durations, 50)) / 1000
+
+    released = sounding_engine(512, release_at=BLOCK)
+    tail = p50_after(released, settle_blocks=RATE // 2 // BLOCK)  # past the 200 ms releases
+    assert released.telemetry().voices == 0
+    return p50_after(sounding_engine(0), settle_blocks=16), tail
 
 
 class HostileLoad:
@@ -148,6 +168,8 @@ def run_benchmarks(args) -> int:
         r = kernel_cost(voices, blocks)
         print(f"  {voices:>6} {r['p50_us']:>9.1f} {r['p99_us']:>9.1f} {r['p999_us']:>9.1f} "
               f"{100 * r['p50_us'] / r['period_us']:>8.1f}% {r['voice_seconds_per_cpu_second']:>14.0f}")
+    silence, tails = silent_tail_cost(blocks)
+    print(f"  silent engine {silence:.1f} us per block; just after 512 releases ended {tails:.1f} us per block")
 
     from .jackserver import PrivateJackServer
     seconds = 5.0 if quick else 20.0

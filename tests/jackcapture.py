@@ -52,55 +52,29 @@ from typing import Sequence
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import intrinsic
+from numba import carray, types
 
 import jack
+from liveengine.engine.intrinsics import address_as_void_pointer, monotonic_ns
 
-__all__ = ["JackCapture", "CLOCK_MONOTONIC", "clock_gettime", "i64_ptr", "f32_ptr"]
-
-CLOCK_MONOTONIC = 1     # Linux; the clock of time.monotonic_ns()
+__all__ = ["JackCapture"]
 
 _libjack = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=False)
 
-# Helpers for cfunc test clients (also used by the tests' engine-like PortAudio callback):
-# clock_gettime(CLOCK_MONOTONIC, address of two int64) and int64 -> typed pointer casts.
-# Pointers are passed as int64 (same size and calling convention on x86-64 and arm64):
-# numba then needs no pointer casts at the call sites.
+# libjack functions called from the process cfunc. Pointers are passed as int64, as the
+# state table stores them (same size and calling convention on x86-64 and arm64).
 _jack_last_frame_time = _libjack.jack_last_frame_time
 _jack_last_frame_time.restype = ctypes.c_uint32
 _jack_last_frame_time.argtypes = [ctypes.c_int64]
 _jack_port_get_buffer = _libjack.jack_port_get_buffer
 _jack_port_get_buffer.restype = ctypes.POINTER(ctypes.c_float)
 _jack_port_get_buffer.argtypes = [ctypes.c_int64, ctypes.c_uint32]
-clock_gettime = _libc.clock_gettime
-clock_gettime.restype = ctypes.c_int
-clock_gettime.argtypes = [ctypes.c_int, ctypes.c_int64]
 
 # State table (int64) shared between Python and the cfunc.
 _CLIENT, _CHANNELS, _CAPACITY, _AUDIO, _MAX_CYCLES, _CYC_FRAME, _CYC_NS, _CYC_NFRAMES, \
     _PORTS, _RECORDING, _CYCLES, _STARTED, _FIRST, _LAST, _LAST_N, _LAST_RAW, _END, \
-    _OVERFLOW, _NGAPS, _GAPS, _MAX_GAPS, _XRUNS, _TIMESPEC = range(23)
+    _OVERFLOW, _NGAPS, _GAPS, _MAX_GAPS, _XRUNS = range(22)
 _STATE_SIZE = 32
-
-
-@intrinsic
-def i64_ptr(typingctx, addr):
-    sig = types.CPointer(types.int64)(addr)
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
-    return sig, codegen
-
-
-@intrinsic
-def f32_ptr(typingctx, addr):
-    sig = types.CPointer(types.float32)(addr)
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
-    return sig, codegen
 
 
 _open_clients: "weakref.WeakSet[JackCapture]" = weakref.WeakSet()
@@ -130,11 +104,9 @@ def _callbacks():
         @numba.cfunc(types.int32(types.uint32, types.voidptr), nopython=True,
                      error_model="numpy")
         def process(nframes, arg):
-            st = numba.carray(arg, _STATE_SIZE, dtype=np.int64)
+            st = carray(arg, _STATE_SIZE, dtype=np.int64)
             raw = np.int64(_jack_last_frame_time(st[_CLIENT]))     # first: exact frame
-            clock_gettime(CLOCK_MONOTONIC, st[_TIMESPEC])
-            ts = numba.carray(i64_ptr(st[_TIMESPEC]), 2)
-            now_ns = ts[0] * 1000000000 + ts[1]
+            now_ns = monotonic_ns()
             if st[_RECORDING] == 0:
                 return 0
             n = np.int64(nframes)
@@ -148,8 +120,9 @@ def _callbacks():
                 expected = st[_LAST] + st[_LAST_N]
                 if frame != expected:
                     g = st[_NGAPS]
-                    if g < st[_MAX_GAPS]:
-                        gaps = numba.carray(i64_ptr(st[_GAPS]), 2 * st[_MAX_GAPS])
+                    max_gaps = st[_MAX_GAPS]
+                    if g < max_gaps:
+                        gaps = carray(address_as_void_pointer(st[_GAPS]), 2 * max_gaps, np.int64)
                         gaps[2 * g] = expected
                         gaps[2 * g + 1] = frame
                     st[_NGAPS] = g + 1
@@ -157,10 +130,11 @@ def _callbacks():
             st[_LAST] = frame
             st[_LAST_N] = n
             c = st[_CYCLES]
-            if c < st[_MAX_CYCLES]:
-                numba.carray(i64_ptr(st[_CYC_FRAME]), st[_MAX_CYCLES])[c] = frame
-                numba.carray(i64_ptr(st[_CYC_NS]), st[_MAX_CYCLES])[c] = now_ns
-                numba.carray(i64_ptr(st[_CYC_NFRAMES]), st[_MAX_CYCLES])[c] = n
+            max_cycles = st[_MAX_CYCLES]
+            if c < max_cycles:
+                carray(address_as_void_pointer(st[_CYC_FRAME]), max_cycles, np.int64)[c] = frame
+                carray(address_as_void_pointer(st[_CYC_NS]), max_cycles, np.int64)[c] = now_ns
+                carray(address_as_void_pointer(st[_CYC_NFRAMES]), max_cycles, np.int64)[c] = n
             st[_CYCLES] = c + 1
             row = frame - st[_FIRST]
             cap = st[_CAPACITY]
@@ -168,10 +142,10 @@ def _callbacks():
                 st[_OVERFLOW] += n
                 return 0
             nch = st[_CHANNELS]
-            ports = numba.carray(i64_ptr(st[_PORTS]), nch)
-            audio = numba.carray(f32_ptr(st[_AUDIO]), nch * cap)
+            ports = carray(address_as_void_pointer(st[_PORTS]), nch, np.int64)
+            audio = carray(address_as_void_pointer(st[_AUDIO]), nch * cap, np.float32)
             for ch in range(nch):
-                src = numba.carray(_jack_port_get_buffer(ports[ch], nframes), n)
+                src = carray(_jack_port_get_buffer(ports[ch], nframes), n)
                 base = ch * cap + row
                 for k in range(n):
                     audio[base + k] = src[k]
@@ -181,7 +155,7 @@ def _callbacks():
 
         @numba.cfunc(types.int32(types.voidptr), nopython=True, error_model="numpy")
         def xrun(arg):
-            st = numba.carray(arg, _STATE_SIZE, dtype=np.int64)
+            st = carray(arg, _STATE_SIZE, dtype=np.int64)
             st[_XRUNS] += 1
             return 0
 
@@ -237,7 +211,6 @@ class JackCapture:
         self._cycle_ns = np.zeros(max_cycles, dtype=np.int64)
         self._cycle_nframes = np.zeros(max_cycles, dtype=np.int64)
         self._gaps = np.zeros((max_gaps, 2), dtype=np.int64)
-        self._timespec = np.zeros(2, dtype=np.int64)
         self._port_ptrs = np.array(
             [int(jack._ffi.cast("uintptr_t", p._ptr)) for p in self.ports], dtype=np.int64)
         st = self._state = np.zeros(_STATE_SIZE, dtype=np.int64)
@@ -252,7 +225,6 @@ class JackCapture:
         st[_PORTS] = self._port_ptrs.ctypes.data
         st[_GAPS] = self._gaps.ctypes.data
         st[_MAX_GAPS] = max_gaps
-        st[_TIMESPEC] = self._timespec.ctypes.data
 
         ffi, lib = jack._ffi, jack._lib
         arg = ffi.cast("void*", st.ctypes.data)

@@ -204,32 +204,26 @@ def _cfunc_stream_callback():
     """A PortAudio callback like the engine's: a numba cfunc, opened through
     sounddevice's PortAudio handle. Plays a ramp (sample index + 1) on channel 0 and
     logs, per block, its first sample and CLOCK_MONOTONIC ns at entry."""
-    import numba
-    from numba import types
+    from numba import carray, cfunc
 
-    from jackcapture import CLOCK_MONOTONIC, clock_gettime, f32_ptr, i64_ptr
+    from liveengine.engine.intrinsics import address_as_void_pointer, monotonic_ns
+    from liveengine.engine.stream import CALLBACK_SIGNATURE
 
-    # Pointer arguments typed as int64 (same ABI on x86-64 and arm64).
-    sig = types.int32(types.int64, types.int64, types.uint64, types.int64, types.uint64,
-                      types.int64)
-
-    @numba.cfunc(sig, nopython=True, error_model="numpy")
+    @cfunc(CALLBACK_SIGNATURE, nopython=True, error_model="numpy")
     def callback(inp, outp, frames, time_info, flags, user):
-        st = numba.carray(i64_ptr(user), 8)     # blocks, pos, max, log, timespec, nch
-        clock_gettime(CLOCK_MONOTONIC, st[4])
-        ts = numba.carray(i64_ptr(st[4]), 2)
-        now = ts[0] * 1000000000 + ts[1]
+        st = carray(user, 5, np.int64)      # blocks, pos, max, log, nch
+        now = monotonic_ns()
         n = np.int64(frames)
-        nch = st[5]
+        nch = st[4]
         pos = st[1]
-        out = numba.carray(f32_ptr(outp), n * nch)
+        out = carray(outp, n * nch, np.float32)
         for k in range(n):
             out[k * nch] = np.float32(pos + k + 1)
             for c in range(1, nch):
                 out[k * nch + c] = np.float32(0.0)
         b = st[0]
         if b < st[2]:
-            log = numba.carray(i64_ptr(st[3]), 3 * st[2])
+            log = carray(address_as_void_pointer(st[3]), 3 * st[2], np.int64)
             log[3 * b] = pos
             log[3 * b + 1] = now
             log[3 * b + 2] = n
@@ -259,9 +253,8 @@ def test_engine_sample_maps_to_jack_frame(server, duplex, blocksize, shift):
     ffi, lib = sd._ffi, sd._lib
     dev, nch, max_blocks = jack_device(), 2, 4096
     log = np.zeros((max_blocks, 3), dtype=np.int64)
-    timespec = np.zeros(2, dtype=np.int64)
-    state = np.zeros(8, dtype=np.int64)
-    state[2], state[3], state[4], state[5] = max_blocks, log.ctypes.data, timespec.ctypes.data, nch
+    state = np.zeros(5, dtype=np.int64)
+    state[2], state[3], state[4] = max_blocks, log.ctypes.data, nch
     out_params = ffi.new("PaStreamParameters*", (dev, nch, 0x00000001, 0.0, ffi.NULL))
     in_params = ffi.new("PaStreamParameters*", (dev, 2, 0x00000001, 0.0, ffi.NULL)) \
         if duplex else ffi.NULL

@@ -13,12 +13,12 @@ Machines here are shared and noisy: compare figures within one run, never across
 
 import contextlib
 import gc
-import threading
 import time
 
 import numpy as np
 from numba import njit
 
+from .background import BackgroundLoop
 from .engine import Engine, EngineSettings, LiveStream, NotificationPump, choose_device
 from .engine.intrinsics import monotonic_ns
 from .engine.render import process
@@ -80,34 +80,23 @@ def silent_tail_cost(blocks: int) -> tuple[float, float]:
     return p50_after(sounding_engine(0), settle_blocks=16), tail
 
 
-class HostileLoad:
+class HostileLoad(BackgroundLoop):
     """A Python thread that holds the GIL as badly as real programs do: busy loops, full
     garbage collections over a large object graph, and sorts of large lists."""
 
     def __init__(self):
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hostile-load", daemon=True)
+        super().__init__("hostile-load")
         self.rounds = 0
+        self._graph = [{"n": i, "next": [i]} for i in range(1_000_000)]
+        self._numbers = list(np.random.default_rng(1).random(2_000_000))
 
-    def _run(self):
-        graph = [{"n": i, "next": [i]} for i in range(1_000_000)]
-        numbers = list(np.random.default_rng(1).random(2_000_000))
-        while not self._stop.is_set():
-            total = 0
-            for i in range(2_000_000):  # busy interpreter loop
-                total += i * i
-            gc.collect()
-            sorted(numbers)  # one long C call holding the GIL
-            self.rounds += 1
-        del graph
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def step(self):
+        total = 0
+        for i in range(2_000_000):  # busy interpreter loop
+            total += i * i
+        gc.collect()  # walks the million-object graph
+        sorted(self._numbers)  # one long C call holding the GIL
+        self.rounds += 1
 
 
 def _hostile_or_not(hostile: bool):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..background import BackgroundLoop
 from . import events as ev
 from .clock import SampleClock
 from .rings import ring_fill, ring_pop_into, ring_push
@@ -187,25 +188,17 @@ class Engine:
             return self._acknowledged.pop(token, None)
 
 
-class NotificationPump:
+class NotificationPump(BackgroundLoop):
     """A control-plane thread that keeps draining the engine's notifications while a stream runs."""
 
     def __init__(self, engine: Engine, interval_seconds: float = 0.002):
+        super().__init__("liveengine-notifications")
         self.engine = engine
         self.interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="liveengine-notifications", daemon=True)
 
-    def _run(self):
-        while not self._stop.is_set():
-            self.engine.poll()
-            time.sleep(self.interval)
+    def step(self):
         self.engine.poll()
+        time.sleep(self.interval)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def finish(self):
+        self.engine.poll()

@@ -105,6 +105,31 @@ def _summary(engine, expected_cycles: float | None = None) -> str:
             f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
 
 
+class CallbackWatchdog:
+    """Says clearly when the audio device stops calling back (device lost, server gone), and when it resumes."""
+
+    SILENT_SECONDS = 1.0
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._callbacks = engine.telemetry().callbacks
+        self._last_change = time.monotonic()
+        self._stalled = False
+
+    def check(self):
+        callbacks = self.engine.telemetry().callbacks
+        now = time.monotonic()
+        if callbacks != self._callbacks:
+            if self._stalled:
+                print(f"\nAudio resumed after {now - self._last_change:.1f} s.", file=sys.stderr, flush=True)
+            self._callbacks, self._last_change, self._stalled = callbacks, now, False
+        elif not self._stalled and now - self._last_change > self.SILENT_SECONDS:
+            self._stalled = True
+            print(f"\nERROR: the audio device has not called back for {self.SILENT_SECONDS:.0f} s: "
+                  "device lost or audio server stopped. The show keeps its place and waits.",
+                  file=sys.stderr, flush=True)
+
+
 def command_check(args) -> int:
     rig = _load_rig(args)
     from .show.sequence import sequence_from_parts
@@ -198,9 +223,11 @@ def command_run(args) -> int:
         duration = args.seconds if args.seconds is not None else None
         interactive = sys.stdout.isatty()
         next_status = 0.0
+        watchdog = CallbackWatchdog(engine)
         try:
             while True:
                 elapsed = time.monotonic() - started
+                watchdog.check()
                 player.post_until(engine.position + round(LOOKAHEAD_SECONDS * rate))
                 if (duration is None and player.finished(engine.position)) or \
                         (duration is not None and elapsed >= duration):

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,21 @@ def test_run_plays_the_demo_on_a_private_jack_server():
     assert result.returncode == 0, result.stderr
     assert "Starting a private JACK server" in result.stdout
     assert "callbacks of" in result.stdout and "0 late events" in result.stdout
+
+
+def test_run_says_when_the_audio_server_stops_and_when_it_resumes():
+    command = [sys.executable, "-m", "liveengine.cli", "run", str(DEMO), "--jack-dummy", "--seconds", "6"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    server = f"jackd -n liveengine-{run.pid}-"
+    deadline = time.monotonic() + 60
+    while subprocess.run(["pgrep", "-f", server], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline and run.poll() is None, "the private server never started"
+        time.sleep(0.1)
+    time.sleep(2.5)  # the show is playing
+    subprocess.run(["pkill", "-STOP", "-f", server], check=True)
+    time.sleep(2.0)
+    subprocess.run(["pkill", "-CONT", "-f", server], check=True)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert "has not called back" in err and "Audio resumed" in err
+    assert "Traceback" not in err

@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -425,6 +426,7 @@ class PrivateJackServer:
                 f"period={self.period}, {state})")
 
 
+@atexit.register
 def _stop_all_at_exit() -> None:
     # Servers still running at exit. Either order of exit handlers is safe: if
     # sounddevice's runs first, PortAudio is already terminated; if this one runs first,
@@ -440,7 +442,3 @@ def _stop_all_at_exit() -> None:
         except Exception:
             pass
 
-
-import atexit as _atexit  # noqa: E402
-
-_atexit.register(_stop_all_at_exit)

@@ -16,10 +16,11 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .engine.state import MAX_BUSES, MAX_INSTRUMENTS
+
 SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone",)
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
-MAX_BUSES = 16
 
 
 class ShowFileError(Exception):
@@ -117,6 +118,8 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     audio = _read_audio(top.table("audio"))
     buses = _read_buses(top.table("buses"), audio.output_channels, problems)
     instrument_tables = top.table("instruments").subtables()
+    if len(instrument_tables) > MAX_INSTRUMENTS:
+        problems.add("[instruments]", f"expected at most {MAX_INSTRUMENTS} instruments, got {len(instrument_tables)}")
     instruments = {name: _read_instrument(table, name) for name, table in instrument_tables.items()}
     parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, problems)
 

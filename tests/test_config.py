@@ -595,3 +595,10 @@ def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
         "[parts.melody] note 3 velocity",
         "unknown key 'blok_size' in [audio]; known keys",
     ]
+
+
+def test_more_instruments_than_the_engine_holds_is_a_problem(tmp_path):
+    tables = "".join(f'[instruments.i{n}]\ntype = "tone"\n' for n in range(65))
+    with pytest.raises(ShowFileError) as error:
+        load_show(write_show(tmp_path, MINIMAL + tables))
+    assert any("[instruments]" in problem and "at most 64" in problem for problem in error.value.problems)

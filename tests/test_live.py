@@ -38,14 +38,18 @@ def tone_engine():
     return engine
 
 
+def stream_ports(jack_client, kind, count):
+    """The names of the newest `count` PortAudio ports of `kind` ("in" or "out"): an open
+    stream's ports (PortAudio numbers its ports on, stream after stream, in one process)."""
+    ports = jack_client.get_ports(f"{portaudio_jack_client_name()}:{kind}_", is_audio=True)
+    return sorted((port.name for port in ports), key=lambda name: int(name.rsplit("_", 1)[1]))[-count:]
+
+
 def capture_engine(stream, seconds, channels=4):
-    """A started capture client connected to the newest `channels` PortAudio outputs: an open
-    stream's ports (PortAudio numbers ports on, stream after stream, in one process)."""
+    """A started capture client connected to the first `channels` outputs of an open stream."""
     stream.open()
     capture = JackCapture(seconds=seconds, channels=channels).start()
-    ports = capture.client.get_ports(f"{portaudio_jack_client_name()}:out_", is_audio=True, is_output=True)
-    newest = sorted(ports, key=lambda port: int(port.name.rsplit("_", 1)[1]))[-4:]
-    capture.connect([port.name for port in newest[:channels]])
+    capture.connect(stream_ports(capture.client, "out", 4)[:channels])
     return capture
 
 
@@ -154,3 +158,26 @@ def test_the_engine_keeps_its_cycles_beside_a_hostile_python_thread(server):
     assert load.rounds >= 1, "the hostile thread must really have run"
     assert delivered >= 0.9 * expected, f"delivered {delivered} of {expected:.0f} cycles"
     assert engine.telemetry().voices == 32
+
+
+def test_live_inputs_reach_the_kernel(server):
+    """The engine's left output looped back into its first input on the JACK graph."""
+    engine = tone_engine()
+    producer = engine.producer("control")
+    producer.note_on(0, 1, 0, 69, 0.5, "keys")
+    stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+    with NotificationPump(engine), capture_engine(stream, seconds=2.0, channels=1) as capture:
+        jack = capture.client
+        stream.start()  # PortAudio connects system:capture_1 to the first input here
+        try:
+            first_output, first_input = stream_ports(jack, "out", 4)[0], stream_ports(jack, "in", 2)[0]
+            for source in jack.get_all_connections(first_input):
+                jack.disconnect(source, first_input)
+            jack.connect(first_output, first_input)
+            time.sleep(1.0)
+            inputs = engine.telemetry().inputs
+        finally:
+            stream.close()
+    expected_peak = 20 * np.log10(0.5 * np.sqrt(0.5))
+    assert abs(inputs[0].peak_dbfs[0] - expected_peak) < 0.1
+    assert inputs[1].peak_dbfs[0] == -120.0

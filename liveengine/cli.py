@@ -249,7 +249,7 @@ def command_run(args) -> int:
 
 
 def command_devices(args) -> int:
-    from .engine.stream import describe_devices
+    from .engine import describe_devices
     print("Audio devices:")
     print(describe_devices())
     return 0

@@ -2,9 +2,10 @@
 
 from .core import Engine, LateEvent, NotificationPump, Producer, RingFullError
 from .state import BusLayout, EngineSettings
-from .stream import AudioDeviceError, LiveStream, OfflineRenderer, audio_callback, choose_device, realtime_threads
+from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
+from .stream import LiveStream, OfflineRenderer, audio_callback
 from .telemetry import Meter, Telemetry
 
 __all__ = ["Engine", "EngineSettings", "BusLayout", "Producer", "RingFullError", "LateEvent", "NotificationPump",
            "LiveStream", "OfflineRenderer", "AudioDeviceError", "audio_callback", "choose_device",
-           "realtime_threads", "Meter", "Telemetry"]
+           "describe_devices", "realtime_threads", "Meter", "Telemetry"]

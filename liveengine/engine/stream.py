@@ -5,12 +5,10 @@ opened through sounddevice's own PortAudio handle. It calls `render.process`, wh
 is what the offline renderer calls too, so both produce the same samples.
 """
 
-import os
-from dataclasses import dataclass
-
 import numpy as np
 from numba import carray, cfunc, types
 
+from .devices import AudioDeviceError, DeviceChoice
 from .intrinsics import void_pointer_as_address
 from .render import process
 from .state import C_COUNT_MISSED_CYCLES, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
@@ -45,91 +43,36 @@ def audio_callback():
     return _compiled_callback
 
 
-class AudioDeviceError(RuntimeError):
-    """The audio device cannot be opened as asked; the message says what exists instead."""
-
-
-@dataclass(frozen=True)
-class DeviceChoice:
-    index: int
-    name: str
-    host_api: str
-    input_index: int | None
-
-
-def describe_devices() -> str:
-    import sounddevice
-    devices = sounddevice.query_devices()
-    if len(devices) == 0:
-        return "  (none)"
-    apis = sounddevice.query_hostapis()
-    return "\n".join(
-        f"  [{d['index']}] {d['name']} ({apis[d['hostapi']]['name']}, "
-        f"{d['max_output_channels']} out, {d['max_input_channels']} in)" for d in devices)
-
-
-def choose_device(device: str | int | None, output_channels: int, input_channels: int) -> DeviceChoice:
-    """The output device (and input device, if inputs are wanted) for a show, or a clear error."""
-    import sounddevice
-    hint = ("\nDevices found:\n" + describe_devices() +
-            "\nOn a machine without a sound card, add --jack-dummy to run on a private JACK server.")
-    try:
-        output = sounddevice.query_devices(device, "output")
-    except (ValueError, sounddevice.PortAudioError) as error:
-        wanted = "the default output device" if device is None else f"output device {device!r}"
-        raise AudioDeviceError(f"cannot use {wanted}: {error}{hint}") from None
-    if output["max_output_channels"] < output_channels:
-        raise AudioDeviceError(f"device {output['name']!r} has {output['max_output_channels']} outputs, "
-                               f"the show needs {output_channels}{hint}")
-    input_index = None
-    if input_channels:
-        # Prefer inputs on the same device (one clock); else the default input device.
-        if output["max_input_channels"] >= input_channels:
-            input_index = output["index"]
-        else:
-            try:
-                candidate = sounddevice.query_devices(None, "input")
-            except (ValueError, sounddevice.PortAudioError):
-                candidate = None
-            if candidate is None or candidate["max_input_channels"] < input_channels:
-                raise AudioDeviceError(f"no input device with {input_channels} channels{hint}")
-            input_index = candidate["index"]
-    api = sounddevice.query_hostapis(output["hostapi"])["name"]
-    return DeviceChoice(output["index"], output["name"], api, input_index)
-
-
-def _check(error_code: int, doing: str):
-    import sounddevice
-    if error_code < 0:
-        text = sounddevice._ffi.string(sounddevice._lib.Pa_GetErrorText(error_code)).decode()
-        raise AudioDeviceError(f"{doing}: {text}")
-
-
 class LiveStream:
     """A PortAudio stream running the compiled callback over an engine's state."""
 
     def __init__(self, state, device: DeviceChoice, block_size: int):
+        import sounddevice  # PortAudio, as sounddevice loaded and initialised it
+        self._ffi, self._lib = sounddevice._ffi, sounddevice._lib
         self.state = state
         self.device = device
         self.block_size = block_size
         self._stream = None
         self._keepalive = []
 
+    def _check(self, error_code: int, doing: str):
+        if error_code < 0:
+            raise AudioDeviceError(f"{doing}: {self._ffi.string(self._lib.Pa_GetErrorText(error_code)).decode()}")
+
+    def _parameters(self, device: int, channels: int, latency: float):
+        return self._ffi.new("PaStreamParameters*", {
+            "device": device, "channelCount": channels, "sampleFormat": PA_FLOAT32,
+            "suggestedLatency": latency, "hostApiSpecificStreamInfo": self._ffi.NULL})
+
     def open(self):
-        import sounddevice
-        ffi, lib = sounddevice._ffi, sounddevice._lib
+        ffi, lib = self._ffi, self._lib
         settings = self.state.settings
-        output = ffi.new("PaStreamParameters*", {
-            "device": self.device.index, "channelCount": settings.output_channels, "sampleFormat": PA_FLOAT32,
-            "suggestedLatency": lib.Pa_GetDeviceInfo(self.device.index).defaultLowOutputLatency,
-            "hostApiSpecificStreamInfo": ffi.NULL})
+        output = self._parameters(self.device.index, settings.output_channels,
+                                  lib.Pa_GetDeviceInfo(self.device.index).defaultLowOutputLatency)
         input_ = ffi.NULL
         if self.device.input_index is not None:
-            input_ = ffi.new("PaStreamParameters*", {
-                "device": self.device.input_index, "channelCount": settings.input_channels,
-                "sampleFormat": PA_FLOAT32,
-                "suggestedLatency": lib.Pa_GetDeviceInfo(self.device.input_index).defaultLowInputLatency,
-                "hostApiSpecificStreamInfo": ffi.NULL})
+            input_ = self._parameters(self.device.input_index, settings.input_channels,
+                                      lib.Pa_GetDeviceInfo(self.device.input_index).defaultLowInputLatency)
         callback = ffi.cast("PaStreamCallback*", audio_callback().address)
         user_data = ffi.cast("void*", self.state.table_address)
         stream = ffi.new("PaStream**")
@@ -138,40 +81,31 @@ class LiveStream:
         # block more on duplex streams. The kernel renders any callback size in chunks.
         frames_per_buffer = PA_FRAMES_PER_BUFFER_UNSPECIFIED if self.device.host_api == JACK_HOST_API \
             else self.block_size
-        _check(lib.Pa_OpenStream(stream, input_, output, float(settings.sample_rate), frames_per_buffer,
-                                 PA_CLIP_OFF | PA_DITHER_OFF, callback, user_data),
-               f"cannot open {self.device.name!r} at {settings.sample_rate} Hz, block {self.block_size}")
+        self._check(lib.Pa_OpenStream(stream, input_, output, float(settings.sample_rate), frames_per_buffer,
+                                      PA_CLIP_OFF | PA_DITHER_OFF, callback, user_data),
+                    f"cannot open {self.device.name!r} at {settings.sample_rate} Hz, block {self.block_size}")
         self._stream = stream[0]
         self.state.config[C_COUNT_MISSED_CYCLES] = 1
 
     def start(self):
-        import sounddevice
         if self._stream is None:
             self.open()
-        _check(sounddevice._lib.Pa_StartStream(self._stream), "cannot start the audio stream")
+        self._check(self._lib.Pa_StartStream(self._stream), "cannot start the audio stream")
 
     def stop(self):
-        import sounddevice
         if self._stream is not None:
-            _check(sounddevice._lib.Pa_StopStream(self._stream), "cannot stop the audio stream")
+            self._check(self._lib.Pa_StopStream(self._stream), "cannot stop the audio stream")
 
     def close(self):
-        import sounddevice
         if self._stream is not None:
-            sounddevice._lib.Pa_AbortStream(self._stream)
-            sounddevice._lib.Pa_CloseStream(self._stream)
+            self._lib.Pa_AbortStream(self._stream)
+            self._lib.Pa_CloseStream(self._stream)
             self._stream = None
             self.state.config[C_COUNT_MISSED_CYCLES] = 0
 
     def stream_time(self) -> float:
         """The host's clock for this stream, in seconds (for JACK: its frame counter)."""
-        import sounddevice
-        return sounddevice._lib.Pa_GetStreamTime(self._stream)
-
-    @property
-    def active(self) -> bool:
-        import sounddevice
-        return self._stream is not None and sounddevice._lib.Pa_IsStreamActive(self._stream) == 1
+        return self._lib.Pa_GetStreamTime(self._stream)
 
     def __enter__(self):
         self.start()
@@ -179,21 +113,6 @@ class LiveStream:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def realtime_threads() -> list[tuple[int, str, int]]:
-    """(thread id, policy, priority) for every thread of this process that runs SCHED_FIFO or SCHED_RR."""
-    found = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            fields = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command name: state is field 3, so rt_priority (40) and policy (41) are at 37 and 38.
-        priority, policy = int(fields[37]), int(fields[38])
-        if policy in (os.SCHED_FIFO, os.SCHED_RR):
-            found.append((int(tid), "SCHED_FIFO" if policy == os.SCHED_FIFO else "SCHED_RR", priority))
-    return found
 
 
 class OfflineRenderer:

@@ -119,3 +119,11 @@ def test_a_callback_larger_than_the_block_is_rendered_in_chunks_identically():
     silent = np.zeros((1024, 2), np.float32)
     callback(silent.ctypes.data, out.ctypes.data, 1024, None, 0, large.state.table_address)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_a_callback_with_no_frames_changes_nothing():
+    engine = scripted_engine()
+    callback = PA_CALLBACK(audio_callback().address)
+    assert callback(None, None, 0, None, 0, engine.state.table_address) == 0
+    telemetry = engine.telemetry()
+    assert telemetry.callbacks == 0 and telemetry.position == 0

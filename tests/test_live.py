@@ -181,3 +181,20 @@ def test_live_inputs_reach_the_kernel(server):
     expected_peak = 20 * np.log10(0.5 * np.sqrt(0.5))
     assert abs(inputs[0].peak_dbfs[0] - expected_peak) < 0.1
     assert inputs[1].peak_dbfs[0] == -120.0
+
+
+def test_a_pause_between_stop_and_start_is_not_counted_as_missed_cycles(server):
+    engine = tone_engine()
+    stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+    try:
+        stream.start()
+        time.sleep(0.5)
+        stream.stop()
+        time.sleep(1.0)  # 750 periods without callbacks, on purpose
+        stream.start()
+        time.sleep(0.5)
+    finally:
+        stream.close()
+    telemetry = engine.telemetry()
+    assert telemetry.callbacks > 500
+    assert telemetry.missed_cycles < 50, telemetry.missed_cycles

@@ -342,7 +342,7 @@ def account_for_time(table, entry_ns, frames):
     kernel = _i64_1d(table, A_KERNEL)
     telemetry = _i64_1d(table, A_TELEMETRY)
     last_ns = kernel[K_LAST_CALLBACK_NS]
-    if config[C_COUNT_MISSED_CYCLES] != 0 and last_ns > 0:
+    if config[C_COUNT_MISSED_CYCLES] != 0 and last_ns > 0 and kernel[K_LAST_FRAMES] > 0:
         gap = entry_ns - last_ns
         period_ns = kernel[K_LAST_FRAMES] * 1e9 / config[C_SAMPLE_RATE]
         cycles = int(gap / period_ns + 0.5)
@@ -357,6 +357,8 @@ def account_for_time(table, entry_ns, frames):
 @realtime
 def process(table, input_address, output_address, frames, status_flags):
     """The audio callback's body: render `frames` frames, in chunks of at most max_block."""
+    if frames <= 0:
+        return
     entry_ns = monotonic_ns()
     config = _i64_1d(table, A_CONFIG)
     telemetry = _i64_1d(table, A_TELEMETRY)

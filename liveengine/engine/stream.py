@@ -11,7 +11,7 @@ from numba import carray, cfunc, types
 from .devices import AudioDeviceError, DeviceChoice
 from .intrinsics import void_pointer_as_address
 from .render import process
-from .state import C_COUNT_MISSED_CYCLES, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+from .state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
 
 PA_CONTINUE = 0
 PA_FLOAT32 = 0x00000001
@@ -90,6 +90,8 @@ class LiveStream:
     def start(self):
         if self._stream is None:
             self.open()
+        # The audio thread is not running: a pause between stop() and start() is no missed cycle.
+        self.state.kernel[K_LAST_CALLBACK_NS] = 0
         self._check(self._lib.Pa_StartStream(self._stream), "cannot start the audio stream")
 
     def stop(self):

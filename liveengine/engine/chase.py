@@ -1,0 +1,207 @@
+"""Timecode chase: from decoded frames, a line `frame position = f(sample)` and a lock state.
+
+Each decoded timecode frame gives (the sample where the frame starts, its frame count).
+While locked, the chase keeps a least-squares line through the latest consistent
+frames, so the position and the speed (varispeed, reverse) of the picture are known
+to a fraction of a sample between frames; cues fire where that line reaches them.
+
+States: stopped (no timecode), locking (frames seen, not yet two in a row that agree),
+locked, freewheel (timecode dropped out: the line runs on at its last speed for a
+configured time, then stopped). A frame that disagrees with the line is a glitch and is
+rejected; only when several frames in a row agree among themselves but not with the
+line has the picture really jumped: the chase relocates to them.
+
+These kernels obey the real-time contract: the audio thread runs them beside the LTC
+decoder. All state lives in one float64 vector and a small window of recent frames.
+"""
+
+import numpy as np
+
+from .contract import realtime
+
+STOPPED, LOCKING, LOCKED, FREEWHEEL = range(4)
+STATE_NAMES = ("stopped", "locking", "locked", "freewheel")
+
+# What one frame did to the chase (chase_frame's result).
+ACCEPTED, LOCKED_NOW, REJECTED, RELOCATED, STARTED_LOCKING = range(5)
+# What the passing of time did (chase_idle's result).
+NOTHING, FREEWHEEL_STARTED, STOPPED_NOW = range(3)
+
+LOCK_FRAMES = 2  # frames in a row that agree before the line is trusted
+RELOCATE_FRAMES = 3  # frames in a row that agree with each other, against the line, make a jump
+GLITCH_TOLERANCE = 0.5  # frames: further from the line than this, a frame is not on it
+PERIOD_TOLERANCE = 0.15  # consecutive frames may be this much shorter or longer than nominal (varispeed)
+DROPOUT_PERIODS = 2.0  # frame periods without a frame before freewheel
+WINDOW = 16  # frames in the line fit
+
+# The state vector.
+(S_STATE, S_SAMPLES_PER_FRAME, S_FRAMES_PER_DAY, S_FREEWHEEL_SAMPLES, S_ANCHOR_SAMPLE, S_ANCHOR_FRAME,
+ S_FRAMES_PER_SAMPLE, S_LAST_SAMPLE, S_LAST_FRAME, S_WINDOW_COUNT, S_CANDIDATE_SAMPLE, S_CANDIDATE_FRAME,
+ S_CANDIDATES, S_REJECTED, S_RELOCATIONS) = range(15)
+STATE_FIELDS = 15
+
+
+def new_chase(sample_rate: int, fps: float, frames_per_day: int, freewheel_seconds: float):
+    """The state vector and frame window of a stopped chase (allocated before the stream opens)."""
+    state = np.zeros(STATE_FIELDS, np.float64)
+    state[S_SAMPLES_PER_FRAME] = sample_rate / fps
+    state[S_FRAMES_PER_DAY] = frames_per_day
+    state[S_FREEWHEEL_SAMPLES] = freewheel_seconds * sample_rate
+    return state, np.zeros((WINDOW, 2), np.float64)
+
+
+@realtime
+def unwrap(frame, reference, frames_per_day):
+    """`frame` moved by whole days to lie nearest `reference` (timecode wraps at 24 h)."""
+    half = frames_per_day / 2.0
+    while frame - reference > half:
+        frame -= frames_per_day
+    while reference - frame > half:
+        frame += frames_per_day
+    return frame
+
+
+@realtime
+def follows(state, previous_sample, previous_frame, sample, frame):
+    """Whether a frame is the next (or, in reverse, the previous) frame after another, in time."""
+    step = unwrap(frame, previous_frame, state[S_FRAMES_PER_DAY]) - previous_frame
+    elapsed = sample - previous_sample
+    nominal = state[S_SAMPLES_PER_FRAME]
+    return (step == 1.0 or step == -1.0) and \
+        nominal / (1.0 + PERIOD_TOLERANCE) <= elapsed <= nominal / (1.0 - PERIOD_TOLERANCE)
+
+
+@realtime
+def start_window(state, window, sample, frame):
+    window[0, 0] = sample
+    window[0, 1] = frame
+    state[S_WINDOW_COUNT] = 1.0
+    state[S_LAST_SAMPLE] = sample
+    state[S_LAST_FRAME] = frame
+
+
+@realtime
+def add_to_window(state, window, sample, frame):
+    """Append a frame (unwrapped next to the last one), dropping the oldest when full."""
+    count = int(state[S_WINDOW_COUNT])
+    frame = unwrap(frame, state[S_LAST_FRAME], state[S_FRAMES_PER_DAY])
+    if count == WINDOW:
+        for i in range(WINDOW - 1):
+            window[i, 0] = window[i + 1, 0]
+            window[i, 1] = window[i + 1, 1]
+        count -= 1
+    window[count, 0] = sample
+    window[count, 1] = frame
+    state[S_WINDOW_COUNT] = count + 1.0
+    state[S_LAST_SAMPLE] = sample
+    state[S_LAST_FRAME] = frame
+
+
+@realtime
+def fit_line(state, window):
+    """Least-squares line through the window; anchored at its newest frame."""
+    count = int(state[S_WINDOW_COUNT])
+    origin_sample = window[count - 1, 0]
+    origin_frame = window[count - 1, 1]
+    mean_x = 0.0
+    mean_y = 0.0
+    for i in range(count):
+        mean_x += window[i, 0] - origin_sample
+        mean_y += window[i, 1] - origin_frame
+    mean_x /= count
+    mean_y /= count
+    covariance = 0.0
+    variance = 0.0
+    for i in range(count):
+        dx = window[i, 0] - origin_sample - mean_x
+        covariance += dx * (window[i, 1] - origin_frame - mean_y)
+        variance += dx * dx
+    slope = covariance / variance
+    state[S_FRAMES_PER_SAMPLE] = slope
+    state[S_ANCHOR_SAMPLE] = origin_sample
+    state[S_ANCHOR_FRAME] = origin_frame + mean_y - slope * mean_x
+
+
+@realtime
+def chase_frame(state, window, sample, frame):
+    """Take one decoded frame: `sample` where it starts, `frame` its frame count since midnight."""
+    mode = int(state[S_STATE])
+    if mode == STOPPED:
+        start_window(state, window, sample, frame)
+        state[S_STATE] = LOCKING
+        return STARTED_LOCKING
+    if mode == LOCKING:
+        if follows(state, state[S_LAST_SAMPLE], state[S_LAST_FRAME], sample, frame):
+            add_to_window(state, window, sample, frame)
+            if state[S_WINDOW_COUNT] >= LOCK_FRAMES:
+                fit_line(state, window)
+                state[S_STATE] = LOCKED
+                return LOCKED_NOW
+            return STARTED_LOCKING
+        start_window(state, window, sample, frame)
+        return STARTED_LOCKING
+
+    # Locked or freewheeling: is the frame on the line?
+    expected = chase_position(state, sample)
+    if abs(unwrap(frame, expected, state[S_FRAMES_PER_DAY]) - expected) <= GLITCH_TOLERANCE:
+        add_to_window(state, window, sample, frame)
+        fit_line(state, window)
+        state[S_STATE] = LOCKED
+        state[S_CANDIDATES] = 0.0
+        return ACCEPTED
+    # Off the line: a glitch, unless it continues a run of frames that agree among themselves.
+    previous_sample = state[S_CANDIDATE_SAMPLE]
+    previous_frame = state[S_CANDIDATE_FRAME]
+    if state[S_CANDIDATES] > 0.0 and follows(state, previous_sample, previous_frame, sample, frame):
+        state[S_CANDIDATES] += 1.0
+    else:
+        state[S_CANDIDATES] = 1.0
+    state[S_CANDIDATE_SAMPLE] = sample
+    state[S_CANDIDATE_FRAME] = frame
+    if state[S_CANDIDATES] >= RELOCATE_FRAMES:
+        # The picture jumped: restart the line on the run's last two frames.
+        start_window(state, window, previous_sample, previous_frame)
+        add_to_window(state, window, sample, frame)
+        fit_line(state, window)
+        state[S_STATE] = LOCKED
+        state[S_CANDIDATES] = 0.0
+        state[S_RELOCATIONS] += 1.0
+        return RELOCATED
+    state[S_REJECTED] += 1.0
+    return REJECTED
+
+
+@realtime
+def chase_idle(state, sample):
+    """Let time pass to `sample` with no frame: dropout -> freewheel -> stopped."""
+    mode = int(state[S_STATE])
+    silent = sample - state[S_LAST_SAMPLE]
+    if mode == LOCKED and silent > DROPOUT_PERIODS * state[S_SAMPLES_PER_FRAME]:
+        state[S_STATE] = FREEWHEEL
+        return FREEWHEEL_STARTED
+    if (mode == FREEWHEEL and silent > state[S_FREEWHEEL_SAMPLES]) or \
+            (mode == LOCKING and silent > DROPOUT_PERIODS * state[S_SAMPLES_PER_FRAME]):
+        state[S_STATE] = STOPPED
+        state[S_CANDIDATES] = 0.0
+        return STOPPED_NOW
+    return NOTHING
+
+
+@realtime
+def chase_position(state, sample):
+    """The frame position (frames since midnight, fractional, unwrapped) the line gives at `sample`."""
+    return state[S_ANCHOR_FRAME] + (sample - state[S_ANCHOR_SAMPLE]) * state[S_FRAMES_PER_SAMPLE]
+
+
+@realtime
+def chase_sample_at(state, frame_position):
+    """The sample at which the line reaches `frame_position`; -1 if the picture stands still."""
+    if state[S_FRAMES_PER_SAMPLE] == 0.0:
+        return -1.0
+    return state[S_ANCHOR_SAMPLE] + (frame_position - state[S_ANCHOR_FRAME]) / state[S_FRAMES_PER_SAMPLE]
+
+
+@realtime
+def chase_speed(state):
+    """Speed of the picture: 1.0 at the nominal frame rate, negative in reverse."""
+    return state[S_FRAMES_PER_SAMPLE] * state[S_SAMPLES_PER_FRAME]

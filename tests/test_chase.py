@@ -136,3 +136,11 @@ def test_the_chase_kernels_obey_the_real_time_contract():
 
     report = audit_ir(cfunc(signature, error_model="numpy")(use_the_chase).inspect_llvm())
     assert report.clean, report.summary()
+
+
+def test_frame_count_of_a_label_agrees_with_the_timecode_module():
+    from liveengine.show.timecode import RATES, Timecode
+    for rate in RATES.values():
+        for count in list(range(0, 40_000, 7)) + list(range(rate.frames_per_day() - 3000, rate.frames_per_day())):
+            hours, minutes, seconds, frames = Timecode.from_frames(count, rate).fields
+            assert ch.frame_count(hours, minutes, seconds, frames, rate.nominal, rate.drop_frame) == count

@@ -41,6 +41,17 @@ WINDOW = 16  # frames in the line fit
 STATE_FIELDS = 15
 
 
+@realtime
+def frame_count(hours, minutes, seconds, frames, nominal, drop_frame):
+    """Frames since midnight of a timecode label; drop-frame skips labels 0 and 1 of every
+    minute not divisible by ten (the audio thread's twin of show.timecode, tested against it)."""
+    count = ((hours * 60 + minutes) * 60 + seconds) * nominal + frames
+    if drop_frame:
+        total_minutes = hours * 60 + minutes
+        count -= 2 * (total_minutes - total_minutes // 10)
+    return count
+
+
 def new_chase(sample_rate: int, fps: float, frames_per_day: int, freewheel_seconds: float):
     """The state vector and frame window of a stopped chase (allocated before the stream opens)."""
     state = np.zeros(STATE_FIELDS, np.float64)

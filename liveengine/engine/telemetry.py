@@ -38,7 +38,10 @@ class Telemetry:
     dsp_load: float  # last callback's time / its period
     dsp_load_peak: float  # decaying maximum
     dsp_load_average: float
-    missed_cycles: int  # audio cycles the callback was not called for (live streams)
+    # Periods the callback was not called for (live streams): a gap of more than 1.5 periods
+    # between two callbacks counts round(gap / period) - 1. On a server without real-time
+    # priority, late wake-ups count too; the host's own cycle count is in `liveengine bench`.
+    missed_cycles: int
     longest_gap_ms: float  # longest time between two callbacks
     late_events: int
     underflows: int  # PortAudio's output underflow flag

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .engine.state import MAX_BUSES, MAX_INSTRUMENTS
+from .show.timecode import RATES, FrameRate, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone",)
+TIMECODE_SOURCES = ("none", "ltc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
 
 
@@ -78,6 +80,14 @@ class PartConfig:
 
 
 @dataclass(frozen=True)
+class TimecodeConfig:
+    source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input
+    input: int | None  # 0-based input channel that carries the LTC
+    rate: FrameRate
+    freewheel_seconds: float  # how long the chase runs on through a dropout before it stops
+
+
+@dataclass(frozen=True)
 class ShowConfig:
     path: pathlib.Path
     name: str
@@ -86,6 +96,7 @@ class ShowConfig:
     buses: dict[str, BusConfig]  # master first, then the others in file order
     instruments: dict[str, InstrumentConfig]
     parts: tuple[PartConfig, ...]
+    timecode: TimecodeConfig
 
     def seconds_per_beat(self) -> float:
         return 60.0 / self.tempo_bpm
@@ -116,6 +127,7 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     show_name = show.get("name", _TEXT, required=True)
     tempo_bpm = show.get("tempo", _number(0, 400, low_included=False), 120.0)
     audio = _read_audio(top.table("audio"))
+    timecode = _read_timecode(top.table("timecode"), audio.input_channels, problems)
     buses = _read_buses(top.table("buses"), audio.output_channels, problems)
     instrument_tables = top.table("instruments").subtables()
     if len(instrument_tables) > MAX_INSTRUMENTS:
@@ -124,7 +136,7 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, problems)
 
     problems.raise_if_any()
-    return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts)
+    return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode)
 
 
 # --- What a value must be -------------------------------------------------------------
@@ -242,6 +254,14 @@ _NOTE_FIELDS = (
     ("length", _number(0, low_included=False)),
     ("velocity", _number(0, 1, low_included=False)),
 )
+def _frame_rate(value: Any) -> FrameRate | None:
+    try:
+        return frame_rate(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+_FRAME_RATE = _Kind("a frame rate: " + ", ".join(RATES), _frame_rate)
 _NOWHERE = _Kind("no 'to' at all (master is where every route ends)", lambda v: None)
 
 
@@ -344,6 +364,20 @@ def _read_audio(audio: _Table) -> AudioConfig:
         voices=audio.get("voices", _integer(1, 4096), 512),
         scheduling_latency_ms=audio.get("scheduling_latency_ms", _number(0, 1000)),
         limiter_ceiling_db=audio.get("limiter_ceiling_db", _number(-24, 0), -0.3),
+    )
+
+
+def _read_timecode(timecode: _Table, input_channels: int, problems: _Problems) -> TimecodeConfig:
+    source = timecode.get("source", _one_of(TIMECODE_SOURCES), "none")
+    channel = timecode.get("input", _integer(1, input_channels), required=source == "ltc") \
+        if input_channels else None
+    if source == "ltc" and not input_channels:
+        problems.add(f"{timecode.label} source", "expected [audio] input_channels of at least 1 for LTC, got 0")
+    return TimecodeConfig(
+        source=source,
+        input=None if channel is None else channel - 1,
+        rate=timecode.get("rate", _FRAME_RATE, RATES["24"]),
+        freewheel_seconds=timecode.get("freewheel_seconds", _number(0, 60), 2.0),
     )
 
 

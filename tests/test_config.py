@@ -343,7 +343,7 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "[audoi]\nblock_size = 64\n",
-            "unknown key 'audoi' in the top level; known keys: audio, buses, instruments, parts, show",
+            "unknown key 'audoi' in the top level; known keys: audio, buses, instruments, parts, show, timecode",
             id="unknown-table",
         ),
         pytest.param(
@@ -602,3 +602,29 @@ def test_more_instruments_than_the_engine_holds_is_a_problem(tmp_path):
     with pytest.raises(ShowFileError) as error:
         load_show(write_show(tmp_path, MINIMAL + tables))
     assert any("[instruments]" in problem and "at most 64" in problem for problem in error.value.problems)
+
+
+def test_timecode_defaults_to_the_engines_own_clock(tmp_path):
+    timecode = load_show(write_show(tmp_path, MINIMAL)).timecode
+    assert timecode.source == "none" and timecode.input is None
+    assert timecode.rate.name == "24" and timecode.freewheel_seconds == 2.0
+
+
+def test_ltc_timecode_on_an_input(tmp_path):
+    text = MINIMAL + '[audio]\ninput_channels = 2\n[timecode]\nsource = "ltc"\ninput = 2\nrate = "29.97df"\n'
+    timecode = load_show(write_show(tmp_path, text)).timecode
+    assert timecode.source == "ltc" and timecode.input == 1
+    assert timecode.rate.drop_frame and timecode.rate.nominal == 30
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[audio]\ninput_channels = 2\n[timecode]\nsource = "ltc"\n', "[timecode] input"),
+    ('[audio]\ninput_channels = 2\n[timecode]\nsource = "ltc"\ninput = 3\n', "[timecode] input"),
+    ('[timecode]\nsource = "ltc"\n', "[timecode] source"),
+    ('[timecode]\nsource = "mtcc"\n', "[timecode] source"),
+    ('[timecode]\nrate = "30df"\n', "[timecode] rate"),
+])
+def test_bad_timecode_settings_are_named(tmp_path, text, key):
+    with pytest.raises(ShowFileError) as error:
+        load_show(write_show(tmp_path, MINIMAL + text))
+    assert any(key in problem for problem in error.value.problems), error.value.problems

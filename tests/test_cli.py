@@ -111,3 +111,61 @@ def test_run_says_when_the_audio_server_stops_and_when_it_resumes():
     assert run.returncode == 0, err
     assert "has not called back" in err and "Audio resumed" in err
     assert "Traceback" not in err
+
+
+RATE_NAMES = ["23.976", "24", "25", "29.97df", "29.97", "30"]
+
+
+@pytest.mark.parametrize("rate", RATE_NAMES)
+def test_ltc_generate_then_decode_json_gives_every_frame_on_its_sample(tmp_path, rate):
+    import json
+    from fractions import Fraction
+
+    from liveengine.show.timecode import Timecode, frame_rate
+    path = tmp_path / "ltc.wav"
+    separator = ";" if rate == "29.97df" else ":"
+    start = f"00:59:59{separator}20"
+    assert liveengine("ltc", "generate", "--rate", rate, "--start", start, "--seconds", "2", "-o", path,
+                      "--sample-rate", "44100").returncode == 0
+    result = liveengine("ltc", "decode", path, "--json")
+    assert result.returncode == 0, result.stderr
+    frames = json.loads(result.stdout)
+    fps = frame_rate(rate).fps
+    first = Timecode.parse(start, frame_rate(rate))
+    assert len(frames) >= int(2 * fps) - 1
+    for k, frame in enumerate(frames):
+        assert frame["timecode"] == str(first + k)
+        # The generator starts frame k on the first sample at or after k frame periods.
+        assert frame["sample"] == -(-Fraction(k * 44100) // fps)
+
+
+def test_ltc_decode_reads_a_file_written_by_libltc(tmp_path):
+    import json
+
+    import ltcref
+    encoded = ltcref.encode(48000, (25, 1), (10, 0, 0, 0), 50, user_bits=0x1234)
+    path = tmp_path / "libltc.wav"
+    stereo = np.zeros((len(encoded.audio), 2), np.float32)
+    stereo[:, 1] = encoded.audio
+    soundfile.write(path, stereo, 48000, subtype="FLOAT")
+    result = liveengine("ltc", "decode", path, "--channel", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    frames = json.loads(result.stdout)
+    # The file's last frame has no edge after its last bit to close it.
+    assert len(frames) == len(encoded.timecodes) - 1
+    assert [frame["timecode"] for frame in frames] == ["%02d:%02d:%02d:%02d" % tc for tc in encoded.timecodes[:-1]]
+    assert all(abs(frame["sample"] - start) <= 1 for frame, start in zip(frames, encoded.starts))
+
+
+def test_ltc_decode_of_silence_says_it_found_none(tmp_path):
+    path = tmp_path / "silence.wav"
+    soundfile.write(path, np.zeros(48000, np.float32), 48000)
+    result = liveengine("ltc", "decode", path, "--json")
+    assert result.returncode == 1 and result.stdout.strip() == "[]"
+    assert "no LTC found" in result.stderr
+
+
+def test_ltc_generate_refuses_a_drop_frame_label_that_does_not_exist(tmp_path):
+    result = liveengine("ltc", "generate", "--rate", "29.97df", "--start", "00:01:00;00", "--seconds", "1",
+                        "-o", tmp_path / "x.wav")
+    assert result.returncode == 1 and "does not exist in drop-frame" in result.stderr

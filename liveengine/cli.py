@@ -88,10 +88,18 @@ def _describe_rig(rig) -> list[str]:
     return lines
 
 
-def _status_line(engine, elapsed: float) -> str:
-    t = engine.telemetry()
+def _timecode_text(status, rate) -> str:
+    from .show.timecode import Timecode
+    if status.state in ("locked", "freewheel"):
+        return f"TC {Timecode.from_frames(math.floor(status.position), rate)} {status.state}"
+    return f"TC {status.state}"
+
+
+def _status_line(rig, elapsed: float) -> str:
+    t = rig.engine.telemetry()
     master = t.buses["master"].peak_dbfs
-    return (f"{elapsed:7.1f} s  voices {t.voices:3d}  DSP {100 * t.dsp_load_average:5.1f}% "
+    timecode = f"  {_timecode_text(t.timecode, rig.show.timecode.rate)}" if t.timecode else ""
+    return (f"{elapsed:7.1f} s{timecode}  voices {t.voices:3d}  DSP {100 * t.dsp_load_average:5.1f}% "
             f"(peak {100 * t.dsp_load_peak:5.1f}%)  missed cycles {t.missed_cycles}  late {t.late_events}  "
             f"master {max(master):6.1f} dBFS")
 
@@ -233,7 +241,7 @@ def command_run(args) -> int:
                         (duration is not None and elapsed >= duration):
                     break
                 if elapsed >= next_status:
-                    line = _status_line(engine, elapsed)
+                    line = _status_line(rig, elapsed)
                     print(("\r" + line) if interactive else line, end="" if interactive else "\n", flush=True)
                     next_status += 0.25 if interactive else 2.0
                 time.sleep(0.01)

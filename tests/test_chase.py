@@ -95,8 +95,9 @@ def test_a_dropout_freewheels_on_the_line_then_stops():
     frames = stream_of_frames(20)
     feed(state, window, frames)
     last_sample, last_frame = frames[-1]
-    assert ch.chase_idle(state, last_sample + 1.5 * SAMPLES_PER_FRAME) == ch.NOTHING
-    assert ch.chase_idle(state, last_sample + 2.5 * SAMPLES_PER_FRAME) == ch.FREEWHEEL_STARTED
+    # The last frame ended one period after its start; two more periods of silence make a dropout.
+    assert ch.chase_idle(state, last_sample + 2.9 * SAMPLES_PER_FRAME) == ch.NOTHING
+    assert ch.chase_idle(state, last_sample + 3.1 * SAMPLES_PER_FRAME) == ch.FREEWHEEL_STARTED
     # Half a second into the dropout, the line still tells where the picture is.
     half_second = last_sample + RATE / 2
     assert abs(ch.chase_position(state, half_second) - (last_frame + FPS / 2)) < 0.01

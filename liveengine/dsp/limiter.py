@@ -4,7 +4,7 @@ No look-ahead, so it adds no latency to a live rig; the gain drops on the very
 sample that would pass the ceiling, so no sample ever exceeds it.
 """
 
-from ..engine.contract import realtime
+from ..realtime import realtime
 
 
 @realtime

@@ -41,7 +41,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..engine.contract import DENORMAL_FLOOR, realtime
+from ..realtime import DENORMAL_FLOOR, realtime
 
 BITS_PER_FRAME = 80
 HALF_CELLS_PER_FRAME = 2 * BITS_PER_FRAME

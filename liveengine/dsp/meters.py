@@ -1,6 +1,6 @@
 """Ballistic level meters: peak with a constant fall in dB, and an exponential mean square."""
 
-from ..engine.contract import DENORMAL_FLOOR, realtime
+from ..realtime import DENORMAL_FLOOR, realtime
 
 
 @realtime

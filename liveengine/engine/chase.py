@@ -17,7 +17,7 @@ decoder. All state lives in one float64 vector and a small window of recent fram
 
 import numpy as np
 
-from .contract import realtime
+from ..realtime import realtime
 
 STOPPED, LOCKING, LOCKED, FREEWHEEL = range(4)
 STATE_NAMES = ("stopped", "locking", "locked", "freewheel")
@@ -31,7 +31,10 @@ LOCK_FRAMES = 2  # frames in a row that agree before the line is trusted
 RELOCATE_FRAMES = 3  # frames in a row that agree with each other, against the line, make a jump
 GLITCH_TOLERANCE = 0.5  # frames: further from the line than this, a frame is not on it
 PERIOD_TOLERANCE = 0.15  # consecutive frames may be this much shorter or longer than nominal (varispeed)
-DROPOUT_PERIODS = 2.0  # frame periods without a frame before freewheel
+# A frame is known only once it has ended, one period after the start it is dated by:
+# a dropout is this many periods after the last frame's end.
+DROPOUT_PERIODS = 2.0
+SILENCE_BEFORE_DROPOUT = 1.0 + DROPOUT_PERIODS  # in periods, from the last frame's start
 WINDOW = 16  # frames in the line fit
 
 # The state vector.
@@ -187,11 +190,11 @@ def chase_idle(state, sample):
     """Let time pass to `sample` with no frame: dropout -> freewheel -> stopped."""
     mode = int(state[S_STATE])
     silent = sample - state[S_LAST_SAMPLE]
-    if mode == LOCKED and silent > DROPOUT_PERIODS * state[S_SAMPLES_PER_FRAME]:
+    dropout = SILENCE_BEFORE_DROPOUT * state[S_SAMPLES_PER_FRAME]
+    if mode == LOCKED and silent > dropout:
         state[S_STATE] = FREEWHEEL
         return FREEWHEEL_STARTED
-    if (mode == FREEWHEEL and silent > state[S_FREEWHEEL_SAMPLES]) or \
-            (mode == LOCKING and silent > DROPOUT_PERIODS * state[S_SAMPLES_PER_FRAME]):
+    if (mode == FREEWHEEL and silent > state[S_FREEWHEEL_SAMPLES]) or (mode == LOCKING and silent > dropout):
         state[S_STATE] = STOPPED
         state[S_CANDIDATES] = 0.0
         return STOPPED_NOW

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..background import BackgroundLoop
+from . import chase
 from . import events as ev
 from .clock import SampleClock
 from .rings import ring_fill, ring_pop_into, ring_push
@@ -31,6 +32,22 @@ INSTRUMENT_PARAMETERS = {"attack_seconds": I_ATTACK_SECONDS, "release_seconds": 
 
 class RingFullError(RuntimeError):
     """A producer's ring is full: the audio thread is not draining it (stream stopped or overloaded)."""
+
+
+@dataclass(frozen=True)
+class TimecodeEvent:
+    """Something the chase did: locked, relocated, rejected a frame, freewheeled, stopped."""
+
+    what: str
+    sample: float
+    frame: float  # frames since midnight: of the frame concerned, or where the line stood
+
+
+TIMECODE_EVENTS = {
+    chase.STARTED_LOCKING: "locking", chase.LOCKED_NOW: "locked", chase.REJECTED: "frame rejected",
+    chase.RELOCATED: "relocated", ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
+    ev.CHASE_IDLE_OFFSET + chase.STOPPED_NOW: "stopped",
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,7 @@ class Engine:
         self._acknowledged: dict[int, int] = {}
         self.late_events: collections.deque[LateEvent] = collections.deque(maxlen=1000)
         self.refused_notes: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
+        self.timecode_events: collections.deque[TimecodeEvent] = collections.deque(maxlen=1000)
 
     # Set-up, before the stream runs.
 
@@ -171,6 +189,12 @@ class Engine:
         elif kind == ev.ACKNOWLEDGED:
             with self._fence_lock:
                 self._acknowledged[target] = sample
+        elif kind == ev.TIMECODE:
+            event = TimecodeEvent(TIMECODE_EVENTS[target], row[ev.SAMPLE], row[ev.A])
+            self.timecode_events.append(event)
+            if target != chase.STARTED_LOCKING:
+                level = logging.INFO if target == chase.LOCKED_NOW else logging.WARNING
+                log.log(level, "timecode %s at sample %.0f (frame %.0f)", event.what, event.sample, event.frame)
         elif kind == ev.NOTE_REFUSED:
             reason = {ev.REFUSED_NO_VOICE: "no free voice", ev.REFUSED_NO_INSTRUMENT: "no such instrument",
                       ev.REFUSED_BAD_BUS: "no such bus"}.get(int(row[ev.A]), "unknown reason")

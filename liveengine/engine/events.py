@@ -32,6 +32,9 @@ CLOCK = 101  # SAMPLE: first sample of the block; A: CLOCK_MONOTONIC ns at callb
 LATE_EVENT = 102  # SAMPLE: sample it was applied at; TARGET: event kind; A: sample it asked for; B: producer ring
 ACKNOWLEDGED = 103  # SAMPLE: sample at which the fence was reached; TARGET: fence token
 NOTE_REFUSED = 104  # SAMPLE: sample of the note on; TARGET: note id; A: reason (see REFUSED_*)
+TIMECODE = 105  # SAMPLE: where it happened; TARGET: what (chase.LOCKED_NOW, RELOCATED, REJECTED,
+#                 FREEWHEEL_STARTED + CHASE_IDLE_OFFSET, ...); A: frame count (frames since midnight)
+CHASE_IDLE_OFFSET = 10  # chase_idle's outcomes, shifted clear of chase_frame's
 
 REFUSED_NO_VOICE = 1  # every voice slot busy, even after stealing
 REFUSED_NO_INSTRUMENT = 2  # the instrument index names no installed instrument

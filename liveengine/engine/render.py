@@ -14,24 +14,27 @@ import numpy as np
 from numba import carray
 
 from ..dsp.limiter import limiter_gain
+from ..dsp.ltc import F_DROP_FRAME, F_FRAMES, F_HOURS, F_MINUTES, F_SECONDS, F_START, ltc_decode
 from ..dsp.meters import mean_square_follow, peak_follow
 from . import events as ev
-from .contract import realtime
+from .chase import (ACCEPTED, FREEWHEEL, LOCKED, NOTHING, S_STATE, chase_frame, chase_idle, chase_position,
+                    chase_speed, frame_count)
+from ..realtime import realtime
 from .intrinsics import address_as_void_pointer, monotonic_ns
 from .rings import ring_pop_into, ring_push
 from .state import (
     A_BUS_AUDIO, A_BUS_INTS, A_BUS_METERS, A_BUS_ORDER, A_BUS_VALUES, A_CONFIG, A_CONFIG_FLOAT, A_INPUT_AUDIO,
     A_INPUT_METERS, A_INPUT_RING_INDICES, A_INPUT_RING_ROWS, A_INSTRUMENTS, A_KERNEL, A_NOTIFY_INDICES,
-    A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
+    A_CHASE, A_CHASE_WINDOW, A_LTC_FLOATS, A_LTC_FRAMES, A_LTC_INTS, A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
     B_FEEDS, B_GAIN, B_GAIN_RAMP_LEFT, B_GAIN_STEP, B_GAIN_TARGET, B_LIMITER_GAIN, B_MUTE_GAIN, B_MUTE_TARGET,
     B_OUTPUT_LEFT, B_OUTPUT_RIGHT, C_COUNT_MISSED_CYCLES, C_INPUT_CHANNELS, C_MAX_BLOCK, C_OUTPUT_CHANNELS,
-    C_POLYPHONY, C_SAMPLE_RATE, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
+    C_POLYPHONY, C_SAMPLE_RATE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
     CF_MEAN_SQUARE_COEFF, CF_PEAK_DECAY, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES,
     K_PENDING_COUNT, M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT,
     M_PEAK_RIGHT, PENDING_ORDER, T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK,
     T_EVENTS_APPLIED, T_EVENTS_REJECTED, T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES,
-    T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS, T_POSITION, T_UNDERFLOWS, T_VOICES,
-    T_VOICES_STOLEN,
+    T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS, T_POSITION, T_TIMECODE_FRAMES, T_TIMECODE_POSITION,
+    T_TIMECODE_SPEED, T_TIMECODE_STATE, T_UNDERFLOWS, T_VOICES, T_VOICES_STOLEN,
 )
 from .voices import all_notes_off, count_sounding, note_off, note_on, render_voices
 
@@ -248,6 +251,43 @@ def mix_buses(table, start, end):
         meters[M_MEAN_SQUARE_RIGHT, bus] = square_right
 
 
+# Timecode.
+
+@realtime
+def follow_timecode(table, block_start, frames):
+    """Decode the LTC input of this block, feed its frames to the chase, publish where the picture is."""
+    config = _i64_1d(table, A_CONFIG)
+    channel = config[C_TIMECODE_INPUT]
+    if channel < 0:
+        return
+    telemetry = _i64_1d(table, A_TELEMETRY)
+    chase = _f64_1d(table, A_CHASE)
+    window = _f64_2d(table, A_CHASE_WINDOW)
+    rows = _f64_2d(table, A_LTC_FRAMES)
+    nominal = config[C_TIMECODE_NOMINAL]
+    decoded = ltc_decode(_f64_2d(table, A_INPUT_AUDIO)[channel, :frames], block_start,
+                         _i64_1d(table, A_LTC_INTS), _f64_1d(table, A_LTC_FLOATS), rows)
+    for i in range(decoded):
+        frame = float(frame_count(int(rows[i, F_HOURS]), int(rows[i, F_MINUTES]), int(rows[i, F_SECONDS]),
+                                  int(rows[i, F_FRAMES]), nominal, rows[i, F_DROP_FRAME] != 0.0))
+        outcome = chase_frame(chase, window, rows[i, F_START], frame)
+        if outcome != ACCEPTED:
+            notify(table, rows[i, F_START], ev.TIMECODE, outcome, frame, 0.0)
+    telemetry[T_TIMECODE_FRAMES] += decoded
+    block_end = float(block_start + frames)
+    outcome = chase_idle(chase, block_end)
+    if outcome != NOTHING:
+        notify(table, block_end, ev.TIMECODE, outcome + ev.CHASE_IDLE_OFFSET, chase_position(chase, block_end), 0.0)
+    state = int(chase[S_STATE])
+    telemetry[T_TIMECODE_STATE] = state
+    published = _f64_1d(table, A_TELEMETRY_FLOAT)
+    if state == LOCKED or state == FREEWHEEL:
+        published[T_TIMECODE_POSITION] = chase_position(chase, block_end)
+        published[T_TIMECODE_SPEED] = chase_speed(chase)
+    else:
+        published[T_TIMECODE_SPEED] = 0.0
+
+
 # One block of at most max_block frames.
 
 @realtime
@@ -262,6 +302,7 @@ def render_block(table, frames):
 
     block_start = telemetry[T_POSITION]
     block_end = block_start + frames
+    follow_timecode(table, block_start, frames)
     drain_input_rings(table, float(block_start))
     for bus in range(bus_audio.shape[0]):
         for channel in range(2):

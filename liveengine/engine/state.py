@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..dsp.ltc import FRAME_FIELDS, decoder_state, frames_per_block
+from .chase import frame_count, new_chase
 from .events import EVENT_WIDTH
 from .rings import INDEX_WORDS, Ring
 
@@ -43,8 +45,8 @@ KIND_NONE, KIND_TONE = 0, 1
 
 # Fixed settings (int and float), written before the stream opens.
 C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
-    C_COUNT_MISSED_CYCLES = range(7)
-CONFIG_INT_FIELDS = 7
+    C_COUNT_MISSED_CYCLES, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME = range(10)
+CONFIG_INT_FIELDS = 10
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
     CF_DEZIPPER_SAMPLES = range(6)
 CONFIG_FLOAT_FIELDS = 6
@@ -56,10 +58,10 @@ KERNEL_FIELDS = 4
 # Telemetry: written only by the audio thread, one aligned scalar each, read by anyone.
 T_POSITION, T_CALLBACKS, T_LATE_EVENTS, T_MISSED_CYCLES, T_VOICES, T_NOTIFICATIONS_DROPPED, \
     T_UNDERFLOWS, T_OVERFLOWS, T_VOICES_STOLEN, T_NOTES_REFUSED, T_EVENTS_APPLIED, T_EVENTS_REJECTED, \
-    T_LONGEST_GAP_NS = range(13)
-TELEMETRY_INT_FIELDS = 13
-T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE = range(3)
-TELEMETRY_FLOAT_FIELDS = 3
+    T_LONGEST_GAP_NS, T_TIMECODE_STATE, T_TIMECODE_FRAMES = range(15)
+TELEMETRY_INT_FIELDS = 15
+T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE, T_TIMECODE_POSITION, T_TIMECODE_SPEED = range(5)
+TELEMETRY_FLOAT_FIELDS = 5
 
 PENDING_WIDTH = EVENT_WIDTH + 1  # an event row plus its arrival order, so same-sample events keep it
 PENDING_ORDER = EVENT_WIDTH
@@ -68,8 +70,8 @@ PENDING_ORDER = EVENT_WIDTH
 (A_CONFIG, A_CONFIG_FLOAT, A_KERNEL, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_VALUES, A_VOICE_INTS,
  A_BUS_VALUES, A_BUS_INTS, A_BUS_ORDER, A_BUS_AUDIO, A_BUS_METERS, A_INPUT_AUDIO, A_INPUT_METERS,
  A_OUTPUT_MIX, A_INSTRUMENTS, A_PENDING, A_INPUT_RING_ROWS, A_INPUT_RING_INDICES, A_NOTIFY_ROWS,
- A_NOTIFY_INDICES) = range(21)
-TABLE_ENTRIES = 21
+ A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW) = range(26)
+TABLE_ENTRIES = 26
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -85,6 +87,25 @@ class BusLayout:
     feeds: str | None = None
     gain: float = 1.0
     muted: bool = False
+
+
+@dataclass(frozen=True)
+class TimecodeInput:
+    """LTC on an input channel, decoded and chased by the audio thread."""
+
+    channel: int  # 0-based input channel
+    fps: tuple[int, int]  # exact frame rate: (24000, 1001), (25, 1), (30000, 1001), ...
+    drop_frame: bool = False
+    freewheel_seconds: float = 2.0  # how long the chase runs on through a dropout
+
+    @property
+    def nominal(self) -> int:
+        """Frame labels per timecode second."""
+        return round(self.fps[0] / self.fps[1])
+
+    @property
+    def frames_per_day(self) -> int:
+        return int(frame_count(24, 0, 0, 0, self.nominal, self.drop_frame))
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,7 @@ class EngineSettings:
     dezipper_seconds: float = 0.005  # shortest ramp for any gain change
     meter_peak_fall_db_per_second: float = 20.0
     meter_rms_seconds: float = 0.300
+    timecode: TimecodeInput | None = None
 
     @property
     def voice_slots(self) -> int:
@@ -161,6 +183,17 @@ class EngineState:
         self.config[C_INPUT_CHANNELS] = s.input_channels
         self.config[C_POLYPHONY] = s.polyphony
         self.config[C_BUS_COUNT] = nbus
+        # Decoder and chase memory exist either way; with no timecode input they stay idle.
+        timecode = s.timecode or TimecodeInput(channel=-1, fps=(25, 1))
+        if timecode.channel >= s.input_channels:
+            raise ValueError(f"timecode input {timecode.channel + 1} is not one of the {s.input_channels} inputs")
+        self.config[C_TIMECODE_INPUT] = timecode.channel
+        self.config[C_TIMECODE_NOMINAL] = timecode.nominal
+        self.config[C_TIMECODE_DROP_FRAME] = timecode.drop_frame
+        self.ltc_ints, self.ltc_floats = decoder_state(s.sample_rate, timecode.fps)
+        self.ltc_frames = np.zeros((frames_per_block(s.max_block, s.sample_rate, timecode.fps), FRAME_FIELDS))
+        self.chase, self.chase_window = new_chase(s.sample_rate, timecode.fps[0] / timecode.fps[1],
+                                                  timecode.frames_per_day, timecode.freewheel_seconds)
         self.config_float = np.zeros(CONFIG_FLOAT_FIELDS, np.float64)
         rate = float(s.sample_rate)
         self.config_float[CF_LIMITER_CEILING] = s.limiter_ceiling
@@ -222,6 +255,8 @@ class EngineState:
             (A_OUTPUT_MIX, self.output_mix), (A_INSTRUMENTS, self.instruments), (A_PENDING, self.pending),
             (A_INPUT_RING_ROWS, self.input_ring_rows), (A_INPUT_RING_INDICES, self.input_ring_indices),
             (A_NOTIFY_ROWS, self.notify_ring.rows), (A_NOTIFY_INDICES, self.notify_ring.indices),
+            (A_LTC_INTS, self.ltc_ints), (A_LTC_FLOATS, self.ltc_floats), (A_LTC_FRAMES, self.ltc_frames),
+            (A_CHASE, self.chase), (A_CHASE_WINDOW, self.chase_window),
         ):
             self._enter(entry, array)
 

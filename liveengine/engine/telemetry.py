@@ -8,11 +8,14 @@ and counters (not a transaction across fields).
 import math
 from dataclasses import dataclass
 
+from .chase import S_REJECTED, S_RELOCATIONS, STATE_NAMES
+
 from .state import (
     M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT, M_PEAK_RIGHT,
     T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK, T_EVENTS_APPLIED, T_EVENTS_REJECTED,
     T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES, T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS,
-    T_POSITION, T_UNDERFLOWS, T_VOICES, T_VOICES_STOLEN, EngineState,
+    T_POSITION, T_TIMECODE_FRAMES, T_TIMECODE_POSITION, T_TIMECODE_SPEED, T_TIMECODE_STATE, T_UNDERFLOWS,
+    T_VOICES, T_VOICES_STOLEN, EngineState,
 )
 
 SILENCE_DBFS = -120.0  # meters floor: what "nothing" reads as
@@ -28,6 +31,18 @@ class Meter:
 
     peak_dbfs: tuple[float, ...]
     rms_dbfs: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TimecodeStatus:
+    """Where the chased picture is: LTC on an input, decoded and followed by the audio thread."""
+
+    state: str  # stopped, locking, locked, freewheel
+    position: float  # frames since midnight at the end of the last block (unwrapped past midnight)
+    speed: float  # 1.0 at the nominal frame rate, negative in reverse, 0 when stopped
+    frames_decoded: int
+    frames_rejected: int  # glitches: frames that did not fit the line
+    relocations: int  # jumps followed
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class Telemetry:
     notifications_dropped: int
     buses: dict[str, Meter]
     inputs: tuple[Meter, ...]
+    timecode: TimecodeStatus | None  # None when the show has no timecode input
 
 
 def read_telemetry(state: EngineState) -> Telemetry:
@@ -77,4 +93,15 @@ def read_telemetry(state: EngineState) -> Telemetry:
         underflows=int(t[T_UNDERFLOWS]), overflows=int(t[T_OVERFLOWS]), voices_stolen=int(t[T_VOICES_STOLEN]),
         notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),
         events_rejected=int(t[T_EVENTS_REJECTED]), notifications_dropped=int(t[T_NOTIFICATIONS_DROPPED]),
-        buses=buses, inputs=inputs)
+        buses=buses, inputs=inputs, timecode=_timecode_status(state))
+
+
+def _timecode_status(state: EngineState) -> TimecodeStatus | None:
+    if state.settings.timecode is None:
+        return None
+    return TimecodeStatus(
+        state=STATE_NAMES[int(state.telemetry[T_TIMECODE_STATE])],
+        position=float(state.telemetry_float[T_TIMECODE_POSITION]),
+        speed=float(state.telemetry_float[T_TIMECODE_SPEED]),
+        frames_decoded=int(state.telemetry[T_TIMECODE_FRAMES]),
+        frames_rejected=int(state.chase[S_REJECTED]), relocations=int(state.chase[S_RELOCATIONS]))

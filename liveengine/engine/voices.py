@@ -8,7 +8,7 @@ an exact zero, so it never leaves a click or a subnormal tail behind.
 
 import math
 
-from .contract import realtime
+from ..realtime import realtime
 from .state import (
     CF_FADE_SAMPLES, I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE,
     STAGE_ATTACK, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, STAGE_SUSTAIN, V_ATTACK_STEP, V_ENVELOPE,

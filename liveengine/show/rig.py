@@ -7,7 +7,7 @@ become engine units (linear gains, seconds, indices); nothing else converts them
 from dataclasses import dataclass, replace
 
 from ..config import ShowConfig
-from ..engine import BusLayout, Engine, EngineSettings
+from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput
 
 
 def db_to_gain(db: float) -> float:
@@ -38,10 +38,15 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
     audio = replace(show.audio, **{k: v for k, v in vars(overrides).items() if v is not None})
     buses = tuple(BusLayout(name=bus.name, outputs=bus.outputs, feeds=bus.feeds, gain=db_to_gain(bus.gain_db),
                             muted=bus.mute) for bus in show.buses.values())
+    timecode = None
+    if show.timecode.source == "ltc":
+        rate = show.timecode.rate
+        timecode = TimecodeInput(channel=show.timecode.input, fps=(rate.fps.numerator, rate.fps.denominator),
+                                 drop_frame=rate.drop_frame, freewheel_seconds=show.timecode.freewheel_seconds)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
-        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db))
+        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode)
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)

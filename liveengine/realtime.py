@@ -1,0 +1,38 @@
+"""The real-time contract, as compile options.
+
+Every function the audio callback can reach is compiled with `realtime`: numpy's
+error model (a division by zero gives inf, never an exception: the setting does not
+pass from caller to callee, so each function needs it), no bounds checks, no GIL,
+and numba's on-disk cache so the show starts without compiling.
+`audit.py` verifies the result in the compiled callback's IR.
+
+numba checks a cached function against its own source file only, not the files of the
+functions it inlines: after an edit or an upgrade of a callee, the callback would run
+stale code. So the cache lives in a directory named by a fingerprint of every real-time
+source (this module, engine/ and dsp/); every kernel module imports this one before it compiles.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+from numba import njit
+
+
+def _realtime_cache_dir() -> Path:
+    package = Path(__file__).resolve().parent
+    sources = [Path(__file__).resolve(), *sorted(package.joinpath("engine").glob("*.py")),
+               *sorted(package.joinpath("dsp").glob("*.py"))]
+    fingerprint = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "liveengine")
+    return Path(base, f"kernels-{fingerprint}")
+
+
+numba.config.CACHE_DIR = str(_realtime_cache_dir())
+
+realtime = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath=False)
+
+# Below this, a decaying state is flushed to exact zero: subnormal floats cost ~3x per operation.
+DENORMAL_FLOOR = 1e-15

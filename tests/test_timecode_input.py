@@ -1,0 +1,102 @@
+"""LTC on an input, decoded and chased inside the real kernel, rendered offline block by block."""
+
+import numpy as np
+import pytest
+
+import ltcref
+from liveengine.dsp.ltc import encode_ltc
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput
+
+RATE = 48000
+BLOCK = 64
+HOUR_AT_25 = 90000  # 01:00:00:00 at 25 fps, in frames since midnight
+
+
+def chasing_engine(fps=(25, 1), drop_frame=False, freewheel_seconds=1.0):
+    engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, input_channels=2,
+                                   timecode=TimecodeInput(1, fps, drop_frame, freewheel_seconds)))
+    return engine, OfflineRenderer(engine.state, BLOCK)
+
+
+def play(renderer, ltc):
+    """Feed `ltc` to input 2, block by block; returns the number of samples played."""
+    inputs = np.zeros((len(ltc) // BLOCK * BLOCK, 2), np.float32)
+    inputs[:, 1] = ltc[:len(inputs)]
+    for begin in range(0, len(inputs), BLOCK):
+        renderer.render_block(inputs[begin:begin + BLOCK])
+    return len(inputs)
+
+
+def test_locks_within_two_frames_and_knows_the_position_to_a_sample():
+    engine, renderer = chasing_engine()
+    frame = RATE // 25
+    play(renderer, encode_ltc((1, 0, 0, 0), (25, 1), 3 * frame / RATE + 0.001, RATE))
+    # Frames are known when they end: the second frame ends 3 frames in.
+    assert engine.telemetry().timecode.state == "locked"
+    played = play(renderer, encode_ltc((1, 0, 0, 3), (25, 1), 2.0, RATE)) + 3 * frame + BLOCK
+    status = engine.telemetry().timecode
+    assert status.state == "locked" and abs(status.speed - 1.0) < 1e-4
+    assert abs(status.position - (HOUR_AT_25 + engine.position / frame)) < 1 / frame  # within a sample
+    assert played > 0
+
+
+@pytest.mark.parametrize("fps, drop_frame, start_frames", [
+    ((24000, 1001), False, 86400), ((24, 1), False, 86400), ((30000, 1001), True, 107892), ((30, 1), False, 108000)])
+def test_follows_libltc_at_other_rates(fps, drop_frame, start_frames):
+    engine, renderer = chasing_engine(fps, drop_frame)
+    encoded = ltcref.encode(RATE, fps, (1, 0, 0, 0), 60, drop_frame=drop_frame)
+    played = play(renderer, encoded.audio)
+    status = engine.telemetry().timecode
+    assert status.state == "locked" and status.frames_rejected == 0
+    samples_per_frame = RATE * fps[1] / fps[0]
+    # Where the line says the stream is, against where libltc put the frames.
+    last = len([start for start in encoded.starts if start + samples_per_frame <= played]) - 1
+    expected = start_frames + last + (played - encoded.starts[last]) / samples_per_frame
+    assert abs(status.position - expected) * samples_per_frame < 2.0
+
+
+def test_a_jump_in_the_picture_is_followed_and_reported():
+    engine, renderer = chasing_engine()
+    play(renderer, encode_ltc((1, 0, 0, 0), (25, 1), 1.0, RATE))
+    play(renderer, encode_ltc((1, 10, 0, 0), (25, 1), 1.0, RATE))
+    engine.poll()
+    status = engine.telemetry().timecode
+    assert status.state == "locked" and status.relocations == 1
+    assert 2 * 25 + HOUR_AT_25 + 10 * 60 * 25 - 30 < status.position < HOUR_AT_25 + 10 * 60 * 25 + 26
+    assert [event.what for event in engine.timecode_events].count("relocated") == 1
+
+
+def test_a_glitch_frame_is_rejected_and_the_line_holds():
+    engine, renderer = chasing_engine()
+    good = encode_ltc((1, 0, 0, 0), (25, 1), 2.0, RATE)
+    frame = RATE // 25
+    glitch = encode_ltc((5, 5, 5, 5), (25, 1), 1.0, RATE)
+    spliced = good.copy()
+    spliced[20 * frame:21 * frame] = glitch[10 * frame:11 * frame]  # one foreign frame in the stream
+    played = play(renderer, spliced)
+    status = engine.telemetry().timecode
+    assert status.state == "locked" and status.relocations == 0 and status.frames_rejected >= 1
+    assert abs(status.position - (HOUR_AT_25 + played / frame)) < 0.01
+
+
+def test_a_dropout_freewheels_then_stops_and_relocks():
+    engine, renderer = chasing_engine(freewheel_seconds=0.5)
+    frame = RATE // 25
+    played = play(renderer, encode_ltc((1, 0, 0, 0), (25, 1), 1.0, RATE))
+    silence = np.zeros(round(0.2 * RATE), np.float32)
+    played += play(renderer, silence)
+    status = engine.telemetry().timecode
+    assert status.state == "freewheel"
+    assert abs(status.position - (HOUR_AT_25 + played / frame)) < 0.01, "freewheel keeps time"
+    play(renderer, np.zeros(RATE, np.float32))
+    assert engine.telemetry().timecode.state == "stopped"
+    play(renderer, encode_ltc((2, 0, 0, 0), (25, 1), 0.5, RATE))
+    assert engine.telemetry().timecode.state == "locked"
+    engine.poll()
+    assert [event.what for event in engine.timecode_events if event.what != "locking"] == [
+        "locked", "dropout: freewheel", "stopped", "locked"]
+
+
+def test_no_timecode_input_means_no_timecode_status():
+    engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK))
+    assert engine.telemetry().timecode is None

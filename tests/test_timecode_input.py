@@ -100,3 +100,22 @@ def test_a_dropout_freewheels_then_stops_and_relocks():
 def test_no_timecode_input_means_no_timecode_status():
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK))
     assert engine.telemetry().timecode is None
+
+
+def test_frames_posted_as_events_drive_the_chase_like_decoded_ltc():
+    """The path MTC takes: frames stamped with their start sample, posted to the audio thread."""
+    engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK,
+                                   timecode=TimecodeInput(None, (25, 1), freewheel_seconds=0.5)))
+    renderer = OfflineRenderer(engine.state, BLOCK)
+    producer = engine.producer("midi")
+    frame = RATE // 25
+    for k in range(25):
+        # A frame is known once it has passed: post it one frame after its start, jittered.
+        renderer.render(frame + (7 if k % 2 else -7))
+        producer.timecode_frame(HOUR_AT_25 + k, k * frame)
+    renderer.render(BLOCK)
+    status = engine.telemetry().timecode
+    assert status.state == "locked" and status.frames_decoded == 25
+    assert abs(status.position - (HOUR_AT_25 + engine.position / frame)) < 0.01
+    renderer.render(RATE // 4)
+    assert engine.telemetry().timecode.state == "freewheel"

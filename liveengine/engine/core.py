@@ -98,6 +98,10 @@ class Producer:
     def instrument_parameter(self, instrument: int, name: str, value: float, sample=-1):
         self.post(sample, ev.INSTRUMENT_PARAMETER, instrument, INSTRUMENT_PARAMETERS[name], value)
 
+    def timecode_frame(self, frame: int, start_sample: float):
+        """A timecode frame received outside the audio thread (MTC), for the chase."""
+        self.post(-1, ev.TIMECODE_FRAME, frame, start_sample)
+
     def fence(self, sample=-1) -> int:
         """A token the audio thread acknowledges once it has applied everything posted before it."""
         token = self.engine._next_fence_token()

@@ -16,6 +16,8 @@ BUS_GAIN = 4  # target: bus; A: linear gain; B: fade time in seconds (0: de-zipp
 BUS_MUTE = 5  # target: bus; A: 1 mute, 0 unmute (always a short ramp, never a click)
 INSTRUMENT_PARAMETER = 6  # target: instrument; A: parameter index; B: value
 FENCE = 7  # target: token; acknowledged with the sample at which the audio thread reached it
+TIMECODE_FRAME = 8  # a timecode frame from outside the audio thread (MTC): target: frame count since
+#                     midnight; A: the sample at which the frame started. Post it as soon as possible (-1).
 
 EVENT_NAMES = {
     NOTE_ON: "note on",
@@ -25,6 +27,7 @@ EVENT_NAMES = {
     BUS_MUTE: "bus mute",
     INSTRUMENT_PARAMETER: "instrument parameter",
     FENCE: "fence",
+    TIMECODE_FRAME: "timecode frame",
 }
 
 # Audio -> control notifications, same row layout.

@@ -28,7 +28,7 @@ from .state import (
     A_CHASE, A_CHASE_WINDOW, A_LTC_FLOATS, A_LTC_FRAMES, A_LTC_INTS, A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
     B_FEEDS, B_GAIN, B_GAIN_RAMP_LEFT, B_GAIN_STEP, B_GAIN_TARGET, B_LIMITER_GAIN, B_MUTE_GAIN, B_MUTE_TARGET,
     B_OUTPUT_LEFT, B_OUTPUT_RIGHT, C_COUNT_MISSED_CYCLES, C_INPUT_CHANNELS, C_MAX_BLOCK, C_OUTPUT_CHANNELS,
-    C_POLYPHONY, C_SAMPLE_RATE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
+    C_POLYPHONY, C_SAMPLE_RATE, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
     CF_MEAN_SQUARE_COEFF, CF_PEAK_DECAY, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES,
     K_PENDING_COUNT, M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT,
     M_PEAK_RIGHT, PENDING_ORDER, T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK,
@@ -166,6 +166,8 @@ def apply_event(table, pending, index, sample):
             return
     elif kind == ev.FENCE:
         notify(table, sample, ev.ACKNOWLEDGED, target, 0.0, 0.0)
+    elif kind == ev.TIMECODE_FRAME:
+        chase_timecode_frame(table, a, target)
     else:
         telemetry[T_EVENTS_REJECTED] += 1
         return
@@ -255,25 +257,37 @@ def mix_buses(table, start, end):
 
 @realtime
 def follow_timecode(table, block_start, frames):
-    """Decode the LTC input of this block, feed its frames to the chase, publish where the picture is."""
+    """Decode the LTC input of this block into the chase, then publish where the picture is."""
     config = _i64_1d(table, A_CONFIG)
-    channel = config[C_TIMECODE_INPUT]
-    if channel < 0:
+    if config[C_TIMECODE_CHASE] == 0:
         return
+    channel = config[C_TIMECODE_INPUT]
+    if channel >= 0:
+        rows = _f64_2d(table, A_LTC_FRAMES)
+        nominal = config[C_TIMECODE_NOMINAL]
+        decoded = ltc_decode(_f64_2d(table, A_INPUT_AUDIO)[channel, :frames], block_start,
+                             _i64_1d(table, A_LTC_INTS), _f64_1d(table, A_LTC_FLOATS), rows)
+        for i in range(decoded):
+            frame = float(frame_count(int(rows[i, F_HOURS]), int(rows[i, F_MINUTES]), int(rows[i, F_SECONDS]),
+                                      int(rows[i, F_FRAMES]), nominal, rows[i, F_DROP_FRAME] != 0.0))
+            chase_timecode_frame(table, rows[i, F_START], frame)
+    publish_timecode(table, block_start, frames)
+
+
+@realtime
+def chase_timecode_frame(table, start_sample, frame):
+    """One timecode frame (decoded LTC, or MTC posted as an event) into the chase."""
+    outcome = chase_frame(_f64_1d(table, A_CHASE), _f64_2d(table, A_CHASE_WINDOW), start_sample, frame)
+    _i64_1d(table, A_TELEMETRY)[T_TIMECODE_FRAMES] += 1
+    if outcome != ACCEPTED:
+        notify(table, start_sample, ev.TIMECODE, outcome, frame, 0.0)
+
+
+@realtime
+def publish_timecode(table, block_start, frames):
+    """Let the block's time pass in the chase (dropouts) and publish where the picture is."""
     telemetry = _i64_1d(table, A_TELEMETRY)
     chase = _f64_1d(table, A_CHASE)
-    window = _f64_2d(table, A_CHASE_WINDOW)
-    rows = _f64_2d(table, A_LTC_FRAMES)
-    nominal = config[C_TIMECODE_NOMINAL]
-    decoded = ltc_decode(_f64_2d(table, A_INPUT_AUDIO)[channel, :frames], block_start,
-                         _i64_1d(table, A_LTC_INTS), _f64_1d(table, A_LTC_FLOATS), rows)
-    for i in range(decoded):
-        frame = float(frame_count(int(rows[i, F_HOURS]), int(rows[i, F_MINUTES]), int(rows[i, F_SECONDS]),
-                                  int(rows[i, F_FRAMES]), nominal, rows[i, F_DROP_FRAME] != 0.0))
-        outcome = chase_frame(chase, window, rows[i, F_START], frame)
-        if outcome != ACCEPTED:
-            notify(table, rows[i, F_START], ev.TIMECODE, outcome, frame, 0.0)
-    telemetry[T_TIMECODE_FRAMES] += decoded
     block_end = float(block_start + frames)
     outcome = chase_idle(chase, block_end)
     if outcome != NOTHING:

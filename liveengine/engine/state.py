@@ -45,8 +45,8 @@ KIND_NONE, KIND_TONE = 0, 1
 
 # Fixed settings (int and float), written before the stream opens.
 C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
-    C_COUNT_MISSED_CYCLES, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME = range(10)
-CONFIG_INT_FIELDS = 10
+    C_COUNT_MISSED_CYCLES, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME = range(11)
+CONFIG_INT_FIELDS = 11
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
     CF_DEZIPPER_SAMPLES = range(6)
 CONFIG_FLOAT_FIELDS = 6
@@ -91,9 +91,9 @@ class BusLayout:
 
 @dataclass(frozen=True)
 class TimecodeInput:
-    """LTC on an input channel, decoded and chased by the audio thread."""
+    """Timecode the audio thread chases: LTC on an input channel, or frames posted as events (MTC)."""
 
-    channel: int  # 0-based input channel
+    channel: int | None  # 0-based input channel carrying LTC; None: frames arrive as TIMECODE_FRAME events
     fps: tuple[int, int]  # exact frame rate: (24000, 1001), (25, 1), (30000, 1001), ...
     drop_frame: bool = False
     freewheel_seconds: float = 2.0  # how long the chase runs on through a dropout
@@ -183,11 +183,12 @@ class EngineState:
         self.config[C_INPUT_CHANNELS] = s.input_channels
         self.config[C_POLYPHONY] = s.polyphony
         self.config[C_BUS_COUNT] = nbus
-        # Decoder and chase memory exist either way; with no timecode input they stay idle.
-        timecode = s.timecode or TimecodeInput(channel=-1, fps=(25, 1))
-        if timecode.channel >= s.input_channels:
+        # Decoder and chase memory exist either way; with no timecode they stay idle.
+        timecode = s.timecode or TimecodeInput(channel=None, fps=(25, 1))
+        if timecode.channel is not None and not 0 <= timecode.channel < s.input_channels:
             raise ValueError(f"timecode input {timecode.channel + 1} is not one of the {s.input_channels} inputs")
-        self.config[C_TIMECODE_INPUT] = timecode.channel
+        self.config[C_TIMECODE_CHASE] = s.timecode is not None
+        self.config[C_TIMECODE_INPUT] = -1 if timecode.channel is None else timecode.channel
         self.config[C_TIMECODE_NOMINAL] = timecode.nominal
         self.config[C_TIMECODE_DROP_FRAME] = timecode.drop_frame
         self.ltc_ints, self.ltc_floats = decoder_state(s.sample_rate, timecode.fps)

@@ -365,6 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
+    bench.add_argument("--part", choices=("all", "core", "timecode"), default="all",
+                       help="core: render cost and live delivery; timecode: LTC decoding and chase")
     bench.set_defaults(handler=command_bench)
     return parser
 

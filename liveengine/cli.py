@@ -149,7 +149,24 @@ def command_check(args) -> int:
     return 0
 
 
+def _recorded_inputs(path, rig, channel: int):
+    """The inputs the show will hear, with a recording (LTC) on `channel`: (frames, input channels) float32."""
+    import numpy as np
+    import soundfile
+    try:
+        recording, recorded_rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, TypeError, RuntimeError, OSError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+    settings = rig.engine.settings
+    if recorded_rate != settings.sample_rate:
+        raise UsageError(f"{path} is at {recorded_rate} Hz; the show runs at {settings.sample_rate} Hz")
+    inputs = np.zeros((len(recording), settings.input_channels), np.float32)
+    inputs[:, channel] = recording[:, 0]
+    return inputs
+
+
 def command_render(args) -> int:
+    import numpy as np
     import soundfile
 
     from .engine import OfflineRenderer
@@ -157,11 +174,19 @@ def command_render(args) -> int:
     rig = _load_rig(args)
     engine = rig.engine
     rate = engine.settings.sample_rate
+    block_size = rig.block_size
     sequence = sequence_from_parts(rig)
-    frames = round(args.seconds * rate) if args.seconds is not None else sequence.length_samples + rate // 2
+    inputs = None
+    if args.ltc is not None:
+        if rig.show.timecode.source != "ltc":
+            raise UsageError(f"{args.show} chases no LTC: set [timecode] source = \"ltc\" and its input")
+        inputs = _recorded_inputs(args.ltc, rig, rig.show.timecode.input)
+    whole = len(inputs) if inputs is not None else sequence.length_samples + rate // 2
+    frames = round(args.seconds * rate) if args.seconds is not None else whole
     _prepare_kernels()
-    renderer = OfflineRenderer(engine.state, rig.block_size)
+    renderer = OfflineRenderer(engine.state, block_size)
     player = SequencePlayer(sequence, engine.producer("show"), start_sample=0)
+    silence = np.zeros((block_size, engine.settings.input_channels), np.float32)
     began = time.monotonic()
     try:
         output = soundfile.SoundFile(args.output, "w", samplerate=rate, channels=engine.settings.output_channels,
@@ -172,8 +197,13 @@ def command_render(args) -> int:
     with output:
         done = 0
         while done < frames:
-            player.post_until(renderer.position + rig.block_size)
-            block = renderer.render_block()
+            player.post_until(renderer.position + block_size)
+            heard = None
+            if inputs is not None:
+                heard = inputs[done:done + block_size]
+                if len(heard) < block_size:
+                    heard = np.concatenate([heard, silence[:block_size - len(heard)]])
+            block = renderer.render_block(heard)
             take = min(len(block), frames - done)
             output.write(block[:take])
             peak = max(peak, float(abs(block[:take]).max(initial=0.0)))
@@ -183,7 +213,23 @@ def command_render(args) -> int:
     print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
           f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
     print(_summary(engine))
+    if inputs is not None:
+        _report_timecode(rig)
     return 0
+
+
+def _report_timecode(rig):
+    """What the chase did over the render, in the show's timecode."""
+    from .show.timecode import Timecode
+    rate = rig.show.timecode.rate
+    status = rig.engine.telemetry().timecode
+    print(f"Timecode: {status.frames_decoded} frames decoded, {status.frames_rejected} rejected, "
+          f"{status.relocations} relocations; {status.state} at the end")
+    sample_rate = rig.engine.settings.sample_rate
+    for event in rig.engine.timecode_events:
+        if event.what != "locking":
+            label = Timecode.from_frames(math.floor(event.frame), rate)
+            print(f"  {event.sample / sample_rate:9.3f} s  {event.what:<18} {label}")
 
 
 def command_run(args) -> int:
@@ -332,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, help="output file (.wav, .flac)")
     render.add_argument("--seconds", type=float, help="length to render (default: the whole show)")
     render.add_argument("--subtype", default="PCM_24", help="sample format, e.g. PCM_16, PCM_24, FLOAT")
+    render.add_argument("--ltc", metavar="IN.wav",
+                        help="a recording of the picture's LTC to chase, heard on the show's timecode input")
     _add_audio_options(render, device=False)
     render.set_defaults(handler=command_render)
 

@@ -1,6 +1,7 @@
 """The `liveengine` command as a user runs it: a real subprocess, real files."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -169,3 +170,43 @@ def test_ltc_generate_refuses_a_drop_frame_label_that_does_not_exist(tmp_path):
     result = liveengine("ltc", "generate", "--rate", "29.97df", "--start", "00:01:00;00", "--seconds", "1",
                         "-o", tmp_path / "x.wav")
     assert result.returncode == 1 and "does not exist in drop-frame" in result.stderr
+
+
+CHASING_SHOW = """
+[show]
+name = "Chase check"
+[audio]
+input_channels = 2
+block_size = 64
+[timecode]
+source = "ltc"
+input = 2
+rate = "25"
+freewheel_seconds = 1.0
+"""
+
+
+def test_render_chases_a_recorded_evening_of_ltc_and_reports_it(tmp_path):
+    from liveengine.dsp.ltc import encode_ltc
+    first = encode_ltc((0, 59, 50, 0), (25, 1), 4.0, 48000)
+    second = encode_ltc((1, 10, 0, 0), (25, 1), 3.0, 48000)
+    evening = tmp_path / "evening.wav"
+    soundfile.write(evening, np.concatenate([first, np.zeros(96000, np.float32), second]), 48000)
+    show = tmp_path / "show.toml"
+    show.write_text(CHASING_SHOW)
+    result = liveengine("render", show, "--ltc", evening, "-o", tmp_path / "out.wav")
+    assert result.returncode == 0, result.stderr
+    events = re.findall(r"^ +([\d.]+) s  (.+?) +(\d\d:\d\d:\d\d:\d\d)$", result.stdout, re.MULTILINE)
+    assert [(what, timecode) for _, what, timecode in events] == [
+        ("locked", "00:59:50:01"), ("dropout: freewheel", "00:59:54:01"), ("stopped", "00:59:54:23"),
+        ("locked", "01:10:00:01")]
+    assert "0 rejected" in result.stdout
+
+
+def test_render_with_ltc_needs_a_show_that_chases_it(tmp_path):
+    show = tmp_path / "show.toml"
+    show.write_text('[show]\nname = "x"\n')
+    ltc = tmp_path / "ltc.wav"
+    soundfile.write(ltc, np.zeros(4800, np.float32), 48000)
+    result = liveengine("render", show, "--ltc", ltc, "-o", tmp_path / "out.wav")
+    assert result.returncode == 1 and 'source = "ltc"' in result.stderr

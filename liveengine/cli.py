@@ -113,6 +113,27 @@ def _summary(engine, expected_cycles: float | None = None) -> str:
             f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
 
 
+def _open_mtc(rig):
+    """MTC from the show's MIDI input into the chase, on the first MIDI backend with a matching
+    port (the MIDI input thread then owns the engine's "midi" ring)."""
+    import rtmidi
+
+    from .control.mtc import MtcInput, open_mtc_input
+    timecode = rig.show.timecode
+    mtc_input = MtcInput(rig.engine.producer("midi"), rig.engine.clock, timecode.rate)
+    problems = []
+    for api in rtmidi.get_compiled_api():
+        try:
+            midi_in = open_mtc_input(mtc_input, timecode.midi_input, api=api)
+        except (ValueError, rtmidi.RtMidiError) as error:
+            problems.append(f"{rtmidi.get_api_display_name(api)}: {error}")
+            continue
+        print(f"MTC from MIDI input {timecode.midi_input!r} ({rtmidi.get_api_display_name(api)})")
+        return midi_in
+    raise UsageError(f"{rig.show.path}: [timecode] midi_input: no MIDI input matches {timecode.midi_input!r}\n  "
+                     + "\n  ".join(problems))
+
+
 class CallbackWatchdog:
     """Says clearly when the audio device stops calling back (device lost, server gone), and when it resumes."""
 
@@ -267,6 +288,10 @@ def command_run(args) -> int:
             print("WARNING: the audio thread runs without real-time priority: other programs can delay it "
                   "and cause dropouts. Give the audio group rtprio limits and run JACK with -R.")
         stack.enter_context(NotificationPump(engine))
+        if rig.show.timecode.source == "mtc":
+            midi_in = _open_mtc(rig)
+            stack.callback(midi_in.delete)
+            stack.callback(midi_in.close_port)
         producer = engine.producer("show")
         started = time.monotonic()
         while not engine.clock.running:

@@ -21,7 +21,7 @@ from .show.timecode import RATES, FrameRate, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone",)
-TIMECODE_SOURCES = ("none", "ltc")
+TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
 
 
@@ -81,8 +81,9 @@ class PartConfig:
 
 @dataclass(frozen=True)
 class TimecodeConfig:
-    source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input
+    source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input; "mtc": MTC over MIDI
     input: int | None  # 0-based input channel that carries the LTC
+    midi_input: str | None  # MIDI input port carrying MTC: a pattern its name matches
     rate: FrameRate
     freewheel_seconds: float  # how long the chase runs on through a dropout before it stops
 
@@ -373,9 +374,11 @@ def _read_timecode(timecode: _Table, input_channels: int, problems: _Problems) -
         if input_channels else None
     if source == "ltc" and not input_channels:
         problems.add(f"{timecode.label} source", "expected [audio] input_channels of at least 1 for LTC, got 0")
+    midi_input = timecode.get("midi_input", _TEXT, required=source == "mtc")
     return TimecodeConfig(
         source=source,
         input=None if channel is None else channel - 1,
+        midi_input=midi_input,
         rate=timecode.get("rate", _FRAME_RATE, RATES["24"]),
         freewheel_seconds=timecode.get("freewheel_seconds", _number(0, 60), 2.0),
     )

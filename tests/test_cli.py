@@ -210,3 +210,40 @@ def test_render_with_ltc_needs_a_show_that_chases_it(tmp_path):
     soundfile.write(ltc, np.zeros(4800, np.float32), 48000)
     result = liveengine("render", show, "--ltc", ltc, "-o", tmp_path / "out.wav")
     assert result.returncode == 1 and 'source = "ltc"' in result.stderr
+
+
+MTC_SHOW = """
+[show]
+name = "MTC check"
+[timecode]
+source = "mtc"
+midi_input = "media server"
+rate = "25"
+"""
+
+
+def test_run_chases_mtc_from_a_midi_port(tmp_path):
+    """A media server sends MTC on a JACK MIDI port; `liveengine run` on that server follows it."""
+    import rtmidi
+
+    from liveengine.control.mtc import MtcSender
+    from liveengine.jackserver import PrivateJackServer
+    from liveengine.show.timecode import RATES, Timecode
+    show = tmp_path / "mtc.toml"
+    show.write_text(MTC_SHOW)
+    with PrivateJackServer(sample_rate=48000, period=256) as server:
+        media_server = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="media server")
+        media_server.open_virtual_port("timecode")
+        try:
+            with MtcSender(media_server, Timecode.from_fields(1, 0, 0, 0, RATES["25"])):
+                result = liveengine("run", show, "--seconds", "4.5",
+                                    env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
+        finally:
+            media_server.close_port()
+            media_server.delete()
+    assert result.returncode == 0, result.stderr
+    assert "MTC from MIDI input 'media server' (Jack)" in result.stdout
+    locked = re.findall(r"TC (\d\d):(\d\d):(\d\d):(\d\d) locked", result.stdout)
+    assert len(locked) >= 1, result.stdout
+    hours, minutes, seconds, frames = map(int, locked[-1])
+    assert (hours, minutes) == (1, 0) and 1 <= seconds <= 5

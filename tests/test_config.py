@@ -628,3 +628,12 @@ def test_bad_timecode_settings_are_named(tmp_path, text, key):
     with pytest.raises(ShowFileError) as error:
         load_show(write_show(tmp_path, MINIMAL + text))
     assert any(key in problem for problem in error.value.problems), error.value.problems
+
+
+def test_mtc_timecode_names_its_midi_input(tmp_path):
+    text = MINIMAL + '[timecode]\nsource = "mtc"\nmidi_input = "media server"\nrate = "29.97df"\n'
+    timecode = load_show(write_show(tmp_path, text)).timecode
+    assert timecode.source == "mtc" and timecode.midi_input == "media server" and timecode.input is None
+    with pytest.raises(ShowFileError) as error:
+        load_show(write_show(tmp_path, MINIMAL + '[timecode]\nsource = "mtc"\n'))
+    assert any("[timecode] midi_input" in problem for problem in error.value.problems)

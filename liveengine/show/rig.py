@@ -39,10 +39,12 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
     buses = tuple(BusLayout(name=bus.name, outputs=bus.outputs, feeds=bus.feeds, gain=db_to_gain(bus.gain_db),
                             muted=bus.mute) for bus in show.buses.values())
     timecode = None
-    if show.timecode.source == "ltc":
+    if show.timecode.source != "none":
         rate = show.timecode.rate
-        timecode = TimecodeInput(channel=show.timecode.input, fps=(rate.fps.numerator, rate.fps.denominator),
-                                 drop_frame=rate.drop_frame, freewheel_seconds=show.timecode.freewheel_seconds)
+        # LTC comes on an input channel; MTC frames are posted by the MIDI input (channel None).
+        timecode = TimecodeInput(channel=show.timecode.input if show.timecode.source == "ltc" else None,
+                                 fps=(rate.fps.numerator, rate.fps.denominator), drop_frame=rate.drop_frame,
+                                 freewheel_seconds=show.timecode.freewheel_seconds)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .engine.state import MAX_BUSES, MAX_INSTRUMENTS
-from .show.timecode import RATES, FrameRate, frame_rate
+from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone",)
@@ -86,6 +86,8 @@ class TimecodeConfig:
     midi_input: str | None  # MIDI input port carrying MTC: a pattern its name matches
     rate: FrameRate
     freewheel_seconds: float  # how long the chase runs on through a dropout before it stops
+    ltc_output: int | None  # 0-based output channel on which the engine generates LTC (timecode master)
+    ltc_output_start: Timecode | None  # the label of the first generated frame
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,9 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     show_name = show.get("name", _TEXT, required=True)
     tempo_bpm = show.get("tempo", _number(0, 400, low_included=False), 120.0)
     audio = _read_audio(top.table("audio"))
-    timecode = _read_timecode(top.table("timecode"), audio.input_channels, problems)
+    timecode = _read_timecode(top.table("timecode"), audio.input_channels, audio.output_channels, problems)
     buses = _read_buses(top.table("buses"), audio.output_channels, problems)
+    _check_ltc_output_is_its_own(timecode, buses, problems)
     instrument_tables = top.table("instruments").subtables()
     if len(instrument_tables) > MAX_INSTRUMENTS:
         problems.add("[instruments]", f"expected at most {MAX_INSTRUMENTS} instruments, got {len(instrument_tables)}")
@@ -263,6 +266,17 @@ def _frame_rate(value: Any) -> FrameRate | None:
 
 
 _FRAME_RATE = _Kind("a frame rate: " + ", ".join(RATES), _frame_rate)
+
+
+def _timecode_at(rate: FrameRate) -> _Kind[Timecode]:
+    def convert(value: Any) -> Timecode | None:
+        try:
+            return Timecode.parse(value, rate) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    separator = ";" if rate.drop_frame else ":"
+    return _Kind(f"a timecode at {rate.name} fps, like \"01:00:00{separator}00\"", convert)
 _NOWHERE = _Kind("no 'to' at all (master is where every route ends)", lambda v: None)
 
 
@@ -368,20 +382,38 @@ def _read_audio(audio: _Table) -> AudioConfig:
     )
 
 
-def _read_timecode(timecode: _Table, input_channels: int, problems: _Problems) -> TimecodeConfig:
+def _read_timecode(timecode: _Table, input_channels: int, output_channels: int,
+                   problems: _Problems) -> TimecodeConfig:
     source = timecode.get("source", _one_of(TIMECODE_SOURCES), "none")
     channel = timecode.get("input", _integer(1, input_channels), required=source == "ltc") \
         if input_channels else None
     if source == "ltc" and not input_channels:
         problems.add(f"{timecode.label} source", "expected [audio] input_channels of at least 1 for LTC, got 0")
     midi_input = timecode.get("midi_input", _TEXT, required=source == "mtc")
+    rate = timecode.get("rate", _FRAME_RATE, RATES["24"])
+    ltc_output = timecode.get("ltc_output", _integer(1, output_channels))
+    start = timecode.get("ltc_output_start", _timecode_at(rate), Timecode.from_fields(1, 0, 0, 0, rate))
+    if timecode.has("ltc_output_start") and ltc_output is None:
+        problems.add(f"{timecode.label} ltc_output_start", "expected ltc_output too, the channel to generate LTC on")
     return TimecodeConfig(
         source=source,
         input=None if channel is None else channel - 1,
         midi_input=midi_input,
-        rate=timecode.get("rate", _FRAME_RATE, RATES["24"]),
+        rate=rate,
         freewheel_seconds=timecode.get("freewheel_seconds", _number(0, 60), 2.0),
+        ltc_output=None if ltc_output is None else ltc_output - 1,
+        ltc_output_start=start if ltc_output is not None else None,
     )
+
+
+def _check_ltc_output_is_its_own(timecode: TimecodeConfig, buses: dict[str, BusConfig], problems: _Problems):
+    """Generated LTC goes to a channel of its own: no bus may play there."""
+    if timecode.ltc_output is None:
+        return
+    for bus in buses.values():
+        if timecode.ltc_output in bus.outputs:
+            problems.add("[timecode] ltc_output", f"expected an output no bus plays on, got {timecode.ltc_output + 1}"
+                                                  f" (an output of bus {bus.name!r})")
 
 
 def _read_buses(buses: _Table, output_channels: int, problems: _Problems) -> dict[str, BusConfig]:

@@ -247,3 +247,17 @@ def test_run_chases_mtc_from_a_midi_port(tmp_path):
     assert len(locked) >= 1, result.stdout
     hours, minutes, seconds, frames = map(int, locked[-1])
     assert (hours, minutes) == (1, 0) and 1 <= seconds <= 5
+
+
+def test_a_rendered_show_carries_its_generated_ltc(tmp_path):
+    import json
+    show = tmp_path / "master.toml"
+    show.write_text('[show]\nname = "Timecode master"\n[audio]\noutput_channels = 5\n'
+                    '[timecode]\nrate = "23.976"\nltc_output = 5\nltc_output_start = "09:59:58:00"\n')
+    out = tmp_path / "out.wav"
+    assert liveengine("render", show, "-o", out, "--seconds", "3").returncode == 0
+    result = liveengine("ltc", "decode", out, "--channel", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "at 23.976 fps" in result.stderr
+    labels = [frame["timecode"] for frame in json.loads(result.stdout)]
+    assert labels[0] == "09:59:58:00" and "10:00:00:00" in labels

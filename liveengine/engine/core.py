@@ -102,6 +102,10 @@ class Producer:
         """A timecode frame received outside the audio thread (MTC), for the chase."""
         self.post(-1, ev.TIMECODE_FRAME, frame, start_sample)
 
+    def locate_ltc_output(self, hours: int, minutes: int, seconds: int, frames: int, sample=-1):
+        """Make the generated LTC jump: its next frame carries this label."""
+        self.post(sample, ev.LTC_LOCATE, 0, hours, minutes, seconds, frames)
+
     def fence(self, sample=-1) -> int:
         """A token the audio thread acknowledges once it has applied everything posted before it."""
         token = self.engine._next_fence_token()

@@ -18,6 +18,7 @@ INSTRUMENT_PARAMETER = 6  # target: instrument; A: parameter index; B: value
 FENCE = 7  # target: token; acknowledged with the sample at which the audio thread reached it
 TIMECODE_FRAME = 8  # a timecode frame from outside the audio thread (MTC): target: frame count since
 #                     midnight; A: the sample at which the frame started. Post it as soon as possible (-1).
+LTC_LOCATE = 9  # the generated LTC jumps: its next frame is A:B:C:D (hours, minutes, seconds, frames)
 
 EVENT_NAMES = {
     NOTE_ON: "note on",
@@ -28,6 +29,7 @@ EVENT_NAMES = {
     INSTRUMENT_PARAMETER: "instrument parameter",
     FENCE: "fence",
     TIMECODE_FRAME: "timecode frame",
+    LTC_LOCATE: "LTC locate",
 }
 
 # Audio -> control notifications, same row layout.

@@ -14,7 +14,8 @@ import numpy as np
 from numba import carray
 
 from ..dsp.limiter import limiter_gain
-from ..dsp.ltc import F_DROP_FRAME, F_FRAMES, F_HOURS, F_MINUTES, F_SECONDS, F_START, ltc_decode
+from ..dsp.ltc import (F_DROP_FRAME, F_FRAMES, F_HOURS, F_MINUTES, F_SECONDS, F_START, ltc_decode, ltc_encode,
+                       ltc_encoder_locate)
 from ..dsp.meters import mean_square_follow, peak_follow
 from . import events as ev
 from .chase import (ACCEPTED, FREEWHEEL, LOCKED, NOTHING, S_STATE, chase_frame, chase_idle, chase_position,
@@ -25,10 +26,10 @@ from .rings import ring_pop_into, ring_push
 from .state import (
     A_BUS_AUDIO, A_BUS_INTS, A_BUS_METERS, A_BUS_ORDER, A_BUS_VALUES, A_CONFIG, A_CONFIG_FLOAT, A_INPUT_AUDIO,
     A_INPUT_METERS, A_INPUT_RING_INDICES, A_INPUT_RING_ROWS, A_INSTRUMENTS, A_KERNEL, A_NOTIFY_INDICES,
-    A_CHASE, A_CHASE_WINDOW, A_LTC_FLOATS, A_LTC_FRAMES, A_LTC_INTS, A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
+    A_CHASE, A_CHASE_WINDOW, A_LTC_FLOATS, A_LTC_FRAMES, A_LTC_INTS, A_LTC_OUT_FLOATS, A_LTC_OUT_INTS, A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
     B_FEEDS, B_GAIN, B_GAIN_RAMP_LEFT, B_GAIN_STEP, B_GAIN_TARGET, B_LIMITER_GAIN, B_MUTE_GAIN, B_MUTE_TARGET,
     B_OUTPUT_LEFT, B_OUTPUT_RIGHT, C_COUNT_MISSED_CYCLES, C_INPUT_CHANNELS, C_MAX_BLOCK, C_OUTPUT_CHANNELS,
-    C_POLYPHONY, C_SAMPLE_RATE, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
+    C_POLYPHONY, C_SAMPLE_RATE, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_OUTPUT, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
     CF_MEAN_SQUARE_COEFF, CF_PEAK_DECAY, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES,
     K_PENDING_COUNT, M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT,
     M_PEAK_RIGHT, PENDING_ORDER, T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK,
@@ -168,6 +169,9 @@ def apply_event(table, pending, index, sample):
         notify(table, sample, ev.ACKNOWLEDGED, target, 0.0, 0.0)
     elif kind == ev.TIMECODE_FRAME:
         chase_timecode_frame(table, a, target)
+    elif kind == ev.LTC_LOCATE:
+        ltc_encoder_locate(_i64_1d(table, A_LTC_OUT_INTS), int(a), int(b), int(pending[index, ev.C]),
+                           int(pending[index, ev.D]))
     else:
         telemetry[T_EVENTS_REJECTED] += 1
         return
@@ -302,6 +306,14 @@ def publish_timecode(table, block_start, frames):
         published[T_TIMECODE_SPEED] = 0.0
 
 
+@realtime
+def generate_timecode(table, output_mix, frames):
+    """LTC on its output channel, when the engine is the timecode master (no bus plays there)."""
+    channel = _i64_1d(table, A_CONFIG)[C_TIMECODE_OUTPUT]
+    if channel >= 0:
+        ltc_encode(output_mix[channel, :frames], _i64_1d(table, A_LTC_OUT_INTS), _f64_1d(table, A_LTC_OUT_FLOATS))
+
+
 # One block of at most max_block frames.
 
 @realtime
@@ -346,6 +358,7 @@ def render_block(table, frames):
         apply_event(table, pending, due, float(block_start + cursor))
         remove_pending(pending, kernel, due)
 
+    generate_timecode(table, output_mix, frames)
     telemetry[T_POSITION] = block_end
     telemetry[T_VOICES] = count_sounding(voice_ints)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dsp.ltc import FRAME_FIELDS, decoder_state, frames_per_block
+from ..dsp.ltc import DEFAULT_LEVEL_DBFS, FRAME_FIELDS, decoder_state, encoder_state, frames_per_block
 from .chase import frame_count, new_chase
 from .events import EVENT_WIDTH
 from .rings import INDEX_WORDS, Ring
@@ -45,8 +45,9 @@ KIND_NONE, KIND_TONE = 0, 1
 
 # Fixed settings (int and float), written before the stream opens.
 C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
-    C_COUNT_MISSED_CYCLES, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME = range(11)
-CONFIG_INT_FIELDS = 11
+    C_COUNT_MISSED_CYCLES, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME, \
+    C_TIMECODE_OUTPUT = range(12)
+CONFIG_INT_FIELDS = 12
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
     CF_DEZIPPER_SAMPLES = range(6)
 CONFIG_FLOAT_FIELDS = 6
@@ -70,8 +71,9 @@ PENDING_ORDER = EVENT_WIDTH
 (A_CONFIG, A_CONFIG_FLOAT, A_KERNEL, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_VALUES, A_VOICE_INTS,
  A_BUS_VALUES, A_BUS_INTS, A_BUS_ORDER, A_BUS_AUDIO, A_BUS_METERS, A_INPUT_AUDIO, A_INPUT_METERS,
  A_OUTPUT_MIX, A_INSTRUMENTS, A_PENDING, A_INPUT_RING_ROWS, A_INPUT_RING_INDICES, A_NOTIFY_ROWS,
- A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW) = range(26)
-TABLE_ENTRIES = 26
+ A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW, A_LTC_OUT_INTS,
+ A_LTC_OUT_FLOATS) = range(28)
+TABLE_ENTRIES = 28
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -109,6 +111,18 @@ class TimecodeInput:
 
 
 @dataclass(frozen=True)
+class TimecodeOutput:
+    """LTC the engine generates on an output channel, when it is the timecode master."""
+
+    channel: int  # 0-based output channel, on which no bus may play
+    fps: tuple[int, int]
+    drop_frame: bool = False
+    start: tuple[int, int, int, int] = (1, 0, 0, 0)  # the label of the frame at sample 0
+    level_dbfs: float = DEFAULT_LEVEL_DBFS
+    user_bits: int = 0
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     sample_rate: int = 48000
     max_block: int = 256
@@ -132,6 +146,7 @@ class EngineSettings:
     meter_peak_fall_db_per_second: float = 20.0
     meter_rms_seconds: float = 0.300
     timecode: TimecodeInput | None = None
+    timecode_output: TimecodeOutput | None = None
 
     @property
     def voice_slots(self) -> int:
@@ -193,6 +208,18 @@ class EngineState:
         self.config[C_TIMECODE_DROP_FRAME] = timecode.drop_frame
         self.ltc_ints, self.ltc_floats = decoder_state(s.sample_rate, timecode.fps)
         self.ltc_frames = np.zeros((frames_per_block(s.max_block, s.sample_rate, timecode.fps), FRAME_FIELDS))
+        # Likewise the LTC generator's memory.
+        generated = s.timecode_output or TimecodeOutput(channel=-1, fps=(25, 1))
+        if s.timecode_output is not None:
+            if not 0 <= generated.channel < s.output_channels:
+                raise ValueError(f"LTC output {generated.channel + 1} is not one of the {s.output_channels} outputs")
+            sharing = [bus.name for bus in s.buses if generated.channel in bus.outputs]
+            if sharing:
+                raise ValueError(f"LTC output {generated.channel + 1} is also an output of bus {sharing[0]!r}")
+        self.config[C_TIMECODE_OUTPUT] = generated.channel
+        self.ltc_out_ints, self.ltc_out_floats = encoder_state(
+            s.sample_rate, generated.fps, generated.start, generated.drop_frame, generated.user_bits,
+            generated.level_dbfs)
         self.chase, self.chase_window = new_chase(s.sample_rate, timecode.fps[0] / timecode.fps[1],
                                                   timecode.frames_per_day, timecode.freewheel_seconds)
         self.config_float = np.zeros(CONFIG_FLOAT_FIELDS, np.float64)
@@ -258,6 +285,7 @@ class EngineState:
             (A_NOTIFY_ROWS, self.notify_ring.rows), (A_NOTIFY_INDICES, self.notify_ring.indices),
             (A_LTC_INTS, self.ltc_ints), (A_LTC_FLOATS, self.ltc_floats), (A_LTC_FRAMES, self.ltc_frames),
             (A_CHASE, self.chase), (A_CHASE_WINDOW, self.chase_window),
+            (A_LTC_OUT_INTS, self.ltc_out_ints), (A_LTC_OUT_FLOATS, self.ltc_out_floats),
         ):
             self._enter(entry, array)
 

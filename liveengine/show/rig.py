@@ -7,7 +7,7 @@ become engine units (linear gains, seconds, indices); nothing else converts them
 from dataclasses import dataclass, replace
 
 from ..config import ShowConfig
-from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput
+from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeOutput
 
 
 def db_to_gain(db: float) -> float:
@@ -45,10 +45,16 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
         timecode = TimecodeInput(channel=show.timecode.input if show.timecode.source == "ltc" else None,
                                  fps=(rate.fps.numerator, rate.fps.denominator), drop_frame=rate.drop_frame,
                                  freewheel_seconds=show.timecode.freewheel_seconds)
+    timecode_output = None
+    if show.timecode.ltc_output is not None:
+        rate = show.timecode.rate
+        timecode_output = TimecodeOutput(channel=show.timecode.ltc_output,
+                                         fps=(rate.fps.numerator, rate.fps.denominator), drop_frame=rate.drop_frame,
+                                         start=show.timecode.ltc_output_start.fields)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
-        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode)
+        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_output=timecode_output)
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)

@@ -85,6 +85,16 @@ def _describe_rig(rig) -> list[str]:
                      f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
     for part in rig.show.parts:
         lines.append(f"  part {part.name}: {len(part.notes)} notes, {part.instrument} on {part.bus}")
+    timecode = rig.show.timecode
+    if timecode.source == "ltc":
+        lines.append(f"  timecode: chase LTC on input {timecode.input + 1} at {timecode.rate.name} fps, "
+                     f"freewheel {timecode.freewheel_seconds:g} s")
+    elif timecode.source == "mtc":
+        lines.append(f"  timecode: chase MTC from MIDI input {timecode.midi_input!r} at {timecode.rate.name} fps, "
+                     f"freewheel {timecode.freewheel_seconds:g} s")
+    if timecode.ltc_output is not None:
+        lines.append(f"  timecode master: LTC at {timecode.rate.name} fps on output {timecode.ltc_output + 1}, "
+                     f"from {timecode.ltc_output_start}")
     return lines
 
 

@@ -4,7 +4,6 @@ capture client. Real jackd, real PortAudio, no mocks."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap

@@ -83,6 +83,27 @@ def _short(name: str) -> str:
     return ".".join(parts) or name
 
 
+def _status_is_zero(value: str, definitions: dict[str, str], body: dict, seen: set) -> bool:
+    """Whether a returned status can only be 0: a constant 0, or phis and selects of such values
+    and of statuses returned by audited body functions (whose own returns are audited too)."""
+    if value == "0":
+        return True
+    if not value.startswith("%"):
+        return False
+    if value in seen:
+        return True  # a loop through phis adds no new source
+    seen.add(value)
+    definition = definitions.get(value, "")
+    if definition.startswith("phi i32"):
+        incoming = re.findall(r"\[\s*([^,\]]+),", definition)
+        return all(_status_is_zero(v.strip(), definitions, body, seen) for v in incoming)
+    if definition.startswith("select"):
+        operands = _VALUE.findall(definition.split(",", 1)[1])
+        return all(_status_is_zero(v, definitions, body, seen) for v in operands[:2])
+    call = _CALL.search(definition)
+    return bool(call and definition.startswith("call i32") and call.group(1) in body)
+
+
 def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
     """Audit every function defined in `ir` except the cfunc wrapper (whose name starts with entry_prefix)."""
     functions = _split_functions(ir)
@@ -102,27 +123,9 @@ def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
                 elif ALLOCATORS.match(callee) and callee not in NRT_NOT_ALLOCATING:
                     report.allocations.append(f"{_short(name)} calls {callee}")
 
-        def status_is_zero(value: str, seen: set) -> bool:
-            if value == "0":
-                return True
-            if not value.startswith("%"):
-                return False
-            if value in seen:
-                return True  # a loop through phis adds no new source
-            seen.add(value)
-            definition = definitions.get(value, "")
-            if definition.startswith("phi i32"):
-                incoming = re.findall(r"\[\s*([^,\]]+),", definition)
-                return all(status_is_zero(v.strip(), seen) for v in incoming)
-            if definition.startswith("select"):
-                operands = [v for v in _VALUE.findall(definition.split(",", 1)[1])]
-                return all(status_is_zero(v, seen) for v in operands[:2])
-            call = _CALL.search(definition)
-            return bool(call and definition.startswith("call i32") and call.group(1) in body)
-
         for line in lines:
             returned = _RET.match(line)
-            if returned and not status_is_zero(returned.group(1).strip(), set()):
+            if returned and not _status_is_zero(returned.group(1).strip(), definitions, body, set()):
                 report.raise_sites.append(f"{_short(name)}: ret i32 {returned.group(1).strip()}")
     return report
 

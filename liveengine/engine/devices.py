@@ -66,7 +66,8 @@ def realtime_threads() -> list[tuple[int, str, int]]:
     found = []
     for tid in os.listdir("/proc/self/task"):
         try:
-            fields = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         # After the command name: state is field 3, so rt_priority (40) and policy (41) are at 37 and 38.

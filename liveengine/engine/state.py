@@ -171,7 +171,7 @@ def bus_mix_order(buses: tuple[BusLayout, ...]) -> list[int]:
         placed.add(i)
         order.append(i)
 
-    for i, bus in enumerate(buses):
+    for bus in buses:
         if bus.feeds is not None and bus.feeds not in index:
             raise ValueError(f"bus {bus.name!r} feeds unknown bus {bus.feeds!r}")
     for i in range(len(buses)):

@@ -167,7 +167,7 @@ def wait_for(condition, seconds):
     return True
 
 
-@pytest.mark.parametrize("rate_name", ["25", "29.97df"])
+@pytest.mark.parametrize("rate_name", list(RATES))
 def test_mtc_through_jack_midi_locks_the_chase_then_freewheels_and_stops(server, rate_name):
     import rtmidi
     from liveengine.engine import Engine, EngineSettings, LiveStream, NotificationPump, TimecodeInput, choose_device

@@ -94,7 +94,10 @@ def _describe_rig(rig) -> list[str]:
                      f"freewheel {timecode.freewheel_seconds:g} s")
     if timecode.ltc_output is not None:
         lines.append(f"  timecode master: LTC at {timecode.rate.name} fps on output {timecode.ltc_output + 1}, "
-                     f"from {timecode.ltc_output_start}")
+                     f"from {timecode.master_start}")
+    if timecode.mtc_output is not None:
+        lines.append(f"  timecode master: MTC at {timecode.rate.name} fps on MIDI port {timecode.mtc_output!r}, "
+                     f"from {timecode.master_start}")
     return lines
 
 
@@ -142,6 +145,23 @@ def _open_mtc(rig):
         return midi_in
     raise UsageError(f"{rig.show.path}: [timecode] midi_input: no MIDI input matches {timecode.midi_input!r}\n  "
                      + "\n  ".join(problems))
+
+
+def _open_midi_output(rig):
+    """The engine's MTC output: a virtual MIDI port, on the first MIDI backend that can make one."""
+    import rtmidi
+    port = rig.show.timecode.mtc_output
+    problems = []
+    for api in rtmidi.get_compiled_api():
+        try:
+            midi_out = rtmidi.MidiOut(api, name="liveengine")
+            midi_out.open_virtual_port(port)
+        except rtmidi.RtMidiError as error:
+            problems.append(f"{rtmidi.get_api_display_name(api)}: {error}")
+            continue
+        print(f"MTC out on MIDI port 'liveengine:{port}' ({rtmidi.get_api_display_name(api)})")
+        return midi_out
+    raise UsageError(f"{rig.show.path}: [timecode] mtc_output: cannot open a MIDI port\n  " + "\n  ".join(problems))
 
 
 class CallbackWatchdog:
@@ -308,6 +328,14 @@ def command_run(args) -> int:
             if time.monotonic() - started > 5:
                 raise UsageError("the audio stream started but its callback is not being called")
             time.sleep(0.005)
+        if rig.show.timecode.mtc_output is not None:
+            from .control.mtc import sender_locked_to_engine
+            midi_out = _open_midi_output(rig)
+            stack.callback(midi_out.delete)
+            stack.callback(midi_out.close_port)
+            stack.enter_context(sender_locked_to_engine(
+                midi_out, rig.show.timecode.master_start, engine.clock, rate,
+                engine.position + round(START_LEAD_SECONDS * rate)))
         player = SequencePlayer(sequence, producer, engine.position + round(START_LEAD_SECONDS * rate))
         duration = args.seconds if args.seconds is not None else None
         interactive = sys.stdout.isatty()

@@ -87,7 +87,8 @@ class TimecodeConfig:
     rate: FrameRate
     freewheel_seconds: float  # how long the chase runs on through a dropout before it stops
     ltc_output: int | None  # 0-based output channel on which the engine generates LTC (timecode master)
-    ltc_output_start: Timecode | None  # the label of the first generated frame
+    mtc_output: str | None  # the MIDI output port (a virtual port of the engine's) on which it sends MTC
+    master_start: Timecode | None  # as timecode master: the label of the frame at the engine's first sample
 
 
 @dataclass(frozen=True)
@@ -392,9 +393,11 @@ def _read_timecode(timecode: _Table, input_channels: int, output_channels: int,
     midi_input = timecode.get("midi_input", _TEXT, required=source == "mtc")
     rate = timecode.get("rate", _FRAME_RATE, RATES["24"])
     ltc_output = timecode.get("ltc_output", _integer(1, output_channels))
-    start = timecode.get("ltc_output_start", _timecode_at(rate), Timecode.from_fields(1, 0, 0, 0, rate))
-    if timecode.has("ltc_output_start") and ltc_output is None:
-        problems.add(f"{timecode.label} ltc_output_start", "expected ltc_output too, the channel to generate LTC on")
+    mtc_output = timecode.get("mtc_output", _TEXT)
+    master = ltc_output is not None or mtc_output is not None
+    start = timecode.get("master_start", _timecode_at(rate), Timecode.from_fields(1, 0, 0, 0, rate))
+    if timecode.has("master_start") and not master:
+        problems.add(f"{timecode.label} master_start", "expected ltc_output or mtc_output too: what it starts")
     return TimecodeConfig(
         source=source,
         input=None if channel is None else channel - 1,
@@ -402,7 +405,8 @@ def _read_timecode(timecode: _Table, input_channels: int, output_channels: int,
         rate=rate,
         freewheel_seconds=timecode.get("freewheel_seconds", _number(0, 60), 2.0),
         ltc_output=None if ltc_output is None else ltc_output - 1,
-        ltc_output_start=start if ltc_output is not None else None,
+        mtc_output=mtc_output,
+        master_start=start if master else None,
     )
 
 

@@ -641,17 +641,18 @@ def test_mtc_timecode_names_its_midi_input(tmp_path):
 
 def test_ltc_output_on_a_channel_of_its_own(tmp_path):
     text = MINIMAL + ('[audio]\noutput_channels = 5\n[timecode]\nrate = "29.97df"\nltc_output = 5\n'
-                      'ltc_output_start = "00:59:30;00"\n')
+                      'master_start = "00:59:30;00"\n')
     timecode = load_show(write_show(tmp_path, text)).timecode
-    assert timecode.ltc_output == 4 and str(timecode.ltc_output_start) == "00:59:30;00"
+    assert timecode.ltc_output == 4 and str(timecode.master_start) == "00:59:30;00"
 
 
 @pytest.mark.parametrize("text, key", [
     ('[audio]\noutput_channels = 4\n[timecode]\nltc_output = 3\n', "[timecode] ltc_output"),  # the click's
     ('[audio]\noutput_channels = 4\n[timecode]\nltc_output = 9\n', "[timecode] ltc_output"),
-    ('[audio]\noutput_channels = 5\n[timecode]\nltc_output = 5\nltc_output_start = "25:00:00:00"\n',
-     "[timecode] ltc_output_start"),
-    ('[timecode]\nltc_output_start = "01:00:00:00"\n', "[timecode] ltc_output_start"),
+    ('[audio]\noutput_channels = 5\n[timecode]\nltc_output = 5\nmaster_start = "25:00:00:00"\n',
+     "[timecode] master_start"),
+    ('[timecode]\nmaster_start = "01:00:00:00"\n', "[timecode] master_start"),
+    ('[timecode]\nmtc_output = ""\n', "[timecode] mtc_output"),
 ])
 def test_bad_ltc_output_settings_are_named(tmp_path, text, key):
     with pytest.raises(ShowFileError) as error:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 import threading
 import time
@@ -37,7 +38,8 @@ from typing import Iterator, Sequence
 
 from ..show.timecode import RATES, FrameRate, Timecode
 
-__all__ = ["MtcFrame", "MtcReader", "MtcInput", "MtcSender", "open_mtc_input", "quarter_frames", "full_frame"]
+__all__ = ["MtcFrame", "MtcReader", "MtcInput", "MtcSender", "open_mtc_input", "quarter_frames", "full_frame",
+           "sender_locked_to_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -241,13 +243,16 @@ class MtcSender:
     """Sends running MTC from `start` on a python-rtmidi MidiOut: a full frame to locate the
     receivers, then quarter frames, each on time, from a control-plane thread of its own.
 
-    `origin_ns` (CLOCK_MONOTONIC) is when frame `start` begins.
+    `send_time_ns(seconds)` says when (CLOCK_MONOTONIC) the moment `seconds` after the start
+    of frame `start` comes: by default the sender's own clock from `start()` on (`origin_ns`);
+    the engine passes its sample clock, so MTC stays with the audio (and any LTC it generates).
     """
 
-    def __init__(self, midi_out, start: Timecode, reverse: bool = False):
+    def __init__(self, midi_out, start: Timecode, reverse: bool = False, send_time_ns=None):
         self.start_timecode = start
         self.reverse = reverse
         self.origin_ns: int | None = None
+        self._send_time_ns = send_time_ns or (lambda seconds: self.origin_ns + round(seconds * NS_PER_SECOND))
         self._midi_out = midi_out
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="liveengine-mtc-out", daemon=True)
@@ -270,7 +275,19 @@ class MtcSender:
     def _run(self):
         self._midi_out.send_message(full_frame(self.start_timecode))
         for send_seconds, message in quarter_frames(self.start_timecode, self.reverse):
-            due_ns = self.origin_ns + round(send_seconds * NS_PER_SECOND)
+            due_ns = self._send_time_ns(send_seconds)
             if self._stopping.wait(max(0, due_ns - time.monotonic_ns()) / NS_PER_SECOND):
                 return
             self._midi_out.send_message(message)
+
+
+def sender_locked_to_engine(midi_out, master_start: Timecode, clock, sample_rate: int,
+                            after_sample: int) -> MtcSender:
+    """MTC of the engine's timeline as timecode master (frame `master_start` at the engine's
+    first sample, frame k at k frame periods later, as the generated LTC), from the first frame
+    that starts after `after_sample`, each quarter frame timed by the engine's sample clock."""
+    fps = master_start.rate.fps
+    first = math.ceil(Fraction(after_sample) * fps / sample_rate)
+    first_sample = first * sample_rate / fps
+    return MtcSender(midi_out, master_start + first,
+                     send_time_ns=lambda seconds: clock.monotonic_ns_at(float(first_sample + seconds * sample_rate)))

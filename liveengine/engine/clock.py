@@ -77,6 +77,14 @@ class SampleClock:
         with self._lock:
             return self._sample1 - self._sample0
 
+    def monotonic_ns_at(self, sample: float) -> int:
+        """When (CLOCK_MONOTONIC ns) the output stream renders `sample`: the inverse of sample_at."""
+        with self._lock:
+            if self._period <= 0.0:
+                raise RuntimeError("the sample clock has no running stream to follow")
+            frames = self._sample1 - self._sample0
+            return round((self._time0 + (sample - self._sample0) * self._period / frames) * 1e9)
+
     def sample_for_arrival(self, monotonic_ns: int) -> int:
         """The sample at which something that arrived at that time takes effect."""
         return math.floor(self.sample_at(monotonic_ns)) + self.latency_samples

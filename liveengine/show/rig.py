@@ -50,7 +50,7 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
         rate = show.timecode.rate
         timecode_output = TimecodeOutput(channel=show.timecode.ltc_output,
                                          fps=(rate.fps.numerator, rate.fps.denominator), drop_frame=rate.drop_frame,
-                                         start=show.timecode.ltc_output_start.fields)
+                                         start=show.timecode.master_start.fields)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,

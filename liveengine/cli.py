@@ -203,11 +203,12 @@ def command_check(args) -> int:
 def _recorded_inputs(path, rig, channel: int):
     """The inputs the show will hear, with a recording (LTC) on `channel`: (frames, input channels) float32."""
     import numpy as np
-    import soundfile
+
+    from .show import ltcfile
     try:
-        recording, recorded_rate = soundfile.read(path, dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, TypeError, RuntimeError, OSError) as error:
-        raise UsageError(f"cannot read {path}: {error}") from None
+        recording, recorded_rate = ltcfile.read_audio(path)
+    except ltcfile.LtcFileError as error:
+        raise UsageError(str(error)) from None
     settings = rig.engine.settings
     if recorded_rate != settings.sample_rate:
         raise UsageError(f"{path} is at {recorded_rate} Hz; the show runs at {settings.sample_rate} Hz")

@@ -21,13 +21,9 @@ class LtcFileError(Exception):
     """An LTC file cannot be read or written as asked; the message says why."""
 
 
-def fps_fraction(rate: FrameRate) -> tuple[int, int]:
-    return rate.fps.numerator, rate.fps.denominator
-
-
 def generate(path, rate: FrameRate, start: Timecode, seconds: float, sample_rate: int = 48000,
              level_dbfs: float = -18.0, user_bits: int = 0):
-    audio = encode_ltc(start.fields, fps_fraction(rate), seconds, sample_rate, drop_frame=rate.drop_frame,
+    audio = encode_ltc(start.fields, rate.fps_ratio, seconds, sample_rate, drop_frame=rate.drop_frame,
                        level_dbfs=level_dbfs, user_bits=user_bits)
     try:
         soundfile.write(path, audio, sample_rate, subtype="PCM_24")
@@ -51,12 +47,17 @@ class DecodedRecording:
     frames: list[LtcFrame]
 
 
-def read(path, channel: int = 0, rate: FrameRate | None = None) -> DecodedRecording:
-    """Every LTC frame on `channel` (0-based) of an audio file; the rate is detected unless given."""
+def read_audio(path) -> tuple[np.ndarray, int]:
+    """(audio as float32 [frames, channels], sample rate) of a recording, or a clear LtcFileError."""
     try:
-        audio, sample_rate = soundfile.read(path, dtype="float32", always_2d=True)
+        return soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, TypeError, RuntimeError, OSError) as error:
         raise LtcFileError(f"cannot read {path}: {error}") from None
+
+
+def read(path, channel: int = 0, rate: FrameRate | None = None) -> DecodedRecording:
+    """Every LTC frame on `channel` (0-based) of an audio file; the rate is detected unless given."""
+    audio, sample_rate = read_audio(path)
     if not 0 <= channel < audio.shape[1]:
         raise LtcFileError(f"{path} has {audio.shape[1]} channels; there is no channel {channel + 1}")
     signal = np.ascontiguousarray(audio[:, channel])
@@ -65,4 +66,4 @@ def read(path, channel: int = 0, rate: FrameRate | None = None) -> DecodedRecord
         if not first_pass:
             return DecodedRecording(RATES["25"], sample_rate, [])
         rate = detect_rate(first_pass, sample_rate)
-    return DecodedRecording(rate, sample_rate, decode_ltc(signal, sample_rate, fps_fraction(rate)))
+    return DecodedRecording(rate, sample_rate, decode_ltc(signal, sample_rate, rate.fps_ratio))

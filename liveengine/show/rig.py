@@ -38,18 +38,17 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
     audio = replace(show.audio, **{k: v for k, v in vars(overrides).items() if v is not None})
     buses = tuple(BusLayout(name=bus.name, outputs=bus.outputs, feeds=bus.feeds, gain=db_to_gain(bus.gain_db),
                             muted=bus.mute) for bus in show.buses.values())
+    rate = show.timecode.rate
     timecode = None
     if show.timecode.source != "none":
-        rate = show.timecode.rate
         # LTC comes on an input channel; MTC frames are posted by the MIDI input (channel None).
         timecode = TimecodeInput(channel=show.timecode.input if show.timecode.source == "ltc" else None,
-                                 fps=(rate.fps.numerator, rate.fps.denominator), drop_frame=rate.drop_frame,
+                                 fps=rate.fps_ratio, drop_frame=rate.drop_frame,
                                  freewheel_seconds=show.timecode.freewheel_seconds)
     timecode_output = None
     if show.timecode.ltc_output is not None:
-        rate = show.timecode.rate
         timecode_output = TimecodeOutput(channel=show.timecode.ltc_output,
-                                         fps=(rate.fps.numerator, rate.fps.denominator), drop_frame=rate.drop_frame,
+                                         fps=rate.fps_ratio, drop_frame=rate.drop_frame,
                                          start=show.timecode.master_start.fields)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,

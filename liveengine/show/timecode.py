@@ -37,6 +37,11 @@ class FrameRate:
     nominal: int  # frame labels per timecode second
     drop_frame: bool
 
+    @property
+    def fps_ratio(self) -> tuple[int, int]:
+        """The rate as (numerator, denominator) integers, as the real-time kernels take it."""
+        return self.fps.numerator, self.fps.denominator
+
     def frames_per_day(self) -> int:
         """The frame count at which timecode wraps: the frame that would be labelled 24:00:00:00."""
         return _frame_count_of_label(SECONDS_PER_DAY * self.nominal, self)

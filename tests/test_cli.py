@@ -212,43 +212,6 @@ def test_render_with_ltc_needs_a_show_that_chases_it(tmp_path):
     assert result.returncode == 1 and 'source = "ltc"' in result.stderr
 
 
-MTC_SHOW = """
-[show]
-name = "MTC check"
-[timecode]
-source = "mtc"
-midi_input = "media server"
-rate = "25"
-"""
-
-
-def test_run_chases_mtc_from_a_midi_port(tmp_path):
-    """A media server sends MTC on a JACK MIDI port; `liveengine run` on that server follows it."""
-    import rtmidi
-
-    from liveengine.control.mtc import MtcSender
-    from liveengine.jackserver import PrivateJackServer
-    from liveengine.show.timecode import RATES, Timecode
-    show = tmp_path / "mtc.toml"
-    show.write_text(MTC_SHOW)
-    with PrivateJackServer(sample_rate=48000, period=256) as server:
-        media_server = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="media server")
-        media_server.open_virtual_port("timecode")
-        try:
-            with MtcSender(media_server, Timecode.from_fields(1, 0, 0, 0, RATES["25"])):
-                result = liveengine("run", show, "--seconds", "4.5",
-                                    env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
-        finally:
-            media_server.close_port()
-            media_server.delete()
-    assert result.returncode == 0, result.stderr
-    assert "MTC from MIDI input 'media server' (Jack)" in result.stdout
-    locked = re.findall(r"TC (\d\d):(\d\d):(\d\d):(\d\d) locked", result.stdout)
-    assert len(locked) >= 1, result.stdout
-    hours, minutes, seconds, frames = map(int, locked[-1])
-    assert (hours, minutes) == (1, 0) and 1 <= seconds <= 5
-
-
 def test_a_rendered_show_carries_its_generated_ltc(tmp_path):
     import json
     show = tmp_path / "master.toml"
@@ -261,43 +224,3 @@ def test_a_rendered_show_carries_its_generated_ltc(tmp_path):
     assert "at 23.976 fps" in result.stderr
     labels = [frame["timecode"] for frame in json.loads(result.stdout)]
     assert labels[0] == "09:59:58:00" and "10:00:00:00" in labels
-
-
-def test_run_as_timecode_master_sends_mtc(tmp_path):
-    import statistics
-
-    import rtmidi
-
-    from liveengine.control.mtc import MtcReader
-    from liveengine.jackserver import PrivateJackServer
-    from liveengine.show.timecode import RATES
-    show = tmp_path / "master.toml"
-    show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
-                    'master_start = "00:59:59:00"\n')
-    reader = MtcReader(RATES["25"])
-    frames = []
-    with PrivateJackServer(sample_rate=48000, period=256) as server:
-        receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
-        receiver.ignore_types(sysex=False, timing=False, active_sense=True)
-        receiver.set_callback(lambda event, _: frames.append(reader.feed(event[0], time.monotonic_ns())))
-        run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "4"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                               env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
-        try:
-            deadline = time.monotonic() + 30
-            while not any("liveengine" in port for port in receiver.get_ports()):
-                assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
-                time.sleep(0.05)
-            receiver.open_port(next(i for i, port in enumerate(receiver.get_ports()) if "liveengine" in port))
-            out, err = run.communicate(timeout=60)
-        finally:
-            receiver.close_port()
-            receiver.delete()
-    assert run.returncode == 0, err
-    running = [frame for frame in frames if frame is not None and not frame.located]
-    assert len(running) > 50, len(running)
-    labels = [frame.timecode for frame in running]
-    assert all(later - earlier == 1 for earlier, later in zip(labels, labels[1:]))
-    assert str(labels[0]) >= "00:59:59:05" and str(labels[-1]) <= "01:00:04:00"
-    intervals_ms = [(b.start_ns - a.start_ns) / 1e6 for a, b in zip(running, running[1:])]
-    assert abs(statistics.median(intervals_ms) - 40.0) < 1.0

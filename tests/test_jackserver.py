@@ -18,6 +18,10 @@ from liveengine.jackserver import (  # noqa: E402
     JackServerError, PrivateJackServer, portaudio_jack_client_name,
     set_portaudio_jack_client_name)
 
+# JACK clients in the test process: JACK2 keeps one set of client state per process, so
+# `.ci/run` runs this file in a process of its own.
+pytestmark = pytest.mark.jack_process
+
 RATE = 48000
 PERIOD = 64
 JACK_HOSTAPI = "JACK Audio Connection Kit"

@@ -18,6 +18,10 @@ from liveengine.engine import (Engine, EngineSettings, LiveStream, NotificationP
                                choose_device)
 from liveengine.jackserver import PrivateJackServer, portaudio_jack_client_name
 
+# JACK clients in the test process: JACK2 keeps one set of client state per process, so
+# `.ci/run` runs this file in a process of its own.
+pytestmark = pytest.mark.jack_process
+
 RATE = 48000
 PERIOD = 64
 # Covers the wake-up jitter of a dummy server without real-time priority on a shared machine;

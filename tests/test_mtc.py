@@ -11,6 +11,10 @@ import pytest
 from liveengine.control.mtc import MtcInput, MtcReader, MtcSender, full_frame, open_mtc_input, quarter_frames
 from liveengine.show.timecode import RATES, Timecode
 
+# JACK clients in the test process: JACK2 keeps one set of client state per process, so
+# `.ci/run` runs this file in a process of its own.
+pytestmark = pytest.mark.jack_process
+
 NS = 10 ** 9
 # An MTC frame is known once its sequence is complete: the first reported frame is the third.
 FIRST_REPORTED = 2

@@ -1,0 +1,92 @@
+"""`liveengine run` with MTC, on a private JACK server shared by the module.
+
+These tests open JACK clients in the test process itself, and JACK2 keeps one set of client
+state per process: one server per process, so `.ci/run` runs this file in a process of its own.
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+import rtmidi
+
+from liveengine.control.mtc import MtcReader, MtcSender
+from liveengine.jackserver import PrivateJackServer
+from liveengine.show.timecode import RATES, Timecode
+
+from test_cli import ROOT, liveengine
+
+pytestmark = pytest.mark.jack_process
+
+
+@pytest.fixture(scope="module")
+def server():
+    with PrivateJackServer(sample_rate=48000, period=256) as running:
+        yield running
+
+
+MTC_SHOW = """
+[show]
+name = "MTC check"
+[timecode]
+source = "mtc"
+midi_input = "media server"
+rate = "25"
+"""
+
+
+def test_run_chases_mtc_from_a_midi_port(tmp_path, server):
+    """A media server sends MTC on a JACK MIDI port; `liveengine run` on that server follows it."""
+    show = tmp_path / "mtc.toml"
+    show.write_text(MTC_SHOW)
+    media_server = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="media server")
+    media_server.open_virtual_port("timecode")
+    try:
+        with MtcSender(media_server, Timecode.from_fields(1, 0, 0, 0, RATES["25"])):
+            result = liveengine("run", show, "--seconds", "4.5",
+                                env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
+    finally:
+        media_server.close_port()
+        media_server.delete()
+    assert result.returncode == 0, result.stderr
+    assert "MTC from MIDI input 'media server' (Jack)" in result.stdout
+    locked = re.findall(r"TC (\d\d):(\d\d):(\d\d):(\d\d) locked", result.stdout)
+    assert len(locked) >= 1, result.stdout
+    hours, minutes, seconds, frames = map(int, locked[-1])
+    assert (hours, minutes) == (1, 0) and 1 <= seconds <= 5
+
+
+def test_run_as_timecode_master_sends_mtc(tmp_path, server):
+    show = tmp_path / "master.toml"
+    show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
+                    'master_start = "00:59:59:00"\n')
+    reader = MtcReader(RATES["25"])
+    frames = []
+    receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
+    receiver.ignore_types(sysex=False, timing=False, active_sense=True)
+    receiver.set_callback(lambda event, _: frames.append(reader.feed(event[0], time.monotonic_ns())))
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "4"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                           env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
+    try:
+        deadline = time.monotonic() + 30
+        while not any("liveengine" in port for port in receiver.get_ports()):
+            assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
+            time.sleep(0.05)
+        receiver.open_port(next(i for i, port in enumerate(receiver.get_ports()) if "liveengine" in port))
+        out, err = run.communicate(timeout=60)
+    finally:
+        receiver.close_port()
+        receiver.delete()
+    assert run.returncode == 0, err
+    running = [frame for frame in frames if frame is not None and not frame.located]
+    assert len(running) > 50, len(running)
+    labels = [frame.timecode for frame in running]
+    assert all(later - earlier == 1 for earlier, later in zip(labels, labels[1:]))
+    assert str(labels[0]) >= "00:59:59:05" and str(labels[-1]) <= "01:00:04:00"
+    intervals_ms = [(b.start_ns - a.start_ns) / 1e6 for a, b in zip(running, running[1:])]
+    assert abs(statistics.median(intervals_ms) - 40.0) < 1.0

@@ -16,7 +16,7 @@ from jackcapture import JackCapture
 from liveengine.benchmark import HostileLoad
 from liveengine.engine import (Engine, EngineSettings, LiveStream, NotificationPump, OfflineRenderer,
                                choose_device)
-from liveengine.jackserver import PrivateJackServer, portaudio_jack_client_name
+from liveengine.jackserver import PrivateJackServer, portaudio_jack_client_name, realtime_allowed
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
 # `.ci/run` runs this file in a process of its own.
@@ -31,7 +31,10 @@ LATENCY = 4 * PERIOD
 
 @pytest.fixture(scope="module")
 def server():
-    with PrivateJackServer(sample_rate=RATE, period=PERIOD, capture_channels=2, playback_channels=4) as running:
+    # Real-time scheduling where the machine allows it, as on stage; without it the dummy
+    # server's cycles are at the mercy of every other process.
+    with PrivateJackServer(sample_rate=RATE, period=PERIOD, capture_channels=2, playback_channels=4,
+                           realtime=realtime_allowed()) as running:
         yield running
 
 
@@ -58,7 +61,7 @@ def capture_engine(stream, seconds, channels=4):
 
 
 NOTE_SAMPLES = 1440  # 30 ms, then a 50 ms release
-NOTES = 6
+NOTES = 16
 
 
 def reference_note():
@@ -101,23 +104,51 @@ def test_tones_arrive_on_their_scheduled_samples_plus_the_fixed_latency(server):
     pairs = dict(engine.clock.recent_pairs)
     frames, cycle_ns, _ = capture.cycle_log()
     period_ns = PERIOD / RATE * 1e9
-    exact, outcomes = 0, []
+    # A note posted after its block was rendered (the posting thread preempted for longer than
+    # the latency) is reported and starts on the first sample of the next block.
+    late_starts = {late.wanted_sample: late.applied_sample for late in engine.late_events if late.kind == "note on"}
+    reference_onset = int(np.argmax(np.abs(reference[:, 0]) > 0))
+    outcomes = []
     for arrival, sample in scheduled:
         block_start = sample - sample % PERIOD
         cycle = capture.cycle_at_ns(pairs[block_start])
         row = capture.row_of_frame(cycle + sample - block_start)
         heard = audio[row - 2000:row + len(reference), :2]
-        onset = int(np.argmax(np.abs(heard[:, 0]) > 0)) - 2000
-        if np.array_equal(heard[2000:], reference[:, :2]) and not heard[:2000].any():
-            exact += 1
-            # Audible one latency after arrival (plus at most the cycle it was rendered in).
-            onset_ns = cycle_ns[np.searchsorted(frames, cycle)]
-            assert 0 < onset_ns - arrival < LATENCY / RATE * 1e9 + 2 * period_ns + 5e6
-        outcomes.append(onset)
+        if not heard_without_interruption(capture, pairs, block_start, sample + len(reference)):
+            outcomes.append("interrupted")
+            continue
+        onset = int(np.argmax(np.abs(heard[:, 0]) > 0)) - 2000 - reference_onset
+        if sample in late_starts:
+            assert onset == late_starts[sample] - sample
+            outcomes.append("late, reported")
+            continue
+        assert not heard[:2000].any(), "silence before the note"
+        assert np.array_equal(heard[2000:], reference[:, :2]), f"onset {onset} samples from the scheduled one"
+        # Audible one latency after arrival (plus at most the cycle it was rendered in).
+        onset_ns = cycle_ns[np.searchsorted(frames, cycle)]
+        assert 0 < onset_ns - arrival < LATENCY / RATE * 1e9 + 2 * period_ns + 5e6
+        outcomes.append("exact")
     assert not audio[:, 2:].any(), "keys never reach the click outputs"
-    # A server without real-time priority may drop a client's cycle now and then; a
-    # misplaced note would be misplaced every time.
-    assert exact >= NOTES - 1, f"onsets relative to the scheduled samples: {outcomes}, late: {engine.late_events}"
+    # A dummy server without real-time priority on a shared machine skips a client's cycle
+    # now and then; a note heard across such a gap cannot be compared, but enough must be.
+    assert outcomes.count("exact") >= NOTES // 4, f"{outcomes}, capture gaps: {capture.gaps()}"
+
+
+def heard_without_interruption(capture, pairs, first_block, end_sample):
+    """Whether every engine block from `first_block` up to `end_sample` reached the capture in
+    the server cycle right after the previous one: no cycle skipped by the engine or the
+    capture, so the captured rows line up with engine samples one to one."""
+    first_cycle = capture.cycle_at_ns(pairs[first_block])
+    for block in range(first_block, end_sample, PERIOD):
+        if block not in pairs:
+            return False
+        try:
+            if capture.cycle_at_ns(pairs[block]) != first_cycle + block - first_block:
+                return False
+        except ValueError:
+            return False
+    return not any(first_cycle <= seen and expected < first_cycle + end_sample - first_block
+                   for expected, seen in capture.gaps())
 
 
 def test_callbacks_match_the_servers_cycles(server):

@@ -40,8 +40,10 @@ WINDOW = 16  # frames in the line fit
 # The state vector.
 (S_STATE, S_SAMPLES_PER_FRAME, S_FRAMES_PER_DAY, S_FREEWHEEL_SAMPLES, S_ANCHOR_SAMPLE, S_ANCHOR_FRAME,
  S_FRAMES_PER_SAMPLE, S_LAST_SAMPLE, S_LAST_FRAME, S_WINDOW_COUNT, S_CANDIDATE_SAMPLE, S_CANDIDATE_FRAME,
- S_CANDIDATES, S_REJECTED, S_RELOCATIONS) = range(15)
-STATE_FIELDS = 15
+ S_CANDIDATES, S_REJECTED, S_RELOCATIONS, S_EPOCH, S_LOCATED_SAMPLE) = range(17)
+STATE_FIELDS = 17
+# S_EPOCH counts the lines: it changes whenever the chase (re)locates, so whoever follows the
+# line (the armed cues) knows that positions before S_LOCATED_SAMPLE were never played.
 
 
 @realtime
@@ -137,6 +139,22 @@ def fit_line(state, window):
 
 
 @realtime
+def new_epoch(state, located_sample):
+    state[S_EPOCH] += 1.0
+    state[S_LOCATED_SAMPLE] = located_sample
+
+
+@realtime
+def chase_locate(state, sample, frame):
+    """The engine is the timecode master: the line runs at nominal speed through `frame` at `sample`."""
+    state[S_ANCHOR_SAMPLE] = sample
+    state[S_ANCHOR_FRAME] = frame
+    state[S_FRAMES_PER_SAMPLE] = 1.0 / state[S_SAMPLES_PER_FRAME]
+    state[S_STATE] = LOCKED
+    new_epoch(state, sample)
+
+
+@realtime
 def chase_frame(state, window, sample, frame):
     """Take one decoded frame: `sample` where it starts, `frame` its frame count since midnight."""
     mode = int(state[S_STATE])
@@ -150,6 +168,7 @@ def chase_frame(state, window, sample, frame):
             if state[S_WINDOW_COUNT] >= LOCK_FRAMES:
                 fit_line(state, window)
                 state[S_STATE] = LOCKED
+                new_epoch(state, window[0, 0])
                 return LOCKED_NOW
             return STARTED_LOCKING
         start_window(state, window, sample, frame)
@@ -180,6 +199,7 @@ def chase_frame(state, window, sample, frame):
         state[S_STATE] = LOCKED
         state[S_CANDIDATES] = 0.0
         state[S_RELOCATIONS] += 1.0
+        new_epoch(state, previous_sample)
         return RELOCATED
     state[S_REJECTED] += 1.0
     return REJECTED

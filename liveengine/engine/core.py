@@ -19,7 +19,7 @@ from . import events as ev
 from .clock import SampleClock
 from .rings import ring_fill, ring_pop_into, ring_push
 from .state import (
-    I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE, MAX_INSTRUMENTS, T_POSITION,
+    I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE, MAX_CUES, MAX_INSTRUMENTS, T_POSITION,
     EngineSettings, EngineState,
 )
 from .telemetry import Telemetry, read_telemetry
@@ -48,6 +48,27 @@ TIMECODE_EVENTS = {
     chase.RELOCATED: "relocated", ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
     ev.CHASE_IDLE_OFFSET + chase.STOPPED_NOW: "stopped",
 }
+
+
+CUE_OUTCOMES = {
+    ev.CUE_FIRED: "fired", ev.CUE_FIRED_LATE: "fired late", ev.CUE_CHASED: "chased", ev.CUE_SKIPPED: "skipped",
+    ev.CUE_REARMED: "rearmed", ev.CUE_NOT_ARMED: "not armed", ev.CUE_TRUNCATED: "truncated",
+}
+
+
+@dataclass(frozen=True)
+class CueEvent:
+    """What the audio thread did with an armed cue, or a part it started or stopped.
+
+    what: one of CUE_OUTCOMES' values; "part started" (slot: the part, detail: its note
+    group); "parts stopped" (detail: "jump" or "timecode stopped").
+    """
+
+    what: str
+    slot: int
+    sample: int  # where it happened; for "part started", where the part's time 0 falls
+    detail: float  # fired late / chased: by how many samples; truncated: events dropped
+    frame: float = 0.0  # where the picture stood (frames since midnight)
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,46 @@ class Producer:
         """Make the generated LTC jump: its next frame carries this label."""
         self.post(sample, ev.LTC_LOCATE, 0, hours, minutes, seconds, frames)
 
+    def stop_all(self, fade_seconds: float = 0.0, sample=-1):
+        """Every part stops, its notes fading over `fade_seconds`; live playing rings on."""
+        self.post(sample, ev.STOP_ALL, 0, fade_seconds)
+
+    def locate_timecode(self, frame: int, sample: float):
+        """The engine is the timecode master: frame `frame` starts at `sample`, running at nominal speed."""
+        self.post(-1, ev.TIMECODE_LOCATE, frame, sample)
+
+    def arm_cue(self, slot: int, trigger: int, template: np.ndarray, *, frame: float = 0.0,
+                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0):
+        """Arm cue `slot`: write its template (rows of events, sample times relative to the cue)
+        while the audio thread does not read it, then announce it. Timecode cues fire where
+        the picture reaches `frame`; chase cues start part-way when the picture lands within
+        `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`."""
+        self.engine._claim_cue_slot(slot)
+        rows = np.asarray(template, np.float64)
+        if rows.ndim != 2 or rows.shape[1] != ev.EVENT_WIDTH or len(rows) > self.engine.state.cue_templates.shape[1]:
+            self.engine._release_cue_slot(slot)
+            raise ValueError(f"a cue template is at most {self.engine.state.cue_templates.shape[1]} event rows")
+        self.engine.state.cue_templates[slot, :len(rows)] = rows
+        if trigger == ev.TRIGGER_TIMECODE:
+            position, third = frame, chase_frames
+        elif trigger == ev.TRIGGER_FOLLOW:
+            position, third = wait_samples, follows
+        else:
+            position, third = 0.0, 0.0
+        # The ring's release store publishes the template before the arm event.
+        self.post(-1, ev.CUE_ARM, slot, trigger, position, third, len(rows))
+
+    def disarm_cue(self, slot: int) -> int:
+        """Disarm cue `slot`; returns the fence after which its slot may be armed again."""
+        self.post(-1, ev.CUE_DISARM, slot)
+        token = self.fence()
+        self.engine._cue_slot_fences[slot] = token
+        return token
+
+    def fire_cue(self, slot: int, sample=-1, offset_samples: float = 0.0):
+        """Fire cue `slot` (the conductor's GO), `offset_samples` into it."""
+        self.post(sample, ev.CUE_FIRE, slot, offset_samples)
+
     def fence(self, sample=-1) -> int:
         """A token the audio thread acknowledges once it has applied everything posted before it."""
         token = self.engine._next_fence_token()
@@ -133,6 +194,10 @@ class Engine:
         self.late_events: collections.deque[LateEvent] = collections.deque(maxlen=1000)
         self.refused_notes: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
         self.timecode_events: collections.deque[TimecodeEvent] = collections.deque(maxlen=1000)
+        # Consumed by the show's cue runner, in order; nothing is dropped.
+        self.cue_events: collections.deque[CueEvent] = collections.deque()
+        self._armed_cue_slots: set[int] = set()
+        self._cue_slot_fences: dict[int, int] = {}
 
     # Set-up, before the stream runs.
 
@@ -203,11 +268,38 @@ class Engine:
             if target != chase.STARTED_LOCKING:
                 level = logging.INFO if target == chase.LOCKED_NOW else logging.WARNING
                 log.log(level, "timecode %s at sample %.0f (frame %.0f)", event.what, event.sample, event.frame)
+        elif kind == ev.CUE:
+            outcome = int(row[ev.A])
+            event = CueEvent(CUE_OUTCOMES[outcome], target, sample, float(row[ev.B]), float(row[ev.C]))
+            self.cue_events.append(event)
+            level = logging.WARNING if outcome in (ev.CUE_FIRED_LATE, ev.CUE_NOT_ARMED, ev.CUE_TRUNCATED) \
+                else logging.INFO
+            log.log(level, "cue slot %d %s at sample %d", target, event.what, sample)
+        elif kind == ev.PART_STARTED:
+            self.cue_events.append(CueEvent("part started", target, sample, float(row[ev.A])))
+        elif kind == ev.SEQUENCES_STOPPED:
+            why = "jump" if int(row[ev.A]) == ev.STOPPED_BY_JUMP else "timecode stopped"
+            self.cue_events.append(CueEvent(f"parts stopped: {why}", -1, sample, 0.0))
+            log.warning("every part stopped at sample %d: %s", sample, why)
         elif kind == ev.NOTE_REFUSED:
             reason = {ev.REFUSED_NO_VOICE: "no free voice", ev.REFUSED_NO_INSTRUMENT: "no such instrument",
                       ev.REFUSED_BAD_BUS: "no such bus"}.get(int(row[ev.A]), "unknown reason")
             self.refused_notes.append((sample, target, int(row[ev.A])))
             log.warning("note %d at sample %d refused: %s", target, sample, reason)
+
+    def _claim_cue_slot(self, slot: int):
+        if not 0 <= slot < MAX_CUES:
+            raise ValueError(f"cue slots are 0..{MAX_CUES - 1}")
+        token = self._cue_slot_fences.get(slot)
+        if token is not None and self.acknowledged(token) is not None:
+            del self._cue_slot_fences[slot]
+            self._armed_cue_slots.discard(slot)
+        if slot in self._armed_cue_slots:
+            raise RuntimeError(f"cue slot {slot} is armed: disarm it and wait for its fence first")
+        self._armed_cue_slots.add(slot)
+
+    def _release_cue_slot(self, slot: int):
+        self._armed_cue_slots.discard(slot)
 
     def _next_fence_token(self) -> int:
         with self._fence_lock:

@@ -11,7 +11,7 @@ SAMPLE, KIND, TARGET, A, B, C, D, E = range(EVENT_WIDTH)
 # Control -> audio: what an event asks for, and how its fields are used.
 NOTE_ON = 1  # target: note id; A: instrument; B: key (MIDI, fractional allowed); C: velocity 0..1; D: bus; E: pan -1..1
 NOTE_OFF = 2  # target: note id; every voice of that note enters its release
-ALL_NOTES_OFF = 3  # panic: every voice fades out fast
+ALL_NOTES_OFF = 3  # panic: every voice fades out fast, and every part stops (see NOTE_GROUP_SIZE)
 BUS_GAIN = 4  # target: bus; A: linear gain; B: fade time in seconds (0: de-zipper only)
 BUS_MUTE = 5  # target: bus; A: 1 mute, 0 unmute (always a short ramp, never a click)
 INSTRUMENT_PARAMETER = 6  # target: instrument; A: parameter index; B: value
@@ -19,6 +19,26 @@ FENCE = 7  # target: token; acknowledged with the sample at which the audio thre
 TIMECODE_FRAME = 8  # a timecode frame from outside the audio thread (MTC): target: frame count since
 #                     midnight; A: the sample at which the frame started. Post it as soon as possible (-1).
 LTC_LOCATE = 9  # the generated LTC jumps: its next frame is A:B:C:D (hours, minutes, seconds, frames)
+STOP_ALL = 10  # every part stops: its notes fade out over A seconds (0: the fast panic fade); live notes ring on
+NOTE_GROUP_OFF = 11  # target: note group; its sounding notes release, its later note-ons are dropped
+PART_START = 12  # in a cue template only: target: part; the part gets a fresh note group from here on
+PART_STOP = 13  # in a cue template only: target: part; its current note group gets NOTE_GROUP_OFF
+CUE_ARM = 14  # target: cue slot, whose template rows are written; A: trigger (TRIGGER_*); B: timecode frame
+#               (TRIGGER_TIMECODE) or wait in samples (TRIGGER_FOLLOW); C: chase span in frames (0: no chase)
+#               or the slot followed; D: template rows
+CUE_DISARM = 15  # target: cue slot; once acknowledged (FENCE), its template may be rewritten
+CUE_FIRE = 16  # target: cue slot (the conductor's GO); A: offset into the cue, in samples
+TIMECODE_LOCATE = 17  # master timecode (no timecode input): frame `target` starts at sample A, at nominal speed
+
+# A note id is group * NOTE_GROUP_SIZE + number. Every start of a part plays in a fresh group,
+# so stopping the part (or a jump of the picture) silences exactly its notes, including any
+# still on their way. Group 0 is live playing, which STOP_ALL leaves alone.
+NOTE_GROUP_SIZE = 1 << 20
+NOTE_GROUPS = 4096
+# In a cue template, a note's target is part * NOTE_GROUP_SIZE + number; firing the cue
+# puts the part's current group in place of the part.
+
+TRIGGER_MANUAL, TRIGGER_TIMECODE, TRIGGER_FOLLOW = range(3)
 
 EVENT_NAMES = {
     NOTE_ON: "note on",
@@ -30,6 +50,14 @@ EVENT_NAMES = {
     FENCE: "fence",
     TIMECODE_FRAME: "timecode frame",
     LTC_LOCATE: "LTC locate",
+    STOP_ALL: "stop all",
+    NOTE_GROUP_OFF: "note group off",
+    PART_START: "part start",
+    PART_STOP: "part stop",
+    CUE_ARM: "cue arm",
+    CUE_DISARM: "cue disarm",
+    CUE_FIRE: "cue fire",
+    TIMECODE_LOCATE: "timecode locate",
 }
 
 # Audio -> control notifications, same row layout.
@@ -40,6 +68,14 @@ NOTE_REFUSED = 104  # SAMPLE: sample of the note on; TARGET: note id; A: reason 
 TIMECODE = 105  # SAMPLE: where it happened; TARGET: what (chase.LOCKED_NOW, RELOCATED, REJECTED,
 #                 FREEWHEEL_STARTED + CHASE_IDLE_OFFSET, ...); A: frame count (frames since midnight)
 CHASE_IDLE_OFFSET = 10  # chase_idle's outcomes, shifted clear of chase_frame's
+CUE = 106  # SAMPLE: where; TARGET: cue slot; A: what (CUE_*); B: offset into the cue or lateness, in samples;
+#            C: frame position of the picture
+PART_STARTED = 107  # SAMPLE: where the part's time 0 falls; TARGET: part; A: its note group
+SEQUENCES_STOPPED = 108  # SAMPLE: where; A: why (STOPPED_BY_*)
+
+# What happened to a cue (CUE notifications).
+CUE_FIRED, CUE_FIRED_LATE, CUE_CHASED, CUE_SKIPPED, CUE_REARMED, CUE_NOT_ARMED, CUE_TRUNCATED = range(7)
+STOPPED_BY_JUMP, STOPPED_BY_TIMECODE_STOP = range(2)
 
 REFUSED_NO_VOICE = 1  # every voice slot busy, even after stealing
 REFUSED_NO_INSTRUMENT = 2  # the instrument index names no installed instrument

@@ -14,74 +14,138 @@ import numpy as np
 from numba import carray
 
 from ..dsp.limiter import limiter_gain
-from ..dsp.ltc import (F_DROP_FRAME, F_FRAMES, F_HOURS, F_MINUTES, F_SECONDS, F_START, ltc_decode, ltc_encode,
-                       ltc_encoder_locate)
-from ..dsp.meters import mean_square_follow, peak_follow
-from . import events as ev
-from .chase import (ACCEPTED, FREEWHEEL, LOCKED, NOTHING, S_STATE, chase_frame, chase_idle, chase_position,
-                    chase_speed, frame_count)
-from ..realtime import realtime
-from .intrinsics import address_as_void_pointer, monotonic_ns
-from .rings import ring_pop_into, ring_push
-from .state import (
-    A_BUS_AUDIO, A_BUS_INTS, A_BUS_METERS, A_BUS_ORDER, A_BUS_VALUES, A_CONFIG, A_CONFIG_FLOAT, A_INPUT_AUDIO,
-    A_INPUT_METERS, A_INPUT_RING_INDICES, A_INPUT_RING_ROWS, A_INSTRUMENTS, A_KERNEL, A_NOTIFY_INDICES,
-    A_CHASE, A_CHASE_WINDOW, A_LTC_FLOATS, A_LTC_FRAMES, A_LTC_INTS, A_LTC_OUT_FLOATS, A_LTC_OUT_INTS, A_NOTIFY_ROWS, A_OUTPUT_MIX, A_PENDING, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_INTS, A_VOICE_VALUES,
-    B_FEEDS, B_GAIN, B_GAIN_RAMP_LEFT, B_GAIN_STEP, B_GAIN_TARGET, B_LIMITER_GAIN, B_MUTE_GAIN, B_MUTE_TARGET,
-    B_OUTPUT_LEFT, B_OUTPUT_RIGHT, C_COUNT_MISSED_CYCLES, C_INPUT_CHANNELS, C_MAX_BLOCK, C_OUTPUT_CHANNELS,
-    C_POLYPHONY, C_SAMPLE_RATE, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_OUTPUT, CF_DEZIPPER_SAMPLES, CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF,
-    CF_MEAN_SQUARE_COEFF, CF_PEAK_DECAY, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES,
-    K_PENDING_COUNT, M_INPUT_MEAN_SQUARE, M_INPUT_PEAK, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT, M_PEAK_LEFT,
-    M_PEAK_RIGHT, PENDING_ORDER, T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK,
-    T_EVENTS_APPLIED, T_EVENTS_REJECTED, T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES,
-    T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS, T_POSITION, T_TIMECODE_FRAMES, T_TIMECODE_POSITION,
-    T_TIMECODE_SPEED, T_TIMECODE_STATE, T_UNDERFLOWS, T_VOICES, T_VOICES_STOLEN,
+from ..dsp.ltc import (
+    F_DROP_FRAME,
+    F_FRAMES,
+    F_HOURS,
+    F_MINUTES,
+    F_SECONDS,
+    F_START,
+    ltc_decode,
+    ltc_encode,
+    ltc_encoder_locate,
 )
-from .voices import all_notes_off, count_sounding, note_off, note_on, render_voices
+from ..dsp.meters import mean_square_follow, peak_follow
+from ..realtime import realtime
+from . import events as ev
+from .chase import (
+    ACCEPTED,
+    FREEWHEEL,
+    LOCKED,
+    NOTHING,
+    S_STATE,
+    chase_frame,
+    chase_idle,
+    chase_locate,
+    chase_position,
+    chase_speed,
+    frame_count,
+)
+from .intrinsics import address_as_void_pointer, monotonic_ns
+from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
+from .rings import ring_pop_into
+from .state import (
+    A_BUS_AUDIO,
+    A_BUS_INTS,
+    A_BUS_METERS,
+    A_BUS_ORDER,
+    A_BUS_VALUES,
+    A_CHASE,
+    A_CHASE_WINDOW,
+    A_CONFIG,
+    A_CONFIG_FLOAT,
+    A_EVENT_SCRATCH,
+    A_INPUT_AUDIO,
+    A_INPUT_METERS,
+    A_INPUT_RING_INDICES,
+    A_INPUT_RING_ROWS,
+    A_INSTRUMENTS,
+    A_KERNEL,
+    A_LTC_FLOATS,
+    A_LTC_FRAMES,
+    A_LTC_INTS,
+    A_LTC_OUT_FLOATS,
+    A_LTC_OUT_INTS,
+    A_OUTPUT_MIX,
+    A_PENDING,
+    A_TELEMETRY,
+    A_TELEMETRY_FLOAT,
+    A_VOICE_INTS,
+    A_VOICE_VALUES,
+    B_FEEDS,
+    B_GAIN,
+    B_GAIN_RAMP_LEFT,
+    B_GAIN_STEP,
+    B_GAIN_TARGET,
+    B_LIMITER_GAIN,
+    B_MUTE_GAIN,
+    B_MUTE_TARGET,
+    B_OUTPUT_LEFT,
+    B_OUTPUT_RIGHT,
+    C_COUNT_MISSED_CYCLES,
+    C_INPUT_CHANNELS,
+    C_MAX_BLOCK,
+    C_OUTPUT_CHANNELS,
+    C_POLYPHONY,
+    C_SAMPLE_RATE,
+    C_TIMECODE_CHASE,
+    C_TIMECODE_INPUT,
+    C_TIMECODE_NOMINAL,
+    C_TIMECODE_OUTPUT,
+    CF_DEZIPPER_SAMPLES,
+    CF_FADE_SAMPLES,
+    CF_LIMITER_CEILING,
+    CF_LIMITER_RELEASE_COEFF,
+    CF_MEAN_SQUARE_COEFF,
+    CF_PEAK_DECAY,
+    K_ARRIVAL_SEQUENCE,
+    K_LAST_CALLBACK_NS,
+    K_LAST_FRAMES,
+    K_PENDING_COUNT,
+    M_INPUT_MEAN_SQUARE,
+    M_INPUT_PEAK,
+    M_MEAN_SQUARE_LEFT,
+    M_MEAN_SQUARE_RIGHT,
+    M_PEAK_LEFT,
+    M_PEAK_RIGHT,
+    MAX_CUES,
+    PENDING_ORDER,
+    T_CALLBACKS,
+    T_DSP_LOAD,
+    T_DSP_LOAD_AVERAGE,
+    T_DSP_LOAD_PEAK,
+    T_EVENTS_APPLIED,
+    T_EVENTS_REJECTED,
+    T_LATE_EVENTS,
+    T_LONGEST_GAP_NS,
+    T_MISSED_CYCLES,
+    T_NOTES_REFUSED,
+    T_OVERFLOWS,
+    T_POSITION,
+    T_TIMECODE_FRAMES,
+    T_TIMECODE_POSITION,
+    T_TIMECODE_SPEED,
+    T_TIMECODE_STATE,
+    T_UNDERFLOWS,
+    T_VOICES,
+    T_VOICES_STOLEN,
+)
+from .triggers import (
+    arm_cue,
+    disarm_cue,
+    fire_cue,
+    follow_cues,
+    group_is_closed,
+    note_group_off,
+    stop_all_parts,
+)
+from .voices import count_sounding, fade_notes, note_off, note_on, render_voices
 
 PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
 PA_OUTPUT_UNDERFLOW = 0x4
 SQRT_HALF = 0.7071067811865476
 LOAD_AVERAGE_COEFF = 0.01
 LOAD_PEAK_DECAY = 0.9995
-
-
-# Views of the memory named in the address table.
-
-@realtime
-def _f64_1d(table, entry):
-    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1],), np.float64)
-
-
-@realtime
-def _f64_2d(table, entry):
-    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1], table[entry, 2]), np.float64)
-
-
-@realtime
-def _f64_3d(table, entry):
-    return carray(address_as_void_pointer(table[entry, 0]),
-                  (table[entry, 1], table[entry, 2], table[entry, 3]), np.float64)
-
-
-@realtime
-def _i64_1d(table, entry):
-    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1],), np.int64)
-
-
-@realtime
-def _i64_2d(table, entry):
-    return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1], table[entry, 2]), np.int64)
-
-
-# Notifications to the control plane: never wait, count what does not fit.
-
-@realtime
-def notify(table, sample, kind, target, a, b):
-    if not ring_push(_f64_2d(table, A_NOTIFY_ROWS), _i64_1d(table, A_NOTIFY_INDICES),
-                     float(sample), float(kind), float(target), float(a), float(b), 0.0, 0.0, 0.0):
-        telemetry = _i64_1d(table, A_TELEMETRY)
-        telemetry[T_NOTIFICATIONS_DROPPED] += 1
 
 
 # Events.
@@ -92,10 +156,10 @@ def drain_input_rings(table, block_start):
 
     A negative sample time means "as soon as possible": the block's first sample, not late.
     """
-    ring_rows = _f64_3d(table, A_INPUT_RING_ROWS)
-    ring_indices = _i64_2d(table, A_INPUT_RING_INDICES)
-    pending = _f64_2d(table, A_PENDING)
-    kernel = _i64_1d(table, A_KERNEL)
+    ring_rows = f64_3d(table, A_INPUT_RING_ROWS)
+    ring_indices = i64_2d(table, A_INPUT_RING_INDICES)
+    pending = f64_2d(table, A_PENDING)
+    kernel = i64_1d(table, A_KERNEL)
     count = kernel[K_PENDING_COUNT]
     for ring in range(ring_rows.shape[0]):
         # Events left in a ring while the pending set is full simply wait for the next block.
@@ -123,23 +187,27 @@ def next_due_event(pending, count, block_end):
 
 
 @realtime
-def apply_event(table, pending, index, sample):
-    config = _i64_1d(table, A_CONFIG)
-    config_float = _f64_1d(table, A_CONFIG_FLOAT)
-    telemetry = _i64_1d(table, A_TELEMETRY)
-    voice_values = _f64_2d(table, A_VOICE_VALUES)
-    voice_ints = _i64_2d(table, A_VOICE_INTS)
-    bus_values = _f64_2d(table, A_BUS_VALUES)
-    kind = int(pending[index, ev.KIND])
-    target = pending[index, ev.TARGET]
-    a = pending[index, ev.A]
-    b = pending[index, ev.B]
+def apply_event(table, event, sample):
+    """Apply one event row (taken out of the pending set) at `sample`."""
+    config = i64_1d(table, A_CONFIG)
+    config_float = f64_1d(table, A_CONFIG_FLOAT)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    bus_values = f64_2d(table, A_BUS_VALUES)
+    kind = int(event[ev.KIND])
+    target = event[ev.TARGET]
+    a = event[ev.A]
+    b = event[ev.B]
     bus_count = bus_values.shape[1]
+    rate = float(config[C_SAMPLE_RATE])
 
     if kind == ev.NOTE_ON:
-        result = note_on(voice_values, voice_ints, _f64_2d(table, A_INSTRUMENTS), _i64_2d(table, A_BUS_INTS),
-                         config_float, config[C_POLYPHONY], float(config[C_SAMPLE_RATE]), sample, target,
-                         int(a), b, pending[index, ev.C], int(pending[index, ev.D]), pending[index, ev.E])
+        if group_is_closed(table, target):
+            return  # its part has stopped
+        result = note_on(voice_values, voice_ints, f64_2d(table, A_INSTRUMENTS), i64_2d(table, A_BUS_INTS),
+                         config_float, config[C_POLYPHONY], rate, sample, target,
+                         int(a), b, event[ev.C], int(event[ev.D]), event[ev.E])
         if result == -1:
             telemetry[T_VOICES_STOLEN] += 1
         elif result > 0:
@@ -148,17 +216,22 @@ def apply_event(table, pending, index, sample):
     elif kind == ev.NOTE_OFF:
         note_off(voice_values, voice_ints, target)
     elif kind == ev.ALL_NOTES_OFF:
-        all_notes_off(voice_values, voice_ints, config_float)
+        stop_all_parts(table, config_float[CF_FADE_SAMPLES])
+        fade_notes(voice_values, voice_ints, config_float[CF_FADE_SAMPLES], 0)
+    elif kind == ev.STOP_ALL:
+        stop_all_parts(table, max(config_float[CF_FADE_SAMPLES], np.floor(a * rate)))
+    elif kind == ev.NOTE_GROUP_OFF:
+        note_group_off(table, int(target))
     elif kind == ev.BUS_GAIN and 0 <= target < bus_count:
         bus = int(target)
-        ramp = max(config_float[CF_DEZIPPER_SAMPLES], np.floor(b * config[C_SAMPLE_RATE]))
+        ramp = max(config_float[CF_DEZIPPER_SAMPLES], np.floor(b * rate))
         bus_values[B_GAIN_TARGET, bus] = a
         bus_values[B_GAIN_STEP, bus] = (a - bus_values[B_GAIN, bus]) / ramp
         bus_values[B_GAIN_RAMP_LEFT, bus] = ramp
     elif kind == ev.BUS_MUTE and 0 <= target < bus_count:
         bus_values[B_MUTE_TARGET, int(target)] = 0.0 if a != 0.0 else 1.0
     elif kind == ev.INSTRUMENT_PARAMETER:
-        instruments = _f64_2d(table, A_INSTRUMENTS)
+        instruments = f64_2d(table, A_INSTRUMENTS)
         field = int(a)
         if 0 <= target < instruments.shape[1] and 0 < field < instruments.shape[0]:
             instruments[field, int(target)] = b
@@ -170,8 +243,19 @@ def apply_event(table, pending, index, sample):
     elif kind == ev.TIMECODE_FRAME:
         chase_timecode_frame(table, a, target)
     elif kind == ev.LTC_LOCATE:
-        ltc_encoder_locate(_i64_1d(table, A_LTC_OUT_INTS), int(a), int(b), int(pending[index, ev.C]),
-                           int(pending[index, ev.D]))
+        ltc_encoder_locate(i64_1d(table, A_LTC_OUT_INTS), int(a), int(b), int(event[ev.C]), int(event[ev.D]))
+    elif kind == ev.TIMECODE_LOCATE and config[C_TIMECODE_CHASE] == 0:
+        chase_locate(f64_1d(table, A_CHASE), a, target)
+    elif kind == ev.CUE_ARM:
+        if not arm_cue(table, event):
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.CUE_DISARM:
+        if not disarm_cue(table, int(target)):
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.CUE_FIRE and 0 <= target < MAX_CUES:
+        fire_cue(table, int(target), sample, a, ev.CUE_FIRED, 0.0, chase_position(f64_1d(table, A_CHASE), sample))
     else:
         telemetry[T_EVENTS_REJECTED] += 1
         return
@@ -191,13 +275,13 @@ def remove_pending(pending, kernel, index):
 @realtime
 def mix_buses(table, start, end):
     """Apply each bus's gain and mute in mix order; send it on, or limit it into its outputs."""
-    config_float = _f64_1d(table, A_CONFIG_FLOAT)
-    bus_values = _f64_2d(table, A_BUS_VALUES)
-    bus_ints = _i64_2d(table, A_BUS_INTS)
-    bus_order = _i64_1d(table, A_BUS_ORDER)
-    bus_audio = _f64_3d(table, A_BUS_AUDIO)
-    meters = _f64_2d(table, A_BUS_METERS)
-    output_mix = _f64_2d(table, A_OUTPUT_MIX)
+    config_float = f64_1d(table, A_CONFIG_FLOAT)
+    bus_values = f64_2d(table, A_BUS_VALUES)
+    bus_ints = i64_2d(table, A_BUS_INTS)
+    bus_order = i64_1d(table, A_BUS_ORDER)
+    bus_audio = f64_3d(table, A_BUS_AUDIO)
+    meters = f64_2d(table, A_BUS_METERS)
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
     ceiling = config_float[CF_LIMITER_CEILING]
     release = config_float[CF_LIMITER_RELEASE_COEFF]
     peak_decay = config_float[CF_PEAK_DECAY]
@@ -261,44 +345,31 @@ def mix_buses(table, start, end):
 
 @realtime
 def follow_timecode(table, block_start, frames):
-    """Decode the LTC input of this block into the chase, then publish where the picture is."""
-    config = _i64_1d(table, A_CONFIG)
-    if config[C_TIMECODE_CHASE] == 0:
-        return
-    channel = config[C_TIMECODE_INPUT]
-    if channel >= 0:
-        rows = _f64_2d(table, A_LTC_FRAMES)
-        nominal = config[C_TIMECODE_NOMINAL]
-        decoded = ltc_decode(_f64_2d(table, A_INPUT_AUDIO)[channel, :frames], block_start,
-                             _i64_1d(table, A_LTC_INTS), _f64_1d(table, A_LTC_FLOATS), rows)
-        for i in range(decoded):
-            frame = float(frame_count(int(rows[i, F_HOURS]), int(rows[i, F_MINUTES]), int(rows[i, F_SECONDS]),
-                                      int(rows[i, F_FRAMES]), nominal, rows[i, F_DROP_FRAME] != 0.0))
-            chase_timecode_frame(table, rows[i, F_START], frame)
-    publish_timecode(table, block_start, frames)
-
-
-@realtime
-def chase_timecode_frame(table, start_sample, frame):
-    """One timecode frame (decoded LTC, or MTC posted as an event) into the chase."""
-    outcome = chase_frame(_f64_1d(table, A_CHASE), _f64_2d(table, A_CHASE_WINDOW), start_sample, frame)
-    _i64_1d(table, A_TELEMETRY)[T_TIMECODE_FRAMES] += 1
-    if outcome != ACCEPTED:
-        notify(table, start_sample, ev.TIMECODE, outcome, frame, 0.0)
-
-
-@realtime
-def publish_timecode(table, block_start, frames):
-    """Let the block's time pass in the chase (dropouts) and publish where the picture is."""
-    telemetry = _i64_1d(table, A_TELEMETRY)
-    chase = _f64_1d(table, A_CHASE)
+    """Chase the timecode input through this block (decoded LTC; MTC arrives as events), then
+    publish where the picture is: chased, or the engine's own master timecode."""
+    config = i64_1d(table, A_CONFIG)
+    chase = f64_1d(table, A_CHASE)
     block_end = float(block_start + frames)
-    outcome = chase_idle(chase, block_end)
-    if outcome != NOTHING:
-        notify(table, block_end, ev.TIMECODE, outcome + ev.CHASE_IDLE_OFFSET, chase_position(chase, block_end), 0.0)
+    if config[C_TIMECODE_CHASE] != 0:
+        channel = config[C_TIMECODE_INPUT]
+        if channel >= 0:
+            rows = f64_2d(table, A_LTC_FRAMES)
+            nominal = config[C_TIMECODE_NOMINAL]
+            decoded = ltc_decode(f64_2d(table, A_INPUT_AUDIO)[channel, :frames], block_start,
+                                 i64_1d(table, A_LTC_INTS), f64_1d(table, A_LTC_FLOATS), rows)
+            for i in range(decoded):
+                frame = float(frame_count(int(rows[i, F_HOURS]), int(rows[i, F_MINUTES]), int(rows[i, F_SECONDS]),
+                                          int(rows[i, F_FRAMES]), nominal, rows[i, F_DROP_FRAME] != 0.0))
+                chase_timecode_frame(table, rows[i, F_START], frame)
+        # Let the block's time pass in the chase: dropouts.
+        outcome = chase_idle(chase, block_end)
+        if outcome != NOTHING:
+            notify(table, block_end, ev.TIMECODE, outcome + ev.CHASE_IDLE_OFFSET, chase_position(chase, block_end),
+                   0.0)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    published = f64_1d(table, A_TELEMETRY_FLOAT)
     state = int(chase[S_STATE])
     telemetry[T_TIMECODE_STATE] = state
-    published = _f64_1d(table, A_TELEMETRY_FLOAT)
     if state == LOCKED or state == FREEWHEEL:
         published[T_TIMECODE_POSITION] = chase_position(chase, block_end)
         published[T_TIMECODE_SPEED] = chase_speed(chase)
@@ -307,29 +378,40 @@ def publish_timecode(table, block_start, frames):
 
 
 @realtime
+def chase_timecode_frame(table, start_sample, frame):
+    """One timecode frame (decoded LTC, or MTC posted as an event) into the chase."""
+    outcome = chase_frame(f64_1d(table, A_CHASE), f64_2d(table, A_CHASE_WINDOW), start_sample, frame)
+    i64_1d(table, A_TELEMETRY)[T_TIMECODE_FRAMES] += 1
+    if outcome != ACCEPTED:
+        notify(table, start_sample, ev.TIMECODE, outcome, frame, 0.0)
+
+
+@realtime
 def generate_timecode(table, output_mix, frames):
     """LTC on its output channel, when the engine is the timecode master (no bus plays there)."""
-    channel = _i64_1d(table, A_CONFIG)[C_TIMECODE_OUTPUT]
+    channel = i64_1d(table, A_CONFIG)[C_TIMECODE_OUTPUT]
     if channel >= 0:
-        ltc_encode(output_mix[channel, :frames], _i64_1d(table, A_LTC_OUT_INTS), _f64_1d(table, A_LTC_OUT_FLOATS))
+        ltc_encode(output_mix[channel, :frames], i64_1d(table, A_LTC_OUT_INTS), f64_1d(table, A_LTC_OUT_FLOATS))
 
 
 # One block of at most max_block frames.
 
 @realtime
 def render_block(table, frames):
-    telemetry = _i64_1d(table, A_TELEMETRY)
-    kernel = _i64_1d(table, A_KERNEL)
-    pending = _f64_2d(table, A_PENDING)
-    voice_values = _f64_2d(table, A_VOICE_VALUES)
-    voice_ints = _i64_2d(table, A_VOICE_INTS)
-    bus_audio = _f64_3d(table, A_BUS_AUDIO)
-    output_mix = _f64_2d(table, A_OUTPUT_MIX)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    kernel = i64_1d(table, A_KERNEL)
+    pending = f64_2d(table, A_PENDING)
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    bus_audio = f64_3d(table, A_BUS_AUDIO)
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
+    scratch = f64_1d(table, A_EVENT_SCRATCH)
 
     block_start = telemetry[T_POSITION]
     block_end = block_start + frames
     follow_timecode(table, block_start, frames)
     drain_input_rings(table, float(block_start))
+    follow_cues(table, block_start, frames)
     for bus in range(bus_audio.shape[0]):
         for channel in range(2):
             for i in range(frames):
@@ -355,8 +437,11 @@ def render_block(table, frames):
             cursor = segment_end
         if due < 0:
             break
-        apply_event(table, pending, due, float(block_start + cursor))
+        # Out of the pending set before it applies: applying may add events (a cue firing).
+        for field in range(scratch.shape[0]):
+            scratch[field] = pending[due, field]
         remove_pending(pending, kernel, due)
+        apply_event(table, scratch, float(block_start + cursor))
 
     generate_timecode(table, output_mix, frames)
     telemetry[T_POSITION] = block_end
@@ -366,10 +451,10 @@ def render_block(table, frames):
 @realtime
 def read_input(table, input_address, offset, frames):
     """De-interleave the input chunk into the kernel's input rows (timecode is decoded from these)."""
-    config = _i64_1d(table, A_CONFIG)
-    config_float = _f64_1d(table, A_CONFIG_FLOAT)
-    input_audio = _f64_2d(table, A_INPUT_AUDIO)
-    meters = _f64_2d(table, A_INPUT_METERS)
+    config = i64_1d(table, A_CONFIG)
+    config_float = f64_1d(table, A_CONFIG_FLOAT)
+    input_audio = f64_2d(table, A_INPUT_AUDIO)
+    meters = f64_2d(table, A_INPUT_METERS)
     channels = config[C_INPUT_CHANNELS]
     if channels == 0 or input_address == 0:
         for channel in range(input_audio.shape[0]):
@@ -392,9 +477,9 @@ def read_input(table, input_address, offset, frames):
 @realtime
 def write_output(table, output_address, offset, frames):
     """Interleave the output mix as float32, clamped at the ceiling (two buses may share a channel)."""
-    config = _i64_1d(table, A_CONFIG)
-    ceiling = _f64_1d(table, A_CONFIG_FLOAT)[CF_LIMITER_CEILING]
-    output_mix = _f64_2d(table, A_OUTPUT_MIX)
+    config = i64_1d(table, A_CONFIG)
+    ceiling = f64_1d(table, A_CONFIG_FLOAT)[CF_LIMITER_CEILING]
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
     channels = config[C_OUTPUT_CHANNELS]
     destination = carray(address_as_void_pointer(output_address), ((offset + frames) * channels,), np.float32)
     for i in range(frames):
@@ -406,9 +491,9 @@ def write_output(table, output_address, offset, frames):
 @realtime
 def account_for_time(table, entry_ns, frames):
     """Count missed cycles from the gap since the previous callback (live streams only)."""
-    config = _i64_1d(table, A_CONFIG)
-    kernel = _i64_1d(table, A_KERNEL)
-    telemetry = _i64_1d(table, A_TELEMETRY)
+    config = i64_1d(table, A_CONFIG)
+    kernel = i64_1d(table, A_KERNEL)
+    telemetry = i64_1d(table, A_TELEMETRY)
     last_ns = kernel[K_LAST_CALLBACK_NS]
     if config[C_COUNT_MISSED_CYCLES] != 0 and last_ns > 0 and kernel[K_LAST_FRAMES] > 0:
         gap = entry_ns - last_ns
@@ -428,9 +513,9 @@ def process(table, input_address, output_address, frames, status_flags):
     if frames <= 0:
         return
     entry_ns = monotonic_ns()
-    config = _i64_1d(table, A_CONFIG)
-    telemetry = _i64_1d(table, A_TELEMETRY)
-    load = _f64_1d(table, A_TELEMETRY_FLOAT)
+    config = i64_1d(table, A_CONFIG)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    load = f64_1d(table, A_TELEMETRY_FLOAT)
     account_for_time(table, entry_ns, frames)
     if status_flags & PA_OUTPUT_UNDERFLOW:
         telemetry[T_UNDERFLOWS] += 1

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..dsp.ltc import DEFAULT_LEVEL_DBFS, FRAME_FIELDS, decoder_state, encoder_state, frames_per_block
 from .chase import frame_count, new_chase
-from .events import EVENT_WIDTH
+from .events import EVENT_WIDTH, NOTE_GROUPS
 from .rings import INDEX_WORDS, Ring
 
 # Voice pool: one column per voice slot.
@@ -53,14 +53,22 @@ CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEF
 CONFIG_FLOAT_FIELDS = 6
 
 # The audio thread's private bookkeeping.
-K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES = range(4)
-KERNEL_FIELDS = 4
+K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES, K_NEXT_GROUP, K_CUE_EPOCH, \
+    K_TIMECODE_RUNNING = range(7)
+KERNEL_FIELDS = 7
+
+# Cue slots: one column per slot. A slot is idle (not armed), waiting for its trigger, or done
+# (fired or skipped in this pass of the timecode). Its template is written only while idle.
+Q_STATE, Q_TRIGGER, Q_POSITION, Q_CHASE_SPAN, Q_FOLLOWS, Q_ROWS = range(6)
+CUE_SLOT_FIELDS = 6
+SLOT_IDLE, SLOT_WAITING, SLOT_DONE = range(3)
 
 # Telemetry: written only by the audio thread, one aligned scalar each, read by anyone.
 T_POSITION, T_CALLBACKS, T_LATE_EVENTS, T_MISSED_CYCLES, T_VOICES, T_NOTIFICATIONS_DROPPED, \
     T_UNDERFLOWS, T_OVERFLOWS, T_VOICES_STOLEN, T_NOTES_REFUSED, T_EVENTS_APPLIED, T_EVENTS_REJECTED, \
-    T_LONGEST_GAP_NS, T_TIMECODE_STATE, T_TIMECODE_FRAMES = range(15)
-TELEMETRY_INT_FIELDS = 15
+    T_LONGEST_GAP_NS, T_TIMECODE_STATE, T_TIMECODE_FRAMES, T_CUES_FIRED, T_CUES_SKIPPED, \
+    T_CUE_EVENTS_DROPPED = range(18)
+TELEMETRY_INT_FIELDS = 18
 T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE, T_TIMECODE_POSITION, T_TIMECODE_SPEED = range(5)
 TELEMETRY_FLOAT_FIELDS = 5
 
@@ -72,12 +80,15 @@ PENDING_ORDER = EVENT_WIDTH
  A_BUS_VALUES, A_BUS_INTS, A_BUS_ORDER, A_BUS_AUDIO, A_BUS_METERS, A_INPUT_AUDIO, A_INPUT_METERS,
  A_OUTPUT_MIX, A_INSTRUMENTS, A_PENDING, A_INPUT_RING_ROWS, A_INPUT_RING_INDICES, A_NOTIFY_ROWS,
  A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW, A_LTC_OUT_INTS,
- A_LTC_OUT_FLOATS) = range(28)
-TABLE_ENTRIES = 28
+ A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH) = range(33)
+TABLE_ENTRIES = 33
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
 MAX_INSTRUMENTS = 64
+MAX_CUES = 256  # armed at once; a film's score has a few hundred cues at most
+CUE_TEMPLATE_ROWS = 256  # events a cue fires by itself; the control plane posts the rest once it has fired
+MAX_PARTS = 256
 
 
 @dataclass(frozen=True)
@@ -265,6 +276,13 @@ class EngineState:
 
         self.instruments = np.zeros((INSTRUMENT_FIELDS, MAX_INSTRUMENTS), np.float64)
         self.pending = np.zeros((s.pending_capacity, PENDING_WIDTH), np.float64)
+        self.event_scratch = np.zeros(PENDING_WIDTH, np.float64)  # the event being applied, out of the pending set
+
+        self.cue_slots = np.zeros((CUE_SLOT_FIELDS, MAX_CUES), np.float64)
+        self.cue_templates = np.zeros((MAX_CUES, CUE_TEMPLATE_ROWS, EVENT_WIDTH), np.float64)
+        self.part_groups = np.zeros(MAX_PARTS, np.int64)  # each part's current note group; 0: not playing
+        self.group_closed = np.zeros(NOTE_GROUPS, np.int64)
+        self.kernel[K_NEXT_GROUP] = 1
 
         self.input_ring_rows = np.zeros((len(s.input_rings), s.ring_capacity, EVENT_WIDTH), np.float64)
         self.input_ring_indices = np.zeros((len(s.input_rings), INDEX_WORDS), np.int64)
@@ -286,6 +304,9 @@ class EngineState:
             (A_LTC_INTS, self.ltc_ints), (A_LTC_FLOATS, self.ltc_floats), (A_LTC_FRAMES, self.ltc_frames),
             (A_CHASE, self.chase), (A_CHASE_WINDOW, self.chase_window),
             (A_LTC_OUT_INTS, self.ltc_out_ints), (A_LTC_OUT_FLOATS, self.ltc_out_floats),
+            (A_CUE_SLOTS, self.cue_slots), (A_CUE_TEMPLATES, self.cue_templates),
+            (A_PART_GROUPS, self.part_groups), (A_GROUP_CLOSED, self.group_closed),
+            (A_EVENT_SCRATCH, self.event_scratch),
         ):
             self._enter(entry, array)
 

@@ -15,7 +15,7 @@ from .state import (
     V_FADE_STEP, V_GAIN_LEFT, V_GAIN_RIGHT, V_LEVEL, V_NOTE_ID, V_PHASE, V_PHASE_STEP, V_RELEASE_COEFF,
     V_STARTED_AT, VS_BUS, VS_INSTRUMENT, VS_STAGE,
 )
-from .events import REFUSED_BAD_BUS, REFUSED_NO_INSTRUMENT, REFUSED_NO_VOICE
+from .events import NOTE_GROUP_SIZE, REFUSED_BAD_BUS, REFUSED_NO_INSTRUMENT, REFUSED_NO_VOICE
 
 TWO_PI = 2.0 * math.pi
 # The release falls toward this value just below zero, so it crosses zero in finite time
@@ -30,9 +30,14 @@ def key_frequency(key):
 
 
 @realtime
-def start_fade(voice_values, voice_ints, slot, config_float):
+def start_fade(voice_values, voice_ints, slot, fade_samples):
     voice_ints[VS_STAGE, slot] = STAGE_FADE
-    voice_values[V_FADE_STEP, slot] = voice_values[V_ENVELOPE, slot] / config_float[CF_FADE_SAMPLES]
+    voice_values[V_FADE_STEP, slot] = voice_values[V_ENVELOPE, slot] / max(1.0, fade_samples)
+
+
+@realtime
+def note_group(note_id):
+    return int(note_id) // NOTE_GROUP_SIZE
 
 
 @realtime
@@ -66,7 +71,7 @@ def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyp
     if sounding >= polyphony:
         # Steal a releasing voice first (the least audible loss), else the oldest held note.
         victim = quietest_releasing if quietest_releasing >= 0 else oldest_held
-        start_fade(voice_values, voice_ints, victim, config_float)
+        start_fade(voice_values, voice_ints, victim, config_float[CF_FADE_SAMPLES])
         stolen = True
     if free_slot < 0:
         return REFUSED_NO_VOICE
@@ -99,10 +104,20 @@ def note_off(voice_values, voice_ints, note_id):
 
 
 @realtime
-def all_notes_off(voice_values, voice_ints, config_float):
+def fade_notes(voice_values, voice_ints, fade_samples, first_group):
+    """Fade out every voice whose note group is `first_group` or later (0: every voice)."""
     for slot in range(voice_ints.shape[1]):
-        if voice_ints[VS_STAGE, slot] != STAGE_FREE:
-            start_fade(voice_values, voice_ints, slot, config_float)
+        if voice_ints[VS_STAGE, slot] != STAGE_FREE and note_group(voice_values[V_NOTE_ID, slot]) >= first_group:
+            start_fade(voice_values, voice_ints, slot, fade_samples)
+
+
+@realtime
+def release_note_group(voice_values, voice_ints, group):
+    """Every held note of one group enters its release, as a note off would."""
+    for slot in range(voice_ints.shape[1]):
+        stage = voice_ints[VS_STAGE, slot]
+        if (stage == STAGE_ATTACK or stage == STAGE_SUSTAIN) and note_group(voice_values[V_NOTE_ID, slot]) == group:
+            voice_ints[VS_STAGE, slot] = STAGE_RELEASE
 
 
 @realtime

@@ -1,0 +1,303 @@
+"""Cues in the audio thread: armed slots that fire on the sample where the timecode reaches them.
+
+The control plane arms a slot with a trigger (a timecode, the conductor's GO, or "after the
+cue in slot N, with a wait") and a template: the cue's first events, with sample times
+relative to the cue's start. Firing copies the template into the pending set on exact
+samples, so what a cue starts is heard on the sample it belongs to even though the
+control plane learns of the firing only afterwards; it then posts the rest.
+
+One pass of the timecode fires a cue at most once. The passes are the chase's epochs:
+whenever the chase locks or relocates, cues ahead of the new position wait again, and cues
+behind it are skipped, except a cue marked chase whose span covers the new position: it
+starts there, at the offset it would have reached. A jump or a stop of the picture first
+stops every part that cues started, since the music they play belongs to the old position.
+"""
+
+import math
+
+from ..realtime import realtime
+from . import events as ev
+from .chase import (
+    FREEWHEEL,
+    LOCKED,
+    S_EPOCH,
+    S_FRAMES_PER_DAY,
+    S_FRAMES_PER_SAMPLE,
+    S_LOCATED_SAMPLE,
+    S_SAMPLES_PER_FRAME,
+    S_STATE,
+    chase_position,
+    chase_sample_at,
+    unwrap,
+)
+from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
+from .state import (
+    A_CHASE,
+    A_CONFIG_FLOAT,
+    A_CUE_SLOTS,
+    A_CUE_TEMPLATES,
+    A_GROUP_CLOSED,
+    A_KERNEL,
+    A_PART_GROUPS,
+    A_PENDING,
+    A_TELEMETRY,
+    A_VOICE_INTS,
+    A_VOICE_VALUES,
+    CF_FADE_SAMPLES,
+    K_ARRIVAL_SEQUENCE,
+    K_CUE_EPOCH,
+    K_NEXT_GROUP,
+    K_PENDING_COUNT,
+    K_TIMECODE_RUNNING,
+    PENDING_ORDER,
+    Q_CHASE_SPAN,
+    Q_FOLLOWS,
+    Q_POSITION,
+    Q_ROWS,
+    Q_STATE,
+    Q_TRIGGER,
+    SLOT_DONE,
+    SLOT_IDLE,
+    SLOT_WAITING,
+    T_CUE_EVENTS_DROPPED,
+    T_CUES_FIRED,
+    T_CUES_SKIPPED,
+)
+from .voices import fade_notes, release_note_group
+
+
+@realtime
+def arm_cue(table, row):
+    slots = f64_2d(table, A_CUE_SLOTS)
+    slot = int(row[ev.TARGET])
+    if not 0 <= slot < slots.shape[1]:
+        return False
+    slots[Q_TRIGGER, slot] = row[ev.A]
+    slots[Q_POSITION, slot] = row[ev.B]
+    slots[Q_CHASE_SPAN, slot] = row[ev.C] if row[ev.A] == ev.TRIGGER_TIMECODE else 0.0
+    slots[Q_FOLLOWS, slot] = row[ev.C] if row[ev.A] == ev.TRIGGER_FOLLOW else -1.0
+    slots[Q_ROWS, slot] = min(row[ev.D], float(f64_3d(table, A_CUE_TEMPLATES).shape[1]))
+    slots[Q_STATE, slot] = SLOT_WAITING
+    # A timecode cue armed while the picture is already past it belongs to a pass gone by.
+    chase = f64_1d(table, A_CHASE)
+    if row[ev.A] == ev.TRIGGER_TIMECODE and i64_1d(table, A_KERNEL)[K_TIMECODE_RUNNING] != 0:
+        position = chase_position(chase, row[ev.SAMPLE])
+        if unwrap(row[ev.B], position, chase[S_FRAMES_PER_DAY]) < position:
+            skip_cue(table, slot, row[ev.SAMPLE], position)
+    return True
+
+
+@realtime
+def disarm_cue(table, slot):
+    slots = f64_2d(table, A_CUE_SLOTS)
+    if not 0 <= slot < slots.shape[1]:
+        return False
+    slots[Q_STATE, slot] = SLOT_IDLE
+    return True
+
+
+@realtime
+def new_pending(table, sample):
+    """Index of a fresh pending row at `sample`, in arrival order; -1 when the set is full."""
+    pending = f64_2d(table, A_PENDING)
+    kernel = i64_1d(table, A_KERNEL)
+    index = kernel[K_PENDING_COUNT]
+    if index >= pending.shape[0]:
+        return -1
+    for field in range(pending.shape[1]):
+        pending[index, field] = 0.0
+    pending[index, ev.SAMPLE] = sample
+    pending[index, PENDING_ORDER] = kernel[K_ARRIVAL_SEQUENCE]
+    kernel[K_ARRIVAL_SEQUENCE] += 1
+    kernel[K_PENDING_COUNT] = index + 1
+    return index
+
+
+@realtime
+def add_pending(table, row, sample):
+    """A copy of an event row in the pending set at `sample`: its index, or -1 when the set is full."""
+    index = new_pending(table, sample)
+    if index >= 0:
+        pending = f64_2d(table, A_PENDING)
+        for field in range(ev.KIND, ev.EVENT_WIDTH):
+            pending[index, field] = row[field]
+    return index
+
+
+@realtime
+def start_part(table, part):
+    """A fresh note group for `part`: what a previous start still has on its way stays apart."""
+    kernel = i64_1d(table, A_KERNEL)
+    closed = i64_1d(table, A_GROUP_CLOSED)
+    group = kernel[K_NEXT_GROUP]
+    kernel[K_NEXT_GROUP] = group + 1 if group + 1 < closed.shape[0] else 1
+    closed[group] = 0
+    i64_1d(table, A_PART_GROUPS)[part] = group
+    return group
+
+
+@realtime
+def fire_cue(table, slot, sample, offset, what, reported, position):
+    """Fire the cue in `slot` at `sample`, `offset` samples into it: its template goes into the
+    pending set (note-ons from before the offset stay silent; everything else before it
+    applies at once), and the cues that follow it are scheduled. `what` and `reported` go to
+    the control plane with the picture's frame `position`."""
+    slots = f64_2d(table, A_CUE_SLOTS)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    if slots[Q_STATE, slot] == SLOT_IDLE:
+        notify(table, sample, ev.CUE, slot, ev.CUE_NOT_ARMED, 0.0, position)
+        return
+    if slots[Q_TRIGGER, slot] == ev.TRIGGER_TIMECODE:
+        slots[Q_STATE, slot] = SLOT_DONE
+    template = f64_3d(table, A_CUE_TEMPLATES)[slot]
+    pending = f64_2d(table, A_PENDING)
+    part_groups = i64_1d(table, A_PART_GROUPS)
+    dropped = 0
+    for i in range(int(slots[Q_ROWS, slot])):
+        row = template[i]
+        kind = int(row[ev.KIND])
+        relative = row[ev.SAMPLE]
+        at = sample + relative - offset
+        if relative < offset:
+            if kind == ev.NOTE_ON:
+                continue
+            at = sample
+        part = int(row[ev.TARGET]) // ev.NOTE_GROUP_SIZE if kind == ev.NOTE_ON or kind == ev.NOTE_OFF \
+            else int(row[ev.TARGET])
+        if kind == ev.PART_START or kind == ev.PART_STOP or kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
+            if not 0 <= part < part_groups.shape[0]:
+                continue
+        if kind == ev.PART_START:
+            notify(table, sample - offset, ev.PART_STARTED, part, start_part(table, part), 0.0)
+            continue
+        if (kind == ev.PART_STOP or kind == ev.NOTE_ON or kind == ev.NOTE_OFF) and part_groups[part] == 0:
+            continue  # the part is not playing
+        index = add_pending(table, row, at)
+        if index < 0:
+            dropped += 1
+        elif kind == ev.PART_STOP:
+            # Stop the group playing now, not whichever a later start of the part plays in.
+            pending[index, ev.KIND] = ev.NOTE_GROUP_OFF
+            pending[index, ev.TARGET] = part_groups[part]
+            part_groups[part] = 0
+        elif kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
+            pending[index, ev.TARGET] += (part_groups[part] - part) * ev.NOTE_GROUP_SIZE
+    telemetry[T_CUES_FIRED] += 1
+    notify(table, sample, ev.CUE, slot, what, reported, position)
+    if dropped > 0:
+        telemetry[T_CUE_EVENTS_DROPPED] += dropped
+        notify(table, sample, ev.CUE, slot, ev.CUE_TRUNCATED, dropped, position)
+    schedule_followers(table, slot, sample, offset)
+
+
+@realtime
+def schedule_followers(table, slot, sample, offset):
+    """Cues set to follow this one fire their wait after it (inside the wait already, if it
+    started part-way through)."""
+    slots = f64_2d(table, A_CUE_SLOTS)
+    pending = f64_2d(table, A_PENDING)
+    for follower in range(slots.shape[1]):
+        if slots[Q_STATE, follower] != SLOT_IDLE and slots[Q_TRIGGER, follower] == ev.TRIGGER_FOLLOW \
+                and slots[Q_FOLLOWS, follower] == slot:
+            wait = slots[Q_POSITION, follower]
+            index = new_pending(table, sample + max(0.0, wait - offset))
+            if index < 0:
+                i64_1d(table, A_TELEMETRY)[T_CUE_EVENTS_DROPPED] += 1
+                continue
+            pending[index, ev.KIND] = ev.CUE_FIRE
+            pending[index, ev.TARGET] = follower
+            pending[index, ev.A] = max(0.0, offset - wait)
+
+
+@realtime
+def note_group_off(table, group):
+    closed = i64_1d(table, A_GROUP_CLOSED)
+    if 0 < group < closed.shape[0]:
+        closed[group] = 1
+        release_note_group(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), group)
+
+
+@realtime
+def stop_all_parts(table, fade_samples):
+    """Every part stops: their notes fade out, their notes still to come stay silent."""
+    closed = i64_1d(table, A_GROUP_CLOSED)
+    for group in range(1, closed.shape[0]):
+        closed[group] = 1
+    part_groups = i64_1d(table, A_PART_GROUPS)
+    for part in range(part_groups.shape[0]):
+        part_groups[part] = 0
+    fade_notes(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), fade_samples, 1)
+
+
+@realtime
+def group_is_closed(table, note_id):
+    closed = i64_1d(table, A_GROUP_CLOSED)
+    group = int(note_id) // ev.NOTE_GROUP_SIZE
+    return 0 < group < closed.shape[0] and closed[group] != 0
+
+
+@realtime
+def follow_cues(table, block_start, frames):
+    """Fire the timecode cues the picture reaches in this block; start a new pass on a new epoch."""
+    chase = f64_1d(table, A_CHASE)
+    kernel = i64_1d(table, A_KERNEL)
+    state = int(chase[S_STATE])
+    if state != LOCKED and state != FREEWHEEL:
+        if kernel[K_TIMECODE_RUNNING] != 0:
+            kernel[K_TIMECODE_RUNNING] = 0
+            stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
+            notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_TIMECODE_STOP, 0.0)
+        return
+    slots = f64_2d(table, A_CUE_SLOTS)
+    frames_per_day = chase[S_FRAMES_PER_DAY]
+    samples_per_frame = chase[S_SAMPLES_PER_FRAME]
+    position = chase_position(chase, float(block_start))
+    epoch = int(chase[S_EPOCH])
+    if epoch != kernel[K_CUE_EPOCH]:
+        if kernel[K_TIMECODE_RUNNING] != 0:
+            stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
+            notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_JUMP, 0.0)
+        kernel[K_CUE_EPOCH] = epoch
+        kernel[K_TIMECODE_RUNNING] = 1
+        located = chase_position(chase, chase[S_LOCATED_SAMPLE])
+        for slot in range(slots.shape[1]):
+            if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
+                continue
+            cue = unwrap(slots[Q_POSITION, slot], located, frames_per_day)
+            if cue >= located:
+                if slots[Q_STATE, slot] == SLOT_DONE:
+                    slots[Q_STATE, slot] = SLOT_WAITING
+                    notify(table, block_start, ev.CUE, slot, ev.CUE_REARMED, 0.0, position)
+            elif slots[Q_STATE, slot] == SLOT_WAITING and position - cue >= slots[Q_CHASE_SPAN, slot]:
+                skip_cue(table, slot, block_start, position)
+
+    if chase[S_FRAMES_PER_SAMPLE] <= 0.0:
+        return  # standing still or in reverse: nothing is reached
+    block_end = float(block_start + frames)
+    for slot in range(slots.shape[1]):
+        if slots[Q_STATE, slot] != SLOT_WAITING or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
+            continue
+        cue = unwrap(slots[Q_POSITION, slot], position, frames_per_day)
+        reached = math.floor(chase_sample_at(chase, cue) + 0.5)
+        if reached >= block_end:
+            continue
+        if reached >= block_start:
+            fire_cue(table, slot, reached, 0.0, ev.CUE_FIRED, 0.0, cue)
+            continue
+        # Reached before this block: the line has just (re)located, at or after the cue.
+        into = position - cue
+        if slots[Q_CHASE_SPAN, slot] > 0.0:
+            if into < slots[Q_CHASE_SPAN, slot]:
+                offset = math.floor(into * samples_per_frame + 0.5)
+                fire_cue(table, slot, float(block_start), offset, ev.CUE_CHASED, offset, position)
+            else:
+                skip_cue(table, slot, block_start, position)
+        else:
+            fire_cue(table, slot, float(block_start), 0.0, ev.CUE_FIRED_LATE, float(block_start) - reached, position)
+
+
+@realtime
+def skip_cue(table, slot, block_start, position):
+    f64_2d(table, A_CUE_SLOTS)[Q_STATE, slot] = SLOT_DONE
+    i64_1d(table, A_TELEMETRY)[T_CUES_SKIPPED] += 1
+    notify(table, block_start, ev.CUE, slot, ev.CUE_SKIPPED, 0.0, position)

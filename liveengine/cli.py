@@ -12,8 +12,7 @@ EXIT_FAILED = 1
 EXIT_SHOW_FILE = 2
 EXIT_AUDIO = 3
 EXIT_INTERRUPTED = 130
-START_LEAD_SECONDS = 0.25  # the first note of a live run, after the stream has settled
-LOOKAHEAD_SECONDS = 0.5  # how far ahead of the output the sequence is posted
+START_LEAD_SECONDS = 0.25  # the show starts this long after the stream has settled
 
 
 class UsageError(Exception):
@@ -191,13 +190,38 @@ class CallbackWatchdog:
 
 def command_check(args) -> int:
     rig = _load_rig(args)
-    from .show.sequence import sequence_from_parts
-    sequence = sequence_from_parts(rig)
+    from .show.cues import CueRunner
+    runner = CueRunner(rig, rig.engine.producer("show"))
     print(f"{args.show}: OK")
     for line in _describe_rig(rig):
         print(line)
-    print(f"  length {sequence.length_samples / rig.engine.settings.sample_rate:.1f} s")
+    for line in _describe_cues(runner):
+        print(line)
     return 0
+
+
+def _describe_cues(runner) -> list[str]:
+    if not runner.rig.show.cues:
+        return ["  no cue list: every part starts with the show"]
+    lines = [f"  cue list ({len(runner.cues)} cues):"]
+    for armed in runner.cues:
+        cue = armed.cue
+        trigger = {"timecode": f"at {cue.timecode}", "go": "on GO",
+                   "follow": f"{cue.wait_seconds:g} s after the previous cue"}[cue.trigger]
+        chase = ", chase" if cue.chase else ""
+        actions = "; ".join(_action_text(action) for action in cue.actions) or "nothing"
+        lines.append(f"    {cue.number:<6} {cue.name:<24} {trigger}{chase}: {actions}")
+    return lines
+
+
+def _action_text(action) -> str:
+    if action.verb in ("start", "stop"):
+        return f"{action.verb} {action.target}"
+    if action.verb == "gain":
+        return f"{action.target} to {action.gain_db:g} dB over {action.fade_seconds:g} s"
+    if action.verb == "stop_all":
+        return f"stop all over {action.fade_seconds:g} s"
+    return "panic"
 
 
 def _recorded_inputs(path, rig, channel: int):
@@ -217,27 +241,37 @@ def _recorded_inputs(path, rig, channel: int):
     return inputs
 
 
+RENDER_TAIL_SECONDS = 0.5
+RENDER_LIMIT_SECONDS = 6 * 3600  # a show that never ends by itself stops here, unless --seconds says otherwise
+
+
 def command_render(args) -> int:
     import numpy as np
     import soundfile
 
     from .engine import OfflineRenderer
-    from .show.sequence import SequencePlayer, sequence_from_parts
+    from .show.cues import CueRunner
     rig = _load_rig(args)
     engine = rig.engine
     rate = engine.settings.sample_rate
     block_size = rig.block_size
-    sequence = sequence_from_parts(rig)
     inputs = None
     if args.ltc is not None:
         if rig.show.timecode.source != "ltc":
             raise UsageError(f"{args.show} chases no LTC: set [timecode] source = \"ltc\" and its input")
         inputs = _recorded_inputs(args.ltc, rig, rig.show.timecode.input)
-    whole = len(inputs) if inputs is not None else sequence.length_samples + rate // 2
-    frames = round(args.seconds * rate) if args.seconds is not None else whole
+    if args.seconds is not None:
+        frames = round(args.seconds * rate)
+    elif inputs is not None:
+        frames = len(inputs)
+    else:
+        frames = RENDER_LIMIT_SECONDS * rate
+    go_samples = sorted(round(seconds * rate) for seconds in args.go)
     _prepare_kernels()
     renderer = OfflineRenderer(engine.state, block_size)
-    player = SequencePlayer(sequence, engine.producer("show"), start_sample=0)
+    runner = CueRunner(rig, engine.producer("show"))
+    runner.arm()
+    runner.start(0)
     silence = np.zeros((block_size, engine.settings.input_channels), np.float32)
     began = time.monotonic()
     try:
@@ -246,10 +280,14 @@ def command_render(args) -> int:
     except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
         raise UsageError(f"cannot write {args.output}: {error}") from None
     peak = 0.0
+    ended_at = None  # when the show had nothing left to do by itself
     with output:
         done = 0
         while done < frames:
-            player.post_until(renderer.position + block_size)
+            while go_samples and go_samples[0] < renderer.position + block_size:
+                runner.go()
+                go_samples.pop(0)
+            runner.update(renderer.position, lookahead_samples=block_size)
             heard = None
             if inputs is not None:
                 heard = inputs[done:done + block_size]
@@ -261,13 +299,27 @@ def command_render(args) -> int:
             peak = max(peak, float(abs(block[:take]).max(initial=0.0)))
             engine.poll()
             done += take
+            if args.seconds is None and inputs is None and not go_samples and runner.idle():
+                ended_at = ended_at if ended_at is not None else done
+                if done - ended_at >= RENDER_TAIL_SECONDS * rate:
+                    frames = done
     took = time.monotonic() - began
     print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
           f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
     print(_summary(engine))
+    _report_cues(runner)
+    if runner.standing_by is not None:
+        print(f"Cue {runner.standing_by.cue.number} waits for a GO: give the times of the GOs with --go SECONDS.")
     if inputs is not None:
         _report_timecode(rig)
     return 0
+
+
+def _report_cues(runner):
+    rate = runner.rate
+    for decision in runner.decisions:
+        cue = f"cue {decision.cue}: " if decision.cue else ""
+        print(f"  {decision.sample / rate:9.3f} s  {cue}{decision.text}")
 
 
 def _report_timecode(rig):
@@ -285,16 +337,20 @@ def _report_timecode(rig):
 
 
 def command_run(args) -> int:
+    from .control.console import COMMANDS, read_commands
     from .engine import LiveStream, NotificationPump, choose_device, realtime_threads
-    from .show.sequence import SequencePlayer, sequence_from_parts
+    from .show.cues import CueRunner
     rig = _load_rig(args)
     engine = rig.engine
     settings = engine.settings
     rate = settings.sample_rate
     for line in _describe_rig(rig):
         print(line)
+    runner = CueRunner(rig, engine.producer("show"))
+    for line in _describe_cues(runner):
+        print(line)
     _prepare_kernels()
-    sequence = sequence_from_parts(rig)
+    runner.arm()
 
     with contextlib.ExitStack() as stack:
         if args.jack_dummy:
@@ -323,47 +379,63 @@ def command_run(args) -> int:
             midi_in = _open_mtc(rig)
             stack.callback(midi_in.delete)
             stack.callback(midi_in.close_port)
-        producer = engine.producer("show")
         started = time.monotonic()
         while not engine.clock.running:
             if time.monotonic() - started > 5:
                 raise UsageError("the audio stream started but its callback is not being called")
             time.sleep(0.005)
+        show_start = engine.position + round(START_LEAD_SECONDS * rate)
+        runner.start(show_start)
         if rig.show.timecode.mtc_output is not None:
             from .control.mtc import sender_locked_to_engine
             midi_out = _open_midi_output(rig)
             stack.callback(midi_out.delete)
             stack.callback(midi_out.close_port)
-            stack.enter_context(sender_locked_to_engine(
-                midi_out, rig.show.timecode.master_start, engine.clock, rate,
-                engine.position + round(START_LEAD_SECONDS * rate)))
-        player = SequencePlayer(sequence, producer, engine.position + round(START_LEAD_SECONDS * rate))
+            stack.enter_context(sender_locked_to_engine(midi_out, rig.show.timecode.master_start, engine.clock, rate,
+                                                        show_start))
+        read_commands(runner)
+        print(f"Conductor commands (type, then Enter): {COMMANDS}")
+        master = rig.show.timecode.source == "none"
         duration = args.seconds if args.seconds is not None else None
         interactive = sys.stdout.isatty()
         next_status = 0.0
+        shown = 0
         watchdog = CallbackWatchdog(engine)
         try:
             while True:
                 elapsed = time.monotonic() - started
                 watchdog.check()
-                player.post_until(engine.position + round(LOOKAHEAD_SECONDS * rate))
-                if (duration is None and player.finished(engine.position)) or \
+                runner.update(engine.position)
+                shown = _print_decisions(runner, shown, interactive)
+                if (duration is None and master and runner.finished()) or \
                         (duration is not None and elapsed >= duration):
                     break
                 if elapsed >= next_status:
-                    line = _status_line(rig, elapsed)
+                    line = f"{_status_line(rig, elapsed)}  {runner.status()}"
                     print(("\r" + line) if interactive else line, end="" if interactive else "\n", flush=True)
                     next_status += 0.25 if interactive else 2.0
                 time.sleep(0.01)
         except KeyboardInterrupt:
             print("\nStopping: all notes off.")
-            producer.panic()
+            runner.panic()
+            runner.update(engine.position)
             time.sleep(0.05)
         elapsed = time.monotonic() - started
         if interactive:
             print()
     print(_summary(engine, expected_cycles=elapsed * rate / rig.block_size))
     return 0
+
+
+def _print_decisions(runner, shown: int, interactive: bool) -> int:
+    """Print the runner's decisions made since the `shown` first; returns how many are shown now."""
+    decisions = list(runner.decisions)
+    total = runner.decisions_made
+    for decision in decisions[len(decisions) - min(total - shown, len(decisions)):]:
+        cue = f"cue {decision.cue}: " if decision.cue else ""
+        print(f"{chr(13) if interactive else ''}  {decision.sample / runner.rate:9.3f} s  {cue}{decision.text}",
+              flush=True)
+    return total
 
 
 def command_devices(args) -> int:
@@ -444,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--subtype", default="PCM_24", help="sample format, e.g. PCM_16, PCM_24, FLOAT")
     render.add_argument("--ltc", metavar="IN.wav",
                         help="a recording of the picture's LTC to chase, heard on the show's timecode input")
+    render.add_argument("--go", metavar="SECONDS", type=float, action="append", default=[],
+                        help="the conductor presses GO this many seconds into the render (repeatable)")
     _add_audio_options(render, device=False)
     render.set_defaults(handler=command_render)
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .engine.state import MAX_BUSES, MAX_INSTRUMENTS
+from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS
+from .show.click import ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
@@ -80,6 +81,39 @@ class PartConfig:
 
 
 @dataclass(frozen=True)
+class ClickConfig:
+    """A click track: a tempo and meter map, and the sounds of its kinds of click."""
+
+    name: str
+    map: ClickMap
+    instrument: str
+    bus: str
+    sounds: dict[str, tuple[int, float]]  # click kind (show.click.ACCENT, ...) -> (MIDI key, velocity)
+
+
+@dataclass(frozen=True)
+class CueAction:
+    """One thing a cue does. verb: "start" or "stop" (a part or a click, by name), "gain"
+    (a bus, to gain_db over fade_seconds), "stop_all" (fade_seconds), "panic"."""
+
+    verb: str
+    target: str | None = None
+    gain_db: float = 0.0
+    fade_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class CueConfig:
+    number: str  # as the score numbers it: "1M3"
+    name: str
+    trigger: str  # "timecode", "go" or "follow" (after the previous cue)
+    timecode: Timecode | None  # for "timecode"
+    wait_seconds: float  # for "follow": after the previous cue fired
+    chase: bool  # a jump into the cue's length starts it part-way, in time with the picture
+    actions: tuple[CueAction, ...]
+
+
+@dataclass(frozen=True)
 class TimecodeConfig:
     source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input; "mtc": MTC over MIDI
     input: int | None  # 0-based input channel that carries the LTC
@@ -88,7 +122,7 @@ class TimecodeConfig:
     freewheel_seconds: float  # how long the chase runs on through a dropout before it stops
     ltc_output: int | None  # 0-based output channel on which the engine generates LTC (timecode master)
     mtc_output: str | None  # the MIDI output port (a virtual port of the engine's) on which it sends MTC
-    master_start: Timecode | None  # as timecode master: the label of the frame at the engine's first sample
+    master_start: Timecode | None  # as timecode master (source "none"): the frame at which the show starts
 
 
 @dataclass(frozen=True)
@@ -101,6 +135,8 @@ class ShowConfig:
     instruments: dict[str, InstrumentConfig]
     parts: tuple[PartConfig, ...]
     timecode: TimecodeConfig
+    clicks: dict[str, ClickConfig]
+    cues: tuple[CueConfig, ...]  # in show order; none: every part starts with the show
 
     def seconds_per_beat(self) -> float:
         return 60.0 / self.tempo_bpm
@@ -139,9 +175,19 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
         problems.add("[instruments]", f"expected at most {MAX_INSTRUMENTS} instruments, got {len(instrument_tables)}")
     instruments = {name: _read_instrument(table, name) for name, table in instrument_tables.items()}
     parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, problems)
+    clicks = {name: _read_click(table, name, instruments, buses, problems)
+              for name, table in top.table("clicks").subtables().items()}
+    for name in clicks.keys() & {part.name for part in parts}:
+        problems.add(f"[clicks.{name}]", "expected a name no part has: cues start and stop both by name")
+    if len(parts) + len(clicks) > MAX_PARTS:
+        problems.add("[[parts]]", f"expected at most {MAX_PARTS} parts and clicks together, "
+                                  f"got {len(parts) + len(clicks)}")
+    cues = _read_cues(top.get("cues", _TABLES, []), timecode.rate, [part.name for part in parts], list(clicks),
+                      list(buses), problems)
 
     problems.raise_if_any()
-    return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode)
+    return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode,
+                      clicks, cues)
 
 
 # --- What a value must be -------------------------------------------------------------
@@ -394,10 +440,16 @@ def _read_timecode(timecode: _Table, input_channels: int, output_channels: int,
     rate = timecode.get("rate", _FRAME_RATE, RATES["24"])
     ltc_output = timecode.get("ltc_output", _integer(1, output_channels))
     mtc_output = timecode.get("mtc_output", _TEXT)
-    master = ltc_output is not None or mtc_output is not None
+    # With no timecode to chase, the engine is the timecode master: cues follow its own timecode.
+    master = source == "none"
     start = timecode.get("master_start", _timecode_at(rate), Timecode.from_fields(1, 0, 0, 0, rate))
+    for key, value in (("ltc_output", ltc_output), ("mtc_output", mtc_output)):
+        if value is not None and not master:
+            problems.add(f"{timecode.label} {key}", f"expected source \"none\" (the engine as timecode master) to "
+                                                    f"send timecode, got source {source!r}")
     if timecode.has("master_start") and not master:
-        problems.add(f"{timecode.label} master_start", "expected ltc_output or mtc_output too: what it starts")
+        problems.add(f"{timecode.label} master_start", f"expected source \"none\" (the engine as timecode master)"
+                                                        f" for a master start, got source {source!r}")
     return TimecodeConfig(
         source=source,
         input=None if channel is None else channel - 1,
@@ -553,3 +605,110 @@ def _read_note(row: Any, where: str, problems: _Problems) -> Note | None:
         for (field, kind), value in zip(_NOTE_FIELDS, fields)
     ]
     return None if None in values else Note(*values)
+
+
+_TEMPO_CHANGE = _Kind(
+    "a tempo change {bar = 1, bpm = 120} (ramp = true: moving evenly to the next tempo)",
+    lambda v: v if isinstance(v, dict) and v.keys() <= {"bar", "bpm", "ramp"} and {"bar", "bpm"} <= v.keys()
+    and _is_integer(v["bar"]) and _is_number(v["bpm"]) and isinstance(v.get("ramp", False), bool) else None,
+)
+_TIME_SIGNATURE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})")
+_METER_CHANGE = _Kind(
+    "a meter change {bar = 1, time = \"4/4\"}",
+    lambda v: v if isinstance(v, dict) and v.keys() == {"bar", "time"} and _is_integer(v["bar"])
+    and isinstance(v["time"], str) and _TIME_SIGNATURE.fullmatch(v["time"]) else None,
+)
+_CLICK_SOUND = _Kind("a click sound [pitch, velocity]",
+                     lambda v: v if isinstance(v, list) and len(v) == 2 and _midi_key(v[0]) is not None
+                     and _is_number(v[1]) and 0 < v[1] <= 1 else None)
+DEFAULT_CLICK_SOUNDS = {"accent": ("C7", 0.9), "beat": ("G6", 0.5), "count-in": ("E7", 0.6),
+                        "warning": ("D7", 0.7)}
+
+
+def _read_click(click: _Table, name: str, instruments: Collection[str], buses: Collection[str],
+                problems: _Problems) -> ClickConfig | None:
+    tempos = [TempoChange(v["bar"], v["bpm"], v.get("ramp", False))
+              for v in click.get("tempo", _list_of(_TEMPO_CHANGE), [], required=True)]
+    meters = []
+    for v in click.get("meter", _list_of(_METER_CHANGE), [{"bar": 1, "time": "4/4"}]):
+        beats, unit = map(int, _TIME_SIGNATURE.fullmatch(v["time"]).groups())
+        meters.append(MeterChange(v["bar"], beats, unit))
+    click_map = ClickMap(tuple(tempos), tuple(meters), click.get("bars", _integer(1, 10000), 1, required=True),
+                         click.get("count_in", _integer(0, 8), 0), click.get("warnings", _BOOLEAN, False))
+    instrument = click.get("instrument", _name_of("an instrument", instruments), required=True)
+    bus = click.get("bus", _name_of("a bus", buses), "click")
+    sounds = {}
+    for kind, (pitch, velocity) in DEFAULT_CLICK_SOUNDS.items():
+        key, velocity = click.get(kind, _CLICK_SOUND, [pitch, velocity])
+        sounds[kind] = (_midi_key(key), float(velocity))
+    if tempos:
+        try:
+            validate(click_map)
+        except ClickMapError as error:
+            problems.add(click.label, str(error))
+            return None
+    return ClickConfig(name, click_map, instrument, bus, sounds)
+
+
+def _list_of(item: _Kind[T]) -> _Kind[list[T]]:
+    return _Kind(f"a list, each item {item.what}",
+                 lambda v: v if isinstance(v, list) and all(item.convert(x) is not None for x in v) else None)
+
+
+_CUE_VERBS = ("start", "stop", "gain", "stop_all", "panic")
+_CUE_ACTION = _Kind(
+    "an action: {start = \"part or click\"}, {stop = \"part or click\"}, "
+    "{gain = \"bus\", db = -6, fade = 2.0}, {stop_all = fade seconds} or {panic = true}",
+    lambda v: v if isinstance(v, dict) and len(set(v) & set(_CUE_VERBS)) == 1 else None,
+)
+
+
+def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, parts: list[str], clicks: list[str],
+               buses: list[str], problems: _Problems) -> tuple[CueConfig, ...]:
+    cues = []
+    numbers_seen: set[str] = set()
+    tables = list(tables)
+    if len(tables) > MAX_CUES:
+        problems.add("[[cues]]", f"expected at most {MAX_CUES} cues, got {len(tables)}")
+    for index, values in enumerate(tables, start=1):
+        cue = problems.table(values, f"cues #{index}")
+        number = cue.get("number", _TEXT, required=True)
+        if number in numbers_seen:
+            problems.add(f"{cue.label} number", f"expected a number no other cue has, got {number!r}")
+        elif number is not None:
+            numbers_seen.add(number)
+            cue.name = f"cues.{number}"
+        triggers = [key for key in ("at", "go", "follow") if cue.has(key)]
+        if len(triggers) != 1:
+            problems.add(cue.label, "expected exactly one trigger: at = \"timecode\", go = true, or follow = "
+                                    f"seconds after the previous cue; got {' and '.join(triggers) or 'none'}")
+        timecode = cue.get("at", _timecode_at(rate))
+        cue.get("go", _one_of((True,), "true"))
+        wait = cue.get("follow", _number(0, 3600), 0.0)
+        if cue.has("follow") and index == 1:
+            problems.add(f"{cue.label} follow", "expected a cue before it to follow")
+        trigger = "timecode" if cue.has("at") else "follow" if cue.has("follow") else "go"
+        actions = []
+        for number_of_action, action in enumerate(cue.get("actions", _list_of(_CUE_ACTION), []), start=1):
+            read = _read_cue_action(problems.table(action, f"{cue.name} action {number_of_action}"),
+                                    parts + clicks, buses)
+            if read is not None:
+                actions.append(read)
+        cues.append(CueConfig(number or f"#{index}", cue.get("name", _TEXT, number or ""), trigger, timecode, wait,
+                              cue.get("chase", _BOOLEAN, False), tuple(actions)))
+    return tuple(cues)
+
+
+def _read_cue_action(action: _Table, players: list[str], buses: list[str]) -> CueAction | None:
+    if action.has("start"):
+        return CueAction("start", action.get("start", _name_of("a part or click", players), required=True))
+    if action.has("stop"):
+        return CueAction("stop", action.get("stop", _name_of("a part or click", players), required=True))
+    if action.has("gain"):
+        return CueAction("gain", action.get("gain", _name_of("a bus", buses), required=True),
+                         gain_db=action.get("db", _GAIN_DB, 0.0, required=True),
+                         fade_seconds=action.get("fade", _number(0, 600), 0.0))
+    if action.has("stop_all"):
+        return CueAction("stop_all", fade_seconds=action.get("stop_all", _number(0, 600), 0.0, required=True))
+    action.get("panic", _one_of((True,), "true"), required=True)
+    return CueAction("panic")

@@ -65,12 +65,15 @@ def test_render_writes_the_whole_demo_faster_than_real_time(tmp_path):
     assert audio.shape[0] / rate > 25
     main, click = audio[:, :2], audio[:, 2:]
     assert 0.05 < np.abs(main).max() < 1.0
-    # The click plays from the first beat, and only on its own outputs.
+    # Cue 1M1 at 01:00:00:00, two seconds after the master timecode's start, starts the click
+    # on its own outputs, and the music after its one-bar count-in.
+    cue = 2 * 48000
     beat = 48000 * 60 // 90
     first_click = np.argmax(np.abs(click[:, 0]) > 0)
-    assert first_click == 1  # beat 0 at sample 0: the blip's first non-zero sample is sample 1
-    assert np.abs(click[beat - 100:beat + 400, 0]).max() > 0.1
-    assert np.abs(main[:4 * beat - 1]).max() == 0.0, "the music starts after the one-bar count-in"
+    assert first_click == cue + 1  # the blip's first non-zero sample is its second
+    assert np.abs(click[cue + beat - 100:cue + beat + 400, 0]).max() > 0.1
+    assert np.abs(main[:cue + 4 * beat - 1]).max() == 0.0, "the music starts after the one-bar count-in"
+    assert re.search(r"2\.000 s  cue 1M1: fired at 01:00:00:00", result.stdout)
 
 
 def test_render_a_fixed_length_as_flac(tmp_path):

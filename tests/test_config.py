@@ -68,20 +68,21 @@ def test_demo_routes_the_main_mix_to_1_2_and_the_click_to_3_4():
     assert show.buses["keys"].feeds == "master"
     assert show.buses["stems"].feeds == "master"  # left out of the file: its default
 
-    bus_of_part = {part.name: part.bus for part in show.parts}
-    assert bus_of_part["click"] == "click"
-    for part, bus in bus_of_part.items():
-        if part != "click":
-            assert route_end(show, bus) == "master", part
+    assert show.clicks["conductor"].bus == "click"
+    for part in show.parts:
+        assert route_end(show, part.bus) == "master", part.name
 
 
 def test_demo_click_accents_the_first_beat_of_each_bar():
+    from liveengine.show.click import ACCENT, clicks
     show = load_show(DEMO)
-    (click,) = [part for part in show.parts if part.bus == "click"]
+    click = show.clicks["conductor"]
     assert show.instruments[click.instrument].type == "tone"
-    for note in click.notes:
-        on_downbeat = note.start_beat % 4 == 0
-        assert (note.velocity > 0.8) == on_downbeat
+    beats = clicks(click.map)
+    assert len(beats) == 4 * (1 + 9)  # a bar of count-in, nine bars
+    for beat in beats:
+        assert (beat.kind == ACCENT) == (beat.bar >= 1 and beat.beat == 1)
+    assert click.sounds[ACCENT][1] > click.sounds["beat"][1]
 
 
 def test_demo_main_mix_stays_well_under_full_scale():
@@ -343,7 +344,7 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "[audoi]\nblock_size = 64\n",
-            "unknown key 'audoi' in the top level; known keys: audio, buses, instruments, parts, show, timecode",
+            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, cues, instruments, parts, show, timecode",
             id="unknown-table",
         ),
         pytest.param(
@@ -627,7 +628,8 @@ def test_ltc_timecode_on_an_input(tmp_path):
     ('[audio]\noutput_channels = 4\n[timecode]\nltc_output = 9\n', "[timecode] ltc_output"),
     ('[audio]\noutput_channels = 5\n[timecode]\nltc_output = 5\nmaster_start = "25:00:00:00"\n',
      "[timecode] master_start"),
-    ('[timecode]\nmaster_start = "01:00:00:00"\n', "[timecode] master_start"),
+    ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nmaster_start = "01:00:00:00"\n', "[timecode] master_start"),
+    ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nmtc_output = "y"\n', "[timecode] mtc_output"),
     ('[timecode]\nmtc_output = ""\n', "[timecode] mtc_output"),
 ])
 def test_bad_timecode_settings_are_named(tmp_path, text, key):

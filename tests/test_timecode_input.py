@@ -97,9 +97,14 @@ def test_a_dropout_freewheels_then_stops_and_relocks():
         "locked", "dropout: freewheel", "stopped", "locked"]
 
 
-def test_no_timecode_input_means_no_timecode_status():
+def test_with_no_timecode_input_the_engine_runs_its_own_master_timecode_once_located():
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK))
-    assert engine.telemetry().timecode is None
+    assert engine.telemetry().timecode.state == "stopped"
+    engine.producer("show").locate_timecode(HOUR_AT_25, 4800.0)
+    OfflineRenderer(engine.state, BLOCK).render(48000)
+    status = engine.telemetry().timecode
+    assert status.state == "locked" and status.speed == 1.0
+    assert status.position == pytest.approx(HOUR_AT_25 + (48000 - 4800) / (RATE / 25))
 
 
 def test_frames_posted_as_events_drive_the_chase_like_decoded_ltc():

@@ -162,7 +162,9 @@ def test_stopping_a_part_releases_its_notes_and_silences_what_it_still_had_on_it
     show.fire_cue(0, sample=0)
     renderer.render(BLOCK)
     engine.poll()
-    group = next(int(event.detail) for event in engine.cue_events if event.what == "part started")
+    started = next(event for event in engine.cue_events if event.what == "part started")
+    assert (started.slot, started.part, started.sample, started.offset) == (0, 0, 0, 0)
+    group = int(started.detail)
     # The control plane posts the part's later notes in the group the audio thread gave it.
     show.note_on(30000, group * NOTE + 9, 0, 76.0, 0.5, 0)
     show.fire_cue(1, sample=20000)

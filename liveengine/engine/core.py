@@ -60,15 +60,17 @@ CUE_OUTCOMES = {
 class CueEvent:
     """What the audio thread did with an armed cue, or a part it started or stopped.
 
-    what: one of CUE_OUTCOMES' values; "part started" (slot: the part, detail: its note
-    group); "parts stopped" (detail: "jump" or "timecode stopped").
+    what: one of CUE_OUTCOMES' values; "part started" (part, and detail: its note group);
+    "parts stopped: jump" or "parts stopped: timecode stopped".
     """
 
     what: str
-    slot: int
+    slot: int  # the cue slot; -1 for "parts stopped"
     sample: int  # where it happened; for "part started", where the part's time 0 falls
-    detail: float  # fired late / chased: by how many samples; truncated: events dropped
+    detail: float  # fired late / chased: by how many samples; truncated: events dropped; part started: group
     frame: float = 0.0  # where the picture stood (frames since midnight)
+    part: int = -1  # part started
+    offset: int = 0  # part started: samples into the part at which it started
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,8 @@ class Engine:
                 else logging.INFO
             log.log(level, "cue slot %d %s at sample %d", target, event.what, sample)
         elif kind == ev.PART_STARTED:
-            self.cue_events.append(CueEvent("part started", target, sample, float(row[ev.A])))
+            self.cue_events.append(CueEvent("part started", int(row[ev.B]), sample, float(row[ev.A]), part=target,
+                                            offset=int(row[ev.C])))
         elif kind == ev.SEQUENCES_STOPPED:
             why = "jump" if int(row[ev.A]) == ev.STOPPED_BY_JUMP else "timecode stopped"
             self.cue_events.append(CueEvent(f"parts stopped: {why}", -1, sample, 0.0))

@@ -70,7 +70,8 @@ TIMECODE = 105  # SAMPLE: where it happened; TARGET: what (chase.LOCKED_NOW, REL
 CHASE_IDLE_OFFSET = 10  # chase_idle's outcomes, shifted clear of chase_frame's
 CUE = 106  # SAMPLE: where; TARGET: cue slot; A: what (CUE_*); B: offset into the cue or lateness, in samples;
 #            C: frame position of the picture
-PART_STARTED = 107  # SAMPLE: where the part's time 0 falls; TARGET: part; A: its note group
+PART_STARTED = 107  # SAMPLE: where the part's time 0 falls; TARGET: part; A: its note group; B: the cue slot
+#                     that started it; C: the offset (samples) into the part at which it started
 SEQUENCES_STOPPED = 108  # SAMPLE: where; A: why (STOPPED_BY_*)
 
 # What happened to a cue (CUE notifications).

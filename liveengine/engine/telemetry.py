@@ -15,7 +15,7 @@ from .state import (
     T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK, T_EVENTS_APPLIED, T_EVENTS_REJECTED,
     T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES, T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS,
     T_POSITION, T_TIMECODE_FRAMES, T_TIMECODE_POSITION, T_TIMECODE_SPEED, T_TIMECODE_STATE, T_UNDERFLOWS,
-    T_VOICES, T_VOICES_STOLEN, EngineState,
+    T_VOICES, T_VOICES_STOLEN, T_CUES_FIRED, T_CUES_SKIPPED, T_CUE_EVENTS_DROPPED, EngineState,
 )
 
 SILENCE_DBFS = -120.0  # meters floor: what "nothing" reads as
@@ -68,7 +68,10 @@ class Telemetry:
     notifications_dropped: int
     buses: dict[str, Meter]
     inputs: tuple[Meter, ...]
-    timecode: TimecodeStatus | None  # None when the show has no timecode input
+    timecode: TimecodeStatus  # chased, or the engine's own as timecode master (stopped before it starts)
+    cues_fired: int
+    cues_skipped: int
+    cue_events_dropped: int  # template events that found the pending set full
 
 
 def read_telemetry(state: EngineState) -> Telemetry:
@@ -93,12 +96,11 @@ def read_telemetry(state: EngineState) -> Telemetry:
         underflows=int(t[T_UNDERFLOWS]), overflows=int(t[T_OVERFLOWS]), voices_stolen=int(t[T_VOICES_STOLEN]),
         notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),
         events_rejected=int(t[T_EVENTS_REJECTED]), notifications_dropped=int(t[T_NOTIFICATIONS_DROPPED]),
-        buses=buses, inputs=inputs, timecode=_timecode_status(state))
+        buses=buses, inputs=inputs, timecode=_timecode_status(state), cues_fired=int(t[T_CUES_FIRED]),
+        cues_skipped=int(t[T_CUES_SKIPPED]), cue_events_dropped=int(t[T_CUE_EVENTS_DROPPED]))
 
 
-def _timecode_status(state: EngineState) -> TimecodeStatus | None:
-    if state.settings.timecode is None:
-        return None
+def _timecode_status(state: EngineState) -> TimecodeStatus:
     return TimecodeStatus(
         state=STATE_NAMES[int(state.telemetry[T_TIMECODE_STATE])],
         position=float(state.telemetry_float[T_TIMECODE_POSITION]),

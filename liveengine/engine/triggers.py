@@ -168,7 +168,7 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
             if not 0 <= part < part_groups.shape[0]:
                 continue
         if kind == ev.PART_START:
-            notify(table, sample - offset, ev.PART_STARTED, part, start_part(table, part), 0.0)
+            notify(table, sample - offset, ev.PART_STARTED, part, start_part(table, part), slot, offset)
             continue
         if (kind == ev.PART_STOP or kind == ev.NOTE_ON or kind == ev.NOTE_OFF) and part_groups[part] == 0:
             continue  # the part is not playing

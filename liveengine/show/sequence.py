@@ -1,16 +1,17 @@
-"""A show's parts as a timeline of events, posted ahead of the audio thread.
+"""Parts and click tracks as timelines of note events, and the player that posts them ahead.
 
-Notes are placed on exact samples (beats at the show's tempo) relative to a start
-sample, so the sequence plays the same live and offline. The player posts a little
-ahead of the output position: far enough that no event arrives late, near enough that
-the rings and the pending set stay small.
+Notes are placed on exact samples relative to the part's start, so a part plays the same
+live and offline. Note numbers count from 1 within a part; the audio thread gives every
+start of a part a note group (see engine.events.NOTE_GROUP_SIZE), and the player posts the
+part's notes in that group, so stopping the part silences exactly them.
 """
 
 import math
 from dataclasses import dataclass
 
+from ..config import ClickConfig, PartConfig, ShowConfig
 from ..engine import Producer, events
-from .rig import Rig
+from .click import clicks
 
 
 @dataclass(frozen=True, order=True)
@@ -18,7 +19,7 @@ class TimedEvent:
     sample: int  # from the start of the sequence
     order: int  # ties keep the order of the score: note-offs before note-ons at one sample
     kind: int
-    note_id: int
+    number: int  # the note's number within its sequence
     instrument: int = 0
     key: float = 0.0
     velocity: float = 0.0
@@ -27,38 +28,56 @@ class TimedEvent:
 
 @dataclass(frozen=True)
 class Sequence:
+    name: str
     events: tuple[TimedEvent, ...]
     length_samples: int  # until the last note has finished its release
 
 
-def sequence_from_parts(rig: Rig) -> Sequence:
-    show, engine = rig.show, rig.engine
-    rate = engine.settings.sample_rate
-    samples_per_beat = show.seconds_per_beat() * rate
+def _timeline(name: str, notes, instrument: int, bus: int, release_samples: float) -> Sequence:
+    """notes: (start sample, end sample, key, velocity) each."""
     timeline = []
-    note_id = 0
     length = 0
-    for part in show.parts:
-        instrument = rig.instrument_numbers[part.instrument]
-        release = show.instruments[part.instrument].release_ms / 1000 * rate
-        bus = engine.bus_number(part.bus)
-        for note in part.notes:
-            note_id += 1
-            start = round(note.start_beat * samples_per_beat)
-            end = round((note.start_beat + note.length_beats) * samples_per_beat)
-            timeline.append(TimedEvent(start, 1, events.NOTE_ON, note_id, instrument, float(note.key),
-                                       note.velocity, bus))
-            timeline.append(TimedEvent(end, 0, events.NOTE_OFF, note_id))
-            length = max(length, math.ceil(end + release))
-    return Sequence(tuple(sorted(timeline)), length)
+    for number, (start, end, key, velocity) in enumerate(notes, start=1):
+        timeline.append(TimedEvent(start, 1, events.NOTE_ON, number, instrument, float(key), velocity, bus))
+        timeline.append(TimedEvent(end, 0, events.NOTE_OFF, number))
+        length = max(length, math.ceil(end + release_samples))
+    return Sequence(name, tuple(sorted(timeline)), length)
+
+
+def part_sequence(show: ShowConfig, part: PartConfig, instrument: int, bus: int, sample_rate: int) -> Sequence:
+    samples_per_beat = show.seconds_per_beat() * sample_rate
+    notes = [(round(note.start_beat * samples_per_beat), round((note.start_beat + note.length_beats) * samples_per_beat),
+              note.key, note.velocity) for note in part.notes]
+    release = show.instruments[part.instrument].release_ms / 1000 * sample_rate
+    return _timeline(part.name, notes, instrument, bus, release)
+
+
+CLICK_LENGTH_SECONDS = 0.03  # each click is a short blip; its instrument's release shapes the tail
+
+
+def click_sequence(show: ShowConfig, click: ClickConfig, instrument: int, bus: int, sample_rate: int) -> Sequence:
+    """The click track: the first count-in click (or bar 1's downbeat) is the sequence's start."""
+    length = round(CLICK_LENGTH_SECONDS * sample_rate)
+    notes = []
+    for beat in clicks(click.map):
+        start = round(beat.seconds * sample_rate)
+        key, velocity = click.sounds[beat.kind]
+        notes.append((start, start + length, key, velocity))
+    release = show.instruments[click.instrument].release_ms / 1000 * sample_rate
+    return _timeline(click.name, notes, instrument, bus, release)
 
 
 class SequencePlayer:
-    def __init__(self, sequence: Sequence, producer: Producer, start_sample: int):
+    """Posts one start of a sequence: its events from `first_sample` on (earlier ones are the
+    cue's template's, already in the audio thread), in note group `group`, a little ahead."""
+
+    def __init__(self, sequence: Sequence, producer: Producer, start_sample: int, group: int, first_sample: int):
         self.sequence = sequence
         self.producer = producer
         self.start_sample = start_sample
-        self._next = 0
+        self.group_base = group * events.NOTE_GROUP_SIZE
+        timeline = sequence.events
+        self._next = next((i for i, event in enumerate(timeline) if event.sample >= first_sample), len(timeline))
 
     def post_until(self, horizon: int):
         """Post every event due before `horizon` (an absolute engine sample) not yet posted."""
@@ -67,9 +86,10 @@ class SequencePlayer:
             event = timeline[self._next]
             sample = self.start_sample + event.sample
             if event.kind == events.NOTE_ON:
-                self.producer.note_on(sample, event.note_id, event.instrument, event.key, event.velocity, event.bus)
+                self.producer.note_on(sample, self.group_base + event.number, event.instrument, event.key,
+                                      event.velocity, event.bus)
             else:
-                self.producer.note_off(sample, event.note_id)
+                self.producer.note_off(sample, self.group_base + event.number)
             self._next += 1
 
     @property

@@ -1,0 +1,56 @@
+"""The conductor's operations typed at the terminal (or piped in): one command a line.
+
+    go              fire the cue standing by
+    standby 1M3     stand by on cue 1M3 (the next GO fires it)
+    back            stand by on the GO cue before the one standing by
+    jump 1M3        stop everything and stand by on 1M3 (as timecode master, locate just before it)
+    stop [SECONDS]  stop all, fading over SECONDS (default 3)
+    panic           every note off at once
+"""
+
+import sys
+import threading
+
+COMMANDS = "go | standby CUE | back | jump CUE | stop [SECONDS] | panic"
+
+
+def carry_out(line: str, runner) -> str | None:
+    """Hand one typed command to the cue runner; returns a complaint when it is not one."""
+    words = line.split()
+    if not words:
+        return None
+    name, arguments = words[0].lower(), words[1:]
+    if name == "go" and not arguments:
+        runner.go()
+    elif name == "back" and not arguments:
+        runner.back()
+    elif name == "panic" and not arguments:
+        runner.panic()
+    elif name in ("standby", "jump") and len(arguments) == 1:
+        getattr(runner, name)(arguments[0])
+    elif name == "stop" and len(arguments) <= 1:
+        try:
+            fade = float(arguments[0]) if arguments else 3.0
+        except ValueError:
+            return f"stop: expected a fade in seconds, got {arguments[0]!r}"
+        if not 0 <= fade <= 600:
+            return f"stop: the fade must be 0 to 600 seconds, got {fade:g}"
+        runner.stop_all(fade)
+    else:
+        return f"not a command: {line.strip()!r}; commands: {COMMANDS}"
+    return None
+
+
+def read_commands(runner, stream=None) -> threading.Thread:
+    """A daemon thread that reads commands from `stream` (standard input) until it ends."""
+    source = stream if stream is not None else sys.stdin
+
+    def read():
+        for line in source:
+            complaint = carry_out(line, runner)
+            if complaint:
+                print(complaint, file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=read, name="liveengine-console", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,298 @@
+"""The cue list, run: cues armed into the engine, the conductor's operations, and the log.
+
+Every cue of the show file gets an engine cue slot, armed with its trigger and a template:
+its actions as events, with the first notes of every part or click it starts. The audio
+thread fires the template on the exact sample (the timecode's, the GO's, or the previous
+cue's plus a wait); this runner hears of it through the engine's cue events and posts the
+rest of each part it started, in the note group the engine gave that start.
+
+The conductor's operations (GO, standby, back, jump, stop all, panic) come from any
+thread as commands; the runner carries them out in its own thread, the show producer's.
+Every decision is written to the log and kept in `decisions` for whoever displays them.
+"""
+
+import collections
+import logging
+import queue
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import CueAction, CueConfig
+from ..engine import CUE_TEMPLATE_ROWS, CueEvent, Producer, events
+from .rig import Rig, db_to_gain
+from .sequence import Sequence, SequencePlayer, click_sequence, part_sequence
+from .timecode import Timecode
+
+log = logging.getLogger("liveengine.cues")
+
+HEAD_SECONDS = 1.0  # how much of each part a cue's template carries: the runner's time to take over
+LOOKAHEAD_SECONDS = 0.2  # how far ahead the runner posts the rest
+JUMP_PREROLL_SECONDS = 2.0  # as timecode master, a jump to a timecode cue lands this long before it
+JUMP_FADE_SECONDS = 0.5
+
+START_ALL = CueConfig("start", "every part", "go", None, 0.0, False, ())  # a show without cues
+
+
+@dataclass(frozen=True)
+class ArmedCue:
+    cue: CueConfig
+    slot: int
+    template: np.ndarray
+    head_samples: int  # the template holds each started sequence's events before this
+    length_samples: int  # the longest sequence it starts: how far a chase may land inside it
+
+
+@dataclass(frozen=True)
+class Decision:
+    sample: int
+    cue: str  # the cue's number, or "" for what concerns no one cue
+    text: str
+
+
+class CueRunner:
+    def __init__(self, rig: Rig, producer: Producer, head_seconds: float = HEAD_SECONDS):
+        self.rig = rig
+        self.engine = rig.engine
+        self.producer = producer
+        self.rate = rig.engine.settings.sample_rate
+        show = rig.show
+        self.sequences: list[Sequence] = []  # a part's or click's index here is its engine part number
+        for part in show.parts:
+            self.sequences.append(part_sequence(show, part, rig.instrument_numbers[part.instrument],
+                                                self.engine.bus_number(part.bus), self.rate))
+        for click in show.clicks.values():
+            self.sequences.append(click_sequence(show, click, rig.instrument_numbers[click.instrument],
+                                                 self.engine.bus_number(click.bus), self.rate))
+        self.part_numbers = {sequence.name: number for number, sequence in enumerate(self.sequences)}
+        cues = show.cues or (START_ALL,)
+        self.cues = [self._compile(cue, slot, round(head_seconds * self.rate)) for slot, cue in enumerate(cues)]
+        self.by_number = {armed.cue.number: armed for armed in self.cues}
+        self.players: dict[int, SequencePlayer] = {}  # by part number: the start now playing
+        self.commands: queue.SimpleQueue = queue.SimpleQueue()
+        self.decisions: collections.deque[Decision] = collections.deque(maxlen=500)
+        self.decisions_made = 0
+        self.current: ArmedCue | None = None  # the cue fired last
+        self.standing_by: ArmedCue | None = self._next_go_cue(-1)
+        self.waiting = {armed.slot for armed in self.cues if armed.cue.trigger != "go"}
+        self.armed = False
+
+    # Set-up.
+
+    def _compile(self, cue: CueConfig, slot: int, head: int) -> ArmedCue:
+        if cue is START_ALL:
+            cue = CueConfig("start", "every part", "go", None, 0.0, False,
+                            tuple(CueAction("start", sequence.name) for sequence in self.sequences))
+        started = [self.part_numbers[action.target] for action in cue.actions if action.verb == "start"]
+        # Cut the head where it still fits the template, between two instants.
+        head_events = sorted(event.sample for part in started for event in self.sequences[part].events)
+        room = CUE_TEMPLATE_ROWS - len(cue.actions)
+        if len(head_events) > room:
+            head = min(head, head_events[room])
+        rows = []
+        for action in cue.actions:
+            if action.verb == "start":
+                part = self.part_numbers[action.target]
+                rows.append(_row(0, events.PART_START, part))
+                for event in self.sequences[part].events:
+                    if event.sample >= head:
+                        break
+                    number = part * events.NOTE_GROUP_SIZE + event.number
+                    if event.kind == events.NOTE_ON:
+                        rows.append(_row(event.sample, events.NOTE_ON, number, event.instrument, event.key,
+                                         event.velocity, event.bus))
+                    else:
+                        rows.append(_row(event.sample, events.NOTE_OFF, number))
+            elif action.verb == "stop":
+                rows.append(_row(0, events.PART_STOP, self.part_numbers[action.target]))
+            elif action.verb == "gain":
+                rows.append(_row(0, events.BUS_GAIN, self.engine.bus_number(action.target),
+                                 db_to_gain(action.gain_db), action.fade_seconds))
+            elif action.verb == "stop_all":
+                rows.append(_row(0, events.STOP_ALL, 0, action.fade_seconds))
+            else:
+                rows.append(_row(0, events.ALL_NOTES_OFF))
+        length = max((self.sequences[part].length_samples for part in started), default=0)
+        return ArmedCue(cue, slot, np.array(rows, np.float64).reshape(-1, events.EVENT_WIDTH), head, length)
+
+    def arm(self):
+        """Arm every cue (before the stream starts, or on a stream that runs)."""
+        rate = self.rig.show.timecode.rate
+        samples_per_frame = float(self.rate / rate.fps)
+        for index, armed in enumerate(self.cues):
+            cue = armed.cue
+            if cue.trigger == "timecode":
+                chase_frames = armed.length_samples / samples_per_frame if cue.chase else 0.0
+                self.producer.arm_cue(armed.slot, events.TRIGGER_TIMECODE, armed.template,
+                                      frame=cue.timecode.frame_count, chase_frames=chase_frames)
+            elif cue.trigger == "follow":
+                self.producer.arm_cue(armed.slot, events.TRIGGER_FOLLOW, armed.template,
+                                      follows=self.cues[index - 1].slot, wait_samples=round(cue.wait_seconds * self.rate))
+            else:
+                self.producer.arm_cue(armed.slot, events.TRIGGER_MANUAL, armed.template)
+        self.armed = True
+
+    def start(self, sample: int):
+        """The show starts at `sample`: as timecode master, the master timecode starts there;
+        a show without cues starts every part there."""
+        timecode = self.rig.show.timecode
+        if timecode.source == "none":
+            self.locate(timecode.master_start, sample)
+        if not self.rig.show.cues:
+            self.producer.fire_cue(self.cues[0].slot, sample)
+            self.standing_by = None
+
+    def locate(self, where: Timecode, sample: int):
+        """As timecode master: the picture is at `where` from `sample` on (LTC output included)."""
+        self.producer.locate_timecode(where.frame_count, sample)
+        if self.rig.show.timecode.ltc_output is not None:
+            self.producer.locate_ltc_output(*where.fields, sample=sample)
+        self._decide(sample, "", f"timecode master at {where}")
+
+    # The conductor's operations: any thread may ask, the runner's thread carries them out.
+
+    def go(self):
+        self.commands.put(("go",))
+
+    def standby(self, number: str):
+        self.commands.put(("standby", number))
+
+    def back(self):
+        self.commands.put(("back",))
+
+    def jump(self, number: str):
+        self.commands.put(("jump", number))
+
+    def stop_all(self, fade_seconds: float = 3.0):
+        self.commands.put(("stop_all", fade_seconds))
+
+    def panic(self):
+        self.commands.put(("panic",))
+
+    def _carry_out(self, command: tuple):
+        name, *arguments = command
+        position = self.engine.position
+        if name == "go":
+            if self.standing_by is None:
+                self._decide(position, "", "GO refused: no cue stands by (end of the cue list)")
+                return
+            armed = self.standing_by
+            self.producer.fire_cue(armed.slot)
+            self._decide(position, armed.cue.number, "GO")
+            self.standing_by = self._next_go_cue(armed.slot)
+        elif name in ("standby", "jump"):
+            armed = self.by_number.get(arguments[0])
+            if armed is None:
+                self._decide(position, "", f"{name} refused: no cue {arguments[0]!r}")
+                return
+            if name == "jump":
+                self.producer.stop_all(JUMP_FADE_SECONDS)
+                self.players.clear()
+                timecode = self.rig.show.timecode
+                if timecode.source == "none" and armed.cue.trigger == "timecode":
+                    preroll = round(JUMP_PREROLL_SECONDS * float(timecode.rate.fps))
+                    self.locate(armed.cue.timecode - preroll, position + self._latency())
+            self.standing_by = armed
+            self._decide(position, armed.cue.number, "standing by" if name == "standby" else "jumped here")
+        elif name == "back":
+            previous = self._previous_go_cue(self.standing_by.slot if self.standing_by else len(self.cues))
+            if previous is None:
+                self._decide(position, "", "back refused: no GO cue before the one standing by")
+                return
+            self.standing_by = previous
+            self._decide(position, previous.cue.number, "standing by (back)")
+        elif name == "stop_all":
+            self.producer.stop_all(arguments[0])
+            self.players.clear()
+            self._decide(position, "", f"stop all, fading over {arguments[0]:g} s")
+        elif name == "panic":
+            self.producer.panic()
+            self.players.clear()
+            self._decide(position, "", "PANIC: every note off")
+
+    def _next_go_cue(self, after_slot: int) -> ArmedCue | None:
+        return next((armed for armed in self.cues[after_slot + 1:] if armed.cue.trigger == "go"), None)
+
+    def _previous_go_cue(self, before_slot: int) -> ArmedCue | None:
+        return next((armed for armed in reversed(self.cues[:before_slot]) if armed.cue.trigger == "go"), None)
+
+    def _latency(self) -> int:
+        return self.engine.clock.latency_samples if self.engine.clock.running else 0
+
+    # Running.
+
+    def update(self, position: int, lookahead_samples: int | None = None):
+        """Carry out commands, follow what the audio thread did, post ahead of `position`."""
+        while True:
+            try:
+                self._carry_out(self.commands.get_nowait())
+            except queue.Empty:
+                break
+        while self.engine.cue_events:
+            self._follow(self.engine.cue_events.popleft())
+        horizon = position + (round(LOOKAHEAD_SECONDS * self.rate) if lookahead_samples is None else lookahead_samples)
+        for part, player in list(self.players.items()):
+            player.post_until(horizon)
+            if player.finished(position):
+                del self.players[part]
+
+    def _follow(self, event: CueEvent):
+        armed = self.cues[event.slot] if 0 <= event.slot < len(self.cues) else None
+        number = armed.cue.number if armed else ""
+        if event.what == "part started" and armed is not None:
+            sequence = self.sequences[event.part]
+            self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, int(event.detail),
+                                                      max(armed.head_samples, event.offset))
+        elif event.what.startswith("parts stopped"):
+            self.players.clear()
+            self._decide(event.sample, "", event.what)
+        elif event.what in ("fired", "fired late", "chased"):
+            self.current = armed
+            self.waiting.discard(event.slot)
+            if self.standing_by is armed:
+                self.standing_by = self._next_go_cue(armed.slot)
+            detail = {"fired": "", "fired late": f" {event.detail / self.rate * 1000:.0f} ms late (timecode locked "
+                      "after its frame)", "chased": f" {event.detail / self.rate:.2f} s into it (chase)"}[event.what]
+            where = f" at {self._timecode_text(event.frame)}" if armed.cue.trigger == "timecode" else ""
+            self._decide(event.sample, number, f"{event.what}{detail}{where}")
+            for action in armed.cue.actions:
+                if action.verb == "stop":
+                    self.players.pop(self.part_numbers[action.target], None)
+                elif action.verb in ("stop_all", "panic"):
+                    self.players.clear()
+        elif event.what == "skipped":
+            self.waiting.discard(event.slot)
+            self._decide(event.sample, number, f"skipped: the picture is past it, at {self._timecode_text(event.frame)}")
+        elif event.what == "rearmed":
+            self.waiting.add(event.slot)
+            self._decide(event.sample, number, "armed again: the picture went back before it")
+        else:
+            self._decide(event.sample, number, event.what)
+
+    def _timecode_text(self, frame: float) -> str:
+        rate = self.rig.show.timecode.rate
+        return str(Timecode.from_frames(int(frame), rate))
+
+    def _decide(self, sample: int, number: str, text: str):
+        self.decisions.append(Decision(sample, number, text))
+        self.decisions_made += 1
+        log.info("%s%s", f"cue {number}: " if number else "", text)
+
+    def idle(self) -> bool:
+        """Nothing left to happen by itself: every timecode and follow cue fired or skipped, nothing
+        playing (a GO may still stand by)."""
+        return self.armed and not self.waiting and not self.players and self.commands.empty() \
+            and not self.engine.cue_events
+
+    def finished(self) -> bool:
+        """Idle, and no GO stands by: the cue list is done."""
+        return self.idle() and self.standing_by is None
+
+    def status(self) -> str:
+        current = f"{self.current.cue.number} {self.current.cue.name}" if self.current else "-"
+        standing_by = f"{self.standing_by.cue.number} {self.standing_by.cue.name}" if self.standing_by else "-"
+        return f"cue {current} | next GO {standing_by}"
+
+
+def _row(sample, kind, target=0, a=0.0, b=0.0, c=0.0, d=0.0, e=0.0):
+    return [float(sample), float(kind), float(target), float(a), float(b), float(c), float(d), float(e)]

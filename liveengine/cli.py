@@ -125,25 +125,42 @@ def _summary(engine, expected_cycles: float | None = None) -> str:
             f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
 
 
-def _open_mtc(rig):
-    """MTC from the show's MIDI input into the chase, on the first MIDI backend with a matching
-    port (the MIDI input thread then owns the engine's "midi" ring)."""
+def _open_midi_input(rig, setting: str, pattern: str, what: str, open_on):
+    """`open_on(api)` on the first MIDI backend that has a port matching `pattern`."""
     import rtmidi
-
-    from .control.mtc import MtcInput, open_mtc_input
-    timecode = rig.show.timecode
-    mtc_input = MtcInput(rig.engine.producer("midi"), rig.engine.clock, timecode.rate)
     problems = []
     for api in rtmidi.get_compiled_api():
         try:
-            midi_in = open_mtc_input(mtc_input, timecode.midi_input, api=api)
+            midi_in = open_on(api)
         except (ValueError, rtmidi.RtMidiError) as error:
             problems.append(f"{rtmidi.get_api_display_name(api)}: {error}")
             continue
-        print(f"MTC from MIDI input {timecode.midi_input!r} ({rtmidi.get_api_display_name(api)})")
+        print(f"{what} from MIDI input {pattern!r} ({rtmidi.get_api_display_name(api)})")
         return midi_in
-    raise UsageError(f"{rig.show.path}: [timecode] midi_input: no MIDI input matches {timecode.midi_input!r}\n  "
-                     + "\n  ".join(problems))
+    raise UsageError(f"{rig.show.path}: {setting}: no MIDI input matches {pattern!r}\n  " + "\n  ".join(problems))
+
+
+def _open_mtc(rig):
+    """MTC from the show's MIDI input into the chase (the MIDI input thread then owns the
+    engine's "midi" ring)."""
+    from .control.mtc import MtcInput, open_mtc_input
+    timecode = rig.show.timecode
+    mtc_input = MtcInput(rig.engine.producer("midi"), rig.engine.clock, timecode.rate)
+    return _open_midi_input(rig, "[timecode] midi_input", timecode.midi_input, "MTC",
+                            lambda api: open_mtc_input(mtc_input, timecode.midi_input, api=api))
+
+
+def _open_pedal(rig, runner):
+    """The conductor's pedal, from the show's [conductor] MIDI input, driving the cue runner."""
+    from .control.midiports import open_midi_input
+    from .control.pedal import ConductorPedal
+    conductor = rig.show.conductor
+    pedal = ConductorPedal(runner, conductor.triggers, conductor.stop_fade_seconds)
+    midi_in = _open_midi_input(rig, "[conductor] midi_input", conductor.midi_input, "Conductor's pedal",
+                               lambda api: open_midi_input(conductor.midi_input, lambda message, _: pedal.handle(message),
+                                                           api=api, client_name="liveengine pedal", port_name="pedal"))
+    print("  " + ", ".join(f"{operation}: {trigger}" for operation, trigger in conductor.triggers.items()))
+    return midi_in
 
 
 def _open_midi_output(rig):
@@ -393,6 +410,10 @@ def command_run(args) -> int:
             stack.callback(midi_out.close_port)
             stack.enter_context(sender_locked_to_engine(midi_out, rig.show.timecode.master_start, engine.clock, rate,
                                                         show_start))
+        if rig.show.conductor.midi_input is not None:
+            pedal_in = _open_pedal(rig, runner)
+            stack.callback(pedal_in.delete)
+            stack.callback(pedal_in.close_port)
         read_commands(runner)
         print(f"Conductor commands (type, then Enter): {COMMANDS}")
         master = rig.show.timecode.source == "none"

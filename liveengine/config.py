@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS
+from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
 from .show.click import ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
@@ -114,6 +115,15 @@ class CueConfig:
 
 
 @dataclass(frozen=True)
+class ConductorConfig:
+    """The conductor's MIDI pedal: the input port, and which note or controller does what."""
+
+    midi_input: str | None  # a pattern the port's name matches; None: no pedal
+    triggers: dict[str, PedalTrigger]  # operation ("go", "back", "stop_all", "panic") -> trigger
+    stop_fade_seconds: float
+
+
+@dataclass(frozen=True)
 class TimecodeConfig:
     source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input; "mtc": MTC over MIDI
     input: int | None  # 0-based input channel that carries the LTC
@@ -137,6 +147,7 @@ class ShowConfig:
     timecode: TimecodeConfig
     clicks: dict[str, ClickConfig]
     cues: tuple[CueConfig, ...]  # in show order; none: every part starts with the show
+    conductor: ConductorConfig
 
     def seconds_per_beat(self) -> float:
         return 60.0 / self.tempo_bpm
@@ -184,10 +195,11 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
                                   f"got {len(parts) + len(clicks)}")
     cues = _read_cues(top.get("cues", _TABLES, []), timecode.rate, [part.name for part in parts], list(clicks),
                       list(buses), problems)
+    conductor = _read_conductor(top.table("conductor"), problems)
 
     problems.raise_if_any()
     return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode,
-                      clicks, cues)
+                      clicks, cues, conductor)
 
 
 # --- What a value must be -------------------------------------------------------------
@@ -712,3 +724,20 @@ def _read_cue_action(action: _Table, players: list[str], buses: list[str]) -> Cu
         return CueAction("stop_all", fade_seconds=action.get("stop_all", _number(0, 600), 0.0, required=True))
     action.get("panic", _one_of((True,), "true"), required=True)
     return CueAction("panic")
+
+
+_PEDAL_TRIGGER = _Kind("a MIDI trigger like \"note 60\", \"cc 64\" or \"note 60 ch 10\"",
+                       lambda v: parse_trigger(v) if isinstance(v, str) else None)
+
+
+def _read_conductor(conductor: _Table, problems: _Problems) -> ConductorConfig:
+    midi_input = conductor.get("midi_input", _TEXT)
+    triggers = {operation: trigger for operation in OPERATIONS
+                if (trigger := conductor.get(operation, _PEDAL_TRIGGER)) is not None}
+    if midi_input is not None and not triggers:
+        problems.add(f"{conductor.label} midi_input", f"expected at least one of {', '.join(OPERATIONS)} too: "
+                                                      "what the pedal does")
+    if triggers and midi_input is None:
+        problems.add(conductor.label, "expected midi_input too: the port the pedal is on")
+    return ConductorConfig(midi_input, triggers, conductor.get("stop_fade", _number(0, 600), 3.0))
+

@@ -9,6 +9,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -90,3 +91,69 @@ def test_run_as_timecode_master_sends_mtc(tmp_path, server):
     assert str(labels[0]) >= "00:59:59:05" and str(labels[-1]) <= "01:00:04:00"
     intervals_ms = [(b.start_ns - a.start_ns) / 1e6 for a, b in zip(running, running[1:])]
     assert abs(statistics.median(intervals_ms) - 40.0) < 1.0
+
+
+GO_SHOW = """
+[show]
+name = "Pedal check"
+[instruments.tone]
+type = "tone"
+[[parts]]
+name = "a"
+instrument = "tone"
+notes = [["A4", 0, 1, 0.5]]
+[[parts]]
+name = "b"
+instrument = "tone"
+notes = [["E5", 0, 1, 0.5]]
+[conductor]
+midi_input = "pedal board"
+go = "note 60"
+[[cues]]
+number = "1M1"
+go = true
+actions = [{start = "a"}]
+[[cues]]
+number = "1M2"
+go = true
+actions = [{start = "b"}]
+"""
+
+
+def test_the_conductor_goes_from_a_midi_pedal_and_from_the_terminal(tmp_path, server):
+    show = tmp_path / "go.toml"
+    show.write_text(GO_SHOW)
+    pedal = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="pedal board")
+    pedal.open_virtual_port("out")
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "8"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=ROOT, env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stdout), daemon=True)
+    reader.start()
+
+    def wait_for(text):
+        deadline = time.monotonic() + 60
+        while not any(text in line for line in list(lines)):
+            assert time.monotonic() < deadline and run.poll() is None, "".join(lines) + run.stderr.read()
+            time.sleep(0.02)
+
+    try:
+        wait_for("Conductor commands")
+        pedal.send_message([0x90, 60, 100])  # the pedal: GO
+        wait_for("cue 1M1: fired")
+        run.stdin.write("go\n")  # the terminal: GO
+        run.stdin.flush()
+        wait_for("cue 1M2: fired")
+        run.stdin.close()
+        run.wait(timeout=60)
+    finally:
+        pedal.close_port()
+        pedal.delete()
+        if run.poll() is None:
+            run.kill()
+    reader.join(timeout=5)
+    output = "".join(lines)
+    assert run.returncode == 0, output
+    assert "Conductor's pedal from MIDI input 'pedal board' (Jack)" in output
+    assert output.index("cue 1M1: GO") < output.index("cue 1M1: fired") < output.index("cue 1M2: GO")

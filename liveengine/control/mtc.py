@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from fractions import Fraction
 from typing import Iterator, Sequence
 
 from ..show.timecode import RATES, FrameRate, Timecode
+from .midiports import open_midi_input
 
 __all__ = ["MtcFrame", "MtcReader", "MtcInput", "MtcSender", "open_mtc_input", "quarter_frames", "full_frame",
            "sender_locked_to_engine"]
@@ -219,24 +219,9 @@ class MtcInput:
 
 def open_mtc_input(mtc_input: MtcInput, port_pattern: str, api: int | None = None,
                    client_name: str = "liveengine MTC"):
-    """A python-rtmidi MidiIn connected to the first port whose name matches `port_pattern`
-    (a regular expression, case-insensitive), feeding `mtc_input`. Close it with `close_port()`."""
-    import rtmidi
-    midi_in = rtmidi.MidiIn(rtmidi.API_UNSPECIFIED if api is None else api, name=client_name)
-    ports = midi_in.get_ports()
-    matching = [index for index, name in enumerate(ports) if re.search(port_pattern, name, re.IGNORECASE)]
-    if not matching:
-        midi_in.delete()
-        raise ValueError(f"no MIDI input port matches {port_pattern!r}; ports: {', '.join(ports) or 'none'}")
-
-    def on_message(event, _data):
-        arrival_ns = time.monotonic_ns()  # first thing: rtmidi's delta times are not reliable
-        mtc_input.handle(event[0], arrival_ns)
-
-    midi_in.ignore_types(sysex=False, timing=False, active_sense=True)  # MTC is timing and SysEx
-    midi_in.set_callback(on_message)
-    midi_in.open_port(matching[0], "mtc in")
-    return midi_in
+    """A python-rtmidi MidiIn on the first port whose name matches `port_pattern`, feeding `mtc_input`."""
+    return open_midi_input(port_pattern, mtc_input.handle, api=api, client_name=client_name, port_name="mtc in",
+                           timing=True)
 
 
 class MtcSender:

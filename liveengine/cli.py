@@ -84,6 +84,11 @@ def _describe_rig(rig) -> list[str]:
                      f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
     for part in rig.show.parts:
         lines.append(f"  part {part.name}: {len(part.notes)} notes, {part.instrument} on {part.bus}")
+    for click in rig.show.clicks.values():
+        count_in = f" after {click.map.count_in_bars} count-in bars" if click.map.count_in_bars else ""
+        lines.append(f"  click {click.name}: {click.map.bars} bars{count_in}, {click.instrument} on {click.bus}")
+    for stem in rig.show.stems.values():
+        lines.append(f"  stem {stem.name}: {stem.path} on {stem.bus}, {stem.gain_db:+.1f} dB")
     timecode = rig.show.timecode
     if timecode.source == "ltc":
         lines.append(f"  timecode: chase LTC on input {timecode.input + 1} at {timecode.rate.name} fps, "
@@ -209,12 +214,20 @@ def command_check(args) -> int:
     rig = _load_rig(args)
     from .show.cues import CueRunner
     runner = CueRunner(rig, rig.engine.producer("show"))
+    if runner.stems.problems:
+        raise ShowFileError([f"{args.show}: {problem}" for problem in runner.stems.problems])
     print(f"{args.show}: OK")
     for line in _describe_rig(rig):
         print(line)
     for line in _describe_cues(runner):
         print(line)
     return 0
+
+
+def _warn_about_stems(runner):
+    """The show goes on without a stem that cannot be read; whoever runs it must know."""
+    for problem in runner.stems.problems:
+        print(f"WARNING: {problem}; its cues play everything else", file=sys.stderr, flush=True)
 
 
 def _describe_cues(runner) -> list[str]:
@@ -287,6 +300,7 @@ def command_render(args) -> int:
     _prepare_kernels()
     renderer = OfflineRenderer(engine.state, block_size)
     runner = CueRunner(rig, engine.producer("show"))
+    _warn_about_stems(runner)
     runner.arm()
     runner.start(0)
     silence = np.zeros((block_size, engine.settings.input_channels), np.float32)
@@ -363,9 +377,11 @@ def command_run(args) -> int:
     rate = settings.sample_rate
     for line in _describe_rig(rig):
         print(line)
-    runner = CueRunner(rig, engine.producer("show"))
+    from .engine import wait_for_a_block
+    runner = CueRunner(rig, engine.producer("show"), wait_for_block=lambda: wait_for_a_block(engine))
     for line in _describe_cues(runner):
         print(line)
+    _warn_about_stems(runner)
     _prepare_kernels()
     runner.arm()
 

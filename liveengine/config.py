@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS
+from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
 from .show.click import ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
@@ -93,8 +93,18 @@ class ClickConfig:
 
 
 @dataclass(frozen=True)
+class StemConfig:
+    """An audio file a cue plays from disk, sample-locked to where the cue starts it."""
+
+    name: str
+    path: pathlib.Path  # as given, relative to the show file's folder
+    bus: str
+    gain_db: float
+
+
+@dataclass(frozen=True)
 class CueAction:
-    """One thing a cue does. verb: "start" or "stop" (a part or a click, by name), "gain"
+    """One thing a cue does. verb: "start" or "stop" (a part, click or stem, by name), "gain"
     (a bus, to gain_db over fade_seconds), "stop_all" (fade_seconds), "panic"."""
 
     verb: str
@@ -146,6 +156,7 @@ class ShowConfig:
     parts: tuple[PartConfig, ...]
     timecode: TimecodeConfig
     clicks: dict[str, ClickConfig]
+    stems: dict[str, StemConfig]
     cues: tuple[CueConfig, ...]  # in show order; none: every part starts with the show
     conductor: ConductorConfig
 
@@ -190,16 +201,22 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
               for name, table in top.table("clicks").subtables().items()}
     for name in clicks.keys() & {part.name for part in parts}:
         problems.add(f"[clicks.{name}]", "expected a name no part has: cues start and stop both by name")
+    stems = {name: _read_stem(table, name, pathlib.Path(path).parent, buses)
+             for name, table in top.table("stems").subtables().items()}
+    if len(stems) > MAX_STEMS:
+        problems.add("[stems]", f"expected at most {MAX_STEMS} stems, got {len(stems)}")
+    for name in stems.keys() & ({part.name for part in parts} | clicks.keys()):
+        problems.add(f"[stems.{name}]", "expected a name no part or click has: cues start and stop them by name")
     if len(parts) + len(clicks) > MAX_PARTS:
         problems.add("[[parts]]", f"expected at most {MAX_PARTS} parts and clicks together, "
                                   f"got {len(parts) + len(clicks)}")
-    cues = _read_cues(top.get("cues", _TABLES, []), timecode.rate, [part.name for part in parts], list(clicks),
-                      list(buses), problems)
+    cues = _read_cues(top.get("cues", _TABLES, []), timecode.rate,
+                      [part.name for part in parts] + list(clicks) + list(stems), list(buses), problems)
     conductor = _read_conductor(top.table("conductor"), problems)
 
     problems.raise_if_any()
     return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode,
-                      clicks, cues, conductor)
+                      clicks, stems, cues, conductor)
 
 
 # --- What a value must be -------------------------------------------------------------
@@ -669,14 +686,20 @@ def _list_of(item: _Kind[T]) -> _Kind[list[T]]:
 
 _CUE_VERBS = ("start", "stop", "gain", "stop_all", "panic")
 _CUE_ACTION = _Kind(
-    "an action: {start = \"part or click\"}, {stop = \"part or click\"}, "
+    "an action: {start = \"part, click or stem\"}, {stop = \"part, click or stem\"}, "
     "{gain = \"bus\", db = -6, fade = 2.0}, {stop_all = fade seconds} or {panic = true}",
     lambda v: v if isinstance(v, dict) and len(set(v) & set(_CUE_VERBS)) == 1 else None,
 )
 
 
-def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, parts: list[str], clicks: list[str],
-               buses: list[str], problems: _Problems) -> tuple[CueConfig, ...]:
+def _read_stem(stem: _Table, name: str, folder: pathlib.Path, buses: Collection[str]) -> StemConfig:
+    file = stem.get("file", _TEXT, "", required=True)
+    return StemConfig(name, folder / file, stem.get("bus", _name_of("a bus", buses), "stems"),
+                      stem.get("gain_db", _GAIN_DB, 0.0))
+
+
+def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, players: list[str], buses: list[str],
+               problems: _Problems) -> tuple[CueConfig, ...]:
     cues = []
     numbers_seen: set[str] = set()
     tables = list(tables)
@@ -702,8 +725,7 @@ def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, parts: list[st
         trigger = "timecode" if cue.has("at") else "follow" if cue.has("follow") else "go"
         actions = []
         for number_of_action, action in enumerate(cue.get("actions", _list_of(_CUE_ACTION), []), start=1):
-            read = _read_cue_action(problems.table(action, f"{cue.name} action {number_of_action}"),
-                                    parts + clicks, buses)
+            read = _read_cue_action(problems.table(action, f"{cue.name} action {number_of_action}"), players, buses)
             if read is not None:
                 actions.append(read)
         cues.append(CueConfig(number or f"#{index}", cue.get("name", _TEXT, number or ""), trigger, timecode, wait,
@@ -713,9 +735,9 @@ def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, parts: list[st
 
 def _read_cue_action(action: _Table, players: list[str], buses: list[str]) -> CueAction | None:
     if action.has("start"):
-        return CueAction("start", action.get("start", _name_of("a part or click", players), required=True))
+        return CueAction("start", action.get("start", _name_of("a part, click or stem", players), required=True))
     if action.has("stop"):
-        return CueAction("stop", action.get("stop", _name_of("a part or click", players), required=True))
+        return CueAction("stop", action.get("stop", _name_of("a part, click or stem", players), required=True))
     if action.has("gain"):
         return CueAction("gain", action.get("gain", _name_of("a bus", buses), required=True),
                          gain_db=action.get("db", _GAIN_DB, 0.0, required=True),

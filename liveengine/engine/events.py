@@ -29,6 +29,8 @@ CUE_ARM = 14  # target: cue slot, whose template rows are written; A: trigger (T
 CUE_DISARM = 15  # target: cue slot; once acknowledged (FENCE), its template may be rewritten
 CUE_FIRE = 16  # target: cue slot (the conductor's GO); A: offset into the cue, in samples
 TIMECODE_LOCATE = 17  # master timecode (no timecode input): frame `target` starts at sample A, at nominal speed
+STEM_START = 18  # target: stem slot; A: file frame to start from; B: bus; C: linear gain
+STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
 
 # A note id is group * NOTE_GROUP_SIZE + number. Every start of a part plays in a fresh group,
 # so stopping the part (or a jump of the picture) silences exactly its notes, including any
@@ -58,6 +60,8 @@ EVENT_NAMES = {
     CUE_DISARM: "cue disarm",
     CUE_FIRE: "cue fire",
     TIMECODE_LOCATE: "timecode locate",
+    STEM_START: "stem start",
+    STEM_STOP: "stem stop",
 }
 
 # Audio -> control notifications, same row layout.

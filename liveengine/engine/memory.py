@@ -33,6 +33,12 @@ def i64_1d(table, entry):
 
 
 @realtime
+def f32_3d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]),
+                  (table[entry, 1], table[entry, 2], table[entry, 3]), np.float32)
+
+
+@realtime
 def i64_2d(table, entry):
     return carray(address_as_void_pointer(table[entry, 0]), (table[entry, 1], table[entry, 2]), np.int64)
 

@@ -42,7 +42,7 @@ from .chase import (
     frame_count,
 )
 from .intrinsics import address_as_void_pointer, monotonic_ns
-from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
+from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .rings import ring_pop_into
 from .state import (
     A_BUS_AUDIO,
@@ -52,6 +52,9 @@ from .state import (
     A_BUS_VALUES,
     A_CHASE,
     A_CHASE_WINDOW,
+    A_STEM_AUDIO,
+    A_STEM_INTS,
+    A_STEM_VALUES,
     A_CONFIG,
     A_CONFIG_FLOAT,
     A_EVENT_SCRATCH,
@@ -130,6 +133,7 @@ from .state import (
     T_VOICES,
     T_VOICES_STOLEN,
 )
+from .stems import render_stems, stem_start, stem_stop
 from .triggers import (
     arm_cue,
     disarm_cue,
@@ -252,6 +256,16 @@ def apply_event(table, event, sample):
             return
     elif kind == ev.CUE_DISARM:
         if not disarm_cue(table, int(target)):
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.STEM_START:
+        if not stem_start(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), int(target), int(sample), int(a),
+                          int(b), event[ev.C]) or not 0 <= b < bus_count:
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.STEM_STOP:
+        if not stem_stop(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), int(target),
+                         max(config_float[CF_FADE_SAMPLES], np.floor(a * rate))):
             telemetry[T_EVENTS_REJECTED] += 1
             return
     elif kind == ev.CUE_FIRE and 0 <= target < MAX_CUES:
@@ -406,6 +420,9 @@ def render_block(table, frames):
     bus_audio = f64_3d(table, A_BUS_AUDIO)
     output_mix = f64_2d(table, A_OUTPUT_MIX)
     scratch = f64_1d(table, A_EVENT_SCRATCH)
+    stem_ints = i64_2d(table, A_STEM_INTS)
+    stem_values = f64_2d(table, A_STEM_VALUES)
+    stem_audio = f32_3d(table, A_STEM_AUDIO)
 
     block_start = telemetry[T_POSITION]
     block_end = block_start + frames
@@ -433,6 +450,7 @@ def render_block(table, frames):
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
             render_voices(voice_values, voice_ints, bus_audio, cursor, segment_end)
+            render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end
         if due < 0:

@@ -16,6 +16,7 @@ from ..dsp.ltc import DEFAULT_LEVEL_DBFS, FRAME_FIELDS, decoder_state, encoder_s
 from .chase import frame_count, new_chase
 from .events import EVENT_WIDTH, NOTE_GROUPS
 from .rings import INDEX_WORDS, Ring
+from .stems import STEM_INT_FIELDS, STEM_VALUE_FIELDS
 
 # Voice pool: one column per voice slot.
 V_PHASE, V_PHASE_STEP, V_LEVEL, V_ENVELOPE, V_ATTACK_STEP, V_RELEASE_COEFF, V_FADE_STEP, \
@@ -80,8 +81,9 @@ PENDING_ORDER = EVENT_WIDTH
  A_BUS_VALUES, A_BUS_INTS, A_BUS_ORDER, A_BUS_AUDIO, A_BUS_METERS, A_INPUT_AUDIO, A_INPUT_METERS,
  A_OUTPUT_MIX, A_INSTRUMENTS, A_PENDING, A_INPUT_RING_ROWS, A_INPUT_RING_INDICES, A_NOTIFY_ROWS,
  A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW, A_LTC_OUT_INTS,
- A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH) = range(33)
-TABLE_ENTRIES = 33
+ A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH, A_STEM_INTS,
+ A_STEM_VALUES, A_STEM_AUDIO) = range(36)
+TABLE_ENTRIES = 36
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -89,6 +91,7 @@ MAX_INSTRUMENTS = 64
 MAX_CUES = 256  # armed at once; a film's score has a few hundred cues at most
 CUE_TEMPLATE_ROWS = 256  # events a cue fires by itself; the control plane posts the rest once it has fired
 MAX_PARTS = 256
+MAX_STEMS = 64
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ class EngineSettings:
     meter_rms_seconds: float = 0.300
     timecode: TimecodeInput | None = None
     timecode_output: TimecodeOutput | None = None
+    stems: int = 0  # stem slots
+    stem_buffer_seconds: float = 8.0  # how far ahead of the play position each stem is read
 
     @property
     def voice_slots(self) -> int:
@@ -284,6 +289,14 @@ class EngineState:
         self.group_closed = np.zeros(NOTE_GROUPS, np.int64)
         self.kernel[K_NEXT_GROUP] = 1
 
+        if s.stems > MAX_STEMS:
+            raise ValueError(f"at most {MAX_STEMS} stems, got {s.stems}")
+        stem_slots = max(1, s.stems)  # one idle slot keeps the shapes valid with no stems
+        self.stem_ints = np.zeros((STEM_INT_FIELDS, stem_slots), np.int64)
+        self.stem_values = np.zeros((STEM_VALUE_FIELDS, stem_slots), np.float64)
+        self.stem_audio = np.zeros((stem_slots, round(s.stem_buffer_seconds * s.sample_rate) if s.stems else 1, 2),
+                                   np.float32)
+
         self.input_ring_rows = np.zeros((len(s.input_rings), s.ring_capacity, EVENT_WIDTH), np.float64)
         self.input_ring_indices = np.zeros((len(s.input_rings), INDEX_WORDS), np.int64)
         self.input_rings = {name: Ring.over(self.input_ring_rows[i], self.input_ring_indices[i])
@@ -307,6 +320,7 @@ class EngineState:
             (A_CUE_SLOTS, self.cue_slots), (A_CUE_TEMPLATES, self.cue_templates),
             (A_PART_GROUPS, self.part_groups), (A_GROUP_CLOSED, self.group_closed),
             (A_EVENT_SCRATCH, self.event_scratch),
+            (A_STEM_INTS, self.stem_ints), (A_STEM_VALUES, self.stem_values), (A_STEM_AUDIO, self.stem_audio),
         ):
             self._enter(entry, array)
 

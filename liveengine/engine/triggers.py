@@ -40,6 +40,8 @@ from .state import (
     A_KERNEL,
     A_PART_GROUPS,
     A_PENDING,
+    A_STEM_INTS,
+    A_STEM_VALUES,
     A_TELEMETRY,
     A_VOICE_INTS,
     A_VOICE_VALUES,
@@ -63,6 +65,7 @@ from .state import (
     T_CUES_FIRED,
     T_CUES_SKIPPED,
 )
+from .stems import stop_every_stem
 from .voices import fade_notes, release_note_group
 
 
@@ -162,6 +165,13 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
             if kind == ev.NOTE_ON:
                 continue
             at = sample
+        if kind == ev.STEM_START and offset > relative:
+            index = add_pending(table, row, at)
+            if index >= 0:
+                pending[index, ev.A] += offset - relative  # a stem started part-way plays on from there
+            else:
+                dropped += 1
+            continue
         part = int(row[ev.TARGET]) // ev.NOTE_GROUP_SIZE if kind == ev.NOTE_ON or kind == ev.NOTE_OFF \
             else int(row[ev.TARGET])
         if kind == ev.PART_START or kind == ev.PART_STOP or kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
@@ -227,6 +237,7 @@ def stop_all_parts(table, fade_samples):
     for part in range(part_groups.shape[0]):
         part_groups[part] = 0
     fade_notes(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), fade_samples, 1)
+    stop_every_stem(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), fade_samples)
 
 
 @realtime

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import CueAction, CueConfig
-from ..engine import CUE_TEMPLATE_ROWS, CueEvent, Producer, events
+from ..engine import CUE_TEMPLATE_ROWS, CueEvent, Producer, StemFile, StemLoader, events
 from .rig import Rig, db_to_gain
 from .sequence import Sequence, SequencePlayer, click_sequence, part_sequence
 from .timecode import Timecode
@@ -51,7 +51,9 @@ class Decision:
 
 
 class CueRunner:
-    def __init__(self, rig: Rig, producer: Producer, head_seconds: float = HEAD_SECONDS):
+    def __init__(self, rig: Rig, producer: Producer, head_seconds: float = HEAD_SECONDS, wait_for_block=None):
+        """`wait_for_block`: for a live stream, engine.wait_for_a_block bound to the engine; offline
+        (update called between blocks) None."""
         self.rig = rig
         self.engine = rig.engine
         self.producer = producer
@@ -65,6 +67,11 @@ class CueRunner:
             self.sequences.append(click_sequence(show, click, rig.instrument_numbers[click.instrument],
                                                  self.engine.bus_number(click.bus), self.rate))
         self.part_numbers = {sequence.name: number for number, sequence in enumerate(self.sequences)}
+        self.stem_slots = {name: slot for slot, name in enumerate(show.stems)}
+        self.stems = StemLoader(self.engine, [StemFile(slot, name, show.stems[name].path)
+                                              for name, slot in self.stem_slots.items()],
+                                wait_for_block or (lambda: None))
+        self.stems.preload()  # the beginning of every stem, before anything can start it
         cues = show.cues or (START_ALL,)
         self.cues = [self._compile(cue, slot, round(head_seconds * self.rate)) for slot, cue in enumerate(cues)]
         self.by_number = {armed.cue.number: armed for armed in self.cues}
@@ -83,15 +90,25 @@ class CueRunner:
         if cue is START_ALL:
             cue = CueConfig("start", "every part", "go", None, 0.0, False,
                             tuple(CueAction("start", sequence.name) for sequence in self.sequences))
-        started = [self.part_numbers[action.target] for action in cue.actions if action.verb == "start"]
+        started = [self.part_numbers[action.target] for action in cue.actions
+                   if action.verb == "start" and action.target in self.part_numbers]
         # Cut the head where it still fits the template, between two instants.
         head_events = sorted(event.sample for part in started for event in self.sequences[part].events)
         room = CUE_TEMPLATE_ROWS - len(cue.actions)
         if len(head_events) > room:
             head = min(head, head_events[room])
         rows = []
+        show = self.rig.show
         for action in cue.actions:
-            if action.verb == "start":
+            if action.verb in ("start", "stop") and action.target in self.stem_slots:
+                stem_slot = self.stem_slots[action.target]
+                if action.verb == "start":
+                    stem = show.stems[action.target]
+                    rows.append(_row(0, events.STEM_START, stem_slot, 0, self.engine.bus_number(stem.bus),
+                                     db_to_gain(stem.gain_db)))
+                else:
+                    rows.append(_row(0, events.STEM_STOP, stem_slot))
+            elif action.verb == "start":
                 part = self.part_numbers[action.target]
                 rows.append(_row(0, events.PART_START, part))
                 for event in self.sequences[part].events:
@@ -112,7 +129,10 @@ class CueRunner:
                 rows.append(_row(0, events.STOP_ALL, 0, action.fade_seconds))
             else:
                 rows.append(_row(0, events.ALL_NOTES_OFF))
-        length = max((self.sequences[part].length_samples for part in started), default=0)
+        stems = [self.stem_slots[action.target] for action in cue.actions
+                 if action.verb == "start" and action.target in self.stem_slots]
+        length = max([self.sequences[part].length_samples for part in started]
+                     + [self.stems.length_frames(stem_slot) for stem_slot in stems], default=0)
         return ArmedCue(cue, slot, np.array(rows, np.float64).reshape(-1, events.EVENT_WIDTH), head, length)
 
     def arm(self):
@@ -230,6 +250,9 @@ class CueRunner:
                 break
         while self.engine.cue_events:
             self._follow(self.engine.cue_events.popleft())
+        self.stems.step()
+        for report in self.stems.starved_reports():
+            self._decide(position, "", report)
         horizon = position + (round(LOOKAHEAD_SECONDS * self.rate) if lookahead_samples is None else lookahead_samples)
         for part, player in list(self.players.items()):
             player.post_until(horizon)
@@ -256,7 +279,7 @@ class CueRunner:
             where = f" at {self._timecode_text(event.frame)}" if armed.cue.trigger == "timecode" else ""
             self._decide(event.sample, number, f"{event.what}{detail}{where}")
             for action in armed.cue.actions:
-                if action.verb == "stop":
+                if action.verb == "stop" and action.target in self.part_numbers:
                     self.players.pop(self.part_numbers[action.target], None)
                 elif action.verb in ("stop_all", "panic"):
                     self.players.clear()
@@ -281,8 +304,8 @@ class CueRunner:
     def idle(self) -> bool:
         """Nothing left to happen by itself: every timecode and follow cue fired or skipped, nothing
         playing (a GO may still stand by)."""
-        return self.armed and not self.waiting and not self.players and self.commands.empty() \
-            and not self.engine.cue_events
+        return self.armed and not self.waiting and not self.players and not self.stems.playing() \
+            and self.commands.empty() and not self.engine.cue_events
 
     def finished(self) -> bool:
         """Idle, and no GO stands by: the cue list is done."""

@@ -53,7 +53,8 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
-        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_output=timecode_output)
+        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_output=timecode_output,
+        stems=len(show.stems))
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)

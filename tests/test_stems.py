@@ -1,0 +1,123 @@
+"""Stems: audio files streamed from disk, started by cues, sample-locked to the cue's sample."""
+
+import numpy as np
+import pytest
+import soundfile
+
+import ltcref
+from liveengine.config import parse_show
+from liveengine.engine import OfflineRenderer
+from liveengine.show.cues import CueRunner
+from liveengine.show.rig import build_rig
+
+RATE = 48000
+BLOCK = 64
+CUE_SAMPLE = 2 * RATE  # the cue at 01:00:00:00, two seconds after the master start
+
+
+def write_stem(path, seconds, channels=2, rate=RATE, seed=1):
+    frames = np.random.default_rng(seed).uniform(-0.25, 0.25, (round(seconds * rate), channels)).astype(np.float32)
+    soundfile.write(path, frames, rate, subtype="FLOAT" if str(path).endswith(".wav") else "PCM_24")
+    return soundfile.read(path, dtype="float32", always_2d=True)[0]  # as the file holds them
+
+
+def show_text(folder, stems, actions, timecode='source = "none"\nrate = "25"\nmaster_start = "00:59:58:00"',
+              trigger='at = "01:00:00:00"', extra_cues=""):
+    text = f'[show]\nname = "stems"\n[audio]\nsample_rate = {RATE}\nblock_size = {BLOCK}\ninput_channels = 1\n'
+    text += f"[timecode]\n{timecode}\n"
+    for name, file in stems.items():
+        text += f'[stems.{name}]\nfile = "{file}"\n'
+    text += f'[[cues]]\nnumber = "1M1"\n{trigger}\nactions = [{actions}]\n' + extra_cues
+    (folder / "show.toml").write_text(text)
+    return parse_show(text, folder / "show.toml")
+
+
+def render(show, seconds, inputs=None):
+    rig = build_rig(show)
+    runner = CueRunner(rig, rig.engine.producer("show"))
+    runner.arm()
+    runner.start(0)
+    renderer = OfflineRenderer(rig.engine.state, BLOCK)
+    blocks = []
+    for start in range(0, round(seconds * RATE), BLOCK):
+        runner.update(renderer.position, lookahead_samples=BLOCK)
+        heard = None if inputs is None else inputs[start:start + BLOCK]
+        blocks.append(renderer.render_block(heard).copy())
+        rig.engine.poll()
+    runner.update(renderer.position)
+    return np.concatenate(blocks), runner
+
+
+def test_a_stem_plays_its_file_from_the_cue_sample_exactly_even_beyond_its_buffer(tmp_path):
+    frames = write_stem(tmp_path / "strings.wav", 10.0)  # longer than the 8-second ring
+    show = show_text(tmp_path, {"strings": "strings.wav"}, '{start = "strings"}')
+    audio, runner = render(show, 12.5)
+    assert not audio[:CUE_SAMPLE].any()
+    played = audio[CUE_SAMPLE:CUE_SAMPLE + len(frames), :2]
+    assert np.array_equal(played, frames), "every frame, on its sample, through the whole file"
+    assert not audio[CUE_SAMPLE + len(frames):].any()
+    assert runner.stems.starved_reports() == [] and runner.idle()
+
+
+def test_a_mono_stem_plays_on_both_sides(tmp_path):
+    frames = write_stem(tmp_path / "pad.flac", 1.0, channels=1)
+    show = show_text(tmp_path, {"pad": "pad.flac"}, '{start = "pad"}')
+    audio, _ = render(show, 3.5)
+    played = audio[CUE_SAMPLE:CUE_SAMPLE + len(frames), :2]
+    assert np.array_equal(played[:, 0], frames[:, 0]) and np.array_equal(played[:, 1], frames[:, 0])
+
+
+def test_a_stop_cue_fades_a_stem_out(tmp_path):
+    write_stem(tmp_path / "strings.wav", 6.0)
+    show = show_text(tmp_path, {"strings": "strings.wav"}, '{start = "strings"}',
+                     extra_cues='[[cues]]\nnumber = "1M2"\nfollow = 1.0\nactions = [{stop = "strings"}]\n')
+    audio, _ = render(show, 5.0)
+    stop = CUE_SAMPLE + RATE
+    assert np.abs(audio[stop - 1000:stop]).max() > 0.1
+    assert not audio[stop + 240:].any(), "a 5 ms fade, then silence"
+
+
+def test_a_chase_into_the_cue_plays_the_stem_from_where_the_picture_is(tmp_path):
+    frames = write_stem(tmp_path / "strings.wav", 20.0)
+    show = show_text(tmp_path, {"strings": "strings.wav"}, '{start = "strings"}',
+                     timecode='source = "ltc"\ninput = 1\nrate = "25"', trigger='at = "01:00:02:00"\nchase = true')
+    before = ltcref.encode(RATE, (25, 1), (1, 0, 0, 0), 25)
+    landed = ltcref.encode(RATE, (25, 1), (1, 0, 10, 0), 100)  # 8 s into the cue
+    ltc = np.concatenate([before.audio, landed.audio])
+    audio, runner = render(show, len(ltc) / RATE, ltc[:, None])
+    # The picture's frame 01:00:10:00 starts at this sample: there the stem is 8 s in.
+    frame_start = len(before.audio) + landed.starts[0]
+    offset = 8 * RATE - frame_start
+    # Once the loader has read from the landing point on, every frame is where the picture puts it.
+    check = slice(frame_start + RATE // 2, len(ltc) - RATE)
+    expected = frames[check.start + offset:check.stop + offset]
+    matches = [shift for shift in (-1, 0, 1)
+               if np.array_equal(audio[check, :2], frames[check.start + offset + shift:check.stop + offset + shift])]
+    assert matches, "sample-locked to the picture within a sample"
+    assert len(expected) > RATE
+    assert any("chased" in decision.text for decision in runner.decisions)
+
+
+def test_a_missing_or_unplayable_stem_is_reported_and_the_rest_of_the_cue_plays(tmp_path):
+    frames = write_stem(tmp_path / "ok.wav", 1.0)
+    write_stem(tmp_path / "wrong_rate.wav", 1.0, rate=44100)
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEnot audio")
+    show = show_text(tmp_path, {"ok": "ok.wav", "gone": "gone.wav", "slow": "wrong_rate.wav", "bad": "corrupt.wav"},
+                     '{start = "gone"}, {start = "slow"}, {start = "bad"}, {start = "ok"}')
+    audio, runner = render(show, 3.5)
+    problems = "\n".join(runner.stems.problems)
+    assert "stem 'gone': cannot read" in problems and "gone.wav" in problems
+    assert "stem 'slow':" in problems and "44100 Hz, the show runs at 48000 Hz" in problems
+    assert "stem 'bad': cannot read" in problems
+    assert np.array_equal(audio[CUE_SAMPLE:CUE_SAMPLE + len(frames), :2], frames)
+
+
+@pytest.mark.parametrize("actions, message", [
+    ('{start = "nothing"}', "expected the name of a part, click or stem"),
+])
+def test_cue_actions_name_stems_that_exist(tmp_path, actions, message):
+    from liveengine.config import ShowFileError
+    write_stem(tmp_path / "a.wav", 0.1)
+    with pytest.raises(ShowFileError) as error:
+        show_text(tmp_path, {"a": "a.wav"}, actions)
+    assert message in str(error.value)

@@ -198,3 +198,20 @@ def test_stop_all_fades_every_part_but_not_live_playing():
     reference = keys_only[1].render(48000)
     assert np.array_equal(audio[40000:], reference[40000:])  # after the fade only the live note is left
     assert not np.array_equal(audio[20000:30000], reference[20000:30000])  # the part was fading
+
+
+def test_a_cue_that_stops_all_and_starts_a_part_plays_the_new_part():
+    engine, renderer, show = make_engine(chase=False)
+    show.arm_cue(0, events.TRIGGER_MANUAL, tone_template(0, notes=((0, 96000),)))
+    show.arm_cue(1, events.TRIGGER_MANUAL, np.concatenate([
+        [row(0, events.STOP_ALL, 0, 0.0)], tone_template(0, key=81.0, notes=((0, 9600),))]))
+    show.fire_cue(0, sample=0)
+    show.fire_cue(1, sample=20000)
+    audio = renderer.render(40000)
+    alone = make_engine(chase=False)
+    alone[2].arm_cue(1, events.TRIGGER_MANUAL, tone_template(0, key=81.0, notes=((0, 9600),)))
+    alone[2].fire_cue(1, sample=20000)
+    reference = alone[1].render(40000)
+    # The first start fades out in 5 ms; then only the restarted part sounds, as if alone.
+    assert np.array_equal(audio[20000 + 240:], reference[20000 + 240:])
+    assert np.abs(audio[20000 + 240:29000]).max() > 0.1

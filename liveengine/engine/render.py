@@ -52,9 +52,6 @@ from .state import (
     A_BUS_VALUES,
     A_CHASE,
     A_CHASE_WINDOW,
-    A_STEM_AUDIO,
-    A_STEM_INTS,
-    A_STEM_VALUES,
     A_CONFIG,
     A_CONFIG_FLOAT,
     A_EVENT_SCRATCH,
@@ -71,6 +68,9 @@ from .state import (
     A_LTC_OUT_INTS,
     A_OUTPUT_MIX,
     A_PENDING,
+    A_STEM_AUDIO,
+    A_STEM_INTS,
+    A_STEM_VALUES,
     A_TELEMETRY,
     A_TELEMETRY_FLOAT,
     A_VOICE_INTS,
@@ -113,6 +113,7 @@ from .state import (
     M_PEAK_RIGHT,
     MAX_CUES,
     PENDING_ORDER,
+    PENDING_PART,
     T_CALLBACKS,
     T_DSP_LOAD,
     T_DSP_LOAD_AVERAGE,
@@ -141,7 +142,10 @@ from .triggers import (
     follow_cues,
     group_is_closed,
     note_group_off,
+    start_part,
     stop_all_parts,
+    stop_part,
+    template_note_id,
 )
 from .voices import count_sounding, fade_notes, note_off, note_on, render_voices
 
@@ -170,6 +174,7 @@ def drain_input_rings(table, block_start):
         taken = ring_pop_into(ring_rows[ring], ring_indices[ring], pending[count:], pending.shape[0] - count)
         for i in range(count, count + taken):
             pending[i, PENDING_ORDER] = kernel[K_ARRIVAL_SEQUENCE]
+            pending[i, PENDING_PART] = -1.0
             kernel[K_ARRIVAL_SEQUENCE] += 1
             if pending[i, ev.SAMPLE] < 0.0:
                 pending[i, ev.SAMPLE] = block_start
@@ -206,9 +211,11 @@ def apply_event(table, event, sample):
     bus_count = bus_values.shape[1]
     rate = float(config[C_SAMPLE_RATE])
 
+    if kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
+        target = template_note_id(table, event)
+        if target < 0 or (kind == ev.NOTE_ON and group_is_closed(table, target)):
+            return  # its part is not playing, or has stopped
     if kind == ev.NOTE_ON:
-        if group_is_closed(table, target):
-            return  # its part has stopped
         result = note_on(voice_values, voice_ints, f64_2d(table, A_INSTRUMENTS), i64_2d(table, A_BUS_INTS),
                          config_float, config[C_POLYPHONY], rate, sample, target,
                          int(a), b, event[ev.C], int(event[ev.D]), event[ev.E])
@@ -226,6 +233,14 @@ def apply_event(table, event, sample):
         stop_all_parts(table, max(config_float[CF_FADE_SAMPLES], np.floor(a * rate)))
     elif kind == ev.NOTE_GROUP_OFF:
         note_group_off(table, int(target))
+    elif kind == ev.PART_START:
+        if not start_part(table, event, sample):
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.PART_STOP:
+        if not stop_part(table, int(target)):
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
     elif kind == ev.BUS_GAIN and 0 <= target < bus_count:
         bus = int(target)
         ramp = max(config_float[CF_DEZIPPER_SAMPLES], np.floor(b * rate))

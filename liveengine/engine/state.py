@@ -73,8 +73,10 @@ TELEMETRY_INT_FIELDS = 18
 T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE, T_TIMECODE_POSITION, T_TIMECODE_SPEED = range(5)
 TELEMETRY_FLOAT_FIELDS = 5
 
-PENDING_WIDTH = EVENT_WIDTH + 1  # an event row plus its arrival order, so same-sample events keep it
-PENDING_ORDER = EVENT_WIDTH
+# A pending event: its row, its arrival order (same-sample events keep it), and for a note
+# from a cue template the part whose note group it joins when it applies (-1: none).
+PENDING_ORDER, PENDING_PART = EVENT_WIDTH, EVENT_WIDTH + 1
+PENDING_WIDTH = EVENT_WIDTH + 2
 
 # Address table entries, each (address, dim0, dim1, dim2).
 (A_CONFIG, A_CONFIG_FLOAT, A_KERNEL, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_VALUES, A_VOICE_INTS,

@@ -52,6 +52,7 @@ from .state import (
     K_PENDING_COUNT,
     K_TIMECODE_RUNNING,
     PENDING_ORDER,
+    PENDING_PART,
     Q_CHASE_SPAN,
     Q_FOLLOWS,
     Q_POSITION,
@@ -111,6 +112,7 @@ def new_pending(table, sample):
         pending[index, field] = 0.0
     pending[index, ev.SAMPLE] = sample
     pending[index, PENDING_ORDER] = kernel[K_ARRIVAL_SEQUENCE]
+    pending[index, PENDING_PART] = -1.0
     kernel[K_ARRIVAL_SEQUENCE] += 1
     kernel[K_PENDING_COUNT] = index + 1
     return index
@@ -128,18 +130,6 @@ def add_pending(table, row, sample):
 
 
 @realtime
-def start_part(table, part):
-    """A fresh note group for `part`: what a previous start still has on its way stays apart."""
-    kernel = i64_1d(table, A_KERNEL)
-    closed = i64_1d(table, A_GROUP_CLOSED)
-    group = kernel[K_NEXT_GROUP]
-    kernel[K_NEXT_GROUP] = group + 1 if group + 1 < closed.shape[0] else 1
-    closed[group] = 0
-    i64_1d(table, A_PART_GROUPS)[part] = group
-    return group
-
-
-@realtime
 def fire_cue(table, slot, sample, offset, what, reported, position):
     """Fire the cue in `slot` at `sample`, `offset` samples into it: its template goes into the
     pending set (note-ons from before the offset stay silent; everything else before it
@@ -154,50 +144,72 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
         slots[Q_STATE, slot] = SLOT_DONE
     template = f64_3d(table, A_CUE_TEMPLATES)[slot]
     pending = f64_2d(table, A_PENDING)
-    part_groups = i64_1d(table, A_PART_GROUPS)
     dropped = 0
     for i in range(int(slots[Q_ROWS, slot])):
         row = template[i]
         kind = int(row[ev.KIND])
         relative = row[ev.SAMPLE]
-        at = sample + relative - offset
-        if relative < offset:
-            if kind == ev.NOTE_ON:
-                continue
-            at = sample
-        if kind == ev.STEM_START and offset > relative:
-            index = add_pending(table, row, at)
-            if index >= 0:
-                pending[index, ev.A] += offset - relative  # a stem started part-way plays on from there
-            else:
-                dropped += 1
+        if relative < offset and kind == ev.NOTE_ON:
             continue
-        part = int(row[ev.TARGET]) // ev.NOTE_GROUP_SIZE if kind == ev.NOTE_ON or kind == ev.NOTE_OFF \
-            else int(row[ev.TARGET])
-        if kind == ev.PART_START or kind == ev.PART_STOP or kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
-            if not 0 <= part < part_groups.shape[0]:
-                continue
-        if kind == ev.PART_START:
-            notify(table, sample - offset, ev.PART_STARTED, part, start_part(table, part), slot, offset)
-            continue
-        if (kind == ev.PART_STOP or kind == ev.NOTE_ON or kind == ev.NOTE_OFF) and part_groups[part] == 0:
-            continue  # the part is not playing
-        index = add_pending(table, row, at)
+        index = add_pending(table, row, sample + max(0.0, relative - offset))
         if index < 0:
             dropped += 1
-        elif kind == ev.PART_STOP:
-            # Stop the group playing now, not whichever a later start of the part plays in.
-            pending[index, ev.KIND] = ev.NOTE_GROUP_OFF
-            pending[index, ev.TARGET] = part_groups[part]
-            part_groups[part] = 0
         elif kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
-            pending[index, ev.TARGET] += (part_groups[part] - part) * ev.NOTE_GROUP_SIZE
+            pending[index, PENDING_PART] = int(row[ev.TARGET]) // ev.NOTE_GROUP_SIZE
+        elif kind == ev.PART_START:
+            pending[index, ev.A] = slot  # for the report of the start
+            pending[index, ev.B] = offset
+        elif kind == ev.STEM_START and offset > relative:
+            pending[index, ev.A] += offset - relative  # a stem started part-way plays on from there
     telemetry[T_CUES_FIRED] += 1
     notify(table, sample, ev.CUE, slot, what, reported, position)
     if dropped > 0:
         telemetry[T_CUE_EVENTS_DROPPED] += dropped
         notify(table, sample, ev.CUE, slot, ev.CUE_TRUNCATED, dropped, position)
     schedule_followers(table, slot, sample, offset)
+
+
+@realtime
+def template_note_id(table, event):
+    """The note id of a note from a cue template, in its part's current note group; -1 when the
+    part is not playing. A note posted by the control plane keeps its own id."""
+    part = int(event[PENDING_PART])
+    if part < 0:
+        return event[ev.TARGET]
+    part_groups = i64_1d(table, A_PART_GROUPS)
+    if part >= part_groups.shape[0] or part_groups[part] == 0:
+        return -1.0
+    return event[ev.TARGET] + (part_groups[part] - part) * ev.NOTE_GROUP_SIZE
+
+
+@realtime
+def start_part(table, event, sample):
+    """PART_START: the part plays in a fresh note group from here on; what a previous start of
+    it still has on its way stays apart (and stopped)."""
+    part = int(event[ev.TARGET])
+    part_groups = i64_1d(table, A_PART_GROUPS)
+    if not 0 <= part < part_groups.shape[0]:
+        return False
+    kernel = i64_1d(table, A_KERNEL)
+    closed = i64_1d(table, A_GROUP_CLOSED)
+    group = kernel[K_NEXT_GROUP]
+    kernel[K_NEXT_GROUP] = group + 1 if group + 1 < closed.shape[0] else 1
+    closed[group] = 0
+    part_groups[part] = group
+    notify(table, sample - event[ev.B], ev.PART_STARTED, part, group, event[ev.A], event[ev.B])
+    return True
+
+
+@realtime
+def stop_part(table, part):
+    """PART_STOP: the group the part plays in now goes off."""
+    part_groups = i64_1d(table, A_PART_GROUPS)
+    if not 0 <= part < part_groups.shape[0]:
+        return False
+    if part_groups[part] > 0:
+        note_group_off(table, part_groups[part])
+        part_groups[part] = 0
+    return True
 
 
 @realtime

@@ -76,6 +76,7 @@ class CueRunner:
         self.cues = [self._compile(cue, slot, round(head_seconds * self.rate)) for slot, cue in enumerate(cues)]
         self.by_number = {armed.cue.number: armed for armed in self.cues}
         self.players: dict[int, SequencePlayer] = {}  # by part number: the start now playing
+        self._started_by_firing: set[int] = set()  # parts started by the firing being reported
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.decisions: collections.deque[Decision] = collections.deque(maxlen=500)
         self.decisions_made = 0
@@ -266,6 +267,7 @@ class CueRunner:
             sequence = self.sequences[event.part]
             self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, int(event.detail),
                                                       max(armed.head_samples, event.offset))
+            self._started_by_firing.add(event.part)
         elif event.what.startswith("parts stopped"):
             self.players.clear()
             self._decide(event.sample, "", event.what)
@@ -278,11 +280,16 @@ class CueRunner:
                       "after its frame)", "chased": f" {event.detail / self.rate:.2f} s into it (chase)"}[event.what]
             where = f" at {self._timecode_text(event.frame)}" if armed.cue.trigger == "timecode" else ""
             self._decide(event.sample, number, f"{event.what}{detail}{where}")
+            # The audio thread has silenced what the cue stops; stop posting it. The parts this
+            # firing started (reported just before it) play on, even if the cue stopped them first.
+            started, self._started_by_firing = self._started_by_firing, set()
             for action in armed.cue.actions:
                 if action.verb == "stop" and action.target in self.part_numbers:
-                    self.players.pop(self.part_numbers[action.target], None)
+                    if self.part_numbers[action.target] not in started:
+                        self.players.pop(self.part_numbers[action.target], None)
                 elif action.verb in ("stop_all", "panic"):
-                    self.players.clear()
+                    for part in set(self.players) - started:
+                        del self.players[part]
         elif event.what == "skipped":
             self.waiting.discard(event.slot)
             self._decide(event.sample, number, f"skipped: the picture is past it, at {self._timecode_text(event.frame)}")

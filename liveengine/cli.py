@@ -83,7 +83,9 @@ def _describe_rig(rig) -> list[str]:
         lines.append(f"  instrument {name}: {instrument.type}, attack {instrument.attack_ms:g} ms, "
                      f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
     for part in rig.show.parts:
-        lines.append(f"  part {part.name}: {len(part.notes)} notes, {part.instrument} on {part.bus}")
+        source = f" from {part.midi_file}" if part.midi_file else ""
+        lines.append(f"  part {part.name}: {len(part.notes) + len(part.midi_notes)} notes{source}, "
+                     f"{part.instrument} on {part.bus}")
     for click in rig.show.clicks.values():
         count_in = f" after {click.map.count_in_bars} count-in bars" if click.map.count_in_bars else ""
         lines.append(f"  click {click.name}: {click.map.bars} bars{count_in}, {click.instrument} on {click.bus}")

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
+from .show.midifile import MidiFileError, MidiNote, read_midi_notes
 from .show.click import ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
@@ -78,7 +79,9 @@ class PartConfig:
     name: str
     instrument: str
     bus: str
-    notes: tuple[Note, ...]
+    notes: tuple[Note, ...]  # in beats of the show's tempo
+    midi_notes: tuple[MidiNote, ...] = ()  # from a MIDI file, in seconds by its own tempo map
+    midi_file: pathlib.Path | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,7 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     if len(instrument_tables) > MAX_INSTRUMENTS:
         problems.add("[instruments]", f"expected at most {MAX_INSTRUMENTS} instruments, got {len(instrument_tables)}")
     instruments = {name: _read_instrument(table, name) for name, table in instrument_tables.items()}
-    parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, problems)
+    parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, pathlib.Path(path).parent, problems)
     clicks = {name: _read_click(table, name, instruments, buses, problems)
               for name, table in top.table("clicks").subtables().items()}
     for name in clicks.keys() & {part.name for part in parts}:
@@ -602,6 +605,7 @@ def _read_parts(
     tables: Iterable[dict[str, Any]],
     instruments: Collection[str],
     buses: Collection[str],
+    folder: pathlib.Path,
     problems: _Problems,
 ) -> tuple[PartConfig, ...]:
     parts = []
@@ -621,8 +625,33 @@ def _read_parts(
             for index, row in enumerate(part.get("notes", _LIST, []), start=1)
         ]
         valid_notes = tuple(note for note in notes if note is not None)
-        parts.append(PartConfig(name, instrument, bus, valid_notes))
+        midi_file, midi_notes = _read_midi_part(part, folder, problems)
+        if midi_file is not None and part.has("notes"):
+            problems.add(part.label, "expected notes or midi_file, got both")
+        parts.append(PartConfig(name, instrument, bus, valid_notes, midi_notes, midi_file))
     return tuple(parts)
+
+
+def _read_midi_part(part: _Table, folder: pathlib.Path, problems: _Problems):
+    """(path, notes) of a part played from a Standard MIDI File; (None, ()) for a part of notes."""
+    file = part.get("midi_file", _TEXT)
+    track = part.get("track", _integer(0, 1000))
+    channel = part.get("channel", _integer(1, 16))
+    if file is None:
+        for key in ("track", "channel"):
+            if part.has(key):
+                problems.add(f"{part.label} {key}", "expected midi_file too: what it chooses from")
+        return None, ()
+    path = folder / file
+    try:
+        notes = read_midi_notes(path, track, channel)
+    except MidiFileError as error:
+        problems.add(f"{part.label} midi_file", str(error))
+        return path, ()
+    if not notes:
+        problems.add(f"{part.label} midi_file", f"{path} has no notes" + (" on the chosen track or channel"
+                                                                           if track is not None or channel else ""))
+    return path, notes
 
 
 def _read_note(row: Any, where: str, problems: _Problems) -> Note | None:

@@ -38,6 +38,7 @@ def _timeline(name: str, notes, instrument: int, bus: int, release_samples: floa
     timeline = []
     length = 0
     for number, (start, end, key, velocity) in enumerate(notes, start=1):
+        end = max(end, start + 1)  # a note off on its note on's sample would come first and leave it hanging
         timeline.append(TimedEvent(start, 1, events.NOTE_ON, number, instrument, float(key), velocity, bus))
         timeline.append(TimedEvent(end, 0, events.NOTE_OFF, number))
         length = max(length, math.ceil(end + release_samples))
@@ -48,6 +49,8 @@ def part_sequence(show: ShowConfig, part: PartConfig, instrument: int, bus: int,
     samples_per_beat = show.seconds_per_beat() * sample_rate
     notes = [(round(note.start_beat * samples_per_beat), round((note.start_beat + note.length_beats) * samples_per_beat),
               note.key, note.velocity) for note in part.notes]
+    notes += [(round(note.start_seconds * sample_rate), round(note.end_seconds * sample_rate), note.key, note.velocity)
+              for note in part.midi_notes]
     release = show.instruments[part.instrument].release_ms / 1000 * sample_rate
     return _timeline(part.name, notes, instrument, bus, release)
 

@@ -1,0 +1,104 @@
+"""Parts from Standard MIDI Files (written here with mido), timed by the file's own tempo map."""
+
+from fractions import Fraction
+
+import mido
+import numpy as np
+import pytest
+
+from liveengine.config import ShowFileError, parse_show
+from liveengine.engine import OfflineRenderer
+from liveengine.show.cues import CueRunner
+from liveengine.show.midifile import MidiFileError, read_midi_notes
+from liveengine.show.rig import build_rig
+
+RATE = 48000
+
+
+def write_midi(path, ticks_per_beat=480):
+    """Type 1: tempo in track 0 (120 bpm, then 60 bpm from beat 2); notes on two channels in track 1."""
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    tempo = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                            mido.MetaMessage("set_tempo", tempo=1000000, time=2 * ticks_per_beat)])
+    notes = mido.MidiTrack()
+    notes += [mido.Message("note_on", note=69, velocity=127, time=0),
+              mido.Message("note_off", note=69, velocity=0, time=ticks_per_beat // 2),  # 0 .. 0.25 s
+              mido.Message("note_on", note=72, velocity=64, channel=1, time=ticks_per_beat // 2),  # beat 1: 0.5 s
+              mido.Message("note_on", note=76, velocity=100, time=2 * ticks_per_beat),  # beat 3: 1 s + 1 s
+              mido.Message("note_on", note=72, velocity=0, channel=1, time=0),  # a note on at 0 ends it
+              mido.Message("note_off", note=76, time=ticks_per_beat // 4)]  # + a quarter beat at 60: 2.25 s
+    midi.tracks += [tempo, notes]
+    midi.save(path)
+
+
+def test_notes_are_timed_exactly_by_the_tempo_map(tmp_path):
+    write_midi(tmp_path / "part.mid")
+    notes = read_midi_notes(tmp_path / "part.mid")
+    assert [(n.start_seconds, n.end_seconds, n.key) for n in notes] == [
+        (0, Fraction(1, 4), 69), (Fraction(1, 2), 2, 72), (2, Fraction(9, 4), 76)]
+    assert notes[0].velocity == 1.0 and notes[1].velocity == pytest.approx(64 / 127)
+    assert [n.key for n in read_midi_notes(tmp_path / "part.mid", channel=2)] == [72]
+    assert read_midi_notes(tmp_path / "part.mid", track=0) == ()
+
+
+def test_a_midi_file_part_plays_from_its_cue_on_exact_samples(tmp_path):
+    write_midi(tmp_path / "part.mid")
+    show = parse_show(f"""
+[show]
+name = "MIDI part"
+[audio]
+sample_rate = {RATE}
+block_size = 64
+[timecode]
+rate = "25"
+master_start = "00:59:59:00"
+[instruments.tone]
+type = "tone"
+attack_ms = 1
+release_ms = 5
+[[parts]]
+name = "strings"
+instrument = "tone"
+midi_file = "part.mid"
+channel = 1
+[[cues]]
+number = "1M1"
+at = "01:00:00:00"
+actions = [{{start = "strings"}}]
+""", tmp_path / "show.toml")
+    rig = build_rig(show)
+    runner = CueRunner(rig, rig.engine.producer("show"))
+    runner.arm()
+    runner.start(0)
+    renderer = OfflineRenderer(rig.engine.state, 64)
+    blocks = []
+    for _ in range(0, 4 * RATE, 64):
+        runner.update(renderer.position, lookahead_samples=64)
+        blocks.append(renderer.render_block().copy())
+        rig.engine.poll()
+    audio = np.concatenate(blocks)[:, 0]
+    sounding = np.flatnonzero(audio)
+    starts = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > 100]
+    cue = RATE  # 01:00:00:00 is a second after the master start
+    assert [int(s) - 1 for s in starts] == [cue, cue + 2 * RATE]  # channel 1 only: the A and the E
+
+
+@pytest.mark.parametrize("part, message", [
+    ('midi_file = "missing.mid"', "cannot read MIDI file"),
+    ('midi_file = "part.mid"\ntrack = 5', "has tracks 0 to 1, not 5"),
+    ('midi_file = "part.mid"\nchannel = 9', "has no notes on the chosen track or channel"),
+    ('midi_file = "part.mid"\nnotes = [["A4", 0, 1, 0.5]]', "expected notes or midi_file, got both"),
+    ('channel = 2', "[parts.p] channel: expected midi_file too"),
+])
+def test_midi_file_mistakes_are_named(tmp_path, part, message):
+    write_midi(tmp_path / "part.mid")
+    with pytest.raises(ShowFileError) as error:
+        parse_show(f'[show]\nname = "x"\n[instruments.t]\ntype = "tone"\n[[parts]]\nname = "p"\ninstrument = "t"\n{part}\n',
+                   tmp_path / "show.toml")
+    assert message in str(error.value)
+
+
+def test_a_truncated_file_is_a_clear_error(tmp_path):
+    (tmp_path / "cut.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01")
+    with pytest.raises(MidiFileError, match="cannot read MIDI file"):
+        read_midi_notes(tmp_path / "cut.mid")

@@ -362,6 +362,8 @@ def _report_timecode(rig):
     status = rig.engine.telemetry().timecode
     print(f"Timecode: {status.frames_decoded} frames decoded, {status.frames_rejected} rejected, "
           f"{status.relocations} relocations; {status.state} at the end")
+    if rig.engine.timecode_rate_warning:
+        print(f"WARNING: {rig.engine.timecode_rate_warning}")
     sample_rate = rig.engine.settings.sample_rate
     for event in rig.engine.timecode_events:
         if event.what != "locking":
@@ -439,6 +441,7 @@ def command_run(args) -> int:
         interactive = sys.stdout.isatty()
         next_status = 0.0
         shown = 0
+        rate_warned = False
         watchdog = CallbackWatchdog(engine)
         try:
             while True:
@@ -446,6 +449,9 @@ def command_run(args) -> int:
                 watchdog.check()
                 runner.update(engine.position)
                 shown = _print_decisions(runner, shown, interactive)
+                if engine.timecode_rate_warning and not rate_warned:
+                    print(f"\nWARNING: {engine.timecode_rate_warning}", file=sys.stderr, flush=True)
+                    rate_warned = True
                 if (duration is None and master and runner.finished()) or \
                         (duration is not None and elapsed >= duration):
                     break

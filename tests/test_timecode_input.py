@@ -124,3 +124,23 @@ def test_frames_posted_as_events_drive_the_chase_like_decoded_ltc():
     assert abs(status.position - (HOUR_AT_25 + engine.position / frame)) < 0.01
     renderer.render(RATE // 4)
     assert engine.telemetry().timecode.state == "freewheel"
+
+
+def test_timecode_at_another_frame_rate_is_named_once_it_has_run_a_while():
+    engine, renderer = chasing_engine(fps=(25, 1))
+    # 24 fps LTC read as 25: it locks (a 4 % slow picture) but the rate is wrong.
+    play(renderer, encode_ltc((1, 0, 0, 0), (24, 1), 1.5, RATE))
+    engine.poll()
+    assert engine.timecode_rate_warning is None  # not yet: varispeed passes through too
+    play(renderer, encode_ltc((1, 0, 1, 12), (24, 1), 2.0, RATE))
+    engine.poll()
+    assert engine.timecode_rate_warning == ("the timecode runs at 24.000 fps, the show's rate is 25.000 fps: "
+                                            "check [timecode] rate")
+
+
+def test_varispeed_within_its_range_is_not_a_wrong_rate():
+    engine, renderer = chasing_engine(fps=(25, 1))
+    encoded = ltcref.encode(RATE, (25, 1), (1, 0, 0, 0), 100, slowdowns=np.full(100, 1 / 1.02))
+    play(renderer, encoded.audio)
+    engine.poll()
+    assert engine.telemetry().timecode.state == "locked" and engine.timecode_rate_warning is None

@@ -20,6 +20,7 @@ from .clock import SampleClock
 from .rings import ring_fill, ring_pop_into, ring_push
 from .state import (
     I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE, MAX_CUES, MAX_INSTRUMENTS, T_POSITION,
+    T_TIMECODE_SPEED, T_TIMECODE_STATE,
     EngineSettings, EngineState,
 )
 from .telemetry import Telemetry, read_telemetry
@@ -28,6 +29,10 @@ log = logging.getLogger("liveengine.engine")
 
 INSTRUMENT_PARAMETERS = {"attack_seconds": I_ATTACK_SECONDS, "release_seconds": I_RELEASE_SECONDS,
                          "gain": I_GAIN}
+
+
+RATE_TOLERANCE = 0.025  # beyond 2.5 % off speed for long, the picture runs at another frame rate
+RATE_WATCH_SECONDS = 2.0
 
 
 class RingFullError(RuntimeError):
@@ -198,6 +203,9 @@ class Engine:
         self.timecode_events: collections.deque[TimecodeEvent] = collections.deque(maxlen=1000)
         # Consumed by the show's cue runner, in order; nothing is dropped.
         self.cue_events: collections.deque[CueEvent] = collections.deque()
+        self.timecode_rate_warning: str | None = None
+        self._rate_off_since: int | None = None
+        self._rate_warned = False
         self._armed_cue_slots: set[int] = set()
         self._cue_slot_fences: dict[int, int] = {}
 
@@ -251,7 +259,31 @@ class Engine:
                     self._handle(row)
                 handled += count
                 if count < self._notifications.shape[0]:
+                    self._watch_timecode_rate()
                     return handled
+
+    def _watch_timecode_rate(self):
+        """Warn once per lock when the chased timecode runs at another frame rate than the show's:
+        a speed that stays further from 1 than varispeed goes, for RATE_WATCH_SECONDS."""
+        timecode = self.settings.timecode
+        if timecode is None:
+            return
+        locked = self.state.telemetry[T_TIMECODE_STATE] == chase.LOCKED
+        speed = float(self.state.telemetry_float[T_TIMECODE_SPEED])
+        position = self.position
+        if not locked or abs(speed - 1.0) <= RATE_TOLERANCE:
+            self._rate_off_since = None
+            if not locked:
+                self._rate_warned = False
+            return
+        if self._rate_off_since is None:
+            self._rate_off_since = position
+        elif not self._rate_warned and position - self._rate_off_since >= RATE_WATCH_SECONDS * self.settings.sample_rate:
+            fps = timecode.fps[0] / timecode.fps[1]
+            self.timecode_rate_warning = (f"the timecode runs at {fps * speed:.3f} fps, the show's rate is "
+                                          f"{fps:.3f} fps: check [timecode] rate")
+            log.warning("%s", self.timecode_rate_warning)
+            self._rate_warned = True
 
     def _handle(self, row):
         kind, sample, target = int(row[ev.KIND]), int(row[ev.SAMPLE]), int(row[ev.TARGET])

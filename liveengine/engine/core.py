@@ -138,6 +138,13 @@ class Producer:
         """Every part stops, its notes fading over `fade_seconds`; live playing rings on."""
         self.post(sample, ev.STOP_ALL, 0, fade_seconds)
 
+    def start_stem(self, slot: int, bus, gain: float = 1.0, from_frame: int = 0, sample=-1):
+        """Play stem `slot` from file frame `from_frame` on `sample` (its loader keeps it fed)."""
+        self.post(sample, ev.STEM_START, slot, from_frame, self.engine.bus_number(bus), gain)
+
+    def stop_stem(self, slot: int, fade_seconds: float = 0.0, sample=-1):
+        self.post(sample, ev.STEM_STOP, slot, fade_seconds)
+
     def locate_timecode(self, frame: int, sample: float):
         """The engine is the timecode master: frame `frame` starts at `sample`, running at nominal speed."""
         self.post(-1, ev.TIMECODE_LOCATE, frame, sample)

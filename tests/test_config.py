@@ -344,7 +344,8 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "[audoi]\nblock_size = 64\n",
-            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, cues, instruments, parts, show, timecode",
+            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, conductor, cues, instruments, parts, "
+            "show, stems, timecode",
             id="unknown-table",
         ),
         pytest.param(
@@ -506,7 +507,7 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             PART + 'tempo = 90\n',
-            "unknown key 'tempo' in [parts.melody]; known keys: bus, instrument, name, notes",
+            "unknown key 'tempo' in [parts.melody]; known keys: bus, channel, instrument, midi_file, name, notes, track",
             id="unknown-key-in-part",
         ),
         pytest.param(

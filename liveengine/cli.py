@@ -163,9 +163,11 @@ def _open_pedal(rig, runner):
     from .control.pedal import ConductorPedal
     conductor = rig.show.conductor
     pedal = ConductorPedal(runner, conductor.triggers, conductor.stop_fade_seconds)
-    midi_in = _open_midi_input(rig, "[conductor] midi_input", conductor.midi_input, "Conductor's pedal",
-                               lambda api: open_midi_input(conductor.midi_input, lambda message, _: pedal.handle(message),
-                                                           api=api, client_name="liveengine pedal", port_name="pedal"))
+    def open_on(api):
+        return open_midi_input(conductor.midi_input, lambda message, _arrival: pedal.handle(message), api=api,
+                               client_name="liveengine pedal", port_name="pedal")
+
+    midi_in = _open_midi_input(rig, "[conductor] midi_input", conductor.midi_input, "Conductor's pedal", open_on)
     print("  " + ", ".join(f"{operation}: {trigger}" for operation, trigger in conductor.triggers.items()))
     return midi_in
 

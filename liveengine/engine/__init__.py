@@ -8,6 +8,12 @@ from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
 from .stream import LiveStream, OfflineRenderer, audio_callback
 from .telemetry import Meter, Telemetry, TimecodeStatus
 
-__all__ = ["events", "StemError", "StemFile", "StemLoader", "wait_for_a_block", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS", "CueEvent", "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeOutput", "TimecodeEvent", "TimecodeStatus", "Producer", "RingFullError", "LateEvent", "NotificationPump",
-           "LiveStream", "OfflineRenderer", "AudioDeviceError", "audio_callback", "choose_device",
-           "describe_devices", "realtime_threads", "Meter", "Telemetry"]
+__all__ = [
+    "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS",
+    "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeOutput", "Producer", "RingFullError",
+    "NotificationPump", "CueEvent", "LateEvent", "TimecodeEvent",
+    "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device", "describe_devices",
+    "realtime_threads",
+    "StemError", "StemFile", "StemLoader", "wait_for_a_block",
+    "Meter", "Telemetry", "TimecodeStatus",
+]

@@ -285,7 +285,8 @@ class Engine:
             return
         if self._rate_off_since is None:
             self._rate_off_since = position
-        elif not self._rate_warned and position - self._rate_off_since >= RATE_WATCH_SECONDS * self.settings.sample_rate:
+        elif not self._rate_warned and \
+                position - self._rate_off_since >= RATE_WATCH_SECONDS * self.settings.sample_rate:
             fps = timecode.fps[0] / timecode.fps[1]
             self.timecode_rate_warning = (f"the timecode runs at {fps * speed:.3f} fps, the show's rate is "
                                           f"{fps:.3f} fps: check [timecode] rate")

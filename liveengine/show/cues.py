@@ -148,7 +148,8 @@ class CueRunner:
                                       frame=cue.timecode.frame_count, chase_frames=chase_frames)
             elif cue.trigger == "follow":
                 self.producer.arm_cue(armed.slot, events.TRIGGER_FOLLOW, armed.template,
-                                      follows=self.cues[index - 1].slot, wait_samples=round(cue.wait_seconds * self.rate))
+                                      follows=self.cues[index - 1].slot,
+                                      wait_samples=round(cue.wait_seconds * self.rate))
             else:
                 self.producer.arm_cue(armed.slot, events.TRIGGER_MANUAL, armed.template)
         self.armed = True

@@ -172,6 +172,27 @@ def _open_pedal(rig, runner):
     return midi_in
 
 
+def _send_mtc(rig, runner, midi_out, show_start: int):
+    """MTC out of the master timeline from the show's start, following its jumps; returns the
+    function that stops it and closes the port."""
+    from .control.mtc import sender_locked_to_engine
+    engine, rate = rig.engine, rig.engine.settings.sample_rate
+    senders = [sender_locked_to_engine(midi_out, rig.show.timecode.master_start, 0, engine.clock, rate,
+                                       show_start).start()]
+
+    def follow_jump(where, sample):
+        senders.pop().stop()
+        senders.append(sender_locked_to_engine(midi_out, where, sample, engine.clock, rate, sample).start())
+
+    def stop():
+        senders.pop().stop()
+        midi_out.close_port()
+        midi_out.delete()
+
+    runner.on_locate = follow_jump
+    return stop
+
+
 def _open_midi_output(rig):
     """The engine's MTC output: a virtual MIDI port, on the first MIDI backend that can make one."""
     import rtmidi
@@ -426,12 +447,7 @@ def command_run(args) -> int:
         show_start = engine.position + round(START_LEAD_SECONDS * rate)
         runner.start(show_start)
         if rig.show.timecode.mtc_output is not None:
-            from .control.mtc import sender_locked_to_engine
-            midi_out = _open_midi_output(rig)
-            stack.callback(midi_out.delete)
-            stack.callback(midi_out.close_port)
-            stack.enter_context(sender_locked_to_engine(midi_out, rig.show.timecode.master_start, engine.clock, rate,
-                                                        show_start))
+            stack.callback(_send_mtc(rig, runner, _open_midi_output(rig), show_start))
         if rig.show.conductor.midi_input is not None:
             pedal_in = _open_pedal(rig, runner)
             stack.callback(pedal_in.delete)

@@ -162,3 +162,43 @@ def test_the_conductor_goes_from_a_midi_pedal_and_from_the_terminal(tmp_path, se
     assert run.returncode == 0, output
     assert "Conductor's pedal from MIDI input 'pedal board' (Jack)" in output
     assert output.index("cue 1M1: GO") < output.index("cue 1M1: fired") < output.index("cue 1M2: GO")
+
+
+def test_mtc_out_follows_the_conductors_jump(tmp_path, server):
+    """As timecode master, `jump 1M2` relocates the timecode two seconds before the cue: MTC
+    sends a full frame there, then runs on from it."""
+    show = tmp_path / "jump.toml"
+    show.write_text('[show]\nname = "MTC jump"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
+                    'master_start = "00:59:59:00"\n'
+                    '[[cues]]\nnumber = "1M1"\nat = "01:00:00:00"\n'
+                    '[[cues]]\nnumber = "1M2"\nat = "01:10:00:00"\n')
+    reader = MtcReader(RATES["25"])
+    frames = []
+    receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
+    receiver.ignore_types(sysex=False, timing=False, active_sense=True)
+    receiver.set_callback(lambda event, _: frames.append(reader.feed(event[0], time.monotonic_ns())))
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "5"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=ROOT, env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
+    try:
+        deadline = time.monotonic() + 30
+        while not any("liveengine" in port for port in receiver.get_ports()):
+            assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
+            time.sleep(0.05)
+        receiver.open_port(next(i for i, port in enumerate(receiver.get_ports()) if "liveengine" in port))
+        time.sleep(1.5)
+        run.stdin.write("jump 1M2\n")
+        run.stdin.flush()
+        out, err = run.communicate(timeout=60)
+    finally:
+        receiver.close_port()
+        receiver.delete()
+    assert run.returncode == 0, err
+    assert "timecode master jumps to 01:09:58:00" in out
+    received = [frame for frame in frames if frame is not None]
+    jump = next(i for i, frame in enumerate(received) if frame.located and str(frame.timecode) == "01:09:58:00")
+    before = [str(frame.timecode) for frame in received[:jump] if not frame.located]
+    after = [frame.timecode for frame in received[jump + 1:] if not frame.located]
+    assert before and before[-1] < "01:00:05:00"  # the master ran from its start until the jump
+    assert len(after) > 25 and str(after[0]) >= "01:09:58:00"
+    assert all(later - earlier == 1 for earlier, later in zip(after, after[1:]))

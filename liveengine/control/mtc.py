@@ -266,13 +266,13 @@ class MtcSender:
             self._midi_out.send_message(message)
 
 
-def sender_locked_to_engine(midi_out, master_start: Timecode, clock, sample_rate: int,
+def sender_locked_to_engine(midi_out, timecode: Timecode, at_sample: int, clock, sample_rate: int,
                             after_sample: int) -> MtcSender:
-    """MTC of the engine's timeline as timecode master (frame `master_start` at the engine's
-    first sample, frame k at k frame periods later, as the generated LTC), from the first frame
-    that starts after `after_sample`, each quarter frame timed by the engine's sample clock."""
-    fps = master_start.rate.fps
-    first = math.ceil(Fraction(after_sample) * fps / sample_rate)
-    first_sample = first * sample_rate / fps
-    return MtcSender(midi_out, master_start + first,
+    """MTC of the engine's timeline as timecode master (frame `timecode` starting on engine sample
+    `at_sample`, frame k at k frame periods later, as the generated LTC), from the first frame
+    that starts at or after `after_sample`, each quarter frame timed by the engine's sample clock."""
+    fps = timecode.rate.fps
+    first = math.ceil(Fraction(after_sample - at_sample) * fps / sample_rate)
+    first_sample = at_sample + first * sample_rate / fps
+    return MtcSender(midi_out, timecode + first,
                      send_time_ns=lambda seconds: clock.monotonic_ns_at(float(first_sample + seconds * sample_rate)))

@@ -84,6 +84,7 @@ class CueRunner:
         self.standing_by: ArmedCue | None = self._next_go_cue(-1)
         self.waiting = {armed.slot for armed in self.cues if armed.cue.trigger != "go"}
         self.armed = False
+        self.on_locate = None  # called with (timecode, sample) when the master timecode jumps
 
     # Set-up.
 
@@ -155,21 +156,25 @@ class CueRunner:
         self.armed = True
 
     def start(self, sample: int):
-        """The show starts at `sample`: as timecode master, the master timecode starts there;
-        a show without cues starts every part there."""
+        """The show starts: as timecode master, the master timecode runs from the stream's first
+        sample (as the generated LTC and MTC do); a show without cues starts every part at `sample`."""
         timecode = self.rig.show.timecode
         if timecode.source == "none":
-            self.locate(timecode.master_start, sample)
+            self.producer.locate_timecode(timecode.master_start.frame_count, 0)
+            self._decide(0, "", f"timecode master from {timecode.master_start}")
         if not self.rig.show.cues:
             self.producer.fire_cue(self.cues[0].slot, sample)
             self.standing_by = None
 
     def locate(self, where: Timecode, sample: int):
-        """As timecode master: the picture is at `where` from `sample` on (LTC output included)."""
+        """As timecode master, jump: the picture is at `where` from `sample` on, for the cues,
+        the generated LTC and whatever `on_locate(where, sample)` moves too (MTC out)."""
         self.producer.locate_timecode(where.frame_count, sample)
         if self.rig.show.timecode.ltc_output is not None:
             self.producer.locate_ltc_output(*where.fields, sample=sample)
-        self._decide(sample, "", f"timecode master at {where}")
+        if self.on_locate is not None:
+            self.on_locate(where, sample)
+        self._decide(sample, "", f"timecode master jumps to {where}")
 
     # The conductor's operations: any thread may ask, the runner's thread carries them out.
 

@@ -20,8 +20,8 @@ from numba import njit
 
 from .background import BackgroundLoop
 from .dsp.ltc import FRAME_FIELDS, decoder_state, encode_ltc, frames_per_block, ltc_decode
-from .engine import (Engine, EngineSettings, LiveStream, NotificationPump, OfflineRenderer, TimecodeInput,
-                     choose_device)
+from .engine import (BusLayout, Engine, EngineSettings, LiveStream, NotificationPump, OfflineRenderer,
+                     TimecodeInput, choose_device, events)
 from .engine.intrinsics import monotonic_ns
 from .engine.render import process
 
@@ -206,6 +206,31 @@ def chase_error_samples(seconds: float, speed: float) -> tuple[float, float]:
     return float(errors.max()), float(np.sqrt(np.mean(errors ** 2)))
 
 
+CUE_FRAMES = (37, 60, 83, 146, 229)  # cue positions, frames after 01:00:00:00
+
+
+def cue_onset_errors(speed: float) -> list[int]:
+    """Samples between each cue's first sound and the true start of its frame, in LTC at `speed`."""
+    engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, input_channels=1, polyphony=16,
+                                   timecode=TimecodeInput(0, (25, 1)), buses=(BusLayout("master", outputs=(0, 1)),)))
+    engine.install_tone(0, attack_seconds=0.001, release_seconds=0.005, gain=0.5)
+    producer = engine.producer("show")
+    for slot, frame in enumerate(CUE_FRAMES):
+        note = slot * events.NOTE_GROUP_SIZE + 1
+        template = [[0, events.PART_START, slot, 0, 0, 0, 0, 0],
+                    [0, events.NOTE_ON, note, 0, 69.0, 1.0, 0, 0], [480, events.NOTE_OFF, note, 0, 0, 0, 0, 0]]
+        producer.arm_cue(slot, events.TRIGGER_TIMECODE, np.array(template, np.float64), frame=90_000 + frame)
+    recorded_rate = round(RATE / speed)  # varispeed as a media server makes it, as in chase_error_samples
+    signal = encode_ltc((1, 0, 0, 0), (25, 1), (max(CUE_FRAMES) + 10) / 25, recorded_rate)
+    renderer = OfflineRenderer(engine.state, BLOCK)
+    audio = np.concatenate([renderer.render_block(signal[begin:begin + BLOCK, None])[:, 0].copy()
+                            for begin in range(0, len(signal) - BLOCK, BLOCK)])
+    sounding = np.flatnonzero(audio)
+    onsets = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > 1000]
+    # A tone's first sample is zero; the encoder starts frame k on sample ceil(k * rate / 25).
+    return [int(onset) - 1 - (-(-frame * recorded_rate // 25)) for onset, frame in zip(onsets, CUE_FRAMES)]
+
+
 def run_timecode_benchmarks(quick: bool):
     decode_p50, decode_p99 = ltc_decoder_cost(10.0 if quick else 60.0)
     print(f"LTC decoder, 25 fps at {RATE} Hz: {decode_p50:.2f} us per {BLOCK}-sample block (p50), "
@@ -221,6 +246,10 @@ def run_timecode_benchmarks(quick: bool):
         largest, rms = chase_error_samples(seconds, speed)
         print(f"Chase error over {seconds / 60:.0f} min of 25 fps LTC at {100 * (speed - 1):+.1f} % speed: "
               f"max {largest:.2f} samples, RMS {rms:.2f} samples")
+    print(f"Cue onsets against the true start of their frame, {len(CUE_FRAMES)} cues per run, 25 fps LTC:")
+    for speed in (0.9, 0.999, 1.0, 1.001, 1.1):
+        errors = cue_onset_errors(speed)
+        print(f"  speed {speed:5.3f}: errors {errors} samples")
 
 
 def run_benchmarks(args) -> int:

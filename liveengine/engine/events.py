@@ -21,8 +21,9 @@ TIMECODE_FRAME = 8  # a timecode frame from outside the audio thread (MTC): targ
 LTC_LOCATE = 9  # the generated LTC jumps: its next frame is A:B:C:D (hours, minutes, seconds, frames)
 STOP_ALL = 10  # every part stops: its notes fade out over A seconds (0: the fast panic fade); live notes ring on
 NOTE_GROUP_OFF = 11  # target: note group; its sounding notes release, its later note-ons are dropped
-PART_START = 12  # in a cue template only: target: part; the part gets a fresh note group from here on
-PART_STOP = 13  # in a cue template only: target: part; its current note group gets NOTE_GROUP_OFF
+PART_START = 12  # target: part; it plays in a fresh note group from here on (a cue's firing sets A: the
+#                  cue slot, B: the offset into the part, for the PART_STARTED report)
+PART_STOP = 13  # target: part; the note group it plays in now gets NOTE_GROUP_OFF
 CUE_ARM = 14  # target: cue slot, whose template rows are written; A: trigger (TRIGGER_*); B: timecode frame
 #               (TRIGGER_TIMECODE) or wait in samples (TRIGGER_FOLLOW); C: chase span in frames (0: no chase)
 #               or the slot followed; D: template rows
@@ -37,8 +38,8 @@ STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
 # still on their way. Group 0 is live playing, which STOP_ALL leaves alone.
 NOTE_GROUP_SIZE = 1 << 20
 NOTE_GROUPS = 4096
-# In a cue template, a note's target is part * NOTE_GROUP_SIZE + number; firing the cue
-# puts the part's current group in place of the part.
+# In a cue template, a note's target is part * NOTE_GROUP_SIZE + number: when it applies, the
+# part's group at that moment takes the part's place.
 
 TRIGGER_MANUAL, TRIGGER_TIMECODE, TRIGGER_FOLLOW = range(3)
 

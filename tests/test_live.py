@@ -266,9 +266,16 @@ def test_a_stem_streams_from_disk_into_a_live_stream_frame_for_frame(server, tmp
         stream.close()
         loader.close()
     assert not loader.problems
+    # Where the capture missed server cycles its rows are zero; every stretch it heard whole
+    # must be the file's frames, in order, at the position continuous playback puts them.
     first = int(np.flatnonzero(audio[:, 0])[0])
     heard = audio[first:first + len(frames), :2]
-    if capture.gaps():
-        pytest.skip(f"the capture client missed server cycles: {capture.gaps()}")
-    assert np.array_equal(heard, frames), "every frame of the file, in order, across three refills of the ring"
+    missed = np.zeros(len(audio), bool)
+    for expected, seen in capture.gaps():
+        missed[capture.row_of_frame(expected):capture.row_of_frame(seen)] = True
+    missed = missed[first:first + len(frames)]
+    assert missed.mean() < 0.1, f"the capture missed too much to judge: {capture.gaps()}"
+    assert np.array_equal(heard[~missed], frames[:len(heard)][~missed]), \
+        "every frame of the file, in order, across three refills of the ring"
+    assert len(heard) == len(frames)
     assert int(engine.state.stem_ints[ST_STARVED, 0]) == 0, "never starved"

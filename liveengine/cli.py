@@ -172,6 +172,26 @@ def _open_pedal(rig, runner):
     return midi_in
 
 
+def _start_osc(rig, runner, stack):
+    """The sound engineer's OSC surface and its feed; the show goes on without them if the port is taken."""
+    from .control.osc import OscServer
+    from .control.surface import FeedPublisher, OscSurface
+    osc = rig.show.osc
+    surface = OscSurface(rig, runner, rig.engine.producer("osc"))
+    server = OscServer(surface.handle, osc.port, osc.bind, osc.allow, osc.messages_per_second)
+    surface.server = server
+    try:
+        server.start()
+    except OSError as error:
+        print(f"WARNING: OSC is off: cannot listen on port {osc.port}: {error}", file=sys.stderr, flush=True)
+        return
+    stack.callback(server.stop)
+    feed = FeedPublisher(surface)
+    server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
+    stack.callback(feed.start().stop)
+    print(f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}")
+
+
 def _send_mtc(rig, runner, midi_out, show_start: int):
     """MTC out of the master timeline from the show's start, following its jumps; returns the
     function that stops it and closes the port."""
@@ -452,6 +472,8 @@ def command_run(args) -> int:
             pedal_in = _open_pedal(rig, runner)
             stack.callback(pedal_in.delete)
             stack.callback(pedal_in.close_port)
+        if rig.show.osc.enabled:
+            _start_osc(rig, runner, stack)
         read_commands(runner)
         print(f"Conductor commands (type, then Enter): {COMMANDS}")
         master = rig.show.timecode.source == "none"

@@ -6,6 +6,7 @@ so whoever fixes a show on the day of the concert fixes it in one pass.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import pathlib
@@ -137,6 +138,17 @@ class ConductorConfig:
 
 
 @dataclass(frozen=True)
+class OscConfig:
+    """The sound engineer's OSC surface: where it listens and whom it answers."""
+
+    enabled: bool
+    port: int
+    bind: tuple[str, ...]  # local addresses to listen on
+    allow: tuple[str, ...]  # client addresses or networks ("192.168.1.0/24") that may talk to it
+    messages_per_second: float  # per client, beyond which its messages are dropped
+
+
+@dataclass(frozen=True)
 class TimecodeConfig:
     source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input; "mtc": MTC over MIDI
     input: int | None  # 0-based input channel that carries the LTC
@@ -162,6 +174,7 @@ class ShowConfig:
     stems: dict[str, StemConfig]
     cues: tuple[CueConfig, ...]  # in show order; none: every part starts with the show
     conductor: ConductorConfig
+    osc: OscConfig
 
     def seconds_per_beat(self) -> float:
         return 60.0 / self.tempo_bpm
@@ -216,10 +229,11 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     cues = _read_cues(top.get("cues", _TABLES, []), timecode.rate,
                       [part.name for part in parts] + list(clicks) + list(stems), list(buses), problems)
     conductor = _read_conductor(top.table("conductor"), problems)
+    osc = _read_osc(top.table("osc"))
 
     problems.raise_if_any()
     return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode,
-                      clicks, stems, cues, conductor)
+                      clicks, stems, cues, conductor, osc)
 
 
 # --- What a value must be -------------------------------------------------------------
@@ -791,4 +805,36 @@ def _read_conductor(conductor: _Table, problems: _Problems) -> ConductorConfig:
     if triggers and midi_input is None:
         problems.add(conductor.label, "expected midi_input too: the port the pedal is on")
     return ConductorConfig(midi_input, triggers, conductor.get("stop_fade", _number(0, 600), 3.0))
+
+
+def _ip_address(value: Any) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _ip_network(value: Any) -> str | None:
+    try:
+        return str(ipaddress.ip_network(value, strict=False)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+_ADDRESSES = _Kind("a list of IP addresses, like [\"127.0.0.1\", \"192.168.1.20\"]",
+                   lambda v: tuple(map(_ip_address, v)) if isinstance(v, list) and v
+                   and all(_ip_address(x) for x in v) else None)
+_NETWORKS = _Kind("a list of client addresses or networks, like [\"127.0.0.1\", \"192.168.1.0/24\"]",
+                  lambda v: tuple(map(_ip_network, v)) if isinstance(v, list) and v
+                  and all(_ip_network(x) for x in v) else None)
+
+
+def _read_osc(osc: _Table) -> OscConfig:
+    return OscConfig(
+        enabled=osc.get("enabled", _BOOLEAN, True),
+        port=osc.get("port", _integer(1024, 65535), 53100),
+        bind=osc.get("bind", _ADDRESSES, ("127.0.0.1",)),
+        allow=osc.get("allow", _NETWORKS, ("127.0.0.1/32", "::1/128")),
+        messages_per_second=osc.get("messages_per_second", _number(1, 100000), 500.0),
+    )
 

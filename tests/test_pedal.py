@@ -40,7 +40,8 @@ def runner():
 def operations(cue_runner):
     taken = []
     while not cue_runner.commands.empty():
-        taken.append(cue_runner.commands.get_nowait())
+        name, arguments, _done = cue_runner.commands.get_nowait()
+        taken.append((name, *arguments))
     return taken
 
 

@@ -177,65 +177,119 @@ class CueRunner:
         self._decide(sample, "", f"timecode master jumps to {where}")
 
     # The conductor's operations: any thread may ask, the runner's thread carries them out.
+    # `done(ok, text)`, when given, hears how it went (an OSC client asking for a reply).
 
-    def go(self):
-        self.commands.put(("go",))
+    def go(self, done=None):
+        self.commands.put(("go", (), done))
 
-    def standby(self, number: str):
-        self.commands.put(("standby", number))
+    def standby(self, number: str, done=None):
+        self.commands.put(("standby", (number,), done))
 
-    def back(self):
-        self.commands.put(("back",))
+    def back(self, done=None):
+        self.commands.put(("back", (), done))
 
-    def jump(self, number: str):
-        self.commands.put(("jump", number))
+    def jump(self, number: str, done=None):
+        self.commands.put(("jump", (number,), done))
 
-    def stop_all(self, fade_seconds: float = 3.0):
-        self.commands.put(("stop_all", fade_seconds))
+    def fire(self, number: str, done=None):
+        """Fire cue `number` now, whatever its trigger (rehearsal, or a cue the picture did not reach)."""
+        self.commands.put(("fire", (number,), done))
 
-    def panic(self):
-        self.commands.put(("panic",))
+    def stop_cue(self, number: str, done=None):
+        """Stop what cue `number` starts: its parts, clicks and stems (a short fade)."""
+        self.commands.put(("stop_cue", (number,), done))
+
+    def stop_all(self, fade_seconds: float = 3.0, done=None):
+        self.commands.put(("stop_all", (fade_seconds,), done))
+
+    def panic(self, done=None):
+        self.commands.put(("panic", (), done))
+
+    def locate_master(self, where: Timecode, done=None):
+        """As timecode master, jump the timecode to `where` (what plays stops)."""
+        self.commands.put(("locate", (where,), done))
 
     def _carry_out(self, command: tuple):
-        name, *arguments = command
+        name, arguments, done = command
         position = self.engine.position
-        if name == "go":
-            if self.standing_by is None:
-                self._decide(position, "", "GO refused: no cue stands by (end of the cue list)")
-                return
-            armed = self.standing_by
-            self.producer.fire_cue(armed.slot)
-            self._decide(position, armed.cue.number, "GO")
-            self.standing_by = self._next_go_cue(armed.slot)
-        elif name in ("standby", "jump"):
-            armed = self.by_number.get(arguments[0])
-            if armed is None:
-                self._decide(position, "", f"{name} refused: no cue {arguments[0]!r}")
-                return
-            if name == "jump":
-                self.producer.stop_all(JUMP_FADE_SECONDS)
-                self.players.clear()
-                timecode = self.rig.show.timecode
-                if timecode.source == "none" and armed.cue.trigger == "timecode":
-                    preroll = round(JUMP_PREROLL_SECONDS * float(timecode.rate.fps))
-                    self.locate(armed.cue.timecode - preroll, position + self._latency())
-            self.standing_by = armed
-            self._decide(position, armed.cue.number, "standing by" if name == "standby" else "jumped here")
-        elif name == "back":
-            previous = self._previous_go_cue(self.standing_by.slot if self.standing_by else len(self.cues))
-            if previous is None:
-                self._decide(position, "", "back refused: no GO cue before the one standing by")
-                return
-            self.standing_by = previous
-            self._decide(position, previous.cue.number, "standing by (back)")
-        elif name == "stop_all":
-            self.producer.stop_all(arguments[0])
-            self.players.clear()
-            self._decide(position, "", f"stop all, fading over {arguments[0]:g} s")
-        elif name == "panic":
-            self.producer.panic()
-            self.players.clear()
-            self._decide(position, "", "PANIC: every note off")
+        ok, number, text = getattr(self, f"_{name}")(position, *arguments)
+        self._decide(position, number, text)
+        if done is not None:
+            done(ok, text)
+
+    def _go(self, position):
+        if self.standing_by is None:
+            return False, "", "GO refused: no cue stands by (end of the cue list)"
+        armed = self.standing_by
+        self.producer.fire_cue(armed.slot)
+        self.standing_by = self._next_go_cue(armed.slot)
+        return True, armed.cue.number, "GO"
+
+    def _standby(self, position, number):
+        armed = self.by_number.get(number)
+        if armed is None:
+            return False, "", f"standby refused: no cue {number!r}"
+        self.standing_by = armed
+        return True, number, "standing by"
+
+    def _jump(self, position, number):
+        armed = self.by_number.get(number)
+        if armed is None:
+            return False, "", f"jump refused: no cue {number!r}"
+        self._stop_everything(JUMP_FADE_SECONDS)
+        timecode = self.rig.show.timecode
+        if timecode.source == "none" and armed.cue.trigger == "timecode":
+            preroll = round(JUMP_PREROLL_SECONDS * float(timecode.rate.fps))
+            self.locate(armed.cue.timecode - preroll, position + self._latency())
+        self.standing_by = armed
+        return True, number, "jumped here"
+
+    def _back(self, position):
+        previous = self._previous_go_cue(self.standing_by.slot if self.standing_by else len(self.cues))
+        if previous is None:
+            return False, "", "back refused: no GO cue before the one standing by"
+        self.standing_by = previous
+        return True, previous.cue.number, "standing by (back)"
+
+    def _fire(self, position, number):
+        armed = self.by_number.get(number)
+        if armed is None:
+            return False, "", f"fire refused: no cue {number!r}"
+        self.producer.fire_cue(armed.slot)
+        return True, number, "fired by hand"
+
+    def _stop_cue(self, position, number):
+        armed = self.by_number.get(number)
+        if armed is None:
+            return False, "", f"stop refused: no cue {number!r}"
+        for action in armed.cue.actions:
+            if action.verb == "start" and action.target in self.stem_slots:
+                self.producer.stop_stem(self.stem_slots[action.target])
+            elif action.verb == "start":
+                self.producer.post(-1, events.PART_STOP, self.part_numbers[action.target])
+                self.players.pop(self.part_numbers[action.target], None)
+        return True, number, "stopped what it started"
+
+    def _stop_all(self, position, fade_seconds):
+        self._stop_everything(fade_seconds)
+        return True, "", f"stop all, fading over {fade_seconds:g} s"
+
+    def _panic(self, position):
+        self.producer.panic()
+        self.players.clear()
+        return True, "", "PANIC: every note off"
+
+    def _locate(self, position, where):
+        if self.rig.show.timecode.source != "none":
+            return False, "", f"locate refused: the show chases {self.rig.show.timecode.source.upper()}, " \
+                              "the picture decides where it is"
+        self._stop_everything(JUMP_FADE_SECONDS)
+        self.locate(where, position + self._latency())
+        return True, "", f"located at {where}"
+
+    def _stop_everything(self, fade_seconds: float):
+        self.producer.stop_all(fade_seconds)
+        self.players.clear()
 
     def _next_go_cue(self, after_slot: int) -> ArmedCue | None:
         return next((armed for armed in self.cues[after_slot + 1:] if armed.cue.trigger == "go"), None)

@@ -1,0 +1,375 @@
+"""The OSC address space, modeled on QLab's: commands, queries, replies and the monitoring feed.
+
+Commands: /go, /stop [fade seconds], /panic, /back, /cue/{number}/start, /cue/{number}/stop,
+/cue/{number}/standby, /setup/{name}, /bus/{name}/gain dB [fade seconds], /bus/{name}/mute 0|1,
+/locate "HH:MM:SS:FF". Queries (always answered): /cuelist, /buses, /setups, /state, /ping.
+A reply is /reply{address} with one JSON string: {"address", "status": "ok"|"error", "data"}.
+Commands are answered once the client asks with /replies 1; a command sent as
+/seq/{n}{address} is carried out once for its client and n, and answered every time, so a
+client may resend it over a lossy network until it hears back.
+
+Monitoring: /subscribe [rate Hz [UDP port, else the sender's]], renewed within
+SUBSCRIPTION_SECONDS, /unsubscribe; the
+feed is a bundle per tick (/meter/{bus}, /timecode, /cue/current, /cue/next, /voices, /dsp,
+/dropouts, /late_events) and /event kind text as things happen.
+"""
+
+import collections
+import json
+import logging
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from ..show.timecode import Timecode
+from .osc import OscClient
+
+log = logging.getLogger("liveengine.osc")
+
+MAX_FEED_RATE = 30.0
+DEFAULT_FEED_RATE = 10.0
+SUBSCRIPTION_SECONDS = 10.0  # a subscription not renewed for this long ends
+DEFAULT_STOP_FADE = 3.0
+REMEMBERED_SEQUENCES = 256  # per client host
+DEVICE_SILENT_SECONDS = 1.0
+
+_CUE = re.compile(r"/cue/([^/]+)/(start|stop|standby)")
+_BUS = re.compile(r"/bus/([^/]+)/(gain|mute)")
+_SETUP = re.compile(r"/setup/([^/]+)")
+_SEQUENCED = re.compile(r"/seq/([0-9]{1,18})(/.*)")
+
+
+class CommandError(Exception):
+    """What is wrong with a command, for its error reply."""
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CommandError(f"{what}: expected a number, got {value!r}")
+    return float(value)
+
+
+@dataclass
+class Subscription:
+    client: OscClient
+    interval: float
+    next_due: float
+    expires: float
+
+
+class OscSurface:
+    """Carries out what OSC clients ask. `handle` runs in the OSC worker thread, which owns
+    `producer` (the engine's "osc" ring); cue operations go through the cue runner."""
+
+    def __init__(self, rig, runner, producer, server=None):
+        self.rig = rig
+        self.engine = rig.engine
+        self.runner = runner
+        self.producer = producer
+        self.server = server
+        self.rate = self.engine.settings.sample_rate
+        self._replies_for: set[str] = set()  # client hosts that asked for replies
+        self._sequences: dict[str, collections.OrderedDict] = {}
+        self._subscriptions: dict[tuple, Subscription] = {}
+        self._lock = threading.Lock()
+        self._drift = Drift(self.rate, float(rig.show.timecode.rate.fps))
+        self.commands_carried_out = 0
+        self.errors = 0
+
+    # Dispatch.
+
+    def handle(self, client: OscClient, address: str, args: list):
+        sequenced = _SEQUENCED.fullmatch(address)
+        if sequenced:
+            self._handle_sequenced(client, int(sequenced.group(1)), sequenced.group(2), args)
+            return
+        self._dispatch(client, address, args, lambda status, data: self._reply_if_asked(client, address, status, data))
+
+    def _handle_sequenced(self, client: OscClient, number: int, address: str, args: list):
+        with self._lock:
+            remembered = self._sequences.setdefault(client.host, collections.OrderedDict())
+            seen = number in remembered
+            answer = remembered.get(number)
+            if not seen:
+                remembered[number] = None  # taken; its answer comes when it is done
+                while len(remembered) > REMEMBERED_SEQUENCES:
+                    remembered.popitem(last=False)
+        if seen:
+            if answer is not None:  # carried out already: answer again, never act twice
+                client.send(f"/reply/seq/{number}{address}", answer)
+            return
+
+        def reply(status, data):
+            text = _reply_text(f"/seq/{number}{address}", status, data)
+            with self._lock:
+                remembered[number] = text
+            client.send(f"/reply/seq/{number}{address}", text)
+
+        self._dispatch(client, address, args, reply)
+
+    def _dispatch(self, client: OscClient, address: str, args: list, reply):
+        try:
+            self._command(client, address, args, reply)
+        except CommandError as error:
+            self.errors += 1
+            reply("error", str(error))
+
+    def _command(self, client: OscClient, address: str, args: list, reply):
+        runner = self.runner
+        done = self._runner_done(reply)
+        if address == "/go":
+            self._no_arguments(address, args)
+            runner.go(done)
+        elif address == "/back":
+            self._no_arguments(address, args)
+            runner.back(done)
+        elif address == "/panic":
+            self._no_arguments(address, args)
+            runner.panic(done)
+        elif address == "/stop":
+            fade = _number(args[0], "/stop fade seconds") if args else DEFAULT_STOP_FADE
+            if not 0 <= fade <= 600 or len(args) > 1:
+                raise CommandError("/stop: expected at most one fade time, 0 to 600 seconds")
+            runner.stop_all(fade, done)
+        elif (match := _CUE.fullmatch(address)):
+            self._no_arguments(address, args)
+            number, verb = match.groups()
+            {"start": runner.fire, "stop": runner.stop_cue, "standby": runner.standby}[verb](number, done)
+        elif (match := _BUS.fullmatch(address)):
+            self._bus(match.group(1), match.group(2), args)
+            reply("ok", None)
+        elif (match := _SETUP.fullmatch(address)):
+            raise CommandError(f"no keyboard setup {match.group(1)!r}: this show has no keyboard setups")
+        elif address == "/locate":
+            if len(args) != 1 or not isinstance(args[0], str):
+                raise CommandError('/locate: expected one timecode string, like "01:00:00:00"')
+            try:
+                where = Timecode.parse(args[0], self.rig.show.timecode.rate)
+            except ValueError as error:
+                raise CommandError(f"/locate: {error}") from None
+            runner.locate_master(where, done)
+        elif address in ("/cuelist", "/buses", "/setups", "/state", "/ping"):
+            self._no_arguments(address, args)
+            client.send(f"/reply{address}", _reply_text(address, "ok", self._query(address)))
+            return
+        elif address == "/replies":
+            if len(args) != 1 or _number(args[0], "/replies") not in (0.0, 1.0):
+                raise CommandError("/replies: expected 1 (answer my commands) or 0")
+            (self._replies_for.add if args[0] else self._replies_for.discard)(client.host)
+            reply("ok", None)
+        elif address == "/subscribe":
+            rate = _number(args[0], "/subscribe rate") if args else DEFAULT_FEED_RATE
+            if not 0 < rate <= MAX_FEED_RATE or len(args) > 2:
+                raise CommandError(f"/subscribe: expected a rate above 0 and up to {MAX_FEED_RATE:g} Hz, and "
+                                   "optionally the UDP port to send the feed to")
+            if len(args) == 2:  # a feed for a listener beside the sender, e.g. oscdump
+                port = _number(args[1], "/subscribe port")
+                if client.connection is not None or not 1 <= port <= 65535 or port != int(port):
+                    raise CommandError("/subscribe: the port must be 1 to 65535, and only over UDP")
+                client = OscClient(client.server, client.host, int(port))
+            self._subscribe(client, rate)
+            client.send("/reply/subscribe", _reply_text("/subscribe", "ok", {"rate": rate,
+                                                                             "expires": SUBSCRIPTION_SECONDS}))
+            return
+        elif address == "/unsubscribe":
+            with self._lock:
+                self._subscriptions.pop(client.key, None)
+            reply("ok", None)
+        else:
+            raise CommandError(f"unknown address {address!r}")
+        self.commands_carried_out += 1
+
+    @staticmethod
+    def _no_arguments(address: str, args: list):
+        if args:
+            raise CommandError(f"{address}: expected no arguments, got {args!r}")
+
+    def _runner_done(self, reply):
+        return lambda ok, text: reply("ok" if ok else "error", text)
+
+    def _reply_if_asked(self, client: OscClient, address: str, status: str, data):
+        if client.host in self._replies_for:
+            client.send(f"/reply{address}", _reply_text(address, status, data))
+
+    def _bus(self, name: str, what: str, args: list):
+        if name not in self.engine.state.bus_index:
+            raise CommandError(f"no bus {name!r}; buses: {', '.join(self.engine.state.bus_index)}")
+        if what == "gain":
+            if not 1 <= len(args) <= 2:
+                raise CommandError(f"/bus/{name}/gain: expected dB and an optional fade time in seconds")
+            db = _number(args[0], f"/bus/{name}/gain dB")
+            fade = _number(args[1], f"/bus/{name}/gain fade") if len(args) == 2 else 0.0
+            if not -96 <= db <= 12 or not 0 <= fade <= 600:
+                raise CommandError(f"/bus/{name}/gain: dB from -96 to 12, fade from 0 to 600 s")
+            self.producer.bus_gain(name, 10 ** (db / 20), fade)
+        else:
+            if len(args) != 1 or _number(args[0], f"/bus/{name}/mute") not in (0.0, 1.0):
+                raise CommandError(f"/bus/{name}/mute: expected 1 (mute) or 0")
+            self.producer.bus_mute(name, bool(args[0]))
+
+    # Queries.
+
+    def _query(self, address: str):
+        show = self.rig.show
+        if address == "/ping":
+            return "pong"
+        if address == "/cuelist":
+            return [{"number": armed.cue.number, "name": armed.cue.name, "trigger": armed.cue.trigger,
+                     "timecode": str(armed.cue.timecode) if armed.cue.timecode else None,
+                     "follow_seconds": armed.cue.wait_seconds if armed.cue.trigger == "follow" else None,
+                     "chase": armed.cue.chase}
+                    for armed in self.runner.cues if show.cues]
+        if address == "/buses":
+            return [{"name": bus.name, "gain_db": bus.gain_db, "mute": bus.mute,
+                     "outputs": [channel + 1 for channel in bus.outputs], "to": bus.feeds}
+                    for bus in show.buses.values()]
+        if address == "/setups":
+            return []
+        telemetry = self.engine.telemetry()
+        return {"show": show.name, "position_samples": telemetry.position,
+                "timecode": self._timecode_text(telemetry.timecode), "chase": telemetry.timecode.state,
+                "current_cue": self._cue_fields(self.runner.current), "next_cue": self._cue_fields(self.runner.standing_by),
+                "voices": telemetry.voices, "dsp_percent": 100 * telemetry.dsp_load_average,
+                "dropouts": telemetry.missed_cycles, "late_events": telemetry.late_events}
+
+    @staticmethod
+    def _cue_fields(armed) -> list[str]:
+        return [armed.cue.number, armed.cue.name] if armed is not None else ["", ""]
+
+    def _timecode_text(self, status) -> str:
+        if status.state not in ("locked", "freewheel"):
+            return ""
+        return str(Timecode.from_frames(math.floor(status.position), self.rig.show.timecode.rate))
+
+    # The feed.
+
+    def _subscribe(self, client: OscClient, rate: float):
+        now = time.monotonic()
+        with self._lock:
+            self._subscriptions[client.key] = Subscription(client, 1.0 / rate, now, now + SUBSCRIPTION_SECONDS)
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)
+
+    def feed_messages(self) -> list[tuple]:
+        """One tick of the monitoring feed, as (address, *args)."""
+        t = self.engine.telemetry()
+        messages = [(f"/meter/{name}", *map(float, meter.peak_dbfs), *map(float, meter.rms_dbfs))
+                    for name, meter in t.buses.items()]
+        messages += [
+            ("/timecode", self._timecode_text(t.timecode), t.timecode.state, float(self._drift.samples(t))),
+            ("/cue/current", *self._cue_fields(self.runner.current)),
+            ("/cue/next", *self._cue_fields(self.runner.standing_by)),
+            ("/voices", int(t.voices)),
+            ("/dsp", float(100 * t.dsp_load_average), float(100 * t.dsp_load_peak)),
+            ("/dropouts", int(t.missed_cycles)),
+            ("/late_events", int(t.late_events)),
+        ]
+        return messages
+
+    def publish(self, events: list[tuple[str, str]]):
+        """Send the feed to every subscriber that is due, and `events` (kind, text) to all of them."""
+        now = time.monotonic()
+        with self._lock:
+            for key in [key for key, sub in self._subscriptions.items() if sub.expires < now]:
+                log.info("OSC subscription of %s expired", self._subscriptions.pop(key).client)
+            due = [sub for sub in self._subscriptions.values() if sub.next_due <= now]
+            everyone = list(self._subscriptions.values())
+            for sub in due:
+                sub.next_due = max(sub.next_due + sub.interval, now)
+        if due:
+            tick = self.feed_messages()
+            for sub in due:
+                sub.client.send_bundle(tick)
+        for kind, text in events:
+            for sub in everyone:
+                sub.client.send("/event", kind, text)
+
+
+class Drift:
+    """How far the picture has moved against the audio clock since the chase last locked, in samples."""
+
+    def __init__(self, sample_rate: int, fps: float):
+        self.samples_per_frame = sample_rate / fps
+        self._reference = None
+
+    def samples(self, telemetry) -> float:
+        status = telemetry.timecode
+        if status.state not in ("locked", "freewheel"):
+            self._reference = None
+            return 0.0
+        if self._reference is None:
+            self._reference = (status.position, telemetry.position)
+            return 0.0
+        position, sample = self._reference
+        return (status.position - position) * self.samples_per_frame - (telemetry.position - sample)
+
+
+class FeedPublisher:
+    """A control-plane thread that sends the feed at its subscribers' rates, and the events:
+    cue decisions, timecode state changes, the audio device stopping and resuming, refused clients."""
+
+    TICK_SECONDS = 1.0 / 120
+
+    def __init__(self, surface: OscSurface):
+        self.surface = surface
+        self._events: collections.deque[tuple[str, str]] = collections.deque(maxlen=256)
+        self._decisions_seen = surface.runner.decisions_made
+        self._timecode_state = None
+        self._callbacks = None
+        self._callbacks_changed = time.monotonic()
+        self._device_lost = False
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="liveengine-osc-feed", daemon=True)
+
+    def event(self, kind: str, text: str):
+        self._events.append((kind, text))
+
+    def start(self) -> "FeedPublisher":
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(timeout=2.0)
+
+    def _run(self):
+        while not self._stopping.wait(self.TICK_SECONDS):
+            self._watch()
+            events = []
+            while self._events:
+                events.append(self._events.popleft())
+            self.surface.publish(events)
+
+    def _watch(self):
+        runner = self.surface.runner
+        made = runner.decisions_made
+        if made != self._decisions_seen:
+            decisions = list(runner.decisions)[-(min(made - self._decisions_seen, len(runner.decisions))):]
+            for decision in decisions:
+                kind = "cue" if decision.cue else "show"
+                self.event(kind, f"{decision.cue} {decision.text}".strip())
+            self._decisions_seen = made
+        telemetry = self.surface.engine.telemetry()
+        state = telemetry.timecode.state
+        if self._timecode_state is not None and state != self._timecode_state:
+            what = {"locked": "locked", "freewheel": "lock lost: freewheel", "stopped": "stopped",
+                    "locking": "locking"}[state]
+            self.event("timecode", what)
+        self._timecode_state = state
+        now = time.monotonic()
+        if telemetry.callbacks != self._callbacks:
+            if self._device_lost:
+                self.event("device", "audio resumed")
+            self._callbacks, self._callbacks_changed, self._device_lost = telemetry.callbacks, now, False
+        elif not self._device_lost and now - self._callbacks_changed > DEVICE_SILENT_SECONDS:
+            self._device_lost = True
+            self.event("device", "audio device lost")
+
+
+def _reply_text(address: str, status: str, data) -> str:
+    return json.dumps({"address": address, "status": status, "data": data})

@@ -1,0 +1,246 @@
+"""The OSC surface against real peers: liblo's oscsend and oscdump, python-osc over UDP and TCP.
+
+The engine here is not streaming: commands reach the cue runner, which the test's own
+thread runs as `liveengine run` does; bus commands reach the engine's event ring.
+"""
+
+import json
+import socket
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+from pythonosc import osc_packet, tcp_client
+
+from liveengine.config import parse_show
+from liveengine.control.osc import OscServer, message
+from liveengine.control.surface import FeedPublisher, OscSurface
+from liveengine.engine import events
+from liveengine.engine.rings import ring_pop_into
+from liveengine.show.cues import CueRunner
+from liveengine.show.rig import build_rig
+
+SHOW = """
+[show]
+name = "OSC"
+[timecode]
+rate = "25"
+[instruments.tone]
+type = "tone"
+[[parts]]
+name = "a"
+instrument = "tone"
+notes = [["A4", 0, 1, 0.5]]
+[[cues]]
+number = "1M1"
+name = "Opening"
+go = true
+actions = [{start = "a"}]
+[[cues]]
+number = "1M2"
+name = "Second"
+at = "01:00:10:00"
+actions = [{stop = "a"}]
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Surface:
+    """A rig, its cue runner (run by a thread here, as by `run`), the OSC server and its feed."""
+
+    def __init__(self, allow=("127.0.0.1/32",), messages_per_second=500.0):
+        self.rig = build_rig(parse_show(SHOW, "osc.toml"))
+        self.runner = CueRunner(self.rig, self.rig.engine.producer("show"))
+        self.port = free_port()
+        self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"))
+        self.server = OscServer(self.surface.handle, self.port, ("127.0.0.1",), allow, messages_per_second)
+        self.surface.server = self.server
+        self.feed = FeedPublisher(self.surface)
+        self._stopping = threading.Event()
+        self._runner_thread = threading.Thread(target=self._run_runner, daemon=True)
+
+    def _run_runner(self):
+        while not self._stopping.wait(0.005):
+            self.runner.update(self.rig.engine.position)
+
+    def __enter__(self):
+        self.server.start()
+        self.server.on_refused = lambda host: self.feed.event("osc", f"refused client {host}")
+        self.feed.start()
+        self._runner_thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stopping.set()
+        self._runner_thread.join()
+        self.feed.stop()
+        self.server.stop()
+
+    def decisions(self):
+        return [(d.cue, d.text) for d in list(self.runner.decisions)]
+
+    def wait_for(self, condition, seconds=3.0):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert time.monotonic() < deadline, self.decisions()
+            time.sleep(0.01)
+
+    def osc_events(self):
+        """Events the OSC worker posted on the engine's osc ring, as (kind, target, a, b)."""
+        ring = self.rig.engine.state.input_rings["osc"]
+        rows = np.zeros((64, events.EVENT_WIDTH))
+        count = ring_pop_into(ring.rows, ring.indices, rows, 64)
+        return [(int(r[events.KIND]), int(r[events.TARGET]), r[events.A], r[events.B]) for r in rows[:count]]
+
+
+class UdpPeer:
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(2.0)
+
+    def send(self, port, address, *args):
+        self.sock.sendto(message(address, *args), ("127.0.0.1", port))
+
+    def receive(self):
+        packet, _ = self.sock.recvfrom(65536)
+        return [(timed.message.address, list(timed.message.params)) for timed in osc_packet.OscPacket(packet).messages]
+
+    def reply(self):
+        (address, (text,)), = self.receive()
+        return address, json.loads(text)
+
+
+def test_oscsend_fires_go_and_a_cue_by_number(tmp_path):
+    with Surface() as osc:
+        subprocess.run(["oscsend", "localhost", str(osc.port), "/go"], check=True, timeout=10)
+        osc.wait_for(lambda: ("1M1", "GO") in osc.decisions())
+        subprocess.run(["oscsend", "localhost", str(osc.port), "/cue/1M2/standby"], check=True, timeout=10)
+        osc.wait_for(lambda: ("1M2", "standing by") in osc.decisions())
+        subprocess.run(["oscsend", "localhost", str(osc.port), "/bus/keys/gain", "ff", "-6", "2"], check=True,
+                       timeout=10)
+        subprocess.run(["oscsend", "localhost", str(osc.port), "/bus/click/mute", "i", "1"], check=True, timeout=10)
+        osc.wait_for(lambda: osc.surface.commands_carried_out >= 4)
+        engine = osc.rig.engine
+        posted = osc.osc_events()
+        assert posted[0][:2] == (events.BUS_GAIN, engine.bus_number("keys"))
+        assert posted[0][2] == pytest.approx(10 ** (-6 / 20)) and posted[0][3] == 2.0
+        assert posted[1] == (events.BUS_MUTE, engine.bus_number("click"), 1.0, 0.0)
+
+
+def test_replies_say_what_was_done_and_what_was_wrong():
+    with Surface() as osc:
+        peer = UdpPeer()
+        peer.send(osc.port, "/replies", 1)
+        assert peer.reply() == ("/reply/replies", {"address": "/replies", "status": "ok", "data": None})
+        peer.send(osc.port, "/go")
+        assert peer.reply() == ("/reply/go", {"address": "/go", "status": "ok", "data": "GO"})
+        peer.send(osc.port, "/go")  # 1M2 is a timecode cue: no GO cue is left
+        assert peer.reply()[1]["status"] == "error"
+        for address, args, complaint in (
+                ("/bus/keys/gain", ["loud"], "expected a number"), ("/bus/nowhere/mute", [1], "no bus 'nowhere'"),
+                ("/cue/9Z9/start", [], "no cue '9Z9'"), ("/fire/everything", [], "unknown address"),
+                ("/stop", [1, 2], "at most one fade"), ("/locate", ["25:00:00:00"], "/locate"),
+                ("/setup/strings", [], "no keyboard setups")):
+            peer.send(osc.port, address, *args)
+            reply_address, reply = peer.reply()
+            assert reply_address == f"/reply{address}" and reply["status"] == "error"
+            assert complaint in reply["data"], reply
+
+
+def test_queries_answer_over_tcp_with_slip_framing():
+    with Surface() as osc:
+        client = tcp_client.SimpleTCPClient("127.0.0.1", osc.port, mode="1.1")
+        try:
+            client.send_message("/cuelist", [])
+            (reply,) = list(client.get_messages(2))
+            data = json.loads(reply.params[0])["data"]
+            assert [(cue["number"], cue["trigger"], cue["timecode"]) for cue in data] == [
+                ("1M1", "go", None), ("1M2", "timecode", "01:00:10:00")]
+            client.send_message("/state", [])
+            (reply,) = list(client.get_messages(2))
+            state = json.loads(reply.params[0])["data"]
+            assert state["next_cue"] == ["1M1", "Opening"] and state["show"] == "OSC"
+        finally:
+            client.close()
+
+
+def test_a_sequenced_command_is_carried_out_once_however_often_it_is_resent():
+    with Surface() as osc:
+        peer = UdpPeer()
+        peer.send(osc.port, "/seq/41/go")
+        peer.send(osc.port, "/seq/41/go")  # resent before it was done: taken already, not answered twice
+        replies = [peer.reply()]
+        for _ in range(2):  # the reply was lost, say: each resend hears it again
+            peer.send(osc.port, "/seq/41/go")
+            replies.append(peer.reply())
+        assert replies == [("/reply/seq/41/go", {"address": "/seq/41/go", "status": "ok", "data": "GO"})] * 3
+        time.sleep(0.2)
+        assert osc.decisions().count(("1M1", "GO")) == 1
+
+
+def test_oscdump_receives_the_monitoring_feed_and_events(tmp_path):
+    listen = free_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(listen)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        with Surface() as osc:
+            subprocess.run(["oscsend", "localhost", str(osc.port), "/subscribe", "fi", "20", str(listen)],
+                           check=True, timeout=10)
+            time.sleep(0.5)
+            subprocess.run(["oscsend", "localhost", str(osc.port), "/go"], check=True, timeout=10)
+            time.sleep(0.5)
+    finally:
+        dump.terminate()
+        out = dump.communicate(timeout=10)[0]
+    assert "/meter/master ffff -120" in out
+    assert '/timecode ssf "" "stopped"' in out
+    assert '/cue/next ss "1M1" "Opening"' in out
+    assert '/event ss "cue" "1M1 GO"' in out
+    ticks = out.count("/voices i")
+    assert 10 <= ticks <= 25, f"{ticks} ticks in about a second at 20 Hz"
+
+
+def test_a_client_off_the_allow_list_is_refused_and_logged_once(caplog):
+    with Surface(allow=("10.0.0.0/8",)) as osc:
+        peer = UdpPeer()
+        for _ in range(5):
+            peer.send(osc.port, "/go")
+        time.sleep(0.3)
+        assert osc.server.counters.refused == 5 and osc.server.refused_hosts == {"127.0.0.1"}
+        assert sum("refused: not on the allow-list" in r.getMessage() for r in caplog.records) == 1
+        assert ("1M1", "GO") not in osc.decisions()
+
+
+def test_garbage_floods_and_huge_bundles_are_counted_and_others_are_still_served():
+    with Surface(allow=("127.0.0.0/8",), messages_per_second=200.0) as osc:
+        peer = UdpPeer()
+        garbage = [b"", b"#bundle\0", b"/go\0,iii\0\0\0\0", b"\xff" * 300, message("/go")[:-1]]
+        for packet in garbage:
+            peer.sock.sendto(packet, ("127.0.0.1", osc.port))
+        huge = b"#bundle\0" + bytes(8) + b"".join(len(m).to_bytes(4, "big") + m for m in [message("/ping")] * 100)
+        peer.sock.sendto(huge, ("127.0.0.1", osc.port))
+        time.sleep(0.2)
+        counters = osc.server.counters
+        assert counters.malformed >= 4 and counters.oversized == 1
+        assert osc.runner.decisions_made == 0, "nothing garbage said was carried out"
+        # Another client (127.0.0.2) floods; its bucket empties, not the peer's.
+        flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flood.bind(("127.0.0.2", 0))
+        began, received_before = time.monotonic(), counters.received
+        for _ in range(5000):
+            flood.sendto(message("/ping"), ("127.0.0.1", osc.port))
+        flood.close()
+        time.sleep(0.2)
+        flood_seconds, flooded = time.monotonic() - began, counters.received - received_before
+        peer.send(osc.port, "/ping")
+        assert peer.reply()[1]["data"] == "pong"
+        # Beyond its burst and its rate, the flooding client's messages were dropped.
+        assert flooded > 1000 and counters.rate_limited >= flooded - 200 - 200 * flood_seconds

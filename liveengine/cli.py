@@ -185,11 +185,20 @@ def _start_osc(rig, runner, stack):
     except OSError as error:
         print(f"WARNING: OSC is off: cannot listen on port {osc.port}: {error}", file=sys.stderr, flush=True)
         return
+    stack.callback(lambda: print(_osc_summary(server, surface)))
     stack.callback(server.stop)
     feed = FeedPublisher(surface)
     server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
     stack.callback(feed.start().stop)
     print(f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}")
+
+
+def _osc_summary(server, surface) -> str:
+    c = server.counters
+    refused = f" from {', '.join(sorted(server.refused_hosts))}" if server.refused_hosts else ""
+    return (f"OSC: {c.received} packets, {surface.commands_carried_out} commands carried out, {surface.errors} "
+            f"refused as wrong, {c.malformed} malformed, {c.oversized} oversized, {c.rate_limited} over the rate "
+            f"limit, {c.queue_overflow} dropped with the queue full, {c.refused} from clients not allowed{refused}")
 
 
 def _send_mtc(rig, runner, midi_out, show_start: int):

@@ -24,10 +24,22 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 
 log = logging.getLogger("liveengine.osc")
 
+
+class _QuietOscParser(logging.Filter):
+    """python-osc logs every unknown type tag on the root logger; a flood of garbage must not
+    flood the operator's terminal. Malformed input is counted by the server instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pythonosc" not in record.pathname
+
+
+logging.getLogger().addFilter(_QuietOscParser())
+
 DEFAULT_PORT = 53100
 MAX_BUNDLE_MESSAGES = 64  # a bigger bundle is refused whole
 MAX_TCP_FRAME = 65536  # bytes of one SLIP frame; a client sending more is disconnected
 QUEUE_CAPACITY = 4096  # messages waiting for the worker; beyond, they are dropped and counted
+UDP_RECEIVE_BUFFER = 4 << 20  # bytes: a burst from a console waits here while the reader catches up
 SEND_TIMEOUT_SECONDS = 0.05  # a TCP client that does not read its replies is dropped, not waited for
 
 
@@ -136,6 +148,7 @@ class OscServer:
                 family = socket.AF_INET6 if ":" in host else socket.AF_INET
                 udp = socket.socket(family, socket.SOCK_DGRAM)
                 self._udp.append(udp)
+                udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
                 udp.bind((host, self.port))
                 listener = socket.socket(family, socket.SOCK_STREAM)
                 self._listeners.append(listener)

@@ -33,6 +33,7 @@ DEFAULT_FEED_RATE = 10.0
 SUBSCRIPTION_SECONDS = 10.0  # a subscription not renewed for this long ends
 DEFAULT_STOP_FADE = 3.0
 REMEMBERED_SEQUENCES = 256  # per client host
+MAX_SUBSCRIBERS = 64
 DEVICE_SILENT_SECONDS = 1.0
 
 _CUE = re.compile(r"/cue/([^/]+)/(start|stop|standby)")
@@ -248,6 +249,8 @@ class OscSurface:
     def _subscribe(self, client: OscClient, rate: float):
         now = time.monotonic()
         with self._lock:
+            if client.key not in self._subscriptions and len(self._subscriptions) >= MAX_SUBSCRIBERS:
+                raise CommandError(f"/subscribe: {MAX_SUBSCRIBERS} clients are subscribed already")
             self._subscriptions[client.key] = Subscription(client, 1.0 / rate, now, now + SUBSCRIPTION_SECONDS)
 
     @property

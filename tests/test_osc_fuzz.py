@@ -1,0 +1,117 @@
+"""100,000 fuzzed OSC packets against `liveengine run` on a private JACK dummy server."""
+
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+
+from liveengine.control.osc import message
+
+from test_cli import ROOT
+from test_osc import free_port
+
+ADDRESSES = ["/go", "/stop", "/panic", "/back", "/cue/1M1/start", "/cue/1M1/stop", "/cue/x/standby",
+             "/bus/keys/gain", "/bus/master/mute", "/locate", "/cuelist", "/state", "/subscribe", "/unsubscribe",
+             "/replies", "/seq/5/go", "/setup/a", "/ping"]
+ARGUMENTS = [[], [1], [-6.0, 2.0], ["01:00:00:00"], ["x" * 300], [float("nan")], [2 ** 31 - 1], [b"\x00" * 64],
+             [True], [1.5, "a", 3]]
+
+
+def fuzzed_packets(count, seed=1):
+    """Random bytes, and valid messages mutated: bytes flipped, truncated, extended, type tags changed."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.3:
+            yield rng.randbytes(rng.randrange(0, 600))
+            continue
+        packet = bytearray(message(rng.choice(ADDRESSES), *rng.choice(ARGUMENTS)))
+        if roll < 0.5:
+            for _ in range(rng.randrange(1, 6)):
+                packet[rng.randrange(len(packet))] = rng.randrange(256)
+        elif roll < 0.6:
+            del packet[rng.randrange(len(packet)):]
+        elif roll < 0.7:
+            packet += rng.randbytes(rng.randrange(1, 64))
+        elif roll < 0.8:
+            tags = packet.find(b",")
+            if tags >= 0 and tags + 1 < len(packet):
+                packet[tags + 1] = rng.choice(b"ifsbhdtTFNIcmr[]")
+        elif roll < 0.9:
+            packet = bytearray(b"#bundle\0" + rng.randbytes(8) + len(packet).to_bytes(4, "big")) + packet
+        yield bytes(packet)
+
+
+def test_a_hundred_thousand_fuzzed_packets_leave_the_engine_playing_and_answering(tmp_path):
+    port = free_port()
+    show = tmp_path / "fuzz.toml"
+    show.write_text(f"""
+[show]
+name = "Fuzz"
+[audio]
+block_size = 256
+[osc]
+port = {port}
+messages_per_second = 100000
+[instruments.tone]
+type = "tone"
+[[parts]]
+name = "a"
+instrument = "tone"
+notes = [["A4", 0, 60, 0.2], ["E5", 0, 60, 0.2]]
+[[cues]]
+number = "1M1"
+at = "01:00:00:00"
+actions = [{{start = "a"}}]
+""")
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--jack-dummy", "--seconds", "20"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=ROOT, env=dict(os.environ))
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(0.5)
+    try:
+        deadline = time.monotonic() + 60
+        answered = False
+        while not answered:  # until the engine runs and its OSC answers
+            assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
+            peer.sendto(message("/ping"), ("127.0.0.1", port))
+            try:
+                answered = b"pong" in peer.recvfrom(65536)[0]
+            except TimeoutError:
+                pass
+        fuzzer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sent = 0
+        for packet in fuzzed_packets(100_000):
+            try:
+                fuzzer.sendto(packet, ("127.0.0.1", port))
+                sent += 1
+            except OSError:  # an empty datagram, or the local buffer full for a moment
+                pass
+            if sent % 250 == 0:
+                time.sleep(0.02)  # a flood (about 12,000 packets a second) the server reads whole
+        fuzzer.close()
+        peer.sendto(message("/state"), ("127.0.0.1", port))
+        reply = None
+        while reply is None:
+            packet = peer.recvfrom(65536)[0]
+            if packet.startswith(b"/reply/state"):
+                reply = packet
+        state = json.loads(reply[reply.index(b"{"):reply.rindex(b"}") + 1])
+        assert state["status"] == "ok"
+        out, err = run.communicate(timeout=60)
+    finally:
+        peer.close()
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, err
+    assert "Traceback" not in err and "failed" not in err, err
+    assert sent > 95_000
+    received, malformed = map(int, re.search(r"OSC: (\d+) packets, .* (\d+) malformed", out).groups())
+    assert received > 90_000 and malformed > 20_000, out[-2000:]
+    callbacks, expected = map(float, re.search(r"(\d+) callbacks of (\d+) expected", out).groups())
+    assert callbacks >= 0.98 * expected, out[-2000:]

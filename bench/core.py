@@ -1,12 +1,15 @@
-"""liveengine's benchmarks: `python bench/core.py [--quick] [--part core|timecode]`, the same as
-`liveengine bench`.
+"""liveengine's benchmarks: `python bench/core.py [--quick] [--part core|timecode|osc]`, the same
+as `liveengine bench`.
 
 core: render cost per block (p50/p99/p99.9) for 64, 256 and 512 voices at 64 frames and
 48 kHz, voice-seconds per CPU-second, the cost of silent tails, and live cycle delivery on a
 private JACK server with and without a hostile Python thread, next to a sounddevice Python
 callback under the same load.
-timecode: the LTC decoder's cost per block, lock time from a cold start at every rate, and the
-chase error over ten minutes of LTC at +-0.1 % speed.
+timecode: the LTC decoder's cost per block, lock time from a cold start at every rate, the
+chase error over ten minutes of LTC at +-0.1 % speed, and cue onsets against their frames at
+0.9 to 1.1 speed.
+osc: command round trips (p50/p99) and the message rate the OSC server carries out while the
+engine plays 256 voices live, with the audio cycles delivered meanwhile.
 
 Figures are for comparison within one run: the machines are shared and noisy.
 """

@@ -260,6 +260,9 @@ def run_benchmarks(args) -> int:
         run_timecode_benchmarks(quick)
     if args.part in ("core", "all"):
         run_core_benchmarks(quick)
+    if args.part in ("osc", "all"):
+        from .oscbench import run_osc_benchmarks
+        run_osc_benchmarks(quick)
     return 0
 
 

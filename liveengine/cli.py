@@ -645,8 +645,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
-    bench.add_argument("--part", choices=("all", "core", "timecode"), default="all",
-                       help="core: render cost and live delivery; timecode: LTC decoding and chase")
+    bench.add_argument("--part", choices=("all", "core", "timecode", "osc"), default="all",
+                       help="core: render cost and live delivery; timecode: LTC decoding, chase and cue timing; "
+                            "osc: command round trips and the rate sustained beside 256 live voices")
     bench.set_defaults(handler=command_bench)
     return parser
 

@@ -586,6 +586,15 @@ def command_ltc_decode(args) -> int:
     return 0
 
 
+def command_monitor(args) -> int:
+    from .control.monitor import parse_target, run_monitor
+    try:
+        host, port = parse_target(args.target)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return run_monitor(host, port, rate=args.rate, seconds=args.seconds)
+
+
 def command_bench(args) -> int:
     from .benchmark import run_benchmarks
     return run_benchmarks(args)
@@ -642,6 +651,12 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--json", action="store_true",
                         help='print a JSON list: {"timecode": "01:00:00:00", "sample": 1234} per frame')
     decode.set_defaults(handler=command_ltc_decode)
+
+    monitor = commands.add_parser("monitor", help="watch a running engine's OSC feed: timecode, cues, meters, alerts")
+    monitor.add_argument("target", metavar="HOST:PORT", help="the engine's OSC address, e.g. localhost:53100")
+    monitor.add_argument("--rate", type=float, default=10.0, help="updates per second, 1-30 (default 10)")
+    monitor.add_argument("--seconds", type=float, help="stop after this many seconds")
+    monitor.set_defaults(handler=command_monitor)
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")

@@ -22,6 +22,8 @@ from liveengine.engine.rings import ring_pop_into
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 
+from test_cli import liveengine
+
 SHOW = """
 [show]
 name = "OSC"
@@ -244,3 +246,29 @@ def test_garbage_floods_and_huge_bundles_are_counted_and_others_are_still_served
         assert peer.reply()[1]["data"] == "pong"
         # Beyond its burst and its rate, the flooding client's messages were dropped.
         assert flooded > 1000 and counters.rate_limited >= flooded - 200 - 200 * flood_seconds
+
+
+def test_the_monitor_follows_the_feed_of_a_running_surface():
+    from liveengine.control.monitor import MonitorClient, render_screen
+    with Surface() as osc:
+        with MonitorClient("127.0.0.1", osc.port) as monitor:
+            assert monitor.subscribe(20)
+            monitor.poll(0.5)
+            state = monitor.state
+            assert state.subscription_status == "ok" and state.next_cue == ("1M1", "Opening")
+            osc.runner.go()
+            monitor.poll(0.5)
+            assert {"master", "keys", "stems", "click"} <= set(state.meters)
+            assert state.chase_state == "stopped" and state.next_cue == ("", "")
+            assert any(event.kind == "cue" and "1M1 GO" in event.text for event in state.events)
+            screen = render_screen(state, width=80)
+            assert "1M1" in screen and "master" in screen and "NO FEED" not in screen
+        time.sleep(0.2)
+        assert osc.surface.subscribers == 0, "the monitor unsubscribed when it closed"
+
+
+def test_liveengine_monitor_prints_the_feed_of_an_engine(tmp_path):
+    with Surface() as osc:
+        result = liveengine("monitor", f"127.0.0.1:{osc.port}", "--seconds", "1.5")
+    assert result.returncode == 0, result.stderr
+    assert "master" in result.stdout and "NO FEED" not in result.stdout.split("\n\n")[-1]

@@ -18,7 +18,9 @@ The feed protocol (the engine's OSC server implements it):
 """
 
 import json
+import logging
 import math
+import os
 import select
 import shutil
 import socket
@@ -27,8 +29,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+import pythonosc
 from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_packet import OscPacket
+from pythonosc.osc_packet import OscPacket, ParseError
 
 MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 30.0
 # The engine drops a subscription after 10 s without renewal, and the protocol asks for one every
@@ -46,7 +49,6 @@ CLIP_HOLD_SECONDS = 3.0
 # How long a rise in dropouts or late events stays an alert.
 RISE_ALERT_SECONDS = 5.0
 
-CHASE_STATES = ("stopped", "locking", "locked", "freewheel")
 NO_TIMECODE = "--:--:--:--"
 
 TTY_FRAME_SECONDS = 0.1  # redraw rate on a terminal
@@ -74,12 +76,13 @@ class FeedEvent:
 
 
 def _is_number(value) -> bool:
-    # bool is an int in Python, but an OSC True/False is no level or count.
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    """A finite int or float. bool is an int in Python, but an OSC True/False is no level or count;
+    the chained comparison also turns away NaN, infinities and ints too big for a float."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and -1e300 < value < 1e300
 
 
 def _is_count(value) -> bool:
-    return _is_number(value) and math.isfinite(value) and value >= 0
+    return _is_number(value) and value >= 0
 
 
 def _strings(args, count: int) -> bool:
@@ -139,6 +142,19 @@ class FeedState:
             self.last_received = at
         else:
             self.messages_ignored += 1
+
+    def apply_datagram(self, datagram: bytes, at: float | None = None) -> int:
+        """Take one UDP datagram (a message or a bundle); returns how many messages it held, 0 when
+        it is malformed (counted in malformed_datagrams)."""
+        try:
+            packet = OscPacket(datagram)
+        except (ParseError, ValueError):  # python-osc lets a UnicodeDecodeError through on some garbage
+            self.malformed_datagrams += 1
+            return 0
+        # A bundle's time tag is for scheduling; a display shows everything as it arrives.
+        for timed in packet.messages:
+            self.apply(timed.message.address, list(timed.message.params), at)
+        return len(packet.messages)
 
     def _meter(self, bus: str, args, at: float) -> bool:
         if not bus or not _numbers(args, 4) or (bus not in self.meters and len(self.meters) >= MAX_BUSES):
@@ -220,13 +236,13 @@ class FeedState:
             return False
         try:
             reply = json.loads(args[0])
-        except ValueError:
+            if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
+                return False
+            data = reply.get("data")
+            detail = "" if data is None else data if isinstance(data, str) else json.dumps(data)
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than json will go
             return False
-        if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
-            return False
-        self.subscription_status = reply["status"]
-        data = reply.get("data")
-        self.subscription_detail = "" if data is None else data if isinstance(data, str) else json.dumps(data)
+        self.subscription_status, self.subscription_detail = reply["status"], detail
         return True
 
 
@@ -264,22 +280,19 @@ def _printable(text: str) -> str:
 
 
 def _db_text(level: float) -> str:
-    """A level in five columns: " -6.0", "-18.2", " -120", " +0.3"."""
-    if math.isnan(level):
-        return "  ---"
-    if math.isinf(level):
-        return " -inf" if level < 0 else " +inf"
+    """A (finite) level in five columns: " -6.0", "-18.2", " -120", " +0.3"."""
     level = max(-999.0, min(999.0, level))
     return f"{level:+5.1f}" if -99.95 < level < 99.95 else f"{level:+5.0f}"
 
 
 def level_cells(level: float, cells: int) -> int:
-    """How many of a bar's `cells` a level fills on the METER_FLOOR_DBFS..0 dBFS scale."""
+    """How many of a bar's `cells` a level fills on the METER_FLOOR_DBFS..0 dBFS scale; rounded down, so
+    that only full scale fills the last cell."""
     if math.isnan(level) or level <= METER_FLOOR_DBFS:
         return 0
     if level >= 0.0:
         return cells
-    return round((level - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS * cells)
+    return min(cells - 1, int((level - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS * cells))
 
 
 def meter_bar(peak: float, rms: float, cells: int, clipped: bool) -> str:
@@ -294,6 +307,17 @@ def meter_bar(peak: float, rms: float, cells: int, clipped: bool) -> str:
 
 def _held(since: float | None, now: float, seconds: float) -> bool:
     return since is not None and now - since < seconds
+
+
+def _joined(parts: list[str], width: int, gap: str = "   ") -> list[str]:
+    """`parts` side by side, starting a new line where the next would not fit."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(gap) + len(part) <= width:
+            lines[-1] += gap + part
+        else:
+            lines.append(part)
+    return lines
 
 
 def _alerts(state: FeedState, now: float) -> list[str]:
@@ -332,8 +356,7 @@ def _timecode_lines(state: FeedState, width: int) -> list[str]:
         details.append("drop-frame")
     if drawn is not None:
         details.append(timecode)
-    lines.append("   ".join(details))
-    return lines
+    return lines + _joined(details, width)
 
 
 def _cue_lines(state: FeedState) -> list[str]:
@@ -350,7 +373,7 @@ def _cue_lines(state: FeedState) -> list[str]:
 def _meter_lines(state: FeedState, width: int, now: float) -> list[str]:
     if not state.meters:
         return ["meters: none received"]
-    name_width = min(12, max(len(name) for name in state.meters))
+    name_width = min(12, max(3, *(len(name) for name in state.meters)))
     # name, then per side "L [bar] peak  rms", then the clip flag: every column but the bars is fixed.
     numbers = True
     fixed = name_width + 1 + 2 * (2 + 2 + 12) + 2 + 5
@@ -377,13 +400,13 @@ def _meter_lines(state: FeedState, width: int, now: float) -> list[str]:
     return lines
 
 
-def _counters_line(state: FeedState) -> str:
+def _counter_lines(state: FeedState, width: int) -> list[str]:
     def shown(value, form="{}"):
         return "--" if value is None else form.format(value)
 
-    return (f"voices {shown(state.voices)}   DSP {shown(state.dsp_load, '{:.0f}%')}"
-            f" (peak {shown(state.dsp_peak, '{:.0f}%')})   dropouts {shown(state.dropouts)}"
-            f"   late events {shown(state.late_events)}")
+    return _joined([f"voices {shown(state.voices)}",
+                    f"DSP {shown(state.dsp_load, '{:.0f}%')} (peak {shown(state.dsp_peak, '{:.0f}%')})",
+                    f"dropouts {shown(state.dropouts)}", f"late events {shown(state.late_events)}"], width)
 
 
 def _event_lines(state: FeedState) -> list[str]:
@@ -404,7 +427,7 @@ def render_screen(state: FeedState, width: int = 80, now: float | None = None,
     lines = [_printable(title), "=" * width]
     lines += _alerts(state, now)
     lines += _timecode_lines(state, width)
-    lines += [rule, *_cue_lines(state), rule, *_meter_lines(state, width, now), rule, _counters_line(state), rule]
+    lines += [rule, *_cue_lines(state), rule, *_meter_lines(state, width, now), rule, *_counter_lines(state, width), rule]
     lines += _event_lines(state)
     footer = f"{state.messages_applied} messages, {state.messages_ignored} ignored"
     if state.malformed_datagrams:
@@ -433,7 +456,7 @@ def parse_target(text: str) -> tuple[str, int]:
             raise ValueError(f"put an IPv6 address in brackets, e.g. [::1]:9000; got {text!r}")
     if not host:
         raise ValueError(f"no host before the port in {text!r}")
-    if not port_text.isdigit():
+    if not (port_text.isascii() and port_text.isdigit()):
         raise ValueError(f"the port must be a number, got {port_text!r} in {text!r}")
     port = int(port_text)
     if not 1 <= port <= 65535:
@@ -450,6 +473,16 @@ def resolve_target(host: str, port: int) -> tuple[int, tuple]:
             return family, address
     family, _, _, _, address = found[0]
     return family, address
+
+
+class _QuietOscParser(logging.Filter):
+    """Drops python-osc's warnings about odd datagrams: logged to the root logger, they would land
+    on standard error in the middle of the screen; the screen counts what was ignored instead."""
+
+    PACKAGE_DIRECTORY = os.path.dirname(pythonosc.__file__)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.pathname.startswith(self.PACKAGE_DIRECTORY)
 
 
 def _osc_message(address: str, *args) -> bytes:
@@ -482,14 +515,12 @@ class MonitorClient:
         except OSError:
             self.socket.close()
             raise
+        self._quiet = _QuietOscParser()
+        logging.getLogger().addFilter(self._quiet)
 
     @property
     def local_address(self) -> tuple:
         return self.socket.getsockname()
-
-    @property
-    def malformed_datagrams(self) -> int:
-        return self.state.malformed_datagrams
 
     def _send(self, datagram: bytes) -> bool:
         try:
@@ -515,17 +546,6 @@ class MonitorClient:
     def _renew_if_due(self):
         if self._renew_at is not None and time.monotonic() >= self._renew_at:
             self._renew()
-
-    def _take(self, datagram: bytes, at: float) -> int:
-        try:
-            packet = OscPacket(datagram)
-        except Exception:  # python-osc raises more than ParseError on some garbage; any bad datagram is skipped
-            self.state.malformed_datagrams += 1
-            return 0
-        # A bundle's time tag is for scheduling; a display shows everything as it arrives.
-        for timed in packet.messages:
-            self.state.apply(timed.message.address, list(timed.message.params), at)
-        return len(packet.messages)
 
     def poll(self, timeout: float = 0.0) -> int:
         """Receive and apply datagrams for `timeout` seconds (0: only those already waiting), renewing
@@ -553,7 +573,7 @@ class MonitorClient:
                 datagram, _ = self.socket.recvfrom(DATAGRAM_MAX)
             except OSError:  # e.g. Windows reports an earlier send's ICMP "port unreachable" here
                 continue
-            taken += self._take(datagram, time.monotonic())
+            taken += self.state.apply_datagram(datagram)
 
     def close(self):
         """Unsubscribe (best effort) and close the socket; calling it again does nothing."""
@@ -563,6 +583,7 @@ class MonitorClient:
             self._send(_osc_message("/unsubscribe"))
             self._renew_at = None
         self.socket.close()
+        logging.getLogger().removeFilter(self._quiet)
 
     def __enter__(self):
         return self

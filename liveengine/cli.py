@@ -91,6 +91,10 @@ def _describe_rig(rig) -> list[str]:
         lines.append(f"  click {click.name}: {click.map.bars} bars{count_in}, {click.instrument} on {click.bus}")
     for stem in rig.show.stems.values():
         lines.append(f"  stem {stem.name}: {stem.path} on {stem.bus}, {stem.gain_db:+.1f} dB")
+    osc = rig.show.osc
+    if osc.enabled:
+        lines.append(f"  OSC: port {osc.port} on {', '.join(osc.bind)}, clients {', '.join(osc.allow)}, "
+                     f"{osc.messages_per_second:g} messages/s each")
     timecode = rig.show.timecode
     if timecode.source == "ltc":
         lines.append(f"  timecode: chase LTC on input {timecode.input + 1} at {timecode.rate.name} fps, "

@@ -87,7 +87,8 @@ def _describe_rig(rig) -> list[str]:
         lines.append(f"  part {part.name}: {len(part.notes) + len(part.midi_notes)} notes{source}, "
                      f"{part.instrument} on {part.bus}")
     for click in rig.show.clicks.values():
-        count_in = f" after {click.map.count_in_bars} count-in bars" if click.map.count_in_bars else ""
+        bars_in = click.map.count_in_bars
+        count_in = f" after {bars_in} count-in bar{'s' if bars_in > 1 else ''}" if bars_in else ""
         lines.append(f"  click {click.name}: {click.map.bars} bars{count_in}, {click.instrument} on {click.bus}")
     for stem in rig.show.stems.values():
         lines.append(f"  stem {stem.name}: {stem.path} on {stem.bus}, {stem.gain_db:+.1f} dB")

@@ -272,3 +272,28 @@ def test_liveengine_monitor_prints_the_feed_of_an_engine(tmp_path):
         result = liveengine("monitor", f"127.0.0.1:{osc.port}", "--seconds", "1.5")
     assert result.returncode == 0, result.stderr
     assert "master" in result.stdout and "NO FEED" not in result.stdout.split("\n\n")[-1]
+
+
+def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypatch):
+    import liveengine.control.surface as surface_module
+    monkeypatch.setattr(surface_module, "SUBSCRIPTION_SECONDS", 0.6)
+    with Surface() as osc:
+        peer = UdpPeer()
+        peer.send(osc.port, "/subscribe", 10.0)
+        assert peer.reply()[1]["data"] == {"rate": 10.0, "expires": 0.6}
+        began, ticks = time.monotonic(), 0
+        peer.sock.settimeout(0.3)
+        try:
+            while True:
+                messages = peer.receive()
+                ticks += any(address == "/voices" for address, _ in messages)
+        except TimeoutError:
+            pass
+        assert 0.4 < time.monotonic() - began - 0.3 < 0.8, "the feed stopped when the subscription expired"
+        assert 5 <= ticks <= 7, f"{ticks} ticks in 0.6 s at 10 Hz"
+        assert osc.surface.subscribers == 0
+        for bad in ([0.0], [31.0], ["fast"], [10.0, 70000]):
+            peer.send(osc.port, "/replies", 1)
+            peer.reply()
+            peer.send(osc.port, "/subscribe", *bad)
+            assert peer.reply()[1]["status"] == "error", bad

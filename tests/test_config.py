@@ -344,8 +344,8 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "[audoi]\nblock_size = 64\n",
-            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, conductor, cues, instruments, parts, "
-            "show, stems, timecode",
+            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, conductor, cues, instruments, "
+            "osc, parts, show, stems, timecode",
             id="unknown-table",
         ),
         pytest.param(

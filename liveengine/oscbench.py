@@ -129,7 +129,8 @@ def run_osc_benchmarks(quick: bool):
     realtime = realtime_allowed()
     print(f"OSC on a private JACK server (dummy driver, {RATE} Hz, period {BLOCK}, "
           f"{'real-time' if realtime else 'no real-time'} scheduling), the engine playing {VOICES} voices:")
-    with PrivateJackServer(sample_rate=RATE, period=BLOCK, playback_channels=2, realtime=realtime), _Running() as running:
+    server = PrivateJackServer(sample_rate=RATE, period=BLOCK, playback_channels=2, realtime=realtime)
+    with server, _Running() as running:
         for name, (p50, p99) in round_trips(running, 500 if quick else 5000).items():
             print(f"  round trip {name:<16} p50 {p50:7.0f} us   p99 {p99:7.0f} us")
         seconds = 1.0 if quick else 3.0

@@ -68,7 +68,8 @@ number = "1M1"
 at = "01:00:00:00"
 actions = [{{start = "a"}}]
 """)
-    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--jack-dummy", "--seconds", "20"],
+    command = [sys.executable, "-m", "liveengine.cli", "run", str(show), "--jack-dummy", "--seconds", "20"]
+    run = subprocess.Popen(command,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            cwd=ROOT, env=dict(os.environ))
     peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -427,7 +427,8 @@ def render_screen(state: FeedState, width: int = 80, now: float | None = None,
     lines = [_printable(title), "=" * width]
     lines += _alerts(state, now)
     lines += _timecode_lines(state, width)
-    lines += [rule, *_cue_lines(state), rule, *_meter_lines(state, width, now), rule, *_counter_lines(state, width), rule]
+    lines += [rule, *_cue_lines(state), rule, *_meter_lines(state, width, now), rule,
+              *_counter_lines(state, width), rule]
     lines += _event_lines(state)
     footer = f"{state.messages_applied} messages, {state.messages_ignored} ignored"
     if state.malformed_datagrams:

@@ -231,7 +231,8 @@ class OscSurface:
         telemetry = self.engine.telemetry()
         return {"show": show.name, "position_samples": telemetry.position,
                 "timecode": self._timecode_text(telemetry.timecode), "chase": telemetry.timecode.state,
-                "current_cue": self._cue_fields(self.runner.current), "next_cue": self._cue_fields(self.runner.standing_by),
+                "current_cue": self._cue_fields(self.runner.current),
+                "next_cue": self._cue_fields(self.runner.standing_by),
                 "voices": telemetry.voices, "dsp_percent": 100 * telemetry.dsp_load_average,
                 "dropouts": telemetry.missed_cycles, "late_events": telemetry.late_events}
 

@@ -352,7 +352,8 @@ class CueRunner:
                         del self.players[part]
         elif event.what == "skipped":
             self.waiting.discard(event.slot)
-            self._decide(event.sample, number, f"skipped: the picture is past it, at {self._timecode_text(event.frame)}")
+            where = self._timecode_text(event.frame)
+            self._decide(event.sample, number, f"skipped: the picture is past it, at {where}")
         elif event.what == "rearmed":
             self.waiting.add(event.slot)
             self._decide(event.sample, number, "armed again: the picture went back before it")

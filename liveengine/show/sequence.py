@@ -47,8 +47,9 @@ def _timeline(name: str, notes, instrument: int, bus: int, release_samples: floa
 
 def part_sequence(show: ShowConfig, part: PartConfig, instrument: int, bus: int, sample_rate: int) -> Sequence:
     samples_per_beat = show.seconds_per_beat() * sample_rate
-    notes = [(round(note.start_beat * samples_per_beat), round((note.start_beat + note.length_beats) * samples_per_beat),
-              note.key, note.velocity) for note in part.notes]
+    notes = [(round(note.start_beat * samples_per_beat),
+              round((note.start_beat + note.length_beats) * samples_per_beat), note.key, note.velocity)
+             for note in part.notes]
     notes += [(round(note.start_seconds * sample_rate), round(note.end_seconds * sample_rate), note.key, note.velocity)
               for note in part.midi_notes]
     release = show.instruments[part.instrument].release_ms / 1000 * sample_rate

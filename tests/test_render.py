@@ -255,3 +255,30 @@ def test_meters_follow_bus_levels():
     assert abs(meters["keys"].peak_dbfs[0] - peak) < 0.05
     assert abs(meters["keys"].rms_dbfs[0] - (peak - 3.01)) < 0.1
     assert meters["click"].peak_dbfs == (-120.0, -120.0)
+
+
+def dominant_frequency(signal, rate=RATE):
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(len(signal))))
+    return np.argmax(spectrum) * rate / len(signal)
+
+
+def test_pitch_bend_moves_every_voice_of_its_instrument_and_the_mod_wheel_adds_vibrato():
+    engine, control, renderer = make_engine()
+    engine.install_tone(1, attack_seconds=0.002, release_seconds=0.05, gain=1.0)
+    control.note_on(0, 1, 0, 69, 0.5, "keys", pan=-1.0)  # instrument 0 on the left
+    control.note_on(0, 2, 1, 69, 0.5, "keys", pan=1.0)  # instrument 1 on the right
+    control.instrument_parameter(0, "pitch_bend", 2.0, sample=RATE)
+    audio = renderer.render(2 * RATE)
+    left, right = audio[:, 0], audio[:, 1]
+    assert dominant_frequency(left[:RATE]) == pytest.approx(440, abs=1.5)
+    assert dominant_frequency(left[RATE:]) == pytest.approx(440 * 2 ** (2 / 12), abs=1.5)  # a whole tone up
+    assert dominant_frequency(right[RATE:]) == pytest.approx(440, abs=1.5)  # the other instrument stays
+    control.instrument_parameter(0, "pitch_bend", 0.0)
+    control.instrument_parameter(0, "modulation", 1.0)
+    vibrato = renderer.render(RATE)[:, 0]
+    # Cycle by cycle (rising zero crossings, interpolated), the pitch swings half a semitone each way.
+    rising = np.flatnonzero((vibrato[:-1] < 0) & (vibrato[1:] >= 0))
+    crossings = rising + vibrato[rising] / (vibrato[rising] - vibrato[rising + 1])
+    frequencies = RATE / np.diff(crossings)
+    assert frequencies.max() == pytest.approx(440 * 2 ** (0.5 / 12), abs=1.0)
+    assert frequencies.min() == pytest.approx(440 * 2 ** (-0.5 / 12), abs=1.0)

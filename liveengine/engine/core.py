@@ -19,7 +19,7 @@ from . import events as ev
 from .clock import SampleClock
 from .rings import ring_fill, ring_pop_into, ring_push
 from .state import (
-    I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE, MAX_CUES, MAX_INSTRUMENTS, T_POSITION,
+    I_ATTACK_SECONDS, I_GAIN, I_KIND, I_MODULATION, I_PITCH_BEND, I_RELEASE_SECONDS, KIND_TONE, MAX_CUES, MAX_INSTRUMENTS, T_POSITION,
     T_TIMECODE_SPEED, T_TIMECODE_STATE,
     EngineSettings, EngineState,
 )
@@ -28,7 +28,7 @@ from .telemetry import Telemetry, read_telemetry
 log = logging.getLogger("liveengine.engine")
 
 INSTRUMENT_PARAMETERS = {"attack_seconds": I_ATTACK_SECONDS, "release_seconds": I_RELEASE_SECONDS,
-                         "gain": I_GAIN}
+                         "gain": I_GAIN, "pitch_bend": I_PITCH_BEND, "modulation": I_MODULATION}
 
 
 RATE_TOLERANCE = 0.025  # beyond 2.5 % off speed for long, the picture runs at another frame rate

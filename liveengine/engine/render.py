@@ -437,6 +437,8 @@ def render_block(table, frames):
     scratch = f64_1d(table, A_EVENT_SCRATCH)
     stem_ints = i64_2d(table, A_STEM_INTS)
     stem_values = f64_2d(table, A_STEM_VALUES)
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    sample_rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
     stem_audio = f32_3d(table, A_STEM_AUDIO)
 
     block_start = telemetry[T_POSITION]
@@ -464,7 +466,8 @@ def render_block(table, frames):
                 wanted = block_start
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
-            render_voices(voice_values, voice_ints, bus_audio, cursor, segment_end)
+            render_voices(voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
+                          (block_start + cursor) / sample_rate)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

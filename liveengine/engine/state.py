@@ -40,8 +40,8 @@ M_INPUT_PEAK, M_INPUT_MEAN_SQUARE = range(2)
 INPUT_METER_FIELDS = 2
 
 # Instruments: one column per installed instrument.
-I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN = range(4)
-INSTRUMENT_FIELDS = 4
+I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN, I_PITCH_BEND, I_MODULATION = range(6)
+INSTRUMENT_FIELDS = 6  # pitch bend in semitones; modulation (the mod wheel) 0..1
 KIND_NONE, KIND_TONE = 0, 1
 
 # Fixed settings (int and float), written before the stream opens.

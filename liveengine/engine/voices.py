@@ -10,7 +10,7 @@ import math
 
 from ..realtime import realtime
 from .state import (
-    CF_FADE_SAMPLES, I_ATTACK_SECONDS, I_GAIN, I_KIND, I_RELEASE_SECONDS, KIND_TONE,
+    CF_FADE_SAMPLES, I_ATTACK_SECONDS, I_GAIN, I_KIND, I_MODULATION, I_PITCH_BEND, I_RELEASE_SECONDS, KIND_TONE,
     STAGE_ATTACK, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, STAGE_SUSTAIN, V_ATTACK_STEP, V_ENVELOPE,
     V_FADE_STEP, V_GAIN_LEFT, V_GAIN_RIGHT, V_LEVEL, V_NOTE_ID, V_PHASE, V_PHASE_STEP, V_RELEASE_COEFF,
     V_STARTED_AT, VS_BUS, VS_INSTRUMENT, VS_STAGE,
@@ -18,6 +18,8 @@ from .state import (
 from .events import NOTE_GROUP_SIZE, REFUSED_BAD_BUS, REFUSED_NO_INSTRUMENT, REFUSED_NO_VOICE
 
 TWO_PI = 2.0 * math.pi
+VIBRATO_HZ = 5.5
+VIBRATO_SEMITONES = 0.5  # vibrato depth at full modulation
 # The release falls toward this value just below zero, so it crosses zero in finite time
 # (release time = 6.9 time constants) and the voice ends on an exact zero, not a step.
 RELEASE_UNDERSHOOT = -1e-3
@@ -121,8 +123,10 @@ def release_note_group(voice_values, voice_ints, group):
 
 
 @realtime
-def render_voices(voice_values, voice_ints, bus_audio, start, end):
-    """Add every sounding voice's samples [start, end) into its bus."""
+def render_voices(voice_values, voice_ints, instruments, bus_audio, start, end, seconds):
+    """Add every sounding voice's samples [start, end) into its bus; `seconds`: the time of
+    `start` on the engine's clock, for the vibrato of the mod wheel."""
+    vibrato = math.sin(TWO_PI * VIBRATO_HZ * seconds)
     for slot in range(voice_ints.shape[1]):
         stage = voice_ints[VS_STAGE, slot]
         if stage == STAGE_FREE:
@@ -130,6 +134,12 @@ def render_voices(voice_values, voice_ints, bus_audio, start, end):
         bus = voice_ints[VS_BUS, slot]
         phase = voice_values[V_PHASE, slot]
         step = voice_values[V_PHASE_STEP, slot]
+        instrument = voice_ints[VS_INSTRUMENT, slot]
+        # Pitch bend and vibrato move the pitch of every voice of the instrument, segment by segment.
+        semitones = instruments[I_PITCH_BEND, instrument] + \
+            instruments[I_MODULATION, instrument] * VIBRATO_SEMITONES * vibrato
+        if semitones != 0.0:
+            step *= 2.0 ** (semitones / 12.0)
         level = voice_values[V_LEVEL, slot]
         envelope = voice_values[V_ENVELOPE, slot]
         gain_left = voice_values[V_GAIN_LEFT, slot] * level

@@ -109,12 +109,14 @@ class StemConfig:
 @dataclass(frozen=True)
 class CueAction:
     """One thing a cue does. verb: "start" or "stop" (a part, click or stem, by name), "gain"
-    (a bus, to gain_db over fade_seconds), "stop_all" (fade_seconds), "panic"."""
+    (a bus, to gain_db over fade_seconds), "stop_all" (fade_seconds), "panic", "setup" (a
+    keyboard setup, for one keyboard or all)."""
 
     verb: str
     target: str | None = None
     gain_db: float = 0.0
     fade_seconds: float = 0.0
+    keyboard: str | None = None  # "setup": the keyboard it changes; None: every keyboard
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,51 @@ class CueConfig:
     wait_seconds: float  # for "follow": after the previous cue fired
     chase: bool  # a jump into the cue's length starts it part-way, in time with the picture
     actions: tuple[CueAction, ...]
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """One instrument of a keyboard setup, over a range of keys and velocities."""
+
+    instrument: str
+    keys: tuple[int, int]  # lowest and highest MIDI key played
+    velocities: tuple[int, int]  # lowest and highest MIDI velocity that plays it
+    transpose: int  # semitones
+    curve: str | tuple[tuple[int, float], ...]  # "linear", "soft", "hard", "fixed", or (velocity, level) points
+    fixed_velocity: float  # for "fixed": the level every note gets
+    channel: int | None  # 1-16; None: every channel
+    bus: str
+    level_db: float
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """A MIDI controller mapped to an instrument parameter."""
+
+    cc: int
+    instrument: str
+    parameter: str  # liveengine.engine.core.INSTRUMENT_PARAMETERS
+    low: float  # the parameter at controller value 0
+    high: float  # ... and at 127
+    curve: str  # "linear", "soft", "hard"
+
+
+@dataclass(frozen=True)
+class SetupConfig:
+    name: str
+    program: int | None  # 1-128: a program change selects it
+    bend_range: float  # semitones at full pitch bend
+    layers: tuple[LayerConfig, ...]
+    controls: tuple[ControlConfig, ...]
+
+
+@dataclass(frozen=True)
+class KeyboardConfig:
+    name: str
+    input: str | None  # a pattern of the MIDI input port's name
+    virtual: str | None  # or: a virtual input port of this name, for other software to play into
+    setup: str  # the setup when the show starts
+    thru: str | None  # a pattern of a MIDI output port that gets everything this keyboard sends
 
 
 @dataclass(frozen=True)
@@ -175,6 +222,8 @@ class ShowConfig:
     cues: tuple[CueConfig, ...]  # in show order; none: every part starts with the show
     conductor: ConductorConfig
     osc: OscConfig
+    setups: dict[str, SetupConfig]
+    keyboards: dict[str, KeyboardConfig]
 
     def seconds_per_beat(self) -> float:
         return 60.0 / self.tempo_bpm
@@ -226,14 +275,19 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     if len(parts) + len(clicks) > MAX_PARTS:
         problems.add("[[parts]]", f"expected at most {MAX_PARTS} parts and clicks together, "
                                   f"got {len(parts) + len(clicks)}")
+    setups = {name: _read_setup(table, name, instruments, buses, problems)
+              for name, table in top.table("setups").subtables().items()}
+    keyboards = {name: _read_keyboard(table, name, setups, problems)
+                 for name, table in top.table("keyboards").subtables().items()}
     cues = _read_cues(top.get("cues", _TABLES, []), timecode.rate,
-                      [part.name for part in parts] + list(clicks) + list(stems), list(buses), problems)
+                      [part.name for part in parts] + list(clicks) + list(stems), list(buses), list(setups),
+                      list(keyboards), problems)
     conductor = _read_conductor(top.table("conductor"), problems)
     osc = _read_osc(top.table("osc"))
 
     problems.raise_if_any()
     return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode,
-                      clicks, stems, cues, conductor, osc)
+                      clicks, stems, cues, conductor, osc, setups, keyboards)
 
 
 # --- What a value must be -------------------------------------------------------------
@@ -727,10 +781,11 @@ def _list_of(item: _Kind[T]) -> _Kind[list[T]]:
                  lambda v: v if isinstance(v, list) and all(item.convert(x) is not None for x in v) else None)
 
 
-_CUE_VERBS = ("start", "stop", "gain", "stop_all", "panic")
+_CUE_VERBS = ("start", "stop", "gain", "stop_all", "panic", "setup")
 _CUE_ACTION = _Kind(
     "an action: {start = \"part, click or stem\"}, {stop = \"part, click or stem\"}, "
-    "{gain = \"bus\", db = -6, fade = 2.0}, {stop_all = fade seconds} or {panic = true}",
+    "{gain = \"bus\", db = -6, fade = 2.0}, {stop_all = fade seconds}, {panic = true} or "
+    "{setup = \"keyboard setup\", keyboard = \"name\"}",
     lambda v: v if isinstance(v, dict) and len(set(v) & set(_CUE_VERBS)) == 1 else None,
 )
 
@@ -742,7 +797,7 @@ def _read_stem(stem: _Table, name: str, folder: pathlib.Path, buses: Collection[
 
 
 def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, players: list[str], buses: list[str],
-               problems: _Problems) -> tuple[CueConfig, ...]:
+               setups: list[str], keyboards: list[str], problems: _Problems) -> tuple[CueConfig, ...]:
     cues = []
     numbers_seen: set[str] = set()
     tables = list(tables)
@@ -768,7 +823,8 @@ def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, players: list[
         trigger = "timecode" if cue.has("at") else "follow" if cue.has("follow") else "go"
         actions = []
         for number_of_action, action in enumerate(cue.get("actions", _list_of(_CUE_ACTION), []), start=1):
-            read = _read_cue_action(problems.table(action, f"{cue.name} action {number_of_action}"), players, buses)
+            read = _read_cue_action(problems.table(action, f"{cue.name} action {number_of_action}"), players, buses,
+                                    setups, keyboards)
             if read is not None:
                 actions.append(read)
         cues.append(CueConfig(number or f"#{index}", cue.get("name", _TEXT, number or ""), trigger, timecode, wait,
@@ -776,7 +832,12 @@ def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, players: list[
     return tuple(cues)
 
 
-def _read_cue_action(action: _Table, players: list[str], buses: list[str]) -> CueAction | None:
+def _read_cue_action(action: _Table, players: list[str], buses: list[str], setups: list[str],
+                     keyboards: list[str]) -> CueAction | None:
+    if action.has("setup"):
+        # The keyboard it is for; every keyboard when the show names none.
+        return CueAction("setup", action.get("setup", _name_of("a keyboard setup", setups), required=True),
+                         keyboard=action.get("keyboard", _name_of("a keyboard", keyboards)))
     if action.has("start"):
         return CueAction("start", action.get("start", _name_of("a part, click or stem", players), required=True))
     if action.has("stop"):
@@ -837,4 +898,84 @@ def _read_osc(osc: _Table) -> OscConfig:
         allow=osc.get("allow", _NETWORKS, ("127.0.0.1/32", "::1/128")),
         messages_per_second=osc.get("messages_per_second", _number(1, 100000), 500.0),
     )
+
+
+VELOCITY_CURVES = ("linear", "soft", "hard", "fixed")
+CONTROL_CURVES = ("linear", "soft", "hard")
+PEDALS = {64: "sustain", 66: "sostenuto", 67: "soft"}
+_KEY_RANGE = _Kind("two keys, lowest and highest, like [\"C2\", \"B4\"] or [36, 71]",
+                   lambda v: (_midi_key(v[0]), _midi_key(v[1])) if isinstance(v, list) and len(v) == 2
+                   and None not in (_midi_key(v[0]), _midi_key(v[1])) and _midi_key(v[0]) <= _midi_key(v[1])
+                   else None)
+_VELOCITY_RANGE = _Kind("two velocities from 1 to 127, lowest first, like [1, 90]",
+                        lambda v: tuple(v) if isinstance(v, list) and len(v) == 2 and all(_is_integer(x) for x in v)
+                        and 1 <= v[0] <= v[1] <= 127 else None)
+_CURVE_POINTS = _Kind("a velocity curve: \"linear\", \"soft\", \"hard\", \"fixed\", or points [[velocity, level], "
+                      "...] from velocity 1 to 127, levels 0 to 1",
+                      lambda v: v if v in VELOCITY_CURVES else _curve_points(v))
+_PARAMETER_RANGE = _Kind("two numbers: the parameter at controller 0 and at 127",
+                         lambda v: (float(v[0]), float(v[1])) if isinstance(v, list) and len(v) == 2
+                         and all(_is_number(x) for x in v) else None)
+
+
+def _curve_points(value: Any) -> tuple[tuple[int, float], ...] | None:
+    if not isinstance(value, list) or len(value) < 2:
+        return None
+    points = []
+    for point in value:
+        if not (isinstance(point, list) and len(point) == 2 and _is_integer(point[0]) and 1 <= point[0] <= 127
+                and _is_number(point[1]) and 0 <= point[1] <= 1):
+            return None
+        points.append((point[0], float(point[1])))
+    velocities = [velocity for velocity, _ in points]
+    if velocities != sorted(set(velocities)) or velocities[0] != 1 or velocities[-1] != 127:
+        return None
+    return tuple(points)
+
+
+def _read_setup(setup: _Table, name: str, instruments: Collection[str], buses: Collection[str],
+                problems: _Problems) -> SetupConfig:
+    from .engine.core import INSTRUMENT_PARAMETERS
+    layers = []
+    for number, values in enumerate(setup.get("layers", _TABLES, [], required=True), start=1):
+        layer = problems.table(values, f"setups.{name} layer {number}")
+        curve = layer.get("curve", _CURVE_POINTS, "linear")
+        layers.append(LayerConfig(
+            instrument=layer.get("instrument", _name_of("an instrument", instruments), "", required=True),
+            keys=layer.get("keys", _KEY_RANGE, (0, 127)),
+            velocities=layer.get("velocities", _VELOCITY_RANGE, (1, 127)),
+            transpose=layer.get("transpose", _integer(-48, 48), 0),
+            curve=curve,
+            fixed_velocity=layer.get("fixed", _number(0, 1, low_included=False), 0.8),
+            channel=layer.get("channel", _integer(1, 16)),
+            bus=layer.get("bus", _name_of("a bus", buses), "keys"),
+            level_db=layer.get("level_db", _GAIN_DB, 0.0)))
+        if layer.has("fixed") and curve != "fixed":
+            problems.add(f"{layer.label} fixed", "expected curve = \"fixed\" too: the level every note gets")
+    if setup.has("layers") and not layers:
+        problems.add(f"{setup.label} layers", "expected at least one layer")
+    controls = []
+    for number, values in enumerate(setup.get("controls", _TABLES, []), start=1):
+        control = problems.table(values, f"setups.{name} control {number}")
+        cc = control.get("cc", _integer(0, 127), 1, required=True)
+        if cc in PEDALS:
+            problems.add(f"{control.label} cc", f"expected a controller other than {cc}, the {PEDALS[cc]} pedal")
+        low, high = control.get("range", _PARAMETER_RANGE, (0.0, 1.0), required=True)
+        controls.append(ControlConfig(
+            cc=cc,
+            instrument=control.get("instrument", _name_of("an instrument", instruments), "", required=True),
+            parameter=control.get("parameter", _one_of(tuple(INSTRUMENT_PARAMETERS)), "gain", required=True),
+            low=low, high=high,
+            curve=control.get("curve", _one_of(CONTROL_CURVES), "linear")))
+    return SetupConfig(name, setup.get("program", _integer(1, 128)), setup.get("bend_range", _number(0, 48), 2.0),
+                       tuple(layers), tuple(controls))
+
+
+def _read_keyboard(keyboard: _Table, name: str, setups: Collection[str], problems: _Problems) -> KeyboardConfig:
+    port, virtual = keyboard.get("input", _TEXT), keyboard.get("virtual", _TEXT)
+    if (port is None) == (virtual is None):
+        problems.add(keyboard.label, "expected one of input (a MIDI input port's name, or a pattern of it) or "
+                                     "virtual (a port of liveengine's own, for software to play into)")
+    return KeyboardConfig(name, port, virtual, keyboard.get("setup", _name_of("a keyboard setup", setups), "",
+                                                            required=True), keyboard.get("thru", _TEXT))
 

@@ -345,7 +345,7 @@ def test_instrument_defaults(tmp_path):
         pytest.param(
             MINIMAL + "[audoi]\nblock_size = 64\n",
             "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, conductor, cues, instruments, "
-            "osc, parts, show, stems, timecode",
+            "keyboards, osc, parts, setups, show, stems, timecode",
             id="unknown-table",
         ),
         pytest.param(

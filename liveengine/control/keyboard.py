@@ -1,0 +1,294 @@
+"""The keyboardists' playing: MIDI messages through keyboard setups into engine events.
+
+A setup is layers (an instrument over a range of keys and velocities, transposed, with a
+velocity curve, a channel, a bus and a level) and controller maps. Every key held remembers
+the notes it started, so its note-off releases exactly them whatever setup has taken over
+since: a setup change takes the next notes, and what rings goes on ringing until released.
+Sustain (64) holds released keys until the pedal lifts; sostenuto (66) holds the keys down
+when it was pressed; soft (67) plays new notes softer. Pitch bend and the mod wheel reach
+the instruments of the current setup.
+
+All of it runs in one thread, which owns the engine's "midi" ring: MIDI callbacks (one
+thread per input) only queue what arrived, with its arrival time, and the arrival becomes the
+sample the note sounds on (DESIGN.md §4).
+"""
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
+from ..engine import Producer, RingFullError, events
+
+log = logging.getLogger("liveengine.midi")
+
+NOTE_OFF, NOTE_ON, CONTROL_CHANGE, PROGRAM_CHANGE, PITCH_BEND = 0x80, 0x90, 0xB0, 0xC0, 0xE0
+SUSTAIN, SOSTENUTO, SOFT, MOD_WHEEL, ALL_NOTES_OFF = 64, 66, 67, 1, 123
+SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
+LIVE_NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: live playing, never stopped by a cue
+QUEUE_CAPACITY = 8192  # messages waiting for the keyboard thread; beyond, dropped and counted
+
+
+def velocity_level(curve, fixed: float, velocity: int) -> float:
+    """A MIDI velocity (1-127) as a level 0..1 through a layer's curve."""
+    x = velocity / 127.0
+    if curve == "linear":
+        return x
+    if curve == "soft":  # loud sooner: a light touch still speaks
+        return x ** 0.5
+    if curve == "hard":  # loud later: it takes a firm touch
+        return x * x
+    if curve == "fixed":
+        return fixed
+    inputs, outputs = zip(*curve)
+    return float(np.interp(velocity, inputs, outputs))
+
+
+def control_value(control: ControlConfig, value: int) -> float:
+    x = value / 127.0
+    shaped = {"linear": x, "soft": x ** 0.5, "hard": x * x}[control.curve]
+    return control.low + (control.high - control.low) * shaped
+
+
+@dataclass(frozen=True)
+class Layer:
+    config: LayerConfig
+    instrument: int
+    bus: int
+    gain: float
+
+    def plays(self, channel: int, key: int, velocity: int) -> bool:
+        c = self.config
+        return (c.channel is None or c.channel == channel) and c.keys[0] <= key <= c.keys[1] \
+            and c.velocities[0] <= velocity <= c.velocities[1]
+
+
+@dataclass(frozen=True)
+class Setup:
+    config: SetupConfig
+    layers: tuple[Layer, ...]
+    controls: tuple[tuple[ControlConfig, int], ...]  # with the instrument's number
+
+    def instruments_on(self, channel: int) -> set[int]:
+        return {layer.instrument for layer in self.layers
+                if layer.config.channel is None or layer.config.channel == channel}
+
+
+class KeyboardState:
+    """What one keyboard holds: its setup, the notes each key started, its pedals."""
+
+    def __init__(self, config: KeyboardConfig, setup: Setup):
+        self.config = config
+        self.setup = setup
+        self.held: dict[tuple[int, int], list[int]] = {}  # (channel, key) -> note ids
+        self.sustain: dict[int, bool] = {}  # per channel
+        self.sustained: dict[int, list[int]] = {}  # per channel: notes whose keys were released under it
+        self.sostenuto_keys: dict[int, set[int]] = {}  # per channel: keys caught when it went down
+        self.sostenuto_notes: dict[int, list[int]] = {}
+        self.soft: dict[int, bool] = {}
+
+
+class Keyboards:
+    """Every keyboard of a show. `receive` may be called from any thread; everything else runs in
+    the keyboard thread (started by `start`), or in the caller's thread when driven by `play`."""
+
+    def __init__(self, keyboards: dict[str, KeyboardConfig], setups: dict[str, SetupConfig],
+                 instrument_numbers: dict[str, int], engine, producer: Producer, report=None):
+        self.engine = engine
+        self.producer = producer
+        self.setups = {name: Setup(config, tuple(
+            Layer(layer, instrument_numbers[layer.instrument], engine.bus_number(layer.bus), 10 ** (layer.level_db / 20))
+            for layer in config.layers), tuple((control, instrument_numbers[control.instrument])
+                                               for control in config.controls))
+            for name, config in setups.items()}
+        self.keyboards = {name: KeyboardState(config, self.setups[config.setup]) for name, config in keyboards.items()}
+        self.report = report or (lambda text: log.info("%s", text))
+        self._next_note_id = 0
+        self._queue: queue.Queue = queue.Queue(QUEUE_CAPACITY)
+        self._thread: threading.Thread | None = None
+        self.dropped = 0  # messages the full queue or ring refused
+        self._ring_full_reported = False
+        self.ignored = 0  # messages that are not performance data, or malformed
+        self.thru: dict[str, object] = {}  # keyboard name -> an open rtmidi MidiOut
+
+    # Any thread.
+
+    def receive(self, keyboard: str, message, arrival_ns: int):
+        """A MIDI message from `keyboard`'s input (the callback of its port)."""
+        try:
+            self._queue.put_nowait(("message", keyboard, message, arrival_ns))
+        except queue.Full:
+            self.dropped += 1
+
+    def change_setup(self, setup: str, keyboard: str | None = None, done=None):
+        """Take `setup` for the next notes of `keyboard` (None: every keyboard)."""
+        self._queue.put(("setup", keyboard, setup, done))
+
+    def panic(self):
+        self._queue.put(("panic", None, None, None))
+
+    # The keyboard thread.
+
+    def start(self) -> "Keyboards":
+        self._thread = threading.Thread(target=self._run, name="liveengine-keyboards", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def _run(self):
+        while (item := self._queue.get()) is not None:
+            kind, keyboard, payload, extra = item
+            if kind == "message":
+                clock = self.engine.clock
+                sample = clock.sample_for_arrival(extra) if clock.running else -1
+                self.play(keyboard, payload, sample)
+            elif kind == "setup":
+                ok, text = self.set_setup(payload, keyboard)
+                if extra is not None:
+                    extra(ok, text)
+            else:
+                self.release_everything()
+
+    def play(self, keyboard: str, message, sample: int):
+        """One message from `keyboard`, to sound on `sample` (-1: at once)."""
+        try:
+            self._play(keyboard, message, sample)
+        except RingFullError as error:  # the audio thread is not draining (stalled, or no stream yet)
+            self.dropped += 1
+            if not self._ring_full_reported:
+                self.report(f"keyboard {keyboard!r}: {error}; messages dropped until it drains")
+                self._ring_full_reported = True
+        else:
+            self._ring_full_reported = False
+
+    def _play(self, keyboard: str, message, sample: int):
+        state = self.keyboards.get(keyboard)
+        if state is None or not _is_channel_message(message):
+            self.ignored += 1
+            return
+        if keyboard in self.thru:
+            self._send_thru(keyboard, message)
+        kind, channel = message[0] & 0xF0, (message[0] & 0x0F) + 1
+        if kind == NOTE_ON and message[2] > 0:
+            self._note_on(state, channel, message[1], message[2], sample)
+        elif kind == NOTE_OFF or kind == NOTE_ON:
+            self._note_off(state, channel, message[1], sample)
+        elif kind == CONTROL_CHANGE:
+            self._control(state, channel, message[1], message[2], sample)
+        elif kind == PROGRAM_CHANGE:
+            setup = next((name for name, s in self.setups.items() if s.config.program == message[1] + 1), None)
+            if setup is None:
+                self.report(f"keyboard {keyboard!r}: program {message[1] + 1} selects no setup")
+            else:
+                self.set_setup(setup, keyboard)
+        elif kind == PITCH_BEND:
+            semitones = state.setup.config.bend_range * (((message[2] << 7) | message[1]) - 8192) / 8192
+            for instrument in state.setup.instruments_on(channel):
+                self.producer.instrument_parameter(instrument, "pitch_bend", semitones, sample=sample)
+
+    def set_setup(self, setup: str, keyboard: str | None = None) -> tuple[bool, str]:
+        if setup not in self.setups:
+            return False, f"no keyboard setup {setup!r}; setups: {', '.join(self.setups) or 'none'}"
+        if keyboard is not None and keyboard not in self.keyboards:
+            return False, f"no keyboard {keyboard!r}; keyboards: {', '.join(self.keyboards) or 'none'}"
+        for name in [keyboard] if keyboard else list(self.keyboards):
+            self.keyboards[name].setup = self.setups[setup]
+        text = f"keyboard {keyboard or 'every keyboard'}: setup {setup!r} for the next notes"
+        self.report(text)
+        return True, text
+
+    def release_everything(self):
+        """After a panic the engine has faded every note: forget what the keys and pedals held."""
+        for state in self.keyboards.values():
+            state.held.clear()
+            state.sustained.clear()
+            state.sostenuto_keys.clear()
+            state.sostenuto_notes.clear()
+
+    def _note_on(self, state: KeyboardState, channel: int, key: int, velocity: int, sample: int):
+        if (channel, key) in state.held:  # a repeated key without its note-off: end the first
+            self._release(state, channel, key, state.held.pop((channel, key)), sample)
+        soft = SOFT_PEDAL_LEVEL if state.soft.get(channel) else 1.0
+        started = []
+        for layer in state.setup.layers:
+            played = key + layer.config.transpose
+            if not layer.plays(channel, key, velocity) or not 0 <= played <= 127:
+                continue
+            level = velocity_level(layer.config.curve, layer.config.fixed_velocity, velocity) * layer.gain * soft
+            note_id = self._new_note_id()
+            self.producer.post(sample, events.NOTE_ON, note_id, layer.instrument, float(played), level, layer.bus)
+            started.append(note_id)
+        if started:
+            state.held[(channel, key)] = started
+
+    def _note_off(self, state: KeyboardState, channel: int, key: int, sample: int):
+        notes = state.held.pop((channel, key), None)
+        if notes is not None:  # a note-off without its note-on is ignored
+            self._release(state, channel, key, notes, sample)
+
+    def _release(self, state: KeyboardState, channel: int, key: int, notes: list[int], sample: int):
+        if key in state.sostenuto_keys.get(channel, ()):
+            state.sostenuto_notes.setdefault(channel, []).extend(notes)
+        elif state.sustain.get(channel):
+            state.sustained.setdefault(channel, []).extend(notes)
+        else:
+            for note_id in notes:
+                self.producer.note_off(sample, note_id)
+
+    def _control(self, state: KeyboardState, channel: int, number: int, value: int, sample: int):
+        down = value >= 64
+        if number == SUSTAIN:
+            state.sustain[channel] = down
+            if not down:
+                for note_id in state.sustained.pop(channel, []):
+                    self.producer.note_off(sample, note_id)
+        elif number == SOSTENUTO:
+            if down and not state.sostenuto_keys.get(channel):
+                state.sostenuto_keys[channel] = {key for (c, key) in state.held if c == channel}
+            elif not down:
+                state.sostenuto_keys.pop(channel, None)
+                for note_id in state.sostenuto_notes.pop(channel, []):
+                    if state.sustain.get(channel):
+                        state.sustained.setdefault(channel, []).append(note_id)
+                    else:
+                        self.producer.note_off(sample, note_id)
+        elif number == SOFT:
+            state.soft[channel] = down
+        elif number == ALL_NOTES_OFF:
+            for (c, key) in [held for held in state.held if held[0] == channel]:
+                for note_id in state.held.pop((c, key)):
+                    self.producer.note_off(sample, note_id)
+        if number == MOD_WHEEL:
+            for instrument in state.setup.instruments_on(channel):
+                self.producer.instrument_parameter(instrument, "modulation", value / 127.0, sample=sample)
+        for control, instrument in state.setup.controls:
+            if control.cc == number:
+                self.producer.instrument_parameter(instrument, control.parameter, control_value(control, value),
+                                                   sample=sample)
+
+    def _new_note_id(self) -> int:
+        self._next_note_id = self._next_note_id % LIVE_NOTE_IDS + 1
+        return self._next_note_id
+
+    def _send_thru(self, keyboard: str, message):
+        try:
+            self.thru[keyboard].send_message(list(message))
+        except Exception as error:  # noqa: BLE001 - a thru port that fails is reported, the playing goes on
+            self.report(f"keyboard {keyboard!r}: MIDI thru failed, stopped: {error}")
+            del self.thru[keyboard]
+
+
+def _is_channel_message(message) -> bool:
+    """A complete channel voice message with data bytes in range (what performance needs)."""
+    if not message or not 0x80 <= message[0] < 0xF0:
+        return False
+    length = 2 if message[0] & 0xF0 in (PROGRAM_CHANGE, 0xD0) else 3
+    return len(message) == length and all(0 <= byte < 0x80 for byte in message[1:])

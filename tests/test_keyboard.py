@@ -181,3 +181,19 @@ def test_setup_mistakes_are_named(setups, message):
     with pytest.raises(ShowFileError) as error:
         parse_show('[show]\nname = "x"\n[instruments.t]\ntype = "tone"\n' + setups, "show.toml")
     assert message in str(error.value)
+
+
+def test_a_cue_changes_the_setup_of_its_keyboard():
+    from liveengine.show.cues import CueRunner
+    keys = Rig(SHOW + '[[cues]]\nnumber = "2M1"\ngo = true\nactions = [{setup = "pad", keyboard = "upper"}]\n')
+    runner = CueRunner(keys.rig, keys.engine.producer("show"))
+    runner.on_setup = lambda setup, keyboard: keys.keyboards.set_setup(setup, keyboard)
+    runner.arm()
+    runner.go()
+    for _ in range(3):
+        runner.update(keys.renderer.position)
+        keys.render()
+        keys.engine.poll()
+    runner.update(keys.renderer.position)
+    assert keys.keyboards.keyboards["upper"].setup.config.name == "pad"
+    assert ("2M1", "fired") in [(d.cue, d.text) for d in runner.decisions]

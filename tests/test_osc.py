@@ -150,7 +150,7 @@ def test_replies_say_what_was_done_and_what_was_wrong():
                 ("/bus/keys/gain", ["loud"], "expected a number"), ("/bus/nowhere/mute", [1], "no bus 'nowhere'"),
                 ("/cue/9Z9/start", [], "no cue '9Z9'"), ("/fire/everything", [], "unknown address"),
                 ("/stop", [1, 2], "at most one fade"), ("/locate", ["25:00:00:00"], "/locate"),
-                ("/setup/strings", [], "no keyboard setups")):
+                ("/setup/strings", [], "has no keyboards")):
             peer.send(osc.port, address, *args)
             reply_address, reply = peer.reply()
             assert reply_address == f"/reply{address}" and reply["status"] == "error"

@@ -1,7 +1,7 @@
 """The OSC address space, modeled on QLab's: commands, queries, replies and the monitoring feed.
 
 Commands: /go, /stop [fade seconds], /panic, /back, /cue/{number}/start, /cue/{number}/stop,
-/cue/{number}/standby, /setup/{name}, /bus/{name}/gain dB [fade seconds], /bus/{name}/mute 0|1,
+/cue/{number}/standby, /setup/{name} [keyboard], /bus/{name}/gain dB [fade seconds], /bus/{name}/mute 0|1,
 /locate "HH:MM:SS:FF". Queries (always answered): /cuelist, /buses, /setups, /state, /ping.
 A reply is /reply{address} with one JSON string: {"address", "status": "ok"|"error", "data"}.
 Commands are answered once the client asks with /replies 1; a command sent as
@@ -64,8 +64,9 @@ class OscSurface:
     """Carries out what OSC clients ask. `handle` runs in the OSC worker thread, which owns
     `producer` (the engine's "osc" ring); cue operations go through the cue runner."""
 
-    def __init__(self, rig, runner, producer, server=None):
+    def __init__(self, rig, runner, producer, server=None, keyboards=None):
         self.rig = rig
+        self.keyboards = keyboards
         self.engine = rig.engine
         self.runner = runner
         self.producer = producer
@@ -142,7 +143,11 @@ class OscSurface:
             self._bus(match.group(1), match.group(2), args)
             reply("ok", None)
         elif (match := _SETUP.fullmatch(address)):
-            raise CommandError(f"no keyboard setup {match.group(1)!r}: this show has no keyboard setups")
+            if len(args) > 1 or (args and not isinstance(args[0], str)):
+                raise CommandError(f"{address}: expected at most one argument, the keyboard's name")
+            if self.keyboards is None:
+                raise CommandError(f"no keyboard setup {match.group(1)!r}: this show has no keyboards")
+            self.keyboards.change_setup(match.group(1), args[0] if args else None, done)
         elif address == "/locate":
             if len(args) != 1 or not isinstance(args[0], str):
                 raise CommandError('/locate: expected one timecode string, like "01:00:00:00"')
@@ -227,7 +232,12 @@ class OscSurface:
                      "outputs": [channel + 1 for channel in bus.outputs], "to": bus.feeds}
                     for bus in show.buses.values()]
         if address == "/setups":
-            return []
+            current = {name: state.setup.config.name for name, state in self.keyboards.keyboards.items()} \
+                if self.keyboards else {}
+            return [{"name": setup.name, "program": setup.program,
+                     "layers": [layer.instrument for layer in setup.layers],
+                     "keyboards": sorted(name for name, now in current.items() if now == setup.name)}
+                    for setup in show.setups.values()]
         telemetry = self.engine.telemetry()
         return {"show": show.name, "position_samples": telemetry.position,
                 "timecode": self._timecode_text(telemetry.timecode), "chase": telemetry.timecode.state,

@@ -85,6 +85,7 @@ class CueRunner:
         self.waiting = {armed.slot for armed in self.cues if armed.cue.trigger != "go"}
         self.armed = False
         self.on_locate = None  # called with (timecode, sample) when the master timecode jumps
+        self.on_setup = None  # called with (setup, keyboard or None) when a cue changes a keyboard setup
 
     # Set-up.
 
@@ -129,8 +130,9 @@ class CueRunner:
                                  db_to_gain(action.gain_db), action.fade_seconds))
             elif action.verb == "stop_all":
                 rows.append(_row(0, events.STOP_ALL, 0, action.fade_seconds))
-            else:
+            elif action.verb == "panic":
                 rows.append(_row(0, events.ALL_NOTES_OFF))
+            # "setup" is the keyboards' business: carried out when the cue is reported fired.
         stems = [self.stem_slots[action.target] for action in cue.actions
                  if action.verb == "start" and action.target in self.stem_slots]
         length = max([self.sequences[part].length_samples for part in started]
@@ -350,6 +352,8 @@ class CueRunner:
                 elif action.verb in ("stop_all", "panic"):
                     for part in set(self.players) - started:
                         del self.players[part]
+                elif action.verb == "setup" and self.on_setup is not None:
+                    self.on_setup(action.target, action.keyboard)
         elif event.what == "skipped":
             self.waiting.discard(event.slot)
             where = self._timecode_text(event.frame)

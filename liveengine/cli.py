@@ -177,12 +177,62 @@ def _open_pedal(rig, runner):
     return midi_in
 
 
-def _start_osc(rig, runner, stack):
+def _start_keyboards(rig, runner, stack):
+    """The keyboardists' MIDI inputs through their setups; an input that is missing or goes
+    away is reported and taken again when it returns."""
+    from .control.keyboard import Keyboards
+    from .control.midiin import MidiInputSpec, MidiInputs
+
+    def report(text):
+        print(text, flush=True)
+
+    show = rig.show
+    keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, rig.engine,
+                          rig.engine.producer("keyboards"), report=report)
+    for name, keyboard in show.keyboards.items():
+        if keyboard.thru is not None:
+            keyboards.thru[name] = _open_thru(rig, name, keyboard.thru)
+            stack.callback(keyboards.thru[name].delete)
+    stack.callback(keyboards.start().stop)
+    inputs = MidiInputs([MidiInputSpec(name, keyboard.input, keyboard.virtual) for name, keyboard in
+                         show.keyboards.items()], keyboards.receive, report=report)
+    stack.callback(inputs.start().stop)
+    runner.on_setup = keyboards.change_setup
+    for name, keyboard in show.keyboards.items():
+        print(f"Keyboard {name!r}: setup {keyboard.setup!r}")
+    return keyboards
+
+
+def _open_thru(rig, keyboard: str, pattern: str):
+    """A MIDI output to the first port whose name matches `pattern`, for a keyboard's thru."""
+    import re
+
+    import rtmidi
+    problems = []
+    for api in rtmidi.get_compiled_api():
+        try:
+            midi_out = rtmidi.MidiOut(api, name=f"liveengine {keyboard} thru")
+        except (rtmidi.RtMidiError, SystemError) as error:
+            problems.append(f"{rtmidi.get_api_display_name(api)}: {error}")
+            continue
+        ports = midi_out.get_ports()
+        match = next((i for i, port in enumerate(ports) if re.search(pattern, port, re.IGNORECASE)), None)
+        if match is not None:
+            midi_out.open_port(match, "thru")
+            print(f"Keyboard {keyboard!r} thru to MIDI output {ports[match]!r} ({rtmidi.get_api_display_name(api)})")
+            return midi_out
+        problems.append(f"{rtmidi.get_api_display_name(api)}: ports {', '.join(ports) or 'none'}")
+        midi_out.delete()
+    raise UsageError(f"{rig.show.path}: [keyboards.{keyboard}] thru: no MIDI output matches {pattern!r}\n  "
+                     + "\n  ".join(problems))
+
+
+def _start_osc(rig, runner, stack, keyboards=None):
     """The sound engineer's OSC surface and its feed; the show goes on without them if the port is taken."""
     from .control.osc import OscServer
     from .control.surface import FeedPublisher, OscSurface
     osc = rig.show.osc
-    surface = OscSurface(rig, runner, rig.engine.producer("osc"))
+    surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
     server = OscServer(surface.handle, osc.port, osc.bind, osc.allow, osc.messages_per_second)
     surface.server = server
     try:
@@ -486,8 +536,9 @@ def command_run(args) -> int:
             pedal_in = _open_pedal(rig, runner)
             stack.callback(pedal_in.delete)
             stack.callback(pedal_in.close_port)
+        keyboards = _start_keyboards(rig, runner, stack) if rig.show.keyboards else None
         if rig.show.osc.enabled:
-            _start_osc(rig, runner, stack)
+            _start_osc(rig, runner, stack, keyboards)
         read_commands(runner)
         print(f"Conductor commands (type, then Enter): {COMMANDS}")
         master = rig.show.timecode.source == "none"

@@ -50,7 +50,7 @@ class Rig:
         self.rig = build_rig(parse_show(show, "keys.toml"))
         self.engine = self.rig.engine
         self.keyboards = Keyboards(self.rig.show.keyboards, self.rig.show.setups, self.rig.instrument_numbers,
-                                   self.engine, self.engine.producer("midi"), report=self.reports.append)
+                                   self.engine, self.engine.producer("keyboards"), report=self.reports.append)
         self.renderer = OfflineRenderer(self.engine.state, 64)
 
     def play(self, *message, at=None):

@@ -13,6 +13,7 @@ thread per input) only queue what arrived, with its arrival time, and the arriva
 sample the note sounds on (DESIGN.md §4).
 """
 
+import collections
 import logging
 import queue
 import threading
@@ -113,6 +114,8 @@ class Keyboards:
         self._ring_full_reported = False
         self.ignored = 0  # messages that are not performance data, or malformed
         self.thru: dict[str, object] = {}  # keyboard name -> an open rtmidi MidiOut
+        # (keyboard, key, arrival ns, sample scheduled) of recent note-ons: timing, for whoever measures it
+        self.note_log: collections.deque = collections.deque(maxlen=4096)
 
     # Any thread.
 
@@ -150,6 +153,8 @@ class Keyboards:
                 clock = self.engine.clock
                 sample = clock.sample_for_arrival(extra) if clock.running else -1
                 self.play(keyboard, payload, sample)
+                if _is_channel_message(payload) and payload[0] & 0xF0 == NOTE_ON and payload[2] > 0:
+                    self.note_log.append((keyboard, payload[1], extra, sample))
             elif kind == "setup":
                 ok, text = self.set_setup(payload, keyboard)
                 if extra is not None:

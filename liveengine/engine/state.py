@@ -151,7 +151,7 @@ class EngineSettings:
         BusLayout("stems", feeds="master"),
         BusLayout("click"),
     )
-    input_rings: tuple[str, ...] = ("control", "midi", "osc", "show")
+    input_rings: tuple[str, ...] = ("control", "midi", "osc", "show", "keyboards")
     ring_capacity: int = 1024
     notify_capacity: int = 8192
     pending_capacity: int = 2048

@@ -102,3 +102,70 @@ def test_a_truncated_file_is_a_clear_error(tmp_path):
     (tmp_path / "cut.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01")
     with pytest.raises(MidiFileError, match="cannot read MIDI file"):
         read_midi_notes(tmp_path / "cut.mid")
+
+
+def write_pickup_midi(path, ticks_per_beat=480):
+    """120 bpm; 4/4, then 3/4 from bar 2 (so bar 3 begins at beat 7: 3.5 s). A held from beat 6 to
+    7.25 (across bar 3), C at beat 7.5, E at beat 9."""
+    beat = ticks_per_beat
+    midi = mido.MidiFile(type=1, ticks_per_beat=beat)
+    midi.tracks.append(mido.MidiTrack([mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+                                       mido.MetaMessage("time_signature", numerator=3, denominator=4, time=4 * beat)]))
+    midi.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=69, velocity=100, time=6 * beat),
+        mido.Message("note_off", note=69, time=beat + beat // 4),
+        mido.Message("note_on", note=72, velocity=100, time=beat // 4),
+        mido.Message("note_off", note=72, time=beat // 4),
+        mido.Message("note_on", note=76, velocity=100, time=beat + beat // 4),
+        mido.Message("note_off", note=76, time=beat // 4)]))
+    midi.save(path)
+
+
+def test_bars_follow_the_time_signatures():
+    from liveengine.show.midifile import bar_seconds
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        write_pickup_midi(f"{folder}/pickup.mid")
+        assert [bar_seconds(f"{folder}/pickup.mid", bar) for bar in (1, 2, 3, 4)] == [0, 2, Fraction(7, 2), 5]
+
+
+def test_a_pickup_from_bar_3_starts_with_the_held_note_and_keeps_the_rest_on_time(tmp_path):
+    write_pickup_midi(tmp_path / "pickup.mid")
+    show = parse_show(f"""
+[show]
+name = "Pickup"
+[audio]
+sample_rate = {RATE}
+block_size = 64
+[instruments.tone]
+type = "tone"
+attack_ms = 1
+release_ms = 5
+[[parts]]
+name = "theme"
+instrument = "tone"
+midi_file = "pickup.mid"
+[[cues]]
+number = "4M2"
+go = true
+actions = [{{start = "theme"}}]
+""", tmp_path / "show.toml")
+    rig = build_rig(show)
+    runner = CueRunner(rig, rig.engine.producer("show"))
+    runner.arm()
+    renderer = OfflineRenderer(rig.engine.state, 64)
+    blocks = []
+    for block in range(3 * RATE // 64):
+        if block == 100:
+            runner.fire("4M2", 3)  # the rehearsal starts at bar 3
+        runner.update(renderer.position, lookahead_samples=64)
+        blocks.append(renderer.render_block().copy())
+        rig.engine.poll()
+    audio = np.concatenate(blocks)[:, 0]
+    fired = next(d.sample for d in runner.decisions if d.text == "fired")
+    sounding = np.flatnonzero(audio)
+    starts = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > 100]
+    assert fired <= starts[0] - 1 <= fired + 4 * 64, "the A held across bar 3 sounds from the pickup"
+    key_of = {round(RATE * 0.25): "C", RATE: "E"}
+    assert [int(s) - 1 - fired for s in starts[1:]] == list(key_of), "C a quarter second in, E a second in"
+    assert ("4M2", "fired by hand from bar 3") in [(d.cue, d.text) for d in runner.decisions]

@@ -4,6 +4,7 @@
     standby 1M3     stand by on cue 1M3 (the next GO fires it)
     back            stand by on the GO cue before the one standing by
     jump 1M3        stop everything and stand by on 1M3 (as timecode master, locate just before it)
+    fire 1M3 [BAR]  fire 1M3 now, from bar BAR of its music (a rehearsal pickup)
     stop [SECONDS]  stop all, fading over SECONDS (default 3)
     panic           every note off at once
 """
@@ -11,7 +12,7 @@
 import sys
 import threading
 
-COMMANDS = "go | standby CUE | back | jump CUE | stop [SECONDS] | panic"
+COMMANDS = "go | standby CUE | back | jump CUE | fire CUE [BAR] | stop [SECONDS] | panic"
 
 
 def carry_out(line: str, runner) -> str | None:
@@ -28,6 +29,10 @@ def carry_out(line: str, runner) -> str | None:
         runner.panic()
     elif name in ("standby", "jump") and len(arguments) == 1:
         getattr(runner, name)(arguments[0])
+    elif name == "fire" and len(arguments) in (1, 2):
+        if len(arguments) == 2 and not arguments[1].isdigit():
+            return f"fire: expected a bar number, got {arguments[1]!r}"
+        runner.fire(arguments[0], int(arguments[1]) if len(arguments) == 2 else None)
     elif name == "stop" and len(arguments) <= 1:
         try:
             fade = float(arguments[0]) if arguments else 3.0

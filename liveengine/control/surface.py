@@ -136,9 +136,15 @@ class OscSurface:
                 raise CommandError("/stop: expected at most one fade time, 0 to 600 seconds")
             runner.stop_all(fade, done)
         elif (match := _CUE.fullmatch(address)):
-            self._no_arguments(address, args)
             number, verb = match.groups()
-            {"start": runner.fire, "stop": runner.stop_cue, "standby": runner.standby}[verb](number, done)
+            if verb == "start" and args:  # a rehearsal pickup: from bar N of the cue's music
+                if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int) or args[0] < 1:
+                    raise CommandError(f"{address}: expected no arguments, or a bar number from 1")
+                runner.fire(number, args[0], done=done)
+            else:
+                self._no_arguments(address, args)
+                {"start": lambda n, d: runner.fire(n, done=d), "stop": runner.stop_cue,
+                 "standby": runner.standby}[verb](number, done)
         elif (match := _BUS.fullmatch(address)):
             self._bus(match.group(1), match.group(2), args)
             reply("ok", None)

@@ -21,6 +21,8 @@ import numpy as np
 from ..config import CueAction, CueConfig
 from ..engine import CUE_TEMPLATE_ROWS, CueEvent, Producer, StemFile, StemLoader, events
 from .rig import Rig, db_to_gain
+from .click import clicks
+from .midifile import bar_seconds
 from .sequence import Sequence, SequencePlayer, click_sequence, part_sequence
 from .timecode import Timecode
 
@@ -193,9 +195,10 @@ class CueRunner:
     def jump(self, number: str, done=None):
         self.commands.put(("jump", (number,), done))
 
-    def fire(self, number: str, done=None):
-        """Fire cue `number` now, whatever its trigger (rehearsal, or a cue the picture did not reach)."""
-        self.commands.put(("fire", (number,), done))
+    def fire(self, number: str, bar: int | None = None, done=None):
+        """Fire cue `number` now, whatever its trigger (rehearsal, or a cue the picture did not
+        reach); from bar `bar` of its music, for a rehearsal pickup."""
+        self.commands.put(("fire", (number, bar), done))
 
     def stop_cue(self, number: str, done=None):
         """Stop what cue `number` starts: its parts, clicks and stems (a short fade)."""
@@ -253,12 +256,37 @@ class CueRunner:
         self.standing_by = previous
         return True, previous.cue.number, "standing by (back)"
 
-    def _fire(self, position, number):
+    def _fire(self, position, number, bar):
         armed = self.by_number.get(number)
         if armed is None:
             return False, "", f"fire refused: no cue {number!r}"
-        self.producer.fire_cue(armed.slot)
-        return True, number, "fired by hand"
+        if bar is None:
+            self.producer.fire_cue(armed.slot)
+            return True, number, "fired by hand"
+        try:
+            offset = self.bar_offset(armed.cue, bar)
+        except ValueError as error:
+            return False, number, f"fire refused: {error}"
+        self.producer.fire_cue(armed.slot, offset_samples=offset)
+        return True, number, f"fired by hand from bar {bar}"
+
+    def bar_offset(self, cue: CueConfig, bar: int) -> int:
+        """Samples from the cue's start to bar `bar` of its music: by the MIDI file of the first part
+        it starts that has one, else by its first click track, else 4/4 at the show's tempo."""
+        if not isinstance(bar, int) or bar < 1:
+            raise ValueError(f"bars count from 1, not {bar!r}")
+        started = [action.target for action in cue.actions if action.verb == "start"]
+        parts = {part.name: part for part in self.rig.show.parts}
+        for name in started:
+            if name in parts and parts[name].midi_file is not None:
+                return round(bar_seconds(parts[name].midi_file, bar) * self.rate)
+        for name in started:
+            if name in self.rig.show.clicks:
+                beats = [beat for beat in clicks(self.rig.show.clicks[name].map) if beat.bar == bar]
+                if not beats:
+                    raise ValueError(f"click {name!r} has no bar {bar}")
+                return round(beats[0].seconds * self.rate)
+        return round((bar - 1) * 4 * self.rig.show.seconds_per_beat() * self.rate)
 
     def _stop_cue(self, position, number):
         armed = self.by_number.get(number)
@@ -328,7 +356,7 @@ class CueRunner:
         if event.what == "part started" and armed is not None:
             sequence = self.sequences[event.part]
             self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, int(event.detail),
-                                                      max(armed.head_samples, event.offset))
+                                                      max(armed.head_samples, event.offset), event.offset)
             self._started_by_firing.add(event.part)
         elif event.what.startswith("parts stopped"):
             self.players.clear()

@@ -45,6 +45,32 @@ def read_midi_notes(path: str | os.PathLike[str], track: int | None = None,
     return tuple(sorted(notes, key=lambda note: (note.start_seconds, note.key)))
 
 
+def bar_seconds(path: str | os.PathLike[str], bar: int) -> Fraction:
+    """When bar `bar` (from 1) of the file begins, by its time signatures (4/4 until the first)
+    and its tempo map."""
+    import mido
+    try:
+        midi = mido.MidiFile(path)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+        raise MidiFileError(f"cannot read MIDI file {path}: {error}") from None
+    signatures = sorted((tick, message.numerator, message.denominator)
+                        for events in midi.tracks
+                        for tick, message in _with_ticks(events) if message.type == "time_signature")
+    tick, meter = 0, (4, 4)  # where the bar being counted starts, and its time signature
+    for _ in range(1, bar):
+        while signatures and signatures[0][0] <= tick:
+            meter = signatures.pop(0)[1:]
+        tick += meter[0] * midi.ticks_per_beat * 4 // meter[1]
+    return _tempo_map(midi)(tick)
+
+
+def _with_ticks(events):
+    tick = 0
+    for message in events:
+        tick += message.time
+        yield tick, message
+
+
 def _tempo_map(midi):
     """A function from absolute ticks to exact seconds, through every tempo change."""
     changes = []

@@ -73,18 +73,30 @@ def click_sequence(show: ShowConfig, click: ClickConfig, instrument: int, bus: i
 
 class SequencePlayer:
     """Posts one start of a sequence: its events from `first_sample` on (earlier ones are the
-    cue's template's, already in the audio thread), in note group `group`, a little ahead."""
+    cue's template's, already in the audio thread), in note group `group`, a little ahead.
 
-    def __init__(self, sequence: Sequence, producer: Producer, start_sample: int, group: int, first_sample: int):
+    A start part-way (`offset` samples in: a chase, a pickup from bar N) first sounds the notes
+    held across that point, so a chord in progress is heard from there, not only the notes after."""
+
+    def __init__(self, sequence: Sequence, producer: Producer, start_sample: int, group: int, first_sample: int,
+                 offset: int = 0):
         self.sequence = sequence
         self.producer = producer
         self.start_sample = start_sample
         self.group_base = group * events.NOTE_GROUP_SIZE
         timeline = sequence.events
         self._next = next((i for i, event in enumerate(timeline) if event.sample >= first_sample), len(timeline))
+        ends = {event.number: event.sample for event in timeline if event.kind == events.NOTE_OFF}
+        self._held = [event for event in timeline if event.kind == events.NOTE_ON
+                      and event.sample < offset < ends[event.number]] if offset > 0 else []
+        self._offset = offset
 
     def post_until(self, horizon: int):
         """Post every event due before `horizon` (an absolute engine sample) not yet posted."""
+        for event in self._held:
+            self.producer.note_on(self.start_sample + self._offset, self.group_base + event.number, event.instrument,
+                                  event.key, event.velocity, event.bus)
+        self._held = []
         timeline = self.sequence.events
         while self._next < len(timeline) and self.start_sample + timeline[self._next].sample < horizon:
             event = timeline[self._next]

@@ -6,7 +6,7 @@ import pytest
 from liveengine.config import ShowFileError, parse_show
 from liveengine.control.keyboard import Keyboards, velocity_level
 from liveengine.engine import OfflineRenderer
-from liveengine.engine.state import (I_MODULATION, I_PITCH_BEND, STAGE_FREE, STAGE_RELEASE, V_LEVEL, V_NOTE_ID,
+from liveengine.engine.state import (I_GAIN, I_MODULATION, I_PITCH_BEND, STAGE_FREE, STAGE_RELEASE, V_LEVEL,
                                      V_PHASE_STEP, VS_INSTRUMENT, VS_STAGE)
 from liveengine.show.rig import build_rig
 
@@ -131,7 +131,7 @@ def test_controllers_pitch_bend_and_the_mod_wheel_reach_the_instruments():
     keys.play(0xB0, 1, 64)  # mod wheel halfway
     keys.play(0xE0, 0x7F, 0x7F)  # pitch bend fully up: +2 semitones in the split setup
     keys.render()
-    assert instruments[3, strings] == pytest.approx(2.0)  # I_GAIN
+    assert instruments[I_GAIN, strings] == pytest.approx(2.0)
     assert instruments[I_MODULATION, strings] == pytest.approx(64 / 127)
     assert instruments[I_PITCH_BEND, strings] == pytest.approx(2 * 8191 / 8192)
     keys.play(0xC0, 1)

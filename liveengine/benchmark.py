@@ -263,6 +263,9 @@ def run_benchmarks(args) -> int:
     if args.part in ("osc", "all"):
         from .oscbench import run_osc_benchmarks
         run_osc_benchmarks(quick)
+    if args.part in ("midi", "all"):
+        from .midibench import run_midi_benchmarks
+        run_midi_benchmarks(quick)
     return 0
 
 

@@ -716,9 +716,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
-    bench.add_argument("--part", choices=("all", "core", "timecode", "osc"), default="all",
+    bench.add_argument("--part", choices=("all", "core", "timecode", "osc", "midi"), default="all",
                        help="core: render cost and live delivery; timecode: LTC decoding, chase and cue timing; "
-                            "osc: command round trips and the rate sustained beside 256 live voices")
+                            "osc: command round trips and the rate sustained beside 256 live voices; "
+                            "midi: MIDI-in to audio-out latency and jitter")
     bench.set_defaults(handler=command_bench)
     return parser
 

@@ -1,4 +1,4 @@
-"""liveengine's benchmarks: `python bench/core.py [--quick] [--part core|timecode|osc]`, the same
+"""liveengine's benchmarks: `python bench/core.py [--quick] [--part core|timecode|osc|midi]`, the same
 as `liveengine bench`.
 
 core: render cost per block (p50/p99/p99.9) for 64, 256 and 512 voices at 64 frames and
@@ -10,6 +10,8 @@ chase error over ten minutes of LTC at +-0.1 % speed, and cue onsets against the
 0.9 to 1.1 speed.
 osc: command round trips (p50/p99) and the message rate the OSC server carries out while the
 engine plays 256 voices live, with the audio cycles delivered meanwhile.
+midi: the latency the engine adds to MIDI notes, the notes late for it, and send-to-sound time
+and jitter through JACK MIDI at 64 and 128 frames.
 
 Figures are for comparison within one run: the machines are shared and noisy.
 """

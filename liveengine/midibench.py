@@ -54,7 +54,7 @@ def note_timing(period: int, latency_blocks: int, notes: int) -> dict:
     inputs = MidiInputs([MidiInputSpec("bench", "bench keys", None)], keyboards.receive, apis=[rtmidi.API_UNIX_JACK],
                         poll_seconds=0.2)
     stream = LiveStream(engine.state, choose_device(None, 2, 0), period)
-    sent = []
+    sent = {}  # (key, velocity) -> when it was sent: each note is told apart by the pair
     try:
         with NotificationPump(engine):
             stream.start()
@@ -65,10 +65,11 @@ def note_timing(period: int, latency_blocks: int, notes: int) -> dict:
                 time.sleep(0.02)
             time.sleep(0.5)
             for note in range(notes):
-                sent.append(time.monotonic_ns())
-                sender.send_message([0x90, 60 + note % 24, 100])
+                key, velocity = 36 + note % 48, 1 + note % 127
+                sent[(key, velocity)] = time.monotonic_ns()
+                sender.send_message([0x90, key, velocity])
                 time.sleep(0.01)
-                sender.send_message([0x80, 60 + note % 24, 0])
+                sender.send_message([0x80, key, 0])
                 time.sleep(0.01)
             time.sleep(0.2)
     finally:
@@ -78,9 +79,8 @@ def note_timing(period: int, latency_blocks: int, notes: int) -> dict:
         sender.close_port()
         sender.delete()
     engine.poll()
-    played = list(keyboards.note_log)
-    through = np.array([(engine.clock.monotonic_ns_at(sample) - send) / 1e6
-                        for send, (_, _, _, sample) in zip(sent, played)])
+    played = {(key, velocity): sounds_at for _, key, velocity, _, _, sounds_at in keyboards.note_log}
+    through = np.array([(played[note] - send) / 1e6 for note, send in sent.items() if note in played])
     late = sum(1 for late in engine.late_events if late.kind == "note on")
     return {"notes": len(played), "sent": len(sent), "latency": engine.clock.latency_samples, "late": late,
             "through_p50": float(np.percentile(through, 50)), "through_p99": float(np.percentile(through, 99)),
@@ -93,7 +93,7 @@ def run_midi_benchmarks(quick: bool):
     notes = 200 if quick else 1000
     print(f"MIDI in to audio out on a private JACK server (dummy driver, {RATE} Hz, "
           f"{'real-time' if realtime else 'no real-time'} scheduling), {notes} notes through JACK MIDI:")
-    for period, latency_blocks in ((64, 1), (64, 2), (128, 1)):
+    for period, latency_blocks in ((64, 1), (64, 2), (128, 1), (128, 2)):
         with PrivateJackServer(sample_rate=RATE, period=period, playback_channels=2, realtime=realtime):
             r = note_timing(period, latency_blocks, notes)
         print(f"  period {period:>3}: {r['notes']} of {r['sent']} notes; the engine adds {r['latency']} samples "

@@ -114,7 +114,8 @@ class Keyboards:
         self._ring_full_reported = False
         self.ignored = 0  # messages that are not performance data, or malformed
         self.thru: dict[str, object] = {}  # keyboard name -> an open rtmidi MidiOut
-        # (keyboard, key, arrival ns, sample scheduled) of recent note-ons: timing, for whoever measures it
+        # (keyboard, key, velocity, arrival ns, sample scheduled, when that sample plays by the clock then) of recent
+        # note-ons: timing, for whoever measures it
         self.note_log: collections.deque = collections.deque(maxlen=4096)
 
     # Any thread.
@@ -154,7 +155,8 @@ class Keyboards:
                 sample = clock.sample_for_arrival(extra) if clock.running else -1
                 self.play(keyboard, payload, sample)
                 if _is_channel_message(payload) and payload[0] & 0xF0 == NOTE_ON and payload[2] > 0:
-                    self.note_log.append((keyboard, payload[1], extra, sample))
+                    sounds_at = clock.monotonic_ns_at(sample) if sample >= 0 else extra
+                    self.note_log.append((keyboard, payload[1], payload[2], extra, sample, sounds_at))
             elif kind == "setup":
                 ok, text = self.set_setup(payload, keyboard)
                 if extra is not None:

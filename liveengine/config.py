@@ -45,7 +45,7 @@ class AudioConfig:
     output_channels: int
     input_channels: int
     voices: int
-    scheduling_latency_ms: float | None  # None: one block
+    scheduling_latency_ms: float | None  # None: two blocks
     limiter_ceiling_db: float
 
 

@@ -1,7 +1,7 @@
 """The MIDI benchmark: how long after a note-on arrives the engine plays it, and how steady
 that is, over many notes played into a private JACK dummy server through JACK MIDI.
 
-Per period: the latency the engine adds (its scheduling latency, one block by default: a note
+Per period: the latency the engine adds (its scheduling latency, two blocks by default: a note
 starts that long after the sample playing when it arrived), how many notes came too late
 for it (applied late, counted by the audio thread), and the time from sending each note to
 its first sample on the engine's clock, with its jitter, which adds JACK's MIDI transport

@@ -41,12 +41,12 @@ def test_the_filtered_line_is_far_steadier_than_the_raw_wake_ups():
     assert abs(np.mean(errors)) < 2
 
 
-def test_default_latency_is_one_block_of_the_running_stream():
+def test_default_latency_is_two_blocks_of_the_running_stream():
     clock = SampleClock(RATE)
     feed(clock, 100, 0)
-    assert clock.latency_samples == BLOCK
+    assert clock.latency_samples == 2 * BLOCK
     now = int(1_000_000_000 + 99.5 * PERIOD_NS)
-    assert clock.sample_for_arrival(now) == int(np.floor(clock.sample_at(now))) + BLOCK
+    assert clock.sample_for_arrival(now) == int(np.floor(clock.sample_at(now))) + 2 * BLOCK
     assert SampleClock(RATE, latency_samples=300).latency_samples == 300
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.jack_process
 RATE = 48000
 PERIOD = 64
 # Covers the wake-up jitter of a dummy server without real-time priority on a shared machine;
-# the engine's default (one block) suits a real-time server with a sound card.
+# the engine's default (two blocks) suits a real-time server with a sound card.
 LATENCY = 4 * PERIOD
 
 

@@ -195,7 +195,7 @@ class Producer:
 class Engine:
     def __init__(self, settings: EngineSettings, scheduling_latency_samples: int | None = None):
         """`scheduling_latency_samples`: how far after its arrival live input takes effect;
-        None: one block, as the audio callback is actually called."""
+        None: two blocks, as the audio callback is actually called."""
         self.settings = settings
         self.state = EngineState(settings)
         self.clock = SampleClock(settings.sample_rate, scheduling_latency_samples)

@@ -15,6 +15,7 @@ sample the note sounds on (DESIGN.md §4).
 
 import collections
 import logging
+import os
 import queue
 import threading
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ NOTE_OFF, NOTE_ON, CONTROL_CHANGE, PROGRAM_CHANGE, PITCH_BEND = 0x80, 0x90, 0xB0
 SUSTAIN, SOSTENUTO, SOFT, MOD_WHEEL, ALL_NOTES_OFF = 64, 66, 67, 1, 123
 SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
 LIVE_NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: live playing, never stopped by a cue
+KEYBOARD_THREAD_PRIORITY = 40  # SCHED_FIFO, below JACK's (70) and the audio thread's
 QUEUE_CAPACITY = 8192  # messages waiting for the keyboard thread; beyond, dropped and counted
 
 
@@ -148,6 +150,12 @@ class Keyboards:
             self._thread = None
 
     def _run(self):
+        # Above ordinary threads (below the audio thread): measured, it keeps notes on time under load.
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(KEYBOARD_THREAD_PRIORITY))
+        except (OSError, AttributeError) as error:
+            self.report(f"keyboards: no real-time priority for the MIDI thread ({error}); under load a "
+                        "note may come late for its sample")
         while (item := self._queue.get()) is not None:
             kind, keyboard, payload, extra = item
             if kind == "message":

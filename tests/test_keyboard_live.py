@@ -141,3 +141,57 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
         external.close_port()
         external.delete()
     assert received == [[0x90, 60, 100], [0xB0, 64, 127], [0x80, 60, 0]], "performance data only, in order"
+
+
+def test_garbage_through_jack_midi_leaves_the_engine_playing_and_no_note_stuck(server):
+    show = parse_show(SHOW, "keys.toml")
+    rig = build_rig(show)
+    engine = rig.engine
+    keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, engine, engine.producer("keyboards"))
+    keys_out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test keys")
+    keys_out.open_virtual_port("out")
+    inputs = MidiInputs([MidiInputSpec("upper", "test keys", None)], keyboards.receive,
+                        apis=[rtmidi.API_UNIX_JACK], poll_seconds=0.2)
+    stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+    garbage = [[0x90, 60], [60, 100], [0x45], [0xF0] + [0x11] * 200 + [0xF7], [0xFE], [0xF8], [0x80, 61, 0],
+               [0x90, 0x7F, 0x7F, 0x7F], [0xB0, 0x40], [0xE0, 0x00], [0xC0]]
+    try:
+        with NotificationPump(engine):
+            stream.start()
+            keyboards.start()
+            inputs.start()
+            deadline = time.monotonic() + 5
+            while "open" not in inputs.status()["upper"]:
+                assert time.monotonic() < deadline, inputs.status()
+                time.sleep(0.02)
+            callbacks_before, stream_before = engine.telemetry().callbacks, stream.stream_time()
+            for _ in range(20):
+                for message in garbage:
+                    try:
+                        keys_out.send_message(message)
+                    except (ValueError, rtmidi.RtMidiError):
+                        pass  # a message python-rtmidi itself refuses to send
+            time.sleep(0.2)  # the sender's JACK buffer holds a few cycles' worth: let it drain
+            keys_out.send_message([0x90, 64, 100])  # a note held through the flood
+            began = time.monotonic()
+            sent = 0
+            while time.monotonic() - began < 1.0:  # a controller at 10,000 messages a second
+                for _ in range(100):
+                    keys_out.send_message([0xB0, 11, sent % 128])
+                    sent += 1
+                time.sleep(0.01)
+            keys_out.send_message([0x80, 64, 0])
+            time.sleep(0.5)
+            telemetry, stream_after = engine.telemetry(), stream.stream_time()
+    finally:
+        inputs.stop()
+        keyboards.stop()
+        stream.close()
+        keys_out.close_port()
+        keys_out.delete()
+    assert sent >= 9000
+    expected = (stream_after - stream_before) * RATE / PERIOD
+    assert telemetry.callbacks - callbacks_before >= 0.95 * expected, "the engine kept its cycles"
+    assert telemetry.voices == 0, "the note ended: nothing stuck"
+    assert [entry[1] for entry in keyboards.note_log] == [64], "the only note played was the real one"
+    assert keyboards.ignored >= 20 * 6, "the six malformed kinds that reach it were counted and ignored"

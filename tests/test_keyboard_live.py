@@ -101,6 +101,7 @@ def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
     played = [(arrival, sample) for _, _, _, arrival, sample, _ in keyboards.note_log]
     assert len(played) == NOTES and all(sample >= 0 for _, sample in played)
     pairs = dict(engine.clock.recent_pairs)
+    late_starts = {late.wanted_sample: late.applied_sample for late in engine.late_events if late.kind == "note on"}
     exact = 0
     for _, sample in played:
         block_start = sample - sample % PERIOD
@@ -110,8 +111,11 @@ def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
             continue
         heard = audio[row - 500:row + 2000, :2]  # the note before ends 960 samples before this one
         assert not heard[:500].any(), "silence before the note"
-        onset = int(np.argmax(np.abs(heard[:, 0]) > 0)) - 500
-        assert onset == 1, f"the note sounds {onset - 1} samples off its scheduled sample"
+        onset = int(np.argmax(np.abs(heard[:, 0]) > 0)) - 500 - 1  # a tone's first sample is zero
+        if sample in late_starts:  # posted after its block was rendered: reported, and on its block's start
+            assert onset == late_starts[sample] - sample
+            continue
+        assert onset == 0, f"the note sounds {onset} samples off its scheduled sample"
         exact += 1
     assert exact >= NOTES // 4
     # Latency from the send to the scheduled sample: the fixed latency plus the transport.

@@ -137,7 +137,7 @@ def _summary(engine, expected_cycles: float | None = None) -> str:
             f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
 
 
-def _open_midi_input(rig, setting: str, pattern: str, what: str, open_on):
+def _open_midi_port(rig, setting: str, pattern: str, what: str, open_on, kind: str = "input"):
     """`open_on(api)` on the first MIDI backend that has a port matching `pattern`."""
     import rtmidi
     problems = []
@@ -147,9 +147,9 @@ def _open_midi_input(rig, setting: str, pattern: str, what: str, open_on):
         except (ValueError, rtmidi.RtMidiError) as error:
             problems.append(f"{rtmidi.get_api_display_name(api)}: {error}")
             continue
-        print(f"{what} from MIDI input {pattern!r} ({rtmidi.get_api_display_name(api)})")
+        print(f"{what} {pattern!r} ({rtmidi.get_api_display_name(api)})")
         return midi_in
-    raise UsageError(f"{rig.show.path}: {setting}: no MIDI input matches {pattern!r}\n  " + "\n  ".join(problems))
+    raise UsageError(f"{rig.show.path}: {setting}: no MIDI {kind} matches {pattern!r}\n  " + "\n  ".join(problems))
 
 
 def _open_mtc(rig):
@@ -158,7 +158,7 @@ def _open_mtc(rig):
     from .control.mtc import MtcInput, open_mtc_input
     timecode = rig.show.timecode
     mtc_input = MtcInput(rig.engine.producer("midi"), rig.engine.clock, timecode.rate)
-    return _open_midi_input(rig, "[timecode] midi_input", timecode.midi_input, "MTC",
+    return _open_midi_port(rig, "[timecode] midi_input", timecode.midi_input, "MTC from MIDI input",
                             lambda api: open_mtc_input(mtc_input, timecode.midi_input, api=api))
 
 
@@ -172,7 +172,8 @@ def _open_pedal(rig, runner):
         return open_midi_input(conductor.midi_input, lambda message, _arrival: pedal.handle(message), api=api,
                                client_name="liveengine pedal", port_name="pedal")
 
-    midi_in = _open_midi_input(rig, "[conductor] midi_input", conductor.midi_input, "Conductor's pedal", open_on)
+    midi_in = _open_midi_port(rig, "[conductor] midi_input", conductor.midi_input,
+                              "Conductor's pedal from MIDI input", open_on)
     print("  " + ", ".join(f"{operation}: {trigger}" for operation, trigger in conductor.triggers.items()))
     return midi_in
 
@@ -205,26 +206,10 @@ def _start_keyboards(rig, runner, stack):
 
 def _open_thru(rig, keyboard: str, pattern: str):
     """A MIDI output to the first port whose name matches `pattern`, for a keyboard's thru."""
-    import re
-
-    import rtmidi
-    problems = []
-    for api in rtmidi.get_compiled_api():
-        try:
-            midi_out = rtmidi.MidiOut(api, name=f"liveengine {keyboard} thru")
-        except (rtmidi.RtMidiError, SystemError) as error:
-            problems.append(f"{rtmidi.get_api_display_name(api)}: {error}")
-            continue
-        ports = midi_out.get_ports()
-        match = next((i for i, port in enumerate(ports) if re.search(pattern, port, re.IGNORECASE)), None)
-        if match is not None:
-            midi_out.open_port(match, "thru")
-            print(f"Keyboard {keyboard!r} thru to MIDI output {ports[match]!r} ({rtmidi.get_api_display_name(api)})")
-            return midi_out
-        problems.append(f"{rtmidi.get_api_display_name(api)}: ports {', '.join(ports) or 'none'}")
-        midi_out.delete()
-    raise UsageError(f"{rig.show.path}: [keyboards.{keyboard}] thru: no MIDI output matches {pattern!r}\n  "
-                     + "\n  ".join(problems))
+    from .control.midiports import open_midi_output
+    return _open_midi_port(rig, f"[keyboards.{keyboard}] thru", pattern, f"Keyboard {keyboard!r} thru to MIDI output",
+                           lambda api: open_midi_output(pattern, api=api, client_name=f"liveengine {keyboard} thru",
+                                                        port_name="thru"), kind="output")
 
 
 def _start_osc(rig, runner, stack, keyboards=None):
@@ -234,7 +219,6 @@ def _start_osc(rig, runner, stack, keyboards=None):
     osc = rig.show.osc
     surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
     server = OscServer(surface.handle, osc.port, osc.bind, osc.allow, osc.messages_per_second)
-    surface.server = server
     try:
         server.start()
     except OSError as error:

@@ -669,6 +669,19 @@ def _read_instrument(instrument: _Table, name: str) -> InstrumentConfig:
     )
 
 
+def _unique_name(table: _Table, key: str, seen: set[str], section: str, thing: str,
+                 problems: _Problems) -> str | None:
+    """The name under `key` of one `thing` of the array `section` (a part, a cue), which no other
+    may have; from then on, messages name the table by it."""
+    name = table.get(key, _TEXT, required=True)
+    if name in seen:
+        problems.add(f"{table.label} {key}", f"expected a {key} no other {thing} has, got {name!r}")
+    elif name is not None:
+        seen.add(name)
+        table.name = f"{section}.{name}"
+    return name
+
+
 def _read_parts(
     tables: Iterable[dict[str, Any]],
     instruments: Collection[str],
@@ -680,12 +693,7 @@ def _read_parts(
     names_seen: set[str] = set()
     for number, values in enumerate(tables, start=1):
         part = problems.table(values, f"parts #{number}")
-        name = part.get("name", _TEXT, required=True)
-        if name in names_seen:
-            problems.add(f"{part.label} name", f"expected a name no other part has, got {name!r}")
-        elif name is not None:
-            names_seen.add(name)
-            part.name = f"parts.{name}"  # from here on, messages name the part
+        name = _unique_name(part, "name", names_seen, "parts", "part", problems)
         instrument = part.get("instrument", _name_of("an instrument", instruments), required=True)
         bus = part.get("bus", _name_of("a bus", buses), "keys")
         notes = [
@@ -805,12 +813,7 @@ def _read_cues(tables: Iterable[dict[str, Any]], rate: FrameRate, players: list[
         problems.add("[[cues]]", f"expected at most {MAX_CUES} cues, got {len(tables)}")
     for index, values in enumerate(tables, start=1):
         cue = problems.table(values, f"cues #{index}")
-        number = cue.get("number", _TEXT, required=True)
-        if number in numbers_seen:
-            problems.add(f"{cue.label} number", f"expected a number no other cue has, got {number!r}")
-        elif number is not None:
-            numbers_seen.add(number)
-            cue.name = f"cues.{number}"
+        number = _unique_name(cue, "number", numbers_seen, "cues", "cue", problems)
         triggers = [key for key in ("at", "go", "follow") if cue.has(key)]
         if len(triggers) != 1:
             problems.add(cue.label, "expected exactly one trigger: at = \"timecode\", go = true, or follow = "

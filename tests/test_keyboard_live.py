@@ -59,7 +59,9 @@ def server():
         yield running
 
 
-def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
+def live_keyboard():
+    """An engine with the show's keyboard on a JACK MIDI input, a test client's port "test keys"
+    playing into it, and the engine's stream (not started)."""
     show = parse_show(SHOW, "keys.toml")
     rig = build_rig(show)
     engine = rig.engine
@@ -68,7 +70,11 @@ def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
     keys_out.open_virtual_port("out")
     inputs = MidiInputs([MidiInputSpec("upper", "test keys", None)], keyboards.receive,
                         apis=[rtmidi.API_UNIX_JACK], poll_seconds=0.2)
-    stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+    return engine, keyboards, keys_out, inputs, LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+
+
+def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
+    engine, keyboards, keys_out, inputs, stream = live_keyboard()
     sent = []
     try:
         with NotificationPump(engine), capture_engine(stream, seconds=5.0, channels=2) as capture:
@@ -148,15 +154,7 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
 
 
 def test_garbage_through_jack_midi_leaves_the_engine_playing_and_no_note_stuck(server):
-    show = parse_show(SHOW, "keys.toml")
-    rig = build_rig(show)
-    engine = rig.engine
-    keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, engine, engine.producer("keyboards"))
-    keys_out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test keys")
-    keys_out.open_virtual_port("out")
-    inputs = MidiInputs([MidiInputSpec("upper", "test keys", None)], keyboards.receive,
-                        apis=[rtmidi.API_UNIX_JACK], poll_seconds=0.2)
-    stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+    engine, keyboards, keys_out, inputs, stream = live_keyboard()
     garbage = [[0x90, 60], [60, 100], [0x45], [0xF0] + [0x11] * 200 + [0xF7], [0xFE], [0xF8], [0x80, 61, 0],
                [0x90, 0x7F, 0x7F, 0x7F], [0xB0, 0x40], [0xE0, 0x00], [0xC0]]
     try:

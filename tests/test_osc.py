@@ -63,7 +63,6 @@ class Surface:
         self.port = free_port()
         self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"))
         self.server = OscServer(self.surface.handle, self.port, ("127.0.0.1",), allow, messages_per_second)
-        self.surface.server = self.server
         self.feed = FeedPublisher(self.surface)
         self._stopping = threading.Event()
         self._runner_thread = threading.Thread(target=self._run_runner, daemon=True)

@@ -61,24 +61,35 @@ def test_run_chases_mtc_from_a_midi_port(tmp_path, server):
     assert (hours, minutes) == (1, 0) and 1 <= seconds <= 5
 
 
-def test_run_as_timecode_master_sends_mtc(tmp_path, server):
-    show = tmp_path / "master.toml"
-    show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
-                    'master_start = "00:59:59:00"\n')
+def mtc_receiver():
+    """A JACK MIDI input that reads MTC at 25 fps into `frames` (None for a message that ends no frame)."""
     reader = MtcReader(RATES["25"])
     frames = []
     receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
     receiver.ignore_types(sysex=False, timing=False, active_sense=True)
     receiver.set_callback(lambda event, _: frames.append(reader.feed(event[0], time.monotonic_ns())))
+    return receiver, frames
+
+
+def connect_to_engine(receiver, run):
+    """Open `receiver` on the engine's MTC port once `run` has made it."""
+    deadline = time.monotonic() + 30
+    while not any("liveengine" in port for port in receiver.get_ports()):
+        assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
+        time.sleep(0.05)
+    receiver.open_port(next(i for i, port in enumerate(receiver.get_ports()) if "liveengine" in port))
+
+
+def test_run_as_timecode_master_sends_mtc(tmp_path, server):
+    show = tmp_path / "master.toml"
+    show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
+                    'master_start = "00:59:59:00"\n')
+    receiver, frames = mtc_receiver()
     run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "4"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                            env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
     try:
-        deadline = time.monotonic() + 30
-        while not any("liveengine" in port for port in receiver.get_ports()):
-            assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
-            time.sleep(0.05)
-        receiver.open_port(next(i for i, port in enumerate(receiver.get_ports()) if "liveengine" in port))
+        connect_to_engine(receiver, run)
         out, err = run.communicate(timeout=60)
     finally:
         receiver.close_port()
@@ -172,20 +183,12 @@ def test_mtc_out_follows_the_conductors_jump(tmp_path, server):
                     'master_start = "00:59:59:00"\n'
                     '[[cues]]\nnumber = "1M1"\nat = "01:00:00:00"\n'
                     '[[cues]]\nnumber = "1M2"\nat = "01:10:00:00"\n')
-    reader = MtcReader(RATES["25"])
-    frames = []
-    receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
-    receiver.ignore_types(sysex=False, timing=False, active_sense=True)
-    receiver.set_callback(lambda event, _: frames.append(reader.feed(event[0], time.monotonic_ns())))
+    receiver, frames = mtc_receiver()
     run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "5"],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            cwd=ROOT, env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
     try:
-        deadline = time.monotonic() + 30
-        while not any("liveengine" in port for port in receiver.get_ports()):
-            assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.poll() else ""
-            time.sleep(0.05)
-        receiver.open_port(next(i for i, port in enumerate(receiver.get_ports()) if "liveengine" in port))
+        connect_to_engine(receiver, run)
         time.sleep(1.5)
         run.stdin.write("jump 1M2\n")
         run.stdin.flush()

@@ -133,9 +133,6 @@ class Keyboards:
         """Take `setup` for the next notes of `keyboard` (None: every keyboard)."""
         self._queue.put(("setup", keyboard, setup, done))
 
-    def panic(self):
-        self._queue.put(("panic", None, None, None))
-
     # The keyboard thread.
 
     def start(self) -> "Keyboards":
@@ -165,12 +162,10 @@ class Keyboards:
                 if _is_channel_message(payload) and payload[0] & 0xF0 == NOTE_ON and payload[2] > 0:
                     sounds_at = clock.monotonic_ns_at(sample) if sample >= 0 else extra
                     self.note_log.append((keyboard, payload[1], payload[2], extra, sample, sounds_at))
-            elif kind == "setup":
+            else:
                 ok, text = self.set_setup(payload, keyboard)
                 if extra is not None:
                     extra(ok, text)
-            else:
-                self.release_everything()
 
     def play(self, keyboard: str, message, sample: int):
         """One message from `keyboard`, to sound on `sample` (-1: at once)."""
@@ -219,14 +214,6 @@ class Keyboards:
         text = f"keyboard {keyboard or 'every keyboard'}: setup {setup!r} for the next notes"
         self.report(text)
         return True, text
-
-    def release_everything(self):
-        """After a panic the engine has faded every note: forget what the keys and pedals held."""
-        for state in self.keyboards.values():
-            state.held.clear()
-            state.sustained.clear()
-            state.sostenuto_keys.clear()
-            state.sostenuto_notes.clear()
 
     def _note_on(self, state: KeyboardState, channel: int, key: int, velocity: int, sample: int):
         if (channel, key) in state.held:  # a repeated key without its note-off: end the first

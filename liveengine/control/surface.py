@@ -64,13 +64,12 @@ class OscSurface:
     """Carries out what OSC clients ask. `handle` runs in the OSC worker thread, which owns
     `producer` (the engine's "osc" ring); cue operations go through the cue runner."""
 
-    def __init__(self, rig, runner, producer, server=None, keyboards=None):
+    def __init__(self, rig, runner, producer, keyboards=None):
         self.rig = rig
         self.keyboards = keyboards
         self.engine = rig.engine
         self.runner = runner
         self.producer = producer
-        self.server = server
         self.rate = self.engine.settings.sample_rate
         self._replies_for: set[str] = set()  # client hosts that asked for replies
         self._sequences: dict[str, collections.OrderedDict] = {}

@@ -7,6 +7,7 @@ and reads what the audio thread reports through `poll()` and `telemetry()`.
 
 import collections
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -14,14 +15,46 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..background import BackgroundLoop
+from ..realtime import realtime
 from . import chase
 from . import events as ev
 from .clock import SampleClock
+from .intrinsics import store_release
+from .regions import SampleData, SampledInstrument
+from .regiontable import region_row
 from .rings import ring_fill, ring_pop_into, ring_push
 from .state import (
-    I_ATTACK_SECONDS, I_GAIN, I_KIND, I_MODULATION, I_PITCH_BEND, I_RELEASE_SECONDS, KIND_TONE, MAX_CUES, MAX_INSTRUMENTS, T_POSITION,
-    T_TIMECODE_SPEED, T_TIMECODE_STATE,
-    EngineSettings, EngineState,
+    I_ATTACK_SECONDS,
+    I_GAIN,
+    I_HELD_NOTES,
+    I_KIND,
+    I_MODULATION,
+    I_PITCH_BEND,
+    I_REGION_COUNT,
+    I_REGION_FIRST,
+    I_RELEASE_SECONDS,
+    I_SW_HIKEY,
+    I_SW_LAST,
+    I_SW_LOKEY,
+    KIND_NONE,
+    KIND_SAMPLER,
+    KIND_TONE,
+    MAX_CUES,
+    MAX_INSTRUMENTS,
+    MAX_REGIONS,
+    MAX_SAMPLES,
+    SI_CHANNELS,
+    SI_FRAMES,
+    SI_FRAMES_READY,
+    SI_FULL_ADDRESS,
+    SI_HEAD_ADDRESS,
+    SI_HEAD_FRAMES,
+    SI_VOICES,
+    T_POSITION,
+    T_TIMECODE_SPEED,
+    T_TIMECODE_STATE,
+    EngineSettings,
+    EngineState,
 )
 from .telemetry import Telemetry, read_telemetry
 
@@ -33,6 +66,12 @@ INSTRUMENT_PARAMETERS = {"attack_seconds": I_ATTACK_SECONDS, "release_seconds": 
 
 RATE_TOLERANCE = 0.025  # beyond 2.5 % off speed for long, the picture runs at another frame rate
 RATE_WATCH_SECONDS = 2.0
+
+
+@realtime
+def publish_frames_ready(sample_ints, slot, frames):
+    """Release store: the frames written before it are visible to the audio thread before the count."""
+    store_release(sample_ints[SI_FRAMES_READY], slot, frames)
 
 
 class RingFullError(RuntimeError):
@@ -134,6 +173,17 @@ class Producer:
         """Make the generated LTC jump: its next frame carries this label."""
         self.post(sample, ev.LTC_LOCATE, 0, hours, minutes, seconds, frames)
 
+    def controller(self, instrument: int, cc: int, value: float, sample=-1):
+        """Controller `cc` of `instrument` moves to `value` (0..1): the regions that follow it move."""
+        self.post(sample, ev.CONTROLLER, instrument, cc, value)
+
+    def instrument_ready(self, instrument: int, kind: int, sample=-1):
+        self.post(sample, ev.INSTRUMENT_READY, instrument, kind)
+
+    def evict_sample(self, slot: int):
+        """Ask the audio thread to stop reading sample `slot`'s full data (answered by a notification)."""
+        self.post(-1, ev.SAMPLE_EVICT, slot)
+
     def stop_all(self, fade_seconds: float = 0.0, sample=-1):
         """Every part stops, its notes fading over `fade_seconds`; live playing rings on."""
         self.post(sample, ev.STOP_ALL, 0, fade_seconds)
@@ -215,6 +265,14 @@ class Engine:
         self._rate_warned = False
         self._armed_cue_slots: set[int] = set()
         self._cue_slot_fences: dict[int, int] = {}
+        # Sample memory the audio thread may read, kept alive here: heads, and full data while granted.
+        self._sample_heads: dict[int, np.ndarray] = {}
+        self._sample_full: dict[int, np.ndarray] = {}
+        self._next_sample_slot = 0
+        self._next_region_row = 0
+        # What the audio thread asks of the sample loader, in order: ("wanted" | "evicted" | "busy", slot).
+        self.sample_requests: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self.samples_not_ready: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
 
     # Set-up, before the stream runs.
 
@@ -227,6 +285,84 @@ class Engine:
         instruments[I_RELEASE_SECONDS, index] = release_seconds
         instruments[I_GAIN, index] = gain
         instruments[I_KIND, index] = KIND_TONE
+
+    def install_sampler(self, index: int, instrument: SampledInstrument, samples: list[SampleData],
+                        producer: Producer | None = None) -> list[int]:
+        """Install a sampled instrument at `index`, its samples' heads already decoded (`samples[i]` for
+        `instrument.samples[i]`; None for one that failed to load: its regions are left out). Returns the
+        sample slots given to its samples. The instrument sounds only once every row is in place: at
+        once if the stream does not run (`producer` None), else when `producer`'s event applies."""
+        if not 0 <= index < MAX_INSTRUMENTS:
+            raise ValueError(f"instrument index must be 0..{MAX_INSTRUMENTS - 1}")
+        if self.state.instruments[I_KIND, index] != KIND_NONE:
+            raise ValueError(f"instrument {index} is installed already")
+        loaded = [i for i, data in enumerate(samples) if data is not None]
+        regions = [region for region in instrument.regions if 0 <= region.sample < len(samples)
+                   and samples[region.sample] is not None]
+        if self._next_sample_slot + len(loaded) > MAX_SAMPLES:
+            raise ValueError(f"{instrument.name}: the engine holds {MAX_SAMPLES} samples in all; "
+                             f"{MAX_SAMPLES - self._next_sample_slot} are left, {len(loaded)} needed")
+        if self._next_region_row + len(regions) > MAX_REGIONS:
+            raise ValueError(f"{instrument.name}: the engine holds {MAX_REGIONS} regions in all; "
+                             f"{MAX_REGIONS - self._next_region_row} are left, {len(regions)} needed")
+        rate = self.settings.sample_rate
+        slots = {}
+        sample_ints = self.state.sample_ints
+        for i in loaded:
+            data = samples[i]
+            head = np.ascontiguousarray(data.head, np.float32)
+            if head.ndim != 2 or head.shape[1] not in (1, 2) or not 0 < len(head) <= data.frames:
+                raise ValueError(f"{instrument.name}: sample {i}: a head must be (frames, 1 or 2 channels)")
+            slot = self._next_sample_slot + len(slots)
+            self._sample_heads[slot] = head
+            sample_ints[:, slot] = 0
+            sample_ints[SI_HEAD_ADDRESS, slot] = head.ctypes.data
+            sample_ints[SI_HEAD_FRAMES, slot] = len(head)
+            sample_ints[SI_FRAMES, slot] = data.frames
+            sample_ints[SI_CHANNELS, slot] = head.shape[1]
+            slots[i] = slot
+        first = self._next_region_row
+        for row, region in enumerate(regions):
+            data = samples[region.sample]
+            self.state.regions[first + row] = region_row(region, slots[region.sample], data.frames, data.sample_rate,
+                                                         rate, data.root_key, data.loop, data.tune)
+        self._next_sample_slot += len(slots)
+        self._next_region_row += len(regions)
+        switches = [(r.sw_lokey, r.sw_hikey) for r in regions if r.sw_lokey >= 0 and r.sw_hikey >= r.sw_lokey]
+        instruments = self.state.instruments
+        instruments[:, index] = 0.0
+        instruments[I_REGION_FIRST, index] = first
+        instruments[I_REGION_COUNT, index] = len(regions)
+        instruments[I_SW_LOKEY, index] = min((low for low, _ in switches), default=-1)
+        instruments[I_SW_HIKEY, index] = max((high for _, high in switches), default=-1)
+        instruments[I_SW_LAST, index] = instrument.sw_default
+        instruments[I_HELD_NOTES, index] = 0
+        instruments[I_GAIN, index] = 1.0
+        if producer is None:
+            instruments[I_KIND, index] = KIND_SAMPLER
+        else:
+            producer.instrument_ready(index, KIND_SAMPLER)
+        return [slots.get(i, -1) for i in range(len(samples))]
+
+    def sample_frames(self, slot: int) -> int:
+        return int(self.state.sample_ints[SI_FRAMES, slot])
+
+    def sample_voices(self, slot: int) -> int:
+        """Voices playing sample `slot` as the audio thread last counted (a hint: it may change at once)."""
+        return int(self.state.sample_ints[SI_VOICES, slot])
+
+    def attach_full_sample(self, slot: int, data: np.ndarray):
+        """Give sample `slot` its full data (float32, (frames, channels)), to be filled and published
+        with `publish_sample_frames`. Only the sample loader's thread calls this and the next two."""
+        if data.dtype != np.float32 or not data.flags.c_contiguous or \
+                data.shape[1] != self.state.sample_ints[SI_CHANNELS, slot]:
+            raise ValueError("full sample data must be C-contiguous float32 with the head's channels")
+        self._sample_full[slot] = data
+        self.state.sample_ints[SI_FULL_ADDRESS, slot] = data.ctypes.data
+
+    def publish_sample_frames(self, slot: int, frames: int):
+        """The first `frames` frames of sample `slot`'s full data are written: voices may read them."""
+        publish_frames_ready(self.state.sample_ints, slot, frames)
 
     def producer(self, name: str) -> Producer:
         """The producer for ring `name` (one of settings.input_rings); each may be taken once."""
@@ -324,6 +460,17 @@ class Engine:
             why = "jump" if int(row[ev.A]) == ev.STOPPED_BY_JUMP else "timecode stopped"
             self.cue_events.append(CueEvent(f"parts stopped: {why}", -1, sample, 0.0))
             log.warning("every part stopped at sample %d: %s", sample, why)
+        elif kind == ev.SAMPLE_WANTED:
+            self.sample_requests.put(("wanted", target))
+        elif kind == ev.SAMPLE_EVICTED:
+            self._sample_full.pop(target, None)
+            self.sample_requests.put(("evicted", target))
+        elif kind == ev.SAMPLE_BUSY:
+            self.sample_requests.put(("busy", target))
+        elif kind == ev.SAMPLE_NOT_READY:
+            self.samples_not_ready.append((sample, target, int(row[ev.A])))
+            log.warning("sample slot %d was not read far enough for note %d at sample %d: it played silence",
+                        target, int(row[ev.A]), sample)
         elif kind == ev.NOTE_REFUSED:
             reason = {ev.REFUSED_NO_VOICE: "no free voice", ev.REFUSED_NO_INSTRUMENT: "no such instrument",
                       ev.REFUSED_BAD_BUS: "no such bus"}.get(int(row[ev.A]), "unknown reason")

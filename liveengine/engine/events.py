@@ -32,6 +32,10 @@ CUE_FIRE = 16  # target: cue slot (the conductor's GO); A: offset into the cue, 
 TIMECODE_LOCATE = 17  # master timecode (no timecode input): frame `target` starts at sample A, at nominal speed
 STEM_START = 18  # target: stem slot; A: file frame to start from; B: bus; C: linear gain
 STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
+CONTROLLER = 20  # target: instrument; A: controller number 0..127; B: value 0..1 (regions follow it)
+INSTRUMENT_READY = 21  # target: instrument, whose table fields are written; A: its kind (state.KIND_*)
+SAMPLE_EVICT = 22  # target: sample slot; the loader asks to take back its full data (answered
+#                    SAMPLE_EVICTED, or SAMPLE_BUSY while a voice plays it)
 
 # A note id is group * NOTE_GROUP_SIZE + number. Every start of a part plays in a fresh group,
 # so stopping the part (or a jump of the picture) silences exactly its notes, including any
@@ -63,6 +67,9 @@ EVENT_NAMES = {
     TIMECODE_LOCATE: "timecode locate",
     STEM_START: "stem start",
     STEM_STOP: "stem stop",
+    CONTROLLER: "controller",
+    INSTRUMENT_READY: "instrument ready",
+    SAMPLE_EVICT: "sample evict",
 }
 
 # Audio -> control notifications, same row layout.
@@ -78,6 +85,10 @@ CUE = 106  # SAMPLE: where; TARGET: cue slot; A: what (CUE_*); B: offset into th
 PART_STARTED = 107  # SAMPLE: where the part's time 0 falls; TARGET: part; A: its note group; B: the cue slot
 #                     that started it; C: the offset (samples) into the part at which it started
 SEQUENCES_STOPPED = 108  # SAMPLE: where; A: why (STOPPED_BY_*)
+SAMPLE_WANTED = 109  # TARGET: sample slot a voice started on, longer than its preloaded head: read it all
+SAMPLE_NOT_READY = 110  # TARGET: sample slot; A: note id; a voice reached frames not yet read (it goes on silent)
+SAMPLE_EVICTED = 111  # TARGET: sample slot whose full data the audio thread no longer reads
+SAMPLE_BUSY = 112  # TARGET: sample slot that a voice still plays: not evicted
 
 # What happened to a cue (CUE notifications).
 CUE_FIRED, CUE_FIRED_LATE, CUE_CHASED, CUE_SKIPPED, CUE_REARMED, CUE_NOT_ARMED, CUE_TRUNCATED = range(7)

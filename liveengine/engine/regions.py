@@ -8,6 +8,8 @@ table's layout leaks out of `engine/`.
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 TRIGGERS = ("attack", "release", "first", "legato", "release_key")
 LOOP_MODES = ("no_loop", "one_shot", "loop_continuous", "loop_sustain")
 FILTER_TYPES = ("lpf_1p", "hpf_1p", "lpf_2p", "hpf_2p", "bpf_2p", "brf_2p")
@@ -179,3 +181,20 @@ class SampledInstrument:
     sw_default: int = -1  # the keyswitch in force before any is played
     sw_labels: dict[int, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # "file:line: message", one each
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """A sample as the loader hands it to the engine: its first frames, decoded, and what the
+    engine must know of the rest (the loader reads the rest when a voice needs it)."""
+
+    head: np.ndarray  # float32, (frames, channels), C-contiguous: the first frames (or all of them)
+    frames: int  # the whole sample's length
+    sample_rate: float
+    root_key: int = ORIGINAL
+    loop: tuple[int, int] | None = None  # the file's own loop (start, end inclusive), if it has one
+    tune: float = 0.0  # cents
+
+    @property
+    def channels(self) -> int:
+        return self.head.shape[1]

@@ -44,6 +44,13 @@ from .chase import (
 from .intrinsics import address_as_void_pointer, monotonic_ns
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .rings import ring_pop_into
+from .sampler import (
+    evict_sample,
+    forget_held_notes,
+    render_sample_voices,
+    sampler_note_off,
+    sampler_note_on,
+)
 from .state import (
     A_BUS_AUDIO,
     A_BUS_INTS,
@@ -54,6 +61,7 @@ from .state import (
     A_CHASE_WINDOW,
     A_CONFIG,
     A_CONFIG_FLOAT,
+    A_CONTROLLERS,
     A_EVENT_SCRATCH,
     A_INPUT_AUDIO,
     A_INPUT_METERS,
@@ -101,10 +109,13 @@ from .state import (
     CF_LIMITER_RELEASE_COEFF,
     CF_MEAN_SQUARE_COEFF,
     CF_PEAK_DECAY,
+    CONTROLLERS,
+    I_KIND,
     K_ARRIVAL_SEQUENCE,
     K_LAST_CALLBACK_NS,
     K_LAST_FRAMES,
     K_PENDING_COUNT,
+    KIND_SAMPLER,
     M_INPUT_MEAN_SQUARE,
     M_INPUT_PEAK,
     M_MEAN_SQUARE_LEFT,
@@ -112,6 +123,7 @@ from .state import (
     M_PEAK_LEFT,
     M_PEAK_RIGHT,
     MAX_CUES,
+    MAX_INSTRUMENTS,
     PENDING_ORDER,
     PENDING_PART,
     T_CALLBACKS,
@@ -147,7 +159,7 @@ from .triggers import (
     stop_part,
     template_note_id,
 )
-from .voices import count_sounding, fade_notes, note_off, note_on, render_voices
+from .voices import count_sounding, fade_notes, note_off, note_on, render_tone_voices
 
 PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
 PA_OUTPUT_UNDERFLOW = 0x4
@@ -216,9 +228,14 @@ def apply_event(table, event, sample):
         if target < 0 or (kind == ev.NOTE_ON and group_is_closed(table, target)):
             return  # its part is not playing, or has stopped
     if kind == ev.NOTE_ON:
-        result = note_on(voice_values, voice_ints, f64_2d(table, A_INSTRUMENTS), i64_2d(table, A_BUS_INTS),
-                         config_float, config[C_POLYPHONY], rate, sample, target,
-                         int(a), b, event[ev.C], int(event[ev.D]), event[ev.E])
+        instruments = f64_2d(table, A_INSTRUMENTS)
+        bus = int(event[ev.D])
+        if 0 <= a < instruments.shape[1] and instruments[I_KIND, int(a)] == KIND_SAMPLER and 0 <= bus < bus_count:
+            result = sampler_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
+        else:
+            result = note_on(voice_values, voice_ints, instruments, i64_2d(table, A_BUS_INTS),
+                             config_float, config[C_POLYPHONY], rate, sample, target,
+                             int(a), b, event[ev.C], bus, event[ev.E])
         if result == -1:
             telemetry[T_VOICES_STOLEN] += 1
         elif result > 0:
@@ -226,9 +243,11 @@ def apply_event(table, event, sample):
             notify(table, sample, ev.NOTE_REFUSED, target, result, 0.0)
     elif kind == ev.NOTE_OFF:
         note_off(voice_values, voice_ints, target)
+        sampler_note_off(table, sample, target)
     elif kind == ev.ALL_NOTES_OFF:
         stop_all_parts(table, config_float[CF_FADE_SAMPLES])
         fade_notes(voice_values, voice_ints, config_float[CF_FADE_SAMPLES], 0)
+        forget_held_notes(table)
     elif kind == ev.STOP_ALL:
         stop_all_parts(table, max(config_float[CF_FADE_SAMPLES], np.floor(a * rate)))
     elif kind == ev.NOTE_GROUP_OFF:
@@ -281,6 +300,14 @@ def apply_event(table, event, sample):
     elif kind == ev.STEM_STOP:
         if not stem_stop(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), int(target),
                          max(config_float[CF_FADE_SAMPLES], np.floor(a * rate))):
+            telemetry[T_EVENTS_REJECTED] += 1
+            return
+    elif kind == ev.CONTROLLER and 0 <= target < MAX_INSTRUMENTS and 0 <= a < CONTROLLERS:
+        f64_2d(table, A_CONTROLLERS)[int(target), int(a)] = min(1.0, max(0.0, b))
+    elif kind == ev.INSTRUMENT_READY and 0 <= target < MAX_INSTRUMENTS:
+        f64_2d(table, A_INSTRUMENTS)[I_KIND, int(target)] = a
+    elif kind == ev.SAMPLE_EVICT:
+        if not evict_sample(table, sample, int(target)):
             telemetry[T_EVENTS_REJECTED] += 1
             return
     elif kind == ev.CUE_FIRE and 0 <= target < MAX_CUES:
@@ -466,8 +493,9 @@ def render_block(table, frames):
                 wanted = block_start
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
-            render_voices(voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
-                          (block_start + cursor) / sample_rate)
+            render_tone_voices(voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
+                               (block_start + cursor) / sample_rate)
+            render_sample_voices(table, bus_audio, cursor, segment_end, sample_rate)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

@@ -15,17 +15,25 @@ import numpy as np
 from ..dsp.ltc import DEFAULT_LEVEL_DBFS, FRAME_FIELDS, decoder_state, encoder_state, frames_per_block
 from .chase import frame_count, new_chase
 from .events import EVENT_WIDTH, NOTE_GROUPS
+from .regiontable import REGION_FIELDS
 from .rings import INDEX_WORDS, Ring
 from .stems import STEM_INT_FIELDS, STEM_VALUE_FIELDS
 
-# Voice pool: one column per voice slot.
+# Voice pool: one column per voice slot. A tone voice's phase is in radians; a sample voice's
+# position in frames of its sample. A sample voice's amplitude envelope moves per sample as
+# level = level * ENV_MUL + ENV_ADD (a linear or exponential segment), ENV_LEFT samples more.
 V_PHASE, V_PHASE_STEP, V_LEVEL, V_ENVELOPE, V_ATTACK_STEP, V_RELEASE_COEFF, V_FADE_STEP, \
-    V_GAIN_LEFT, V_GAIN_RIGHT, V_NOTE_ID, V_STARTED_AT = range(11)
-VOICE_VALUE_FIELDS = 11
-VS_STAGE, VS_INSTRUMENT, VS_BUS = range(3)
-VOICE_INT_FIELDS = 3
+    V_GAIN_LEFT, V_GAIN_RIGHT, V_NOTE_ID, V_STARTED_AT, V_ENV_MUL, V_ENV_ADD, V_ENV_LEFT, V_SUSTAIN, \
+    V_DECAY_SAMPLES, V_HOLD_SAMPLES, V_ATTACK_SAMPLES, V_RELEASE_SAMPLES, V_AGE, V_VELOCITY, V_KEY, \
+    V_CUTOFF, V_FILTER_G, V_FILTER_K, V_FILTER_STATE, V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, \
+    V_RELEASED_AT, V_RELEASE_LEVEL, V_START_LEVEL, V_PAN = range(33)
+VOICE_VALUE_FIELDS = 33
+VS_STAGE, VS_INSTRUMENT, VS_BUS, VS_KIND, VS_REGION, VS_SAMPLE, VS_LOOP_MODE, VS_STARVED = range(8)
+VOICE_INT_FIELDS = 8
 
-STAGE_FREE, STAGE_ATTACK, STAGE_SUSTAIN, STAGE_RELEASE, STAGE_FADE = range(5)
+# A voice sounds in every stage but FREE; it is held (not yet released) in those before RELEASE.
+# Tone voices use ATTACK, SUSTAIN, RELEASE and FADE; sample voices the whole DAHDSR.
+STAGE_FREE, STAGE_DELAY, STAGE_ATTACK, STAGE_HOLD, STAGE_DECAY, STAGE_SUSTAIN, STAGE_RELEASE, STAGE_FADE = range(8)
 
 # Buses: one column per bus.
 B_GAIN, B_GAIN_TARGET, B_GAIN_STEP, B_GAIN_RAMP_LEFT, B_MUTE_GAIN, B_MUTE_TARGET, B_LIMITER_GAIN = range(7)
@@ -39,24 +47,28 @@ BUS_METER_FIELDS = 4
 M_INPUT_PEAK, M_INPUT_MEAN_SQUARE = range(2)
 INPUT_METER_FIELDS = 2
 
-# Instruments: one column per installed instrument.
-I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN, I_PITCH_BEND, I_MODULATION = range(6)
-INSTRUMENT_FIELDS = 6  # pitch bend in semitones; modulation (the mod wheel) 0..1
-KIND_NONE, KIND_TONE = 0, 1
+# Instruments: one column per installed instrument. A sampler's regions are the rows
+# [I_REGION_FIRST, I_REGION_FIRST + I_REGION_COUNT) of the region table.
+I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN, I_PITCH_BEND, I_MODULATION, I_REGION_FIRST, \
+    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES = range(12)
+INSTRUMENT_FIELDS = 12  # pitch bend in semitones; modulation (the mod wheel) 0..1
+KIND_NONE, KIND_TONE, KIND_SAMPLER = range(3)
+CONTROLLERS = 128  # each instrument's controller values (0..1), for regions that follow them
 
 # Fixed settings (int and float), written before the stream opens.
 C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
     C_COUNT_MISSED_CYCLES, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME, \
-    C_TIMECODE_OUTPUT = range(12)
-CONFIG_INT_FIELDS = 12
+    C_TIMECODE_OUTPUT, C_INTERPOLATION = range(13)
+CONFIG_INT_FIELDS = 13
+INTERPOLATION_LINEAR, INTERPOLATION_CUBIC = range(2)
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
     CF_DEZIPPER_SAMPLES = range(6)
 CONFIG_FLOAT_FIELDS = 6
 
 # The audio thread's private bookkeeping.
 K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES, K_NEXT_GROUP, K_CUE_EPOCH, \
-    K_TIMECODE_RUNNING = range(7)
-KERNEL_FIELDS = 7
+    K_TIMECODE_RUNNING, K_RANDOM = range(8)
+KERNEL_FIELDS = 8
 
 # Cue slots: one column per slot. A slot is idle (not armed), waiting for its trigger, or done
 # (fired or skipped in this pass of the timecode). Its template is written only while idle.
@@ -68,8 +80,8 @@ SLOT_IDLE, SLOT_WAITING, SLOT_DONE = range(3)
 T_POSITION, T_CALLBACKS, T_LATE_EVENTS, T_MISSED_CYCLES, T_VOICES, T_NOTIFICATIONS_DROPPED, \
     T_UNDERFLOWS, T_OVERFLOWS, T_VOICES_STOLEN, T_NOTES_REFUSED, T_EVENTS_APPLIED, T_EVENTS_REJECTED, \
     T_LONGEST_GAP_NS, T_TIMECODE_STATE, T_TIMECODE_FRAMES, T_CUES_FIRED, T_CUES_SKIPPED, \
-    T_CUE_EVENTS_DROPPED = range(18)
-TELEMETRY_INT_FIELDS = 18
+    T_CUE_EVENTS_DROPPED, T_SAMPLES_NOT_READY = range(19)
+TELEMETRY_INT_FIELDS = 19
 T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE, T_TIMECODE_POSITION, T_TIMECODE_SPEED = range(5)
 TELEMETRY_FLOAT_FIELDS = 5
 
@@ -84,8 +96,9 @@ PENDING_WIDTH = EVENT_WIDTH + 2
  A_OUTPUT_MIX, A_INSTRUMENTS, A_PENDING, A_INPUT_RING_ROWS, A_INPUT_RING_INDICES, A_NOTIFY_ROWS,
  A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW, A_LTC_OUT_INTS,
  A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH, A_STEM_INTS,
- A_STEM_VALUES, A_STEM_AUDIO) = range(36)
-TABLE_ENTRIES = 36
+ A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
+ A_HELD_NOTES) = range(41)
+TABLE_ENTRIES = 41
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -94,6 +107,20 @@ MAX_CUES = 256  # armed at once; a film's score has a few hundred cues at most
 CUE_TEMPLATE_ROWS = 256  # events a cue fires by itself; the control plane posts the rest once it has fired
 MAX_PARTS = 256
 MAX_STEMS = 64
+MAX_SAMPLES = 1 << 15  # sample slots of every sampler together
+MAX_REGIONS = 1 << 15  # region rows of every sampler together
+HELD_NOTE_SLOTS = 1024  # notes held on samplers at once (for release triggers and first/legato)
+
+# Sample slots: one column each. The loader owns SI_FULL_ADDRESS and SI_FRAMES_READY while it
+# reads a sample in full, publishing frames with a release store; the audio thread owns
+# them only while it carries out an eviction the loader asked for.
+SI_HEAD_ADDRESS, SI_HEAD_FRAMES, SI_FULL_ADDRESS, SI_FRAMES_READY, SI_FRAMES, SI_CHANNELS, SI_VOICES, \
+    SI_REQUESTED = range(8)
+SAMPLE_INT_FIELDS = 8
+
+# Held notes on samplers: one row each; H_INSTRUMENT < 0: a free row.
+H_NOTE_ID, H_INSTRUMENT, H_KEY, H_VELOCITY, H_SAMPLE, H_BUS = range(6)
+HELD_NOTE_FIELDS = 6
 
 
 @dataclass(frozen=True)
@@ -151,7 +178,7 @@ class EngineSettings:
         BusLayout("stems", feeds="master"),
         BusLayout("click"),
     )
-    input_rings: tuple[str, ...] = ("control", "midi", "osc", "show", "keyboards")
+    input_rings: tuple[str, ...] = ("control", "midi", "osc", "show", "keyboards", "samples")
     ring_capacity: int = 1024
     notify_capacity: int = 8192
     pending_capacity: int = 2048
@@ -165,6 +192,7 @@ class EngineSettings:
     timecode_output: TimecodeOutput | None = None
     stems: int = 0  # stem slots
     stem_buffer_seconds: float = 8.0  # how far ahead of the play position each stem is read
+    interpolation: str = "cubic"  # of sample voices: "cubic" (4-point Hermite) or "linear"
 
     @property
     def voice_slots(self) -> int:
@@ -216,6 +244,9 @@ class EngineState:
         self.config[C_INPUT_CHANNELS] = s.input_channels
         self.config[C_POLYPHONY] = s.polyphony
         self.config[C_BUS_COUNT] = nbus
+        if s.interpolation not in ("cubic", "linear"):
+            raise ValueError(f"interpolation is cubic or linear, not {s.interpolation!r}")
+        self.config[C_INTERPOLATION] = INTERPOLATION_CUBIC if s.interpolation == "cubic" else INTERPOLATION_LINEAR
         # Decoder and chase memory exist either way; with no timecode they stay idle.
         timecode = s.timecode or TimecodeInput(channel=None, fps=(25, 1))
         if timecode.channel is not None and not 0 <= timecode.channel < s.input_channels:
@@ -299,6 +330,13 @@ class EngineState:
         self.stem_audio = np.zeros((stem_slots, round(s.stem_buffer_seconds * s.sample_rate) if s.stems else 1, 2),
                                    np.float32)
 
+        self.sample_ints = np.zeros((SAMPLE_INT_FIELDS, MAX_SAMPLES), np.int64)
+        self.regions = np.zeros((MAX_REGIONS, REGION_FIELDS), np.float64)
+        self.region_counters = np.zeros(MAX_REGIONS, np.int64)  # round-robin counts, the audio thread's
+        self.controllers = np.zeros((MAX_INSTRUMENTS, CONTROLLERS), np.float64)
+        self.held_notes = np.full((HELD_NOTE_SLOTS, HELD_NOTE_FIELDS), -1.0, np.float64)
+        self.kernel[K_RANDOM] = 0x2545F4914F6CDD1D  # any non-zero seed: renders repeat exactly
+
         self.input_ring_rows = np.zeros((len(s.input_rings), s.ring_capacity, EVENT_WIDTH), np.float64)
         self.input_ring_indices = np.zeros((len(s.input_rings), INDEX_WORDS), np.int64)
         self.input_rings = {name: Ring.over(self.input_ring_rows[i], self.input_ring_indices[i])
@@ -323,6 +361,8 @@ class EngineState:
             (A_PART_GROUPS, self.part_groups), (A_GROUP_CLOSED, self.group_closed),
             (A_EVENT_SCRATCH, self.event_scratch),
             (A_STEM_INTS, self.stem_ints), (A_STEM_VALUES, self.stem_values), (A_STEM_AUDIO, self.stem_audio),
+            (A_SAMPLE_INTS, self.sample_ints), (A_REGIONS, self.regions), (A_REGION_COUNTERS, self.region_counters),
+            (A_CONTROLLERS, self.controllers), (A_HELD_NOTES, self.held_notes),
         ):
             self._enter(entry, array)
 

@@ -15,7 +15,7 @@ from .state import (
     T_CALLBACKS, T_DSP_LOAD, T_DSP_LOAD_AVERAGE, T_DSP_LOAD_PEAK, T_EVENTS_APPLIED, T_EVENTS_REJECTED,
     T_LATE_EVENTS, T_LONGEST_GAP_NS, T_MISSED_CYCLES, T_NOTES_REFUSED, T_NOTIFICATIONS_DROPPED, T_OVERFLOWS,
     T_POSITION, T_TIMECODE_FRAMES, T_TIMECODE_POSITION, T_TIMECODE_SPEED, T_TIMECODE_STATE, T_UNDERFLOWS,
-    T_VOICES, T_VOICES_STOLEN, T_CUES_FIRED, T_CUES_SKIPPED, T_CUE_EVENTS_DROPPED, EngineState,
+    T_VOICES, T_VOICES_STOLEN, T_CUES_FIRED, T_CUES_SKIPPED, T_CUE_EVENTS_DROPPED, T_SAMPLES_NOT_READY, EngineState,
 )
 
 SILENCE_DBFS = -120.0  # meters floor: what "nothing" reads as
@@ -72,6 +72,7 @@ class Telemetry:
     cues_fired: int
     cues_skipped: int
     cue_events_dropped: int  # template events that found the pending set full
+    samples_not_ready: int  # voices that reached sample frames the loader had not read yet
 
 
 def read_telemetry(state: EngineState) -> Telemetry:
@@ -97,7 +98,8 @@ def read_telemetry(state: EngineState) -> Telemetry:
         notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),
         events_rejected=int(t[T_EVENTS_REJECTED]), notifications_dropped=int(t[T_NOTIFICATIONS_DROPPED]),
         buses=buses, inputs=inputs, timecode=_timecode_status(state), cues_fired=int(t[T_CUES_FIRED]),
-        cues_skipped=int(t[T_CUES_SKIPPED]), cue_events_dropped=int(t[T_CUE_EVENTS_DROPPED]))
+        cues_skipped=int(t[T_CUES_SKIPPED]), cue_events_dropped=int(t[T_CUE_EVENTS_DROPPED]),
+        samples_not_ready=int(t[T_SAMPLES_NOT_READY]))
 
 
 def _timecode_status(state: EngineState) -> TimecodeStatus:

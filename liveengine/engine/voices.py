@@ -1,9 +1,7 @@
-"""The voice pool: starting, releasing, stealing and rendering voices.
+"""The voice pool: allocating, stealing and releasing voices of every kind, and tone voices.
 
-A voice lives in one column of the pool. Its stage says what its envelope does:
-attack (linear rise), sustain, release (exponential fall that lands exactly on
-zero), or fade (the fast linear fade of a stolen or panicked voice). A voice ends on
-an exact zero, so it never leaves a click or a subnormal tail behind.
+A voice lives in one column of the pool; its kind says who renders it (tones here, samples
+in sampler.py). Its stage says what its envelope does (envelope.py).
 """
 
 import math
@@ -13,17 +11,14 @@ from .state import (
     CF_FADE_SAMPLES, I_ATTACK_SECONDS, I_GAIN, I_KIND, I_MODULATION, I_PITCH_BEND, I_RELEASE_SECONDS, KIND_TONE,
     STAGE_ATTACK, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, STAGE_SUSTAIN, V_ATTACK_STEP, V_ENVELOPE,
     V_FADE_STEP, V_GAIN_LEFT, V_GAIN_RIGHT, V_LEVEL, V_NOTE_ID, V_PHASE, V_PHASE_STEP, V_RELEASE_COEFF,
-    V_STARTED_AT, VS_BUS, VS_INSTRUMENT, VS_STAGE,
+    V_STARTED_AT, VS_BUS, VS_INSTRUMENT, VS_KIND, VS_STAGE,
 )
+from .envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT, is_held, release_voice, start_fade
 from .events import NOTE_GROUP_SIZE, REFUSED_BAD_BUS, REFUSED_NO_INSTRUMENT, REFUSED_NO_VOICE
 
 TWO_PI = 2.0 * math.pi
 VIBRATO_HZ = 5.5
 VIBRATO_SEMITONES = 0.5  # vibrato depth at full modulation
-# The release falls toward this value just below zero, so it crosses zero in finite time
-# (release time = 6.9 time constants) and the voice ends on an exact zero, not a step.
-RELEASE_UNDERSHOOT = -1e-3
-RELEASE_TIME_CONSTANTS = math.log((1.0 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT)
 
 
 @realtime
@@ -32,31 +27,19 @@ def key_frequency(key):
 
 
 @realtime
-def start_fade(voice_values, voice_ints, slot, fade_samples):
-    voice_ints[VS_STAGE, slot] = STAGE_FADE
-    voice_values[V_FADE_STEP, slot] = voice_values[V_ENVELOPE, slot] / max(1.0, fade_samples)
-
-
-@realtime
 def note_group(note_id):
     return int(note_id) // NOTE_GROUP_SIZE
 
 
 @realtime
-def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyphony, sample_rate,
-            sample, note_id, instrument, key, velocity, bus, pan):
-    """Start a voice; returns 0, or a REFUSED_* reason. May steal: returns -1 then (started, one stolen)."""
-    if instrument < 0 or instrument >= instruments.shape[1] or instruments[I_KIND, instrument] != KIND_TONE:
-        return REFUSED_NO_INSTRUMENT
-    if bus < 0 or bus >= bus_ints.shape[1]:
-        return REFUSED_BAD_BUS
-
-    slots = voice_ints.shape[1]
+def allocate_voice(voice_values, voice_ints, fade_samples, polyphony):
+    """A free voice slot (-1: none), and whether a voice was stolen to keep within `polyphony`:
+    the quietest releasing voice if there is one, else the oldest held note, with a fast fade."""
     free_slot = -1
     sounding = 0
     quietest_releasing = -1
     oldest_held = -1
-    for slot in range(slots):
+    for slot in range(voice_ints.shape[1]):
         stage = voice_ints[VS_STAGE, slot]
         if stage == STAGE_FREE:
             if free_slot < 0:
@@ -68,17 +51,27 @@ def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyp
                     quietest_releasing = slot
             elif oldest_held < 0 or voice_values[V_STARTED_AT, slot] < voice_values[V_STARTED_AT, oldest_held]:
                 oldest_held = slot
-
     stolen = False
     if sounding >= polyphony:
-        # Steal a releasing voice first (the least audible loss), else the oldest held note.
         victim = quietest_releasing if quietest_releasing >= 0 else oldest_held
-        start_fade(voice_values, voice_ints, victim, config_float[CF_FADE_SAMPLES])
+        start_fade(voice_values, voice_ints, victim, fade_samples)
         stolen = True
-    if free_slot < 0:
+    return free_slot, stolen
+
+
+@realtime
+def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyphony, sample_rate,
+            sample, note_id, instrument, key, velocity, bus, pan):
+    """Start a voice; returns 0, or a REFUSED_* reason. May steal: returns -1 then (started, one stolen)."""
+    if instrument < 0 or instrument >= instruments.shape[1] or instruments[I_KIND, instrument] != KIND_TONE:
+        return REFUSED_NO_INSTRUMENT
+    if bus < 0 or bus >= bus_ints.shape[1]:
+        return REFUSED_BAD_BUS
+
+    slot, stolen = allocate_voice(voice_values, voice_ints, config_float[CF_FADE_SAMPLES], polyphony)
+    if slot < 0:
         return REFUSED_NO_VOICE
 
-    slot = free_slot
     voice_values[V_PHASE, slot] = 0.0
     voice_values[V_PHASE_STEP, slot] = TWO_PI * key_frequency(key) / sample_rate
     voice_values[V_LEVEL, slot] = velocity * instruments[I_GAIN, instrument]
@@ -93,6 +86,7 @@ def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyp
     voice_values[V_STARTED_AT, slot] = sample
     voice_ints[VS_INSTRUMENT, slot] = instrument
     voice_ints[VS_BUS, slot] = bus
+    voice_ints[VS_KIND, slot] = KIND_TONE
     voice_ints[VS_STAGE, slot] = STAGE_ATTACK
     return -1 if stolen else 0
 
@@ -100,9 +94,8 @@ def note_on(voice_values, voice_ints, instruments, bus_ints, config_float, polyp
 @realtime
 def note_off(voice_values, voice_ints, note_id):
     for slot in range(voice_ints.shape[1]):
-        stage = voice_ints[VS_STAGE, slot]
-        if (stage == STAGE_ATTACK or stage == STAGE_SUSTAIN) and voice_values[V_NOTE_ID, slot] == note_id:
-            voice_ints[VS_STAGE, slot] = STAGE_RELEASE
+        if is_held(voice_ints[VS_STAGE, slot]) and voice_values[V_NOTE_ID, slot] == note_id:
+            release_voice(voice_values, voice_ints, slot)
 
 
 @realtime
@@ -117,19 +110,18 @@ def fade_notes(voice_values, voice_ints, fade_samples, first_group):
 def release_note_group(voice_values, voice_ints, group):
     """Every held note of one group enters its release, as a note off would."""
     for slot in range(voice_ints.shape[1]):
-        stage = voice_ints[VS_STAGE, slot]
-        if (stage == STAGE_ATTACK or stage == STAGE_SUSTAIN) and note_group(voice_values[V_NOTE_ID, slot]) == group:
-            voice_ints[VS_STAGE, slot] = STAGE_RELEASE
+        if is_held(voice_ints[VS_STAGE, slot]) and note_group(voice_values[V_NOTE_ID, slot]) == group:
+            release_voice(voice_values, voice_ints, slot)
 
 
 @realtime
-def render_voices(voice_values, voice_ints, instruments, bus_audio, start, end, seconds):
-    """Add every sounding voice's samples [start, end) into its bus; `seconds`: the time of
+def render_tone_voices(voice_values, voice_ints, instruments, bus_audio, start, end, seconds):
+    """Add every sounding tone voice's samples [start, end) into its bus; `seconds`: the time of
     `start` on the engine's clock, for the vibrato of the mod wheel."""
     vibrato = math.sin(TWO_PI * VIBRATO_HZ * seconds)
     for slot in range(voice_ints.shape[1]):
         stage = voice_ints[VS_STAGE, slot]
-        if stage == STAGE_FREE:
+        if stage == STAGE_FREE or voice_ints[VS_KIND, slot] != KIND_TONE:
             continue
         bus = voice_ints[VS_BUS, slot]
         phase = voice_values[V_PHASE, slot]

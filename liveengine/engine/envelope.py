@@ -1,0 +1,146 @@
+"""How a voice's level moves: envelope stages, release, and the fast fade.
+
+A tone voice rises linearly, sustains, and falls exponentially in its release. A sample
+voice follows a DAHDSR envelope, one segment at a time: level = level * ENV_MUL + ENV_ADD
+for ENV_LEFT samples (linear attack, exponential decay and release). Both end on an exact
+zero, never a step and never a subnormal tail: the exponential falls toward a target just
+below zero and the voice ends where it crosses.
+"""
+
+import math
+
+from ..realtime import realtime
+from .regiontable import LOOP_NONE, LOOP_ONE_SHOT, LOOP_SUSTAIN
+from .state import (
+    KIND_SAMPLER, STAGE_ATTACK, STAGE_DECAY, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_HOLD, STAGE_RELEASE,
+    STAGE_SUSTAIN, V_AGE, V_ATTACK_SAMPLES, V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE,
+    V_FADE_STEP, V_HOLD_SAMPLES, V_RELEASE_LEVEL, V_RELEASE_SAMPLES, V_RELEASED_AT, V_START_LEVEL, V_SUSTAIN,
+    VS_KIND, VS_LOOP_MODE, VS_STAGE,
+)
+
+# The release falls toward this value just below zero, so it crosses zero in finite time
+# (release time = 6.9 time constants) and the voice ends on an exact zero, not a step.
+RELEASE_UNDERSHOOT = -1e-3
+RELEASE_TIME_CONSTANTS = math.log((1.0 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT)
+
+
+@realtime
+def is_held(stage):
+    return STAGE_FREE < stage < STAGE_RELEASE
+
+
+@realtime
+def start_fade(voice_values, voice_ints, slot, fade_samples):
+    """The fast linear fade of a stolen, choked or panicked voice, from wherever its level is."""
+    samples = max(1.0, math.floor(fade_samples))
+    voice_ints[VS_STAGE, slot] = STAGE_FADE
+    voice_values[V_FADE_STEP, slot] = voice_values[V_ENVELOPE, slot] / samples
+    voice_values[V_ENV_MUL, slot] = 1.0
+    voice_values[V_ENV_ADD, slot] = -voice_values[V_FADE_STEP, slot]
+    voice_values[V_ENV_LEFT, slot] = samples
+
+
+@realtime
+def release_voice(voice_values, voice_ints, slot):
+    """A held voice enters its release (a note off)."""
+    if voice_ints[VS_KIND, slot] == KIND_SAMPLER:
+        release_sample_voice(voice_values, voice_ints, slot)
+    else:
+        voice_ints[VS_STAGE, slot] = STAGE_RELEASE
+
+
+@realtime
+def enter_stage(voice_values, voice_ints, slot, stage, samples, level):
+    """Enter `stage` at `level`; stages that last no time are passed through at once."""
+    while True:
+        if stage == STAGE_DELAY:
+            if samples > 0.0:
+                break
+            stage = STAGE_ATTACK
+            samples = voice_values[V_ATTACK_SAMPLES, slot]
+        elif stage == STAGE_ATTACK:
+            if samples > 0.0:
+                voice_values[V_ENV_MUL, slot] = 1.0
+                voice_values[V_ENV_ADD, slot] = (1.0 - level) / samples
+                break
+            level = 1.0
+            stage = STAGE_HOLD
+            samples = voice_values[V_HOLD_SAMPLES, slot]
+        elif stage == STAGE_HOLD:
+            level = 1.0
+            if samples > 0.0:
+                break
+            stage = STAGE_DECAY
+            samples = voice_values[V_DECAY_SAMPLES, slot]
+        elif stage == STAGE_DECAY:
+            sustain = voice_values[V_SUSTAIN, slot]
+            if samples > 0.0 and sustain < 1.0:
+                # Exponential toward just below the sustain level, reaching it in `samples`.
+                target = sustain + (1.0 - sustain) * RELEASE_UNDERSHOOT
+                mul = ((sustain - target) / (level - target)) ** (1.0 / samples)
+                voice_values[V_ENV_MUL, slot] = mul
+                voice_values[V_ENV_ADD, slot] = target * (1.0 - mul)
+                break
+            level = sustain
+            stage = STAGE_SUSTAIN
+            samples = -1.0
+        elif stage == STAGE_SUSTAIN:
+            if level <= 0.0:
+                stage = STAGE_FREE  # nothing left to sustain: the voice ends
+                level = 0.0
+                samples = 0.0
+                break
+            samples = -1.0
+            break
+        elif stage == STAGE_RELEASE:
+            if level <= 0.0:
+                stage = STAGE_FREE
+                level = 0.0
+                break
+            # Full scale to zero in the release time; from `level`, until the fall crosses zero.
+            mul = math.exp(-RELEASE_TIME_CONSTANTS / voice_values[V_RELEASE_SAMPLES, slot])
+            voice_values[V_ENV_MUL, slot] = mul
+            voice_values[V_ENV_ADD, slot] = RELEASE_UNDERSHOOT * (1.0 - mul)
+            samples = max(1.0, math.ceil(math.log(-RELEASE_UNDERSHOOT / (level - RELEASE_UNDERSHOOT)) / math.log(mul)))
+            break
+        else:  # STAGE_FADE, or a voice's end
+            break
+        voice_values[V_ENV_MUL, slot] = 1.0
+        voice_values[V_ENV_ADD, slot] = 0.0
+    if stage == STAGE_DELAY or stage == STAGE_HOLD or stage == STAGE_SUSTAIN:
+        voice_values[V_ENV_MUL, slot] = 1.0
+        voice_values[V_ENV_ADD, slot] = 0.0
+    if stage == STAGE_DELAY:
+        level = 0.0
+    voice_ints[VS_STAGE, slot] = stage
+    voice_values[V_ENVELOPE, slot] = level
+    voice_values[V_ENV_LEFT, slot] = samples
+
+
+@realtime
+def next_stage(voice_values, voice_ints, slot, stage, level):
+    """The stage after `stage` ends, at `level` (exact: the end of each stage is known)."""
+    if stage == STAGE_DELAY:
+        enter_stage(voice_values, voice_ints, slot, STAGE_ATTACK, voice_values[V_ATTACK_SAMPLES, slot],
+                    voice_values[V_START_LEVEL, slot])
+    elif stage == STAGE_ATTACK:
+        enter_stage(voice_values, voice_ints, slot, STAGE_HOLD, voice_values[V_HOLD_SAMPLES, slot], 1.0)
+    elif stage == STAGE_HOLD:
+        enter_stage(voice_values, voice_ints, slot, STAGE_DECAY, voice_values[V_DECAY_SAMPLES, slot], 1.0)
+    elif stage == STAGE_DECAY:
+        enter_stage(voice_values, voice_ints, slot, STAGE_SUSTAIN, -1.0, voice_values[V_SUSTAIN, slot])
+    else:  # release and fade end on zero
+        voice_ints[VS_STAGE, slot] = STAGE_FREE
+        voice_values[V_ENVELOPE, slot] = 0.0
+
+
+@realtime
+def release_sample_voice(voice_values, voice_ints, slot):
+    """A held sample voice enters its release; a loop_sustain loop plays on to the sample's end."""
+    if voice_ints[VS_LOOP_MODE, slot] == LOOP_ONE_SHOT:
+        return
+    if voice_ints[VS_LOOP_MODE, slot] == LOOP_SUSTAIN:
+        voice_ints[VS_LOOP_MODE, slot] = LOOP_NONE
+    voice_values[V_RELEASED_AT, slot] = voice_values[V_AGE, slot]
+    voice_values[V_RELEASE_LEVEL, slot] = -1.0  # the filter envelope's level here: taken at the next segment
+    enter_stage(voice_values, voice_ints, slot, STAGE_RELEASE, 0.0, voice_values[V_ENVELOPE, slot])

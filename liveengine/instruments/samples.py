@@ -1,0 +1,348 @@
+"""Samples: decoding their heads before the show, and streaming the rest while it runs.
+
+Every sample's first `head_frames` frames (64k by default) are decoded at load, so a note
+sounds at once. A longer sample is read in full when a voice first plays it: the audio
+thread asks for it, and the `SampleStreamer` thread decodes it chunk by chunk into a new
+buffer, publishing each chunk as it lands, well ahead of the voice (a chunk of a second
+decodes in about a millisecond). Full buffers stay for the next notes while the RAM budget
+allows; beyond it, the least recently wanted one that no voice plays is evicted, through
+the audio thread, so no voice ever reads freed memory.
+
+Files are read with soundfile (WAV, FLAC, OGG, AIFF; any rate, mono or stereo, 16/24/32-bit
+or float). SF2 samples are raw 16-bit PCM inside the bank, read with numpy. The loop points
+and root key stored in a WAV file's `smpl` chunk or an AIFF file's INST/MARK chunks are
+read here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import struct
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from ..engine import Engine, Producer
+from ..engine.regions import ORIGINAL, SampledInstrument, SampleData, SampleSource
+
+log = logging.getLogger("liveengine.samples")
+
+DEFAULT_HEAD_FRAMES = 1 << 16
+DEFAULT_RAM_BUDGET = 2 << 30  # bytes of decoded samples, heads and full data together
+STREAM_CHUNK_FRAMES = 1 << 16
+GENERATED_CYCLE = 2048  # frames of one cycle of a generated wave (`*sine` ...)
+# A generated wave sounds the pitch of the key it is played on: one cycle at middle C's frequency,
+# key 60 being every region's default key centre.
+GENERATED_SAMPLE_RATE = GENERATED_CYCLE * 440.0 * 2.0 ** (-9 / 12)
+
+
+class SampleError(Exception):
+    """A sample that cannot be read: missing, corrupt, or in a form the engine does not play."""
+
+
+# Reading files.
+
+def _riff_chunks(data: bytes, start: int, end: int, big_endian: bool):
+    order = ">" if big_endian else "<"
+    at = start
+    while at + 8 <= end:
+        chunk_id = data[at:at + 4]
+        (size,) = struct.unpack(order + "I", data[at + 4:at + 8])
+        yield chunk_id, data[at + 8:min(end, at + 8 + size)]
+        at += 8 + size + (size & 1)
+
+
+def file_loop_and_root(path: Path) -> tuple[tuple[int, int] | None, int]:
+    """The first loop (start, end inclusive) and root key a WAV or AIFF file stores, or (None, ORIGINAL)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(1 << 22)  # the metadata chunks of any real file lie well within
+    except OSError:
+        return None, ORIGINAL
+    loop, root = None, ORIGINAL
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        for chunk_id, body in _riff_chunks(data, 12, len(data), big_endian=False):
+            if chunk_id == b"smpl" and len(body) >= 36:
+                root = struct.unpack("<I", body[12:16])[0]
+                (loops,) = struct.unpack("<I", body[28:32])
+                if loops and len(body) >= 36 + 24:
+                    start, end = struct.unpack("<II", body[36 + 8:36 + 16])
+                    loop = (start, end)
+    elif data[:4] == b"FORM" and data[8:12] in (b"AIFF", b"AIFC"):
+        markers: dict[int, int] = {}
+        sustain_loop = None
+        for chunk_id, body in _riff_chunks(data, 12, len(data), big_endian=True):
+            if chunk_id == b"MARK" and len(body) >= 2:
+                (count,) = struct.unpack(">H", body[:2])
+                at = 2
+                for _ in range(count):
+                    if at + 7 > len(body):
+                        break
+                    marker_id, position = struct.unpack(">hI", body[at:at + 6])
+                    markers[marker_id] = position
+                    name_length = body[at + 6]
+                    at += 6 + 1 + name_length + ((1 + name_length) & 1)
+            elif chunk_id == b"INST" and len(body) >= 20:
+                root = body[0]
+                play_mode, begin, end = struct.unpack(">hhh", body[8:14])
+                if play_mode:
+                    sustain_loop = (begin, end)
+        if sustain_loop and sustain_loop[0] in markers and sustain_loop[1] in markers:
+            # AIFF's loop end marker is the first frame after the loop.
+            loop = (markers[sustain_loop[0]], markers[sustain_loop[1]] - 1)
+    if root > 127:
+        root = ORIGINAL
+    return loop, root
+
+
+def _generated_wave(name: str) -> np.ndarray:
+    phase = np.arange(GENERATED_CYCLE) / GENERATED_CYCLE
+    if name == "*sine":
+        wave = np.sin(2 * np.pi * phase)
+    elif name == "*saw":
+        wave = 2 * phase - 1
+    elif name == "*square":
+        wave = np.where(phase < 0.5, 1.0, -1.0)
+    elif name == "*triangle":
+        wave = 1 - 4 * np.abs(phase - 0.5)
+    elif name == "*noise":
+        wave = np.random.default_rng(0).uniform(-1, 1, GENERATED_CYCLE * 64)
+    elif name == "*silence":
+        wave = np.zeros(GENERATED_CYCLE)
+    else:
+        raise SampleError(f"no generated wave {name!r}: *sine, *saw, *square, *triangle, *noise or *silence")
+    return wave.astype(np.float32)[:, None]
+
+
+def _as_frames(data: np.ndarray, where: str) -> np.ndarray:
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.shape[1] > 2:
+        raise SampleError(f"{where}: {data.shape[1]} channels; samples are mono or stereo")
+    if not np.isfinite(data).all():
+        raise SampleError(f"{where}: the file holds values that are not finite numbers")
+    return np.ascontiguousarray(data, np.float32)
+
+
+def read_frames(source: SampleSource, start: int, count: int) -> np.ndarray:
+    """Frames [start, start + count) of a sample, float32 (frames, channels)."""
+    if source.path.startswith("*"):
+        return _generated_wave(source.path)[start:start + count]
+    if source.raw is not None:
+        raw = source.raw
+        count = max(0, min(count, raw.frames - start))
+        try:
+            pcm = np.fromfile(source.path, dtype="<i2", count=count, offset=raw.byte_offset + 2 * start)
+        except (OSError, ValueError) as error:
+            raise SampleError(f"{source.path}: cannot read its sample data: {error}") from None
+        if len(pcm) < count:
+            raise SampleError(f"{source.path}: the sample data ends early (the file is truncated)")
+        return (pcm.astype(np.float32) / 32768.0)[:, None]
+    try:
+        with soundfile.SoundFile(source.path) as file:
+            file.seek(start)
+            return _as_frames(file.read(count, dtype="float32", always_2d=True), source.path)
+    except (RuntimeError, soundfile.LibsndfileError, OSError) as error:
+        raise SampleError(f"{source.path}: cannot decode: {error}") from None
+
+
+def read_head(source: SampleSource, head_frames: int) -> SampleData:
+    """The sample's first frames (all of it, if shorter), with its length, rate, loop and root key."""
+    if source.path.startswith("*"):
+        wave = _generated_wave(source.path)
+        loop = (0, len(wave) - 1)
+        if source.path == "*noise":
+            return SampleData(wave, len(wave), 48000, ORIGINAL, loop)
+        return SampleData(wave, len(wave), GENERATED_SAMPLE_RATE, ORIGINAL, loop)
+    if source.raw is not None:
+        frames, rate = source.raw.frames, source.raw.sample_rate
+        loop = (source.loop_start, source.loop_end) if source.loop_start != ORIGINAL else None
+        root = source.root_key
+    else:
+        path = Path(source.path)
+        if not path.is_file():
+            raise SampleError(f"sample not found: {source.path}")
+        try:
+            info = soundfile.info(str(path))
+        except (RuntimeError, soundfile.LibsndfileError) as error:
+            raise SampleError(f"{source.path}: not a sound file soundfile can read: {error}") from None
+        frames, rate = info.frames, info.samplerate
+        loop, root = file_loop_and_root(path)
+        if source.root_key != ORIGINAL:
+            root = source.root_key
+    if frames <= 0:
+        raise SampleError(f"{source.path}: the sample is empty")
+    head = read_frames(source, 0, min(frames, head_frames))
+    if len(head) == 0:
+        raise SampleError(f"{source.path}: no frames could be read")
+    if loop is not None and not 0 <= loop[0] < loop[1] < frames:
+        log.warning("%s: its loop %d..%d lies outside its %d frames: ignored", source.path, *loop, frames)
+        loop = None
+    return SampleData(head, frames, rate, root, loop, source.tune)
+
+
+@dataclass
+class LoadedInstrument:
+    """An instrument with its samples' heads decoded; `samples[i]` is None where sample i failed."""
+
+    instrument: SampledInstrument
+    samples: list[SampleData | None]
+
+    @property
+    def head_bytes(self) -> int:
+        return sum(data.head.nbytes for data in self.samples if data is not None)
+
+
+def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FRAMES,
+               progress: Callable[[int, int], None] | None = None, workers: int = 4) -> LoadedInstrument:
+    """Decode every sample's head (in threads: decoding releases the GIL). A sample that fails is
+    reported in `instrument.problems`; the regions on it are left out, the rest of the instrument plays."""
+    sources = instrument.samples
+    results: list[SampleData | None] = [None] * len(sources)
+    done = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(read_head, source, head_frames): i for i, source in enumerate(sources)}
+        for future, i in futures.items():
+            try:
+                results[i] = future.result()
+            except SampleError as error:
+                users = sum(1 for region in instrument.regions if region.sample == i)
+                instrument.problems.append(f"{error} ({users} region{'s' if users != 1 else ''} left out)")
+            done += 1
+            if progress is not None:
+                progress(done, len(sources))
+    return LoadedInstrument(instrument, results)
+
+
+def progress_bar(name: str, stream=sys.stderr) -> Callable[[int, int], None]:
+    """A one-line progress display of a library's samples loading."""
+    started = time.monotonic()
+
+    def show(done: int, total: int):
+        if done == total or done % 16 == 0:
+            width = 30
+            filled = width * done // max(1, total)
+            stream.write(f"\rloading {name}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} samples"
+                         f" {time.monotonic() - started:.1f} s")
+            if done == total:
+                stream.write("\n")
+            stream.flush()
+    return show
+
+
+# Streaming.
+
+class SampleStreamer:
+    """Reads samples in full when voices need them, within a RAM budget.
+
+    Live, `start()` runs it on its own thread; offline, call `serve()` before each block and
+    it reads what the last block asked for at once, so a render is the same every time.
+    """
+
+    def __init__(self, engine: Engine, producer: Producer, budget_bytes: int = DEFAULT_RAM_BUDGET,
+                 chunk_frames: int = STREAM_CHUNK_FRAMES):
+        self.engine = engine
+        self.producer = producer
+        self.budget_bytes = budget_bytes
+        self.chunk_frames = chunk_frames
+        self.sources: dict[int, SampleSource] = {}  # sample slot -> where its frames are
+        self.resident: OrderedDict[int, int] = OrderedDict()  # slot -> bytes, least recently wanted first
+        self.evicting: set[int] = set()
+        self.problems: list[str] = []
+        self.reads = 0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def add(self, loaded: LoadedInstrument, slots: list[int]):
+        """Stream the samples of an installed instrument (the slots install_sampler gave them)."""
+        for source, data, slot in zip(loaded.instrument.samples, loaded.samples, slots):
+            if data is not None and data.frames > len(data.head):
+                self.sources[slot] = source
+
+    @property
+    def resident_bytes(self) -> int:
+        return sum(self.resident.values())
+
+    def serve(self, wait_seconds: float = 0.0) -> int:
+        """Carry out what the audio thread asked; returns how many requests were served."""
+        self.engine.poll()
+        served = 0
+        while True:
+            try:
+                what, slot = self.engine.sample_requests.get(timeout=wait_seconds if served == 0 else 0.0) \
+                    if wait_seconds > 0 else self.engine.sample_requests.get_nowait()
+            except queue.Empty:
+                return served
+            served += 1
+            if what == "wanted":
+                self._read_in_full(slot)
+            elif what == "evicted":
+                self.evicting.discard(slot)
+                self.resident.pop(slot, None)
+            elif what == "busy":
+                self.evicting.discard(slot)
+
+    def _read_in_full(self, slot: int):
+        source = self.sources.get(slot)
+        if source is None:
+            return
+        if slot in self.resident:
+            self.resident.move_to_end(slot)
+            return
+        frames = self.engine.sample_frames(slot)
+        data = None
+        written = 0
+        try:
+            while written < frames:
+                chunk = read_frames(source, written, min(self.chunk_frames, frames - written))
+                if len(chunk) == 0:
+                    raise SampleError(f"{source.path}: the file ends at frame {written} of {frames}")
+                if data is None:
+                    data = np.zeros((frames, chunk.shape[1]), np.float32)
+                    self.engine.attach_full_sample(slot, data)
+                data[written:written + len(chunk)] = chunk
+                written += len(chunk)
+                self.engine.publish_sample_frames(slot, written)
+        except SampleError as error:
+            message = f"{error}: voices play its preloaded head only"
+            log.error("%s", message)
+            self.problems.append(message)
+            self.sources.pop(slot, None)
+            return
+        self.reads += 1
+        self.resident[slot] = data.nbytes
+        self._keep_within_budget()
+
+    def _keep_within_budget(self):
+        over = self.resident_bytes - self.budget_bytes
+        for slot in list(self.resident):
+            if over <= 0:
+                break
+            if slot in self.evicting or self.engine.sample_voices(slot) > 0:
+                continue
+            self.evicting.add(slot)
+            self.producer.evict_sample(slot)
+            over -= self.resident[slot]
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name="liveengine-samples", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.serve(wait_seconds=0.05)
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None

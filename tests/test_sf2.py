@@ -1,0 +1,501 @@
+"""SF2 banks: presets listed, one preset mapped to regions by the SoundFont 2.04 rules, corrupt files refused.
+
+Real banks (Debian's fluid-soundfont-gm and timgm6mb-soundfont) are checked against what the GM
+standard promises, against their own sample data and against FluidSynth's reading of them; small
+banks written here pin each generator's mapping and unit.
+"""
+
+import math
+import re
+import shutil
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liveengine.engine.regions import ORIGINAL
+from liveengine.instruments.sf2 import Sf2Error, Sf2Preset, gm_drum_kit, list_presets, load_sf2
+
+FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+
+
+def bank_file(path: Path):
+    return pytest.param(path, marks=pytest.mark.skipif(
+        not path.exists(), reason=f"{path} is not installed (Debian package fluid-soundfont-gm / timgm6mb-soundfont)"),
+        id=path.stem)
+
+
+BANKS = [bank_file(FLUID), bank_file(TIMGM)]
+needs_fluid = pytest.mark.skipif(not FLUID.exists(), reason=f"{FLUID} is not installed (fluid-soundfont-gm)")
+
+
+def smpl_chunk(path: Path) -> tuple[int, int]:
+    """(file offset, bytes) of the smpl chunk's data, found by walking the RIFF lists."""
+    data = path.read_bytes()[:1 << 16]  # the INFO list and the sdta list's header come first
+    at = 12
+    while True:
+        chunk_id, size = struct.unpack_from("<4sI", data, at)
+        if chunk_id == b"LIST" and data[at + 8:at + 12] == b"sdta":
+            smpl_id, smpl_size = struct.unpack_from("<4sI", data, at + 12)
+            assert smpl_id == b"smpl"
+            return at + 20, smpl_size
+        at += 8 + size + (size & 1)
+
+
+# --- Real banks -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", BANKS)
+def test_presets_are_general_midi(path):
+    presets = list_presets(path)
+    assert all(isinstance(preset, Sf2Preset) and preset.name for preset in presets)
+    assert {preset.program for preset in presets if preset.bank == 0} == set(range(128))
+    assert (128, 0) in {(preset.bank, preset.program) for preset in presets}
+    assert presets == sorted(presets, key=lambda preset: (preset.bank, preset.program))
+
+
+@pytest.mark.parametrize("path", BANKS)
+def test_presets_agree_with_fluidsynth(path, tmp_path):
+    if shutil.which("fluidsynth") is None:
+        pytest.skip("fluidsynth is not installed")
+    commands = tmp_path / "commands"
+    commands.write_text("inst 1\n")
+    listing = subprocess.run(["fluidsynth", "-n", "-i", "-a", "file", "-o", f"audio.file.name={tmp_path / 'out'}",
+                              "-f", str(commands), str(path)], stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, timeout=60).stdout
+    theirs = {(int(bank), int(program), name)
+              for bank, program, name in re.findall(r"^(\d{3})-(\d{3}) (.*)$", listing, re.M)}
+    assert len(theirs) > 128
+    assert {(preset.bank, preset.program, preset.name) for preset in list_presets(path)} == theirs
+
+
+@needs_fluid
+def test_listing_a_large_bank_reads_only_its_articulation_data():
+    start = time.perf_counter()
+    list_presets(FLUID)  # 140 MB, of which the sample chunk is all but a megabyte
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("path", BANKS)
+def test_grand_piano_covers_the_keyboard(path):
+    piano = load_sf2(path, 0, 0)
+    for key in range(21, 109):
+        for velocity in (1, 64, 127):
+            playing = [region for region in piano.regions
+                       if region.lokey <= key <= region.hikey and region.lovel <= velocity <= region.hivel]
+            assert playing, f"key {key} at velocity {velocity} plays nothing"
+            for region in playing:
+                root = region.pitch_keycenter
+                assert 21 <= root <= 108, f"key {key} plays a sample rooted at {root}"
+                assert region.pitch_keytrack == 100
+                assert region.loop_mode in ("loop_continuous", "loop_sustain", "no_loop")
+                assert piano.samples[region.sample].raw.sample_rate in (22050, 32000, 44100, 48000)
+    by_key = sorted(piano.regions, key=lambda region: region.lokey)
+    roots = [region.pitch_keycenter for region in by_key]
+    assert roots == sorted(roots)  # higher keys, higher samples
+
+
+@pytest.mark.parametrize("path", BANKS)
+def test_every_region_plays_inside_its_sample_and_the_sample_chunk(path):
+    smpl_offset, smpl_size = smpl_chunk(path)
+    for preset in list_presets(path):
+        instrument = load_sf2(path, preset.bank, preset.program)
+        assert instrument.regions, preset
+        for region in instrument.regions:
+            assert 0 <= region.sample < len(instrument.samples)
+            sample = instrument.samples[region.sample]
+            raw = sample.raw
+            assert sample.path == str(path)
+            assert raw.frames > 0 and (raw.byte_offset - smpl_offset) % 2 == 0
+            assert smpl_offset <= raw.byte_offset and raw.byte_offset + 2 * raw.frames <= smpl_offset + smpl_size
+            if sample.loop_start != ORIGINAL:
+                assert 0 <= sample.loop_start < sample.loop_end < raw.frames
+            if region.loop_mode != "no_loop":
+                assert sample.loop_start != ORIGINAL
+            end = raw.frames - 1 if region.end == -1 else region.end
+            assert 0 <= region.offset <= end < raw.frames
+            for point in (region.loop_start, region.loop_end):
+                assert point == ORIGINAL or 0 <= point < raw.frames
+            assert 0 <= region.lokey <= region.hikey <= 127 and 1 <= region.lovel <= region.hivel <= 127
+            assert -100 <= region.pan <= 100 and region.volume <= 0
+
+
+@needs_fluid
+def test_sample_headers_match_the_pcm():
+    """FluidR3 keeps the specification's layout: samples are separated by (at least) 46 zero frames."""
+    smpl_offset, smpl_size = smpl_chunk(FLUID)
+    pcm = np.memmap(FLUID, dtype="<i2", mode="r", offset=smpl_offset, shape=(smpl_size // 2,))
+    piano = load_sf2(FLUID, 0, 0)
+    for sample in piano.samples:
+        start = (sample.raw.byte_offset - smpl_offset) // 2
+        frames = pcm[start:start + sample.raw.frames].astype(np.int32)
+        assert np.abs(frames).max() > 1000
+        assert frames[:8].any() and frames[-8:].any()
+        end = start + sample.raw.frames
+        assert not pcm[start - 46:start].any() and not pcm[end:end + 46].any()
+
+
+@pytest.mark.parametrize("path", BANKS)
+def test_drum_kit_plays_one_sound_a_key_and_hi_hats_choke_each_other(path):
+    kit = gm_drum_kit(path)
+    assert kit.name == "Standard"
+    assert all(region.hikey - region.lokey <= 1 for region in kit.regions)  # FluidR3's kick spans 35..36
+    assert all(any(region.lokey <= key <= region.hikey for region in kit.regions) for key in range(35, 82))
+    hats = [region for region in kit.regions if region.lokey in (42, 44, 46)]
+    assert {region.lokey for region in hats} == {42, 44, 46}
+    assert all(region.lokey == region.hikey for region in hats)
+    assert len({region.group for region in hats}) == 1 and hats[0].group > 0
+    assert all(region.off_by == region.group for region in hats)
+    assert gm_drum_kit(path, 40).name == "Brush"
+
+
+@needs_fluid
+def test_unplayable_generators_are_reported_once_per_instrument():
+    piano = load_sf2(FLUID, 0, 0)
+    reverb = [problem for problem in piano.problems if "reverbEffectsSend" in problem]
+    assert reverb == [f"{FLUID}: preset 0:0 'Yamaha Grand Piano' zone 1, instrument 'Yamaha Grand Piano' zone 1: "
+                      "reverbEffectsSend ignored (no effect sends)"]
+    assert len(piano.problems) == len(set(piano.problems))
+
+
+# --- Small banks: each generator's mapping --------------------------------------------------------
+
+# Generators, by number.
+START, END, LOOP_START, LOOP_END, START_COARSE, MOD_LFO_TO_PITCH, VIB_LFO_TO_PITCH = 0, 1, 2, 3, 4, 5, 6
+FILTER_FC, FILTER_Q, MOD_ENV_TO_FILTER, MOD_LFO_TO_VOLUME, REVERB, PAN = 8, 9, 11, 13, 16, 17
+DELAY_MOD_LFO, FREQ_MOD_LFO, DELAY_VIB_LFO, FREQ_VIB_LFO = 21, 22, 23, 24
+ATTACK_MOD_ENV, DECAY_MOD_ENV, SUSTAIN_MOD_ENV = 26, 28, 29
+DELAY_VOL_ENV, ATTACK_VOL_ENV, HOLD_VOL_ENV, DECAY_VOL_ENV, SUSTAIN_VOL_ENV, RELEASE_VOL_ENV = 33, 34, 35, 36, 37, 38
+KEY_TO_HOLD, KEY_TO_DECAY = 39, 40
+INSTRUMENT, KEY_RANGE, VEL_RANGE, ATTENUATION, COARSE_TUNE, FINE_TUNE, SAMPLE_ID = 41, 43, 44, 48, 51, 52, 53
+SAMPLE_MODES, SCALE_TUNING, EXCLUSIVE_CLASS, ROOT_KEY = 54, 56, 57, 58
+MONO, RIGHT, LEFT, ROM = 1, 2, 4, 0x8001
+FRAMES = 1000  # each test sample's length; they follow each other with 46 zero frames between
+VELOCITY_TO_CUTOFF = (0x0502, FILTER_FC, -1000, 0, 0)  # a modulator: velocity, concave, to cutoff
+
+
+def keys(low, high):
+    return low | high << 8
+
+
+def chunk(chunk_id: bytes, data: bytes) -> bytes:
+    return chunk_id + struct.pack("<I", len(data)) + data + b"\0" * (len(data) & 1)
+
+
+def zone_tables(owners) -> tuple[list[int], bytes, bytes, bytes]:
+    """Each owner's first zone (and the terminal record's), then the zone, modulator and generator
+    tables of `owners` (presets or instruments, each a list of zones)."""
+    firsts, bags, modulators, generators = [], [], [], []
+    for zones in owners:
+        firsts.append(len(bags))
+        for zone in zones:
+            zone_generators, zone_modulators = zone if isinstance(zone, tuple) else (zone, [])
+            bags.append(struct.pack("<HH", len(generators), len(modulators)))
+            generators += [struct.pack("<HH", generator, amount & 0xFFFF) for generator, amount in zone_generators]
+            modulators += [struct.pack("<HHhHH", *modulator) for modulator in zone_modulators]
+    firsts.append(len(bags))
+    bags.append(struct.pack("<HH", len(generators), len(modulators)))
+    return firsts, b"".join(bags), b"".join(modulators) + bytes(10), b"".join(generators) + bytes(4)
+
+
+def write_bank(path: Path, presets, instruments, samples) -> Path:
+    """A SoundFont 2 file. presets: (name, bank, program, zones); instruments: (name, zones); a zone:
+    a list of (generator, amount), or a pair of it and a list of modulators; samples: (name, type,
+    link, root key, pitch correction), each FRAMES of silence looping over frames 100..899."""
+    firsts, pbag, pmod, pgen = zone_tables([zones for *_, zones in presets])
+    phdr = b"".join(struct.pack("<20sHHHIII", name.encode(), program, bank, first, 0, 0, 0)
+                    for (name, bank, program, _), first in zip([*presets, ("EOP", 0, 0, None)], firsts))
+    firsts, ibag, imod, igen = zone_tables([zones for _, zones in instruments])
+    inst = b"".join(struct.pack("<20sH", name.encode(), first)
+                    for (name, _), first in zip([*instruments, ("EOI", None)], firsts))
+    shdr = b""
+    for index, (name, sample_type, link, root, correction) in enumerate(samples):
+        start = index * (FRAMES + 46)
+        shdr += struct.pack("<20sIIIIIBbHH", name.encode(), start, start + FRAMES, start + 100, start + 900, 44100,
+                            root, correction, link, sample_type)
+    shdr += struct.pack("<20sIIIIIBbHH", b"EOS", *[0] * 9)
+    info = chunk(b"LIST", b"INFO" + chunk(b"ifil", struct.pack("<HH", 2, 1)) + chunk(b"isng", b"EMU8000\0")
+                 + chunk(b"INAM", b"test\0"))
+    sdta = chunk(b"LIST", b"sdta" + chunk(b"smpl", bytes(2 * len(samples) * (FRAMES + 46))))
+    pdta = chunk(b"LIST", b"pdta" + b"".join(chunk(chunk_id, data) for chunk_id, data in (
+        (b"phdr", phdr), (b"pbag", pbag), (b"pmod", pmod), (b"pgen", pgen), (b"inst", inst), (b"ibag", ibag),
+        (b"imod", imod), (b"igen", igen), (b"shdr", shdr))))
+    path.write_bytes(chunk(b"RIFF", b"sfbk" + info + sdta + pdta))
+    return path
+
+
+def one_zone_bank(path: Path, instrument_zone, samples=(("one", MONO, 0, 60, 0),)) -> Path:
+    return write_bank(path, [("preset", 0, 0, [[(INSTRUMENT, 0)]])],
+                      [("instrument", [[*instrument_zone, (SAMPLE_ID, 0)]])], samples)
+
+
+def only_region(path: Path):
+    instrument = load_sf2(path)
+    assert len(instrument.regions) == 1, instrument.regions
+    return instrument.regions[0], instrument
+
+
+def test_units_of_each_generator(tmp_path):
+    region, instrument = only_region(one_zone_bank(tmp_path / "units.sf2", [
+        (ATTENUATION, 100), (PAN, -250), (COARSE_TUNE, -12), (FINE_TUNE, 25), (SCALE_TUNING, 50), (ROOT_KEY, 72),
+        (DELAY_VOL_ENV, 0), (ATTACK_VOL_ENV, -1200), (HOLD_VOL_ENV, 1200), (DECAY_VOL_ENV, 2400),
+        (SUSTAIN_VOL_ENV, 200), (RELEASE_VOL_ENV, -2400),
+        (FILTER_FC, 6900), (FILTER_Q, 60), (MOD_ENV_TO_FILTER, 2400), (ATTACK_MOD_ENV, 0), (DECAY_MOD_ENV, 1200),
+        (SUSTAIN_MOD_ENV, 250), (MOD_LFO_TO_VOLUME, -30), (FREQ_MOD_LFO, -1200), (DELAY_MOD_LFO, 1200),
+        (VIB_LFO_TO_PITCH, 20), (FREQ_VIB_LFO, 1200), (DELAY_VIB_LFO, 0),
+        (SAMPLE_MODES, 3), (EXCLUSIVE_CLASS, 5)], samples=[("tuned", MONO, 0, 55, -7)]))
+    assert region.volume == pytest.approx(-4.0)  # 100 cB at the EMU factor of 0.4
+    assert region.pan == -50
+    assert (region.transpose, region.tune, region.pitch_keytrack, region.pitch_keycenter) == (-12, 25, 50, 72)
+    assert instrument.samples[0].root_key == 55 and instrument.samples[0].tune == -7
+    envelope = region.amp_envelope
+    assert (envelope.delay, envelope.attack, envelope.hold, envelope.decay, envelope.release) == \
+        pytest.approx((1.0, 0.5, 2.0, 4.0, 0.25))
+    assert envelope.sustain == pytest.approx(10.0)  # 20 dB down
+    assert (region.fil_type, region.cutoff, region.resonance) == ("lpf_2p", pytest.approx(440.0, rel=1e-3), 6.0)
+    filter_envelope = region.filter_envelope
+    assert (filter_envelope.depth, filter_envelope.attack, filter_envelope.decay, filter_envelope.sustain) == \
+        pytest.approx((2400.0, 1.0, 2.0, 75.0))
+    assert (region.amp_lfo.depth, region.amp_lfo.frequency, region.amp_lfo.delay) == \
+        pytest.approx((-3.0, 4.088, 2.0))
+    assert (region.pitch_lfo.depth, region.pitch_lfo.frequency, region.pitch_lfo.delay) == \
+        pytest.approx((20.0, 16.352, 1.0))
+    assert region.loop_mode == "loop_sustain"
+    assert region.group == region.off_by == 5
+    assert region.amp_veltrack == 100
+    assert instrument.problems == []
+
+
+def test_defaults_play_plainly(tmp_path):
+    region, instrument = only_region(one_zone_bank(tmp_path / "plain.sf2", []))
+    assert (region.lokey, region.hikey, region.lovel, region.hivel) == (0, 127, 1, 127)
+    assert (region.volume, region.pan, region.tune, region.transpose, region.pitch_keycenter) == (0, 0, 0, 0, 60)
+    assert region.fil_type == "" and region.loop_mode == "no_loop"
+    assert region.amp_envelope.delay == 0 and region.amp_envelope.hold == 0
+    assert region.amp_envelope.attack == pytest.approx(0.001, rel=0.03)
+    assert region.amp_envelope.sustain == 100
+    assert region.amp_lfo.depth == 0 and region.pitch_lfo.depth == 0 and region.group == 0
+    sample = instrument.samples[0]
+    assert (sample.loop_start, sample.loop_end, sample.raw.frames, sample.raw.sample_rate) == (100, 899, FRAMES, 44100)
+    assert sample.raw.byte_offset == smpl_chunk(tmp_path / "plain.sf2")[0]
+    assert (region.offset, region.end, region.loop_start, region.loop_end) == (0, -1, 100, 899)
+
+
+def test_sample_offsets_are_frames_from_the_sample_start(tmp_path):
+    region, instrument = only_region(one_zone_bank(tmp_path / "offsets.sf2", [
+        (START, 10), (END, -20), (LOOP_START, 5), (LOOP_END, -8), (SAMPLE_MODES, 1)]))
+    assert (region.offset, region.end, region.loop_start, region.loop_end) == (10, FRAMES - 21, 105, 891)
+    assert region.loop_mode == "loop_continuous"
+    region, instrument = only_region(one_zone_bank(tmp_path / "coarse.sf2", [(START_COARSE, 1)]))
+    assert region.offset == FRAMES - 1  # 32768 frames in: past the end, kept within the sample
+    assert instrument.problems == [f"{tmp_path / 'coarse.sf2'}: preset 0:0 'preset' zone 0, instrument 'instrument' "
+                                   "zone 0: sample offsets 32768..999 reach outside the sample's 1000 frames; "
+                                   "kept within it"]
+    region, instrument = only_region(one_zone_bank(tmp_path / "short.sf2", [(END, -500), (SAMPLE_MODES, 1)]))
+    assert (region.end, region.loop_mode) == (499, "no_loop")  # the loop 100..899 no longer fits
+    assert instrument.problems[0].endswith("sample 'one' is to loop, but its loop 100..899 lies outside frames "
+                                           "0..499; plays without loop")
+
+
+def test_preset_generators_add_to_the_instrument_and_ranges_intersect(tmp_path):
+    path = write_bank(tmp_path / "levels.sf2", [("layered", 0, 0, [
+        [(ATTENUATION, 50), (FINE_TUNE, 10), (PAN, 100)],  # the preset's global zone
+        [(KEY_RANGE, keys(40, 80)), (VEL_RANGE, keys(0, 100)), (FINE_TUNE, 20), (ROOT_KEY, 30), (INSTRUMENT, 0)],
+    ])], [("layers", [
+        [(ATTENUATION, 100), (PAN, 200), (DECAY_VOL_ENV, 1200)],  # the instrument's global zone
+        [(KEY_RANGE, keys(0, 59)), (FINE_TUNE, 5), (SAMPLE_ID, 0)],
+        [(KEY_RANGE, keys(60, 127)), (VEL_RANGE, keys(90, 127)), (ATTENUATION, 0), (ROOT_KEY, 64), (SAMPLE_ID, 1)],
+        [(KEY_RANGE, keys(100, 127)), (SAMPLE_ID, 0)],  # outside the preset zone's keys: no region
+    ])], [("low", MONO, 0, 60, 0), ("high", MONO, 0, 60, 0)])
+    instrument = load_sf2(path)
+    low, high = instrument.regions
+    assert (low.lokey, low.hikey, low.lovel, low.hivel) == (40, 59, 1, 100)
+    assert (high.lokey, high.hikey, high.lovel, high.hivel) == (60, 80, 90, 100)
+    assert low.volume == pytest.approx(-0.4 * 150 / 10)  # instrument global 100 + preset 50 cB
+    assert high.volume == pytest.approx(-0.4 * 50 / 10)  # the zone's own 0 replaces the global 100
+    assert (low.tune, high.tune) == (25, 20)  # the preset zone's 20 replaces its global 10
+    assert low.pan == high.pan == 60  # (200 + 100) / 5
+    assert low.amp_envelope.decay == high.amp_envelope.decay == pytest.approx(2.0)
+    # overridingRootKey is the instrument's alone: the preset's is ignored, and reported.
+    assert (low.pitch_keycenter, high.pitch_keycenter) == (60, 64)
+    assert any("overridingRootKey is not allowed in a preset" in problem for problem in instrument.problems)
+    assert [instrument.samples[region.sample].raw.byte_offset for region in (low, high)] == \
+        [smpl_chunk(path)[0], smpl_chunk(path)[0] + 2 * (FRAMES + 46)]
+
+
+def test_stereo_pairs_pan_to_their_sides_unless_the_zone_pans(tmp_path):
+    path = write_bank(tmp_path / "stereo.sf2", [("stereo", 0, 0, [[(INSTRUMENT, 0)]])], [("pair", [
+        [(KEY_RANGE, keys(0, 63)), (SAMPLE_ID, 0)], [(KEY_RANGE, keys(0, 63)), (SAMPLE_ID, 1)],
+        [(KEY_RANGE, keys(64, 127)), (PAN, -100), (SAMPLE_ID, 2)], [(KEY_RANGE, keys(64, 127)), (SAMPLE_ID, 3)],
+        [(KEY_RANGE, keys(64, 127)), (SAMPLE_ID, 4)],  # a left sample whose partner no zone plays
+    ])], [("L", LEFT, 1, 60, 0), ("R", RIGHT, 0, 60, 0), ("L2", LEFT, 3, 60, 0), ("R2", RIGHT, 2, 60, 0),
+          ("lone L", LEFT, 5, 60, 0), ("lone R", RIGHT, 4, 60, 0)])
+    assert [region.pan for region in load_sf2(path).regions] == [-100, 100, -20, 100, 0]
+
+
+def test_key_scaled_envelopes(tmp_path):
+    scaled = [(HOLD_VOL_ENV, 0), (KEY_TO_HOLD, 100), (DECAY_VOL_ENV, 0), (KEY_TO_DECAY, -50)]
+    path = write_bank(tmp_path / "scaled.sf2", [("scaled", 0, 0, [[(INSTRUMENT, 0)]])], [("scaled", [
+        [(KEY_RANGE, keys(72, 72)), *scaled, (SAMPLE_ID, 0)], [(KEY_RANGE, keys(36, 48)), *scaled, (SAMPLE_ID, 0)]])],
+        [("one", MONO, 0, 60, 0)])
+    instrument = load_sf2(path)
+    single, wide = instrument.regions
+    assert (single.amp_envelope.hold, single.amp_envelope.decay) == pytest.approx((0.5, 2 ** 0.5))
+    assert (wide.amp_envelope.hold, wide.amp_envelope.decay) == pytest.approx((2 ** 1.5, 2 ** -0.75))  # key 42
+    assert sum("middle key" in problem for problem in instrument.problems) == 2  # hold and decay, once each
+
+
+def test_what_cannot_play_is_reported_once_per_instrument(tmp_path):
+    path = write_bank(tmp_path / "problems.sf2", [("problems", 0, 0, [[(INSTRUMENT, 0)], [(INSTRUMENT, 1)]])], [
+        ("first", [[(REVERB, 200), (MOD_LFO_TO_PITCH, 50), (SAMPLE_ID, 0)],
+                   ([(REVERB, 300), (KEY_RANGE, keys(0, 10)), (SAMPLE_ID, 0)], [VELOCITY_TO_CUTOFF]),
+                   ([(REVERB, 0), (SAMPLE_ID, 0)], [(0x0502, FILTER_FC, 0, 0, 0)]),  # switches a default off
+                   [(14, 1), (SAMPLE_ID, 1)]]),  # an unused generator number; a ROM sample
+        ("second", [[(REVERB, 100), (SAMPLE_ID, 0)]]),
+    ], [("ok", MONO, 0, 60, 0), ("in rom", ROM, 0, 60, 0)])
+    instrument = load_sf2(path)
+    assert len(instrument.regions) == 4
+    prefix = f"{path}: preset 0:0 'problems' zone"
+    assert sorted(instrument.problems) == sorted([
+        f"{prefix} 0, instrument 'first' zone 0: reverbEffectsSend ignored (no effect sends)",
+        f"{prefix} 0, instrument 'first' zone 0: modLfoToPitch ignored (no vibrato from the modulation LFO)",
+        f"{prefix} 0, instrument 'first' zone 1: modulator note-on velocity → initialFilterFc (-1000) ignored",
+        f"{prefix} 0, instrument 'first' zone 3: unused generator 14 ignored",
+        f"{prefix} 0, instrument 'first' zone 3: sample 'in rom' is in a sound ROM, which the file does not hold; "
+        "skipped",
+        f"{prefix} 1, instrument 'second' zone 0: reverbEffectsSend ignored (no effect sends)",
+    ])
+
+
+def test_asking_for_a_preset_the_bank_lacks(tmp_path):
+    path = one_zone_bank(tmp_path / "one.sf2", [])
+    assert list_presets(path) == [Sf2Preset(0, 0, "preset")]
+    with pytest.raises(Sf2Error, match=re.escape(f"{path}: no preset 128:0")):
+        gm_drum_kit(path)
+
+
+# --- Corrupt files --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def good_bank(tmp_path):
+    return write_bank(tmp_path / "good.sf2", [("preset", 0, 0, [[(INSTRUMENT, 0)]])],
+                      [("instrument", [[(KEY_RANGE, keys(0, 63)), (SAMPLE_ID, 0)], [(SAMPLE_ID, 1)]])],
+                      [("a", MONO, 0, 60, 0), ("b", MONO, 0, 60, 0)])
+
+
+def refused(path: Path, reason: str):
+    for read in (list_presets, load_sf2):
+        with pytest.raises(Sf2Error, match=re.escape(str(path)) + ".*" + reason):
+            read(path)
+
+
+def patched(source: Path, target: Path, at: int, data: bytes) -> Path:
+    content = bytearray(source.read_bytes())
+    content[at:at + len(data)] = data
+    target.write_bytes(bytes(content))
+    return target
+
+
+@pytest.mark.parametrize("path", [bank_file(TIMGM)])
+def test_truncated_bank(path, tmp_path):
+    truncated = tmp_path / "truncated.sf2"
+    with open(path, "rb") as file:
+        truncated.write_bytes(file.read(path.stat().st_size // 2))
+    refused(truncated, "truncated")
+
+
+@pytest.mark.parametrize("path", [bank_file(TIMGM)])
+def test_chunk_size_past_its_list(path, tmp_path):
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+    info_size = struct.unpack_from("<I", head, 16)[0]
+    sdta = 20 + info_size  # the sdta LIST follows the INFO LIST
+    assert head[sdta:sdta + 4] == b"LIST" and head[sdta + 8:sdta + 16] == b"sdtasmpl"
+    corrupt = patched(path, tmp_path / "bad size.sf2", sdta + 16, struct.pack("<I", 0x7FFFFFF0))
+    refused(corrupt, "claims 2147483632 bytes, past the end of LIST sdta")
+
+
+def test_hydra_chunk_size_past_pdta(good_bank, tmp_path):
+    content = good_bank.read_bytes()
+    corrupt = patched(good_bank, tmp_path / "bad pgen.sf2", content.index(b"pgen") + 4, struct.pack("<I", 4000))
+    refused(corrupt, "pgen chunk claims 4000 bytes")
+
+
+def test_hydra_records_of_the_wrong_size(good_bank, tmp_path):
+    content = good_bank.read_bytes()
+    corrupt = patched(good_bank, tmp_path / "bad phdr.sf2", content.index(b"phdr"), b"phdr" + struct.pack("<I", 37))
+    refused(corrupt, "phdr chunk is 37 bytes, not a whole number of 38-byte records")
+
+
+def test_zone_index_past_its_table(good_bank, tmp_path):
+    content = good_bank.read_bytes()
+    ibag = content.index(b"ibag") + 8
+    corrupt = patched(good_bank, tmp_path / "bad ibag.sf2", ibag + 4, struct.pack("<H", 500))
+    with pytest.raises(Sf2Error, match="ibag chunk's indices are not in ascending order"):
+        load_sf2(corrupt)
+    corrupt = patched(good_bank, tmp_path / "bad ibag end.sf2", ibag + 8, struct.pack("<H", 500))
+    with pytest.raises(Sf2Error, match="ibag chunk points past the end"):
+        load_sf2(corrupt)
+
+
+def test_sample_past_the_sample_chunk_is_skipped(good_bank, tmp_path):
+    content = good_bank.read_bytes()
+    second_sample = content.index(b"shdr") + 8 + 46
+    corrupt = patched(good_bank, tmp_path / "bad sample.sf2", second_sample + 24, struct.pack("<I", 10 ** 8))
+    instrument = load_sf2(corrupt)
+    assert len(instrument.regions) == 1
+    assert instrument.problems == [f"{corrupt}: preset 0:0 'preset' zone 0, instrument 'instrument' zone 1: sample 'b' "
+                                   "is corrupt (frames 1046..100000000 at 44100 Hz; the sample chunk holds 2092); "
+                                   "skipped"]
+
+
+@pytest.mark.parametrize("head, reason", [
+    (b"RIFX", "not a SoundFont 2 bank: it starts with b'RIFX'"),
+    (b"RIFF\0\0\0\0WAVE", "not a SoundFont 2 bank: it starts with b'RIFF'…b'WAVE'"),
+])
+def test_wrong_riff_ids(good_bank, tmp_path, head, reason):
+    corrupt = patched(good_bank, tmp_path / "wrong id.sf2", 0, head)
+    refused(corrupt, re.escape(reason))
+
+
+def test_not_version_2(good_bank, tmp_path):
+    content = good_bank.read_bytes()
+    corrupt = patched(good_bank, tmp_path / "sf3.sf2", content.index(b"ifil") + 8, struct.pack("<H", 3))
+    refused(corrupt, "SoundFont version 3")
+
+
+def test_random_bytes_empty_and_missing_files(tmp_path):
+    noise = tmp_path / "noise.sf2"
+    noise.write_bytes(np.random.default_rng(7).integers(0, 256, 100_000, np.uint8).tobytes())
+    refused(noise, "not a SoundFont 2 bank")
+    empty = tmp_path / "empty.sf2"
+    empty.write_bytes(b"")
+    refused(empty, "0 bytes, too short")
+    refused(tmp_path / "missing.sf2", "cannot read")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(0, 10_000), st.binary(min_size=1, max_size=4)), min_size=1, max_size=4),
+       cut=st.integers(1, 10_000))
+def test_damaged_banks_load_or_raise_sf2error(good_bank, tmp_path, edits, cut):
+    content = bytearray(good_bank.read_bytes())
+    header_end = content.index(b"sdta") + 12  # damage the structure, not only the silent PCM
+    pdta = content.index(b"LIST", header_end)
+    for at, data in edits:
+        at = at % header_end if at % 2 else pdta + at % (len(content) - pdta)
+        content[at:at + len(data)] = data
+    damaged = tmp_path / "damaged.sf2"
+    damaged.write_bytes(bytes(content[:len(content) - cut % 200]))
+    try:
+        for preset in list_presets(damaged):
+            instrument = load_sf2(damaged, preset.bank, preset.program)
+            assert all(math.isfinite(region.volume) for region in instrument.regions)
+    except Sf2Error as error:
+        assert str(damaged) in str(error)

@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import math
+import pathlib
 import sys
 import time
 
@@ -56,9 +57,19 @@ def _load_rig(args):
     from .show.rig import build_rig
     show = load_show(args.show)
     try:
-        return build_rig(show, _overrides(args))
+        return build_rig(show, _overrides(args), show_progress=True)
     except ValueError as error:  # an override that contradicts the show, e.g. a bus on output 4 of 2
         raise UsageError(f"{args.show}: {error}") from None
+
+
+def _warn_about_instruments(rig):
+    """An instrument plays without what it could not load; whoever runs the show must know what that is."""
+    for name, problems in rig.instrument_problems.items():
+        print(f"WARNING: instrument {name}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:",
+              file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _prepare_kernels():
@@ -182,7 +193,7 @@ def _start_keyboards(rig, runner, stack):
     """The keyboardists' MIDI inputs through their setups; an input that is missing or goes
     away is reported and taken again when it returns."""
     from .control.keyboard import Keyboards
-    from .control.midiin import MidiInputSpec, MidiInputs
+    from .control.midiin import MidiInputs, MidiInputSpec
 
     def report(text):
         print(text, flush=True)
@@ -304,17 +315,51 @@ class CallbackWatchdog:
 
 
 def command_check(args) -> int:
+    if pathlib.Path(args.show).suffix.lower() in (".sfz", ".sf2"):
+        return _check_instrument_file(args.show)
     rig = _load_rig(args)
     from .show.cues import CueRunner
     runner = CueRunner(rig, rig.engine.producer("show"))
-    if runner.stems.problems:
-        raise ShowFileError([f"{args.show}: {problem}" for problem in runner.stems.problems])
+    problems = [f"{args.show}: {problem}" for problem in runner.stems.problems]
+    problems += [f"{args.show}: instrument {name}: {problem}" for name, instrument_problems
+                 in rig.instrument_problems.items() for problem in instrument_problems]
+    if problems:
+        raise ShowFileError(problems)
     print(f"{args.show}: OK")
     for line in _describe_rig(rig):
         print(line)
     for line in _describe_cues(runner):
         print(line)
     return 0
+
+
+def _check_instrument_file(path) -> int:
+    """Check one SFZ file, or every preset of an SF2 bank: every ignored opcode, missing or unreadable sample."""
+    from .instruments.library import InstrumentError, read_sampled_instrument
+    from .instruments.samples import load_heads, progress_bar
+    if pathlib.Path(path).suffix.lower() == ".sf2":
+        from .instruments.sf2 import Sf2Error, list_presets
+        try:
+            presets = [(preset.bank, preset.program) for preset in list_presets(path)]
+        except Sf2Error as error:
+            raise UsageError(str(error)) from None
+    else:
+        presets = [(0, 0)]
+    failed = 0
+    for bank, program in presets:
+        try:
+            instrument = read_sampled_instrument(path, bank, program)
+        except InstrumentError as error:
+            raise UsageError(str(error)) from None
+        loaded = load_heads(instrument, progress=progress_bar(instrument.name))
+        playable = sum(1 for data in loaded.samples if data is not None)
+        status = "OK" if not instrument.problems else f"{len(instrument.problems)} problems"
+        print(f"{path}: {instrument.name}: {len(instrument.regions)} regions, {playable} of "
+              f"{len(instrument.samples)} samples readable: {status}")
+        for problem in instrument.problems:
+            print(f"  {problem}")
+        failed += bool(instrument.problems)
+    return 1 if failed else 0
 
 
 def _warn_about_stems(runner):
@@ -394,6 +439,7 @@ def command_render(args) -> int:
     renderer = OfflineRenderer(engine.state, block_size)
     runner = CueRunner(rig, engine.producer("show"))
     _warn_about_stems(runner)
+    _warn_about_instruments(rig)
     runner.arm()
     runner.start(0)
     silence = np.zeros((block_size, engine.settings.input_channels), np.float32)
@@ -417,6 +463,7 @@ def command_render(args) -> int:
                 heard = inputs[done:done + block_size]
                 if len(heard) < block_size:
                     heard = np.concatenate([heard, silence[:block_size - len(heard)]])
+            rig.streamer.serve()  # what the last block's notes asked for, read before the next block plays it
             block = renderer.render_block(heard)
             take = min(len(block), frames - done)
             output.write(block[:take])
@@ -464,6 +511,7 @@ def _report_timecode(rig):
 
 def command_run(args) -> int:
     from .control.console import COMMANDS, read_commands
+    from .control.midiports import close_midi_inputs
     from .engine import LiveStream, NotificationPump, choose_device, realtime_threads
     from .show.cues import CueRunner
     rig = _load_rig(args)
@@ -477,6 +525,7 @@ def command_run(args) -> int:
     for line in _describe_cues(runner):
         print(line)
     _warn_about_stems(runner)
+    _warn_about_instruments(rig)
     _prepare_kernels()
     runner.arm()
 
@@ -503,10 +552,10 @@ def command_run(args) -> int:
             print("WARNING: the audio thread runs without real-time priority: other programs can delay it "
                   "and cause dropouts. Give the audio group rtprio limits and run JACK with -R.")
         stack.enter_context(NotificationPump(engine))
+        rig.streamer.start()
+        stack.callback(rig.streamer.stop)
         if rig.show.timecode.source == "mtc":
-            midi_in = _open_mtc(rig)
-            stack.callback(midi_in.delete)
-            stack.callback(midi_in.close_port)
+            stack.callback(close_midi_inputs, _open_mtc(rig))
         started = time.monotonic()
         while not engine.clock.running:
             if time.monotonic() - started > 5:
@@ -517,9 +566,7 @@ def command_run(args) -> int:
         if rig.show.timecode.mtc_output is not None:
             stack.callback(_send_mtc(rig, runner, _open_midi_output(rig), show_start))
         if rig.show.conductor.midi_input is not None:
-            pedal_in = _open_pedal(rig, runner)
-            stack.callback(pedal_in.delete)
-            stack.callback(pedal_in.close_port)
+            stack.callback(close_midi_inputs, _open_pedal(rig, runner))
         keyboards = _start_keyboards(rig, runner, stack) if rig.show.keyboards else None
         if rig.show.osc.enabled:
             _start_osc(rig, runner, stack, keyboards)
@@ -664,8 +711,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audio_options(render, device=False)
     render.set_defaults(handler=command_render)
 
-    check = commands.add_parser("check", help="validate a show file and describe it")
-    check.add_argument("show", help="show file (TOML)")
+    check = commands.add_parser("check", help="validate a show file and describe it, or check an instrument file")
+    check.add_argument("show", help="show file (TOML), or an SFZ file or SF2 bank")
     _add_audio_options(check, device=True)
     check.set_defaults(handler=command_check)
 

@@ -17,14 +17,14 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
-from .show.midifile import MidiFileError, MidiNote, read_midi_notes
+from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from .show.click import ClickMap, ClickMapError, MeterChange, TempoChange, validate
+from .show.midifile import MidiFileError, MidiNote, read_midi_notes
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
-INSTRUMENT_TYPES = ("tone",)
+INSTRUMENT_TYPES = ("tone", "sfz", "sf2")
 TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
 
@@ -60,11 +60,16 @@ class BusConfig:
 
 @dataclass(frozen=True)
 class InstrumentConfig:
+    """An instrument of the show: the test tone, or a sampled library (an SFZ file, or a preset of an SF2 bank)."""
+
     name: str
     type: str
     attack_ms: float
     release_ms: float
     gain_db: float
+    file: pathlib.Path | None = None  # sfz, sf2
+    bank: int = 0  # sf2
+    program: int = 0  # sf2
 
 
 @dataclass(frozen=True)
@@ -260,7 +265,8 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
     instrument_tables = top.table("instruments").subtables()
     if len(instrument_tables) > MAX_INSTRUMENTS:
         problems.add("[instruments]", f"expected at most {MAX_INSTRUMENTS} instruments, got {len(instrument_tables)}")
-    instruments = {name: _read_instrument(table, name) for name, table in instrument_tables.items()}
+    instruments = {name: _read_instrument(table, name, pathlib.Path(path).parent, problems)
+                   for name, table in instrument_tables.items()}
     parts = _read_parts(top.get("parts", _TABLES, []), instruments, buses, pathlib.Path(path).parent, problems)
     clicks = {name: _read_click(table, name, instruments, buses, problems)
               for name, table in top.table("clicks").subtables().items()}
@@ -659,13 +665,21 @@ def _check_click_stays_private(buses: dict[str, BusConfig], problems: _Problems)
         problems.add("[buses.click]", message)
 
 
-def _read_instrument(instrument: _Table, name: str) -> InstrumentConfig:
+def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, problems: _Problems) -> InstrumentConfig:
+    kind = instrument.get("type", _one_of(INSTRUMENT_TYPES), required=True)
+    file = instrument.get("file", _TEXT, "", required=kind in ("sfz", "sf2"))
+    if file and kind == "tone":
+        problems.add(f"{instrument.label} file", "a tone instrument plays no file")
+    sampled = kind in ("sfz", "sf2")
     return InstrumentConfig(
         name=name,
-        type=instrument.get("type", _one_of(INSTRUMENT_TYPES), required=True),
+        type=kind,
         attack_ms=instrument.get("attack_ms", _number(0.5, 10000), 5.0),
         release_ms=instrument.get("release_ms", _number(1, 20000), 150.0),
         gain_db=instrument.get("gain_db", _GAIN_DB, 0.0),
+        file=folder / file if sampled and file else None,
+        bank=instrument.get("bank", _integer(0, 128), 0),
+        program=instrument.get("program", _integer(0, 127), 0),
     )
 
 

@@ -26,7 +26,6 @@ from .rings import ring_fill, ring_pop_into, ring_push
 from .state import (
     I_ATTACK_SECONDS,
     I_GAIN,
-    I_HELD_NOTES,
     I_KIND,
     I_MODULATION,
     I_PITCH_BEND,
@@ -336,13 +335,16 @@ class Engine:
         instruments[I_SW_LOKEY, index] = min((low for low, _ in switches), default=-1)
         instruments[I_SW_HIKEY, index] = max((high for _, high in switches), default=-1)
         instruments[I_SW_LAST, index] = instrument.sw_default
-        instruments[I_HELD_NOTES, index] = 0
         instruments[I_GAIN, index] = 1.0
         if producer is None:
             instruments[I_KIND, index] = KIND_SAMPLER
         else:
             producer.instrument_ready(index, KIND_SAMPLER)
         return [slots.get(i, -1) for i in range(len(samples))]
+
+    def instrument_gain(self, index: int, gain: float):
+        """Set an instrument's gain before the stream runs (later: post the "gain" parameter)."""
+        self.state.instruments[I_GAIN, index] = gain
 
     def sample_frames(self, slot: int) -> int:
         return int(self.state.sample_ints[SI_FRAMES, slot])

@@ -7,7 +7,17 @@ Names, curves and units are resolved here, once: the kernel sees gains, cents an
 
 import numpy as np
 
-from .regions import CC_TARGETS, FILTER_TYPES, LOOP_MODES, OFF_MODES, ORIGINAL, TRIGGERS, Envelope, Lfo, Region
+from .regions import (
+    CC_TARGETS,
+    FILTER_TYPES,
+    LOOP_MODES,
+    OFF_MODES,
+    ORIGINAL,
+    TRIGGERS,
+    Envelope,
+    Lfo,
+    Region,
+)
 
 # An envelope's block of fields, in the order of `Envelope`'s fields.
 ENV_DELAY, ENV_START, ENV_ATTACK, ENV_HOLD, ENV_DECAY, ENV_SUSTAIN, ENV_RELEASE, ENV_VEL2DELAY, ENV_VEL2ATTACK, \

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dsp.ltc import DEFAULT_LEVEL_DBFS, FRAME_FIELDS, decoder_state, encoder_state, frames_per_block
+from ..dsp.ltc import (
+    DEFAULT_LEVEL_DBFS,
+    FRAME_FIELDS,
+    decoder_state,
+    encoder_state,
+    frames_per_block,
+)
 from .chase import frame_count, new_chase
 from .events import EVENT_WIDTH, NOTE_GROUPS
 from .regiontable import REGION_FIELDS

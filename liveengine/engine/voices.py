@@ -7,14 +7,49 @@ in sampler.py). Its stage says what its envelope does (envelope.py).
 import math
 
 from ..realtime import realtime
-from .state import (
-    CF_FADE_SAMPLES, I_ATTACK_SECONDS, I_GAIN, I_KIND, I_MODULATION, I_PITCH_BEND, I_RELEASE_SECONDS, KIND_TONE,
-    STAGE_ATTACK, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, STAGE_SUSTAIN, V_ATTACK_STEP, V_ENVELOPE,
-    V_FADE_STEP, V_GAIN_LEFT, V_GAIN_RIGHT, V_LEVEL, V_NOTE_ID, V_PHASE, V_PHASE_STEP, V_RELEASE_COEFF,
-    V_STARTED_AT, VS_BUS, VS_INSTRUMENT, VS_KIND, VS_STAGE,
+from .envelope import (
+    RELEASE_TIME_CONSTANTS,
+    RELEASE_UNDERSHOOT,
+    is_held,
+    release_voice,
+    start_fade,
 )
-from .envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT, is_held, release_voice, start_fade
-from .events import NOTE_GROUP_SIZE, REFUSED_BAD_BUS, REFUSED_NO_INSTRUMENT, REFUSED_NO_VOICE
+from .events import (
+    NOTE_GROUP_SIZE,
+    REFUSED_BAD_BUS,
+    REFUSED_NO_INSTRUMENT,
+    REFUSED_NO_VOICE,
+)
+from .state import (
+    CF_FADE_SAMPLES,
+    I_ATTACK_SECONDS,
+    I_GAIN,
+    I_KIND,
+    I_MODULATION,
+    I_PITCH_BEND,
+    I_RELEASE_SECONDS,
+    KIND_TONE,
+    STAGE_ATTACK,
+    STAGE_FADE,
+    STAGE_FREE,
+    STAGE_RELEASE,
+    STAGE_SUSTAIN,
+    V_ATTACK_STEP,
+    V_ENVELOPE,
+    V_FADE_STEP,
+    V_GAIN_LEFT,
+    V_GAIN_RIGHT,
+    V_LEVEL,
+    V_NOTE_ID,
+    V_PHASE,
+    V_PHASE_STEP,
+    V_RELEASE_COEFF,
+    V_STARTED_AT,
+    VS_BUS,
+    VS_INSTRUMENT,
+    VS_KIND,
+    VS_STAGE,
+)
 
 TWO_PI = 2.0 * math.pi
 VIBRATO_HZ = 5.5

@@ -32,7 +32,7 @@ import numpy as np
 import soundfile
 
 from ..engine import Engine, Producer
-from ..engine.regions import ORIGINAL, SampledInstrument, SampleData, SampleSource
+from ..engine.regions import ORIGINAL, SampleData, SampledInstrument, SampleSource
 
 log = logging.getLogger("liveengine.samples")
 

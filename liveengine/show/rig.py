@@ -4,10 +4,12 @@ This is where show-file units (dB, ms, 1-based channel numbers, instrument names
 become engine units (linear gains, seconds, indices); nothing else converts them.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..config import ShowConfig
 from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeOutput
+from ..instruments.library import InstrumentError, read_sampled_instrument
+from ..instruments.samples import SampleStreamer, load_heads, progress_bar
 
 
 def db_to_gain(db: float) -> float:
@@ -32,9 +34,14 @@ class Rig:
     block_size: int
     device: str | int | None
     instrument_numbers: dict[str, int]
+    streamer: SampleStreamer
+    # What loading the sampled instruments found (missing samples, ignored opcodes), per instrument.
+    instrument_problems: dict[str, list[str]] = field(default_factory=dict)
 
 
-def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) -> Rig:
+def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), show_progress: bool = False) -> Rig:
+    """The engine of `show`, its instruments installed (sampled ones with their heads loaded;
+    `show_progress`: a progress line per library on stderr)."""
     audio = replace(show.audio, **{k: v for k, v in vars(overrides).items() if v is not None})
     buses = tuple(BusLayout(name=bus.name, outputs=bus.outputs, feeds=bus.feeds, gain=db_to_gain(bus.gain_db),
                             muted=bus.mute) for bus in show.buses.values())
@@ -60,8 +67,23 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides()) ->
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)
     engine = Engine(settings, scheduling_latency_samples=latency)
     numbers = {}
+    streamer = SampleStreamer(engine, engine.producer("samples"))
+    problems: dict[str, list[str]] = {}
     for number, instrument in enumerate(show.instruments.values()):
-        engine.install_tone(number, attack_seconds=instrument.attack_ms / 1000,
-                            release_seconds=instrument.release_ms / 1000, gain=db_to_gain(instrument.gain_db))
         numbers[instrument.name] = number
-    return Rig(show, engine, audio.block_size, audio.device, numbers)
+        if instrument.type == "tone":
+            engine.install_tone(number, attack_seconds=instrument.attack_ms / 1000,
+                                release_seconds=instrument.release_ms / 1000, gain=db_to_gain(instrument.gain_db))
+            continue
+        try:
+            sampled = read_sampled_instrument(instrument.file, instrument.bank, instrument.program)
+        except InstrumentError as error:
+            problems[instrument.name] = [f"{error}: the instrument is left out, its notes are refused"]
+            continue
+        loaded = load_heads(sampled, progress=progress_bar(instrument.name) if show_progress else None)
+        slots = engine.install_sampler(number, sampled, loaded.samples)
+        engine.instrument_gain(number, db_to_gain(instrument.gain_db))
+        streamer.add(loaded, slots)
+        if sampled.problems:
+            problems[instrument.name] = sampled.problems
+    return Rig(show, engine, audio.block_size, audio.device, numbers, streamer, problems)

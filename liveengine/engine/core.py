@@ -22,12 +22,15 @@ from .clock import SampleClock
 from .intrinsics import store_release
 from .regions import SampleData, SampledInstrument
 from .regiontable import region_row
+from .synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, patch_row
 from .rings import ring_fill, ring_pop_into, ring_push
 from .state import (
     I_ATTACK_SECONDS,
     I_GAIN,
     I_KIND,
     I_MODULATION,
+    I_AFTERTOUCH,
+    I_BEND_RANGE,
     I_PITCH_BEND,
     I_REGION_COUNT,
     I_REGION_FIRST,
@@ -37,6 +40,7 @@ from .state import (
     I_SW_LOKEY,
     KIND_NONE,
     KIND_SAMPLER,
+    KIND_SYNTH,
     KIND_TONE,
     MAX_CUES,
     MAX_INSTRUMENTS,
@@ -60,8 +64,12 @@ from .telemetry import Telemetry, read_telemetry
 log = logging.getLogger("liveengine.engine")
 
 INSTRUMENT_PARAMETERS = {"attack_seconds": I_ATTACK_SECONDS, "release_seconds": I_RELEASE_SECONDS,
-                         "gain": I_GAIN, "pitch_bend": I_PITCH_BEND, "modulation": I_MODULATION}
+                         "gain": I_GAIN, "pitch_bend": I_PITCH_BEND, "modulation": I_MODULATION,
+                         "bend_range": I_BEND_RANGE, "aftertouch": I_AFTERTOUCH}
 
+
+# Controllers as a General MIDI instrument starts: volume 100, expression full, pan centred.
+GM_CONTROLLER_DEFAULTS = {7: 100 / 127, 10: 0.5, 11: 1.0}
 
 RATE_TOLERANCE = 0.025  # beyond 2.5 % off speed for long, the picture runs at another frame rate
 RATE_WATCH_SECONDS = 2.0
@@ -265,6 +273,7 @@ class Engine:
         self._armed_cue_slots: set[int] = set()
         self._cue_slot_fences: dict[int, int] = {}
         # Sample memory the audio thread may read, kept alive here: heads, and full data while granted.
+        self._wavetables: list[np.ndarray] = []
         self._sample_heads: dict[int, np.ndarray] = {}
         self._sample_full: dict[int, np.ndarray] = {}
         self._next_sample_slot = 0
@@ -277,8 +286,7 @@ class Engine:
 
     def install_tone(self, index: int, attack_seconds: float, release_seconds: float, gain: float):
         """Install the test-tone instrument at `index` (before the stream starts; later, post parameters)."""
-        if not 0 <= index < MAX_INSTRUMENTS:
-            raise ValueError(f"instrument index must be 0..{MAX_INSTRUMENTS - 1}")
+        self._claim_instrument(index)
         instruments = self.state.instruments
         instruments[I_ATTACK_SECONDS, index] = attack_seconds
         instruments[I_RELEASE_SECONDS, index] = release_seconds
@@ -291,10 +299,7 @@ class Engine:
         `instrument.samples[i]`; None for one that failed to load: its regions are left out). Returns the
         sample slots given to its samples. The instrument sounds only once every row is in place: at
         once if the stream does not run (`producer` None), else when `producer`'s event applies."""
-        if not 0 <= index < MAX_INSTRUMENTS:
-            raise ValueError(f"instrument index must be 0..{MAX_INSTRUMENTS - 1}")
-        if self.state.instruments[I_KIND, index] != KIND_NONE:
-            raise ValueError(f"instrument {index} is installed already")
+        self._claim_instrument(index)
         loaded = [i for i, data in enumerate(samples) if data is not None]
         regions = [region for region in instrument.regions if 0 <= region.sample < len(samples)
                    and samples[region.sample] is not None]
@@ -329,18 +334,56 @@ class Engine:
         self._next_region_row += len(regions)
         switches = [(r.sw_lokey, r.sw_hikey) for r in regions if r.sw_lokey >= 0 and r.sw_hikey >= r.sw_lokey]
         instruments = self.state.instruments
-        instruments[:, index] = 0.0
         instruments[I_REGION_FIRST, index] = first
         instruments[I_REGION_COUNT, index] = len(regions)
         instruments[I_SW_LOKEY, index] = min((low for low, _ in switches), default=-1)
         instruments[I_SW_HIKEY, index] = max((high for _, high in switches), default=-1)
         instruments[I_SW_LAST, index] = instrument.sw_default
-        instruments[I_GAIN, index] = 1.0
         if producer is None:
             instruments[I_KIND, index] = KIND_SAMPLER
         else:
             producer.instrument_ready(index, KIND_SAMPLER)
         return [slots.get(i, -1) for i in range(len(samples))]
+
+    def install_synth(self, index: int, patch: SynthPatch, tempo_bpm: float = 120.0):
+        """Install a synth patch at `index` before the stream runs (while it runs: `reload_synth`).
+        LFOs synced to beats run at `tempo_bpm`."""
+        self._claim_instrument(index)
+        self._write_patch(self.state.patches, self.state.wavetables, index, patch, tempo_bpm)
+        self.state.instruments[I_KIND, index] = KIND_SYNTH
+
+    def reload_synth(self, index: int, patch: SynthPatch, producer: Producer, tempo_bpm: float = 120.0):
+        """Replace a running synth's patch: staged here, swapped in by the audio thread between two
+        segments. Sounding notes play on and glide to the new levels and cutoff: no click."""
+        if self.state.instruments[I_KIND, index] != KIND_SYNTH:
+            raise ValueError(f"instrument {index} is not a synth")
+        self._write_patch(self.state.staged_patches, self.state.staged_wavetables, index, patch, tempo_bpm)
+        producer.post(-1, ev.PATCH_SWAP, index)
+
+    def _write_patch(self, patches: np.ndarray, wavetables: np.ndarray, index: int, patch: SynthPatch,
+                     tempo_bpm: float):
+        row = patch_row(patch)
+        for i, lfo in enumerate(patch.lfos):
+            if lfo.sync_beats > 0:
+                row[P_LFO + i * SYNTH_LFO_FIELDS + LFO_RATE] = tempo_bpm / 60.0 / lfo.sync_beats
+        patches[index] = row
+        wavetables[index] = 0
+        for osc, oscillator in enumerate(patch.oscillators):
+            if oscillator.wavetable >= 0:
+                data = np.ascontiguousarray(patch.wavetables[oscillator.wavetable], np.float64)
+                self._wavetables.append(data)  # read by the audio thread: kept for the engine's life
+                wavetables[index, osc] = (data.ctypes.data, data.shape[0], data.shape[1])
+
+    def _claim_instrument(self, index: int):
+        if not 0 <= index < MAX_INSTRUMENTS:
+            raise ValueError(f"instrument index must be 0..{MAX_INSTRUMENTS - 1}")
+        if self.state.instruments[I_KIND, index] != KIND_NONE:
+            raise ValueError(f"instrument {index} is installed already")
+        self.state.instruments[:, index] = 0.0
+        self.state.instruments[I_GAIN, index] = 1.0
+        self.state.controllers[index] = 0.0
+        for cc, value in GM_CONTROLLER_DEFAULTS.items():
+            self.state.controllers[index, cc] = value
 
     def instrument_gain(self, index: int, gain: float):
         """Set an instrument's gain before the stream runs (later: post the "gain" parameter)."""

@@ -12,7 +12,7 @@ import math
 from ..realtime import realtime
 from .regiontable import LOOP_NONE, LOOP_ONE_SHOT, LOOP_SUSTAIN
 from .state import (
-    KIND_SAMPLER,
+    KIND_TONE,
     STAGE_ATTACK,
     STAGE_DECAY,
     STAGE_DELAY,
@@ -22,6 +22,7 @@ from .state import (
     STAGE_RELEASE,
     STAGE_SUSTAIN,
     V_AGE,
+    V_ATTACK_CURVE,
     V_ATTACK_SAMPLES,
     V_DECAY_SAMPLES,
     V_ENV_ADD,
@@ -44,6 +45,8 @@ from .state import (
 # (release time = 6.9 time constants) and the voice ends on an exact zero, not a step.
 RELEASE_UNDERSHOOT = -1e-3
 RELEASE_TIME_CONSTANTS = math.log((1.0 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT)
+# How far beyond the attack's span its exponential aims at full curve (attack_curve ±1).
+ATTACK_CURVE_BEND = 0.5
 
 
 @realtime
@@ -65,10 +68,10 @@ def start_fade(voice_values, voice_ints, slot, fade_samples):
 @realtime
 def release_voice(voice_values, voice_ints, slot):
     """A held voice enters its release (a note off)."""
-    if voice_ints[VS_KIND, slot] == KIND_SAMPLER:
-        release_sample_voice(voice_values, voice_ints, slot)
-    else:
+    if voice_ints[VS_KIND, slot] == KIND_TONE:
         voice_ints[VS_STAGE, slot] = STAGE_RELEASE
+    else:
+        release_sample_voice(voice_values, voice_ints, slot)
 
 
 @realtime
@@ -82,8 +85,17 @@ def enter_stage(voice_values, voice_ints, slot, stage, samples, level):
             samples = voice_values[V_ATTACK_SAMPLES, slot]
         elif stage == STAGE_ATTACK:
             if samples > 0.0:
-                voice_values[V_ENV_MUL, slot] = 1.0
-                voice_values[V_ENV_ADD, slot] = (1.0 - level) / samples
+                curve = voice_values[V_ATTACK_CURVE, slot]
+                if curve == 0.0:
+                    voice_values[V_ENV_MUL, slot] = 1.0
+                    voice_values[V_ENV_ADD, slot] = (1.0 - level) / samples
+                else:
+                    # level = target + (start - target) * mul**n reaches 1 after `samples`: a target above 1
+                    # rises fast then eases in (curve > 0), one below 0 starts slow and speeds up (curve < 0).
+                    target = 1.0 + ATTACK_CURVE_BEND / curve if curve > 0.0 else ATTACK_CURVE_BEND / curve
+                    mul = ((1.0 - target) / (level - target)) ** (1.0 / samples)
+                    voice_values[V_ENV_MUL, slot] = mul
+                    voice_values[V_ENV_ADD, slot] = target * (1.0 - mul)
                 break
             level = 1.0
             stage = STAGE_HOLD

@@ -34,6 +34,8 @@ STEM_START = 18  # target: stem slot; A: file frame to start from; B: bus; C: li
 STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
 CONTROLLER = 20  # target: instrument; A: controller number 0..127; B: value 0..1 (regions follow it)
 INSTRUMENT_READY = 21  # target: instrument, whose table fields are written; A: its kind (state.KIND_*)
+POLY_AFTERTOUCH = 23  # target: instrument; A: key; B: pressure 0..1 (the voices on that key follow it)
+PATCH_SWAP = 24  # target: instrument; its staged synth patch becomes its patch (voices glide to the new values)
 SAMPLE_EVICT = 22  # target: sample slot; the loader asks to take back its full data (answered
 #                    SAMPLE_EVICTED, or SAMPLE_BUSY while a voice plays it)
 
@@ -70,6 +72,8 @@ EVENT_NAMES = {
     CONTROLLER: "controller",
     INSTRUMENT_READY: "instrument ready",
     SAMPLE_EVICT: "sample evict",
+    POLY_AFTERTOUCH: "poly aftertouch",
+    PATCH_SWAP: "patch swap",
 }
 
 # Audio -> control notifications, same row layout.

@@ -33,6 +33,12 @@ def i64_1d(table, entry):
 
 
 @realtime
+def i64_3d(table, entry):
+    return carray(address_as_void_pointer(table[entry, 0]),
+                  (table[entry, 1], table[entry, 2], table[entry, 3]), np.int64)
+
+
+@realtime
 def f32_3d(table, entry):
     return carray(address_as_void_pointer(table[entry, 0]),
                   (table[entry, 1], table[entry, 2], table[entry, 3]), np.float32)

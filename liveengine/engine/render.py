@@ -115,7 +115,9 @@ from .state import (
     K_LAST_CALLBACK_NS,
     K_LAST_FRAMES,
     K_PENDING_COUNT,
+    KIND_NONE,
     KIND_SAMPLER,
+    KIND_SYNTH,
     M_INPUT_MEAN_SQUARE,
     M_INPUT_PEAK,
     M_MEAN_SQUARE_LEFT,
@@ -146,6 +148,7 @@ from .state import (
     T_VOICES,
     T_VOICES_STOLEN,
 )
+from .synth import poly_aftertouch, render_synth_voices, swap_patch, synth_note_off, synth_note_on
 from .stems import render_stems, stem_start, stem_stop
 from .triggers import (
     arm_cue,
@@ -230,8 +233,11 @@ def apply_event(table, event, sample):
     if kind == ev.NOTE_ON:
         instruments = f64_2d(table, A_INSTRUMENTS)
         bus = int(event[ev.D])
-        if 0 <= a < instruments.shape[1] and instruments[I_KIND, int(a)] == KIND_SAMPLER and 0 <= bus < bus_count:
+        kind_of_instrument = instruments[I_KIND, int(a)] if 0 <= a < instruments.shape[1] else KIND_NONE
+        if kind_of_instrument == KIND_SAMPLER and 0 <= bus < bus_count:
             result = sampler_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
+        elif kind_of_instrument == KIND_SYNTH and 0 <= bus < bus_count:
+            result = synth_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
         else:
             result = note_on(voice_values, voice_ints, instruments, i64_2d(table, A_BUS_INTS),
                              config_float, config[C_POLYPHONY], rate, sample, target,
@@ -242,7 +248,8 @@ def apply_event(table, event, sample):
             telemetry[T_NOTES_REFUSED] += 1
             notify(table, sample, ev.NOTE_REFUSED, target, result, 0.0)
     elif kind == ev.NOTE_OFF:
-        note_off(voice_values, voice_ints, target)
+        if not synth_note_off(table, target):
+            note_off(voice_values, voice_ints, target)
         sampler_note_off(table, sample, target)
     elif kind == ev.ALL_NOTES_OFF:
         stop_all_parts(table, config_float[CF_FADE_SAMPLES])
@@ -304,6 +311,10 @@ def apply_event(table, event, sample):
             return
     elif kind == ev.CONTROLLER and 0 <= target < MAX_INSTRUMENTS and 0 <= a < CONTROLLERS:
         f64_2d(table, A_CONTROLLERS)[int(target), int(a)] = min(1.0, max(0.0, b))
+    elif kind == ev.PATCH_SWAP and 0 <= target < MAX_INSTRUMENTS:
+        swap_patch(table, int(target))
+    elif kind == ev.POLY_AFTERTOUCH and 0 <= target < MAX_INSTRUMENTS:
+        poly_aftertouch(table, int(target), a, b)
     elif kind == ev.INSTRUMENT_READY and 0 <= target < MAX_INSTRUMENTS:
         f64_2d(table, A_INSTRUMENTS)[I_KIND, int(target)] = a
     elif kind == ev.SAMPLE_EVICT:
@@ -496,6 +507,7 @@ def render_block(table, frames):
             render_tone_voices(voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
                                (block_start + cursor) / sample_rate)
             render_sample_voices(table, bus_audio, cursor, segment_end, sample_rate)
+            render_synth_voices(table, bus_audio, cursor, segment_end, sample_rate)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

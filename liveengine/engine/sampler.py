@@ -174,6 +174,7 @@ from .state import (
     I_GAIN,
     I_HELD_NOTES,
     I_KIND,
+    I_BEND_RANGE,
     I_PITCH_BEND,
     I_REGION_COUNT,
     I_REGION_FIRST,
@@ -200,6 +201,7 @@ from .state import (
     T_SAMPLES_NOT_READY,
     T_VOICES_STOLEN,
     V_AGE,
+    V_ATTACK_CURVE,
     V_ATTACK_SAMPLES,
     V_CUTOFF,
     V_DECAY_SAMPLES,
@@ -452,6 +454,7 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     voice_values[V_SUSTAIN, slot] = min(1.0, max(0.0, (regions[r, envelope + ENV_SUSTAIN] +
                                                        regions[r, envelope + ENV_VEL2SUSTAIN] * velocity) / 100.0))
     voice_values[V_START_LEVEL, slot] = regions[r, envelope + ENV_START] / 100.0
+    voice_values[V_ATTACK_CURVE, slot] = 0.0  # SFZ and SF2 attacks are linear
 
     filter_type = regions[r, R_FIL_TYPE]
     if filter_type != FILTER_NONE:
@@ -669,8 +672,11 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     age = voice_values[V_AGE, slot]
     velocity = voice_values[V_VELOCITY, slot]
     gain_factor, pan_shift, pitch_cents, cutoff_cents = controller_amounts(regions, r, controllers, instrument)
-    bend = instruments[I_PITCH_BEND, instrument] * 100.0
-    bend *= regions[r, R_BEND_UP] / 200.0 if bend >= 0.0 else -regions[r, R_BEND_DOWN] / 200.0
+    wheel = instruments[I_PITCH_BEND, instrument]
+    if instruments[I_BEND_RANGE, instrument] > 0.0:  # the keyboard setup's range
+        bend = 100.0 * instruments[I_BEND_RANGE, instrument] * wheel
+    else:
+        bend = wheel * regions[r, R_BEND_UP] if wheel >= 0.0 else -wheel * regions[r, R_BEND_DOWN]
     pitch_cents += bend + lfo_value(regions, r, R_PITCH_LFO, age, rate)
     step = voice_values[V_PHASE_STEP, slot]
     if pitch_cents != 0.0:

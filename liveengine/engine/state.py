@@ -22,6 +22,7 @@ from ..dsp.ltc import (
 from .chase import frame_count, new_chase
 from .events import EVENT_WIDTH, NOTE_GROUPS
 from .regiontable import REGION_FIELDS
+from .synthpatch import MAX_OSCILLATORS, MAX_UNISON, PATCH_FIELDS
 from .rings import INDEX_WORDS, Ring
 from .stems import STEM_INT_FIELDS, STEM_VALUE_FIELDS
 
@@ -32,8 +33,8 @@ V_PHASE, V_PHASE_STEP, V_LEVEL, V_ENVELOPE, V_ATTACK_STEP, V_RELEASE_COEFF, V_FA
     V_GAIN_LEFT, V_GAIN_RIGHT, V_NOTE_ID, V_STARTED_AT, V_ENV_MUL, V_ENV_ADD, V_ENV_LEFT, V_SUSTAIN, \
     V_DECAY_SAMPLES, V_HOLD_SAMPLES, V_ATTACK_SAMPLES, V_RELEASE_SAMPLES, V_AGE, V_VELOCITY, V_KEY, \
     V_CUTOFF, V_FILTER_G, V_FILTER_K, V_FILTER_STATE, V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, \
-    V_RELEASED_AT, V_RELEASE_LEVEL, V_START_LEVEL, V_PAN = range(33)
-VOICE_VALUE_FIELDS = 33
+    V_RELEASED_AT, V_RELEASE_LEVEL, V_START_LEVEL, V_PAN, V_ATTACK_CURVE = range(34)
+VOICE_VALUE_FIELDS = 34
 VS_STAGE, VS_INSTRUMENT, VS_BUS, VS_KIND, VS_REGION, VS_SAMPLE, VS_LOOP_MODE, VS_STARVED = range(8)
 VOICE_INT_FIELDS = 8
 
@@ -55,10 +56,14 @@ INPUT_METER_FIELDS = 2
 
 # Instruments: one column per installed instrument. A sampler's regions are the rows
 # [I_REGION_FIRST, I_REGION_FIRST + I_REGION_COUNT) of the region table.
+# Pitch bend is the wheel's position, -1..1; each instrument bends by its own range (a tone: 2
+# semitones; a sampler: its regions' bend_up/bend_down; a synth: its patch's), unless
+# I_BEND_RANGE (semitones, set by a keyboard setup) is above 0. Modulation (the mod wheel)
+# and aftertouch are 0..1.
 I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN, I_PITCH_BEND, I_MODULATION, I_REGION_FIRST, \
-    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES = range(12)
-INSTRUMENT_FIELDS = 12  # pitch bend in semitones; modulation (the mod wheel) 0..1
-KIND_NONE, KIND_TONE, KIND_SAMPLER = range(3)
+    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES, I_BEND_RANGE, I_AFTERTOUCH = range(14)
+INSTRUMENT_FIELDS = 14
+KIND_NONE, KIND_TONE, KIND_SAMPLER, KIND_SYNTH = range(4)
 CONTROLLERS = 128  # each instrument's controller values (0..1), for regions that follow them
 
 # Fixed settings (int and float), written before the stream opens.
@@ -103,8 +108,9 @@ PENDING_WIDTH = EVENT_WIDTH + 2
  A_NOTIFY_INDICES, A_LTC_INTS, A_LTC_FLOATS, A_LTC_FRAMES, A_CHASE, A_CHASE_WINDOW, A_LTC_OUT_INTS,
  A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH, A_STEM_INTS,
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
- A_HELD_NOTES) = range(41)
-TABLE_ENTRIES = 41
+ A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
+ A_STAGED_WAVETABLES) = range(48)
+TABLE_ENTRIES = 48
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -124,7 +130,20 @@ SI_HEAD_ADDRESS, SI_HEAD_FRAMES, SI_FULL_ADDRESS, SI_FRAMES_READY, SI_FRAMES, SI
     SI_REQUESTED = range(8)
 SAMPLE_INT_FIELDS = 8
 
-# Held notes on samplers: one row each; H_INSTRUMENT < 0: a free row.
+# A synth voice's own state, beside its column in the voice pool: oscillator phases (every
+# unison copy of every oscillator), FM modulators, LFOs, the glide and the gains it smooths.
+SV_PHASE = 0
+SV_FM_PHASE = SV_PHASE + MAX_OSCILLATORS * MAX_UNISON
+SV_FM_LAST = SV_FM_PHASE + 3
+SV_LFO_PHASE = SV_FM_LAST + 3
+SV_LFO_HELD = SV_LFO_PHASE + 2
+SV_OSC_LEVEL = SV_LFO_HELD + 2
+SV_PITCH, SV_PITCH_TARGET, SV_GLIDE_STEP, SV_GAIN, SV_POLY_AFTERTOUCH = range(SV_OSC_LEVEL + 3, SV_OSC_LEVEL + 8)
+SYNTH_VOICE_FIELDS = SV_OSC_LEVEL + 8
+SVI_NOISE = 0  # the noise generator's state
+SYNTH_VOICE_INT_FIELDS = 1
+
+# Held notes (samplers: release regions, first/legato; synths: mono and legato): one row each; H_INSTRUMENT < 0: a free row.
 H_NOTE_ID, H_INSTRUMENT, H_KEY, H_VELOCITY, H_SAMPLE, H_BUS = range(6)
 HELD_NOTE_FIELDS = 6
 
@@ -342,6 +361,14 @@ class EngineState:
         self.controllers = np.zeros((MAX_INSTRUMENTS, CONTROLLERS), np.float64)
         self.held_notes = np.full((HELD_NOTE_SLOTS, HELD_NOTE_FIELDS), -1.0, np.float64)
         self.kernel[K_RANDOM] = 0x2545F4914F6CDD1D  # any non-zero seed: renders repeat exactly
+        # A synth's patch, and where a reload stages the next one (the audio thread swaps them).
+        self.patches = np.zeros((MAX_INSTRUMENTS, PATCH_FIELDS), np.float64)
+        self.staged_patches = np.zeros((MAX_INSTRUMENTS, PATCH_FIELDS), np.float64)
+        self.wavetables = np.zeros((MAX_INSTRUMENTS, MAX_OSCILLATORS, 3), np.int64)  # address, rows, columns
+        self.staged_wavetables = np.zeros((MAX_INSTRUMENTS, MAX_OSCILLATORS, 3), np.int64)
+        self.synth_voices = np.zeros((SYNTH_VOICE_FIELDS, slots), np.float64)
+        self.synth_voice_ints = np.zeros((SYNTH_VOICE_INT_FIELDS, slots), np.int64)
+        self.synth_scratch = np.zeros((2, s.max_block), np.float64)
 
         self.input_ring_rows = np.zeros((len(s.input_rings), s.ring_capacity, EVENT_WIDTH), np.float64)
         self.input_ring_indices = np.zeros((len(s.input_rings), INDEX_WORDS), np.int64)
@@ -368,7 +395,10 @@ class EngineState:
             (A_EVENT_SCRATCH, self.event_scratch),
             (A_STEM_INTS, self.stem_ints), (A_STEM_VALUES, self.stem_values), (A_STEM_AUDIO, self.stem_audio),
             (A_SAMPLE_INTS, self.sample_ints), (A_REGIONS, self.regions), (A_REGION_COUNTERS, self.region_counters),
-            (A_CONTROLLERS, self.controllers), (A_HELD_NOTES, self.held_notes),
+            (A_CONTROLLERS, self.controllers), (A_HELD_NOTES, self.held_notes), (A_PATCHES, self.patches),
+            (A_WAVETABLES, self.wavetables), (A_SYNTH_VOICES, self.synth_voices),
+            (A_SYNTH_VOICE_INTS, self.synth_voice_ints), (A_SYNTH_SCRATCH, self.synth_scratch),
+            (A_STAGED_PATCHES, self.staged_patches), (A_STAGED_WAVETABLES, self.staged_wavetables),
         ):
             self._enter(entry, array)
 

@@ -26,6 +26,7 @@ from .state import (
     I_GAIN,
     I_KIND,
     I_MODULATION,
+    I_BEND_RANGE,
     I_PITCH_BEND,
     I_RELEASE_SECONDS,
     KIND_TONE,
@@ -54,6 +55,7 @@ from .state import (
 TWO_PI = 2.0 * math.pi
 VIBRATO_HZ = 5.5
 VIBRATO_SEMITONES = 0.5  # vibrato depth at full modulation
+TONE_BEND_RANGE = 2.0  # semitones at full pitch bend, unless a keyboard setup gives its own
 
 
 @realtime
@@ -163,7 +165,8 @@ def render_tone_voices(voice_values, voice_ints, instruments, bus_audio, start, 
         step = voice_values[V_PHASE_STEP, slot]
         instrument = voice_ints[VS_INSTRUMENT, slot]
         # Pitch bend and vibrato move the pitch of every voice of the instrument, segment by segment.
-        semitones = instruments[I_PITCH_BEND, instrument] + \
+        bend_range = instruments[I_BEND_RANGE, instrument]
+        semitones = instruments[I_PITCH_BEND, instrument] * (bend_range if bend_range > 0.0 else TONE_BEND_RANGE) + \
             instruments[I_MODULATION, instrument] * VIBRATO_SEMITONES * vibrato
         if semitones != 0.0:
             step *= 2.0 ** (semitones / 12.0)

@@ -1,0 +1,643 @@
+"""Synth voices: oscillators → filter → amplitude envelope → pan, with LFOs and a modulation matrix.
+
+A segment at a time (at most a block), a voice works out what moves slowly: its glide,
+LFOs, envelope-driven cutoff and the matrix's routes. The oscillators (each with its
+unison copies) then render the segment into a scratch pair, one oscillator at a time so
+each loop knows its wave; the filter and the envelope run per sample over the sum. The
+cutoff's coefficient and the voice's gain glide across the segment, so nothing moved by a
+controller, an LFO or a patch reload steps (no zipper noise, no click).
+
+Voice modes: poly; mono (one voice per instrument, each new note retriggers it); legato
+(one voice, a note played while another is held glides without retriggering). In mono
+and legato, releasing the newest key returns to the newest key still held.
+"""
+
+import math
+
+import numpy as np
+from numba import carray
+
+from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, \
+    damping_from_resonance_db, prewarp, svf_tick
+from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
+from ..realtime import realtime
+from . import events as ev
+from .envelope import enter_stage, next_stage
+from .intrinsics import address_as_void_pointer
+from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
+from .regiontable import ENV_ATTACK, ENV_DECAY, ENV_DELAY, ENV_RELEASE, ENV_START, ENV_SUSTAIN, ENV_VEL2ATTACK, \
+    ENV_VEL2DECAY, ENV_VEL2DELAY, ENV_VEL2HOLD, ENV_VEL2RELEASE, ENV_VEL2SUSTAIN, ENV_HOLD
+from .sampler import envelope_value, hold_note, next_random
+from .state import (
+    A_CONFIG, A_CONFIG_FLOAT, A_CONTROLLERS, A_HELD_NOTES, A_INSTRUMENTS, A_KERNEL, A_PATCHES, A_STAGED_PATCHES,
+    A_STAGED_WAVETABLES, A_SYNTH_SCRATCH,
+    A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_TELEMETRY, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
+    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH, I_BEND_RANGE, I_GAIN,
+    I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE, SV_GAIN,
+    SV_GLIDE_STEP, SV_LFO_HELD, SV_LFO_PHASE, SV_OSC_LEVEL, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
+    SV_POLY_AFTERTOUCH, SVI_NOISE, T_NOTES_REFUSED, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
+    V_CUTOFF, V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_STATE,
+    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_HOLD_SAMPLES, V_KEY, V_LEVEL, V_NOTE_ID, V_PAN,
+    V_RELEASE_LEVEL, V_RELEASE_SAMPLES, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_SUSTAIN, V_VELOCITY,
+    VS_BUS, VS_INSTRUMENT, VS_KIND, VS_LOOP_MODE, VS_STAGE,
+)
+from .synthpatch import (
+    DEST_AMPLITUDE, DEST_CUTOFF, DEST_FM_INDEX, DEST_LFO1_DEPTH, DEST_LFO1_RATE, DEST_LFO2_DEPTH, DEST_LFO2_RATE,
+    DEST_OSC1_LEVEL, DEST_OSC2_LEVEL, DEST_PAN,
+    DEST_PITCH, DEST_PULSE_WIDTH, DEST_RESONANCE, LFO_DELAY, LFO_DEPTH, LFO_FADE, LFO_RATE, LFO_SHAPE, MAX_LFOS,
+    MAX_UNISON, MODE_LEGATO, MODE_POLY, OSC_CENTS, OSC_FIELDS, OSC_FM_FEEDBACK, OSC_FM_INDEX, OSC_FM_RATIO,
+    OSC_LEVEL, OSC_PULSE_WIDTH, OSC_UNISON, OSC_UNISON_DETUNE, OSC_UNISON_SPREAD, OSC_WAVE, P_AMP_ENVELOPE,
+    P_ATTACK_CURVE, P_BEND_RANGE, P_CUTOFF, P_FILTER_ENV_DEPTH, P_FILTER_ENVELOPE, P_FILTER_MODE, P_FILTER_VELOCITY,
+    P_GAIN, P_KEYTRACK, P_LFO, P_LFOS, P_MODE, P_OSCILLATOR, P_OSCILLATORS, P_PAN, P_PORTAMENTO, P_RESONANCE,
+    P_ROUTE, P_ROUTES, P_VELOCITY_SENSITIVITY, ROUTE_AMOUNT, ROUTE_CC, ROUTE_DESTINATION, ROUTE_FIELDS, ROUTE_SOURCE,
+    SOURCE_AFTERTOUCH, SOURCE_AMP_ENVELOPE, SOURCE_CC, SOURCE_EXPRESSION, SOURCE_FILTER_ENVELOPE, SOURCE_KEY,
+    SOURCE_LFO1, SOURCE_LFO2, SOURCE_MOD_WHEEL, SOURCE_PITCH_BEND, SOURCE_POLY_AFTERTOUCH, SOURCE_VELOCITY,
+    SYNTH_LFO_FIELDS, WAVE_NOISE, WAVE_PULSE, WAVE_SAW, WAVE_SINE, WAVE_TRIANGLE, WAVE_WAVETABLE,
+)
+from .voices import allocate_voice
+
+TWO_PI = 2.0 * math.pi
+FILTER_OFF = 0  # FILTER_MODES[0]; the others map onto the state-variable filter's modes
+SVF_MODES = (FILTER_LOWPASS, FILTER_LOWPASS, FILTER_HIGHPASS, FILTER_BANDPASS, FILTER_NOTCH)
+MOD_WHEEL_CC = 1
+EXPRESSION_CC = 11
+LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_SAMPLE_HOLD = range(5)
+
+
+# Starting and ending notes.
+
+@realtime
+def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
+    """A note on a synth instrument. Returns 0, -1 (started, a voice stolen) or a REFUSED_* reason."""
+    patches = f64_2d(table, A_PATCHES)
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    synth_voices = f64_2d(table, A_SYNTH_VOICES)
+    config = i64_1d(table, A_CONFIG)
+    rate = float(config[C_SAMPLE_RATE])
+    mode = patches[instrument, P_MODE]
+    held_before = held_count(table, instrument)
+    hold_note(table, note_id, instrument, key, velocity, sample, bus)
+    if mode != MODE_POLY:
+        slot = instrument_voice(voice_ints, instrument)
+        if slot >= 0:
+            glide_to(patches, synth_voices, voice_values, slot, instrument, key, rate)
+            voice_values[V_NOTE_ID, slot] = note_id
+            voice_values[V_KEY, slot] = key
+            if mode != MODE_LEGATO or held_before == 0 or voice_ints[VS_STAGE, slot] >= STAGE_RELEASE:
+                start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate,
+                               voice_values[V_ENVELOPE, slot])
+            return 0
+    slot, stolen = allocate_voice(voice_values, voice_ints, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES],
+                                  config[C_POLYPHONY])
+    telemetry = i64_1d(table, A_TELEMETRY)
+    if stolen:
+        telemetry[T_VOICES_STOLEN] += 1
+    if slot < 0:
+        telemetry[T_NOTES_REFUSED] += 1
+        return ev.REFUSED_NO_VOICE
+
+    kernel = i64_1d(table, A_KERNEL)
+    voice_values[V_NOTE_ID, slot] = note_id
+    voice_values[V_STARTED_AT, slot] = sample
+    voice_values[V_AGE, slot] = 0.0
+    voice_values[V_VELOCITY, slot] = velocity
+    voice_values[V_KEY, slot] = key
+    voice_values[V_PAN, slot] = min(1.0, max(-1.0, patches[instrument, P_PAN] + pan))
+    sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
+    voice_values[V_LEVEL, slot] = patches[instrument, P_GAIN] * (1.0 - sensitivity * (1.0 - velocity * velocity))
+    voice_values[V_CUTOFF, slot] = patches[instrument, P_CUTOFF] * 2.0 ** (
+        (patches[instrument, P_KEYTRACK] * (key - 60.0) + patches[instrument, P_FILTER_VELOCITY] * velocity) / 1200.0)
+    voice_values[V_FILTER_G, slot] = -1.0  # the first segment sets the coefficient without a glide
+    voice_values[V_FILTER_STATE, slot] = 0.0
+    voice_values[V_FILTER_STATE_2, slot] = 0.0
+    voice_values[V_FILTER_STATE_3, slot] = 0.0
+    voice_values[V_FILTER_STATE_4, slot] = 0.0
+    voice_ints[VS_INSTRUMENT, slot] = instrument
+    voice_ints[VS_BUS, slot] = bus
+    voice_ints[VS_KIND, slot] = KIND_SYNTH
+    voice_ints[VS_LOOP_MODE, slot] = 0
+    # Free-running oscillators: each copy starts at its own random phase, as analogue ones do.
+    for i in range(synth_voices.shape[0]):
+        synth_voices[i, slot] = 0.0
+    for i in range(SV_PHASE, SV_PHASE + 3 * MAX_UNISON):
+        synth_voices[i, slot] = next_random(kernel)
+    synth_voices[SV_GAIN, slot] = -1.0  # the first segment sets the gain without a glide
+    synth_voices[SV_PITCH, slot] = 100.0 * key
+    synth_voices[SV_PITCH_TARGET, slot] = 100.0 * key
+    last = last_key(table, instrument, note_id)
+    if patches[instrument, P_PORTAMENTO] > 0.0 and last >= 0.0:  # poly: glide from the last note played
+        synth_voices[SV_PITCH, slot] = 100.0 * last
+        glide_to(patches, synth_voices, voice_values, slot, instrument, key, rate)
+    i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise_seed(int(note_id) * 7919 + slot)
+    start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate, 0.0)
+    return -1 if stolen else 0
+
+
+@realtime
+def start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate, level):
+    """(Re)start the amplitude envelope from `level`, its stages scaled by velocity."""
+    at = P_AMP_ENVELOPE
+    voice_values[V_ATTACK_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_ATTACK, ENV_VEL2ATTACK,
+                                                         velocity, rate)
+    voice_values[V_HOLD_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_HOLD, ENV_VEL2HOLD, velocity, rate)
+    voice_values[V_DECAY_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_DECAY, ENV_VEL2DECAY, velocity,
+                                                        rate)
+    voice_values[V_RELEASE_SAMPLES, slot] = max(1.0, stage_samples(patches, instrument, at, ENV_RELEASE,
+                                                                   ENV_VEL2RELEASE, velocity, rate))
+    voice_values[V_SUSTAIN, slot] = min(1.0, max(0.0, (patches[instrument, at + ENV_SUSTAIN] +
+                                                       patches[instrument, at + ENV_VEL2SUSTAIN] * velocity) / 100.0))
+    voice_values[V_ATTACK_CURVE, slot] = patches[instrument, P_ATTACK_CURVE]
+    voice_values[V_START_LEVEL, slot] = max(level, patches[instrument, at + ENV_START] / 100.0)
+    voice_values[V_RELEASED_AT, slot] = -1.0
+    voice_values[V_RELEASE_LEVEL, slot] = 0.0
+    voice_values[V_AGE, slot] = 0.0
+    voice_values[V_ENVELOPE, slot] = level
+    enter_stage(voice_values, voice_ints, slot, STAGE_DELAY,
+                stage_samples(patches, instrument, at, ENV_DELAY, ENV_VEL2DELAY, velocity, rate),
+                voice_values[V_START_LEVEL, slot])
+
+
+@realtime
+def stage_samples(patches, instrument, envelope, stage, vel2stage, velocity, rate):
+    return max(0.0, math.floor((patches[instrument, envelope + stage] +
+                                patches[instrument, envelope + vel2stage] * velocity) * rate + 0.5))
+
+
+@realtime
+def glide_to(patches, synth_voices, voice_values, slot, instrument, key, rate):
+    """Set the voice's pitch target to `key`: at once, or over the patch's portamento time."""
+    target = 100.0 * key
+    synth_voices[SV_PITCH_TARGET, slot] = target
+    portamento = patches[instrument, P_PORTAMENTO] * rate
+    if portamento <= 0.0:
+        synth_voices[SV_PITCH, slot] = target
+        synth_voices[SV_GLIDE_STEP, slot] = 0.0
+    else:
+        synth_voices[SV_GLIDE_STEP, slot] = abs(target - synth_voices[SV_PITCH, slot]) / portamento
+
+
+@realtime
+def instrument_voice(voice_ints, instrument):
+    """The sounding voice of a mono instrument, or -1."""
+    for slot in range(voice_ints.shape[1]):
+        stage = voice_ints[VS_STAGE, slot]
+        if stage != STAGE_FREE and stage != STAGE_FADE and voice_ints[VS_KIND, slot] == KIND_SYNTH and \
+                voice_ints[VS_INSTRUMENT, slot] == instrument:
+            return slot
+    return -1
+
+
+@realtime
+def held_count(table, instrument):
+    held = f64_2d(table, A_HELD_NOTES)
+    count = 0
+    for row in range(held.shape[0]):
+        if held[row, H_INSTRUMENT] == instrument:
+            count += 1
+    return count
+
+
+@realtime
+def last_key(table, instrument, except_note):
+    """The key of the newest note held on `instrument` other than `except_note`, or -1."""
+    held = f64_2d(table, A_HELD_NOTES)
+    newest = -1
+    for row in range(held.shape[0]):
+        if held[row, H_INSTRUMENT] == instrument and held[row, H_NOTE_ID] != except_note and \
+                (newest < 0 or held[row, H_SAMPLE] >= held[newest, H_SAMPLE]):
+            newest = row
+    return held[newest, H_KEY] if newest >= 0 else -1.0
+
+
+@realtime
+def synth_note_off(table, note_id):
+    """Mono and legato: releasing the sounding key while others are held returns to the newest of
+    them (True: handled; the voice plays on). Otherwise False: the note releases as any other."""
+    held = f64_2d(table, A_HELD_NOTES)
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    patches = f64_2d(table, A_PATCHES)
+    for row in range(held.shape[0]):
+        if held[row, H_INSTRUMENT] < 0.0 or held[row, H_NOTE_ID] != note_id:
+            continue
+        instrument = int(held[row, H_INSTRUMENT])
+        if f64_2d(table, A_INSTRUMENTS)[0, instrument] != KIND_SYNTH or patches[instrument, P_MODE] == MODE_POLY:
+            return False
+        slot = instrument_voice(voice_ints, instrument)
+        if slot < 0 or voice_values[V_NOTE_ID, slot] != note_id:
+            return False
+        newest = -1
+        for other in range(held.shape[0]):
+            if held[other, H_INSTRUMENT] == instrument and other != row and \
+                    (newest < 0 or held[other, H_SAMPLE] >= held[newest, H_SAMPLE]):
+                newest = other
+        if newest < 0:
+            return False
+        rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+        glide_to(patches, f64_2d(table, A_SYNTH_VOICES), voice_values, slot, instrument, held[newest, H_KEY], rate)
+        voice_values[V_NOTE_ID, slot] = held[newest, H_NOTE_ID]
+        voice_values[V_KEY, slot] = held[newest, H_KEY]
+        return True
+    return False
+
+
+@realtime
+def poly_aftertouch(table, instrument, key, value):
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    synth_voices = f64_2d(table, A_SYNTH_VOICES)
+    for slot in range(voice_ints.shape[1]):
+        if voice_ints[VS_STAGE, slot] != STAGE_FREE and voice_ints[VS_INSTRUMENT, slot] == instrument and \
+                voice_values[V_KEY, slot] == key:
+            synth_voices[SV_POLY_AFTERTOUCH, slot] = value
+
+
+@realtime
+def swap_patch(table, instrument):
+    """A reloaded patch takes over: every field at once, between two segments."""
+    patches = f64_2d(table, A_PATCHES)
+    staged = f64_2d(table, A_STAGED_PATCHES)
+    wavetables = i64_3d(table, A_WAVETABLES)
+    staged_wavetables = i64_3d(table, A_STAGED_WAVETABLES)
+    for field in range(patches.shape[1]):
+        patches[instrument, field] = staged[instrument, field]
+    for osc in range(wavetables.shape[1]):
+        for field in range(wavetables.shape[2]):
+            wavetables[instrument, osc, field] = staged_wavetables[instrument, osc, field]
+
+
+# Modulation.
+
+@realtime
+def lfo_output(shape, phase, held):
+    if shape == LFO_SINE:
+        return math.sin(TWO_PI * phase)
+    if shape == LFO_TRIANGLE:
+        return 1.0 - 4.0 * abs(phase - 0.5) if phase >= 0.0 else 0.0
+    if shape == LFO_SAW:
+        return 2.0 * phase - 1.0
+    if shape == LFO_SQUARE:
+        return 1.0 if phase < 0.5 else -1.0
+    return held
+
+
+@realtime
+def source_value(source, cc, velocity, key, controllers, instrument, instruments, poly_pressure, lfo1, lfo2,
+                 filter_envelope, amp_envelope):
+    """A matrix source's value: 0..1, or -1..1 for the LFOs and the pitch bend."""
+    if source == SOURCE_VELOCITY:
+        return velocity
+    if source == SOURCE_KEY:
+        return key / 127.0
+    if source == SOURCE_MOD_WHEEL:
+        return controllers[instrument, MOD_WHEEL_CC]
+    if source == SOURCE_AFTERTOUCH:
+        return instruments[I_AFTERTOUCH, instrument]
+    if source == SOURCE_POLY_AFTERTOUCH:
+        return poly_pressure
+    if source == SOURCE_PITCH_BEND:
+        return instruments[I_PITCH_BEND, instrument]
+    if source == SOURCE_EXPRESSION:
+        return controllers[instrument, EXPRESSION_CC]
+    if source == SOURCE_LFO1:
+        return lfo1
+    if source == SOURCE_LFO2:
+        return lfo2
+    if source == SOURCE_FILTER_ENVELOPE:
+        return filter_envelope
+    if source == SOURCE_AMP_ENVELOPE:
+        return amp_envelope
+    if source == SOURCE_CC and 0 <= cc < controllers.shape[1]:
+        return controllers[instrument, int(cc)]
+    return 0.0
+
+
+# Rendering.
+
+@realtime
+def render_synth_voices(table, bus_audio, start, end, rate):
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    for slot in range(voice_ints.shape[1]):
+        if voice_ints[VS_STAGE, slot] != STAGE_FREE and voice_ints[VS_KIND, slot] == KIND_SYNTH:
+            render_synth_voice(table, slot, bus_audio, start, end, rate)
+
+
+@realtime
+def render_synth_voice(table, slot, bus_audio, start, end, rate):
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    synth_voices = f64_2d(table, A_SYNTH_VOICES)
+    patches = f64_2d(table, A_PATCHES)
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    controllers = f64_2d(table, A_CONTROLLERS)
+    scratch = f64_2d(table, A_SYNTH_SCRATCH)
+    instrument = voice_ints[VS_INSTRUMENT, slot]
+    bus = voice_ints[VS_BUS, slot]
+    n = end - start
+    age = voice_values[V_AGE, slot]
+    velocity = voice_values[V_VELOCITY, slot]
+    key = voice_values[V_KEY, slot]
+
+    # The filter envelope, from its row in the patch (evaluated once a segment).
+    released_at = voice_values[V_RELEASED_AT, slot]
+    if released_at >= 0.0 and voice_values[V_RELEASE_LEVEL, slot] < 0.0:
+        voice_values[V_RELEASE_LEVEL, slot] = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity,
+                                                             released_at, -1.0, 0.0, rate)
+    filter_envelope = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity, age, released_at,
+                                     voice_values[V_RELEASE_LEVEL, slot], rate)
+    amp_envelope = voice_values[V_ENVELOPE, slot]
+    poly_pressure = synth_voices[SV_POLY_AFTERTOUCH, slot]
+
+    # The matrix: first what scales and speeds the LFOs, then the LFOs, then everything else.
+    routes = int(patches[instrument, P_ROUTES])
+    depth1 = 1.0
+    depth2 = 1.0
+    rate_octaves1 = 0.0
+    rate_octaves2 = 0.0
+    for r in range(routes):
+        at = P_ROUTE + r * ROUTE_FIELDS
+        destination = patches[instrument, at + ROUTE_DESTINATION]
+        if destination < DEST_LFO1_DEPTH or destination > DEST_LFO2_RATE:
+            continue
+        source = patches[instrument, at + ROUTE_SOURCE]
+        if source == SOURCE_LFO1 or source == SOURCE_LFO2:
+            continue  # LFOs do not modulate LFOs
+        value = source_value(source, patches[instrument, at + ROUTE_CC], velocity, key, controllers, instrument,
+                             instruments, poly_pressure, 0.0, 0.0, filter_envelope, amp_envelope)
+        amount = patches[instrument, at + ROUTE_AMOUNT] * value
+        if destination == DEST_LFO1_DEPTH:
+            depth1 += amount
+        elif destination == DEST_LFO2_DEPTH:
+            depth2 += amount
+        elif destination == DEST_LFO1_RATE:
+            rate_octaves1 += amount
+        else:
+            rate_octaves2 += amount
+    lfo1 = 0.0
+    lfo2 = 0.0
+    for lfo in range(min(MAX_LFOS, int(patches[instrument, P_LFOS]))):
+        at = P_LFO + lfo * SYNTH_LFO_FIELDS
+        phase = synth_voices[SV_LFO_PHASE + lfo, slot]
+        shape = patches[instrument, at + LFO_SHAPE]
+        depth = patches[instrument, at + LFO_DEPTH] * (depth1 if lfo == 0 else depth2)
+        t = age / rate - patches[instrument, at + LFO_DELAY]
+        value = 0.0
+        if t > 0.0:
+            fade = patches[instrument, at + LFO_FADE]
+            value = depth * lfo_output(shape, phase, synth_voices[SV_LFO_HELD + lfo, slot]) * \
+                (min(1.0, t / fade) if fade > 0.0 else 1.0)
+            phase += patches[instrument, at + LFO_RATE] * 2.0 ** (rate_octaves1 if lfo == 0 else rate_octaves2) \
+                * n / rate
+            if phase >= 1.0:
+                phase -= math.floor(phase)
+                if shape == LFO_SAMPLE_HOLD:
+                    synth_voices[SV_LFO_HELD + lfo, slot] = 2.0 * next_random(i64_1d(table, A_KERNEL)) - 1.0
+            synth_voices[SV_LFO_PHASE + lfo, slot] = phase
+        if lfo == 0:
+            lfo1 = value
+        else:
+            lfo2 = value
+
+    pitch_cents = 0.0
+    cutoff_cents = 0.0
+    resonance_db = 0.0
+    amplitude = 1.0
+    pan = voice_values[V_PAN, slot]
+    width_shift = 0.0
+    fm_shift = 0.0
+    level_shift1 = 0.0
+    level_shift2 = 0.0
+    level_shift3 = 0.0
+    for r in range(routes):
+        at = P_ROUTE + r * ROUTE_FIELDS
+        destination = patches[instrument, at + ROUTE_DESTINATION]
+        if DEST_LFO1_DEPTH <= destination <= DEST_LFO2_RATE:
+            continue
+        source = patches[instrument, at + ROUTE_SOURCE]
+        value = source_value(source, patches[instrument, at + ROUTE_CC], velocity, key, controllers, instrument,
+                             instruments, poly_pressure, lfo1, lfo2, filter_envelope, amp_envelope)
+        amount = patches[instrument, at + ROUTE_AMOUNT]
+        if destination == DEST_PITCH:
+            pitch_cents += amount * value
+        elif destination == DEST_CUTOFF:
+            cutoff_cents += amount * value
+        elif destination == DEST_RESONANCE:
+            resonance_db += amount * value
+        elif destination == DEST_AMPLITUDE:
+            bipolar = source == SOURCE_LFO1 or source == SOURCE_LFO2 or source == SOURCE_PITCH_BEND
+            # A bipolar source swings the level around full; a unipolar one scales it down from full.
+            amplitude *= max(0.0, 1.0 + amount * value if bipolar else 1.0 + amount * (value - 1.0))
+        elif destination == DEST_PAN:
+            pan += amount * value
+        elif destination == DEST_PULSE_WIDTH:
+            width_shift += amount * value
+        elif destination == DEST_FM_INDEX:
+            fm_shift += amount * value
+        elif destination == DEST_OSC1_LEVEL:
+            level_shift1 += amount * value
+        elif destination == DEST_OSC2_LEVEL:
+            level_shift2 += amount * value
+        else:
+            level_shift3 += amount * value
+
+    # Pitch: the glide, then bend and the matrix.
+    pitch = synth_voices[SV_PITCH, slot]
+    target = synth_voices[SV_PITCH_TARGET, slot]
+    glide = synth_voices[SV_GLIDE_STEP, slot] * n
+    pitch = min(target, pitch + glide) if pitch < target else max(target, pitch - glide)
+    synth_voices[SV_PITCH, slot] = pitch
+    bend_range = instruments[I_BEND_RANGE, instrument]
+    if bend_range <= 0.0:
+        bend_range = patches[instrument, P_BEND_RANGE]
+    pitch += 100.0 * bend_range * instruments[I_PITCH_BEND, instrument] + pitch_cents
+    note_increment = 440.0 * 2.0 ** ((pitch / 100.0 - 69.0) / 12.0) / rate
+
+    # Oscillators into the scratch pair.
+    for i in range(n):
+        scratch[0, i] = 0.0
+        scratch[1, i] = 0.0
+    oscillators = int(patches[instrument, P_OSCILLATORS])
+    noise = i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot]
+    for osc in range(oscillators):
+        at = P_OSCILLATOR + osc * OSC_FIELDS
+        shift = level_shift1 if osc == 0 else level_shift2 if osc == 1 else level_shift3
+        level_end = max(0.0, patches[instrument, at + OSC_LEVEL] + shift)
+        level_start = synth_voices[SV_OSC_LEVEL + osc, slot]
+        if synth_voices[SV_GAIN, slot] < 0.0:
+            level_start = level_end
+        synth_voices[SV_OSC_LEVEL + osc, slot] = level_end
+        if level_start == 0.0 and level_end == 0.0:
+            continue
+        wave = patches[instrument, at + OSC_WAVE]
+        copies = max(1, min(MAX_UNISON, int(patches[instrument, at + OSC_UNISON])))
+        width = min(0.95, max(0.05, patches[instrument, at + OSC_PULSE_WIDTH] + width_shift))
+        fm_ratio = patches[instrument, at + OSC_FM_RATIO]
+        fm_index = max(0.0, patches[instrument, at + OSC_FM_INDEX] + fm_shift)
+        fm_feedback = patches[instrument, at + OSC_FM_FEEDBACK]
+        base = note_increment * 2.0 ** (patches[instrument, at + OSC_CENTS] / 1200.0)
+        per_copy = 1.0 / math.sqrt(copies)
+        wavetable = wavetable_view(table, instrument, osc)
+        for copy in range(copies):
+            spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
+            increment = min(0.49, base * 2.0 ** (patches[instrument, at + OSC_UNISON_DETUNE] * spread / 1200.0))
+            angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
+                * math.pi / 4.0
+            left = math.cos(angle) * math.sqrt(2.0) * per_copy * level_start
+            right = math.sin(angle) * math.sqrt(2.0) * per_copy * level_start
+            ramp = (level_end - level_start) / n * math.sqrt(2.0) * per_copy
+            left_ramp = ramp * math.cos(angle)
+            right_ramp = ramp * math.sin(angle)
+            phase_field = SV_PHASE + osc * MAX_UNISON + copy
+            phase = synth_voices[phase_field, slot]
+            if wave == WAVE_SAW:
+                for i in range(n):
+                    value = saw_tick(phase, increment)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+                    phase += increment
+                    if phase >= 1.0:
+                        phase -= 1.0
+            elif wave == WAVE_PULSE:
+                for i in range(n):
+                    value = pulse_tick(phase, increment, width)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+                    phase += increment
+                    if phase >= 1.0:
+                        phase -= 1.0
+            elif wave == WAVE_TRIANGLE:
+                for i in range(n):
+                    value = triangle_tick(phase, increment)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+                    phase += increment
+                    if phase >= 1.0:
+                        phase -= 1.0
+            elif wave == WAVE_SINE and fm_ratio > 0.0:
+                modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
+                modulator = synth_voices[SV_FM_LAST + osc, slot]
+                modulator_increment = increment * fm_ratio
+                for i in range(n):
+                    value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+                    phase += increment
+                    if phase >= 1.0:
+                        phase -= 1.0
+                    modulator_phase += modulator_increment
+                    modulator_phase -= math.floor(modulator_phase)
+                if copy == copies - 1:
+                    synth_voices[SV_FM_PHASE + osc, slot] = modulator_phase
+                    synth_voices[SV_FM_LAST + osc, slot] = modulator
+            elif wave == WAVE_SINE:
+                for i in range(n):
+                    value = math.sin(TWO_PI * phase)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+                    phase += increment
+                    if phase >= 1.0:
+                        phase -= 1.0
+            elif wave == WAVE_NOISE:
+                for i in range(n):
+                    value, noise = noise_tick(noise)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+            elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
+                for i in range(n):
+                    value = wavetable_tick(wavetable, phase, increment)
+                    scratch[0, i] += value * (left + left_ramp * i)
+                    scratch[1, i] += value * (right + right_ramp * i)
+                    phase += increment
+                    if phase >= 1.0:
+                        phase -= 1.0
+            synth_voices[phase_field, slot] = phase
+    i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise
+
+    # Filter coefficients at the segment's end; the coefficient glides across it.
+    mode = int(patches[instrument, P_FILTER_MODE])
+    g_start = 0.0
+    g_step = 0.0
+    k = 0.0
+    if mode != FILTER_OFF:
+        cents = patches[instrument, P_FILTER_ENV_DEPTH] * filter_envelope + cutoff_cents
+        g_end = prewarp(voice_values[V_CUTOFF, slot] * 2.0 ** (cents / 1200.0), rate)
+        k = damping_from_resonance_db(patches[instrument, P_RESONANCE] + resonance_db)
+        g_start = voice_values[V_FILTER_G, slot]
+        if g_start < 0.0:
+            g_start = g_end
+        g_step = (g_end - g_start) / n
+        voice_values[V_FILTER_G, slot] = g_end
+    filter_mode = SVF_MODES[mode]
+
+    gain_end = voice_values[V_LEVEL, slot] * amplitude * instruments[I_GAIN, instrument]
+    gain_start = synth_voices[SV_GAIN, slot]
+    if gain_start < 0.0:
+        gain_start = gain_end
+    synth_voices[SV_GAIN, slot] = gain_end
+    gain_step = (gain_end - gain_start) / n
+    angle = (min(1.0, max(-1.0, pan)) + 1.0) * math.pi / 4.0
+    pan_left = math.cos(angle)
+    pan_right = math.sin(angle)
+
+    state_1 = voice_values[V_FILTER_STATE, slot]
+    state_2 = voice_values[V_FILTER_STATE_2, slot]
+    state_3 = voice_values[V_FILTER_STATE_3, slot]
+    state_4 = voice_values[V_FILTER_STATE_4, slot]
+    stage = voice_ints[VS_STAGE, slot]
+    envelope = voice_values[V_ENVELOPE, slot]
+    mul = voice_values[V_ENV_MUL, slot]
+    add = voice_values[V_ENV_ADD, slot]
+    left = voice_values[V_ENV_LEFT, slot]
+    g = g_start
+    gain = gain_start
+    done = False
+    for i in range(n):
+        left_in = scratch[0, i]
+        right_in = scratch[1, i]
+        if mode != FILTER_OFF:
+            left_in, state_1, state_2 = svf_tick(left_in, state_1, state_2, g, k, filter_mode)
+            right_in, state_3, state_4 = svf_tick(right_in, state_3, state_4, g, k, filter_mode)
+            g += g_step
+        envelope = envelope * mul + add
+        level = envelope * gain
+        gain += gain_step
+        bus_audio[bus, 0, start + i] += left_in * level * pan_left
+        bus_audio[bus, 1, start + i] += right_in * level * pan_right
+        left -= 1.0
+        if left == 0.0:
+            if stage == STAGE_RELEASE or stage == STAGE_FADE:
+                done = True
+                break
+            next_stage(voice_values, voice_ints, slot, stage, envelope)
+            stage = voice_ints[VS_STAGE, slot]
+            envelope = voice_values[V_ENVELOPE, slot]
+            mul = voice_values[V_ENV_MUL, slot]
+            add = voice_values[V_ENV_ADD, slot]
+            left = voice_values[V_ENV_LEFT, slot]
+            if stage == STAGE_FREE:
+                done = True
+                break
+    voice_values[V_AGE, slot] = age + n
+    if done:
+        voice_ints[VS_STAGE, slot] = STAGE_FREE
+        voice_values[V_ENVELOPE, slot] = 0.0
+        return
+    voice_values[V_ENVELOPE, slot] = envelope
+    voice_values[V_ENV_LEFT, slot] = left
+    voice_ints[VS_STAGE, slot] = stage
+    voice_values[V_FILTER_STATE, slot] = state_1
+    voice_values[V_FILTER_STATE_2, slot] = state_2
+    voice_values[V_FILTER_STATE_3, slot] = state_3
+    voice_values[V_FILTER_STATE_4, slot] = state_4
+
+
+@realtime
+def wavetable_view(table, instrument, osc):
+    """The wavetable of an oscillator (levels, size + 3), or an empty view when it has none."""
+    wavetables = i64_3d(table, A_WAVETABLES)
+    address = wavetables[instrument, osc, 0]
+    if address == 0:  # any valid address will do for a view of nothing
+        return carray(address_as_void_pointer(table[A_SYNTH_SCRATCH, 0]), (0, 1), np.float64)
+    return carray(address_as_void_pointer(address), (wavetables[instrument, osc, 1], wavetables[instrument, osc, 2]),
+                  np.float64)

@@ -166,7 +166,7 @@ class ControlConfig:
 class SetupConfig:
     name: str
     program: int | None  # 1-128: a program change selects it
-    bend_range: float  # semitones at full pitch bend
+    bend_range: float | None  # semitones at full pitch bend; None: each instrument's own range
     layers: tuple[LayerConfig, ...]
     controls: tuple[ControlConfig, ...]
 
@@ -984,7 +984,7 @@ def _read_setup(setup: _Table, name: str, instruments: Collection[str], buses: C
             parameter=control.get("parameter", _one_of(tuple(INSTRUMENT_PARAMETERS)), "gain", required=True),
             low=low, high=high,
             curve=control.get("curve", _one_of(CONTROL_CURVES), "linear")))
-    return SetupConfig(name, setup.get("program", _integer(1, 128)), setup.get("bend_range", _number(0, 48), 2.0),
+    return SetupConfig(name, setup.get("program", _integer(1, 128)), setup.get("bend_range", _number(0, 48), None),
                        tuple(layers), tuple(controls))
 
 

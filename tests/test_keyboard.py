@@ -6,7 +6,7 @@ import pytest
 from liveengine.config import ShowFileError, parse_show
 from liveengine.control.keyboard import Keyboards, velocity_level
 from liveengine.engine import OfflineRenderer
-from liveengine.engine.state import (I_GAIN, I_MODULATION, I_PITCH_BEND, STAGE_FREE, STAGE_RELEASE, V_LEVEL,
+from liveengine.engine.state import (I_BEND_RANGE, I_GAIN, I_MODULATION, I_PITCH_BEND, STAGE_FREE, STAGE_RELEASE, V_LEVEL,
                                      V_PHASE_STEP, VS_INSTRUMENT, VS_STAGE)
 from liveengine.show.rig import build_rig
 
@@ -129,16 +129,18 @@ def test_controllers_pitch_bend_and_the_mod_wheel_reach_the_instruments():
     instruments = keys.engine.state.instruments
     keys.play(0xB0, 11, 127)  # expression -> strings gain 0..2, soft curve
     keys.play(0xB0, 1, 64)  # mod wheel halfway
-    keys.play(0xE0, 0x7F, 0x7F)  # pitch bend fully up: +2 semitones in the split setup
+    keys.play(0xE0, 0x7F, 0x7F)  # pitch bend fully up, by the instrument's own range in the split setup
     keys.render()
     assert instruments[I_GAIN, strings] == pytest.approx(2.0)
     assert instruments[I_MODULATION, strings] == pytest.approx(64 / 127)
-    assert instruments[I_PITCH_BEND, strings] == pytest.approx(2 * 8191 / 8192)
+    assert instruments[I_PITCH_BEND, strings] == pytest.approx(8191 / 8192)
+    assert instruments[I_BEND_RANGE, strings] == 0.0
     keys.play(0xC0, 1)
     keys.play(0xE1, 0, 0x40)  # centre, on the pad setup's channel 2 (bend range 12)
     keys.play(0xE1, 0, 0)  # fully down
     keys.render()
-    assert instruments[I_PITCH_BEND, strings] == pytest.approx(-12.0)
+    assert instruments[I_PITCH_BEND, strings] == pytest.approx(-1.0)
+    assert instruments[I_BEND_RANGE, strings] == 12.0
 
 
 def test_garbage_leaves_no_stuck_note_and_no_crash():

@@ -5,8 +5,8 @@ velocity curve, a channel, a bus and a level) and controller maps. Every key hel
 the notes it started, so its note-off releases exactly them whatever setup has taken over
 since: a setup change takes the next notes, and what rings goes on ringing until released.
 Sustain (64) holds released keys until the pedal lifts; sostenuto (66) holds the keys down
-when it was pressed; soft (67) plays new notes softer. Pitch bend and the mod wheel reach
-the instruments of the current setup.
+when it was pressed; soft (67) plays new notes softer. Pitch bend, aftertouch (channel and
+poly) and every controller reach the instruments of the current setup.
 
 All of it runs in one thread, which owns the engine's "midi" ring: MIDI callbacks (one
 thread per input) only queue what arrived, with its arrival time, and the arrival becomes the
@@ -27,7 +27,8 @@ from ..engine import Producer, RingFullError, events
 
 log = logging.getLogger("liveengine.midi")
 
-NOTE_OFF, NOTE_ON, CONTROL_CHANGE, PROGRAM_CHANGE, PITCH_BEND = 0x80, 0x90, 0xB0, 0xC0, 0xE0
+NOTE_OFF, NOTE_ON, POLY_PRESSURE, CONTROL_CHANGE, PROGRAM_CHANGE, CHANNEL_PRESSURE, PITCH_BEND = \
+    0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0
 SUSTAIN, SOSTENUTO, SOFT, MOD_WHEEL, ALL_NOTES_OFF = 64, 66, 67, 1, 123
 SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
 LIVE_NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: live playing, never stopped by a cue
@@ -199,10 +200,21 @@ class Keyboards:
                 self.report(f"keyboard {keyboard!r}: program {message[1] + 1} selects no setup")
             else:
                 self.set_setup(setup, keyboard)
-        elif kind == PITCH_BEND:
-            semitones = state.setup.config.bend_range * (((message[2] << 7) | message[1]) - 8192) / 8192
+        elif kind == CHANNEL_PRESSURE:
             for instrument in state.setup.instruments_on(channel):
-                self.producer.instrument_parameter(instrument, "pitch_bend", semitones, sample=sample)
+                self.producer.instrument_parameter(instrument, "aftertouch", message[1] / 127.0, sample=sample)
+        elif kind == POLY_PRESSURE:
+            for layer in state.setup.layers:
+                played = message[1] + layer.config.transpose
+                if layer.plays(channel, message[1], 127) and 0 <= played <= 127:
+                    self.producer.post(sample, events.POLY_AFTERTOUCH, layer.instrument, played, message[2] / 127.0)
+        elif kind == PITCH_BEND:
+            wheel = (((message[2] << 7) | message[1]) - 8192) / 8192
+            # The setup's bend range, or (0) each instrument's own: a patch's, or an SFZ's bend_up/bend_down.
+            bend_range = state.setup.config.bend_range or 0.0
+            for instrument in state.setup.instruments_on(channel):
+                self.producer.instrument_parameter(instrument, "bend_range", bend_range, sample=sample)
+                self.producer.instrument_parameter(instrument, "pitch_bend", wheel, sample=sample)
 
     def set_setup(self, setup: str, keyboard: str | None = None) -> tuple[bool, str]:
         if setup not in self.setups:
@@ -268,8 +280,10 @@ class Keyboards:
             for (c, key) in [held for held in state.held if held[0] == channel]:
                 for note_id in state.held.pop((c, key)):
                     self.producer.note_off(sample, note_id)
-        if number == MOD_WHEEL:
-            for instrument in state.setup.instruments_on(channel):
+        for instrument in state.setup.instruments_on(channel):
+            # Every controller reaches the instruments: regions and synth routes that follow it move.
+            self.producer.controller(instrument, number, value / 127.0, sample=sample)
+            if number == MOD_WHEEL:
                 self.producer.instrument_parameter(instrument, "modulation", value / 127.0, sample=sample)
         for control, instrument in state.setup.controls:
             if control.cc == number:

@@ -242,7 +242,19 @@ from .triggers import group_is_closed
 from .voices import allocate_voice
 
 TWO_PI = 2.0 * math.pi
-FILTER_MODES = (FILTER_LOWPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_HIGHPASS, FILTER_BANDPASS, FILTER_NOTCH)
+
+
+@realtime
+def filter_mode(filter_type):
+    """The filter kernels' mode for a region's fil_type (FILTER_TYPES: lpf_1p, hpf_1p, lpf_2p, hpf_2p, bpf_2p,
+    brf_2p). A chain of comparisons, not a tuple lookup: indexing a tuple could raise."""
+    if filter_type == 1 or filter_type == 3:
+        return FILTER_HIGHPASS
+    if filter_type == 4:
+        return FILTER_BANDPASS
+    if filter_type == 5:
+        return FILTER_NOTCH
+    return FILTER_LOWPASS
 ONE_POLE_TYPES = 2  # FILTER_TYPES begins with lpf_1p, hpf_1p
 
 
@@ -710,7 +722,7 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
         g_step = (g_end - g_start) / (end - start)
         voice_values[V_FILTER_G, slot] = g_end
         voice_values[V_FILTER_K, slot] = k
-    mode = FILTER_MODES[filter_type] if filter_type >= 0 else FILTER_LOWPASS
+    mode = filter_mode(filter_type)
     state_1 = voice_values[V_FILTER_STATE, slot]
     state_2 = voice_values[V_FILTER_STATE_2, slot]
     state_3 = voice_values[V_FILTER_STATE_3, slot]

@@ -57,8 +57,7 @@ from .synthpatch import (
 from .voices import allocate_voice
 
 TWO_PI = 2.0 * math.pi
-FILTER_OFF = 0  # FILTER_MODES[0]; the others map onto the state-variable filter's modes
-SVF_MODES = (FILTER_LOWPASS, FILTER_LOWPASS, FILTER_HIGHPASS, FILTER_BANDPASS, FILTER_NOTCH)
+FILTER_OFF = 0  # FILTER_MODES: none, lowpass, highpass, bandpass, notch
 MOD_WHEEL_CC = 1
 EXPRESSION_CC = 11
 LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_SAMPLE_HOLD = range(5)
@@ -568,7 +567,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             g_start = g_end
         g_step = (g_end - g_start) / n
         voice_values[V_FILTER_G, slot] = g_end
-    filter_mode = SVF_MODES[mode]
+    filter_mode = FILTER_LOWPASS if mode <= 1 else FILTER_HIGHPASS if mode == 2 else \
+        FILTER_BANDPASS if mode == 3 else FILTER_NOTCH
 
     gain_end = voice_values[V_LEVEL, slot] * amplitude * instruments[I_GAIN, instrument]
     gain_start = synth_voices[SV_GAIN, slot]

@@ -91,8 +91,12 @@ def _describe_rig(rig) -> list[str]:
         mute = ", muted" if bus.mute else ""
         lines.append(f"  bus {bus.name:<8} {bus.gain_db:+.1f} dB{mute}, {route}")
     for name, instrument in rig.show.instruments.items():
-        lines.append(f"  instrument {name}: {instrument.type}, attack {instrument.attack_ms:g} ms, "
-                     f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
+        if instrument.type == "tone":
+            lines.append(f"  instrument {name}: tone, attack {instrument.attack_ms:g} ms, "
+                         f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
+        else:
+            preset = f" preset {instrument.bank}:{instrument.program}" if instrument.type == "sf2" else ""
+            lines.append(f"  instrument {name}: {instrument.type} {instrument.file}{preset}, {instrument.gain_db:+.1f} dB")
     for part in rig.show.parts:
         source = f" from {part.midi_file}" if part.midi_file else ""
         lines.append(f"  part {part.name}: {len(part.notes) + len(part.midi_notes)} notes{source}, "
@@ -486,6 +490,59 @@ def command_render(args) -> int:
     return 0
 
 
+def command_play(args) -> int:
+    import soundfile
+
+    from .player import MidiPlayer, PlayError
+    if args.seconds is not None and args.seconds <= 0:
+        raise UsageError(f"--seconds must be positive, got {args.seconds:g}")
+    if args.polyphony < 1:
+        raise UsageError(f"--polyphony must be at least 1, got {args.polyphony}")
+    preset = None if args.bank is None and args.program is None else (args.bank or 0, args.program or 0)
+    began = time.monotonic()
+    try:
+        player = MidiPlayer(args.patch, args.midi, sample_rate=args.sample_rate, block=args.block,
+                            interpolation=args.interpolation, polyphony=args.polyphony, gain_db=args.gain,
+                            preset=preset)
+    except PlayError as error:
+        raise UsageError(str(error)) from None
+    print(f"Loaded {args.patch} for {args.midi} in {time.monotonic() - began:.2f} s:")
+    for loaded in player.presets:
+        problems = f", {len(loaded.problems)} problem{'s' if len(loaded.problems) != 1 else ''}" \
+            if loaded.problems else ""
+        channels = ", ".join(map(str, loaded.channels))
+        print(f"  {loaded.label} {loaded.name}: {loaded.regions} regions, "
+              f"channel{'s' if len(loaded.channels) > 1 else ''} {channels}{problems}")
+    for notice in player.notices:
+        print(f"  {notice}")
+    if any(loaded.problems for loaded in player.presets):
+        print(f"  (`liveengine check {args.patch}` lists the problems)")
+    _prepare_kernels()
+    rate = args.sample_rate
+    try:
+        output = soundfile.SoundFile(args.output, "w", samplerate=rate, channels=2, subtype=args.subtype)
+    except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
+        raise UsageError(f"cannot write {args.output}: {error}") from None
+    peak = 0.0
+    frames = 0
+    began = time.monotonic()
+    with output:
+        try:
+            for block in player.render(args.seconds):
+                output.write(block)
+                peak = max(peak, float(abs(block).max(initial=0.0)))
+                frames += len(block)
+        except PlayError as error:
+            raise UsageError(str(error)) from None
+    took = time.monotonic() - began
+    t = player.engine.telemetry()
+    print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
+          f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
+    print(f"Voices: at most {player.peak_voices} at once; {t.voices_stolen} stolen, {t.notes_refused} notes refused, "
+          f"{t.samples_not_ready} samples not ready in time, {t.late_events} late events")
+    return 0
+
+
 def _report_cues(runner):
     rate = runner.rate
     for decision in runner.decisions:
@@ -554,6 +611,9 @@ def command_run(args) -> int:
         stack.enter_context(NotificationPump(engine))
         rig.streamer.start()
         stack.callback(rig.streamer.stop)
+        if any(instrument.type == "synth" for instrument in rig.show.instruments.values()):
+            from .control.patchwatch import PatchWatcher
+            stack.enter_context(PatchWatcher(rig, engine.producer("control"), report=lambda text: print(text, flush=True)))
         if rig.show.timecode.source == "mtc":
             stack.callback(close_midi_inputs, _open_mtc(rig))
         started = time.monotonic()
@@ -711,6 +771,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audio_options(render, device=False)
     render.set_defaults(handler=command_render)
 
+    play = commands.add_parser("play", help="render a MIDI file through one instrument file (SFZ or SF2), "
+                                            "like fluidsynth -F")
+    play.add_argument("patch", help="instrument file: an SFZ file or an SF2 bank")
+    play.add_argument("--midi", required=True, metavar="FILE.mid", help="Standard MIDI File (type 0 or 1)")
+    play.add_argument("-o", "--output", required=True, help="output file (.wav, .flac)")
+    play.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, default=44100,
+                      help="default 44100, as fluidsynth's")
+    play.add_argument("--block", type=_block_size, default=64, help="frames per block, 32-1024 (default 64)")
+    play.add_argument("--interpolation", choices=("cubic", "linear"), default="cubic",
+                      help="of sample voices (default cubic)")
+    play.add_argument("--polyphony", type=int, default=512, help="voices at once (default 512)")
+    play.add_argument("--gain", type=float, default=0.0, metavar="DB", help="output gain in dB (default 0)")
+    play.add_argument("--seconds", type=float, help="length to render (default: the file and its release tails)")
+    play.add_argument("--bank", type=int, help="SF2 bank of one preset for every channel, program changes ignored")
+    play.add_argument("--program", type=int, help="SF2 program of that preset (default 0)")
+    play.add_argument("--subtype", default="PCM_24", help="sample format, e.g. PCM_16, PCM_24, FLOAT")
+    play.set_defaults(handler=command_play)
+
     check = commands.add_parser("check", help="validate a show file and describe it, or check an instrument file")
     check.add_argument("show", help="show file (TOML), or an SFZ file or SF2 bank")
     _add_audio_options(check, device=True)
@@ -747,10 +825,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
-    bench.add_argument("--part", choices=("all", "core", "timecode", "osc", "midi"), default="all",
+    bench.add_argument("--part", choices=("all", "core", "timecode", "osc", "midi", "synth"), default="all",
                        help="core: render cost and live delivery; timecode: LTC decoding, chase and cue timing; "
                             "osc: command round trips and the rate sustained beside 256 live voices; "
-                            "midi: MIDI-in to audio-out latency and jitter")
+                            "midi: MIDI-in to audio-out latency and jitter; "
+                            "synth: the synth voice's render cost against SuperCollider's scsynth")
     bench.set_defaults(handler=command_bench)
     return parser
 

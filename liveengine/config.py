@@ -24,7 +24,9 @@ from .show.midifile import MidiFileError, MidiNote, read_midi_notes
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
-INSTRUMENT_TYPES = ("tone", "sfz", "sf2")
+INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth")
+# The patches that ship with liveengine, named in a show by their file name without ".toml".
+SHIPPED_PATCHES = pathlib.Path(__file__).resolve().parent.parent / "patches"
 TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
 
@@ -60,14 +62,15 @@ class BusConfig:
 
 @dataclass(frozen=True)
 class InstrumentConfig:
-    """An instrument of the show: the test tone, or a sampled library (an SFZ file, or a preset of an SF2 bank)."""
+    """An instrument of the show: the test tone, a sampled library (an SFZ file, or a preset of an SF2
+    bank), or a synth patch."""
 
     name: str
     type: str
     attack_ms: float
     release_ms: float
     gain_db: float
-    file: pathlib.Path | None = None  # sfz, sf2
+    file: pathlib.Path | None = None  # sfz, sf2: the library; synth: the patch file
     bank: int = 0  # sf2
     program: int = 0  # sf2
 
@@ -668,16 +671,25 @@ def _check_click_stays_private(buses: dict[str, BusConfig], problems: _Problems)
 def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, problems: _Problems) -> InstrumentConfig:
     kind = instrument.get("type", _one_of(INSTRUMENT_TYPES), required=True)
     file = instrument.get("file", _TEXT, "", required=kind in ("sfz", "sf2"))
-    if file and kind == "tone":
-        problems.add(f"{instrument.label} file", "a tone instrument plays no file")
-    sampled = kind in ("sfz", "sf2")
+    patch = instrument.get("patch", _TEXT, "", required=kind == "synth")
+    if file and kind not in ("sfz", "sf2"):
+        problems.add(f"{instrument.label} file", f"a {kind} instrument plays no file")
+    if patch and kind != "synth":
+        problems.add(f"{instrument.label} patch", f"only a synth has a patch, not a {kind} instrument")
+    path = None
+    if kind in ("sfz", "sf2") and file:
+        path = folder / file
+    elif kind == "synth" and patch:
+        # A bare name is a shipped patch; anything else a patch file beside the show.
+        path = SHIPPED_PATCHES / f"{patch}.toml" if pathlib.Path(patch).suffix == "" and "/" not in patch \
+            else folder / patch
     return InstrumentConfig(
         name=name,
         type=kind,
         attack_ms=instrument.get("attack_ms", _number(0.5, 10000), 5.0),
         release_ms=instrument.get("release_ms", _number(1, 20000), 150.0),
         gain_db=instrument.get("gain_db", _GAIN_DB, 0.0),
-        file=folder / file if sampled and file else None,
+        file=path,
         bank=instrument.get("bank", _integer(0, 128), 0),
         program=instrument.get("program", _integer(0, 127), 0),
     )

@@ -10,6 +10,7 @@ from ..config import ShowConfig
 from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeOutput
 from ..instruments.library import InstrumentError, read_sampled_instrument
 from ..instruments.samples import SampleStreamer, load_heads, progress_bar
+from ..instruments.synth import PatchError, load_patch
 
 
 def db_to_gain(db: float) -> float:
@@ -74,6 +75,14 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         if instrument.type == "tone":
             engine.install_tone(number, attack_seconds=instrument.attack_ms / 1000,
                                 release_seconds=instrument.release_ms / 1000, gain=db_to_gain(instrument.gain_db))
+            continue
+        if instrument.type == "synth":
+            try:
+                engine.install_synth(number, load_patch(instrument.file), tempo_bpm=show.tempo_bpm)
+            except PatchError as error:
+                problems[instrument.name] = [*error.problems, "the instrument is left out, its notes are refused"]
+                continue
+            engine.instrument_gain(number, db_to_gain(instrument.gain_db))
             continue
         try:
             sampled = read_sampled_instrument(instrument.file, instrument.bank, instrument.program)

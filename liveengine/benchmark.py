@@ -266,6 +266,9 @@ def run_benchmarks(args) -> int:
     if args.part in ("midi", "all"):
         from .midibench import run_midi_benchmarks
         run_midi_benchmarks(quick)
+    if args.part in ("synth", "all"):
+        from .synthbench import run_synth_benchmarks
+        run_synth_benchmarks(quick)
     return 0
 
 

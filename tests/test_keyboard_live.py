@@ -15,6 +15,7 @@ import rtmidi
 from liveengine.config import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.control.midiin import MidiInputs, MidiInputSpec
+from liveengine.control.midiports import close_midi_inputs
 from liveengine.engine import LiveStream, NotificationPump, choose_device
 from liveengine.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.show.rig import build_rig
@@ -148,8 +149,7 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
             time.sleep(0.01)
     finally:
         keyboards.thru["upper"].delete()
-        external.close_port()
-        external.delete()
+        close_midi_inputs(external)
     assert received == [[0x90, 60, 100], [0xB0, 64, 127], [0x80, 60, 0]], "performance data only, in order"
 
 

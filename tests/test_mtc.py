@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import pytest
 
+from liveengine.control.midiports import close_midi_inputs
 from liveengine.control.mtc import MtcInput, MtcReader, MtcSender, full_frame, open_mtc_input, quarter_frames
 from liveengine.show.timecode import RATES, Timecode
 
@@ -200,8 +201,7 @@ def test_mtc_through_jack_midi_locks_the_chase_then_freewheels_and_stops(server,
                      FREEWHEEL_SECONDS + 1.0)
     finally:
         if mtc_in is not None:
-            mtc_in.close_port()
-            mtc_in.delete()
+            close_midi_inputs(mtc_in)
         media_server.close_port()
         media_server.delete()
         stream.close()

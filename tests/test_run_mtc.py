@@ -15,6 +15,7 @@ import time
 import pytest
 import rtmidi
 
+from liveengine.control.midiports import close_midi_inputs
 from liveengine.control.mtc import MtcReader, MtcSender
 from liveengine.jackserver import PrivateJackServer
 from liveengine.show.timecode import RATES, Timecode
@@ -92,8 +93,7 @@ def test_run_as_timecode_master_sends_mtc(tmp_path, server):
         connect_to_engine(receiver, run)
         out, err = run.communicate(timeout=60)
     finally:
-        receiver.close_port()
-        receiver.delete()
+        close_midi_inputs(receiver)
     assert run.returncode == 0, err
     running = [frame for frame in frames if frame is not None and not frame.located]
     assert len(running) > 50, len(running)
@@ -194,8 +194,7 @@ def test_mtc_out_follows_the_conductors_jump(tmp_path, server):
         run.stdin.flush()
         out, err = run.communicate(timeout=60)
     finally:
-        receiver.close_port()
-        receiver.delete()
+        close_midi_inputs(receiver)
     assert run.returncode == 0, err
     assert "timecode master jumps to 01:09:58:00" in out
     received = [frame for frame in frames if frame is not None]

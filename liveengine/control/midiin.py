@@ -39,18 +39,11 @@ from typing import Self
 
 import rtmidi
 
+from .midiports import PORT_ERRORS, close_midi_inputs, silence_midi_input
+
 __all__ = ["MidiInputSpec", "MidiInputs"]
 
 log = logging.getLogger("liveengine.midi")
-
-# Errors that opening or closing a port may raise: reported, never raised to the show.
-# (rtmidi.SystemError, the backend failing, is an RtMidiError; ValueError: the port went
-# away between listing and opening.)
-PORT_ERRORS = (rtmidi.RtMidiError, SystemError, ValueError)
-
-# Closing waits this long, with the GIL released, for a callback that is already on its way
-# into Python (waiting for the GIL) to finish, before the backend's thread is stopped.
-CALLBACK_DRAIN_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -172,19 +165,9 @@ class MidiInputs:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         with self._lock:
-            # Silence every input first, so that no callback wants the GIL while clients close.
-            connected = [keyboard for keyboard in self._keyboards if keyboard.is_open]
-            for keyboard in connected:
-                self._silence(keyboard, keyboard.api)
-            if connected:
-                time.sleep(CALLBACK_DRAIN_SECONDS)
+            # All in one call, so that no callback wants the GIL while clients close.
+            close_midi_inputs(*(midi_in for keyboard in self._keyboards for midi_in in keyboard.clients.values()))
             for keyboard in self._keyboards:
-                for api, midi_in in keyboard.clients.items():
-                    try:
-                        midi_in.close_port()
-                    except PORT_ERRORS as error:
-                        log.warning("closing a MIDI input (%s) failed: %s", _api_name(api), error)
-                    midi_in.delete()
                 keyboard.clients.clear()
                 keyboard.listening.clear()
                 keyboard.api = keyboard.port = None
@@ -339,35 +322,16 @@ class MidiInputs:
     def _disconnect(self, keyboard: _Keyboard) -> None:
         api = keyboard.api
         keyboard.api = keyboard.port = None
-        self._silence(keyboard, api)
-        if api != rtmidi.API_UNIX_JACK:
-            time.sleep(CALLBACK_DRAIN_SECONDS)
-            try:
-                keyboard.clients[api].close_port()
-            except PORT_ERRORS as error:
-                log.warning("closing a MIDI input (%s) failed: %s", _api_name(api), error)
-
-    @staticmethod
-    def _silence(keyboard: _Keyboard, api: int) -> None:
-        """Stop the keyboard's client on `api` from calling into Python, without racing its thread.
-
-        python-rtmidi holds the GIL while it closes, and a backend's thread may be waiting for
-        the GIL to deliver a message: MidiIn.close_port frees the callback that thread is about
-        to use, ALSA's closing joins that thread (a deadlock), and closing a JACK client kills
-        it there. So new calls are stopped first, and the closing waits with the GIL released
-        for the ones on their way (CALLBACK_DRAIN_SECONDS)."""
         midi_in = keyboard.clients[api]
-        try:
-            if api == rtmidi.API_UNIX_JACK:
-                # Unregister our JACK port, keeping the callback for the next connection: RtMidi's
-                # JACK process callback returns at once without a port, so no new message starts.
-                rtmidi.MidiIn.__base__.close_port(midi_in)
-            else:
-                # ALSA gives no other way: a message arriving at this very instant remains a risk.
-                midi_in.cancel_callback()
-                keyboard.listening.discard(api)
-        except PORT_ERRORS as error:
-            log.warning("closing a MIDI input (%s) failed: %s", _api_name(api), error)
+        if api == rtmidi.API_UNIX_JACK:
+            # Only the port goes: the client keeps its callback for the next connection, so
+            # a call on its way finds it alive and there is nothing to wait for.
+            silence_midi_input(midi_in)
+        else:
+            # The callback is cancelled here: close the port too, so that the next connection
+            # opens afresh and sets it again.
+            close_midi_inputs(midi_in, keep_clients=True)
+            keyboard.listening.discard(api)
 
     # -- the watcher ----------------------------------------------------------------------
 

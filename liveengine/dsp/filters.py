@@ -31,6 +31,8 @@ tick returns:
 - `svf_tick(x, ic1, ic2, g, k, mode)` -> (y, ic1, ic2) for the modes FILTER_LOWPASS,
   FILTER_HIGHPASS (both 12 dB/octave), FILTER_BANDPASS (0 dB at its centre, bandwidth
   fc/Q, narrowing toward Nyquist) and FILTER_NOTCH (the input minus the band-pass).
+  `svf_step(x, ic1, ic2, g, k, loop_gain, mode)` is the same with its one division,
+  `svf_loop_gain(g, k)`, done by the caller: once for a run of samples where g holds still.
 - `one_pole_tick(x, s, g, mode)` -> (y, s): 6 dB/octave, FILTER_LOWPASS or
   FILTER_HIGHPASS, -3 dB exactly at the cutoff.
 
@@ -95,9 +97,20 @@ def damping_from_resonance_db(resonance_db):
 @realtime
 def svf_tick(x, ic1, ic2, g, k, mode):
     """One sample of the state-variable filter: (output, ic1, ic2); g from `prewarp`, k = 1/Q."""
+    return svf_step(x, ic1, ic2, g, k, svf_loop_gain(g, k), mode)
+
+
+@realtime
+def svf_loop_gain(g, k):
+    """The state-variable filter's loop gain for g and k: a division, which a caller whose
+    coefficients hold still over many samples computes once for all of them."""
+    return 1.0 / (1.0 + g * (g + k))
+
+
+@realtime
+def svf_step(x, ic1, ic2, g, k, loop_gain, mode):
+    """`svf_tick` with its loop gain given (`svf_loop_gain(g, k)`)."""
     # Two trapezoidal integrators in a loop, solved for this sample's outputs at once.
-    # The division does not depend on the states, so it stays off the recursion's path.
-    loop_gain = 1.0 / (1.0 + g * (g + k))
     band = (ic1 + g * (x - ic2)) * loop_gain
     low = ic2 + g * band
     ic1 = 2.0 * band - ic1

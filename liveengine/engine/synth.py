@@ -18,7 +18,7 @@ import numpy as np
 from numba import carray
 
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, \
-    damping_from_resonance_db, prewarp, svf_tick
+    damping_from_resonance_db, prewarp, svf_loop_gain, svf_step
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import realtime
 from . import events as ev
@@ -452,11 +452,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     pitch += 100.0 * bend_range * instruments[I_PITCH_BEND, instrument] + pitch_cents
     note_increment = 440.0 * 2.0 ** ((pitch / 100.0 - 69.0) / 12.0) / rate
 
-    # Oscillators into the scratch pair.
+    # Oscillators into the scratch pair; into its first row alone while no unison copy is panned
+    # (the voice is mono until its pan: one filter, not two).
+    oscillators = int(patches[instrument, P_OSCILLATORS])
+    stereo = False
+    for osc in range(oscillators):
+        at = P_OSCILLATOR + osc * OSC_FIELDS
+        if patches[instrument, at + OSC_UNISON] > 1 and patches[instrument, at + OSC_UNISON_SPREAD] != 0.0:
+            stereo = True
     for i in range(n):
         scratch[0, i] = 0.0
         scratch[1, i] = 0.0
-    oscillators = int(patches[instrument, P_OSCILLATORS])
     noise = i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot]
     for osc in range(oscillators):
         at = P_OSCILLATOR + osc * OSC_FIELDS
@@ -480,20 +486,24 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         for copy in range(copies):
             spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
             increment = min(0.49, base * 2.0 ** (patches[instrument, at + OSC_UNISON_DETUNE] * spread / 1200.0))
+            # A copy's place in the stereo field, as gains around the centre's 1.0 (constant power).
             angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
                 * math.pi / 4.0
-            left = math.cos(angle) * math.sqrt(2.0) * per_copy * level_start
-            right = math.sin(angle) * math.sqrt(2.0) * per_copy * level_start
-            ramp = (level_end - level_start) / n * math.sqrt(2.0) * per_copy
-            left_ramp = ramp * math.cos(angle)
-            right_ramp = ramp * math.sin(angle)
+            to_left = math.cos(angle) * math.sqrt(2.0) if stereo else 1.0
+            to_right = math.sin(angle) * math.sqrt(2.0)
+            left = to_left * per_copy * level_start
+            right = to_right * per_copy * level_start
+            ramp = (level_end - level_start) / n * per_copy
+            left_ramp = ramp * to_left
+            right_ramp = ramp * to_right
             phase_field = SV_PHASE + osc * MAX_UNISON + copy
             phase = synth_voices[phase_field, slot]
             if wave == WAVE_SAW:
                 for i in range(n):
                     value = saw_tick(phase, increment)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
                     phase += increment
                     if phase >= 1.0:
                         phase -= 1.0
@@ -501,7 +511,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 for i in range(n):
                     value = pulse_tick(phase, increment, width)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
                     phase += increment
                     if phase >= 1.0:
                         phase -= 1.0
@@ -509,7 +520,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 for i in range(n):
                     value = triangle_tick(phase, increment)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
                     phase += increment
                     if phase >= 1.0:
                         phase -= 1.0
@@ -520,7 +532,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 for i in range(n):
                     value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
                     phase += increment
                     if phase >= 1.0:
                         phase -= 1.0
@@ -533,7 +546,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 for i in range(n):
                     value = math.sin(TWO_PI * phase)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
                     phase += increment
                     if phase >= 1.0:
                         phase -= 1.0
@@ -541,12 +555,14 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 for i in range(n):
                     value, noise = noise_tick(noise)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
             elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
                 for i in range(n):
                     value = wavetable_tick(wavetable, phase, increment)
                     scratch[0, i] += value * (left + left_ramp * i)
-                    scratch[1, i] += value * (right + right_ramp * i)
+                    if stereo:
+                        scratch[1, i] += value * (right + right_ramp * i)
                     phase += increment
                     if phase >= 1.0:
                         phase -= 1.0
@@ -590,15 +606,22 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     add = voice_values[V_ENV_ADD, slot]
     left = voice_values[V_ENV_LEFT, slot]
     g = g_start
+    gliding = g_step != 0.0
+    loop_gain = svf_loop_gain(g, k)
     gain = gain_start
     done = False
     for i in range(n):
         left_in = scratch[0, i]
         right_in = scratch[1, i]
         if mode != FILTER_OFF:
-            left_in, state_1, state_2 = svf_tick(left_in, state_1, state_2, g, k, filter_mode)
-            right_in, state_3, state_4 = svf_tick(right_in, state_3, state_4, g, k, filter_mode)
+            if gliding:
+                loop_gain = svf_loop_gain(g, k)
+            left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, g, k, loop_gain, filter_mode)
+            if stereo:
+                right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, g, k, loop_gain, filter_mode)
             g += g_step
+        if not stereo:
+            right_in = left_in
         envelope = envelope * mul + add
         level = envelope * gain
         gain += gain_step

@@ -49,6 +49,9 @@ class AudioConfig:
     voices: int
     scheduling_latency_ms: float | None  # None: two blocks
     limiter_ceiling_db: float
+    interpolation: str = "cubic"  # of sampled instruments: "cubic" or "linear"
+    sample_preload_frames: int = 65536  # of every sample, decoded before the show; the rest streams
+    sample_memory_mb: int = 2048  # decoded samples held at once, preloads and streamed ones together
 
 
 @dataclass(frozen=True)
@@ -535,6 +538,9 @@ def _read_audio(audio: _Table) -> AudioConfig:
         voices=audio.get("voices", _integer(1, 4096), 512),
         scheduling_latency_ms=audio.get("scheduling_latency_ms", _number(0, 1000)),
         limiter_ceiling_db=audio.get("limiter_ceiling_db", _number(-24, 0), -0.3),
+        interpolation=audio.get("interpolation", _one_of(("cubic", "linear")), "cubic"),
+        sample_preload_frames=audio.get("sample_preload_frames", _integer(1024, 1 << 30), 65536),
+        sample_memory_mb=audio.get("sample_memory_mb", _integer(64, 1 << 20), 2048),
     )
 
 

@@ -562,13 +562,20 @@ def test_control_opcodes_and_default_path_override(tmp_path):
     """
     instrument = load_sfz(write(tmp_path, "moved.sfz", text))
     assert instrument.regions[0].sample == -1
+    assert instrument.controllers == {7: 100 / 127}
     assert instrument.problems == [
-        "moved.sfz:2: unsupported opcode 'set_cc7' ignored",
         "moved.sfz:2: lokey=3: not a <control> opcode; ignored",
         "moved.sfz:3: default_path=elsewhere/: belongs under <control>; ignored",
         f"moved.sfz:4: sample not found: a.wav (looked for {tmp_path / 'samples' / 'a.wav'})"]
     overridden = load_sfz(tmp_path / "moved.sfz", default_path_override="moved/")
     assert [sample.path for sample in overridden.samples] == [str(tmp_path / "moved" / "a.wav")]
+
+
+def test_initial_controller_values_from_the_corpus():
+    assert load_sfz(SFIZZ / "set_cc.sfz").controllers == {61: 122 / 127}
+    instrument = load_sfz(SFIZZ / "set_hdcc.sfz")
+    assert instrument.controllers == {61: 0.1234}
+    assert any("set_hdcc142=0.5678" in problem for problem in instrument.problems)
 
 
 def test_conflicting_keyswitch_settings_keep_the_first(tmp_path):

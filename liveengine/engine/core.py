@@ -300,6 +300,8 @@ class Engine:
         sample slots given to its samples. The instrument sounds only once every row is in place: at
         once if the stream does not run (`producer` None), else when `producer`'s event applies."""
         self._claim_instrument(index)
+        for cc, value in instrument.controllers.items():
+            self.state.controllers[index, cc] = value
         loaded = [i for i, data in enumerate(samples) if data is not None]
         regions = [region for region in instrument.regions if 0 <= region.sample < len(samples)
                    and samples[region.sample] is not None]

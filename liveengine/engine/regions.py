@@ -180,6 +180,7 @@ class SampledInstrument:
     samples: list[SampleSource]
     sw_default: int = -1  # the keyswitch in force before any is played
     sw_labels: dict[int, str] = field(default_factory=dict)
+    controllers: dict[int, float] = field(default_factory=dict)  # where controllers stand at first (0..1)
     problems: list[str] = field(default_factory=list)  # "file:line: message", one each
 
 

@@ -332,6 +332,7 @@ _LABELS = ("region_label", "group_label", "master_label", "global_label")  # the
 _ASSEMBLED = {"sample", "end", "fil_type", "sw_default", "sw_label", *_LABELS}
 
 _LEVELS = ("global", "master", "group", "region")
+_INITIAL_CONTROLLER = re.compile(r"set_(hd)?cc(\d+)")
 _SKIPPED_HEADERS = {
     "curve": "read but not used: the engine has no controller curves; its opcodes are ignored",
     "effect": "not supported; its opcodes are ignored",
@@ -636,6 +637,7 @@ class _Loader:
         self._source_indices: dict[str, int] = {}  # file found (or generator) → index
         self._sw_default: _Setting | None = None
         self._sw_labels: dict[int, _Setting] = {}
+        self._controllers: dict[int, float] = {}
 
     def load(self, data: bytes) -> SampledInstrument:
         for token in self._reader.tokens(self._top, *_decode(data)):
@@ -647,6 +649,7 @@ class _Loader:
             samples=self._samples,
             sw_default=-1 if self._sw_default is None else self._sw_default.value,
             sw_labels={key: setting.value for key, setting in self._sw_labels.items()},
+            controllers=dict(self._controllers),
             problems=self._problems.messages(),
         )
 
@@ -702,12 +705,29 @@ class _Loader:
             self._token(token)
 
     def _control_opcode(self, name: str, value: str, origin: str, text: str):
+        initial = _INITIAL_CONTROLLER.fullmatch(name)
         if name == "default_path":
             self._default_path = value
+        elif initial is not None:
+            self._initial_controller(initial, value, origin, text)
         elif _supported(name):
             self._problems.add(f"{origin}: {text}: not a <control> opcode; ignored")
         else:
             self._problems.add(f"{origin}: unsupported opcode '{name}' ignored")
+
+    def _initial_controller(self, opcode: re.Match, value: str, origin: str, text: str):
+        """set_ccN (0..127) and set_hdccN (0..1): where controller N stands before anything moves it."""
+        high_definition, number = opcode.group(1) is not None, int(opcode.group(2))
+        try:
+            level = float(value)
+        except ValueError:
+            self._problems.add(f"{origin}: {text}: not a number; ignored")
+            return
+        top = 1.0 if high_definition else 127.0
+        if not 0 <= number < 128 or not 0.0 <= level <= top:
+            self._problems.add(f"{origin}: {text}: expected controller 0..127 and a value 0..{top:g}; ignored")
+            return
+        self._controllers[number] = level / top
 
     def _read(self, name: str, value: str, origin: str, text: str) -> dict[object, _Setting]:
         """What an opcode under <global>, <master>, <group> or <region> sets, by target."""

@@ -62,14 +62,16 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
         limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_output=timecode_output,
+        interpolation=audio.interpolation,
         stems=len(show.stems))
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)
     engine = Engine(settings, scheduling_latency_samples=latency)
     numbers = {}
-    streamer = SampleStreamer(engine, engine.producer("samples"))
+    streamer = SampleStreamer(engine, engine.producer("samples"), budget_bytes=audio.sample_memory_mb << 20)
     problems: dict[str, list[str]] = {}
+    preloaded = 0
     for number, instrument in enumerate(show.instruments.values()):
         numbers[instrument.name] = number
         if instrument.type == "tone":
@@ -89,10 +91,18 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         except InstrumentError as error:
             problems[instrument.name] = [f"{error}: the instrument is left out, its notes are refused"]
             continue
-        loaded = load_heads(sampled, progress=progress_bar(instrument.name) if show_progress else None)
+        loaded = load_heads(sampled, audio.sample_preload_frames,
+                            progress=progress_bar(instrument.name) if show_progress else None)
         slots = engine.install_sampler(number, sampled, loaded.samples)
+        preloaded += loaded.head_bytes
         engine.instrument_gain(number, db_to_gain(instrument.gain_db))
         streamer.add(loaded, slots)
         if sampled.problems:
             problems[instrument.name] = sampled.problems
+    budget = audio.sample_memory_mb << 20
+    if preloaded > budget:
+        problems["samples"] = [f"the preloaded starts of every sample take {preloaded >> 20} MB, more than "
+                               f"[audio] sample_memory_mb = {audio.sample_memory_mb}: long samples will not "
+                               f"stay in memory between notes; lower sample_preload_frames or raise the budget"]
+    streamer.budget_bytes = max(0, budget - preloaded)  # what streamed samples may hold beside the preloads
     return Rig(show, engine, audio.block_size, audio.device, numbers, streamer, problems)

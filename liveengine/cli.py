@@ -538,8 +538,8 @@ def command_play(args) -> int:
     t = player.engine.telemetry()
     print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
           f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
-    print(f"Voices: at most {player.peak_voices} at once; {t.voices_stolen} stolen, {t.notes_refused} notes refused, "
-          f"{t.samples_not_ready} samples not ready in time, {t.late_events} late events")
+    print(f"Voices: {t.voices_stolen} stolen, {t.notes_refused} notes refused, {t.samples_not_ready} samples not "
+          f"ready in time; {t.late_events} late events")
     return 0
 
 

@@ -1,0 +1,400 @@
+"""Playing a Standard MIDI File through one instrument file, offline, as `fluidsynth -F` does.
+
+Every channel message of the file becomes engine events on its exact sample: the file's tempo
+map is worked out exactly (`show.midifile`) and each time rounded to the nearest sample. Each
+MIDI channel gets engine instruments of its own, one for each preset it plays, so one channel's
+pitch bend, volume and controllers never move another channel's notes.
+
+Which instrument plays:
+- an SFZ file plays on every channel that has notes (regions that name their channels with
+  lochan/hichan only on those);
+- an SF2 bank: each channel plays the preset that its bank select and program changes choose,
+  as FluidSynth does by default (its "gs" style): CC0 is the bank, CC32 is ignored, a new bank
+  takes effect at the next program change, and channel 10 plays the drum bank (128 + CC0). A
+  preset the bank lacks falls back as General MIDI players do: the same program in bank 0
+  (drums: in bank 128), then program 0. Or one preset plays on every channel, whatever the
+  program changes say (`preset`).
+
+How the channel messages sound:
+- volume (CC7) and expression (CC11) give the channel's gain, (cc7/127)² · (cc11/127)²: the
+  curve of FluidSynth's default modulators (SF2 2.01 §8.4.5, §8.4.7: 960 cB, concave) and of
+  sfizz's defaults. General MIDI starts every channel at volume 100, so at -4.1 dB;
+- pan (CC10) places each note as it starts (a sounding note stays where it started);
+- pitch bend spans each instrument's own range (an SF2 preset's ±2 semitones, General MIDI's
+  default; an SFZ file's bend_up/bend_down) until RPN 0 (pitch bend sensitivity) sets one;
+- sustain (CC64) holds released notes until the pedal lifts; a key struck again releases the
+  note it sounds, held or sustained, as FluidSynth does;
+- all notes off (CC123) releases the channel's notes as their note-offs would (the pedal still
+  holds them); all sound off (CC120) releases them whatever the pedal says (into their
+  release: the engine silences one channel no faster); reset all controllers (CC121) sets
+  expression, sustain, the mod wheel and pitch bend back as General MIDI says;
+- every controller below 120 also reaches the channel's instruments (`Producer.controller`),
+  so SFZ regions that follow one (the mod wheel, CC1, among them) move with it.
+"""
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
+from .engine.state import MAX_INSTRUMENTS
+from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
+from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
+from .instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
+from .show.midifile import _tempo_map
+from .show.rig import db_to_gain
+
+CHANNELS = 16
+DRUM_CHANNEL = 9  # MIDI channel 10
+GM_VOLUME = 100  # every channel's volume (CC7) when General MIDI starts
+CENTRE = 64  # pan and the pedals' threshold
+GM_BEND_RANGE = 2.0  # semitones at full bend in General MIDI
+TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
+EVENTS_PER_BLOCK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
+NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: ids 1 .. NOTE_GROUP_SIZE - 1
+
+MOD_WHEEL, VOLUME, PAN, EXPRESSION, SUSTAIN = 1, 7, 10, 11, 64
+BANK_SELECT, DATA_ENTRY, DATA_ENTRY_FINE = 0, 6, 38
+NRPN_FINE, NRPN_COARSE, RPN_FINE, RPN_COARSE = 98, 99, 100, 101
+ALL_SOUND_OFF, RESET_CONTROLLERS, ALL_NOTES_OFF = 120, 121, 123
+PITCH_BEND_SENSITIVITY = (0, 0)  # RPN 0, as (coarse, fine)
+
+
+class PlayError(Exception):
+    """A MIDI file or an instrument file that cannot be played; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class TimedMessage:
+    sample: int
+    message: object  # a mido channel message
+
+
+def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int]:
+    """The channel messages of the MIDI file at `path` on their samples, in playing order, and
+    the sample on which the file ends."""
+    import mido
+    try:
+        midi = mido.MidiFile(path)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+        raise PlayError(f"cannot read MIDI file {path}: {error}") from None
+    if midi.type == 2:
+        raise PlayError(f"{path} is a type 2 MIDI file (independent patterns); save it as type 0 or 1")
+    seconds_at = _tempo_map(midi)
+    timed, tick = [], 0
+    for message in mido.merge_tracks(midi.tracks):
+        tick += message.time
+        if not message.is_meta and hasattr(message, "channel"):
+            timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
+    return timed, round(seconds_at(tick) * sample_rate)
+
+
+def gm_substitutes(bank: int, program: int) -> tuple[tuple[int, int], ...]:
+    """Where a General MIDI player looks for preset bank:program, in order (FluidSynth's rule)."""
+    fallback_bank = DRUM_BANK if bank >= DRUM_BANK else 0
+    return (bank, program), (fallback_bank, program), (fallback_bank, 0)
+
+
+def preset_label(preset: tuple[int, int]) -> str:
+    return f"{preset[0]:03d}:{preset[1]:03d}"
+
+
+@dataclass
+class Channel:
+    """One MIDI channel as it stands: the preset it asks for, its controllers, pedal and notes."""
+
+    number: int  # 0-based
+    bank: int = 0  # bank select, as taken at the next program change
+    preset: tuple[int, int] = (0, 0)  # (bank, program) its next notes ask for
+    volume: int = GM_VOLUME
+    expression: int = 127
+    pan: int = CENTRE
+    bend: int = 0  # the wheel, -8192..8191
+    bend_range: float = 0.0  # semitones at full bend, as RPN 0 set it; 0: each instrument's own
+    parameter: tuple[int, int] | None = None  # the RPN data entry sets; None: none, or an NRPN
+    sustain: bool = False
+    held: dict[int, int] = field(default_factory=dict)  # key -> the note it sounds
+    sustained: dict[int, list[int]] = field(default_factory=dict)  # key -> notes the pedal holds
+
+    def __post_init__(self):
+        self.preset = (self.drum_offset, 0)
+
+    @property
+    def drum_offset(self) -> int:
+        return DRUM_BANK if self.number == DRUM_CHANNEL else 0
+
+    def follow_program(self, message):
+        """Take a bank select or program change."""
+        if message.type == "program_change":
+            self.preset = (self.drum_offset + self.bank, message.program)
+        elif message.type == "control_change" and message.control == BANK_SELECT:
+            self.bank = message.value
+
+    @property
+    def gain(self) -> float:
+        return (self.volume / 127) ** 2 * (self.expression / 127) ** 2
+
+    @property
+    def pan_position(self) -> float:
+        return max(-1.0, (self.pan - CENTRE) / CENTRE)
+
+    @property
+    def wheel(self) -> float:
+        return self.bend / 8192
+
+
+@dataclass
+class LoadedPreset:
+    """An instrument loaded for the channels that play it."""
+
+    label: str  # "bank:program", or the SFZ file's name
+    name: str
+    channels: list[int]  # 1-based
+    regions: int
+    problems: list[str]
+
+
+class MidiPlayer:
+    """An instrument file loaded for the channels and presets of one MIDI file, rendered offline."""
+
+    def __init__(self, patch, midi, *, sample_rate: int = 44100, block: int = 64, interpolation: str = "cubic",
+                 polyphony: int = 512, gain_db: float = 0.0, preset: tuple[int, int] | None = None,
+                 head_frames: int = DEFAULT_HEAD_FRAMES):
+        """`patch`: an SFZ file or an SF2 bank; `preset`: (bank, program) of an SF2 bank to play on
+        every channel; `head_frames`: frames of each sample decoded at load (the rest streams)."""
+        self.messages, self.end_sample = read_midi_file(midi, sample_rate)
+        self.sample_rate = sample_rate
+        self.block = block
+        self.engine = Engine(EngineSettings(
+            sample_rate=sample_rate, max_block=block, polyphony=polyphony, interpolation=interpolation,
+            buses=(BusLayout("master", outputs=(0, 1), gain=db_to_gain(gain_db)),), input_rings=("control", "samples"),
+            ring_capacity=EVENTS_PER_BLOCK, pending_capacity=EVENTS_PER_BLOCK))
+        self.producer = self.engine.producer("control")
+        self.streamer = SampleStreamer(self.engine, self.engine.producer("samples"))
+        self.channels = [Channel(number) for number in range(CHANNELS)]
+        self.presets: list[LoadedPreset] = []
+        self.notices: list[str] = []  # presets substituted or missing
+        self._instrument: dict[tuple[int, tuple[int, int]], int] = {}  # (channel, preset asked) -> instrument
+        self._channel_instruments: list[list[int]] = [[] for _ in range(CHANNELS)]
+        self._next_note_id = 0
+        self._load(Path(patch), preset, head_frames)
+
+    # Loading.
+
+    def _presets_asked(self) -> set[tuple[int, tuple[int, int]]]:
+        """(channel, preset) of every note of the file, following its program changes."""
+        channels = [Channel(number) for number in range(CHANNELS)]
+        asked = set()
+        for timed in self.messages:
+            channel = channels[timed.message.channel]
+            channel.follow_program(timed.message)
+            if timed.message.type == "note_on" and timed.message.velocity > 0:
+                asked.add((channel.number, channel.preset))
+        return asked
+
+    def _choose_presets(self, patch: Path, preset, asked: set) -> dict[tuple[int, int], tuple[int, int]]:
+        """The preset that plays each preset asked for (an SFZ file's one instrument is 0:0); one
+        asked for that nothing plays is left out."""
+        if patch.suffix.lower() != ".sf2":
+            if preset is not None:
+                raise PlayError(f"{patch}: a bank and program choose a preset of an SF2 bank, not of {patch.suffix}")
+            return {wanted: (0, 0) for _, wanted in asked}
+        try:
+            names = {(p.bank, p.program): p.name for p in list_presets(patch)}
+        except Sf2Error as error:
+            raise PlayError(str(error)) from None
+        if preset is not None:
+            if preset not in names:
+                raise PlayError(f"{patch}: no preset {preset_label(preset)}")
+            return {wanted: preset for _, wanted in asked}
+        chosen = {}
+        for channel, wanted in sorted(asked):
+            found = next((candidate for candidate in gm_substitutes(*wanted) if candidate in names), None)
+            if found is None:
+                self.notices.append(f"channel {channel + 1}: the bank has no preset {preset_label(wanted)} nor a "
+                                    "General MIDI substitute: its notes are silent")
+                continue
+            if found != wanted and wanted not in chosen:
+                self.notices.append(f"the bank has no preset {preset_label(wanted)}: {preset_label(found)} "
+                                    f"{names[found]} plays it (General MIDI's rule)")
+            chosen[wanted] = found
+        return chosen
+
+    def _load(self, patch: Path, preset, head_frames: int):
+        if patch.suffix.lower() not in SAMPLED_SUFFIXES:
+            raise PlayError(f"{patch}: not an instrument file the engine plays ({', '.join(SAMPLED_SUFFIXES)})")
+        if not patch.is_file():
+            raise PlayError(f"instrument file not found: {patch}")
+        asked = self._presets_asked()
+        chosen = self._choose_presets(patch, preset, asked)
+        players: dict[tuple[int, int], dict[int, list[tuple[int, int]]]] = {}  # preset -> channel -> asked for
+        for channel, wanted in sorted(asked):
+            if wanted in chosen:
+                players.setdefault(chosen[wanted], {}).setdefault(channel, []).append(wanted)
+        if sum(len(channels) for channels in players.values()) > MAX_INSTRUMENTS:
+            raise PlayError(f"the file plays more than {MAX_INSTRUMENTS} presets on its channels together, "
+                            "the most the engine holds")
+        for key, channels in players.items():
+            try:
+                instrument = read_sampled_instrument(patch, *key)
+            except InstrumentError as error:
+                raise PlayError(str(error)) from None
+            loaded = load_heads(instrument, head_frames)
+            label = preset_label(key) if patch.suffix.lower() == ".sf2" else patch.name
+            self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
+                                             len(instrument.regions), instrument.problems))
+            for channel, asked_for in channels.items():
+                index = self._install(instrument, loaded, channel)
+                for wanted in asked_for:
+                    self._instrument[(channel, wanted)] = index
+
+    def _install(self, instrument, loaded, channel: int) -> int:
+        """Install `instrument` as the next engine instrument, for `channel`, as the channel stands."""
+        index = sum(len(instruments) for instruments in self._channel_instruments)
+        answering = replace(instrument, regions=[region for region in instrument.regions
+                                                 if region.lochan <= channel + 1 <= region.hichan])
+        try:
+            slots = self.engine.install_sampler(index, answering, loaded.samples)
+        except ValueError as error:  # beyond the engine's samples or regions
+            raise PlayError(str(error)) from None
+        self.streamer.add(loaded, slots)
+        self._channel_instruments[channel].append(index)
+        state = self.channels[channel]
+        self.engine.instrument_gain(index, state.gain)
+        for number, value in ((VOLUME, state.volume), (PAN, state.pan), (EXPRESSION, state.expression)):
+            self.producer.controller(index, number, value / 127, sample=0)
+        return index
+
+    # Playing.
+
+    def render(self, seconds: float | None = None) -> Iterator[np.ndarray]:
+        """The performance block by block, each (frames, 2) float32 and valid until the next: the
+        file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or `seconds` of it."""
+        renderer = OfflineRenderer(self.engine.state, self.block)
+        frames = None if seconds is None else round(seconds * self.sample_rate)
+        tail_end = self.end_sample + round(TAIL_LIMIT_SECONDS * self.sample_rate)
+        waiting = deque(self.messages)
+        ended = False
+        done = 0
+        while frames is None or done < frames:
+            block_end = done + self.block
+            try:
+                while waiting and waiting[0].sample < block_end:
+                    timed = waiting.popleft()
+                    self._play(timed.message, timed.sample)
+                if not ended and not waiting and self.end_sample < block_end:
+                    self._release_everything(max(done, self.end_sample))
+                    ended = True
+            except RingFullError:
+                raise PlayError(f"more than {EVENTS_PER_BLOCK} events in one block of {self.block} frames") from None
+            self.streamer.serve()  # what the last block's notes asked for, read before this block plays it
+            block = renderer.render_block()
+            take = self.block if frames is None else min(self.block, frames - done)
+            yield block[:take]
+            done += take
+            if frames is None and ended and (done >= tail_end or self.engine.telemetry().voices == 0):
+                return
+
+    def _play(self, message, sample: int):
+        channel = self.channels[message.channel]
+        kind = message.type
+        if kind == "note_on" and message.velocity > 0:
+            self._note_on(channel, message.note, message.velocity, sample)
+        elif kind in ("note_on", "note_off"):
+            self._note_off(channel, message.note, sample)
+        elif kind == "control_change":
+            channel.follow_program(message)
+            self._control(channel, message.control, message.value, sample)
+        elif kind == "program_change":
+            channel.follow_program(message)
+        elif kind == "pitchwheel":
+            channel.bend = message.pitch
+            self._bend(channel, sample)
+
+    def _note_on(self, channel: Channel, key: int, velocity: int, sample: int):
+        self._release_key(channel, key, sample)
+        instrument = self._instrument.get((channel.number, channel.preset))
+        if instrument is None:
+            return  # a preset the bank has no substitute for
+        self._next_note_id = self._next_note_id % NOTE_IDS + 1
+        self.producer.note_on(sample, self._next_note_id, instrument, key, velocity / 127, "master",
+                              pan=channel.pan_position)
+        channel.held[key] = self._next_note_id
+
+    def _note_off(self, channel: Channel, key: int, sample: int):
+        note_id = channel.held.pop(key, None)
+        if note_id is None:
+            return
+        if channel.sustain:
+            channel.sustained.setdefault(key, []).append(note_id)
+        else:
+            self.producer.note_off(sample, note_id)
+
+    def _release_key(self, channel: Channel, key: int, sample: int):
+        """Release the notes `key` sounds, held or sustained."""
+        notes = channel.sustained.pop(key, [])
+        if key in channel.held:
+            notes.append(channel.held.pop(key))
+        for note_id in notes:
+            self.producer.note_off(sample, note_id)
+
+    def _release_everything(self, sample: int):
+        for channel in self.channels:
+            channel.sustain = False
+            for key in list(channel.held) + list(channel.sustained):
+                self._release_key(channel, key, sample)
+
+    def _control(self, channel: Channel, number: int, value: int, sample: int):
+        if number < ALL_SOUND_OFF:
+            for instrument in self._channel_instruments[channel.number]:
+                self.producer.controller(instrument, number, value / 127, sample=sample)
+        if number == VOLUME:
+            channel.volume = value
+            self._gain(channel, sample)
+        elif number == EXPRESSION:
+            channel.expression = value
+            self._gain(channel, sample)
+        elif number == PAN:
+            channel.pan = value
+        elif number == SUSTAIN:
+            channel.sustain = value >= CENTRE
+            if not channel.sustain:
+                for key in list(channel.sustained):
+                    self._release_key(channel, key, sample)
+        elif number in (RPN_COARSE, RPN_FINE):
+            coarse, fine = channel.parameter or (127, 127)
+            channel.parameter = (value, fine) if number == RPN_COARSE else (coarse, value)
+        elif number in (NRPN_COARSE, NRPN_FINE):
+            channel.parameter = None
+        elif number in (DATA_ENTRY, DATA_ENTRY_FINE) and channel.parameter == PITCH_BEND_SENSITIVITY:
+            semitones, cents = divmod(round((channel.bend_range or GM_BEND_RANGE) * 100), 100)
+            semitones, cents = (value, cents) if number == DATA_ENTRY else (semitones, value)
+            channel.bend_range = semitones + cents / 100
+            for instrument in self._channel_instruments[channel.number]:
+                self.producer.instrument_parameter(instrument, "bend_range", channel.bend_range, sample=sample)
+        elif number == ALL_NOTES_OFF:
+            for key in list(channel.held):
+                self._note_off(channel, key, sample)
+        elif number == ALL_SOUND_OFF:
+            for key in list(channel.held) + list(channel.sustained):
+                self._release_key(channel, key, sample)
+        elif number == RESET_CONTROLLERS:
+            self._reset_controllers(channel, sample)
+
+    def _reset_controllers(self, channel: Channel, sample: int):
+        """General MIDI's reset (RP-015): expression full, pedal up, mod wheel and bend at rest."""
+        for number, value in ((EXPRESSION, 127), (SUSTAIN, 0), (MOD_WHEEL, 0)):
+            self._control(channel, number, value, sample)
+        channel.bend, channel.parameter = 0, None
+        self._bend(channel, sample)
+
+    def _gain(self, channel: Channel, sample: int):
+        for instrument in self._channel_instruments[channel.number]:
+            self.producer.instrument_parameter(instrument, "gain", channel.gain, sample=sample)
+
+    def _bend(self, channel: Channel, sample: int):
+        for instrument in self._channel_instruments[channel.number]:
+            self.producer.instrument_parameter(instrument, "pitch_bend", channel.wheel, sample=sample)

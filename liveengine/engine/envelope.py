@@ -12,6 +12,7 @@ import math
 from ..realtime import realtime
 from .regiontable import LOOP_NONE, LOOP_ONE_SHOT, LOOP_SUSTAIN
 from .state import (
+    KIND_SAMPLER,
     KIND_TONE,
     STAGE_ATTACK,
     STAGE_DECAY,
@@ -170,11 +171,24 @@ def next_stage(voice_values, voice_ints, slot, stage, level):
 
 @realtime
 def release_sample_voice(voice_values, voice_ints, slot):
-    """A held sample voice enters its release; a loop_sustain loop plays on to the sample's end."""
-    if voice_ints[VS_LOOP_MODE, slot] == LOOP_ONE_SHOT:
-        return
+    """A note off: a held sample voice enters its release, unless it is a one-shot, which plays to its end."""
+    if voice_ints[VS_LOOP_MODE, slot] != LOOP_ONE_SHOT:
+        enter_release(voice_values, voice_ints, slot)
+
+
+@realtime
+def enter_release(voice_values, voice_ints, slot):
+    """A sample voice enters its release (a choke releases one-shots too); a loop_sustain loop plays on
+    to the sample's end."""
     if voice_ints[VS_LOOP_MODE, slot] == LOOP_SUSTAIN:
         voice_ints[VS_LOOP_MODE, slot] = LOOP_NONE
     voice_values[V_RELEASED_AT, slot] = voice_values[V_AGE, slot]
     voice_values[V_RELEASE_LEVEL, slot] = -1.0  # the filter envelope's level here: taken at the next segment
     enter_stage(voice_values, voice_ints, slot, STAGE_RELEASE, 0.0, voice_values[V_ENVELOPE, slot])
+    if voice_ints[VS_STAGE, slot] == STAGE_FREE and voice_ints[VS_KIND, slot] == KIND_SAMPLER:
+        # Silent already (released in its delay): one silent sample more, so the sampler ends the voice
+        # itself and lets go of its sample.
+        voice_ints[VS_STAGE, slot] = STAGE_RELEASE
+        voice_values[V_ENV_MUL, slot] = 0.0
+        voice_values[V_ENV_ADD, slot] = 0.0
+        voice_values[V_ENV_LEFT, slot] = 1.0

@@ -32,9 +32,9 @@ from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import (
     RELEASE_TIME_CONSTANTS,
+    enter_release,
     enter_stage,
     next_stage,
-    release_sample_voice,
     start_fade,
 )
 from .intrinsics import address_as_void_pointer, load_acquire
@@ -164,6 +164,7 @@ from .state import (
     C_INTERPOLATION,
     C_POLYPHONY,
     C_SAMPLE_RATE,
+    CF_DEZIPPER_SAMPLES,
     CF_FADE_SAMPLES,
     H_BUS,
     H_INSTRUMENT,
@@ -171,10 +172,10 @@ from .state import (
     H_NOTE_ID,
     H_SAMPLE,
     H_VELOCITY,
+    I_BEND_RANGE,
     I_GAIN,
     I_HELD_NOTES,
     I_KIND,
-    I_BEND_RANGE,
     I_PITCH_BEND,
     I_REGION_COUNT,
     I_REGION_FIRST,
@@ -215,6 +216,8 @@ from .state import (
     V_FILTER_STATE_2,
     V_FILTER_STATE_3,
     V_FILTER_STATE_4,
+    V_GAIN_LEFT,
+    V_GAIN_RIGHT,
     V_HOLD_SAMPLES,
     V_KEY,
     V_LEVEL,
@@ -256,6 +259,7 @@ def filter_mode(filter_type):
         return FILTER_NOTCH
     return FILTER_LOWPASS
 ONE_POLE_TYPES = 2  # FILTER_TYPES begins with lpf_1p, hpf_1p
+GAIN_SETTLED = 1e-6  # a gliding gain this close to its target (relative) takes it
 
 
 # Choosing regions.
@@ -487,9 +491,12 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     voice_ints[VS_SAMPLE, slot] = sample_slot
     voice_ints[VS_LOOP_MODE, slot] = int(regions[r, R_LOOP_MODE])
     voice_ints[VS_STARVED, slot] = 0
+    voice_values[V_GAIN_LEFT, slot] = -1.0  # no gains yet: the first segment starts at its own
     enter_stage(voice_values, voice_ints, slot, STAGE_DELAY,
                 stage_samples(regions, r, envelope, ENV_DELAY, ENV_VEL2DELAY, velocity, rate),
                 voice_values[V_START_LEVEL, slot])
+    if voice_ints[VS_STAGE, slot] == STAGE_FREE:
+        return 0  # no attack, hold, decay nor sustain: nothing to sound
     sample_ints[SI_VOICES, sample_slot] += 1
     if sample_ints[SI_FRAMES, sample_slot] > sample_ints[SI_HEAD_FRAMES, sample_slot] and \
             sample_ints[SI_REQUESTED, sample_slot] == 0:
@@ -528,7 +535,7 @@ def choke_and_limit(voice_values, voice_ints, regions, instrument, r, note_id, k
             elif off_mode == OFF_TIME:
                 start_fade(voice_values, voice_ints, slot, max(fade_samples, regions[other, R_OFF_TIME] * rate))
             else:
-                release_sample_voice(voice_values, voice_ints, slot)
+                enter_release(voice_values, voice_ints, slot)
             continue
         if regions[other, R_GROUP] != group:
             continue
@@ -626,9 +633,8 @@ def controller_amounts(regions, r, controllers, instrument):
 def sample_frame(data, channels, frames_available, index, channel, loop_mode, loop_start, loop_end, end):
     """One channel of frame `index` as the voice hears it: wrapped into its loop, silent outside the
     sample and beyond what is read so far."""
-    if loop_mode == LOOP_CONTINUOUS or loop_mode == LOOP_SUSTAIN:
-        if index > loop_end:
-            index = loop_start + (index - loop_start) % (loop_end - loop_start + 1)
+    if (loop_mode == LOOP_CONTINUOUS or loop_mode == LOOP_SUSTAIN) and index > loop_end:
+        index = loop_start + (index - loop_start) % (loop_end - loop_start + 1)
     if index < 0 or index > end or index >= frames_available:
         return 0.0
     return float(data[index * channels + channel])
@@ -699,8 +705,24 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     level = voice_values[V_LEVEL, slot] * gain_factor * instruments[I_GAIN, instrument]
     pan = min(1.0, max(-1.0, voice_values[V_PAN, slot] + pan_shift))
     angle = (pan + 1.0) * math.pi / 4.0
-    gain_left = math.cos(angle) * level
-    gain_right = math.sin(angle) * level
+    target_left = math.cos(angle) * level
+    target_right = math.sin(angle) * level
+    # Controllers, LFOs and pan move the gains once a segment, by steps: the gains glide toward them
+    # (a time constant of a fifth of the dezipper time), so that a controller's jump is no click.
+    gain_left = voice_values[V_GAIN_LEFT, slot]
+    gain_right = voice_values[V_GAIN_RIGHT, slot]
+    if gain_left < 0.0:
+        gain_left = target_left
+        gain_right = target_right
+    approach = math.exp(-5.0 * (end - start) / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES])
+    end_left = target_left + (gain_left - target_left) * approach
+    end_right = target_right + (gain_right - target_right) * approach
+    if abs(end_left - target_left) + abs(end_right - target_right) <= \
+            GAIN_SETTLED * (target_left + target_right) + DENORMAL_FLOOR:
+        end_left = target_left
+        end_right = target_right
+    step_left = (end_left - gain_left) / (end - start)
+    step_right = (end_right - gain_right) / (end - start)
 
     filter_type = int(regions[r, R_FIL_TYPE])
     g_start = 0.0
@@ -787,8 +809,12 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
         envelope = envelope * mul + add
         bus_audio[bus, 0, i] += left_in * envelope * gain_left
         bus_audio[bus, 1, i] += right_in * envelope * gain_right
+        gain_left += step_left
+        gain_right += step_right
         position += step
-        if looping and position >= loop_end + 1.0:
+        # Back by the loop's length once past its end, to just after its start: so the tap before the
+        # read position is the loop's last frame, the one played before, not the frame before the loop.
+        while looping and position >= loop_end + 2.0:
             position -= loop_length
         left -= 1.0
         if left == 0.0:
@@ -823,6 +849,8 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     voice_values[V_FILTER_STATE_2, slot] = state_2
     voice_values[V_FILTER_STATE_3, slot] = state_3
     voice_values[V_FILTER_STATE_4, slot] = state_4
+    voice_values[V_GAIN_LEFT, slot] = end_left
+    voice_values[V_GAIN_RIGHT, slot] = end_right
 
 
 @realtime

@@ -1,0 +1,725 @@
+"""Sampled instruments rendered offline through the real kernel: which regions a note picks,
+how they play (pitch, loops, envelope, filter, controllers), and how their voices end, choke,
+stream and leave memory.
+
+Hand-made samples are sines of their own frequencies, so a rendered note is recognised by
+its spectrum; the sfizz test files stand for real libraries where they hold the case.
+"""
+
+import struct
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer
+from liveengine.engine.envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT
+from liveengine.engine.regions import (
+    ORIGINAL,
+    ControllerCrossfade,
+    ControllerModulation,
+    Envelope,
+    Region,
+    SampledInstrument,
+    SampleSource,
+)
+from liveengine.instruments.samples import DEFAULT_HEAD_FRAMES, DEFAULT_RAM_BUDGET, SampleStreamer, load_heads
+from liveengine.instruments.sfz import load_sfz
+
+RATE = 48000
+BLOCK = 64
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "sfizz-testfiles"
+TONES = (300.0, 500.0, 700.0)  # Hz: the samples of the layer tests
+
+
+# Samples.
+
+def sine(frequency, seconds, rate=44100, amplitude=0.5):
+    return amplitude * np.sin(2 * np.pi * frequency * np.arange(round(seconds * rate)) / rate)
+
+
+def write_wav(path: Path, frames, rate=44100, root_key=None, loop=None) -> Path:
+    """A float WAV file, with a smpl chunk holding `root_key` and `loop` (start, end inclusive) when given."""
+    soundfile.write(path, np.asarray(frames, np.float32), rate, subtype="FLOAT")
+    if root_key is not None or loop is not None:
+        loops = [] if loop is None else [loop]
+        body = struct.pack("<9I", 0, 0, round(1e9 / rate), 60 if root_key is None else root_key, 0, 0, 0,
+                           len(loops), 0)
+        for start, end in loops:
+            body += struct.pack("<6I", 0, 0, start, end, 0, 0)
+        data = bytearray(path.read_bytes()) + b"smpl" + struct.pack("<I", len(body)) + body
+        data[4:8] = struct.pack("<I", len(data) - 8)
+        path.write_bytes(data)
+    return path
+
+
+def tone_samples(tmp_path: Path, frequencies=TONES, seconds=1.0) -> list[SampleSource]:
+    return [SampleSource(str(write_wav(tmp_path / f"tone{f:.0f}.wav", sine(f, seconds)))) for f in frequencies]
+
+
+def plain(sample, **fields) -> Region:
+    """A region that plays its sample at the pitch it was recorded at on key 60, at full level whatever
+    the velocity, and ends 5 ms after its note."""
+    return Region(sample=sample, **{"pitch_keycenter": 60, "amp_veltrack": 0.0,
+                                    "amp_envelope": Envelope(release=0.005), **fields})
+
+
+# Playing.
+
+class Rig:
+    """One sampled instrument in an engine, rendered offline, its streamer served before each block."""
+
+    def __init__(self, instrument, head_frames=DEFAULT_HEAD_FRAMES, budget_bytes=DEFAULT_RAM_BUDGET, gain=1.0,
+                 **settings):
+        self.engine = Engine(EngineSettings(**{"sample_rate": RATE, "max_block": BLOCK, **settings}))
+        self.loaded = load_heads(instrument, head_frames)
+        self.slots = self.engine.install_sampler(0, instrument, self.loaded.samples)
+        self.engine.instrument_gain(0, gain)
+        self.streamer = SampleStreamer(self.engine, self.engine.producer("samples"), budget_bytes)
+        self.streamer.add(self.loaded, self.slots)
+        self.control = self.engine.producer("control")
+        self.renderer = OfflineRenderer(self.engine.state, BLOCK)
+        self.notes = 0
+        self.answers: list[tuple[str, int]] = []
+
+    def note(self, at, key, velocity=1.0, length=None):
+        """Play `key` from sample `at`, for `length` samples (None: held); returns its note id."""
+        self.notes += 1
+        self.control.note_on(at, self.notes, 0, key, velocity, "keys")
+        if length is not None:
+            self.control.note_off(at + length, self.notes)
+        return self.notes
+
+    def render(self, frames, serve=True, channel=0) -> np.ndarray:
+        """Channel `channel` of the next `frames` frames (None: both)."""
+        out = self.renderer.render(frames, before_block=(lambda _: self.serve()) if serve else None)
+        return out.astype(np.float64) if channel is None else out[:, channel].astype(np.float64)
+
+    def serve(self):
+        """The streamer's turn; what the audio thread answered about samples is kept in `answers`."""
+        self.engine.poll()
+        requests = []
+        while not self.engine.sample_requests.empty():
+            requests.append(self.engine.sample_requests.get_nowait())
+        for request in requests:
+            self.answers.append(request)
+            self.engine.sample_requests.put(request)
+        self.streamer.serve()
+
+    @property
+    def voices(self) -> int:
+        return self.engine.telemetry().voices
+
+
+# Listening.
+
+def amplitude(signal, frequency):
+    """The amplitude of `frequency` in `signal` (Hann-windowed, so neighbours a few bins away do not leak in)."""
+    window = np.hanning(len(signal))
+    phasor = np.exp(-2j * np.pi * frequency * np.arange(len(signal)) / RATE)
+    return 2 * abs(np.sum(signal * window * phasor)) / window.sum()
+
+
+def heard(signal, frequencies=TONES) -> tuple[float, ...]:
+    """Which of `frequencies` sound in `signal`."""
+    levels = np.array([amplitude(signal, f) for f in frequencies])
+    return tuple(f for f, level in zip(frequencies, levels) if level > max(0.01, 0.2 * levels.max()))
+
+
+def frequency(signal) -> float:
+    """The frequency of a periodic signal, from its first and last rising zero crossings."""
+    rising = np.flatnonzero((signal[:-1] < 0) & (signal[1:] >= 0))
+    exact = rising + signal[rising] / (signal[rising] - signal[rising + 1])
+    return RATE * (len(exact) - 1) / (exact[-1] - exact[0])
+
+
+def cents(measured, expected) -> float:
+    return 1200 * np.log2(measured / expected)
+
+
+# Choosing regions.
+
+def test_velocity_layers_pick_their_sample(tmp_path):
+    layers = [(1, 40), (41, 90), (91, 127)]
+    instrument = SampledInstrument("layers", [plain(i, lovel=low, hivel=high) for i, (low, high) in enumerate(layers)],
+                                   tone_samples(tmp_path))
+    rig = Rig(instrument)
+    velocities = [1, 40, 41, 90, 91, 127]
+    for i, velocity in enumerate(velocities):
+        rig.note(i * 4800, 60, velocity / 127, length=3600)
+    out = rig.render(len(velocities) * 4800)
+    picked = [heard(out[i * 4800 + 480:i * 4800 + 3600]) for i in range(len(velocities))]
+    assert picked == [(300.0,), (300.0,), (500.0,), (500.0,), (700.0,), (700.0,)]
+
+
+def harmonics(signal, fundamental):
+    """The 2nd and 3rd harmonics' amplitudes relative to the fundamental's."""
+    first = amplitude(signal, fundamental)
+    return amplitude(signal, 2 * fundamental) / first, amplitude(signal, 3 * fundamental) / first
+
+
+def test_keyswitches_switch_and_sound_nothing_themselves():
+    instrument = load_sfz(CORPUS / "labels_sw.sfz")  # sw_lokey=36 sw_hikey=40 sw_default=36: sine, triangle, saw
+    assert not instrument.problems
+    rig = Rig(instrument)
+    played = [60, 38, 60, 40, 60, 37, 60, 36, 60]
+    for i, key in enumerate(played):
+        rig.note(i * 4800, key, length=3600)
+    out = rig.render(len(played) * 4800)
+    windows = [out[i * 4800 + 480:i * 4800 + 3600] for i in range(len(played))]
+    middle_c = 440 * 2 ** (-9 / 12)
+    sine, triangle, saw = windows[0], windows[2], windows[4]
+    assert np.abs(sine).max() > 0.5
+    np.testing.assert_allclose(harmonics(sine, middle_c), (0, 0), atol=0.005)
+    np.testing.assert_allclose(harmonics(triangle, middle_c), (0, 1 / 9), atol=0.005)
+    np.testing.assert_allclose(harmonics(saw, middle_c), (1 / 2, 1 / 3), atol=0.005)
+    for i, key in enumerate(played):
+        if key < 41:
+            assert not out[i * 4800:(i + 1) * 4800].any(), f"keyswitch {key} sounded"
+    assert not windows[6].any(), "after keyswitch 37, which no region follows, key 60 plays nothing"
+    np.testing.assert_allclose(harmonics(windows[8], middle_c), (0, 0), atol=0.005)
+
+
+def test_round_robins_rotate(tmp_path):
+    instrument = SampledInstrument("rr", [plain(i, seq_length=3, seq_position=i + 1) for i in range(3)],
+                                   tone_samples(tmp_path))
+    rig = Rig(instrument)
+    for i in range(7):
+        rig.note(i * 4800, 60, length=3600)
+    out = rig.render(7 * 4800)
+    picked = [heard(out[i * 4800 + 480:i * 4800 + 3600]) for i in range(7)]
+    assert picked == [(300.0,), (500.0,), (700.0,)] * 2 + [(300.0,)]
+
+
+def test_random_layers_occur_in_proportion(tmp_path):
+    instrument = SampledInstrument("random", [plain(0, hirand=0.25), plain(2, lorand=0.25)], tone_samples(tmp_path))
+    rig = Rig(instrument)
+    notes = 200
+    for i in range(notes):
+        rig.note(i * 1200, 60, length=900)
+    out = rig.render(notes * 1200)
+    picked = [heard(out[i * 1200 + 100:i * 1200 + 900], (300.0, 700.0)) for i in range(notes)]
+    assert all(len(layer) == 1 for layer in picked), "every note plays exactly one of the two layers"
+    share = picked.count((300.0,)) / notes
+    assert 0.17 < share < 0.33, f"the 0..0.25 layer played {share:.0%} of the notes"
+
+
+def test_first_and_legato_triggers_follow_the_keys_held(tmp_path):
+    instrument = SampledInstrument("legato", [plain(0, trigger="first"), plain(2, trigger="legato")],
+                                   tone_samples(tmp_path))
+    rig = Rig(instrument)
+    rig.note(0, 60, length=9600)  # alone: first
+    rig.note(4800, 60, length=9600)  # over it: legato
+    rig.note(19200, 60, length=4800)  # alone again: first
+    out = rig.render(24000)
+    assert heard(out[480:4800]) == (300.0,)
+    assert heard(out[9600 + 480:14400]) == (700.0,), "the first note ended; its legato successor sounds"
+    assert heard(out[19200 + 480:]) == (300.0,)
+
+
+# Chokes.
+
+def part_of_first_note(instrument, first_key, second_key, at, frames):
+    """What the first note contributes to a render where `second_key` comes at `at` (the whole render
+    less the second note rendered alone), and the first note rendered alone."""
+    def render(*keys_at):
+        rig = Rig(instrument, gain=0.5)
+        for key, start in keys_at:
+            rig.note(start, key)
+        return rig.render(frames), rig
+    both, rig = render((first_key, 0), (second_key, at))
+    second, _ = render((second_key, at))
+    alone, _ = render((first_key, 0))
+    return both - second, alone, rig
+
+
+def assert_faded_without_click(part, alone, at, fade):
+    """`part` is `alone` until `at`, then fades to silence within `fade` samples, never stepping further
+    in a sample than the sound itself does plus the fade's own slope."""
+    np.testing.assert_allclose(part[:at], alone[:at], atol=1e-6)
+    assert np.abs(part[at:at + fade // 2]).max() > 0.1 * np.abs(alone[at:at + fade // 2]).max(), "faded, not cut"
+    assert np.abs(part[at + fade:]).max() < 1e-6
+    span = slice(at - 1, at + fade)
+    own_slope = np.abs(np.diff(alone[span])).max()
+    assert np.abs(np.diff(part[span])).max() <= own_slope + np.abs(alone[span]).max() / 200
+
+
+def test_off_by_chokes_with_a_fast_fade_and_no_click():
+    instrument = load_sfz(CORPUS / "off_by.sfz")  # key 63: group 1 off_by 2; key 64: group 2
+    at = 960 + 17  # 20 ms into a kick, at full swing
+    part, alone, rig = part_of_first_note(instrument, 63, 64, at, 9600)
+    assert_faded_without_click(part, alone, at, round(0.006 * RATE))
+    assert rig.voices == 1
+
+
+def test_a_group_that_chokes_itself_keeps_only_the_newest_note():
+    instrument = load_sfz(CORPUS / "off_by.sfz")  # key 65: two regions of group 3, off_by 3
+    at = 960 + 5
+    part, alone, rig = part_of_first_note(instrument, 65, 65, at, 9600)
+    assert_faded_without_click(part, alone, at, round(0.006 * RATE))
+    assert rig.voices == 2, "both regions of the newest note play on"
+
+
+def test_off_mode_normal_releases_where_fast_fades():
+    instrument = load_sfz(CORPUS / "off_mode.sfz")  # key 64: a fast and a normal region (release 0.1 s)
+    at = 960
+    part, alone, _ = part_of_first_note(instrument, 64, 63, at, 9600)
+    released = Rig(instrument, gain=0.5)
+    released.note(0, 64, length=at)
+    released = released.render(9600)
+    np.testing.assert_allclose(part[:at], alone[:at], atol=1e-6)
+    # Once the fast region has faded, the normal one goes on exactly as a note off would release it.
+    fade = round(0.005 * RATE)
+    np.testing.assert_allclose(part[at + fade:], released[at + fade:] / 2, atol=1e-6)
+    assert np.abs(part[at + fade:at + 2 * fade]).max() > 0.2 * np.abs(alone[at + fade:at + 2 * fade]).max()
+
+
+def test_a_one_shot_is_choked_too(tmp_path):
+    samples = tone_samples(tmp_path, (300.0, 700.0))
+    release = 0.05
+    instrument = SampledInstrument("kit", [
+        plain(0, lokey=60, hikey=60, loop_mode="one_shot", group=1, off_by=2, off_mode="normal",
+              amp_envelope=Envelope(release=release)),
+        plain(1, lokey=62, hikey=62, group=2),
+    ], samples)
+    at = 4800
+    part, alone, _ = part_of_first_note(instrument, 60, 62, at, 14400)
+    np.testing.assert_allclose(part[:at], alone[:at], atol=1e-6)
+    assert np.abs(part[at + 480:at + 960]).max() > 0.01, "released over its release time"
+    assert np.abs(part[at + round(release * RATE) + BLOCK:]).max() < 1e-6
+
+
+# Release triggers.
+
+def test_release_triggers_fire_at_note_off_attenuated_by_rt_decay(tmp_path):
+    samples = tone_samples(tmp_path, (300.0, 700.0))
+    rt_decay = 6.0  # dB per second held
+    instrument = SampledInstrument("rt", [plain(0), plain(1, trigger="release", rt_decay=rt_decay)], samples)
+    levels = []
+    for held in (0.25, 1.25):
+        rig = Rig(instrument)
+        off = round(held * RATE)
+        rig.note(0, 60, length=off)
+        out = rig.render(off + 4800)
+        assert heard(out[480:off]) == (300.0,), "the release region is silent while the note is held"
+        assert heard(out[off + 480:]) == (700.0,)
+        levels.append(amplitude(out[off + 480:], 700.0))
+    full = 0.5 * np.sqrt(0.5)
+    np.testing.assert_allclose(20 * np.log10(np.array(levels) / full), [-rt_decay * 0.25, -rt_decay * 1.25], atol=0.02)
+
+
+# Loops.
+
+def loop_indices(frames, start, end):
+    """The sample frame each output frame plays, at the sample's own rate, looping over [start, end]."""
+    n = np.arange(frames)
+    return np.where(n <= end, n, start + (n - start) % (end - start + 1))
+
+
+def flute(index):
+    """One region of the sfizz looped-flute file: 0 loops as its smpl chunk says, 1 plays no loop,
+    2 loops over the SFZ's loop_start=4 loop_end=124."""
+    instrument = load_sfz(CORPUS / "looped_regions.sfz")
+    return SampledInstrument("flute", [instrument.regions[index]], instrument.samples)
+
+
+def test_loops_loop_at_the_points_of_the_sfz_and_of_the_smpl_chunk(tmp_path):
+    data = soundfile.read(CORPUS / "looped_flute.wav")[0]  # 186582 frames, smpl loop 77554..186581
+    for index, loop, frames in ((2, (4, 124), 4000), (0, (77554, 186581), 200_000)):
+        rig = Rig(flute(index), sample_rate=44100)  # one sample frame per output frame: compared exactly
+        rig.note(0, 60)
+        out = rig.render(frames, channel=None)
+        np.testing.assert_allclose(out, data[loop_indices(frames, *loop)] * np.sqrt(0.5), atol=1e-6)
+
+    own = rng_wave(3000)
+    sfz = tmp_path / "own.sfz"
+    write_wav(tmp_path / "own.wav", own, loop=(1000, 1999))
+    sfz.write_text("<region> key=60 sample=own.wav\n"
+                   "<region> key=62 sample=own.wav loop_mode=loop_continuous loop_start=200 loop_end=699\n")
+    instrument = load_sfz(sfz)
+    for key, loop in ((60, (1000, 1999)), (62, (200, 699))):
+        rig = Rig(instrument, sample_rate=44100)
+        rig.note(0, key)
+        out = rig.render(9000)
+        np.testing.assert_allclose(out, own[loop_indices(9000, *loop)] * np.sqrt(0.5), atol=1e-6)
+
+
+def test_no_loop_ends_at_the_sample_end():
+    data = soundfile.read(CORPUS / "looped_flute.wav")[0]
+    rig = Rig(flute(1), sample_rate=44100)
+    rig.note(0, 60)
+    out = rig.render(len(data) + 1000)
+    np.testing.assert_allclose(out[:len(data)], data[:, 0] * np.sqrt(0.5), atol=1e-6)
+    assert not out[len(data):].any()
+    assert rig.voices == 0
+
+
+def rng_wave(frames, seed=0):
+    """A smooth random wave (noise through a gentle low-pass) peaking at 0.5, every frame different."""
+    wave = np.convolve(np.random.default_rng(seed).uniform(-1, 1, frames + 8), np.hanning(9), "valid")
+    return 0.5 * wave / np.abs(wave).max()
+
+
+@pytest.mark.parametrize("interpolation", ["cubic", "linear"])
+def test_a_single_cycle_loop_interpolates_across_its_seam(tmp_path, interpolation):
+    cycle = rng_wave(100, seed=3)
+    sample = write_wav(tmp_path / "cycle.wav", cycle, loop=(0, 99))
+    rig = Rig(SampledInstrument("cycle", [plain(0)], [SampleSource(str(sample))]), interpolation=interpolation)
+    rig.note(0, 61)
+    out = rig.render(4000) / np.sqrt(0.5)
+    # The same playback in numpy, its taps wrapped around the cycle: once round, the frame before
+    # frame 0 is frame 99 (on the first pass, the silence before the sample).
+    step = 44100 / RATE * 2 ** (1 / 12)
+    position = np.arange(4000) * step
+    index = np.floor(position).astype(int)
+    t = position - index
+    x0, x1, x2, x3 = (cycle[(index + k) % 100] for k in (-1, 0, 1, 2))
+    x0[position < 1] = 0.0
+    if interpolation == "cubic":
+        expected = x1 + t * (0.5 * (x2 - x0) + t * ((x0 - 2.5 * x1 + 2 * x2 - 0.5 * x3) + t * (0.5 * (x3 - x0) + 1.5 * (x1 - x2))))
+    else:
+        expected = x1 + (x2 - x1) * t
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_loop_sustain_stops_looping_at_the_release(tmp_path):
+    own = rng_wave(4000, seed=1)
+    sample = write_wav(tmp_path / "sustain.wav", own, loop=(1000, 1999))
+    release = 1.0
+    region = plain(0, loop_mode="loop_sustain", amp_envelope=Envelope(release=release))
+    rig = Rig(SampledInstrument("sustain", [region], [SampleSource(str(sample))]), sample_rate=44100)
+    off = 5500  # frame 1500 of the loop's fourth pass
+    rig.note(0, 60, length=off)
+    out = rig.render(off + 4000)
+    index = loop_indices(off, 1000, 1999)
+    index = np.concatenate([index, index[-1] + 1 + np.arange(3999 - index[-1])])  # on to the sample's end
+    mul = np.exp(-RELEASE_TIME_CONSTANTS / (release * 44100))
+    envelope = np.ones(len(index))
+    envelope[off:] = RELEASE_UNDERSHOOT + (1 - RELEASE_UNDERSHOOT) * mul ** np.arange(1, len(index) - off + 1)
+    np.testing.assert_allclose(out[:len(index)], own[index] * envelope * np.sqrt(0.5), atol=1e-6)
+    assert not out[len(index):].any()
+    assert rig.voices == 0
+
+
+def test_one_shot_ignores_note_off():
+    kick = load_sfz(CORPUS / "kick.sfz")
+    instrument = SampledInstrument("kick", [replace(kick.regions[0], loop_mode="one_shot")], kick.samples)
+    outs = []
+    for length in (None, 500):
+        rig = Rig(instrument)
+        rig.note(0, 60, length=length)
+        outs.append(rig.render(RATE + 2000))
+        assert rig.voices == 0, "it ends at the sample's end"
+    np.testing.assert_array_equal(outs[0], outs[1])
+    end = int(44012 * RATE / 44100)
+    assert np.abs(outs[0][end - 4800:end - 100]).max() > 0 and not outs[0][end + 2:].any()
+
+
+# Pitch.
+
+A440 = 440.0
+PITCH_CASES = [  # (region fields, key, the frequency it must sound)
+    ({"pitch_keycenter": 69}, 69, A440),
+    ({"pitch_keycenter": 69}, 57, A440 / 2),
+    ({"pitch_keycenter": 69}, 76, A440 * 2 ** (7 / 12)),
+    ({"pitch_keycenter": 69}, 93, A440 * 4),
+    ({"pitch_keycenter": ORIGINAL}, 72, A440 * 2 ** (3 / 12)),  # the smpl chunk's root key, 69
+    ({"pitch_keycenter": 69, "tune": 37}, 69, A440 * 2 ** (37 / 1200)),
+    ({"pitch_keycenter": 69, "transpose": -12, "tune": -50}, 81, A440 * 2 ** (-50 / 1200)),
+    ({"pitch_keycenter": 69, "pitch_keytrack": 50}, 81, A440 * 2 ** (6 / 12)),
+]
+
+
+@pytest.mark.parametrize("interpolation", ["cubic", "linear"])
+def test_rendered_pitch_is_right_within_a_cent(tmp_path, interpolation):
+    sample = SampleSource(str(write_wav(tmp_path / "a440.wav", sine(A440, 1.0), root_key=69)))
+    for fields, key, expected in PITCH_CASES:
+        rig = Rig(SampledInstrument("a440", [Region(sample=0, **fields)], [sample]), interpolation=interpolation)
+        rig.note(0, key)
+        measured = frequency(rig.render(RATE // 4)[BLOCK:])
+        assert abs(cents(measured, expected)) < 1, f"{fields} key {key}: {measured:.3f} Hz, not {expected:.3f}"
+
+
+# The amplitude envelope.
+
+def test_envelope_stages_keep_their_times_and_end_on_exact_zero(tmp_path):
+    dc = SampleSource(str(write_wav(tmp_path / "dc.wav", np.full(44100, 0.5))))
+    envelope = Envelope(delay=0.01, attack=0.02, hold=0.015, decay=0.03, sustain=40.0, release=0.05)
+    rig = Rig(SampledInstrument("dc", [plain(0, amp_envelope=envelope)], [dc]))
+    off = 9600
+    rig.note(0, 60, length=off)
+    level = rig.render(off + 4800) / (0.5 * np.sqrt(0.5))
+    ms = RATE // 1000
+    delay_end = np.flatnonzero(level)[0]
+    attack_end = np.flatnonzero(level > 1 - 1e-6)[0]
+    hold_end = np.flatnonzero(level > 1 - 1e-6)[-1]
+    decay_end = hold_end + np.flatnonzero(np.abs(level[hold_end:] - 0.4) < 1e-6)[0]
+    last = np.flatnonzero(level)[-1]
+    assert abs(delay_end - 10 * ms) <= ms
+    assert abs(attack_end - 30 * ms) <= ms
+    assert abs(level[20 * ms] - 0.5) < 0.01, "the attack is linear"
+    assert abs(hold_end - 45 * ms) <= ms
+    assert abs(decay_end - 75 * ms) <= ms
+    np.testing.assert_allclose(level[decay_end:off], 0.4, atol=1e-6)
+    # The release falls at the rate that takes full scale to zero in 50 ms: from the sustain level, sooner.
+    release = 50 * ms * np.log((0.4 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT) / RELEASE_TIME_CONSTANTS
+    assert abs(last - (off + release)) <= ms
+    assert 0 < abs(level[last]) < 1e-3, "the release reaches zero, it does not step there"
+    assert not level[last + 1:].any()
+    assert rig.voices == 0
+
+
+# The filter.
+
+def low_pass_gain(frequency, cutoff):
+    """The 2-pole Butterworth low-pass, as the bilinear transform makes it."""
+    ratio = np.tan(np.pi * frequency / RATE) / np.tan(np.pi * cutoff / RATE)
+    return 1 / np.sqrt(1 + ratio ** 4)
+
+
+def key_frequency(key):
+    return A440 * 2 ** ((key - 69) / 12)
+
+
+def test_low_pass_attenuates_above_its_cutoff():
+    sine_wave = [SampleSource("*sine")]  # a generated cycle: it sounds the key's own frequency
+    cutoff = 1000.0
+    for key in (48, 84, 96, 108):
+        levels = []
+        for region in (plain(0), plain(0, fil_type="lpf_2p", cutoff=cutoff)):
+            rig = Rig(SampledInstrument("sine", [region], sine_wave))
+            rig.note(0, key)
+            levels.append(amplitude(rig.render(RATE // 4)[RATE // 20:], key_frequency(key)))
+        measured = 20 * np.log10(levels[1] / levels[0])
+        expected = 20 * np.log10(low_pass_gain(key_frequency(key), cutoff))
+        assert abs(measured - expected) < 0.1, f"key {key}: {measured:.2f} dB, not {expected:.2f} dB"
+        if key == 108:
+            assert measured < -20
+
+
+def test_the_filter_envelope_moves_the_cutoff():
+    cutoff = 1000.0
+    # Two octaves up for 0.2 s, then down to the cutoff itself.
+    fileg = Envelope(hold=0.2, sustain=0.0, depth=2400)
+    region = plain(0, fil_type="lpf_2p", cutoff=cutoff, filter_envelope=fileg)
+    rig = Rig(SampledInstrument("sine", [region], [SampleSource("*sine")]))
+    rig.note(0, 96)
+    out = rig.render(RATE // 2)
+    full = np.sqrt(0.5)
+    for window, at_cutoff in ((out[2400:9600], 4 * cutoff), (out[12000:], cutoff)):
+        measured = 20 * np.log10(amplitude(window, key_frequency(96)) / full)
+        expected = 20 * np.log10(low_pass_gain(key_frequency(96), at_cutoff))
+        assert abs(measured - expected) < 0.1, f"cutoff {at_cutoff} Hz: {measured:.2f} dB, not {expected:.2f} dB"
+
+
+# Streaming and memory.
+
+def long_sample(tmp_path: Path, name="long.wav", seconds=10.0, seed=0) -> SampleSource:
+    """A stereo sample far longer than any head, every frame different."""
+    frames = round(seconds * 44100)
+    data = np.stack([rng_wave(frames, seed), rng_wave(frames, seed + 100)], axis=1)
+    return SampleSource(str(write_wav(tmp_path / name, data)))
+
+
+def test_a_streamed_sample_renders_as_if_it_were_all_in_memory(tmp_path):
+    instrument = SampledInstrument("long", [plain(0)], [long_sample(tmp_path)])
+    outs = []
+    for head_frames in (4096, 1 << 20):
+        rig = Rig(instrument, head_frames=head_frames)
+        rig.note(100, 62)  # a tone up: the voice reads across the head's end between two frames
+        outs.append(rig.render(10 * RATE, channel=None))
+        assert rig.voices == 0
+    streamed, in_memory = outs
+    assert rig.streamer.reads == 0 and np.abs(in_memory).max() > 0.1
+    np.testing.assert_array_equal(streamed, in_memory)
+
+
+def test_a_sample_not_read_in_time_is_reported_and_its_voice_goes_on_silent_in_time(tmp_path):
+    instrument = SampledInstrument("long", [plain(0)], [long_sample(tmp_path, seconds=2.0)])
+    reference = Rig(instrument, head_frames=1 << 20)
+    reference.note(0, 60)
+    expected = reference.render(RATE)
+    rig = Rig(instrument, head_frames=4096)
+    rig.note(0, 60)
+    late = RATE // 2  # the loader reads nothing for half a second
+    out = np.concatenate([rig.render(late, serve=False), rig.render(RATE - late)])
+    head_end = int(4096 * RATE / 44100)
+    np.testing.assert_array_equal(out[:head_end - 2], expected[:head_end - 2])
+    assert not out[head_end + 2:late].any(), "beyond its head, the voice plays silence"
+    np.testing.assert_array_equal(out[late:], expected[late:])  # and then goes on where it should be
+    assert rig.engine.telemetry().samples_not_ready == 1
+    assert [(slot, note) for _, slot, note in rig.engine.samples_not_ready] == [(rig.slots[0], 1)]
+
+
+def test_samples_no_voice_plays_are_evicted_and_come_back(tmp_path):
+    samples = [long_sample(tmp_path, "a.wav", 1.0, seed=1), long_sample(tmp_path, "b.wav", 1.0, seed=2)]
+    instrument = SampledInstrument("two", [plain(0, lokey=60, hikey=60), plain(1, lokey=62, hikey=62, pitch_keycenter=62)],
+                                   samples)
+    a, b = 60, 62
+
+    def alone(key, at, frames):
+        rig = Rig(instrument, head_frames=4096)
+        rig.note(at, key, length=RATE // 2)
+        return rig.render(frames)
+
+    rig = Rig(instrument, head_frames=4096, budget_bytes=1)  # every full sample is over budget
+    slot_a, slot_b = rig.slots
+    rig.note(0, a, length=RATE // 2)
+    rig.render(RATE)
+    assert rig.answers == [("wanted", slot_a)]
+    assert slot_a in rig.streamer.resident, "kept while its voice played"
+
+    rig.note(RATE, b, length=RATE // 2)
+    rig.render(BLOCK * 4)
+    assert ("evicted", slot_a) in rig.answers and slot_a not in rig.streamer.resident
+    assert slot_b in rig.streamer.resident
+
+    # The loader asks for the sample a voice is playing: the audio thread refuses, and the voice plays on.
+    rig.streamer.producer.evict_sample(slot_b)
+    rest_of_b = rig.render(RATE - BLOCK * 4)
+    assert rig.answers[-1] == ("busy", slot_b)
+    np.testing.assert_array_equal(rest_of_b, alone(b, RATE, 2 * RATE)[RATE + BLOCK * 4:])
+
+    rig.note(2 * RATE, a, length=RATE // 2)
+    again = rig.render(RATE)
+    assert rig.answers.count(("wanted", slot_a)) == 2
+    np.testing.assert_array_equal(again, alone(a, 2 * RATE, 3 * RATE)[2 * RATE:])
+
+
+def test_a_note_released_in_its_delay_lets_its_sample_go(tmp_path):
+    instrument = load_sfz(CORPUS / "delay_release.sfz")  # ampeg_delay=0.005 ampeg_release=1
+    rig = Rig(instrument, head_frames=4096)
+    rig.note(0, 60, length=100)
+    out = rig.render(RATE // 10)
+    assert not out.any() and rig.voices == 0
+    rig.streamer.producer.evict_sample(rig.slots[0])
+    rig.render(BLOCK)
+    rig.serve()
+    assert rig.answers[-1] == ("evicted", rig.slots[0])
+
+
+# Polyphony.
+
+def test_group_polyphony_stops_the_oldest_note_and_note_polyphony_the_same_key():
+    sine_wave = [SampleSource("*sine")]
+    instrument = SampledInstrument("poly", [plain(0, lokey=60, hikey=71, group=1, polyphony=2),
+                                            plain(0, lokey=72, hikey=83, group=2, note_polyphony=1)], sine_wave)
+    rig = Rig(instrument, gain=0.25)
+    for i, key in enumerate((60, 64, 67)):
+        rig.note(i * 2400, key)
+    out = rig.render(9600)
+    frequencies = [key_frequency(key) for key in (60, 64, 67)]
+    assert heard(out[960:2400], frequencies) == (frequencies[0],)
+    assert heard(out[5000:], frequencies) == tuple(frequencies[1:]), "the oldest of the group's three stopped"
+    assert rig.voices == 2
+
+    for i in range(3):
+        rig.note(9600 + i * 2400, 76)
+    rig.note(9600 + 3 * 2400, 79)
+    out = rig.render(4 * 2400 + 2400)
+    assert rig.voices == 2 + 2, "one voice on key 76 and one on 79"
+    repeated = amplitude(out[2 * 2400 + 480:3 * 2400], key_frequency(76))
+    assert abs(repeated - 0.25 * np.sqrt(0.5)) < 0.01, "the key's earlier notes are gone"
+
+
+def test_global_stealing_takes_a_releasing_voice_with_a_fast_fade():
+    # Polyphony 4: three notes held, one released but ringing (a 2-s release), then a fifth note.
+    instrument = SampledInstrument("sine", [plain(0, amp_envelope=Envelope(release=2.0))], [SampleSource("*sine")])
+    held, released, new = (60, 64, 67), 71, 74
+    at = 4800 + 33
+
+    def render(keys, with_released):
+        rig = Rig(instrument, gain=0.1, polyphony=4)
+        for key in keys:
+            rig.note(0 if key != new else at, key)
+        if with_released:
+            rig.note(0, released, length=2400)
+        return rig.render(9600), rig
+
+    everything, rig = render(held + (new,), True)
+    assert rig.engine.telemetry().voices_stolen == 1
+    part = everything - render(held, False)[0] - render((new,), False)[0]
+    alone = render((), True)[0]
+    assert_faded_without_click(part, alone, at, round(0.006 * RATE))
+
+
+# Problems.
+
+def test_a_missing_sample_is_named_and_the_rest_of_the_instrument_plays(tmp_path):
+    write_wav(tmp_path / "tone300.wav", sine(300.0, 1.0))
+    sfz = tmp_path / "gap.sfz"
+    sfz.write_text("<region> key=60 sample=tone300.wav\n<region> key=62 sample=lost.wav\n")
+    instrument = load_sfz(sfz)
+    assert any("lost.wav" in problem for problem in instrument.problems)
+    rig = Rig(instrument)
+    rig.note(0, 60, length=4800)
+    rig.note(9600, 62, length=4800)
+    out = rig.render(14400)
+    assert heard(out[480:4800]) == (300.0,)
+    assert not out[9600:].any()
+
+
+def test_a_corrupt_or_absent_file_is_a_problem_naming_it_not_a_crash(tmp_path):
+    (tmp_path / "x.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt garbage" + bytes(range(256)) * 4)
+    samples = tone_samples(tmp_path, (300.0,)) + [SampleSource(str(tmp_path / "x.wav")),
+                                                   SampleSource(str(tmp_path / "absent.wav"))]
+    instrument = SampledInstrument("damaged", [plain(0, lokey=60, hikey=60), plain(1, lokey=62, hikey=62),
+                                               plain(2, lokey=64, hikey=64)], samples)
+    rig = Rig(instrument)
+    problems = rig.loaded.instrument.problems
+    assert len(problems) == 2
+    assert "x.wav" in problems[0] and "absent.wav" in problems[1]
+    for i, key in enumerate((62, 64, 60)):
+        rig.note(i * 4800, key, length=3600)
+    out = rig.render(3 * 4800)
+    assert not out[:9600].any()
+    assert heard(out[9600 + 480:]) == (300.0,)
+
+
+# Controllers.
+
+def test_amplitude_follows_its_controller():
+    region = plain(0, modulations=(ControllerModulation("amplitude", 11, 100.0),))
+    rig = Rig(SampledInstrument("swell", [region], [SampleSource("*sine")]))
+    values = (1.0, 0.5, 0.25, 0.0)
+    for i, value in enumerate(values):
+        rig.control.controller(0, 11, value, sample=i * 4800)
+    rig.note(0, 69)
+    out = rig.render(len(values) * 4800)
+    levels = [amplitude(out[i * 4800 + 960:(i + 1) * 4800], A440) for i in range(len(values))]
+    np.testing.assert_allclose(levels, np.sqrt(0.5) * np.array(values), atol=1e-3)
+
+
+def test_a_controller_crossfade_moves_between_layers(tmp_path):
+    fade_in = ControllerCrossfade(1, in_low=0, in_high=127, out_low=127, out_high=127)
+    fade_out = ControllerCrossfade(1, in_low=0, in_high=0, out_low=0, out_high=127)
+    instrument = SampledInstrument("dynamics", [plain(0, crossfades=(fade_out,)), plain(1, crossfades=(fade_in,))],
+                                   tone_samples(tmp_path, (300.0, 700.0)))
+    rig = Rig(instrument)
+    values = (0.0, 0.25, 0.5, 1.0)
+    for i, value in enumerate(values):
+        rig.control.controller(0, 1, value, sample=i * 4800)
+    rig.note(0, 60)
+    out = rig.render(len(values) * 4800)
+    for i, value in enumerate(values):
+        window = out[i * 4800 + 960:(i + 1) * 4800]
+        levels = [amplitude(window, f) / (0.5 * np.sqrt(0.5)) for f in (300.0, 700.0)]
+        np.testing.assert_allclose(levels, [np.sqrt(1 - value), np.sqrt(value)], atol=1e-3)  # equal power
+
+
+def test_a_controller_jump_glides_without_a_click():
+    region = plain(0, modulations=(ControllerModulation("amplitude", 11, 100.0),))
+    rig = Rig(SampledInstrument("swell", [region], [SampleSource("*sine")]))
+    low, high = 0.1, 1.0
+    for at, value in ((0, low), (2400 + 7, high), (7200 + 40, low)):
+        rig.control.controller(0, 11, value, sample=at)
+    rig.note(0, 69)
+    out = rig.render(9600)
+    full = np.sqrt(0.5)
+    # No faster than the sine itself moves, plus the gain moving by no more than its change in a millisecond.
+    slope = 2 * np.pi * A440 / RATE * full + (high - low) * full / (RATE / 1000)
+    assert np.abs(np.diff(out)).max() <= slope
+    assert abs(amplitude(out[2400 + 7 + 480:7200], A440) - high * full) < 1e-3, "there within 10 ms"
+    assert abs(amplitude(out[7200 + 40 + 480:], A440) - low * full) < 1e-3

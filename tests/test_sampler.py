@@ -40,6 +40,12 @@ def sine(frequency, seconds, rate=44100, amplitude=0.5):
     return amplitude * np.sin(2 * np.pi * frequency * np.arange(round(seconds * rate)) / rate)
 
 
+def rng_wave(frames, seed=0):
+    """A smooth random wave (noise through a gentle low-pass) peaking at 0.5, every frame different."""
+    wave = np.convolve(np.random.default_rng(seed).uniform(-1, 1, frames + 8), np.hanning(9), "valid")
+    return 0.5 * wave / np.abs(wave).max()
+
+
 def write_wav(path: Path, frames, rate=44100, root_key=None, loop=None) -> Path:
     """A float WAV file, with a smpl chunk holding `root_key` and `loop` (start, end inclusive) when given."""
     soundfile.write(path, np.asarray(frames, np.float32), rate, subtype="FLOAT")
@@ -219,6 +225,26 @@ def test_first_and_legato_triggers_follow_the_keys_held(tmp_path):
     assert heard(out[19200 + 480:]) == (300.0,)
 
 
+# Level.
+
+def test_volume_pan_velocity_and_velocity_crossfades_set_the_level(tmp_path):
+    source = tone_samples(tmp_path, (300.0,))
+    cases = [  # (region, velocity, left and right gains)
+        (plain(0, volume=-6.0), 1.0, [10 ** (-6 / 20) * np.sqrt(0.5)] * 2),
+        (plain(0, pan=50.0), 1.0, [np.cos(1.5 * np.pi / 4), np.sin(1.5 * np.pi / 4)]),
+        (Region(sample=0, pitch_keycenter=60), 0.5, [0.25 * np.sqrt(0.5)] * 2),  # amp_veltrack 100: velocity squared
+        (plain(0, amp_veltrack=50.0), 0.5, [(1 - 0.5 * 0.75) * np.sqrt(0.5)] * 2),
+        (plain(0, xfin_lovel=1, xfin_hivel=101), 51 / 127, [np.sqrt(0.5 * 0.5)] * 2),  # halfway in, equal power
+        (plain(0, xfin_lovel=1, xfin_hivel=101, xf_velcurve="gain"), 51 / 127, [0.5 * np.sqrt(0.5)] * 2),
+    ]
+    for region, velocity, gains in cases:
+        rig = Rig(SampledInstrument("level", [region], source))
+        rig.note(0, 60, velocity)
+        out = rig.render(4800, channel=None)
+        measured = [amplitude(out[480:, channel], 300.0) / 0.5 for channel in (0, 1)]
+        np.testing.assert_allclose(measured, gains, rtol=1e-3, err_msg=str(region))
+
+
 # Chokes.
 
 def part_of_first_note(instrument, first_key, second_key, at, frames):
@@ -310,6 +336,18 @@ def test_release_triggers_fire_at_note_off_attenuated_by_rt_decay(tmp_path):
     np.testing.assert_allclose(20 * np.log10(np.array(levels) / full), [-rt_decay * 0.25, -rt_decay * 1.25], atol=0.02)
 
 
+def test_a_release_region_plays_once_through_even_over_a_looped_sample(tmp_path):
+    looped = write_wav(tmp_path / "looped.wav", sine(700.0, 0.2), loop=(0, 62))  # its first cycle
+    instrument = SampledInstrument("rt", [plain(0, trigger="release", amp_envelope=Envelope(release=0.5))],
+                                   [SampleSource(str(looped))])
+    rig = Rig(instrument)
+    rig.note(0, 60, length=4800)
+    out = rig.render(4800 + RATE // 2)
+    played = int(0.2 * RATE)
+    assert np.abs(out[4800:4800 + played - 100]).max() > 0.3
+    assert not out[4800 + played + 2:].any() and rig.voices == 0, "as a one-shot: no loop, and no note off to wait for"
+
+
 # Loops.
 
 def loop_indices(frames, start, end):
@@ -337,13 +375,30 @@ def test_loops_loop_at_the_points_of_the_sfz_and_of_the_smpl_chunk(tmp_path):
     sfz = tmp_path / "own.sfz"
     write_wav(tmp_path / "own.wav", own, loop=(1000, 1999))
     sfz.write_text("<region> key=60 sample=own.wav\n"
-                   "<region> key=62 sample=own.wav loop_mode=loop_continuous loop_start=200 loop_end=699\n")
+                   "<region> key=62 sample=own.wav loop_mode=loop_continuous loop_start=200 loop_end=699\n"
+                   "<region> key=64 sample=own.wav loop_mode=no_loop offset=300 end=2499\n")
     instrument = load_sfz(sfz)
     for key, loop in ((60, (1000, 1999)), (62, (200, 699))):
         rig = Rig(instrument, sample_rate=44100)
         rig.note(0, key)
         out = rig.render(9000)
         np.testing.assert_allclose(out, own[loop_indices(9000, *loop)] * np.sqrt(0.5), atol=1e-6)
+    rig = Rig(instrument, sample_rate=44100)
+    rig.note(0, 64)
+    out = rig.render(3000)
+    np.testing.assert_allclose(out[:2200], own[300:2500] * np.sqrt(0.5), atol=1e-6)
+    assert not out[2200:].any() and rig.voices == 0, "from its offset to its end, inclusive"
+
+
+def test_a_loop_ending_at_the_frame_count_loops_to_the_last_frame():
+    # Its smpl chunk says 0..4096 of 4096 frames: the end counted after the last frame, as some editors write.
+    source = SampleSource(str(CORPUS / "wavetable_with_loop_at_endings.wav"))
+    loaded = load_heads(SampledInstrument("table", [plain(0)], [source]))
+    assert loaded.samples[0].loop == (0, 4095)
+    rig = Rig(loaded.instrument, sample_rate=44100)
+    rig.note(0, 60)
+    out = rig.render(3 * 4096)
+    assert np.abs(out[-4096:]).max() > 0.05 and rig.voices == 1, "still looping three times round"
 
 
 def test_no_loop_ends_at_the_sample_end():
@@ -354,12 +409,6 @@ def test_no_loop_ends_at_the_sample_end():
     np.testing.assert_allclose(out[:len(data)], data[:, 0] * np.sqrt(0.5), atol=1e-6)
     assert not out[len(data):].any()
     assert rig.voices == 0
-
-
-def rng_wave(frames, seed=0):
-    """A smooth random wave (noise through a gentle low-pass) peaking at 0.5, every frame different."""
-    wave = np.convolve(np.random.default_rng(seed).uniform(-1, 1, frames + 8), np.hanning(9), "valid")
-    return 0.5 * wave / np.abs(wave).max()
 
 
 @pytest.mark.parametrize("interpolation", ["cubic", "linear"])
@@ -524,16 +573,22 @@ def long_sample(tmp_path: Path, name="long.wav", seconds=10.0, seed=0) -> Sample
 
 
 def test_a_streamed_sample_renders_as_if_it_were_all_in_memory(tmp_path):
-    instrument = SampledInstrument("long", [plain(0)], [long_sample(tmp_path)])
-    outs = []
-    for head_frames in (4096, 1 << 20):
-        rig = Rig(instrument, head_frames=head_frames)
-        rig.note(100, 62)  # a tone up: the voice reads across the head's end between two frames
-        outs.append(rig.render(10 * RATE, channel=None))
-        assert rig.voices == 0
-    streamed, in_memory = outs
-    assert rig.streamer.reads == 0 and np.abs(in_memory).max() > 0.1
-    np.testing.assert_array_equal(streamed, in_memory)
+    long = long_sample(tmp_path)
+    # Key 62 plays it through, a tone up (the voice reads across the head's end between two frames);
+    # key 64 loops over [3 s, 6 s], far beyond the head.
+    instrument = SampledInstrument("long", [plain(0, lokey=62, hikey=62), plain(0, lokey=64, hikey=64,
+                                            loop_mode="loop_continuous", loop_start=132300, loop_end=264599)],
+                                   [long])
+    for key in (62, 64):
+        outs = []
+        for head_frames in (4096, 1 << 20):
+            rig = Rig(instrument, head_frames=head_frames)
+            rig.note(100, key, length=9 * RATE)
+            outs.append(rig.render(10 * RATE, channel=None))
+            assert rig.voices == 0
+        streamed, in_memory = outs
+        assert rig.streamer.reads == 0 and np.abs(in_memory).max() > 0.1
+        np.testing.assert_array_equal(streamed, in_memory)
 
 
 def test_a_sample_not_read_in_time_is_reported_and_its_voice_goes_on_silent_in_time(tmp_path):
@@ -551,6 +606,17 @@ def test_a_sample_not_read_in_time_is_reported_and_its_voice_goes_on_silent_in_t
     np.testing.assert_array_equal(out[late:], expected[late:])  # and then goes on where it should be
     assert rig.engine.telemetry().samples_not_ready == 1
     assert [(slot, note) for _, slot, note in rig.engine.samples_not_ready] == [(rig.slots[0], 1)]
+
+
+def test_a_loop_inside_the_head_needs_nothing_more_read(tmp_path):
+    own = write_wav(tmp_path / "own.wav", rng_wave(20000), loop=(1000, 4094))  # loops on the head's last frames
+    instrument = SampledInstrument("own", [plain(0)], [SampleSource(str(own))])
+    reference = Rig(instrument)
+    reference.note(0, 60)
+    rig = Rig(instrument, head_frames=4096)
+    rig.note(0, 60)
+    np.testing.assert_array_equal(rig.render(RATE, serve=False), reference.render(RATE))
+    assert rig.engine.telemetry().samples_not_ready == 0
 
 
 def test_samples_no_voice_plays_are_evicted_and_come_back(tmp_path):

@@ -93,6 +93,8 @@ def region_row(region: Region, sample_slot: int, sample_frames: int, sample_rate
         keycenter = root_key if root_key != ORIGINAL else 60
     end = sample_frames - 1 if region.end < 0 else min(region.end, sample_frames - 1)
     loop_mode = region.loop_mode or ("loop_continuous" if file_loop is not None else "no_loop")
+    if region.trigger in ("release", "release_key"):
+        loop_mode = "one_shot"  # no note off will end it: it plays its sample once through (as SFZ says)
     loop_start = region.loop_start if region.loop_start != ORIGINAL else (file_loop[0] if file_loop else 0)
     loop_end = region.loop_end if region.loop_end != ORIGINAL else (file_loop[1] if file_loop else end)
     loop_end = min(loop_end, end)

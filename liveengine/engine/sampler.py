@@ -782,7 +782,9 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
             if index > last_frame and not looping:
                 done = True  # the sample has ended
                 break
-            if index + 2 >= available and available < frames_total and index + 2 <= last_frame:
+            # The farthest frame the taps read (past a loop's end, they read its start again).
+            farthest = min(index + 2, loop_end) if looping else index + 2
+            if farthest >= available and available < frames_total and farthest <= last_frame:
                 starved = True
             left_in = interpolate(
                 sample_frame(data, channels, available, index - 1, 0, loop_mode, loop_start, loop_end, last_frame),

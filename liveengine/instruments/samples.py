@@ -184,6 +184,8 @@ def read_head(source: SampleSource, head_frames: int) -> SampleData:
     head = read_frames(source, 0, min(frames, head_frames))
     if len(head) == 0:
         raise SampleError(f"{source.path}: no frames could be read")
+    if loop is not None and loop[1] == frames:
+        loop = (loop[0], frames - 1)  # an end counted after the last frame, as some editors write it
     if loop is not None and not 0 <= loop[0] < loop[1] < frames:
         log.warning("%s: its loop %d..%d lies outside its %d frames: ignored", source.path, *loop, frames)
         loop = None

@@ -54,6 +54,7 @@ CENTRE = 64  # pan and the pedals' threshold
 GM_BEND_RANGE = 2.0  # semitones at full bend in General MIDI
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
 EVENTS_PER_BLOCK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
+CHUNK_FRAMES = 4096  # rendered blocks handed out together: writing a file block by block costs more than the blocks
 NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: ids 1 .. NOTE_GROUP_SIZE - 1
 
 MOD_WHEEL, VOLUME, PAN, EXPRESSION, SUSTAIN = 1, 7, 10, 11, 64
@@ -265,14 +266,29 @@ class MidiPlayer:
         state = self.channels[channel]
         self.engine.instrument_gain(index, state.gain)
         for number, value in ((VOLUME, state.volume), (PAN, state.pan), (EXPRESSION, state.expression)):
-            self.producer.controller(index, number, value / 127, sample=0)
+            if number not in instrument.controllers:  # where an SFZ file's set_cc puts it, it starts there
+                self.producer.controller(index, number, value / 127, sample=0)
         return index
 
     # Playing.
 
     def render(self, seconds: float | None = None) -> Iterator[np.ndarray]:
-        """The performance block by block, each (frames, 2) float32 and valid until the next: the
-        file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or `seconds` of it."""
+        """The performance in chunks of up to CHUNK_FRAMES, each (frames, 2) float32 and valid until
+        the next: the file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or
+        `seconds` of it."""
+        chunk = np.empty((CHUNK_FRAMES, 2), np.float32)
+        filled = 0
+        for block in self.blocks(seconds):
+            if filled + len(block) > CHUNK_FRAMES:
+                yield chunk[:filled]
+                filled = 0
+            chunk[filled:filled + len(block)] = block
+            filled += len(block)
+        if filled:
+            yield chunk[:filled]
+
+    def blocks(self, seconds: float | None = None) -> Iterator[np.ndarray]:
+        """`render`'s frames block by block, each valid until the next."""
         renderer = OfflineRenderer(self.engine.state, self.block)
         frames = None if seconds is None else round(seconds * self.sample_rate)
         tail_end = self.end_sample + round(TAIL_LIMIT_SECONDS * self.sample_rate)

@@ -226,6 +226,15 @@ def test_volume_and_expression_follow_fluidsynths_curve(tmp_path, sine):
     assert rms(held_note(tmp_path, sine)) / full == pytest.approx((100 / 127) ** 2, rel=1e-3)  # GM's start
 
 
+def test_controllers_start_where_an_sfz_file_sets_them_else_where_general_midi_does(tmp_path):
+    region = "<region> sample=*sine locc7=0 hicc7=30\n"  # sounds only while CC7 stands at 30 or below
+    for control, sounds in (("", False), ("<control> set_cc7=20\n", True)):
+        path = tmp_path / "sfz" / f"{sounds}.sfz"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(control + region)
+        assert (rms(held_note(tmp_path, path)) > 0.01) == sounds
+
+
 def test_pan_places_the_note(tmp_path, sine):
     left = held_note(tmp_path, sine, (10, 0))
     centre = held_note(tmp_path, sine, (10, 64))

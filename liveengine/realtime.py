@@ -32,7 +32,7 @@ def _realtime_cache_dir() -> Path:
 
 numba.config.CACHE_DIR = str(_realtime_cache_dir())
 
-realtime = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath=False)
+realtime = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
 
 # Below this, a decaying state is flushed to exact zero: subnormal floats cost ~3x per operation.
 DENORMAL_FLOOR = 1e-15

@@ -18,7 +18,7 @@ import numpy as np
 from numba import carray
 
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, \
-    damping_from_resonance_db, prewarp, svf_loop_gain, svf_step
+    damping_from_resonance_db, flush_states, prewarp, svf_gains, svf_step
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import realtime
 from . import events as ev
@@ -475,7 +475,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         if level_start == 0.0 and level_end == 0.0:
             continue
         wave = patches[instrument, at + OSC_WAVE]
-        copies = max(1, min(MAX_UNISON, int(patches[instrument, at + OSC_UNISON])))
+        copies = copies_of(patches, instrument, osc)
         width = min(0.95, max(0.05, patches[instrument, at + OSC_PULSE_WIDTH] + width_shift))
         fm_ratio = patches[instrument, at + OSC_FM_RATIO]
         fm_index = max(0.0, patches[instrument, at + OSC_FM_INDEX] + fm_shift)
@@ -607,27 +607,34 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     left = voice_values[V_ENV_LEFT, slot]
     g = g_start
     gliding = g_step != 0.0
-    loop_gain = svf_loop_gain(g, k)
+    a1, a2, a3 = svf_gains(g, k)
     gain = gain_start
     done = False
-    for i in range(n):
-        left_in = scratch[0, i]
-        right_in = scratch[1, i]
-        if mode != FILTER_OFF:
-            if gliding:
-                loop_gain = svf_loop_gain(g, k)
-            left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, g, k, loop_gain, filter_mode)
-            if stereo:
-                right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, g, k, loop_gain, filter_mode)
-            g += g_step
-        if not stereo:
-            right_in = left_in
-        envelope = envelope * mul + add
-        level = envelope * gain
-        gain += gain_step
-        bus_audio[bus, 0, start + i] += left_in * level * pan_left
-        bus_audio[bus, 1, start + i] += right_in * level * pan_right
-        left -= 1.0
+    # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
+    i = 0
+    while i < n:
+        run = n - i if left < 0.0 else min(n - i, int(left))
+        for j in range(i, i + run):
+            left_in = scratch[0, j]
+            right_in = scratch[1, j]
+            if mode != FILTER_OFF:
+                if gliding:
+                    a1, a2, a3 = svf_gains(g, k)
+                left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, filter_mode)
+                if stereo:
+                    right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, a1, a2, a3, k, filter_mode)
+                g += g_step
+            if not stereo:
+                right_in = left_in
+            envelope = envelope * mul + add
+            level = envelope * gain
+            gain += gain_step
+            bus_audio[bus, 0, start + j] += left_in * level * pan_left
+            bus_audio[bus, 1, start + j] += right_in * level * pan_right
+        i += run
+        if left < 0.0:
+            continue
+        left -= run
         if left == 0.0:
             if stage == STAGE_RELEASE or stage == STAGE_FADE:
                 done = True
@@ -649,10 +656,13 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     voice_values[V_ENVELOPE, slot] = envelope
     voice_values[V_ENV_LEFT, slot] = left
     voice_ints[VS_STAGE, slot] = stage
-    voice_values[V_FILTER_STATE, slot] = state_1
-    voice_values[V_FILTER_STATE_2, slot] = state_2
-    voice_values[V_FILTER_STATE_3, slot] = state_3
-    voice_values[V_FILTER_STATE_4, slot] = state_4
+    voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
+    voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
+
+
+@realtime
+def copies_of(patches, instrument, osc):
+    return max(1, min(MAX_UNISON, int(patches[instrument, P_OSCILLATOR + osc * OSC_FIELDS + OSC_UNISON])))
 
 
 @realtime

@@ -269,6 +269,9 @@ def run_benchmarks(args) -> int:
     if args.part in ("synth", "all"):
         from .synthbench import run_synth_benchmarks
         run_synth_benchmarks(quick)
+    if args.part in ("sampler", "all"):
+        from .samplerbench import run_sampler_benchmarks
+        run_sampler_benchmarks(quick)
     return 0
 
 

@@ -825,11 +825,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
-    bench.add_argument("--part", choices=("all", "core", "timecode", "osc", "midi", "synth"), default="all",
+    bench.add_argument("--part", choices=("all", "core", "timecode", "osc", "midi", "synth", "sampler"), default="all",
                        help="core: render cost and live delivery; timecode: LTC decoding, chase and cue timing; "
                             "osc: command round trips and the rate sustained beside 256 live voices; "
                             "midi: MIDI-in to audio-out latency and jitter; "
-                            "synth: the synth voice's render cost against SuperCollider's scsynth")
+                            "synth: the synth voice's render cost against SuperCollider's scsynth; "
+                            "sampler: a MIDI file through an SF2 bank against FluidSynth, and loading a large SFZ")
     bench.set_defaults(handler=command_bench)
     return parser
 

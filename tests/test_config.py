@@ -316,8 +316,9 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "[audio]\nblok_size = 64\n",
-            "unknown key 'blok_size' in [audio]; known keys: block_size, device, input_channels, "
-            "limiter_ceiling_db, output_channels, sample_rate, scheduling_latency_ms, voices",
+            "unknown key 'blok_size' in [audio]; known keys: block_size, device, input_channels, interpolation, "
+            "limiter_ceiling_db, output_channels, sample_memory_mb, sample_preload_frames, sample_rate, "
+            "scheduling_latency_ms, voices",
             id="unknown-key",
         ),
         pytest.param(
@@ -406,12 +407,12 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + '[instruments.piano]\ntype = "sampler"\n',
-            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', got 'sampler'",
+            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', 'synth', got 'sampler'",
             id="unknown-instrument-type",
         ),
         pytest.param(
             MINIMAL + "[instruments.piano]\nattack_ms = 5\n",
-            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', got nothing",
+            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', 'synth', got nothing",
             id="instrument-without-type",
         ),
         pytest.param(

@@ -267,7 +267,7 @@ def test_pitch_bend_moves_every_voice_of_its_instrument_and_the_mod_wheel_adds_v
     engine.install_tone(1, attack_seconds=0.002, release_seconds=0.05, gain=1.0)
     control.note_on(0, 1, 0, 69, 0.5, "keys", pan=-1.0)  # instrument 0 on the left
     control.note_on(0, 2, 1, 69, 0.5, "keys", pan=1.0)  # instrument 1 on the right
-    control.instrument_parameter(0, "pitch_bend", 2.0, sample=RATE)
+    control.instrument_parameter(0, "pitch_bend", 1.0, sample=RATE)  # the wheel fully up: a tone's 2 semitones
     audio = renderer.render(2 * RATE)
     left, right = audio[:, 0], audio[:, 1]
     assert dominant_frequency(left[:RATE]) == pytest.approx(440, abs=1.5)

@@ -191,8 +191,9 @@ def test_the_sustain_pedal_holds_a_released_note_until_it_lifts(tmp_path):
                           tempos=((0, 500_000),))
     released, _ = play(TIMGM, plain)
     held, _ = play(TIMGM, pedalled)
-    pedal_down = round(0.25 * RATE)
-    assert np.array_equal(held[:pedal_down], released[:pedal_down])
+    # The same until the block the pedal goes down in: its event splits that block where voices move once a segment.
+    untouched = round(0.25 * RATE) // 64 * 64
+    assert np.array_equal(held[:untouched], released[:untouched])
     # Each render ends when its last voice does: the note's release ends within 4 s of its
     # note-off, and the pedal holds it to 5 s.
     assert len(released) < 4 * RATE < 5 * RATE < len(held) < 9 * RATE

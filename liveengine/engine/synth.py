@@ -34,10 +34,11 @@ from .state import (
     A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_TELEMETRY, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
     C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH, I_BEND_RANGE, I_GAIN,
     I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE, SV_GAIN,
-    SV_GLIDE_STEP, SV_LFO_HELD, SV_LFO_PHASE, SV_OSC_LEVEL, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
-    SV_POLY_AFTERTOUCH, SVI_NOISE, T_NOTES_REFUSED, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
-    V_CUTOFF, V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_STATE,
-    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_HOLD_SAMPLES, V_KEY, V_LEVEL, V_NOTE_ID, V_PAN,
+    SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
+    SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
+    SV_POLY_AFTERTOUCH, SVI_NOISE, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
+    V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
+    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID, V_PAN,
     V_RELEASE_LEVEL, V_RELEASE_SAMPLES, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_SUSTAIN, V_VELOCITY,
     VS_BUS, VS_INSTRUMENT, VS_KIND, VS_LOOP_MODE, VS_STAGE,
 )
@@ -67,7 +68,8 @@ LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_SAMPLE_HOLD = range(5)
 
 @realtime
 def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
-    """A note on a synth instrument. Returns 0, -1 (started, a voice stolen) or a REFUSED_* reason."""
+    """A note on a synth instrument. Returns 0, -1 (started, a voice stolen) or a REFUSED_* reason,
+    which the caller counts."""
     patches = f64_2d(table, A_PATCHES)
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
@@ -84,16 +86,15 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
             voice_values[V_NOTE_ID, slot] = note_id
             voice_values[V_KEY, slot] = key
             if mode != MODE_LEGATO or held_before == 0 or voice_ints[VS_STAGE, slot] >= STAGE_RELEASE:
+                voice_values[V_VELOCITY, slot] = velocity  # a restarted note plays at its own velocity
                 start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate,
                                voice_values[V_ENVELOPE, slot])
             return 0
     slot, stolen = allocate_voice(voice_values, voice_ints, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES],
                                   config[C_POLYPHONY])
-    telemetry = i64_1d(table, A_TELEMETRY)
-    if stolen:
-        telemetry[T_VOICES_STOLEN] += 1
     if slot < 0:
-        telemetry[T_NOTES_REFUSED] += 1
+        if stolen:  # the caller counts the refusal it is told of, not the steal
+            i64_1d(table, A_TELEMETRY)[T_VOICES_STOLEN] += 1
         return ev.REFUSED_NO_VOICE
 
     kernel = i64_1d(table, A_KERNEL)
@@ -103,11 +104,8 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
     voice_values[V_VELOCITY, slot] = velocity
     voice_values[V_KEY, slot] = key
     voice_values[V_PAN, slot] = min(1.0, max(-1.0, patches[instrument, P_PAN] + pan))
-    sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
-    voice_values[V_LEVEL, slot] = patches[instrument, P_GAIN] * (1.0 - sensitivity * (1.0 - velocity * velocity))
-    voice_values[V_CUTOFF, slot] = patches[instrument, P_CUTOFF] * 2.0 ** (
-        (patches[instrument, P_KEYTRACK] * (key - 60.0) + patches[instrument, P_FILTER_VELOCITY] * velocity) / 1200.0)
     voice_values[V_FILTER_G, slot] = -1.0  # the first segment sets the coefficient without a glide
+    voice_values[V_FILTER_K, slot] = 0.0  # nor its damping yet
     voice_values[V_FILTER_STATE, slot] = 0.0
     voice_values[V_FILTER_STATE_2, slot] = 0.0
     voice_values[V_FILTER_STATE_3, slot] = 0.0
@@ -343,15 +341,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     if released_at >= 0.0 and voice_values[V_RELEASE_LEVEL, slot] < 0.0:
         voice_values[V_RELEASE_LEVEL, slot] = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity,
                                                              released_at, -1.0, 0.0, rate)
-    filter_envelope = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity, age, released_at,
-                                     voice_values[V_RELEASE_LEVEL, slot], rate)
+    filter_envelope = 0.0
+    if patches[instrument, P_FILTER_ENV_DEPTH] != 0.0 or routes_from(patches, instrument, SOURCE_FILTER_ENVELOPE):
+        filter_envelope = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity, age, released_at,
+                                         voice_values[V_RELEASE_LEVEL, slot], rate)
     amp_envelope = voice_values[V_ENVELOPE, slot]
     poly_pressure = synth_voices[SV_POLY_AFTERTOUCH, slot]
 
     # The matrix: first what scales and speeds the LFOs, then the LFOs, then everything else.
     routes = int(patches[instrument, P_ROUTES])
-    depth1 = 1.0
-    depth2 = 1.0
+    depth_shift1 = 0.0  # added to each LFO's own depth
+    depth_shift2 = 0.0
     rate_octaves1 = 0.0
     rate_octaves2 = 0.0
     for r in range(routes):
@@ -366,9 +366,9 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                              instruments, poly_pressure, 0.0, 0.0, filter_envelope, amp_envelope)
         amount = patches[instrument, at + ROUTE_AMOUNT] * value
         if destination == DEST_LFO1_DEPTH:
-            depth1 += amount
+            depth_shift1 += amount
         elif destination == DEST_LFO2_DEPTH:
-            depth2 += amount
+            depth_shift2 += amount
         elif destination == DEST_LFO1_RATE:
             rate_octaves1 += amount
         else:
@@ -379,7 +379,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         at = P_LFO + lfo * SYNTH_LFO_FIELDS
         phase = synth_voices[SV_LFO_PHASE + lfo, slot]
         shape = patches[instrument, at + LFO_SHAPE]
-        depth = patches[instrument, at + LFO_DEPTH] * (depth1 if lfo == 0 else depth2)
+        depth = min(1.0, max(0.0, patches[instrument, at + LFO_DEPTH] + (depth_shift1 if lfo == 0 else depth_shift2)))
         t = age / rate - patches[instrument, at + LFO_DELAY]
         value = 0.0
         if t > 0.0:
@@ -450,7 +450,12 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     if bend_range <= 0.0:
         bend_range = patches[instrument, P_BEND_RANGE]
     pitch += 100.0 * bend_range * instruments[I_PITCH_BEND, instrument] + pitch_cents
-    note_increment = 440.0 * 2.0 ** ((pitch / 100.0 - 69.0) / 12.0) / rate
+    # Powers and roots are the dearest work of a segment: each is redone only when what it
+    # depends on has moved.
+    if pitch != synth_voices[SV_SOUNDING_PITCH, slot] or synth_voices[SV_NOTE_INCREMENT, slot] == 0.0:
+        synth_voices[SV_SOUNDING_PITCH, slot] = pitch
+        synth_voices[SV_NOTE_INCREMENT, slot] = 440.0 * 2.0 ** ((pitch / 100.0 - 69.0) / 12.0) / rate
+    note_increment = synth_voices[SV_NOTE_INCREMENT, slot]
 
     # Oscillators into the scratch pair; into its first row alone while no unison copy is panned
     # (the voice is mono until its pan: one filter, not two).
@@ -480,17 +485,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         fm_ratio = patches[instrument, at + OSC_FM_RATIO]
         fm_index = max(0.0, patches[instrument, at + OSC_FM_INDEX] + fm_shift)
         fm_feedback = patches[instrument, at + OSC_FM_FEEDBACK]
-        base = note_increment * 2.0 ** (patches[instrument, at + OSC_CENTS] / 1200.0)
+        base = note_increment * cents_ratio(patches[instrument, at + OSC_CENTS])
         per_copy = 1.0 / math.sqrt(copies)
         wavetable = wavetable_view(table, instrument, osc)
         for copy in range(copies):
             spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
-            increment = min(0.49, base * 2.0 ** (patches[instrument, at + OSC_UNISON_DETUNE] * spread / 1200.0))
+            increment = min(0.49, base * cents_ratio(patches[instrument, at + OSC_UNISON_DETUNE] * spread))
             # A copy's place in the stereo field, as gains around the centre's 1.0 (constant power).
             angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
                 * math.pi / 4.0
             to_left = math.cos(angle) * math.sqrt(2.0) if stereo else 1.0
-            to_right = math.sin(angle) * math.sqrt(2.0)
+            to_right = math.sin(angle) * math.sqrt(2.0) if stereo else 1.0
             left = to_left * per_copy * level_start
             right = to_right * per_copy * level_start
             ramp = (level_end - level_start) / n * per_copy
@@ -575,9 +580,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     g_step = 0.0
     k = 0.0
     if mode != FILTER_OFF:
-        cents = patches[instrument, P_FILTER_ENV_DEPTH] * filter_envelope + cutoff_cents
-        g_end = prewarp(voice_values[V_CUTOFF, slot] * 2.0 ** (cents / 1200.0), rate)
-        k = damping_from_resonance_db(patches[instrument, P_RESONANCE] + resonance_db)
+        # From the patch each segment, so that a reloaded patch's cutoff takes over; the key
+        # tracking follows the glide.
+        cents = patches[instrument, P_KEYTRACK] * (synth_voices[SV_PITCH, slot] / 100.0 - 60.0) + \
+            patches[instrument, P_FILTER_VELOCITY] * velocity + \
+            patches[instrument, P_FILTER_ENV_DEPTH] * filter_envelope + cutoff_cents
+        g_end = prewarp(patches[instrument, P_CUTOFF] * cents_ratio(cents), rate)
+        resonance = patches[instrument, P_RESONANCE] + resonance_db
+        if resonance != synth_voices[SV_RESONANCE, slot] or voice_values[V_FILTER_K, slot] == 0.0:
+            synth_voices[SV_RESONANCE, slot] = resonance
+            voice_values[V_FILTER_K, slot] = damping_from_resonance_db(resonance)
+        k = voice_values[V_FILTER_K, slot]
         g_start = voice_values[V_FILTER_G, slot]
         if g_start < 0.0:
             g_start = g_end
@@ -586,7 +599,10 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     filter_mode = FILTER_LOWPASS if mode <= 1 else FILTER_HIGHPASS if mode == 2 else \
         FILTER_BANDPASS if mode == 3 else FILTER_NOTCH
 
-    gain_end = voice_values[V_LEVEL, slot] * amplitude * instruments[I_GAIN, instrument]
+    # From the patch each segment too: a reloaded patch's gain is glided to.
+    sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
+    note_level = patches[instrument, P_GAIN] * (1.0 - sensitivity * (1.0 - velocity * velocity))
+    gain_end = note_level * amplitude * instruments[I_GAIN, instrument]
     gain_start = synth_voices[SV_GAIN, slot]
     if gain_start < 0.0:
         gain_start = gain_end
@@ -650,14 +666,32 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 break
     voice_values[V_AGE, slot] = age + n
     if done:
+        # Nothing of a finished voice stays behind, not even its filter's ringing.
         voice_ints[VS_STAGE, slot] = STAGE_FREE
         voice_values[V_ENVELOPE, slot] = 0.0
+        voice_values[V_FILTER_STATE, slot] = 0.0
+        voice_values[V_FILTER_STATE_2, slot] = 0.0
+        voice_values[V_FILTER_STATE_3, slot] = 0.0
+        voice_values[V_FILTER_STATE_4, slot] = 0.0
         return
     voice_values[V_ENVELOPE, slot] = envelope
     voice_values[V_ENV_LEFT, slot] = left
     voice_ints[VS_STAGE, slot] = stage
     voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
     voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
+
+
+@realtime
+def cents_ratio(cents):
+    return 1.0 if cents == 0.0 else 2.0 ** (cents / 1200.0)
+
+
+@realtime
+def routes_from(patches, instrument, source):
+    for r in range(int(patches[instrument, P_ROUTES])):
+        if patches[instrument, P_ROUTE + r * ROUTE_FIELDS + ROUTE_SOURCE] == source:
+            return True
+    return False
 
 
 @realtime

@@ -352,18 +352,26 @@ def sampler_note_on(table, sample, note_id, instrument, key, velocity, bus, pan)
 
 @realtime
 def hold_note(table, note_id, instrument, key, velocity, sample, bus):
-    """Remember a held note until its release (a note held beyond the table's rows has no release regions)."""
+    """Remember a held note until its release. With every row taken (notes whose release never
+    came: a part cut off by a cue), the oldest is forgotten: it will have no release regions."""
     held = f64_2d(table, A_HELD_NOTES)
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] < 0.0:
-            held[row, H_BUS] = bus
-            held[row, H_NOTE_ID] = note_id
-            held[row, H_INSTRUMENT] = instrument
-            held[row, H_KEY] = key
-            held[row, H_VELOCITY] = velocity
-            held[row, H_SAMPLE] = sample
-            f64_2d(table, A_INSTRUMENTS)[I_HELD_NOTES, instrument] += 1.0
-            return
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    row = -1
+    for candidate in range(held.shape[0]):
+        if held[candidate, H_INSTRUMENT] < 0.0:
+            row = candidate
+            break
+        if row < 0 or held[candidate, H_SAMPLE] < held[row, H_SAMPLE]:
+            row = candidate
+    if held[row, H_INSTRUMENT] >= 0.0:
+        instruments[I_HELD_NOTES, int(held[row, H_INSTRUMENT])] -= 1.0
+    held[row, H_BUS] = bus
+    held[row, H_NOTE_ID] = note_id
+    held[row, H_INSTRUMENT] = instrument
+    held[row, H_KEY] = key
+    held[row, H_VELOCITY] = velocity
+    held[row, H_SAMPLE] = sample
+    instruments[I_HELD_NOTES, instrument] += 1.0
 
 
 @realtime

@@ -21,6 +21,7 @@ from liveengine.engine.regions import (
     ControllerCrossfade,
     ControllerModulation,
     Envelope,
+    Lfo,
     Region,
     SampledInstrument,
     SampleSource,
@@ -827,3 +828,47 @@ def test_a_controller_jump_glides_without_a_click():
     assert np.abs(np.diff(out)).max() <= slope
     assert abs(amplitude(out[2400 + 7 + 480:7200], A440) - high * full) < 1e-3, "there within 10 ms"
     assert abs(amplitude(out[7200 + 40 + 480:], A440) - low * full) < 1e-3
+
+
+@pytest.mark.parametrize("target, depth, measure, expected, tolerance", [
+    ("volume", -12.0, lambda out: amplitude(out[:, 0], A440) / np.sqrt(0.5), 10 ** (-12 / 20), 1e-3),
+    ("pan", 100.0, lambda out: amplitude(out[:, 0], A440), 0.0, 1e-3),  # hard right: nothing left
+    ("pitch", 1200.0, lambda out: cents(frequency(out[:, 0]), 2 * A440), 0.0, 1.0),
+    ("cutoff", -2400.0, lambda out: amplitude(out[:, 0], A440) / np.sqrt(0.5), low_pass_gain(A440, 1000.0), 1e-3),
+])
+def test_each_controller_target_moves_what_it_names(target, depth, measure, expected, tolerance):
+    # At rest (controller 20 at 0) each region plays A440 plainly, through a low-pass at 4 kHz.
+    region = plain(0, fil_type="lpf_2p", cutoff=4000.0, modulations=(ControllerModulation(target, 20, depth),))
+    rig = Rig(SampledInstrument(target, [region], [SampleSource("*sine")]))
+    rig.control.controller(0, 20, 1.0, sample=4800)
+    rig.note(0, 69)
+    out = rig.render(RATE // 2, channel=None)
+    at_rest, moved = out[960:4800], out[9600:]
+    assert abs(amplitude(at_rest[:, 0], A440) / np.sqrt(0.5) - low_pass_gain(A440, 4000.0)) < 1e-3
+    assert abs(measure(moved) - expected) < tolerance
+
+
+# LFOs.
+
+def test_lfos_swing_pitch_and_level_after_their_delay():
+    vibrato = Lfo(frequency=5.0, depth=50.0, delay=0.1)
+    tremolo = Lfo(frequency=4.0, depth=6.0, delay=0.1)
+    rig = Rig(SampledInstrument("lfo", [plain(0, pitch_lfo=vibrato)], [SampleSource("*sine")]))
+    rig.note(0, 69)
+    out = rig.render(RATE)
+    rising = np.flatnonzero((out[:-1] < 0) & (out[1:] >= 0))
+    crossings = rising + out[rising] / (out[rising] - out[rising + 1])
+    swing = cents(RATE / np.diff(crossings), A440)
+    still = crossings[1:] < 0.1 * RATE
+    assert np.abs(swing[still]).max() < 0.5, "nothing before its delay"
+    assert abs(swing[~still].max() - 50) < 3 and abs(swing[~still].min() + 50) < 3
+
+    rig = Rig(SampledInstrument("lfo", [plain(0, amp_lfo=tremolo)], [SampleSource("*sine")]), gain=0.25)
+    rig.note(0, 69)
+    out = rig.render(RATE)
+    # Level in dB, over 10 ms every 2.5 ms.
+    level = np.array([20 * np.log10(amplitude(out[i:i + 480], A440) / (0.25 * np.sqrt(0.5)))
+                      for i in range(0, RATE - 480, 120)])
+    still = np.arange(len(level)) * 120 + 480 < 0.1 * RATE
+    assert np.abs(level[still]).max() < 0.01, "nothing before its delay"
+    np.testing.assert_allclose([level[~still].max(), level[~still].min()], [6, -6], atol=0.05)

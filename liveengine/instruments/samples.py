@@ -37,7 +37,7 @@ from ..engine.regions import ORIGINAL, SampleData, SampledInstrument, SampleSour
 log = logging.getLogger("liveengine.samples")
 
 DEFAULT_HEAD_FRAMES = 1 << 16
-DEFAULT_RAM_BUDGET = 2 << 30  # bytes of decoded samples, heads and full data together
+DEFAULT_RAM_BUDGET = 2 << 30  # bytes of samples read in full while the show runs (the heads come on top)
 STREAM_CHUNK_FRAMES = 1 << 16
 GENERATED_CYCLE = 2048  # frames of one cycle of a generated wave (`*sine` ...)
 # A generated wave sounds the pitch of the key it is played on: one cycle at middle C's frequency,

@@ -559,6 +559,21 @@ def test_envelope_stages_keep_their_times_and_end_on_exact_zero(tmp_path):
     assert rig.voices == 0
 
 
+def test_silent_tails_hold_no_subnormal_numbers(tmp_path):
+    # Filtered, resonant, released and faded to nothing by a controller: every way a voice goes quiet.
+    region = plain(0, fil_type="lpf_2p", cutoff=500.0, resonance=12.0, amp_envelope=Envelope(release=0.5),
+                   modulations=(ControllerModulation("amplitude", 20, 100.0),))
+    rig = Rig(SampledInstrument("tails", [region], [SampleSource("*saw")]))
+    rig.control.controller(0, 20, 1.0, sample=0)
+    for i, key in enumerate((48, 55, 60, 64)):
+        rig.note(i * 100, key, length=RATE // 2)
+    rig.control.controller(0, 20, 0.0, sample=RATE // 4)
+    out = rig.render(5 * RATE)
+    values = rig.engine.state.voice_values
+    assert not ((values != 0) & (np.abs(values) < np.finfo(np.float64).tiny)).any()
+    assert not out[RATE:].any() and rig.voices == 0
+
+
 # The filter.
 
 def low_pass_gain(frequency, cutoff):

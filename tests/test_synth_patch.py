@@ -514,8 +514,6 @@ def vibrato_hz(audio, key):
     return 2 * abs(np.mean((frequency - frequency.mean()) * np.exp(-2j * np.pi * 5.5 * times)))
 
 
-@pytest.mark.xfail(reason="engine/synth.py scales an LFO's depth by (1 + its depth routes): an LFO at depth 0 "
-                          "stays silent whatever the mod wheel does", strict=False)
 def test_mono_lead_vibrato_comes_with_the_mod_wheel():
     lead = load_patch(PATCHES / "mono_lead.toml")
     still, _ = play(lead, [69], 2.5, 2.5, wheel=0.0)

@@ -10,6 +10,8 @@ event's sample, applies the event, and goes on. An event asking for a sample alr
 past applies on the block's first sample and is counted and reported as late.
 """
 
+import math
+
 import numpy as np
 from numba import carray
 
@@ -47,7 +49,7 @@ from .rings import ring_pop_into
 from .sampler import (
     evict_sample,
     forget_held_notes,
-    render_sample_voices,
+    render_sample_voice,
     sampler_note_off,
     sampler_note_on,
 )
@@ -147,8 +149,11 @@ from .state import (
     T_UNDERFLOWS,
     T_VOICES,
     T_VOICES_STOLEN,
+    STAGE_FREE,
+    VS_KIND,
+    VS_STAGE,
 )
-from .synth import poly_aftertouch, render_synth_voices, swap_patch, synth_note_off, synth_note_on
+from .synth import poly_aftertouch, render_synth_voice, swap_patch, synth_note_off, synth_note_on
 from .stems import render_stems, stem_start, stem_stop
 from .triggers import (
     arm_cue,
@@ -162,7 +167,7 @@ from .triggers import (
     stop_part,
     template_note_id,
 )
-from .voices import count_sounding, fade_notes, note_off, note_on, render_tone_voices
+from .voices import TWO_PI, VIBRATO_HZ, count_sounding, fade_notes, note_off, note_on, render_tone_voice
 
 PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
 PA_OUTPUT_UNDERFLOW = 0x4
@@ -464,6 +469,23 @@ def generate_timecode(table, output_mix, frames):
 # One block of at most max_block frames.
 
 @realtime
+def render_voices(table, voice_values, voice_ints, instruments, bus_audio, start, end, position, sample_rate):
+    """Every sounding voice adds its samples [start, end) of the block into its bus; `position`:
+    where `start` falls on the engine's clock."""
+    vibrato = math.sin(TWO_PI * VIBRATO_HZ * position / sample_rate)
+    for slot in range(voice_ints.shape[1]):
+        if voice_ints[VS_STAGE, slot] == STAGE_FREE:
+            continue
+        kind = voice_ints[VS_KIND, slot]
+        if kind == KIND_SAMPLER:
+            render_sample_voice(table, slot, bus_audio, start, end, sample_rate)
+        elif kind == KIND_SYNTH:
+            render_synth_voice(table, slot, bus_audio, start, end, sample_rate)
+        else:
+            render_tone_voice(voice_values, voice_ints, instruments, bus_audio, slot, start, end, vibrato)
+
+
+@realtime
 def render_block(table, frames):
     telemetry = i64_1d(table, A_TELEMETRY)
     kernel = i64_1d(table, A_KERNEL)
@@ -504,10 +526,8 @@ def render_block(table, frames):
                 wanted = block_start
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
-            render_tone_voices(voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
-                               (block_start + cursor) / sample_rate)
-            render_sample_voices(table, bus_audio, cursor, segment_end, sample_rate)
-            render_synth_voices(table, bus_audio, cursor, segment_end, sample_rate)
+            render_voices(table, voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
+                          block_start + cursor, sample_rate)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

@@ -26,7 +26,9 @@ from ..dsp.filters import (
     damping_from_resonance_db,
     one_pole_tick,
     prewarp,
-    svf_tick,
+    flush_states,
+    svf_gains,
+    svf_step,
 )
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
@@ -223,6 +225,8 @@ from .state import (
     V_LEVEL,
     V_NOTE_ID,
     V_PAN,
+    V_PAN_LEFT,
+    V_PAN_RIGHT,
     V_PHASE,
     V_PHASE_STEP,
     V_RELEASE_LEVEL,
@@ -461,6 +465,9 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     voice_values[V_PHASE_STEP, slot] = regions[r, R_RATE_RATIO] * 2.0 ** (cents / 1200.0)
     voice_values[V_LEVEL, slot] = gain
     voice_values[V_PAN, slot] = min(1.0, max(-1.0, regions[r, R_PAN] + pan))
+    angle = (voice_values[V_PAN, slot] + 1.0) * math.pi / 4.0  # constant power
+    voice_values[V_PAN_LEFT, slot] = math.cos(angle)
+    voice_values[V_PAN_RIGHT, slot] = math.sin(angle)
     voice_values[V_NOTE_ID, slot] = note_id
     voice_values[V_STARTED_AT, slot] = sample
     voice_values[V_AGE, slot] = 0.0
@@ -486,6 +493,7 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
             (regions[r, R_FIL_VELTRACK] * velocity + regions[r, R_FIL_KEYTRACK] * (key - regions[r, R_FIL_KEYCENTER]))
             / 1200.0)
         voice_values[V_FILTER_G, slot] = -1.0  # no coefficient yet: the first segment sets it without a glide
+        voice_values[V_FILTER_K, slot] = damping_from_resonance_db(regions[r, R_RESONANCE])
         voice_values[V_FILTER_STATE, slot] = 0.0
         voice_values[V_FILTER_STATE_2, slot] = 0.0
         voice_values[V_FILTER_STATE_3, slot] = 0.0
@@ -660,14 +668,6 @@ def interpolate(x0, x1, x2, x3, t, cubic):
 
 
 @realtime
-def render_sample_voices(table, bus_audio, start, end, rate):
-    voice_ints = i64_2d(table, A_VOICE_INTS)
-    for slot in range(voice_ints.shape[1]):
-        if voice_ints[VS_STAGE, slot] != STAGE_FREE and voice_ints[VS_KIND, slot] == KIND_SAMPLER:
-            render_sample_voice(table, slot, bus_audio, start, end, rate)
-
-
-@realtime
 def render_sample_voice(table, slot, bus_audio, start, end, rate):
     """Add sample voice `slot`'s samples [start, end) into its bus."""
     voice_values = f64_2d(table, A_VOICE_VALUES)
@@ -711,10 +711,13 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     if amp_lfo_db != 0.0:
         gain_factor *= 10.0 ** (amp_lfo_db / 20.0)
     level = voice_values[V_LEVEL, slot] * gain_factor * instruments[I_GAIN, instrument]
-    pan = min(1.0, max(-1.0, voice_values[V_PAN, slot] + pan_shift))
-    angle = (pan + 1.0) * math.pi / 4.0
-    target_left = math.cos(angle) * level
-    target_right = math.sin(angle) * level
+    if pan_shift == 0.0:  # the note's own pan, worked out when it started
+        target_left = voice_values[V_PAN_LEFT, slot] * level
+        target_right = voice_values[V_PAN_RIGHT, slot] * level
+    else:
+        angle = (min(1.0, max(-1.0, voice_values[V_PAN, slot] + pan_shift)) + 1.0) * math.pi / 4.0
+        target_left = math.cos(angle) * level
+        target_right = math.sin(angle) * level
     # Controllers, LFOs and pan move the gains once a segment, by steps: the gains glide toward them
     # (a time constant of a fifth of the dezipper time), so that a controller's jump is no click.
     gain_left = voice_values[V_GAIN_LEFT, slot]
@@ -722,13 +725,16 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     if gain_left < 0.0:
         gain_left = target_left
         gain_right = target_right
-    approach = math.exp(-5.0 * (end - start) / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES])
-    end_left = target_left + (gain_left - target_left) * approach
-    end_right = target_right + (gain_right - target_right) * approach
-    if abs(end_left - target_left) + abs(end_right - target_right) <= \
-            GAIN_SETTLED * (target_left + target_right) + DENORMAL_FLOOR:
-        end_left = target_left
-        end_right = target_right
+    end_left = target_left
+    end_right = target_right
+    if gain_left != target_left or gain_right != target_right:
+        approach = math.exp(-5.0 * (end - start) / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES])
+        end_left = target_left + (gain_left - target_left) * approach
+        end_right = target_right + (gain_right - target_right) * approach
+        if abs(end_left - target_left) + abs(end_right - target_right) <= \
+                GAIN_SETTLED * (target_left + target_right) + DENORMAL_FLOOR:
+            end_left = target_left
+            end_right = target_right
     step_left = (end_left - gain_left) / (end - start)
     step_right = (end_right - gain_right) / (end - start)
 
@@ -737,22 +743,27 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     g_step = 0.0
     k = 0.0
     if filter_type != FILTER_NONE:
-        released_at = voice_values[V_RELEASED_AT, slot]
-        if released_at >= 0.0 and voice_values[V_RELEASE_LEVEL, slot] < 0.0:
-            voice_values[V_RELEASE_LEVEL, slot] = envelope_value(regions, r, R_FILTER_ENVELOPE, velocity,
-                                                                 released_at, -1.0, 0.0, rate)
-        envelope_cents = regions[r, R_FILTER_ENVELOPE + ENV_DEPTH] * envelope_value(
-            regions, r, R_FILTER_ENVELOPE, velocity, age, released_at, voice_values[V_RELEASE_LEVEL, slot], rate)
-        cutoff = voice_values[V_CUTOFF, slot] * 2.0 ** ((envelope_cents + cutoff_cents) / 1200.0)
+        envelope_cents = 0.0
+        depth = regions[r, R_FILTER_ENVELOPE + ENV_DEPTH]
+        if depth != 0.0:
+            released_at = voice_values[V_RELEASED_AT, slot]
+            if released_at >= 0.0 and voice_values[V_RELEASE_LEVEL, slot] < 0.0:
+                voice_values[V_RELEASE_LEVEL, slot] = envelope_value(regions, r, R_FILTER_ENVELOPE, velocity,
+                                                                     released_at, -1.0, 0.0, rate)
+            envelope_cents = depth * envelope_value(regions, r, R_FILTER_ENVELOPE, velocity, age, released_at,
+                                                    voice_values[V_RELEASE_LEVEL, slot], rate)
+        cutoff = voice_values[V_CUTOFF, slot]
+        if envelope_cents + cutoff_cents != 0.0:
+            cutoff *= 2.0 ** ((envelope_cents + cutoff_cents) / 1200.0)
         g_end = prewarp(cutoff, rate)
-        k = damping_from_resonance_db(regions[r, R_RESONANCE])
+        k = voice_values[V_FILTER_K, slot]
         g_start = voice_values[V_FILTER_G, slot]
         if g_start < 0.0:
             g_start = g_end
         g_step = (g_end - g_start) / (end - start)
         voice_values[V_FILTER_G, slot] = g_end
-        voice_values[V_FILTER_K, slot] = k
     mode = filter_mode(filter_type)
+    stereo = channels == 2
     state_1 = voice_values[V_FILTER_STATE, slot]
     state_2 = voice_values[V_FILTER_STATE_2, slot]
     state_3 = voice_values[V_FILTER_STATE_3, slot]
@@ -774,6 +785,8 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     add = voice_values[V_ENV_ADD, slot]
     left = voice_values[V_ENV_LEFT, slot]
     g = g_start
+    gliding = g_step != 0.0
+    a1, a2, a3 = svf_gains(g, k)
     done = False
     starved = False
     for i in range(start, end):
@@ -808,13 +821,22 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
                     sample_frame(data, channels, available, index + 1, 1, loop_mode, loop_start, loop_end, last_frame),
                     sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end, last_frame),
                     t, cubic)
+        # A mono sample is filtered once, and heard on both sides.
         if filter_type >= ONE_POLE_TYPES:
-            left_in, state_1, state_2 = svf_tick(left_in, state_1, state_2, g, k, mode)
-            right_in, state_3, state_4 = svf_tick(right_in, state_3, state_4, g, k, mode)
+            if gliding:
+                a1, a2, a3 = svf_gains(g, k)
+            left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, mode)
+            if stereo:
+                right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, a1, a2, a3, k, mode)
+            else:
+                right_in = left_in
             g += g_step
         elif filter_type >= 0:
             left_in, state_1 = one_pole_tick(left_in, state_1, g, mode)
-            right_in, state_3 = one_pole_tick(right_in, state_3, g, mode)
+            if stereo:
+                right_in, state_3 = one_pole_tick(right_in, state_3, g, mode)
+            else:
+                right_in = left_in
             g += g_step
         envelope = envelope * mul + add
         bus_audio[bus, 0, i] += left_in * envelope * gain_left
@@ -855,10 +877,8 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     voice_values[V_ENVELOPE, slot] = envelope
     voice_values[V_ENV_LEFT, slot] = left
     voice_ints[VS_STAGE, slot] = stage
-    voice_values[V_FILTER_STATE, slot] = state_1
-    voice_values[V_FILTER_STATE_2, slot] = state_2
-    voice_values[V_FILTER_STATE_3, slot] = state_3
-    voice_values[V_FILTER_STATE_4, slot] = state_4
+    voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
+    voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
     voice_values[V_GAIN_LEFT, slot] = end_left
     voice_values[V_GAIN_RIGHT, slot] = end_right
 

@@ -20,25 +20,25 @@ from numba import carray
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, \
     damping_from_resonance_db, flush_states, prewarp, svf_gains, svf_step
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
-from ..realtime import realtime
+from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import enter_stage, next_stage
 from .intrinsics import address_as_void_pointer
 from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
 from .regiontable import ENV_ATTACK, ENV_DECAY, ENV_DELAY, ENV_RELEASE, ENV_START, ENV_SUSTAIN, ENV_VEL2ATTACK, \
     ENV_VEL2DECAY, ENV_VEL2DELAY, ENV_VEL2HOLD, ENV_VEL2RELEASE, ENV_VEL2SUSTAIN, ENV_HOLD
-from .sampler import envelope_value, hold_note, next_random
+from .sampler import GAIN_SETTLED, envelope_value, hold_note, next_random
 from .state import (
     A_CONFIG, A_CONFIG_FLOAT, A_CONTROLLERS, A_HELD_NOTES, A_INSTRUMENTS, A_KERNEL, A_PATCHES, A_STAGED_PATCHES,
     A_STAGED_WAVETABLES, A_SYNTH_SCRATCH,
     A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_TELEMETRY, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
-    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH, I_BEND_RANGE, I_GAIN,
-    I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE, SV_GAIN,
+    C_SAMPLE_RATE, CF_DEZIPPER_SAMPLES, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH, I_BEND_RANGE, I_GAIN,
+    I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE,
     SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
-    SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
+    SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
     SV_POLY_AFTERTOUCH, SVI_NOISE, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
     V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
-    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID, V_PAN,
+    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID, V_PAN,
     V_RELEASE_LEVEL, V_RELEASE_SAMPLES, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_SUSTAIN, V_VELOCITY,
     VS_BUS, VS_INSTRUMENT, VS_KIND, VS_LOOP_MODE, VS_STAGE,
 )
@@ -61,6 +61,7 @@ TWO_PI = 2.0 * math.pi
 FILTER_OFF = 0  # FILTER_MODES: none, lowpass, highpass, bandpass, notch
 MOD_WHEEL_CC = 1
 EXPRESSION_CC = 11
+NO_PAN = 2.0  # outside -1..1: the pan's gains are still to be worked out
 LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_SAMPLE_HOLD = range(5)
 
 
@@ -103,7 +104,7 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
     voice_values[V_AGE, slot] = 0.0
     voice_values[V_VELOCITY, slot] = velocity
     voice_values[V_KEY, slot] = key
-    voice_values[V_PAN, slot] = min(1.0, max(-1.0, patches[instrument, P_PAN] + pan))
+    voice_values[V_PAN, slot] = pan  # the note's own: the patch's is added each segment
     voice_values[V_FILTER_G, slot] = -1.0  # the first segment sets the coefficient without a glide
     voice_values[V_FILTER_K, slot] = 0.0  # nor its damping yet
     voice_values[V_FILTER_STATE, slot] = 0.0
@@ -119,7 +120,8 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
         synth_voices[i, slot] = 0.0
     for i in range(SV_PHASE, SV_PHASE + 3 * MAX_UNISON):
         synth_voices[i, slot] = next_random(kernel)
-    synth_voices[SV_GAIN, slot] = -1.0  # the first segment sets the gain without a glide
+    voice_values[V_GAIN_LEFT, slot] = -1.0  # no gains yet: the first segment starts at its own
+    synth_voices[SV_PAN, slot] = NO_PAN  # nor worked out the pan's gains yet
     synth_voices[SV_PITCH, slot] = 100.0 * key
     synth_voices[SV_PITCH_TARGET, slot] = 100.0 * key
     last = last_key(table, instrument, note_id)
@@ -313,14 +315,6 @@ def source_value(source, cc, velocity, key, controllers, instrument, instruments
 # Rendering.
 
 @realtime
-def render_synth_voices(table, bus_audio, start, end, rate):
-    voice_ints = i64_2d(table, A_VOICE_INTS)
-    for slot in range(voice_ints.shape[1]):
-        if voice_ints[VS_STAGE, slot] != STAGE_FREE and voice_ints[VS_KIND, slot] == KIND_SYNTH:
-            render_synth_voice(table, slot, bus_audio, start, end, rate)
-
-
-@realtime
 def render_synth_voice(table, slot, bus_audio, start, end, rate):
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
@@ -402,7 +396,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     cutoff_cents = 0.0
     resonance_db = 0.0
     amplitude = 1.0
-    pan = voice_values[V_PAN, slot]
+    pan = patches[instrument, P_PAN] + voice_values[V_PAN, slot]
     width_shift = 0.0
     fm_shift = 0.0
     level_shift1 = 0.0
@@ -467,15 +461,23 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             stereo = True
     for i in range(n):
         scratch[0, i] = 0.0
-        scratch[1, i] = 0.0
+    if stereo:
+        for i in range(n):
+            scratch[1, i] = 0.0
+    # Levels move toward their targets with a time constant of a fifth of the dezipper time,
+    # however short the segment (an event may end it after a sample): a controller's jump is no click.
+    first_segment = voice_values[V_GAIN_LEFT, slot] < 0.0
+    approach = math.exp(-5.0 * n / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES])
     noise = i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot]
     for osc in range(oscillators):
         at = P_OSCILLATOR + osc * OSC_FIELDS
         shift = level_shift1 if osc == 0 else level_shift2 if osc == 1 else level_shift3
-        level_end = max(0.0, patches[instrument, at + OSC_LEVEL] + shift)
         level_start = synth_voices[SV_OSC_LEVEL + osc, slot]
-        if synth_voices[SV_GAIN, slot] < 0.0:
+        level_end = max(0.0, patches[instrument, at + OSC_LEVEL] + shift)
+        if first_segment:
             level_start = level_end
+        else:
+            level_end = glide_toward(level_start, level_end, approach)
         synth_voices[SV_OSC_LEVEL + osc, slot] = level_end
         if level_start == 0.0 and level_end == 0.0:
             continue
@@ -602,15 +604,26 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     # From the patch each segment too: a reloaded patch's gain is glided to.
     sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
     note_level = patches[instrument, P_GAIN] * (1.0 - sensitivity * (1.0 - velocity * velocity))
-    gain_end = note_level * amplitude * instruments[I_GAIN, instrument]
-    gain_start = synth_voices[SV_GAIN, slot]
-    if gain_start < 0.0:
-        gain_start = gain_end
-    synth_voices[SV_GAIN, slot] = gain_end
-    gain_step = (gain_end - gain_start) / n
-    angle = (min(1.0, max(-1.0, pan)) + 1.0) * math.pi / 4.0
-    pan_left = math.cos(angle)
-    pan_right = math.sin(angle)
+    gain = note_level * amplitude * instruments[I_GAIN, instrument]
+    pan = min(1.0, max(-1.0, pan))
+    if pan != synth_voices[SV_PAN, slot]:
+        angle = (pan + 1.0) * math.pi / 4.0  # constant power
+        synth_voices[SV_PAN, slot] = pan
+        synth_voices[SV_PAN_LEFT, slot] = math.cos(angle)
+        synth_voices[SV_PAN_RIGHT, slot] = math.sin(angle)
+    target_left = gain * synth_voices[SV_PAN_LEFT, slot]
+    target_right = gain * synth_voices[SV_PAN_RIGHT, slot]
+    gain_left = voice_values[V_GAIN_LEFT, slot]
+    gain_right = voice_values[V_GAIN_RIGHT, slot]
+    if first_segment:
+        gain_left = target_left
+        gain_right = target_right
+    end_left = glide_toward(gain_left, target_left, approach)
+    end_right = glide_toward(gain_right, target_right, approach)
+    voice_values[V_GAIN_LEFT, slot] = end_left
+    voice_values[V_GAIN_RIGHT, slot] = end_right
+    step_left = (end_left - gain_left) / n
+    step_right = (end_right - gain_right) / n
 
     state_1 = voice_values[V_FILTER_STATE, slot]
     state_2 = voice_values[V_FILTER_STATE_2, slot]
@@ -624,7 +637,6 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     g = g_start
     gliding = g_step != 0.0
     a1, a2, a3 = svf_gains(g, k)
-    gain = gain_start
     done = False
     # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
     i = 0
@@ -643,10 +655,10 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             if not stereo:
                 right_in = left_in
             envelope = envelope * mul + add
-            level = envelope * gain
-            gain += gain_step
-            bus_audio[bus, 0, start + j] += left_in * level * pan_left
-            bus_audio[bus, 1, start + j] += right_in * level * pan_right
+            bus_audio[bus, 0, start + j] += left_in * envelope * gain_left
+            bus_audio[bus, 1, start + j] += right_in * envelope * gain_right
+            gain_left += step_left
+            gain_right += step_right
         i += run
         if left < 0.0:
             continue
@@ -679,6 +691,14 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     voice_ints[VS_STAGE, slot] = stage
     voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
     voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
+
+
+@realtime
+def glide_toward(value, target, approach):
+    """A gliding level after a segment that leaves `approach` of its way to `target` to go;
+    within GAIN_SETTLED of the target, the target itself."""
+    end = target + (value - target) * approach
+    return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
 
 
 @realtime

@@ -152,56 +152,52 @@ def release_note_group(voice_values, voice_ints, group):
 
 
 @realtime
-def render_tone_voices(voice_values, voice_ints, instruments, bus_audio, start, end, seconds):
-    """Add every sounding tone voice's samples [start, end) into its bus; `seconds`: the time of
-    `start` on the engine's clock, for the vibrato of the mod wheel."""
-    vibrato = math.sin(TWO_PI * VIBRATO_HZ * seconds)
-    for slot in range(voice_ints.shape[1]):
-        stage = voice_ints[VS_STAGE, slot]
-        if stage == STAGE_FREE or voice_ints[VS_KIND, slot] != KIND_TONE:
-            continue
-        bus = voice_ints[VS_BUS, slot]
-        phase = voice_values[V_PHASE, slot]
-        step = voice_values[V_PHASE_STEP, slot]
-        instrument = voice_ints[VS_INSTRUMENT, slot]
-        # Pitch bend and vibrato move the pitch of every voice of the instrument, segment by segment.
-        bend_range = instruments[I_BEND_RANGE, instrument]
-        semitones = instruments[I_PITCH_BEND, instrument] * (bend_range if bend_range > 0.0 else TONE_BEND_RANGE) + \
-            instruments[I_MODULATION, instrument] * VIBRATO_SEMITONES * vibrato
-        if semitones != 0.0:
-            step *= 2.0 ** (semitones / 12.0)
-        level = voice_values[V_LEVEL, slot]
-        envelope = voice_values[V_ENVELOPE, slot]
-        gain_left = voice_values[V_GAIN_LEFT, slot] * level
-        gain_right = voice_values[V_GAIN_RIGHT, slot] * level
-        for i in range(start, end):
-            if stage == STAGE_ATTACK:
-                envelope += voice_values[V_ATTACK_STEP, slot]
-                if envelope >= 1.0:
-                    envelope = 1.0
-                    stage = STAGE_SUSTAIN
-            elif stage == STAGE_RELEASE:
-                coeff = voice_values[V_RELEASE_COEFF, slot]
-                envelope = RELEASE_UNDERSHOOT + (envelope - RELEASE_UNDERSHOOT) * coeff
-                if envelope <= 0.0:
-                    envelope = 0.0
-                    stage = STAGE_FREE
-                    break
-            elif stage == STAGE_FADE:
-                envelope -= voice_values[V_FADE_STEP, slot]
-                if envelope <= 0.0:
-                    envelope = 0.0
-                    stage = STAGE_FREE
-                    break
-            value = math.sin(phase) * envelope
-            bus_audio[bus, 0, i] += value * gain_left
-            bus_audio[bus, 1, i] += value * gain_right
-            phase += step
-            if phase >= TWO_PI:
-                phase -= TWO_PI
-        voice_values[V_PHASE, slot] = phase
-        voice_values[V_ENVELOPE, slot] = envelope
-        voice_ints[VS_STAGE, slot] = stage
+def render_tone_voice(voice_values, voice_ints, instruments, bus_audio, slot, start, end, vibrato):
+    """Add tone voice `slot`'s samples [start, end) into its bus; `vibrato`: the mod wheel's LFO
+    (-1..1) at `start`."""
+    stage = voice_ints[VS_STAGE, slot]
+    bus = voice_ints[VS_BUS, slot]
+    phase = voice_values[V_PHASE, slot]
+    step = voice_values[V_PHASE_STEP, slot]
+    instrument = voice_ints[VS_INSTRUMENT, slot]
+    # Pitch bend and vibrato move the pitch of every voice of the instrument, segment by segment.
+    bend_range = instruments[I_BEND_RANGE, instrument]
+    semitones = instruments[I_PITCH_BEND, instrument] * (bend_range if bend_range > 0.0 else TONE_BEND_RANGE) + \
+        instruments[I_MODULATION, instrument] * VIBRATO_SEMITONES * vibrato
+    if semitones != 0.0:
+        step *= 2.0 ** (semitones / 12.0)
+    level = voice_values[V_LEVEL, slot]
+    envelope = voice_values[V_ENVELOPE, slot]
+    gain_left = voice_values[V_GAIN_LEFT, slot] * level
+    gain_right = voice_values[V_GAIN_RIGHT, slot] * level
+    for i in range(start, end):
+        if stage == STAGE_ATTACK:
+            envelope += voice_values[V_ATTACK_STEP, slot]
+            if envelope >= 1.0:
+                envelope = 1.0
+                stage = STAGE_SUSTAIN
+        elif stage == STAGE_RELEASE:
+            coeff = voice_values[V_RELEASE_COEFF, slot]
+            envelope = RELEASE_UNDERSHOOT + (envelope - RELEASE_UNDERSHOOT) * coeff
+            if envelope <= 0.0:
+                envelope = 0.0
+                stage = STAGE_FREE
+                break
+        elif stage == STAGE_FADE:
+            envelope -= voice_values[V_FADE_STEP, slot]
+            if envelope <= 0.0:
+                envelope = 0.0
+                stage = STAGE_FREE
+                break
+        value = math.sin(phase) * envelope
+        bus_audio[bus, 0, i] += value * gain_left
+        bus_audio[bus, 1, i] += value * gain_right
+        phase += step
+        if phase >= TWO_PI:
+            phase -= TWO_PI
+    voice_values[V_PHASE, slot] = phase
+    voice_values[V_ENVELOPE, slot] = envelope
+    voice_ints[VS_STAGE, slot] = stage
 
 
 @realtime

@@ -309,6 +309,23 @@ def test_off_by_chokes_with_a_fast_fade_and_no_click():
     assert rig.voices == 1
 
 
+def test_a_silent_region_still_chokes(tmp_path):
+    """A region with no sound (end=-1, or its sample missing) keeps its place: it chokes what it names."""
+    (tmp_path / "silent.sfz").write_text(
+        "<region> sample=*sine key=60 group=1 off_by=2\n"
+        "<region> sample=*sine key=62 group=2 end=-1\n"
+        "<region> sample=missing.wav key=64 group=2\n")
+    instrument = load_sfz(tmp_path / "silent.sfz")
+    for choker in (62, 64):
+        rig = Rig(instrument)
+        rig.note(0, 60)
+        rig.note(4800, choker)
+        out = rig.render(9600)
+        assert np.abs(out[4000:4800]).max() > 0.1
+        assert np.abs(out[4800 + round(0.006 * RATE):]).max() == 0.0
+        assert rig.voices == 0
+
+
 def test_a_group_that_chokes_itself_keeps_only_the_newest_note():
     instrument = load_sfz(CORPUS / "off_by.sfz")  # key 65: two regions of group 3, off_by 3
     at = 960 + 5

@@ -20,7 +20,7 @@ from . import chase
 from . import events as ev
 from .clock import SampleClock
 from .intrinsics import store_release
-from .regions import SampleData, SampledInstrument
+from .regions import ORIGINAL, SampleData, SampledInstrument
 from .regiontable import region_row
 from .synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, patch_row
 from .rings import ring_fill, ring_pop_into, ring_push
@@ -296,15 +296,15 @@ class Engine:
     def install_sampler(self, index: int, instrument: SampledInstrument, samples: list[SampleData],
                         producer: Producer | None = None) -> list[int]:
         """Install a sampled instrument at `index`, its samples' heads already decoded (`samples[i]` for
-        `instrument.samples[i]`; None for one that failed to load: its regions are left out). Returns the
-        sample slots given to its samples. The instrument sounds only once every row is in place: at
+        `instrument.samples[i]`; None for one that failed to load: its regions stay, silent, still choking
+        and taking their turns). Returns the sample slots given to its samples. The instrument sounds only once every row is in place: at
         once if the stream does not run (`producer` None), else when `producer`'s event applies."""
         self._claim_instrument(index)
         for cc, value in instrument.controllers.items():
             self.state.controllers[index, cc] = value
         loaded = [i for i, data in enumerate(samples) if data is not None]
-        regions = [region for region in instrument.regions if 0 <= region.sample < len(samples)
-                   and samples[region.sample] is not None]
+        # A region whose sample is missing stays, silent: it still chokes, switches and takes its turn.
+        regions = instrument.regions
         if self._next_sample_slot + len(loaded) > MAX_SAMPLES:
             raise ValueError(f"{instrument.name}: the engine holds {MAX_SAMPLES} samples in all; "
                              f"{MAX_SAMPLES - self._next_sample_slot} are left, {len(loaded)} needed")
@@ -329,9 +329,13 @@ class Engine:
             slots[i] = slot
         first = self._next_region_row
         for row, region in enumerate(regions):
-            data = samples[region.sample]
-            self.state.regions[first + row] = region_row(region, slots[region.sample], data.frames, data.sample_rate,
-                                                         rate, data.root_key, data.loop, data.tune)
+            if region.sample in slots:
+                data = samples[region.sample]
+                self.state.regions[first + row] = region_row(region, slots[region.sample], data.frames,
+                                                             data.sample_rate, rate, data.root_key, data.loop,
+                                                             data.tune)
+            else:
+                self.state.regions[first + row] = region_row(region, -1, 1, rate, rate, ORIGINAL, None)
         self._next_sample_slot += len(slots)
         self._next_region_row += len(regions)
         switches = [(r.sw_lokey, r.sw_hikey) for r in regions if r.sw_lokey >= 0 and r.sw_hikey >= r.sw_lokey]

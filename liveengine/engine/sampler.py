@@ -444,6 +444,8 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     rate = float(config[C_SAMPLE_RATE])
     fade_samples = config_float[CF_FADE_SAMPLES]
     choke_and_limit(voice_values, voice_ints, regions, instrument, r, note_id, key, rate, fade_samples)
+    if regions[r, R_SAMPLE] < 0.0:
+        return 0  # a silent region (its sample missing, or end=-1): it chokes, and sounds nothing
     slot, stolen = allocate_voice(voice_values, voice_ints, fade_samples, config[C_POLYPHONY])
     if stolen:
         telemetry[T_VOICES_STOLEN] += 1

@@ -480,22 +480,44 @@ def test_a_note_without_sustain_frees_its_voice_while_held():
 
 # --- Patch reload --------------------------------------------------------------------------
 
-def test_a_patch_reloaded_under_a_sounding_note_takes_its_new_level_and_cutoff_without_a_click():
+def test_a_patch_reloaded_under_a_sounding_note_takes_its_new_level_cutoff_and_pan_without_a_click():
     before = SynthPatch("before", oscillators=(Oscillator("sine"),), filter=SynthFilter("lowpass", cutoff=2000.0),
                         velocity_sensitivity=0.0, gain=0.5)
     after = SynthPatch("after", oscillators=(Oscillator("sine", level=0.5),),
-                       filter=SynthFilter("lowpass", cutoff=key_hz(43)), velocity_sensitivity=0.0, gain=0.25)
+                       filter=SynthFilter("lowpass", cutoff=key_hz(43)), velocity_sensitivity=0.0, gain=0.25, pan=0.6)
     engine, producer = start(before)
     producer.note_on(0, 1, 0, 43, 1.0, "keys")
     renderer = OfflineRenderer(engine.state, BLOCK)
-    first = renderer.render(RATE // 2).astype(np.float64)[:, 0]
+    first = renderer.render(RATE // 2).astype(np.float64)
     engine.reload_synth(0, after, producer)
-    output = np.concatenate([first, renderer.render(RATE // 2).astype(np.float64)[:, 0]])
-    level = np.abs(analytic(output))
-    # Half the gain, half the oscillator, and the note now on the cutoff (-3 dB).
-    ratio = np.median(steady(level, 0.8, 0.95)) / np.median(steady(level, 0.2, 0.45))
-    assert abs(ratio / (0.5 * 0.5 * CENTRE) - 1) < 0.01, ratio
-    assert largest_step(steady(output, 0.45, 0.6)) < CLICK_BOUND * largest_step(steady(output, 0.1, 0.45))
+    output = np.concatenate([first, renderer.render(RATE // 2).astype(np.float64)])
+    # Half the gain, half the oscillator, the note now on the cutoff (-3 dB), and panned.
+    angle = (0.6 + 1) * math.pi / 4
+    for side, pan_gain in enumerate((math.cos(angle), math.sin(angle))):
+        level = np.abs(analytic(output[:, side]))
+        ratio = np.median(steady(level, 0.8, 0.95)) / np.median(steady(level, 0.2, 0.45))
+        assert abs(ratio / (0.5 * 0.5 * CENTRE * pan_gain / CENTRE) - 1) < 0.01, (side, ratio)
+        own = largest_step(steady(output[:, side], 0.1, 0.45))
+        assert largest_step(steady(output[:, side], 0.45, 0.6)) < CLICK_BOUND * own, side
+
+
+@pytest.mark.parametrize("destination, jump", [("amplitude", (0.1, 1.0)), ("pan", (0.0, 1.0))])
+def test_a_controller_jump_glides_however_short_the_segment_it_lands_in(destination, jump):
+    """The mod wheel jumps; an event on the next sample ends the segment after one sample. Levels
+    still glide over the engine's dezipper time (5 ms), never over whatever a segment lasts."""
+    patch = SynthPatch("jump", oscillators=(Oscillator("sine"),), velocity_sensitivity=0.0, gain=0.5,
+                       routes=(Route("mod_wheel", destination, 1.0),))
+    engine, producer = start(patch)
+    producer.controller(0, 1, jump[0], sample=0)
+    producer.note_on(0, 1, 0, 43, 1.0, "keys")
+    at = round(0.3 * RATE) + 5
+    producer.controller(0, 1, jump[1], sample=at)
+    producer.controller(0, 2, 0.5, sample=at + 1)
+    output = render(engine, 0.5)
+    # Nothing may move faster than the voice's sine at full level (and full pan) does.
+    own = 2 * 0.5 * math.sin(math.pi * key_hz(43) / RATE)
+    for side in (0, 1):
+        assert largest_step(output[:, side]) < CLICK_BOUND * own, (side, largest_step(output[:, side]) / own)
 
 
 # --- The modulation matrix -----------------------------------------------------------------

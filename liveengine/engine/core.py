@@ -297,8 +297,9 @@ class Engine:
                         producer: Producer | None = None) -> list[int]:
         """Install a sampled instrument at `index`, its samples' heads already decoded (`samples[i]` for
         `instrument.samples[i]`; None for one that failed to load: its regions stay, silent, still choking
-        and taking their turns). Returns the sample slots given to its samples. The instrument sounds only once every row is in place: at
-        once if the stream does not run (`producer` None), else when `producer`'s event applies."""
+        and taking their turns). Returns the sample slots given to its samples. The instrument sounds only
+        once every row is in place: at once if the stream does not run (`producer` None), else when
+        `producer`'s event applies."""
         self._claim_instrument(index)
         for cc, value in instrument.controllers.items():
             self.state.controllers[index, cc] = value

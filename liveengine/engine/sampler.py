@@ -479,7 +479,8 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     voice_values[V_RELEASE_LEVEL, slot] = 0.0
 
     envelope = R_AMP_ENVELOPE
-    voice_values[V_ATTACK_SAMPLES, slot] = stage_samples(regions, r, envelope, ENV_ATTACK, ENV_VEL2ATTACK, velocity, rate)
+    voice_values[V_ATTACK_SAMPLES, slot] = stage_samples(regions, r, envelope, ENV_ATTACK, ENV_VEL2ATTACK, velocity,
+                                                         rate)
     voice_values[V_HOLD_SAMPLES, slot] = stage_samples(regions, r, envelope, ENV_HOLD, ENV_VEL2HOLD, velocity, rate)
     voice_values[V_DECAY_SAMPLES, slot] = stage_samples(regions, r, envelope, ENV_DECAY, ENV_VEL2DECAY, velocity, rate)
     voice_values[V_RELEASE_SAMPLES, slot] = max(1.0, stage_samples(regions, r, envelope, ENV_RELEASE,
@@ -791,66 +792,80 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     a1, a2, a3 = svf_gains(g, k)
     done = False
     starved = False
-    for i in range(start, end):
-        index = int(position)
-        t = position - index
-        if 1 <= index <= fast_last:
-            at = index * channels
-            left_in = interpolate(data[at - channels], data[at], data[at + channels], data[at + 2 * channels], t, cubic)
-            if channels == 2:
-                right_in = interpolate(data[at - 1], data[at + 1], data[at + 3], data[at + 5], t, cubic)
+    # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
+    i = start
+    while i < end and not done:
+        run = end - i if left < 0.0 else min(end - i, int(left))
+        for j in range(i, i + run):
+            index = int(position)
+            t = position - index
+            if 1 <= index <= fast_last:
+                at = index * channels
+                left_in = interpolate(data[at - channels], data[at], data[at + channels], data[at + 2 * channels], t,
+                                      cubic)
+                if channels == 2:
+                    right_in = interpolate(data[at - 1], data[at + 1], data[at + 3], data[at + 5], t, cubic)
+                else:
+                    right_in = left_in
             else:
-                right_in = left_in
-        else:
-            if index > last_frame and not looping:
-                done = True  # the sample has ended
-                break
-            # The farthest frame the taps read (past a loop's end, they read its start again).
-            farthest = min(index + 2, loop_end) if looping else index + 2
-            if farthest >= available and available < frames_total and farthest <= last_frame:
-                starved = True
-            left_in = interpolate(
-                sample_frame(data, channels, available, index - 1, 0, loop_mode, loop_start, loop_end, last_frame),
-                sample_frame(data, channels, available, index, 0, loop_mode, loop_start, loop_end, last_frame),
-                sample_frame(data, channels, available, index + 1, 0, loop_mode, loop_start, loop_end, last_frame),
-                sample_frame(data, channels, available, index + 2, 0, loop_mode, loop_start, loop_end, last_frame),
-                t, cubic)
-            right_in = left_in
-            if channels == 2:
-                right_in = interpolate(
-                    sample_frame(data, channels, available, index - 1, 1, loop_mode, loop_start, loop_end, last_frame),
-                    sample_frame(data, channels, available, index, 1, loop_mode, loop_start, loop_end, last_frame),
-                    sample_frame(data, channels, available, index + 1, 1, loop_mode, loop_start, loop_end, last_frame),
-                    sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end, last_frame),
+                if index > last_frame and not looping:
+                    done = True  # the sample has ended
+                    break
+                # The farthest frame the taps read (past a loop's end, they read its start again).
+                farthest = min(index + 2, loop_end) if looping else index + 2
+                if farthest >= available and available < frames_total and farthest <= last_frame:
+                    starved = True
+                left_in = interpolate(
+                    sample_frame(data, channels, available, index - 1, 0, loop_mode, loop_start, loop_end, last_frame),
+                    sample_frame(data, channels, available, index, 0, loop_mode, loop_start, loop_end, last_frame),
+                    sample_frame(data, channels, available, index + 1, 0, loop_mode, loop_start, loop_end, last_frame),
+                    sample_frame(data, channels, available, index + 2, 0, loop_mode, loop_start, loop_end, last_frame),
                     t, cubic)
-        # A mono sample is filtered once, and heard on both sides.
-        if filter_type >= ONE_POLE_TYPES:
-            if gliding:
-                a1, a2, a3 = svf_gains(g, k)
-            left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, mode)
-            if stereo:
-                right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, a1, a2, a3, k, mode)
-            else:
                 right_in = left_in
-            g += g_step
-        elif filter_type >= 0:
-            left_in, state_1 = one_pole_tick(left_in, state_1, g, mode)
-            if stereo:
-                right_in, state_3 = one_pole_tick(right_in, state_3, g, mode)
-            else:
-                right_in = left_in
-            g += g_step
-        envelope = envelope * mul + add
-        bus_audio[bus, 0, i] += left_in * envelope * gain_left
-        bus_audio[bus, 1, i] += right_in * envelope * gain_right
-        gain_left += step_left
-        gain_right += step_right
-        position += step
-        # Back by the loop's length once past its end, to just after its start: so the tap before the
-        # read position is the loop's last frame, the one played before, not the frame before the loop.
-        while looping and position >= loop_end + 2.0:
-            position -= loop_length
-        left -= 1.0
+                if channels == 2:
+                    right_in = interpolate(
+                        sample_frame(data, channels, available, index - 1, 1, loop_mode, loop_start, loop_end,
+                                     last_frame),
+                        sample_frame(data, channels, available, index, 1, loop_mode, loop_start, loop_end,
+                                     last_frame),
+                        sample_frame(data, channels, available, index + 1, 1, loop_mode, loop_start, loop_end,
+                                     last_frame),
+                        sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end,
+                                     last_frame),
+                        t, cubic)
+            # A mono sample is filtered once, and heard on both sides.
+            if filter_type >= ONE_POLE_TYPES:
+                if gliding:
+                    a1, a2, a3 = svf_gains(g, k)
+                left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, mode)
+                if stereo:
+                    right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, a1, a2, a3, k, mode)
+                else:
+                    right_in = left_in
+                g += g_step
+            elif filter_type >= 0:
+                left_in, state_1 = one_pole_tick(left_in, state_1, g, mode)
+                if stereo:
+                    right_in, state_3 = one_pole_tick(right_in, state_3, g, mode)
+                else:
+                    right_in = left_in
+                g += g_step
+            envelope = envelope * mul + add
+            bus_audio[bus, 0, j] += left_in * envelope * gain_left
+            bus_audio[bus, 1, j] += right_in * envelope * gain_right
+            gain_left += step_left
+            gain_right += step_right
+            position += step
+            # Back by the loop's length once past its end, to just after its start: so the tap before the
+            # read position is the loop's last frame, the one played before, not the frame before the loop.
+            while looping and position >= loop_end + 2.0:
+                position -= loop_length
+        if done:
+            break
+        i += run
+        if left < 0.0:
+            continue
+        left -= run
         if left == 0.0:
             if stage == STAGE_RELEASE or stage == STAGE_FADE:
                 done = True

@@ -144,7 +144,8 @@ SYNTH_VOICE_FIELDS = SV_OSC_LEVEL + 14  # from SV_SOUNDING_PITCH on: what the la
 SVI_NOISE = 0  # the noise generator's state
 SYNTH_VOICE_INT_FIELDS = 1
 
-# Held notes (samplers: release regions, first/legato; synths: mono and legato): one row each; H_INSTRUMENT < 0: a free row.
+# Held notes (samplers: release regions, first/legato; synths: mono and legato): one row each;
+# H_INSTRUMENT < 0: a free row.
 H_NOTE_ID, H_INSTRUMENT, H_KEY, H_VELOCITY, H_SAMPLE, H_BUS = range(6)
 HELD_NOTE_FIELDS = 6
 

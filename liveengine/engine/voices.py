@@ -84,7 +84,8 @@ def allocate_voice(voice_values, voice_ints, fade_samples, polyphony):
         elif stage != STAGE_FADE:
             sounding += 1
             if stage == STAGE_RELEASE:
-                if quietest_releasing < 0 or voice_values[V_ENVELOPE, slot] < voice_values[V_ENVELOPE, quietest_releasing]:
+                if quietest_releasing < 0 or \
+                        voice_values[V_ENVELOPE, slot] < voice_values[V_ENVELOPE, quietest_releasing]:
                     quietest_releasing = slot
             elif oldest_held < 0 or voice_values[V_STARTED_AT, slot] < voice_values[V_STARTED_AT, oldest_held]:
                 oldest_held = slot

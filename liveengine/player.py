@@ -53,8 +53,8 @@ GM_VOLUME = 100  # every channel's volume (CC7) when General MIDI starts
 CENTRE = 64  # pan and the pedals' threshold
 GM_BEND_RANGE = 2.0  # semitones at full bend in General MIDI
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
-EVENTS_PER_BLOCK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
-CHUNK_FRAMES = 4096  # rendered blocks handed out together: writing a file block by block costs more than the blocks
+EVENTS_PER_CHUNK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
+CHUNK_FRAMES = 1024  # rendered in one call: a call, or a file write, per block costs more than a silent block
 NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: ids 1 .. NOTE_GROUP_SIZE - 1
 
 MOD_WHEEL, VOLUME, PAN, EXPRESSION, SUSTAIN = 1, 7, 10, 11, 64
@@ -172,7 +172,7 @@ class MidiPlayer:
         self.engine = Engine(EngineSettings(
             sample_rate=sample_rate, max_block=block, polyphony=polyphony, interpolation=interpolation,
             buses=(BusLayout("master", outputs=(0, 1), gain=db_to_gain(gain_db)),), input_rings=("control", "samples"),
-            ring_capacity=EVENTS_PER_BLOCK, pending_capacity=EVENTS_PER_BLOCK))
+            ring_capacity=EVENTS_PER_CHUNK, pending_capacity=EVENTS_PER_CHUNK))
         self.producer = self.engine.producer("control")
         self.streamer = SampleStreamer(self.engine, self.engine.producer("samples"))
         self.channels = [Channel(number) for number in range(CHANNELS)]
@@ -275,20 +275,8 @@ class MidiPlayer:
     def render(self, seconds: float | None = None) -> Iterator[np.ndarray]:
         """The performance in chunks of up to CHUNK_FRAMES, each (frames, 2) float32 and valid until
         the next: the file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or
-        `seconds` of it."""
-        chunk = np.empty((CHUNK_FRAMES, 2), np.float32)
-        filled = 0
-        for block in self.blocks(seconds):
-            if filled + len(block) > CHUNK_FRAMES:
-                yield chunk[:filled]
-                filled = 0
-            chunk[filled:filled + len(block)] = block
-            filled += len(block)
-        if filled:
-            yield chunk[:filled]
-
-    def blocks(self, seconds: float | None = None) -> Iterator[np.ndarray]:
-        """`render`'s frames block by block, each valid until the next."""
+        `seconds` of it. A chunk's events are posted before it renders, at their samples, and the
+        kernel renders the chunk in one call."""
         renderer = OfflineRenderer(self.engine.state, self.block)
         frames = None if seconds is None else round(seconds * self.sample_rate)
         tail_end = self.end_sample + round(TAIL_LIMIT_SECONDS * self.sample_rate)
@@ -296,21 +284,20 @@ class MidiPlayer:
         ended = False
         done = 0
         while frames is None or done < frames:
-            block_end = done + self.block
+            length = CHUNK_FRAMES if frames is None else min(CHUNK_FRAMES, frames - done)
+            chunk_end = done + length
             try:
-                while waiting and waiting[0].sample < block_end:
+                while waiting and waiting[0].sample < chunk_end:
                     timed = waiting.popleft()
                     self._play(timed.message, timed.sample)
-                if not ended and not waiting and self.end_sample < block_end:
+                if not ended and not waiting and self.end_sample < chunk_end:
                     self._release_everything(max(done, self.end_sample))
                     ended = True
             except RingFullError:
-                raise PlayError(f"more than {EVENTS_PER_BLOCK} events in one block of {self.block} frames") from None
-            self.streamer.serve()  # what the last block's notes asked for, read before this block plays it
-            block = renderer.render_block()
-            take = self.block if frames is None else min(self.block, frames - done)
-            yield block[:take]
-            done += take
+                raise PlayError(f"more than {EVENTS_PER_CHUNK} events in {CHUNK_FRAMES} frames") from None
+            self.streamer.serve()  # what the last chunk's notes asked for, read before this one plays it
+            yield renderer.render_frames(length)
+            done += length
             if frames is None and ended and (done >= tail_end or self.engine.telemetry().voices == 0):
                 return
 

@@ -128,6 +128,8 @@ class OfflineRenderer:
         channels = state.settings.output_channels
         self._block = np.zeros((block_size, channels), np.float32)
         self._silent_input = np.zeros((block_size, max(1, state.settings.input_channels)), np.float32)
+        self._frames = self._block
+        self._silent_frames = self._silent_input
 
     def render_block(self, input_block: np.ndarray | None = None) -> np.ndarray:
         """Render one block; returns a (frames, channels) view valid until the next call.
@@ -141,6 +143,16 @@ class OfflineRenderer:
                 raise ValueError(f"input block must be ({self.block_size}, input channels), got {source.shape}")
         process(self.state.table, source.ctypes.data, self._block.ctypes.data, self.block_size, 0)
         return self._block
+
+    def render_frames(self, frames: int) -> np.ndarray:
+        """Render `frames` frames in one call into the kernel, which takes them a block at a time (no
+        inputs heard); returns a (frames, channels) view valid until the next call. For long offline
+        renders whose events are posted ahead: a call per block costs more than a silent block."""
+        if len(self._frames) < frames:
+            self._frames = np.zeros((frames, self.state.settings.output_channels), np.float32)
+            self._silent_frames = np.zeros((frames, max(1, self.state.settings.input_channels)), np.float32)
+        process(self.state.table, self._silent_frames.ctypes.data, self._frames.ctypes.data, frames, 0)
+        return self._frames[:frames]
 
     def render(self, frames: int, before_block=None) -> np.ndarray:
         """Render `frames` frames into one array; `before_block(position)` may post events first."""

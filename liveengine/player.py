@@ -272,8 +272,8 @@ class MidiPlayer:
 
     # Playing.
 
-    def render(self, seconds: float | None = None) -> Iterator[np.ndarray]:
-        """The performance in chunks of up to CHUNK_FRAMES, each (frames, 2) float32 and valid until
+    def render(self, seconds: float | None = None, chunk_frames: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The performance in chunks of up to `chunk_frames`, each (frames, 2) float32 and valid until
         the next: the file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or
         `seconds` of it. A chunk's events are posted before it renders, at their samples, and the
         kernel renders the chunk in one call."""
@@ -284,7 +284,7 @@ class MidiPlayer:
         ended = False
         done = 0
         while frames is None or done < frames:
-            length = CHUNK_FRAMES if frames is None else min(CHUNK_FRAMES, frames - done)
+            length = chunk_frames if frames is None else min(chunk_frames, frames - done)
             chunk_end = done + length
             try:
                 while waiting and waiting[0].sample < chunk_end:
@@ -294,7 +294,7 @@ class MidiPlayer:
                     self._release_everything(max(done, self.end_sample))
                     ended = True
             except RingFullError:
-                raise PlayError(f"more than {EVENTS_PER_CHUNK} events in {CHUNK_FRAMES} frames") from None
+                raise PlayError(f"more than {EVENTS_PER_CHUNK} events in {chunk_frames} frames") from None
             self.streamer.serve()  # what the last chunk's notes asked for, read before this one plays it
             yield renderer.render_frames(length)
             done += length

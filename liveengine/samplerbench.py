@@ -200,7 +200,7 @@ def render_liveengine(midi: Path, output: Path) -> float:
 def liveengine_voices(midi: Path, seconds: float) -> VoiceCount:
     """The voices liveengine sounds for `midi`, whose chords are held `seconds`, by its telemetry after each block."""
     player = liveengine_player(midi)
-    counts = [player.engine.telemetry().voices for _ in player.blocks()]
+    counts = [player.engine.telemetry().voices for _ in player.render(chunk_frames=BLOCK)]
     return count_voices(counts, round(seconds * RATE / BLOCK))
 
 

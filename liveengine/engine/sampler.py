@@ -207,6 +207,7 @@ from .state import (
     V_ATTACK_CURVE,
     V_ATTACK_SAMPLES,
     V_CUTOFF,
+    V_CUTOFF_CENTS,
     V_DECAY_SAMPLES,
     V_ENV_ADD,
     V_ENV_LEFT,
@@ -755,12 +756,16 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
                                                                      released_at, -1.0, 0.0, rate)
             envelope_cents = depth * envelope_value(regions, r, R_FILTER_ENVELOPE, velocity, age, released_at,
                                                     voice_values[V_RELEASE_LEVEL, slot], rate)
-        cutoff = voice_values[V_CUTOFF, slot]
-        if envelope_cents + cutoff_cents != 0.0:
-            cutoff *= 2.0 ** ((envelope_cents + cutoff_cents) / 1200.0)
-        g_end = prewarp(cutoff, rate)
         k = voice_values[V_FILTER_K, slot]
         g_start = voice_values[V_FILTER_G, slot]
+        cents = envelope_cents + cutoff_cents
+        g_end = g_start
+        if g_start < 0.0 or cents != voice_values[V_CUTOFF_CENTS, slot]:  # the power only when the cutoff moves
+            cutoff = voice_values[V_CUTOFF, slot]
+            if cents != 0.0:
+                cutoff *= 2.0 ** (cents / 1200.0)
+            g_end = prewarp(cutoff, rate)
+            voice_values[V_CUTOFF_CENTS, slot] = cents
         if g_start < 0.0:
             g_start = g_end
         g_step = (g_end - g_start) / (end - start)

@@ -578,7 +578,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             synth_voices[phase_field, slot] = phase
     i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise
 
-    # Filter coefficients at the segment's end; the coefficient glides across it.
+    # The filter's coefficient approaches its target as the levels do, and glides across the segment.
     mode = int(patches[instrument, P_FILTER_MODE])
     g_start = 0.0
     g_step = 0.0
@@ -589,7 +589,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         cents = patches[instrument, P_KEYTRACK] * (synth_voices[SV_PITCH, slot] / 100.0 - 60.0) + \
             patches[instrument, P_FILTER_VELOCITY] * velocity + \
             patches[instrument, P_FILTER_ENV_DEPTH] * filter_envelope + cutoff_cents
-        g_end = prewarp(patches[instrument, P_CUTOFF] * cents_ratio(cents), rate)
+        g_target = prewarp(patches[instrument, P_CUTOFF] * cents_ratio(cents), rate)
         resonance = patches[instrument, P_RESONANCE] + resonance_db
         if resonance != synth_voices[SV_RESONANCE, slot] or voice_values[V_FILTER_K, slot] == 0.0:
             synth_voices[SV_RESONANCE, slot] = resonance
@@ -597,7 +597,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         k = voice_values[V_FILTER_K, slot]
         g_start = voice_values[V_FILTER_G, slot]
         if g_start < 0.0:
-            g_start = g_end
+            g_start = g_target
+        g_end = glide_toward(g_start, g_target, approach)
         g_step = (g_end - g_start) / n
         voice_values[V_FILTER_G, slot] = g_end
     filter_mode = FILTER_LOWPASS if mode <= 1 else FILTER_HIGHPASS if mode == 2 else \

@@ -4,8 +4,10 @@ A segment at a time (at most a block), a voice works out what moves slowly: its 
 LFOs, envelope-driven cutoff and the matrix's routes. The oscillators (each with its
 unison copies) then render the segment into a scratch pair, one oscillator at a time so
 each loop knows its wave; the filter and the envelope run per sample over the sum. The
-cutoff's coefficient and the voice's gain glide across the segment, so nothing moved by a
-controller, an LFO or a patch reload steps (no zipper noise, no click).
+cutoff's coefficient, the oscillators' levels and the voice's gains (pan included) approach
+what the segment asks with the dezipper's time constant and glide across it, so nothing
+moved by a controller, an LFO or a patch reload steps, however short the segment (no zipper
+noise, no click). A reload that changes the filter's mode still switches it at once.
 
 Voice modes: poly; mono (one voice per instrument, each new note retriggers it); legato
 (one voice, a note played while another is held glides without retriggering). In mono

@@ -538,8 +538,9 @@ class _Reader:
         self._open.pop()
 
     def display(self, path: str) -> str:
-        """`path` as messages name it: relative to the top file's folder when inside it."""
-        relative = os.path.relpath(path, self._top_folder)
+        """`path` as messages name it: relative to the top file's folder when inside it (through
+        whatever links either was reached by)."""
+        relative = os.path.relpath(os.path.realpath(path), os.path.realpath(self._top_folder))
         return path if relative.split(os.sep)[0] == ".." else relative
 
     def _substitute(self, text: str, origin: str) -> str:

@@ -638,9 +638,6 @@ UNPITCHED = {"riser"}
 # while the width sweeps, the pitch bends by half the sweep's speed in Hz (the ostinato's LFO,
 # from the start of each note: 0.3 Hz, a cent at C3). Its tuning is measured with the width held.
 PULSE_WIDTH_SWEPT = {"pulse_ostinato"}
-# The lead detunes only its pulse (+6 cents), louder than its saw at the fundamental.
-OUT_OF_TUNE = {"mono_lead": "patches/mono_lead.toml detunes only its pulse oscillator (+6 cents), which is "
-                            "louder at the fundamental than the saw: the note sounds about 3 cents sharp"}
 
 
 def fundamental_cents(output, hertz):
@@ -653,9 +650,7 @@ def fundamental_cents(output, hertz):
     return cents((spectrum[near] * frequencies[near]).sum() / spectrum[near].sum(), hertz)
 
 
-@pytest.mark.parametrize("path", [pytest.param(path, id=path.stem, marks=pytest.mark.xfail(
-    reason=OUT_OF_TUNE[path.stem], strict=True)) if path.stem in OUT_OF_TUNE else pytest.param(path, id=path.stem)
-    for path in SHIPPED if path.stem not in UNPITCHED])
+@pytest.mark.parametrize("path", [pytest.param(path, id=path.stem) for path in SHIPPED if path.stem not in UNPITCHED])
 def test_a_shipped_patch_plays_in_tune(path):
     patch = load_patch(path)
     if path.stem in PULSE_WIDTH_SWEPT:

@@ -661,6 +661,32 @@ def sample_frame(data, channels, frames_available, index, channel, loop_mode, lo
 
 
 @realtime
+def edge_taps(data, channels, available, frames_total, index, t, cubic, loop_mode, loop_start, loop_end, last_frame,
+              looping):
+    """Both channels at `index` + `t` where the taps reach past the sample's start or end, a loop's end, or
+    what is read so far (left, right, whether the voice outran the loader): the rare case, kept out of
+    the voice's loop."""
+    # The farthest frame the taps read (past a loop's end, they read its start again).
+    farthest = min(index + 2, loop_end) if looping else index + 2
+    starved = farthest >= available and available < frames_total and farthest <= last_frame
+    left = interpolate(
+        sample_frame(data, channels, available, index - 1, 0, loop_mode, loop_start, loop_end, last_frame),
+        sample_frame(data, channels, available, index, 0, loop_mode, loop_start, loop_end, last_frame),
+        sample_frame(data, channels, available, index + 1, 0, loop_mode, loop_start, loop_end, last_frame),
+        sample_frame(data, channels, available, index + 2, 0, loop_mode, loop_start, loop_end, last_frame),
+        t, cubic)
+    right = left
+    if channels == 2:
+        right = interpolate(
+            sample_frame(data, channels, available, index - 1, 1, loop_mode, loop_start, loop_end, last_frame),
+            sample_frame(data, channels, available, index, 1, loop_mode, loop_start, loop_end, last_frame),
+            sample_frame(data, channels, available, index + 1, 1, loop_mode, loop_start, loop_end, last_frame),
+            sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end, last_frame),
+            t, cubic)
+    return left, right, starved
+
+
+@realtime
 def interpolate(x0, x1, x2, x3, t, cubic):
     if cubic:
         # 4-point, 3rd-order Hermite (Catmull-Rom).
@@ -816,28 +842,9 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
                 if index > last_frame and not looping:
                     done = True  # the sample has ended
                     break
-                # The farthest frame the taps read (past a loop's end, they read its start again).
-                farthest = min(index + 2, loop_end) if looping else index + 2
-                if farthest >= available and available < frames_total and farthest <= last_frame:
-                    starved = True
-                left_in = interpolate(
-                    sample_frame(data, channels, available, index - 1, 0, loop_mode, loop_start, loop_end, last_frame),
-                    sample_frame(data, channels, available, index, 0, loop_mode, loop_start, loop_end, last_frame),
-                    sample_frame(data, channels, available, index + 1, 0, loop_mode, loop_start, loop_end, last_frame),
-                    sample_frame(data, channels, available, index + 2, 0, loop_mode, loop_start, loop_end, last_frame),
-                    t, cubic)
-                right_in = left_in
-                if channels == 2:
-                    right_in = interpolate(
-                        sample_frame(data, channels, available, index - 1, 1, loop_mode, loop_start, loop_end,
-                                     last_frame),
-                        sample_frame(data, channels, available, index, 1, loop_mode, loop_start, loop_end,
-                                     last_frame),
-                        sample_frame(data, channels, available, index + 1, 1, loop_mode, loop_start, loop_end,
-                                     last_frame),
-                        sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end,
-                                     last_frame),
-                        t, cubic)
+                left_in, right_in, short = edge_taps(data, channels, available, frames_total, index, t, cubic,
+                                                     loop_mode, loop_start, loop_end, last_frame, looping)
+                starved = starved or short
             # A mono sample is filtered once, and heard on both sides.
             if filter_type >= ONE_POLE_TYPES:
                 if gliding:

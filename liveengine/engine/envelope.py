@@ -12,6 +12,10 @@ import math
 from ..realtime import realtime
 from .regiontable import LOOP_NONE, LOOP_ONE_SHOT, LOOP_SUSTAIN
 from .state import (
+    C_MAX_BLOCK,
+    CF_BLOCK_APPROACH,
+    CF_DEZIPPER_SAMPLES,
+    GLIDES_PER_DEZIPPER,
     KIND_SAMPLER,
     KIND_TONE,
     STAGE_ATTACK,
@@ -48,6 +52,15 @@ RELEASE_UNDERSHOOT = -1e-3
 RELEASE_TIME_CONSTANTS = math.log((1.0 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT)
 # How far beyond the attack's span its exponential aims at full curve (attack_curve ±1).
 ATTACK_CURVE_BEND = 0.5
+
+
+@realtime
+def glide_left(config, config_float, samples):
+    """What of its way a gliding level still has to go after `samples` (a full block's is worked out
+    once, at set-up: the exponential is dear, and most segments are full blocks)."""
+    if samples == config[C_MAX_BLOCK]:
+        return config_float[CF_BLOCK_APPROACH]
+    return math.exp(-GLIDES_PER_DEZIPPER * samples / config_float[CF_DEZIPPER_SAMPLES])
 
 
 @realtime

@@ -33,6 +33,7 @@ from ..dsp.filters import (
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import (
+    glide_left,
     RELEASE_TIME_CONSTANTS,
     enter_release,
     enter_stage,
@@ -166,7 +167,6 @@ from .state import (
     C_INTERPOLATION,
     C_POLYPHONY,
     C_SAMPLE_RATE,
-    CF_DEZIPPER_SAMPLES,
     CF_FADE_SAMPLES,
     H_BUS,
     H_INSTRUMENT,
@@ -758,7 +758,7 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     end_left = target_left
     end_right = target_right
     if gain_left != target_left or gain_right != target_right:
-        approach = math.exp(-5.0 * (end - start) / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES])
+        approach = glide_left(i64_1d(table, A_CONFIG), f64_1d(table, A_CONFIG_FLOAT), end - start)
         end_left = target_left + (gain_left - target_left) * approach
         end_right = target_right + (gain_right - target_right) * approach
         if abs(end_left - target_left) + abs(end_right - target_right) <= \

@@ -74,8 +74,11 @@ C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_
 CONFIG_INT_FIELDS = 13
 INTERPOLATION_LINEAR, INTERPOLATION_CUBIC = range(2)
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
-    CF_DEZIPPER_SAMPLES = range(6)
-CONFIG_FLOAT_FIELDS = 6
+    CF_DEZIPPER_SAMPLES, CF_BLOCK_APPROACH = range(7)
+CONFIG_FLOAT_FIELDS = 7
+# Gliding levels move toward their targets with a time constant of a fifth of the dezipper time:
+# what of the way is left after n samples is exp(-GLIDES_PER_DEZIPPER * n / dezipper samples).
+GLIDES_PER_DEZIPPER = 5.0
 
 # The audio thread's private bookkeeping.
 K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES, K_NEXT_GROUP, K_CUE_EPOCH, \
@@ -307,6 +310,8 @@ class EngineState:
         self.config_float[CF_MEAN_SQUARE_COEFF] = 1.0 - np.exp(-1.0 / (s.meter_rms_seconds * rate))
         self.config_float[CF_FADE_SAMPLES] = max(1.0, round(s.fade_seconds * rate))
         self.config_float[CF_DEZIPPER_SAMPLES] = max(1.0, round(s.dezipper_seconds * rate))
+        self.config_float[CF_BLOCK_APPROACH] = np.exp(-GLIDES_PER_DEZIPPER * s.max_block /
+                                                      self.config_float[CF_DEZIPPER_SAMPLES])
 
         self.kernel = np.zeros(KERNEL_FIELDS, np.int64)
         self.telemetry = np.zeros(TELEMETRY_INT_FIELDS, np.int64)

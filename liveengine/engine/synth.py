@@ -24,7 +24,7 @@ from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILT
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
-from .envelope import enter_stage, next_stage
+from .envelope import enter_stage, glide_left, next_stage
 from .intrinsics import address_as_void_pointer
 from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
 from .regiontable import ENV_ATTACK, ENV_DECAY, ENV_DELAY, ENV_RELEASE, ENV_START, ENV_SUSTAIN, ENV_VEL2ATTACK, \
@@ -34,7 +34,7 @@ from .state import (
     A_CONFIG, A_CONFIG_FLOAT, A_CONTROLLERS, A_HELD_NOTES, A_INSTRUMENTS, A_KERNEL, A_PATCHES, A_STAGED_PATCHES,
     A_STAGED_WAVETABLES, A_SYNTH_SCRATCH,
     A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_TELEMETRY, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
-    C_SAMPLE_RATE, CF_DEZIPPER_SAMPLES, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH,
+    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH,
     I_BEND_RANGE, I_GAIN,
     I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE,
     SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
@@ -471,7 +471,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     # Levels move toward their targets with a time constant of a fifth of the dezipper time,
     # however short the segment (an event may end it after a sample): a controller's jump is no click.
     first_segment = voice_values[V_GAIN_LEFT, slot] < 0.0
-    approach = math.exp(-5.0 * n / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES])
+    approach = glide_left(i64_1d(table, A_CONFIG), f64_1d(table, A_CONFIG_FLOAT), n)
     noise = i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot]
     for osc in range(oscillators):
         at = P_OSCILLATOR + osc * OSC_FIELDS

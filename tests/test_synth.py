@@ -503,7 +503,26 @@ def test_a_patch_reloaded_under_a_sounding_note_takes_its_new_level_cutoff_and_p
         assert largest_step(steady(output[:, side], 0.45, 0.6)) < CLICK_BOUND * own, side
 
 
-# Opening a low-pass fast above a sine lets the sine catch up in level and phase, steeper than
+@pytest.mark.parametrize("before, after", [("lowpass", "highpass"), ("none", "lowpass"), ("lowpass", "none"),
+                                           ("bandpass", "notch")])
+def test_a_reload_that_changes_the_filter_mode_crossfades_without_a_click(before, after):
+    """On the cutoff, a low-pass and a high-pass pass a sine in opposite phases: switched at once,
+    the output would jump by twice its amplitude."""
+    def patch(mode):
+        return SynthPatch(mode, oscillators=(Oscillator("sine"),), filter=SynthFilter(mode, cutoff=key_hz(57)),
+                          velocity_sensitivity=0.0, gain=0.5)
+    engine, producer = start(patch(before))
+    producer.note_on(0, 1, 0, 57, 1.0, "keys")
+    renderer = OfflineRenderer(engine.state, BLOCK)
+    reload_at = RATE // 4 // BLOCK * BLOCK  # whole blocks: the reload applies at the next one's start
+    first = renderer.render(reload_at).astype(np.float64)
+    engine.reload_synth(0, patch(after), producer)
+    output = np.concatenate([first, renderer.render(reload_at).astype(np.float64)])[:, 0]
+    own = max(largest_step(output[reload_at // 2:reload_at - BLOCK]), largest_step(output[reload_at + 4 * BLOCK:]))
+    assert largest_step(output[reload_at - BLOCK:reload_at + 4 * BLOCK]) < CLICK_BOUND * own
+
+
+
 # it moves itself: smooth sweeps simulated sample by sample step 1.6 to 3.5 times the sine's own
 # step over 1 to 5 ms. A cutoff stepped within a sample: 22 times.
 CUTOFF_SWEEP_BOUND = 5.0

@@ -51,6 +51,7 @@ FILTER_LOWPASS = 0
 FILTER_HIGHPASS = 1
 FILTER_BANDPASS = 2
 FILTER_NOTCH = 3
+FILTER_THROUGH = 4  # no filtering: an output `svf_output` gives, for a crossfade to or from a mode
 
 MIN_CUTOFF_HZ = 20.0
 MAX_CUTOFF_RATIO = 0.49  # of the sample rate: tan() grows without bound at Nyquist
@@ -128,6 +129,14 @@ def svf_step(x, ic1, ic2, a1, a2, a3, k, mode):
     """`svf_tick` with its gains given (`svf_gains(g, k)`), and without the flush of its states:
     the caller runs `flush_states` at the end of each run of samples. In the loop, the flush's
     test would sit on the recursion's path and double its cost."""
+    low, band, ic1, ic2 = svf_bands(x, ic1, ic2, a1, a2, a3)
+    return svf_output(x, low, band, k, mode), ic1, ic2
+
+
+@realtime
+def svf_bands(x, ic1, ic2, a1, a2, a3):
+    """One sample of the state-variable filter's low-pass and band-pass signals, and its next states:
+    (low, band, ic1, ic2). Every mode's output is a mix of them and the input (`svf_output`)."""
     # Two trapezoidal integrators in a loop, solved for this sample's outputs at once.
     v3 = x - ic2
     band = a1 * ic1 + a2 * v3
@@ -140,17 +149,21 @@ def svf_step(x, ic1, ic2, a1, a2, a3, k, mode):
     keep_2 = 1.0 - 2.0 * a3
     next_ic1 = keep_1 * ic1 + (cross * x - cross * ic2)
     next_ic2 = cross * ic1 + (keep_2 * ic2 + 2.0 * a3 * x)
-    ic1 = next_ic1
-    ic2 = next_ic2
+    return low, band, next_ic1, next_ic2
+
+
+@realtime
+def svf_output(x, low, band, k, mode):
+    """A mode's output from the input and the filter's low- and band-pass signals; FILTER_THROUGH: the input."""
     if mode == FILTER_LOWPASS:
-        y = low
-    elif mode == FILTER_HIGHPASS:
-        y = x - k * band - low
-    elif mode == FILTER_BANDPASS:
-        y = k * band
-    else:
-        y = x - k * band
-    return y, ic1, ic2
+        return low
+    if mode == FILTER_HIGHPASS:
+        return x - k * band - low
+    if mode == FILTER_BANDPASS:
+        return k * band
+    if mode == FILTER_NOTCH:
+        return x - k * band
+    return x
 
 
 @realtime

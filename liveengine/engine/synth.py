@@ -7,7 +7,8 @@ each loop knows its wave; the filter and the envelope run per sample over the su
 cutoff's coefficient, the oscillators' levels and the voice's gains (pan included) approach
 what the segment asks with the dezipper's time constant and glide across it, so nothing
 moved by a controller, an LFO or a patch reload steps, however short the segment (no zipper
-noise, no click). A reload that changes the filter's mode still switches it at once.
+noise, no click). A reload that changes the filter's mode crossfades from the old mode's
+output to the new one's over a segment.
 
 Voice modes: poly; mono (one voice per instrument, each new note retriggers it); legato
 (one voice, a note played while another is held glides without retriggering). In mono
@@ -19,8 +20,8 @@ import math
 import numpy as np
 from numba import carray
 
-from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, \
-    damping_from_resonance_db, flush_states, prewarp, svf_gains, svf_step
+from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
+    damping_from_resonance_db, flush_states, prewarp, svf_bands, svf_gains, svf_output
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
@@ -38,7 +39,7 @@ from .state import (
     I_BEND_RANGE, I_GAIN,
     I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE,
     SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
-    SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
+    SV_FILTER_MODE, SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
     SV_POLY_AFTERTOUCH, SVI_NOISE, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
     V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
     V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID,
@@ -126,6 +127,7 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
         synth_voices[i, slot] = next_random(kernel)
     voice_values[V_GAIN_LEFT, slot] = -1.0  # no gains yet: the first segment starts at its own
     synth_voices[SV_PAN, slot] = NO_PAN  # nor worked out the pan's gains yet
+    synth_voices[SV_FILTER_MODE, slot] = patches[instrument, P_FILTER_MODE]
     synth_voices[SV_PITCH, slot] = 100.0 * key
     synth_voices[SV_PITCH_TARGET, slot] = 100.0 * key
     last = last_key(table, instrument, note_id)
@@ -603,8 +605,19 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         g_end = glide_toward(g_start, g_target, approach)
         g_step = (g_end - g_start) / n
         voice_values[V_FILTER_G, slot] = g_end
-    filter_mode = FILTER_LOWPASS if mode <= 1 else FILTER_HIGHPASS if mode == 2 else \
-        FILTER_BANDPASS if mode == 3 else FILTER_NOTCH
+    else:  # no filter now: one that was on, until a reload took it out, fades out with its last values
+        g_start = voice_values[V_FILTER_G, slot]
+        k = voice_values[V_FILTER_K, slot]
+    # A reload that changed the filter's mode crossfades from the old mode's output to the new one's
+    # over this segment: every mode is a mix of the same low- and band-pass signals.
+    played_mode = int(synth_voices[SV_FILTER_MODE, slot])
+    synth_voices[SV_FILTER_MODE, slot] = mode
+    filtering = mode != FILTER_OFF or (played_mode != FILTER_OFF and g_start > 0.0)
+    output = filter_output(mode)
+    played_output = filter_output(played_mode)
+    crossfading = played_output != output
+    fade = 1.0
+    fade_step = 1.0 / n
 
     # From the patch each segment too: a reloaded patch's gain is glided to.
     sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
@@ -650,13 +663,22 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         for j in range(i, i + run):
             left_in = scratch[0, j]
             right_in = scratch[1, j]
-            if mode != FILTER_OFF:
+            if filtering:
                 if gliding:
                     a1, a2, a3 = svf_gains(g, k)
-                left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, filter_mode)
+                low, band, state_1, state_2 = svf_bands(left_in, state_1, state_2, a1, a2, a3)
+                filtered = svf_output(left_in, low, band, k, output)
+                if crossfading:
+                    filtered += (svf_output(left_in, low, band, k, played_output) - filtered) * fade
+                left_in = filtered
                 if stereo:
-                    right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, a1, a2, a3, k, filter_mode)
+                    low, band, state_3, state_4 = svf_bands(right_in, state_3, state_4, a1, a2, a3)
+                    filtered = svf_output(right_in, low, band, k, output)
+                    if crossfading:
+                        filtered += (svf_output(right_in, low, band, k, played_output) - filtered) * fade
+                    right_in = filtered
                 g += g_step
+                fade -= fade_step
             if not stereo:
                 right_in = left_in
             envelope = envelope * mul + add
@@ -704,6 +726,21 @@ def glide_toward(value, target, approach):
     within GAIN_SETTLED of the target, the target itself."""
     end = target + (value - target) * approach
     return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
+
+
+@realtime
+def filter_output(mode):
+    """The filter kernels' output for a patch's filter mode (FILTER_MODES: none, lowpass, highpass,
+    bandpass, notch)."""
+    if mode == 1:
+        return FILTER_LOWPASS
+    if mode == 2:
+        return FILTER_HIGHPASS
+    if mode == 3:
+        return FILTER_BANDPASS
+    if mode == 4:
+        return FILTER_NOTCH
+    return FILTER_THROUGH
 
 
 @realtime

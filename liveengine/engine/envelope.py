@@ -64,6 +64,16 @@ def glide_left(config, config_float, samples):
 
 
 @realtime
+def play_sample(bus_audio, bus, at, left, right, envelope, mul, add, gain_left, gain_right, step_left, step_right):
+    """A sample of a voice into its bus, through its envelope and gains, which move on: (envelope,
+    gain_left, gain_right) for the next."""
+    envelope = envelope * mul + add
+    bus_audio[bus, 0, at] += left * envelope * gain_left
+    bus_audio[bus, 1, at] += right * envelope * gain_right
+    return envelope, gain_left + step_left, gain_right + step_right
+
+
+@realtime
 def is_held(stage):
     return STAGE_FREE < stage < STAGE_RELEASE
 

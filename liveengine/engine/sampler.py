@@ -27,6 +27,7 @@ from ..dsp.filters import (
     one_pole_tick,
     prewarp,
     flush_states,
+    svf_bands,
     svf_gains,
     svf_step,
 )
@@ -34,6 +35,7 @@ from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import (
     glide_left,
+    play_sample,
     RELEASE_TIME_CONSTANTS,
     enter_release,
     enter_stage,
@@ -821,13 +823,30 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     g = g_start
     gliding = g_step != 0.0
     a1, a2, a3 = svf_gains(g, k)
+    steady = channels == 1 and not gliding and \
+        (filter_type == FILTER_NONE or (filter_type >= ONE_POLE_TYPES and mode == FILTER_LOWPASS))
     done = False
     starved = False
     # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
     i = start
     while i < end and not done:
         run = end - i if left < 0.0 else min(end - i, int(left))
-        for j in range(i, i + run):
+        plain = 0
+        if steady and position >= 1.0:
+            # The common case in a loop of its own, free of the tests the general loop makes each sample
+            # (measured for synth voices: 15 % faster): a mono sample, its filter a low-pass at rest or
+            # none, for as many samples as every tap stays inside what is read (and inside the loop).
+            plain = min(run, max(0, int((fast_last + 1.0 - position) / step) - 1))
+            for j in range(i, i + plain):
+                index = int(position)
+                value = interpolate(data[index - 1], data[index], data[index + 1], data[index + 2], position - index,
+                                    cubic)
+                if filter_type >= 0:
+                    value, band, state_1, state_2 = svf_bands(value, state_1, state_2, a1, a2, a3)
+                envelope, gain_left, gain_right = play_sample(bus_audio, bus, j, value, value, envelope, mul, add,
+                                                              gain_left, gain_right, step_left, step_right)
+                position += step
+        for j in range(i + plain, i + run):
             index = int(position)
             t = position - index
             if 1 <= index <= fast_last:

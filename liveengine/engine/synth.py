@@ -25,7 +25,7 @@ from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILT
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
-from .envelope import enter_stage, glide_left, next_stage
+from .envelope import enter_stage, glide_left, next_stage, play_sample
 from .intrinsics import address_as_void_pointer
 from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
 from .regiontable import ENV_ATTACK, ENV_DECAY, ENV_DELAY, ENV_RELEASE, ENV_START, ENV_SUSTAIN, ENV_VEL2ATTACK, \
@@ -732,16 +732,6 @@ def glide_toward(value, target, approach):
     within GAIN_SETTLED of the target, the target itself."""
     end = target + (value - target) * approach
     return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
-
-
-@realtime
-def play_sample(bus_audio, bus, at, left, right, envelope, mul, add, gain_left, gain_right, step_left, step_right):
-    """A sample of a voice into its bus, through its envelope and gains, which move on: (envelope,
-    gain_left, gain_right) for the next."""
-    envelope = envelope * mul + add
-    bus_audio[bus, 0, at] += left * envelope * gain_left
-    bus_audio[bus, 1, at] += right * envelope * gain_right
-    return envelope, gain_left + step_left, gain_right + step_right
 
 
 @realtime

@@ -39,7 +39,7 @@ from .state import (
     I_BEND_RANGE, I_GAIN,
     I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE,
     SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
-    SV_FILTER_MODE, SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
+    SV_CUTOFF, SV_FILTER_MODE, SV_G_TARGET, SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
     SV_POLY_AFTERTOUCH, SVI_NOISE, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
     V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
     V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID,
@@ -593,7 +593,11 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         cents = patches[instrument, P_KEYTRACK] * (synth_voices[SV_PITCH, slot] / 100.0 - 60.0) + \
             patches[instrument, P_FILTER_VELOCITY] * velocity + \
             patches[instrument, P_FILTER_ENV_DEPTH] * filter_envelope + cutoff_cents
-        g_target = prewarp(patches[instrument, P_CUTOFF] * cents_ratio(cents), rate)
+        cutoff = patches[instrument, P_CUTOFF] * cents_ratio(cents)
+        if cutoff != synth_voices[SV_CUTOFF, slot]:  # the coefficient only when the cutoff moves
+            synth_voices[SV_CUTOFF, slot] = cutoff
+            synth_voices[SV_G_TARGET, slot] = prewarp(cutoff, rate)
+        g_target = synth_voices[SV_G_TARGET, slot]
         resonance = patches[instrument, P_RESONANCE] + resonance_db
         if resonance != synth_voices[SV_RESONANCE, slot] or voice_values[V_FILTER_K, slot] == 0.0:
             synth_voices[SV_RESONANCE, slot] = resonance

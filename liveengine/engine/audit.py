@@ -137,19 +137,21 @@ sys.stdout.write(audio_callback().inspect_llvm())
 """
 
 
-def compiled_callback_ir() -> str:
-    """The audio callback's IR, compiled from scratch in a subprocess (no cache)."""
+def compiled_ir(program: str) -> str:
+    """What `program` (Python source that compiles something and writes its LLVM IR to stdout)
+    prints, compiled from scratch in a subprocess: IR exists only for code compiled in this
+    process, never for code loaded from numba's cache."""
     with tempfile.TemporaryDirectory() as cache_dir:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-        result = subprocess.run([sys.executable, "-c", _COMPILE_AND_PRINT], env=env, capture_output=True,
+        result = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
                                 text=True, timeout=600)
     if result.returncode != 0:
-        raise RuntimeError("compiling the audio callback failed:\n" + result.stderr[-4000:])
+        raise RuntimeError("compiling for the audit failed:\n" + result.stderr[-4000:])
     return result.stdout
 
 
 def audit_callback() -> AuditReport:
-    return audit_ir(compiled_callback_ir())
+    return audit_ir(compiled_ir(_COMPILE_AND_PRINT))
 
 
 def main():

@@ -514,42 +514,26 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             if wave == WAVE_SAW:
                 for i in range(n):
                     value = saw_tick(phase, increment)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
-                    phase += increment
-                    if phase >= 1.0:
-                        phase -= 1.0
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                    phase = next_phase(phase, increment)
             elif wave == WAVE_PULSE:
                 for i in range(n):
                     value = pulse_tick(phase, increment, width)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
-                    phase += increment
-                    if phase >= 1.0:
-                        phase -= 1.0
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                    phase = next_phase(phase, increment)
             elif wave == WAVE_TRIANGLE:
                 for i in range(n):
                     value = triangle_tick(phase, increment)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
-                    phase += increment
-                    if phase >= 1.0:
-                        phase -= 1.0
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                    phase = next_phase(phase, increment)
             elif wave == WAVE_SINE and fm_ratio > 0.0:
                 modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
                 modulator = synth_voices[SV_FM_LAST + osc, slot]
                 modulator_increment = increment * fm_ratio
                 for i in range(n):
                     value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
-                    phase += increment
-                    if phase >= 1.0:
-                        phase -= 1.0
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                    phase = next_phase(phase, increment)
                     modulator_phase += modulator_increment
                     modulator_phase -= math.floor(modulator_phase)
                 if copy == copies - 1:
@@ -558,27 +542,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             elif wave == WAVE_SINE:
                 for i in range(n):
                     value = math.sin(TWO_PI * phase)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
-                    phase += increment
-                    if phase >= 1.0:
-                        phase -= 1.0
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                    phase = next_phase(phase, increment)
             elif wave == WAVE_NOISE:
                 for i in range(n):
                     value, noise = noise_tick(noise)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
             elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
                 for i in range(n):
                     value = wavetable_tick(wavetable, phase, increment)
-                    scratch[0, i] += value * (left + left_ramp * i)
-                    if stereo:
-                        scratch[1, i] += value * (right + right_ramp * i)
-                    phase += increment
-                    if phase >= 1.0:
-                        phase -= 1.0
+                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                    phase = next_phase(phase, increment)
             synth_voices[phase_field, slot] = phase
     i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise
 
@@ -736,6 +710,20 @@ def glide_toward(value, target, approach):
     within GAIN_SETTLED of the target, the target itself."""
     end = target + (value - target) * approach
     return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
+
+
+@realtime
+def mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo):
+    """An oscillator copy's sample into the scratch pair, at its gains gliding across the segment."""
+    scratch[0, i] += value * (left + left_ramp * i)
+    if stereo:
+        scratch[1, i] += value * (right + right_ramp * i)
+
+
+@realtime
+def next_phase(phase, increment):
+    phase += increment
+    return phase - 1.0 if phase >= 1.0 else phase
 
 
 @realtime

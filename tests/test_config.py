@@ -6,6 +6,7 @@ import textwrap
 import pytest
 import soundfile
 
+from fileproblems import only_problem, problems_of, write_file
 from liveengine.cli import main
 from liveengine.config import ShowConfig, ShowFileError, load_show, parse_show
 
@@ -15,27 +16,17 @@ MINIMAL = '[show]\nname = "Test"\n'
 
 
 def write_show(directory: pathlib.Path, text: str, name: str = "show.toml") -> pathlib.Path:
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(directory, text, name)
 
 
 def problems_in(directory: pathlib.Path, text: str) -> list[str]:
     """The problems load_show reports for a show file with this text."""
-    path = write_show(directory, text)
-    with pytest.raises(ShowFileError) as caught:
-        load_show(path)
-    assert str(caught.value) == "\n".join(caught.value.problems)
-    for problem in caught.value.problems:
-        assert problem.startswith(f"{path}: ")
-    return caught.value.problems
+    return problems_of(load_show, ShowFileError, write_show(directory, text))
 
 
 def only_problem_in(directory: pathlib.Path, text: str) -> str:
     """The one problem load_show reports, without the file name that starts it."""
-    problems = problems_in(directory, text)
-    assert len(problems) == 1, problems
-    return problems[0].split(": ", 1)[1]
+    return only_problem(problems_in(directory, text))
 
 
 def route_end(show: ShowConfig, bus: str) -> str:

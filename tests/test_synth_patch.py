@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from fileproblems import only_problem, problems_of, write_file
 from liveengine.engine.synthpatch import PATCH_FIELDS, patch_row
 from liveengine.instruments.synth import PatchError, load_patch, parse_patch
 
@@ -27,27 +28,17 @@ def route(source: str, destination: str, amount: float = 1, extra: str = "") -> 
 
 
 def write_patch(directory: pathlib.Path, text: str, name: str = "patch.toml") -> pathlib.Path:
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(directory, text, name)
 
 
 def problems_in(directory: pathlib.Path, text: str) -> list[str]:
-    """The problems load_patch reports for a patch file with this text, each starting with the file."""
-    path = write_patch(directory, text)
-    with pytest.raises(PatchError) as caught:
-        load_patch(path)
-    assert str(caught.value) == "\n".join(caught.value.problems)
-    for problem in caught.value.problems:
-        assert problem.startswith(f"{path}: ")
-    return caught.value.problems
+    """The problems load_patch reports for a patch file with this text."""
+    return problems_of(load_patch, PatchError, write_patch(directory, text))
 
 
 def only_problem_in(directory: pathlib.Path, text: str) -> str:
     """The one problem load_patch reports, without the file name that starts it."""
-    problems = problems_in(directory, text)
-    assert len(problems) == 1, problems
-    return problems[0].split(": ", 1)[1]
+    return only_problem(problems_in(directory, text))
 
 
 # --- The shipped patches and the README --------------------------------------------------

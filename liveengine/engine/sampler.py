@@ -26,9 +26,12 @@ from ..dsp.filters import (
     damping_from_resonance_db,
     one_pole_tick,
     prewarp,
+    biquad_states,
     flush_states,
-    svf_bands,
+    low_pass_biquad,
+    low_pass_biquad_step,
     svf_gains,
+    svf_states,
     svf_step,
 )
 from ..realtime import DENORMAL_FLOOR, realtime
@@ -266,6 +269,8 @@ def filter_mode(filter_type):
         return FILTER_NOTCH
     return FILTER_LOWPASS
 ONE_POLE_TYPES = 2  # FILTER_TYPES begins with lpf_1p, hpf_1p
+# The taps around a read position, as unsigned offsets for `play_mono_run`'s indexing.
+TAP_BEFORE, TAP_AFTER, TAP_AFTER_NEXT = np.uint64(1), np.uint64(1), np.uint64(2)
 GAIN_SETTLED = 1e-6  # a gliding gain this close to its target (relative) takes it
 
 
@@ -700,6 +705,39 @@ def interpolate(x0, x1, x2, x3, t, cubic):
 
 
 @realtime
+def play_mono_run(cubic, filtered, run):
+    """`mono_run(cubic, filtered, *run)` with its two flags as constants: numba compiles a loop for each
+    pair, free of their tests (LLVM does not take them out of the loop by itself)."""
+    if cubic:
+        if filtered:
+            return mono_run(True, True, *run)
+        return mono_run(True, False, *run)
+    if filtered:
+        return mono_run(False, True, *run)
+    return mono_run(False, False, *run)
+
+
+@realtime
+def mono_run(cubic, filtered, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1, state_2,
+             envelope, mul, add, gain_left, gain_right, step_left, step_right):
+    """`count` samples of a mono sample voice whose four taps all lie inside what is read (and inside its loop),
+    through a low-pass at rest (the biquad `low_pass_biquad` gives, with its states) or none: the common case,
+    in a loop of its own free of the tests the general loop makes each sample. Returns (position, state_1,
+    state_2, envelope, gain_left, gain_right)."""
+    # Unsigned indices: numba indexes with them without testing for a negative index.
+    for j in range(np.uint64(begin), np.uint64(begin + count)):
+        index = np.uint64(position)
+        value = interpolate(data[index - TAP_BEFORE], data[index], data[index + TAP_AFTER],
+                            data[index + TAP_AFTER_NEXT], position - index, cubic)
+        if filtered:
+            value, state_1, state_2 = low_pass_biquad_step(value, state_1, state_2, b0, f1, f2)
+        envelope, gain_left, gain_right = play_sample(bus_audio, bus, j, value, value, envelope, mul, add,
+                                                      gain_left, gain_right, step_left, step_right)
+        position += step
+    return position, state_1, state_2, envelope, gain_left, gain_right
+
+
+@realtime
 def render_sample_voice(table, slot, bus_audio, start, end, rate):
     """Add sample voice `slot`'s samples [start, end) into its bus."""
     voice_values = f64_2d(table, A_VOICE_VALUES)
@@ -823,8 +861,14 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     g = g_start
     gliding = g_step != 0.0
     a1, a2, a3 = svf_gains(g, k)
-    steady = channels == 1 and not gliding and \
-        (filter_type == FILTER_NONE or (filter_type >= ONE_POLE_TYPES and mode == FILTER_LOWPASS))
+    # A two-pole low-pass at rest runs as the biquad it then is: fewer operations a sample. Its states go
+    # over to the biquad's here, and back at the segment's end.
+    biquad = filter_type >= ONE_POLE_TYPES and mode == FILTER_LOWPASS and not gliding
+    b0, f1, f2 = low_pass_biquad(a1, a2, a3)
+    if biquad:
+        state_1, state_2 = biquad_states(state_1, state_2, a1, a2, a3)
+        state_3, state_4 = biquad_states(state_3, state_4, a1, a2, a3)
+    steady = channels == 1 and (filter_type == FILTER_NONE or biquad)
     done = False
     starved = False
     # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
@@ -837,15 +881,9 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
             # (measured for synth voices: 15 % faster): a mono sample, its filter a low-pass at rest or
             # none, for as many samples as every tap stays inside what is read (and inside the loop).
             plain = min(run, max(0, int((fast_last + 1.0 - position) / step) - 1))
-            for j in range(i, i + plain):
-                index = int(position)
-                value = interpolate(data[index - 1], data[index], data[index + 1], data[index + 2], position - index,
-                                    cubic)
-                if filter_type >= 0:
-                    value, band, state_1, state_2 = svf_bands(value, state_1, state_2, a1, a2, a3)
-                envelope, gain_left, gain_right = play_sample(bus_audio, bus, j, value, value, envelope, mul, add,
-                                                              gain_left, gain_right, step_left, step_right)
-                position += step
+            position, state_1, state_2, envelope, gain_left, gain_right = play_mono_run(cubic, filter_type >= 0, (
+                data, bus_audio, bus, i, plain, position, step, b0, f1, f2, state_1, state_2, envelope, mul, add,
+                gain_left, gain_right, step_left, step_right))
         for j in range(i + plain, i + run):
             index = int(position)
             t = position - index
@@ -865,7 +903,13 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
                                                      loop_mode, loop_start, loop_end, last_frame, looping)
                 starved = starved or short
             # A mono sample is filtered once, and heard on both sides.
-            if filter_type >= ONE_POLE_TYPES:
+            if biquad:
+                left_in, state_1, state_2 = low_pass_biquad_step(left_in, state_1, state_2, b0, f1, f2)
+                if stereo:
+                    right_in, state_3, state_4 = low_pass_biquad_step(right_in, state_3, state_4, b0, f1, f2)
+                else:
+                    right_in = left_in
+            elif filter_type >= ONE_POLE_TYPES:
                 if gliding:
                     a1, a2, a3 = svf_gains(g, k)
                 left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, mode)
@@ -925,6 +969,9 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     voice_values[V_ENVELOPE, slot] = envelope
     voice_values[V_ENV_LEFT, slot] = left
     voice_ints[VS_STAGE, slot] = stage
+    if biquad:
+        state_1, state_2 = svf_states(state_1, state_2, a1, a2, a3)
+        state_3, state_4 = svf_states(state_3, state_4, a1, a2, a3)
     voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
     voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
     voice_values[V_GAIN_LEFT, slot] = end_left

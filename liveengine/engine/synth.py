@@ -21,7 +21,7 @@ import numpy as np
 from numba import carray
 
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
-    damping_from_resonance_db, flush_states, prewarp, svf_bands, svf_gains, svf_output
+    damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, svf_gains, svf_output
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
@@ -642,7 +642,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         if steady_low_pass:
             # The common case (a mono voice through a low-pass at rest) in a loop of its own, free of the
             # tests the general loop makes each sample: measured, 15 % faster.
-            for j in range(i, i + run):
+            pair_gains = low_pass_pair_gains(a1, a2, a3)
+            for j in range(i, i + run - 1, 2):
+                low, next_low, state_1, state_2 = low_pass_pair(scratch[0, j], scratch[0, j + 1], state_1, state_2,
+                                                                pair_gains)
+                envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, low, low, envelope, mul,
+                                                              add, gain_left, gain_right, step_left, step_right)
+                envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j + 1, next_low, next_low,
+                                                              envelope, mul, add, gain_left, gain_right, step_left,
+                                                              step_right)
+            if run % 2 == 1:
+                j = i + run - 1
                 low, band, state_1, state_2 = svf_bands(scratch[0, j], state_1, state_2, a1, a2, a3)
                 envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, low, low, envelope, mul,
                                                               add, gain_left, gain_right, step_left, step_right)

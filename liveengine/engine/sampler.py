@@ -23,26 +23,27 @@ from ..dsp.filters import (
     FILTER_HIGHPASS,
     FILTER_LOWPASS,
     FILTER_NOTCH,
-    damping_from_resonance_db,
-    one_pole_tick,
-    prewarp,
     biquad_states,
+    damping_from_resonance_db,
     flush_states,
     low_pass_biquad,
     low_pass_biquad_step,
+    one_pole_tick,
+    prewarp,
     svf_gains,
     svf_states,
     svf_step,
 )
+from ..dsp.interpolation import interpolate
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import (
-    glide_left,
-    play_sample,
     RELEASE_TIME_CONSTANTS,
     enter_release,
     enter_stage,
+    glide_left,
     next_stage,
+    play_sample,
     start_fade,
 )
 from .intrinsics import address_as_void_pointer, load_acquire
@@ -271,6 +272,7 @@ def filter_mode(filter_type):
 ONE_POLE_TYPES = 2  # FILTER_TYPES begins with lpf_1p, hpf_1p
 # The taps around a read position, as unsigned offsets for `play_mono_run`'s indexing.
 TAP_BEFORE, TAP_AFTER, TAP_AFTER_NEXT = np.uint64(1), np.uint64(1), np.uint64(2)
+SILENT_FRAME = np.float32(0.0)
 GAIN_SETTLED = 1e-6  # a gliding gain this close to its target (relative) takes it
 
 
@@ -663,8 +665,8 @@ def sample_frame(data, channels, frames_available, index, channel, loop_mode, lo
     if (loop_mode == LOOP_CONTINUOUS or loop_mode == LOOP_SUSTAIN) and index > loop_end:
         index = loop_start + (index - loop_start) % (loop_end - loop_start + 1)
     if index < 0 or index > end or index >= frames_available:
-        return 0.0
-    return float(data[index * channels + channel])
+        return SILENT_FRAME
+    return data[index * channels + channel]
 
 
 @realtime
@@ -691,17 +693,6 @@ def edge_taps(data, channels, available, frames_total, index, t, cubic, loop_mod
             sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end, last_frame),
             t, cubic)
     return left, right, starved
-
-
-@realtime
-def interpolate(x0, x1, x2, x3, t, cubic):
-    if cubic:
-        # 4-point, 3rd-order Hermite (Catmull-Rom).
-        c1 = 0.5 * (x2 - x0)
-        c2 = x0 - 2.5 * x1 + 2.0 * x2 - 0.5 * x3
-        c3 = 0.5 * (x3 - x0) + 1.5 * (x1 - x2)
-        return ((c3 * t + c2) * t + c1) * t + x1
-    return x1 + (x2 - x1) * t
 
 
 @realtime

@@ -796,8 +796,9 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
                 GAIN_SETTLED * (target_left + target_right) + DENORMAL_FLOOR:
             end_left = target_left
             end_right = target_right
-    step_left = (end_left - gain_left) / (end - start)
-    step_right = (end_right - gain_right) / (end - start)
+    per_sample = 1.0 / (end - start)  # one division for every glide's step
+    step_left = (end_left - gain_left) * per_sample
+    step_right = (end_right - gain_right) * per_sample
 
     filter_type = int(regions[r, R_FIL_TYPE])
     g_start = 0.0
@@ -825,7 +826,7 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
             voice_values[V_CUTOFF_CENTS, slot] = cents
         if g_start < 0.0:
             g_start = g_end
-        g_step = (g_end - g_start) / (end - start)
+        g_step = (g_end - g_start) * per_sample
         voice_values[V_FILTER_G, slot] = g_end
     mode = filter_mode(filter_type)
     stereo = channels == 2
@@ -858,7 +859,8 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     b0, f1, f2 = low_pass_biquad(a1, a2, a3)
     if biquad:
         state_1, state_2 = biquad_states(state_1, state_2, a1, a2, a3)
-        state_3, state_4 = biquad_states(state_3, state_4, a1, a2, a3)
+        if stereo:
+            state_3, state_4 = biquad_states(state_3, state_4, a1, a2, a3)
     steady = channels == 1 and (filter_type == FILTER_NONE or biquad)
     done = False
     starved = False
@@ -962,7 +964,8 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     voice_ints[VS_STAGE, slot] = stage
     if biquad:
         state_1, state_2 = svf_states(state_1, state_2, a1, a2, a3)
-        state_3, state_4 = svf_states(state_3, state_4, a1, a2, a3)
+        if stereo:
+            state_3, state_4 = svf_states(state_3, state_4, a1, a2, a3)
     voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
     voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
     voice_values[V_GAIN_LEFT, slot] = end_left

@@ -36,8 +36,9 @@ V_PHASE, V_PHASE_STEP, V_LEVEL, V_ENVELOPE, V_ATTACK_STEP, V_RELEASE_COEFF, V_FA
     V_RELEASED_AT, V_RELEASE_LEVEL, V_START_LEVEL, V_PAN, V_ATTACK_CURVE, V_PAN_LEFT, V_PAN_RIGHT, \
     V_CUTOFF_CENTS = range(37)
 VOICE_VALUE_FIELDS = 37
-VS_STAGE, VS_INSTRUMENT, VS_BUS, VS_KIND, VS_REGION, VS_SAMPLE, VS_LOOP_MODE, VS_STARVED = range(8)
-VOICE_INT_FIELDS = 8
+# VS_BIQUAD_STATES: 1 while a sample voice's filter, at rest, keeps its states as the biquad's (filters.py).
+VS_STAGE, VS_INSTRUMENT, VS_BUS, VS_KIND, VS_REGION, VS_SAMPLE, VS_LOOP_MODE, VS_STARVED, VS_BIQUAD_STATES = range(9)
+VOICE_INT_FIELDS = 9
 
 # A voice sounds in every stage but FREE; it is held (not yet released) in those before RELEASE.
 # Tone voices use ATTACK, SUSTAIN, RELEASE and FADE; sample voices the whole DAHDSR.

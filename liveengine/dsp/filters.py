@@ -134,6 +134,19 @@ def svf_gains(g, k):
 
 
 @realtime
+def svf_gains_gliding(g_start, g_step, k, samples):
+    """The gains at g_start and their steps a sample, for g gliding by g_step a sample over `samples`:
+    they move in straight lines between their exact values at the ends (they are smooth in g), two
+    divisions for the glide rather than one a sample."""
+    a1, a2, a3 = svf_gains(g_start, k)
+    if g_step == 0.0:
+        return a1, a2, a3, 0.0, 0.0, 0.0
+    end_1, end_2, end_3 = svf_gains(g_start + g_step * samples, k)
+    per_sample = 1.0 / samples
+    return a1, a2, a3, (end_1 - a1) * per_sample, (end_2 - a2) * per_sample, (end_3 - a3) * per_sample
+
+
+@realtime
 def svf_step(x, ic1, ic2, a1, a2, a3, k, mode):
     """`svf_tick` with its gains given (`svf_gains(g, k)`), and without the flush of its states:
     the caller runs `flush_states` at the end of each run of samples. In the loop, the flush's

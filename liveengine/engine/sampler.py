@@ -30,7 +30,7 @@ from ..dsp.filters import (
     low_pass_biquad_step,
     one_pole_tick,
     prewarp,
-    svf_gains,
+    svf_gains_gliding,
     svf_states,
     svf_step,
 )
@@ -854,7 +854,7 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     left = voice_values[V_ENV_LEFT, slot]
     g = g_start
     gliding = g_step != 0.0
-    a1, a2, a3 = svf_gains(g, k)
+    a1, a2, a3, step_1, step_2, step_3 = svf_gains_gliding(g, g_step, k, end - start)
     # A two-pole low-pass at rest runs as the biquad it then is: fewer operations a sample. Its states
     # change form when it comes to rest and when it starts to move again (its gains then are still
     # those it rested at), and stay as they are while it rests.
@@ -913,14 +913,14 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
                 else:
                     right_in = left_in
             elif filter_type >= ONE_POLE_TYPES:
-                if gliding:
-                    a1, a2, a3 = svf_gains(g, k)
                 left_in, state_1, state_2 = svf_step(left_in, state_1, state_2, a1, a2, a3, k, mode)
                 if stereo:
                     right_in, state_3, state_4 = svf_step(right_in, state_3, state_4, a1, a2, a3, k, mode)
                 else:
                     right_in = left_in
-                g += g_step
+                a1 += step_1
+                a2 += step_2
+                a3 += step_3
             elif filter_type >= 0:
                 left_in, state_1 = one_pole_tick(left_in, state_1, g, mode)
                 if stereo:

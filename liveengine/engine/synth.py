@@ -21,7 +21,8 @@ import numpy as np
 from numba import carray
 
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
-    damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, svf_gains, svf_output
+    damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
+    svf_gains_gliding, svf_output
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
 from ..realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
@@ -631,9 +632,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     mul = voice_values[V_ENV_MUL, slot]
     add = voice_values[V_ENV_ADD, slot]
     left = voice_values[V_ENV_LEFT, slot]
-    g = g_start
-    gliding = g_step != 0.0
-    a1, a2, a3 = svf_gains(g, k)
+    a1, a2, a3, step_1, step_2, step_3 = svf_gains_gliding(g_start, g_step, k, n)
     done = False
     # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
     i = 0
@@ -661,8 +660,6 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 left_in = scratch[0, j]
                 right_in = scratch[1, j]
                 if filtering:
-                    if gliding:
-                        a1, a2, a3 = svf_gains(g, k)
                     low, band, state_1, state_2 = svf_bands(left_in, state_1, state_2, a1, a2, a3)
                     filtered = svf_output(left_in, low, band, k, output)
                     if crossfading:
@@ -674,7 +671,9 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                         if crossfading:
                             filtered += (svf_output(right_in, low, band, k, played_output) - filtered) * fade
                         right_in = filtered
-                    g += g_step
+                    a1 += step_1
+                    a2 += step_2
+                    a3 += step_3
                     fade -= fade_step
                 if not stereo:
                     right_in = left_in

@@ -9,7 +9,7 @@ from numba import njit
 from liveengine.dsp.filters import (
     FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, MAX_CUTOFF_RATIO, MIN_CUTOFF_HZ,
     biquad_states, damping_from_q, damping_from_resonance_db, low_pass_biquad, low_pass_biquad_step, low_pass_pair,
-    low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_states, svf_step, svf_tick,
+    low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_gains_gliding, svf_states, svf_step, svf_tick,
 )
 from liveengine.engine.audit import audit_ir, compiled_ir
 from liveengine.realtime import DENORMAL_FLOOR
@@ -311,13 +311,23 @@ def test_the_biquad_and_the_pairs_are_the_state_variable_low_pass(cutoff, resona
     assert np.abs(pairs - plain).max() < 1e-9 * scale
 
 
+def test_a_gliding_cutoffs_gains_run_straight_from_their_exact_start_to_their_exact_end():
+    k = damping_from_resonance_db(6.0)
+    g_start, g_end, samples = prewarp(500.0, 48000.0), prewarp(8000.0, 48000.0), 64
+    *gains, step_1, step_2, step_3 = svf_gains_gliding(g_start, (g_end - g_start) / samples, k, samples)
+    assert gains == list(svf_gains(g_start, k))
+    ends = [gain + step * samples for gain, step in zip(gains, (step_1, step_2, step_3))]
+    assert np.allclose(ends, svf_gains(g_end, k), rtol=1e-12, atol=0.0)
+    assert svf_gains_gliding(g_start, 0.0, k, samples)[3:] == (0.0, 0.0, 0.0)  # at rest: no steps
+
+
 # Every kernel, called with run-time arguments so that every branch is compiled.
 AUDIT_PROBE = """
 import sys
 from numba import cfunc, types
 from liveengine.dsp.filters import (
     biquad_states, damping_from_q, damping_from_resonance_db, low_pass_biquad, low_pass_biquad_step, low_pass_pair,
-    low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_states, svf_tick)
+    low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_gains_gliding, svf_states, svf_tick)
 
 @cfunc(types.float64(types.float64, types.float64, types.float64, types.int64), error_model="numpy")
 def probe(x, cutoff, resonance, mode):
@@ -330,7 +340,8 @@ def probe(x, cutoff, resonance, mode):
     w, z1, z2 = low_pass_biquad_step(x, z1, z2, b0, f1, f2)
     ic1, ic2 = svf_states(z1, z2, a1, a2, a3)
     u, v, ic1, ic2 = low_pass_pair(x, w, ic1, ic2, low_pass_pair_gains(a1, a2, a3))
-    return y + ic2 + z + s + w + ic1 + u + v
+    a1, a2, a3, step_1, step_2, step_3 = svf_gains_gliding(g, x, resonance, mode)
+    return y + ic2 + z + s + w + ic1 + u + v + a1 + a2 + a3 + step_1 + step_2 + step_3
 
 sys.stdout.write(probe.inspect_llvm())
 """

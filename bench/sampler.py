@@ -4,7 +4,7 @@
 The same MIDI file (chords of 64, 256 and 512 voices on six channels, held 10 s; 3 s with
 --quick) through FluidR3_GM.sf2, rendered offline by FluidSynth's fast renderer and by
 liveengine's MIDI player: voice-seconds per CPU-second for each and their ratio, the voices
-counted on both sides first, the sides alternating over three rounds (one with --quick). Then
+counted on both sides first, the sides alternating over five rounds (one with --quick). Then
 the load time and resident memory of a large SFZ file written for the purpose, with its
 samples streamed and decoded in full.
 

@@ -5,7 +5,7 @@ A band-limited saw through a resonant 2 kHz low-pass, an ADSR envelope and a pan
 and 512 voices held together for 10 s (3 s with --quick), rendered offline by both: scsynth
 in non-real-time mode from a score and SynthDef written without sclang, liveengine through
 its offline renderer. Prints voice-seconds per CPU-second for each and their ratio, CPU time
-counted less a render of the same length with no voices, the sides alternating over three
+counted less a render of the same length with no voices, the sides alternating over five
 rounds (one with --quick). One voice is first checked on each side: length, pitch, low-pass
 and silence after its release.
 

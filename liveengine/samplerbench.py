@@ -206,7 +206,7 @@ def liveengine_voices(midi: Path, seconds: float) -> VoiceCount:
 
 def run_render_costs(quick: bool, directory: Path):
     counts = (64, 256, 512)
-    seconds, rounds = (3.0, 1) if quick else (10.0, 3)
+    seconds, rounds = (3.0, 1) if quick else (10.0, 5)
     print(f"Sampler against FluidSynth {fluidsynth_version()}: {BANK.name}, programs {', '.join(map(str, PROGRAMS))} "
           f"on channels 1-{len(PROGRAMS)}, chords held {seconds:g} s, {RATE} Hz, {BLOCK}-frame blocks, "
           f"{POLYPHONY} voices of polyphony:")

@@ -225,7 +225,7 @@ def _rms_db(audio: np.ndarray, seconds: float) -> float:
 
 def run_synth_benchmarks(quick: bool):
     counts = (64, 256, 512)
-    seconds, rounds = (3.0, 1) if quick else (10.0, 3)
+    seconds, rounds = (3.0, 1) if quick else (10.0, 5)
     print(f"Synth voice (saw, {CUTOFF:.0f} Hz resonant low-pass, ADSR, pan), offline at {RATE} Hz in {BLOCK}-frame "
           f"blocks, {seconds:g} s renders, voices released {RELEASE_BEFORE_END:g} s before the end:")
     with tempfile.TemporaryDirectory(prefix="synthbench-") as name:

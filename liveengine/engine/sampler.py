@@ -243,6 +243,7 @@ from .state import (
     V_STARTED_AT,
     V_SUSTAIN,
     V_VELOCITY,
+    VS_BIQUAD_STATES,
     VS_BUS,
     VS_INSTRUMENT,
     VS_KIND,
@@ -250,7 +251,6 @@ from .state import (
     VS_REGION,
     VS_SAMPLE,
     VS_STAGE,
-    VS_BIQUAD_STATES,
     VS_STARVED,
 )
 from .triggers import group_is_closed
@@ -680,21 +680,23 @@ def edge_taps(data, channels, available, frames_total, index, t, cubic, loop_mod
     # The farthest frame the taps read (past a loop's end, they read its start again).
     farthest = min(index + 2, loop_end) if looping else index + 2
     starved = farthest >= available and available < frames_total and farthest <= last_frame
-    left = interpolate(
-        sample_frame(data, channels, available, index - 1, 0, loop_mode, loop_start, loop_end, last_frame),
-        sample_frame(data, channels, available, index, 0, loop_mode, loop_start, loop_end, last_frame),
-        sample_frame(data, channels, available, index + 1, 0, loop_mode, loop_start, loop_end, last_frame),
-        sample_frame(data, channels, available, index + 2, 0, loop_mode, loop_start, loop_end, last_frame),
-        t, cubic)
+    left = edge_channel(data, channels, available, index, t, cubic, 0, loop_mode, loop_start, loop_end, last_frame)
     right = left
     if channels == 2:
-        right = interpolate(
-            sample_frame(data, channels, available, index - 1, 1, loop_mode, loop_start, loop_end, last_frame),
-            sample_frame(data, channels, available, index, 1, loop_mode, loop_start, loop_end, last_frame),
-            sample_frame(data, channels, available, index + 1, 1, loop_mode, loop_start, loop_end, last_frame),
-            sample_frame(data, channels, available, index + 2, 1, loop_mode, loop_start, loop_end, last_frame),
-            t, cubic)
+        right = edge_channel(data, channels, available, index, t, cubic, 1, loop_mode, loop_start, loop_end,
+                             last_frame)
     return left, right, starved
+
+
+@realtime
+def edge_channel(data, channels, available, index, t, cubic, channel, loop_mode, loop_start, loop_end, last_frame):
+    """One channel of `edge_taps`: its four frames each as the voice hears it, interpolated."""
+    return interpolate(
+        sample_frame(data, channels, available, index - 1, channel, loop_mode, loop_start, loop_end, last_frame),
+        sample_frame(data, channels, available, index, channel, loop_mode, loop_start, loop_end, last_frame),
+        sample_frame(data, channels, available, index + 1, channel, loop_mode, loop_start, loop_end, last_frame),
+        sample_frame(data, channels, available, index + 2, channel, loop_mode, loop_start, loop_end, last_frame),
+        t, cubic)
 
 
 @realtime

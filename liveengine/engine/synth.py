@@ -640,7 +640,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         run = n - i if left < 0.0 else min(n - i, int(left))
         if steady_low_pass:
             # The common case (a mono voice through a low-pass at rest) in a loop of its own, free of the
-            # tests the general loop makes each sample: measured, 15 % faster.
+            # tests the general loop makes each sample (measured, 15 % faster), filtering two samples a step.
             pair_gains = low_pass_pair_gains(a1, a2, a3)
             for j in range(i, i + run - 1, 2):
                 low, next_low, state_1, state_2 = low_pass_pair(scratch[0, j], scratch[0, j + 1], state_1, state_2,
@@ -660,17 +660,11 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 left_in = scratch[0, j]
                 right_in = scratch[1, j]
                 if filtering:
-                    low, band, state_1, state_2 = svf_bands(left_in, state_1, state_2, a1, a2, a3)
-                    filtered = svf_output(left_in, low, band, k, output)
-                    if crossfading:
-                        filtered += (svf_output(left_in, low, band, k, played_output) - filtered) * fade
-                    left_in = filtered
+                    left_in, state_1, state_2 = filter_crossfading(left_in, state_1, state_2, a1, a2, a3, k, output,
+                                                                   played_output, crossfading, fade)
                     if stereo:
-                        low, band, state_3, state_4 = svf_bands(right_in, state_3, state_4, a1, a2, a3)
-                        filtered = svf_output(right_in, low, band, k, output)
-                        if crossfading:
-                            filtered += (svf_output(right_in, low, band, k, played_output) - filtered) * fade
-                        right_in = filtered
+                        right_in, state_3, state_4 = filter_crossfading(right_in, state_3, state_4, a1, a2, a3, k,
+                                                                        output, played_output, crossfading, fade)
                     a1 += step_1
                     a2 += step_2
                     a3 += step_3
@@ -711,6 +705,17 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     voice_ints[VS_STAGE, slot] = stage
     voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
     voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
+
+
+@realtime
+def filter_crossfading(x, state_1, state_2, a1, a2, a3, k, output, played_output, crossfading, fade):
+    """One sample through the voice's filter: (output, state_1, state_2), crossfading from the mode it played
+    (`fade` of the way from the new mode's output back to the old one's) while a reload changes it."""
+    low, band, state_1, state_2 = svf_bands(x, state_1, state_2, a1, a2, a3)
+    filtered = svf_output(x, low, band, k, output)
+    if crossfading:
+        filtered += (svf_output(x, low, band, k, played_output) - filtered) * fade
+    return filtered, state_1, state_2
 
 
 @realtime

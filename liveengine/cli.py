@@ -337,6 +337,24 @@ def command_check(args) -> int:
     return 0
 
 
+def command_demo(args) -> int:
+    """Copy the shipped demo show out of the package, to play, render or make into a show of one's own."""
+    from importlib.resources import files
+    target = pathlib.Path(args.folder) / "demo.toml"
+    try:
+        with open(target, "x", encoding="utf-8") as file:
+            file.write(files("liveengine.configs").joinpath("demo.toml").read_text(encoding="utf-8"))
+    except FileExistsError:
+        raise UsageError(f"{target} exists: give another folder, or move it away") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
+    print(f"Wrote the demo show to {target}. Try:\n"
+          f"  liveengine check {target}\n"
+          f"  liveengine render {target} -o demo.wav\n"
+          f"  liveengine run {target}")
+    return 0
+
+
 def _check_instrument_file(path) -> int:
     """Check one SFZ file, or every preset of an SF2 bank: every ignored opcode, missing or unreadable sample."""
     from .instruments.library import InstrumentError, read_sampled_instrument
@@ -793,6 +811,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("show", help="show file (TOML), or an SFZ file or SF2 bank")
     _add_audio_options(check, device=True)
     check.set_defaults(handler=command_check)
+
+    demo = commands.add_parser("demo", help="copy the demo show (demo.toml) into a folder, to try and to edit")
+    demo.add_argument("folder", nargs="?", default=".", help="where to write demo.toml (default: here)")
+    demo.set_defaults(handler=command_demo)
 
     devices = commands.add_parser("devices", help="list audio devices")
     devices.set_defaults(handler=command_devices)

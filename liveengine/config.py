@@ -6,6 +6,7 @@ so whoever fixes a show on the day of the concert fixes it in one pass.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import os
@@ -15,6 +16,7 @@ import reprlib
 import tomllib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Any, Generic, TypeVar
 
 from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
@@ -25,8 +27,9 @@ from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth")
-# The patches that ship with liveengine, named in a show by their file name without ".toml".
-SHIPPED_PATCHES = pathlib.Path(__file__).resolve().parent.parent / "patches"
+# The patches that ship with liveengine, named in a show by their file name without ".toml": patches/
+# in a checkout, installed as the package liveengine.patches (the same folder in an editable install).
+SHIPPED_PATCHES = pathlib.Path(files("liveengine.patches"))
 TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
 
@@ -687,7 +690,7 @@ def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, proble
         path = folder / file
     elif kind == "synth" and patch:
         # A bare name is a shipped patch; anything else a patch file beside the show.
-        path = SHIPPED_PATCHES / f"{patch}.toml" if pathlib.Path(patch).suffix == "" and "/" not in patch \
+        path = _shipped_patch(patch, instrument, problems) if pathlib.Path(patch).suffix == "" and "/" not in patch \
             else folder / patch
     return InstrumentConfig(
         name=name,
@@ -699,6 +702,20 @@ def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, proble
         bank=instrument.get("bank", _integer(0, 128), 0),
         program=instrument.get("program", _integer(0, 127), 0),
     )
+
+
+def _shipped_patch(name: str, instrument: _Table, problems: _Problems) -> pathlib.Path | None:
+    """The file of the shipped patch `name`; a name that is not one is reported with the closest."""
+    path = SHIPPED_PATCHES / f"{name}.toml"
+    if path.is_file():
+        return path
+    shipped = sorted(patch.stem for patch in SHIPPED_PATCHES.glob("*.toml"))
+    close = difflib.get_close_matches(name, shipped, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    problems.add(f"{instrument.label} patch",
+                 f"no shipped patch is called {name!r}{hint}; the shipped patches are {', '.join(shipped)}; "
+                 f"a patch file of your own is named by its path, e.g. \"my_patches/lead.toml\"")
+    return None
 
 
 def _unique_name(table: _Table, key: str, seen: set[str], section: str, thing: str,

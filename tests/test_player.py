@@ -21,11 +21,11 @@ from liveengine.instruments.sf2 import load_sf2
 from liveengine.instruments.sfz import load_sfz
 from liveengine.player import MidiPlayer
 
+from corpus import corpus_folder
 from test_cli import liveengine
 
 RATE = 44100
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "sfizz-testfiles"
 needs_timgm = pytest.mark.skipif(not TIMGM.exists(), reason=f"{TIMGM} is not installed (timgm6mb-soundfont)")
 TICKS_PER_BEAT = 480
 # 120 bpm, then 75 bpm from beat 8 (4 s), then 150 bpm from beat 13 (8 s); microseconds per beat.
@@ -131,8 +131,8 @@ def test_notes_of_a_bank_start_on_their_exact_samples_through_tempo_changes(tmp_
     assert np.flatnonzero(np.abs(audio).max(axis=1))[0] == delay
 
 
-def test_an_sfz_file_plays_on_every_channel_on_the_exact_samples(tmp_path):
-    kick = CORPUS / "kick.sfz"
+def test_an_sfz_file_plays_on_every_channel_on_the_exact_samples(tmp_path, sfizz):
+    kick = sfizz / "kick.sfz"
     ticks = NOTE_TICKS[1:]
     midi = write_midi(tmp_path / "kicks.mid", [event for number, tick in enumerate(ticks)
                                                for event in note(tick, 36, 40, channel=2 * number)])
@@ -275,7 +275,7 @@ BAD_INPUTS = {
     "missing patch": (lambda tmp: tmp / "none.sf2", None, [], "none.sf2"),
     "not a bank": (lambda tmp: text_file(tmp / "text.sf2"), None, [], "text.sf2"),
     "not an instrument file": (lambda tmp: text_file(tmp / "patch.txt"), None, [], "patch.txt"),
-    "a preset of an SFZ file": (lambda tmp: CORPUS / "kick.sfz", None, ["--program", "3"], "kick.sfz"),
+    "a preset of an SFZ file": (lambda tmp: corpus_folder("sfizz-testfiles") / "kick.sfz", None, ["--program", "3"], "kick.sfz"),
     "a preset the bank lacks": (lambda tmp: TIMGM, None, ["--bank", "9", "--program", "3"], "009:003"),
 }
 

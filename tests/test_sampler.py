@@ -31,7 +31,6 @@ from liveengine.instruments.sfz import load_sfz
 
 RATE = 48000
 BLOCK = 64
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "sfizz-testfiles"
 TONES = (300.0, 500.0, 700.0)  # Hz: the samples of the layer tests
 
 
@@ -195,8 +194,8 @@ def harmonics(signal, fundamental):
     return amplitude(signal, 2 * fundamental) / first, amplitude(signal, 3 * fundamental) / first
 
 
-def test_keyswitches_switch_and_sound_nothing_themselves():
-    instrument = load_sfz(CORPUS / "labels_sw.sfz")  # sw_lokey=36 sw_hikey=40 sw_default=36: sine, triangle, saw
+def test_keyswitches_switch_and_sound_nothing_themselves(sfizz):
+    instrument = load_sfz(sfizz / "labels_sw.sfz")  # sw_lokey=36 sw_hikey=40 sw_default=36: sine, triangle, saw
     assert not instrument.problems
     rig = Rig(instrument)
     played = [60, 38, 60, 40, 60, 37, 60, 36, 60]
@@ -301,8 +300,8 @@ def assert_faded_without_click(part, alone, at, fade):
     assert np.abs(np.diff(part[span])).max() <= own_slope + np.abs(alone[span]).max() / 200
 
 
-def test_off_by_chokes_with_a_fast_fade_and_no_click():
-    instrument = load_sfz(CORPUS / "off_by.sfz")  # key 63: group 1 off_by 2; key 64: group 2
+def test_off_by_chokes_with_a_fast_fade_and_no_click(sfizz):
+    instrument = load_sfz(sfizz / "off_by.sfz")  # key 63: group 1 off_by 2; key 64: group 2
     at = 960 + 17  # 20 ms into a kick, at full swing
     part, alone, rig = part_of_first_note(instrument, 63, 64, at, 9600)
     assert_faded_without_click(part, alone, at, round(0.006 * RATE))
@@ -326,16 +325,16 @@ def test_a_silent_region_still_chokes(tmp_path):
         assert rig.voices == 0
 
 
-def test_a_group_that_chokes_itself_keeps_only_the_newest_note():
-    instrument = load_sfz(CORPUS / "off_by.sfz")  # key 65: two regions of group 3, off_by 3
+def test_a_group_that_chokes_itself_keeps_only_the_newest_note(sfizz):
+    instrument = load_sfz(sfizz / "off_by.sfz")  # key 65: two regions of group 3, off_by 3
     at = 960 + 5
     part, alone, rig = part_of_first_note(instrument, 65, 65, at, 9600)
     assert_faded_without_click(part, alone, at, round(0.006 * RATE))
     assert rig.voices == 2, "both regions of the newest note play on"
 
 
-def test_off_mode_normal_releases_where_fast_fades():
-    instrument = load_sfz(CORPUS / "off_mode.sfz")  # key 64: a fast and a normal region (release 0.1 s)
+def test_off_mode_normal_releases_where_fast_fades(sfizz):
+    instrument = load_sfz(sfizz / "off_mode.sfz")  # key 64: a fast and a normal region (release 0.1 s)
     at = 960
     part, alone, _ = part_of_first_note(instrument, 64, 63, at, 9600)
     released = Rig(instrument, gain=0.5)
@@ -401,17 +400,17 @@ def loop_indices(frames, start, end):
     return np.where(n <= end, n, start + (n - start) % (end - start + 1))
 
 
-def flute(index):
+def flute(sfizz, index):
     """One region of the sfizz looped-flute file: 0 loops as its smpl chunk says, 1 plays no loop,
     2 loops over the SFZ's loop_start=4 loop_end=124."""
-    instrument = load_sfz(CORPUS / "looped_regions.sfz")
+    instrument = load_sfz(sfizz / "looped_regions.sfz")
     return SampledInstrument("flute", [instrument.regions[index]], instrument.samples)
 
 
-def test_loops_loop_at_the_points_of_the_sfz_and_of_the_smpl_chunk(tmp_path):
-    data = soundfile.read(CORPUS / "looped_flute.wav")[0]  # 186582 frames, smpl loop 77554..186581
+def test_loops_loop_at_the_points_of_the_sfz_and_of_the_smpl_chunk(tmp_path, sfizz):
+    data = soundfile.read(sfizz / "looped_flute.wav")[0]  # 186582 frames, smpl loop 77554..186581
     for index, loop, frames in ((2, (4, 124), 4000), (0, (77554, 186581), 200_000)):
-        rig = Rig(flute(index), sample_rate=44100)  # one sample frame per output frame: compared exactly
+        rig = Rig(flute(sfizz, index), sample_rate=44100)  # one sample frame per output frame: compared exactly
         rig.note(0, 60)
         out = rig.render(frames, channel=None)
         np.testing.assert_allclose(out, data[loop_indices(frames, *loop)] * np.sqrt(0.5), atol=1e-6)
@@ -446,9 +445,9 @@ def test_an_aiff_files_sustain_loop_and_base_note_are_its_own(tmp_path):
     np.testing.assert_allclose(out, own[loop_indices(6000, 500, 1499)] * np.sqrt(0.5), atol=1e-6)
 
 
-def test_a_loop_ending_at_the_frame_count_loops_to_the_last_frame():
+def test_a_loop_ending_at_the_frame_count_loops_to_the_last_frame(sfizz):
     # Its smpl chunk says 0..4096 of 4096 frames: the end counted after the last frame, as some editors write.
-    path = CORPUS / "wavetable_with_loop_at_endings.wav"  # 48 kHz: one sample frame per output frame
+    path = sfizz / "wavetable_with_loop_at_endings.wav"  # 48 kHz: one sample frame per output frame
     rig = Rig(SampledInstrument("table", [plain(0)], [SampleSource(str(path))]))
     assert rig.loaded.samples[0].loop == (0, 4095)
     rig.note(0, 60)
@@ -457,9 +456,9 @@ def test_a_loop_ending_at_the_frame_count_loops_to_the_last_frame():
                                atol=1e-6)
 
 
-def test_no_loop_ends_at_the_sample_end():
-    data = soundfile.read(CORPUS / "looped_flute.wav")[0]
-    rig = Rig(flute(1), sample_rate=44100)
+def test_no_loop_ends_at_the_sample_end(sfizz):
+    data = soundfile.read(sfizz / "looped_flute.wav")[0]
+    rig = Rig(flute(sfizz, 1), sample_rate=44100)
     rig.note(0, 60)
     out = rig.render(len(data) + 1000)
     np.testing.assert_allclose(out[:len(data)], data[:, 0] * np.sqrt(0.5), atol=1e-6)
@@ -508,8 +507,8 @@ def test_loop_sustain_stops_looping_at_the_release(tmp_path):
     assert rig.voices == 0
 
 
-def test_one_shot_ignores_note_off():
-    kick = load_sfz(CORPUS / "kick.sfz")
+def test_one_shot_ignores_note_off(sfizz):
+    kick = load_sfz(sfizz / "kick.sfz")
     instrument = SampledInstrument("kick", [replace(kick.regions[0], loop_mode="one_shot")], kick.samples)
     outs = []
     for length in (None, 500):
@@ -725,8 +724,8 @@ def test_samples_no_voice_plays_are_evicted_and_come_back(tmp_path):
     np.testing.assert_array_equal(again, alone(a, 2 * RATE, 3 * RATE)[2 * RATE:])
 
 
-def test_a_note_released_in_its_delay_lets_its_sample_go(tmp_path):
-    instrument = load_sfz(CORPUS / "delay_release.sfz")  # ampeg_delay=0.005 ampeg_release=1
+def test_a_note_released_in_its_delay_lets_its_sample_go(tmp_path, sfizz):
+    instrument = load_sfz(sfizz / "delay_release.sfz")  # ampeg_delay=0.005 ampeg_release=1
     rig = Rig(instrument, head_frames=4096)
     rig.note(0, 60, length=100)
     out = rig.render(RATE // 10)

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from corpus import corpus_files
 from liveengine.engine.regions import ORIGINAL, ControllerCrossfade, ControllerModulation, Envelope, Lfo
 from liveengine.instruments.sfz import SfzError, load_sfz, parse_note_name
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
-SFIZZ = CORPUS / "sfizz-testfiles"
-VSCO = CORPUS / "vsco2ce-sfz"
 PROBLEM = re.compile(r"^[^:\s][^:]*:\d+: \S")  # "file:line: message"
 
 
@@ -32,7 +30,7 @@ def without_comments(text: str) -> str:
 
 # --- Every file ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", sorted(SFIZZ.rglob("*.sfz")), ids=lambda path: str(path.relative_to(SFIZZ)))
+@pytest.mark.parametrize("path", corpus_files("sfizz-testfiles", "**/*.sfz"))
 def test_every_sfizz_file_loads_with_sound_references(path):
     instrument = load_sfz(path)
     assert instrument.name == path.stem
@@ -54,27 +52,27 @@ def test_a_file_that_cannot_be_read_is_refused_with_the_reason(tmp_path):
 
 # --- sfizz's test files -------------------------------------------------------------------
 
-def test_regions_inherit_from_global_master_and_group():
-    instrument = load_sfz(SFIZZ / "basic_hierarchy.sfz")
+def test_regions_inherit_from_global_master_and_group(sfizz):
+    instrument = load_sfz(sfizz / "basic_hierarchy.sfz")
     assert [region.lokey for region in instrument.regions] == [60, 61, 50, 51, 40, 41, 30, 31]
     assert [region.hikey for region in instrument.regions] == [60, 61, 50, 51, 40, 41, 30, 31]
     assert [region.pan for region in instrument.regions] == [30] * 4 + [-10] * 4  # from each <master>
     assert [region.origin for region in instrument.regions][:2] == ["basic_hierarchy.sfz:7", "basic_hierarchy.sfz:8"]
-    assert [Path(instrument.samples[region.sample].path).relative_to(SFIZZ).as_posix()
+    assert [Path(instrument.samples[region.sample].path).relative_to(sfizz).as_posix()
             for region in instrument.regions[:2]] == ["Regions/dummy.wav", "Regions/dummy.1.wav"]
     # The engine has no stereo width or region delay: said once per opcode written.
     assert instrument.problems == ["basic_hierarchy.sfz:1: unsupported opcode 'width' ignored"] + [
         f"basic_hierarchy.sfz:{line}: unsupported opcode 'delay' ignored" for line in (6, 11, 18, 23)]
 
 
-def test_backslashes_separate_folders():
-    forward = load_sfz(SFIZZ / "basic_hierarchy.sfz")
-    backward = load_sfz(SFIZZ / "basic_hierarchy_antislash.sfz")
+def test_backslashes_separate_folders(sfizz):
+    forward = load_sfz(sfizz / "basic_hierarchy.sfz")
+    backward = load_sfz(sfizz / "basic_hierarchy_antislash.sfz")
     assert backward.samples == forward.samples
     assert [region.sample for region in backward.regions] == [region.sample for region in forward.regions]
-    closed_hat = load_sfz(SFIZZ / "SpecificBugs" / "win_backslashes.sfz")  # default_path=Xylo\Subfolder\
-    assert closed_hat.samples[0].path == str(SFIZZ / "SpecificBugs" / "Xylo" / "Subfolder" / "closedhat.wav")
-    pizz = load_sfz(SFIZZ / "SpecificBugs" / "MeatBassPizz" / "Programs" / "pizz.sfz")  # ..\Samples\pizz\...
+    closed_hat = load_sfz(sfizz / "SpecificBugs" / "win_backslashes.sfz")  # default_path=Xylo\Subfolder\
+    assert closed_hat.samples[0].path == str(sfizz / "SpecificBugs" / "Xylo" / "Subfolder" / "closedhat.wav")
+    pizz = load_sfz(sfizz / "SpecificBugs" / "MeatBassPizz" / "Programs" / "pizz.sfz")  # ..\Samples\pizz\...
     assert [Path(sample.path).name for sample in pizz.samples] == [f"a0_vl4_rr{n}.wav" for n in (1, 2, 3, 4)]
     assert [(region.lorand, region.hirand) for region in pizz.regions] == [
         (0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1)]
@@ -83,42 +81,42 @@ def test_backslashes_separate_folders():
     assert pizz.problems == []
 
 
-def test_letter_case_differing_from_the_file_system_is_resolved():
-    instrument = load_sfz(SFIZZ / "case_insensitive.sfz")
+def test_letter_case_differing_from_the_file_system_is_resolved(sfizz):
+    instrument = load_sfz(sfizz / "case_insensitive.sfz")
     assert [sample.path for sample in instrument.samples] == [
-        str(SFIZZ / "dummy1.wav"), str(SFIZZ / "Regions" / "dummy.wav")]
+        str(sfizz / "dummy1.wav"), str(sfizz / "Regions" / "dummy.wav")]
     assert [region.sample for region in instrument.regions] == [0, 1, 1, 1]
     assert instrument.problems == []
 
 
-def test_defines_are_substituted_longest_name_first():
-    drums = load_sfz(SFIZZ / "defines.sfz")
+def test_defines_are_substituted_longest_name_first(sfizz):
+    drums = load_sfz(sfizz / "defines.sfz")
     assert [(region.lokey, region.hikey, region.pitch_keycenter) for region in drums.regions[:3]] == [
         (36, 36, 36), (38, 38, 38), (42, 42, 42)]
     assert drums.regions[3].volume == -12
     assert drums.samples[drums.regions[3].sample].path == "*sine"
     assert drums.problems == []
-    crashes = load_sfz(SFIZZ / "SpecificBugs" / "wrong-replacements.sfz")  # $KeyCrash2Edge, $KeyCrash2
+    crashes = load_sfz(sfizz / "SpecificBugs" / "wrong-replacements.sfz")  # $KeyCrash2Edge, $KeyCrash2
     assert [region.lokey for region in crashes.regions] == [52, 57, 0]
     assert crashes.regions[2].modulations == (ControllerModulation("amplitude", 10, 34),)  # amplitude_oncc$Param
-    assert crashes.samples[0].path == str(SFIZZ / "mono_sample.wav")
+    assert crashes.samples[0].path == str(sfizz / "mono_sample.wav")
     assert crashes.problems == []
-    included = load_sfz(SFIZZ / "dollar_include_main.sfz")  # #include "$foo_include_$bar.sfz"
+    included = load_sfz(sfizz / "dollar_include_main.sfz")  # #include "$foo_include_$bar.sfz"
     assert [included.samples[region.sample].path for region in included.regions] == ["*sine"]
     assert included.problems == []
 
 
-def test_default_path_applies_to_the_regions_after_its_control_header():
-    instrument = load_sfz(SFIZZ / "default_path.sfz")
-    assert [Path(instrument.samples[region.sample].path).relative_to(SFIZZ).as_posix()
+def test_default_path_applies_to_the_regions_after_its_control_header(sfizz):
+    instrument = load_sfz(sfizz / "default_path.sfz")
+    assert [Path(instrument.samples[region.sample].path).relative_to(sfizz).as_posix()
             for region in instrument.regions] == [
         "DefaultPath/SubPath1/sample1.wav", "DefaultPath/SubPath2/sample2.wav",
         "DefaultPath/SubPath1/sample1.wav", "DefaultPath/SubPath2/sample2.wav"]
     assert instrument.problems == []
-    generator = load_sfz(SFIZZ / "default_path_generator.sfz")
+    generator = load_sfz(sfizz / "default_path_generator.sfz")
     assert [sample.path for sample in generator.samples] == ["*sine"]
-    reset = load_sfz(SFIZZ / "default_path_reset.sfz")  # another file starts without a default path
-    assert [sample.path for sample in reset.samples] == [str(SFIZZ / "DefaultPath" / "SubPath2" / "sample2.wav")]
+    reset = load_sfz(sfizz / "default_path_reset.sfz")  # another file starts without a default path
+    assert [sample.path for sample in reset.samples] == [str(sfizz / "DefaultPath" / "SubPath2" / "sample2.wav")]
 
 
 @pytest.mark.parametrize("name, samples", [
@@ -129,15 +127,15 @@ def test_default_path_applies_to_the_regions_after_its_control_header():
     ("root_subdir_win.sfz", ["dummy_subdir.wav"]),
     ("root_recursive.sfz", ["dummy_recursive2.wav", "dummy_recursive1.wav"]),
 ])
-def test_included_files_take_sample_paths_from_the_top_files_folder(name, samples):
-    instrument = load_sfz(SFIZZ / "Includes" / name)
+def test_included_files_take_sample_paths_from_the_top_files_folder(name, samples, sfizz):
+    instrument = load_sfz(sfizz / "Includes" / name)
     assert [instrument.samples[region.sample].path for region in instrument.regions] == [
-        str(SFIZZ / "Includes" / sample) for sample in samples]
+        str(sfizz / "Includes" / sample) for sample in samples]
     assert instrument.problems == []
 
 
-def test_sfizz_include_loop_is_reported_and_cut():
-    instrument = load_sfz(SFIZZ / "Includes" / "root_loop.sfz")
+def test_sfizz_include_loop_is_reported_and_cut(sfizz):
+    instrument = load_sfz(sfizz / "Includes" / "root_loop.sfz")
     assert [Path(instrument.samples[region.sample].path).name for region in instrument.regions] == [
         "dummy_loop2.wav", "dummy_loop1.wav"]
     assert instrument.problems == [
@@ -147,8 +145,8 @@ def test_sfizz_include_loop_is_reported_and_cut():
         "(root_loop.sfz → included_loop1.sfz → included_loop2.sfz → root_loop.sfz); not included again"]
 
 
-def test_keyswitch_labels_and_default():
-    instrument = load_sfz(SFIZZ / "labels_sw.sfz")
+def test_keyswitch_labels_and_default(sfizz):
+    instrument = load_sfz(sfizz / "labels_sw.sfz")
     assert instrument.sw_default == 36
     assert instrument.sw_labels == {36: "Sine", 38: "Triangle", 40: "Saw"}
     assert [(region.sw_lokey, region.sw_hikey, region.sw_last, region.lokey) for region in instrument.regions] == [
@@ -156,15 +154,15 @@ def test_keyswitch_labels_and_default():
     assert [sample.path for sample in instrument.samples] == ["*sine", "*triangle", "*saw"]
 
 
-def test_controller_and_key_labels_have_no_place_and_are_reported():
-    instrument = load_sfz(SFIZZ / "labels.sfz")
+def test_controller_and_key_labels_have_no_place_and_are_reported(sfizz):
+    instrument = load_sfz(sfizz / "labels.sfz")
     assert instrument.problems == [f"labels.sfz:{line}: unsupported opcode '{name}' ignored" for line, name in [
         (2, "label_cc54"), (3, "label_cc2"), (4, "label_key12"), (5, "label_key65"), (6, "label_key128")]]
 
 
-def test_region_labels_prefer_the_most_specific_header():
-    drums = load_sfz(SFIZZ / "newdrums_flat.sfz")
-    regions = without_comments((SFIZZ / "newdrums_flat.sfz").read_text()).split("<region>")[1:]
+def test_region_labels_prefer_the_most_specific_header(sfizz):
+    drums = load_sfz(sfizz / "newdrums_flat.sfz")
+    regions = without_comments((sfizz / "newdrums_flat.sfz").read_text()).split("<region>")[1:]
     started_by_controller = [region for region in regions if "on_locc" in region.split("<")[0]]
     assert len(drums.regions) == len(regions) - len(started_by_controller) == 173
     assert drums.regions[0].label == "01"  # region_label=01 over group_label=Center and master_label=Kick
@@ -174,48 +172,48 @@ def test_region_labels_prefer_the_most_specific_header():
     assert problems_with(drums, "newdrums_flat.sfz:70: locc201=1: controller 201 is beyond MIDI's 0..127; ignored")
 
 
-def test_loop_points_given_go_on_the_region_and_the_sample_keeps_its_own():
-    instrument = load_sfz(SFIZZ / "looped_regions.sfz")
+def test_loop_points_given_go_on_the_region_and_the_sample_keeps_its_own(sfizz):
+    instrument = load_sfz(sfizz / "looped_regions.sfz")
     assert [(region.loop_mode, region.loop_start, region.loop_end) for region in instrument.regions] == [
         ("", ORIGINAL, ORIGINAL), ("no_loop", ORIGINAL, ORIGINAL), ("", 4, 124)]
     assert len(instrument.samples) == 1
     assert (instrument.samples[0].loop_start, instrument.samples[0].loop_end) == (ORIGINAL, ORIGINAL)
-    underscored = load_sfz(SFIZZ / "Regions" / "underscore_opcodes.sfz")
+    underscored = load_sfz(sfizz / "Regions" / "underscore_opcodes.sfz")
     assert underscored.regions[0].loop_mode == "loop_sustain"
 
 
-def test_key_center_from_the_sample_file_and_skipped_embedded_samples():
-    instrument = load_sfz(SFIZZ / "sample_keycenter_embedded.sfz")
+def test_key_center_from_the_sample_file_and_skipped_embedded_samples(sfizz):
+    instrument = load_sfz(sfizz / "sample_keycenter_embedded.sfz")
     assert [region.pitch_keycenter for region in instrument.regions] == [ORIGINAL] * 4 + [10, 10]
     assert all(sample.root_key == ORIGINAL for sample in instrument.samples)
     # The base64 lines of the <sample> headers are skipped with them, not reported line by line.
     assert instrument.problems == ["sample_keycenter_embedded.sfz:1: unsupported opcode 'oscillator' ignored"] + [
         f"sample_keycenter_embedded.sfz:{line}: <sample> not supported (embedded samples); its opcodes are ignored"
         for line in (8, 90, 172, 400)]
-    embedded = load_sfz(SFIZZ / "kick_embedded.sfz")
+    embedded = load_sfz(sfizz / "kick_embedded.sfz")
     assert [region.sample for region in embedded.regions] == [-1]
     assert embedded.problems == [
-        f"kick_embedded.sfz:1: sample not found: kick_embedded.wav (looked for {SFIZZ / 'kick_embedded.wav'})",
+        f"kick_embedded.sfz:1: sample not found: kick_embedded.wav (looked for {sfizz / 'kick_embedded.wav'})",
         "kick_embedded.sfz:2: <sample> not supported (embedded samples); its opcodes are ignored"]
 
 
-def test_a_missing_sample_silences_its_regions_and_is_reported_once():
-    instrument = load_sfz(SFIZZ / "Regions" / "regions_bad.sfz")
+def test_a_missing_sample_silences_its_regions_and_is_reported_once(sfizz):
+    instrument = load_sfz(sfizz / "Regions" / "regions_bad.sfz")
     assert [region.sample for region in instrument.regions] == [0, -1, -1, 0]
     assert instrument.problems == [f"regions_bad.sfz:2: sample not found: nonexistent.wav "
-                                   f"(looked for {SFIZZ / 'Regions' / 'nonexistent.wav'})"]
+                                   f"(looked for {sfizz / 'Regions' / 'nonexistent.wav'})"]
 
 
-def test_velocity_layers_and_chokes():
-    cajon = load_sfz(SFIZZ / "groups_avl.sfz")
+def test_velocity_layers_and_chokes(sfizz):
+    cajon = load_sfz(sfizz / "groups_avl.sfz")
     assert [(region.lovel, region.hivel) for region in cajon.regions] == [
         (1, 26), (27, 52), (53, 77), (78, 102), (103, 127)]
     assert {(region.lokey, region.volume) for region in cajon.regions} == {(36, 6)}
-    chokes = load_sfz(SFIZZ / "off_by.sfz")
+    chokes = load_sfz(sfizz / "off_by.sfz")
     assert [(region.group, region.off_by, region.lokey, region.off_mode, region.amp_envelope.release)
             for region in chokes.regions] == [
         (1, 2, 63, "fast", 0.1), (2, 3, 64, "fast", 0.1), (3, 3, 65, "fast", 0.1), (3, 3, 65, "fast", 0.1)]
-    modes = load_sfz(SFIZZ / "off_mode.sfz")
+    modes = load_sfz(sfizz / "off_mode.sfz")
     assert [region.off_mode for region in modes.regions] == ["fast", "normal", "normal"]
 
 
@@ -234,8 +232,8 @@ def vsco_samples(text: str) -> set[str]:
     return samples
 
 
-@pytest.mark.parametrize("path", sorted(VSCO.glob("*.sfz")), ids=lambda path: path.name)
-def test_vsco_file_keeps_every_region_and_reports_every_missing_sample(path):
+@pytest.mark.parametrize("path", corpus_files("vsco2ce-sfz", "*.sfz"))
+def test_vsco_file_keeps_every_region_and_reports_every_missing_sample(path, vsco):
     text = path.read_text()
     instrument = load_sfz(path)
     assert len(instrument.regions) == without_comments(text).count("<region>")
@@ -243,7 +241,7 @@ def test_vsco_file_keeps_every_region_and_reports_every_missing_sample(path):
     assert all(region.sample == -1 for region in instrument.regions)
     missing = problems_with(instrument, "sample not found")
     assert sorted(re.search(r"\(looked for (.*)\)$", problem).group(1) for problem in missing) == sorted(
-        str(VSCO / sample) for sample in vsco_samples(text))
+        str(vsco / sample) for sample in vsco_samples(text))
     assert missing == instrument.problems  # nothing else is wrong with these files
     assert all(region.volume == int(region.volume) and region.amp_envelope.release > 0
                for region in instrument.regions)
@@ -255,8 +253,8 @@ def test_vsco_file_keeps_every_region_and_reports_every_missing_sample(path):
     ("Flute-KS.sfz", "c2", ["C2 Sustain Non-Vibrato", "C#2 Sustain Vibrato", "D2 Expression Vibrato",
                             "D#2 Staccato"]),
 ])
-def test_vsco_keyswitches(name, default, labels):
-    instrument = load_sfz(VSCO / name)
+def test_vsco_keyswitches(name, default, labels, vsco):
+    instrument = load_sfz(vsco / name)
     first = parse_note_name(default)
     assert instrument.sw_default == first
     assert instrument.sw_labels == {first + offset: label for offset, label in enumerate(labels)}
@@ -267,15 +265,15 @@ def test_vsco_keyswitches(name, default, labels):
     assert len(folders) == 4
 
 
-def test_vsco_values_with_spaces_and_note_names():
-    instrument = load_sfz(VSCO / "SViolin-KS.sfz")
+def test_vsco_values_with_spaces_and_note_names(vsco):
+    instrument = load_sfz(vsco / "SViolin-KS.sfz")
     first = instrument.regions[0]
     assert (first.lokey, first.hikey, first.pitch_keycenter, first.lovel, first.hivel, first.volume) == (
         56, 58, 57, 0, 62, 21)
     assert first.amp_envelope == Envelope(attack=0.001, release=0.8)
     assert instrument.problems[0] == (
         f"SViolin-KS.sfz:19: sample not found: LLVln_ArcoVib_A3_p.wav "
-        f"(looked for {VSCO / 'Strings' / 'Solo Violin' / 'Arco Vib' / 'LLVln_ArcoVib_A3_p.wav'})")
+        f"(looked for {vsco / 'Strings' / 'Solo Violin' / 'Arco Vib' / 'LLVln_ArcoVib_A3_p.wav'})")
     assert any(region.tune == -20 for region in instrument.regions)
 
 
@@ -571,9 +569,9 @@ def test_control_opcodes_and_default_path_override(tmp_path):
     assert [sample.path for sample in overridden.samples] == [str(tmp_path / "moved" / "a.wav")]
 
 
-def test_initial_controller_values_from_the_corpus():
-    assert load_sfz(SFIZZ / "set_cc.sfz").controllers == {61: 122 / 127}
-    instrument = load_sfz(SFIZZ / "set_hdcc.sfz")
+def test_initial_controller_values_from_the_corpus(sfizz):
+    assert load_sfz(sfizz / "set_cc.sfz").controllers == {61: 122 / 127}
+    instrument = load_sfz(sfizz / "set_hdcc.sfz")
     assert instrument.controllers == {61: 0.1234}
     assert any("set_hdcc142=0.5678" in problem for problem in instrument.problems)
 

@@ -55,6 +55,36 @@ def test_a_missing_show_file_is_named(tmp_path):
     assert result.returncode == 2 and "nowhere.toml" in result.stderr and "Traceback" not in result.stderr
 
 
+SHIPPED_PATCHES = sorted(path.stem for path in (ROOT / "patches").glob("*.toml"))
+
+
+@pytest.mark.parametrize("name, nearest", [("warm_pd", "warm_pad"), ("Sub_Bass", "sub_bass"), ("theremin", None)])
+def test_a_wrong_patch_name_lists_the_shipped_patches_and_the_nearest(tmp_path, name, nearest):
+    show = tmp_path / "show.toml"
+    show.write_text(DEMO.read_text().replace('patch = "warm_pad"', f'patch = "{name}"'))
+    result = liveengine("check", show)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    hint = f" (did you mean {nearest!r}?)" if nearest else ""
+    assert line == (f"{show}: [instruments.pad] patch: no shipped patch is called {name!r}{hint}; "
+                    f"the shipped patches are {', '.join(SHIPPED_PATCHES)}; "
+                    f'a patch file of your own is named by its path, e.g. "my_patches/lead.toml"')
+
+
+def test_demo_copies_the_demo_show_out_and_never_over_a_file(tmp_path):
+    result = liveengine("demo", tmp_path)
+    assert result.returncode == 0, result.stderr
+    copy = tmp_path / "demo.toml"
+    assert copy.read_text() == DEMO.read_text()
+    assert f"liveengine check {copy}" in result.stdout
+    copy.write_text("mine")
+    again = liveengine("demo", tmp_path)
+    assert again.returncode == 1 and again.stderr == f"liveengine: {copy} exists: give another folder, or move it away\n"
+    assert copy.read_text() == "mine"
+    missing = liveengine("demo", tmp_path / "elsewhere")
+    assert missing.returncode == 1 and "cannot write" in missing.stderr and "Traceback" not in missing.stderr
+
+
 def test_render_writes_the_whole_demo_faster_than_real_time(tmp_path):
     out = tmp_path / "demo.wav"
     result = liveengine("render", DEMO, "-o", out)

@@ -1,6 +1,7 @@
 """The show file loader: the demo show, defaults, and a clear problem for each mistake."""
 
 import pathlib
+import re
 import textwrap
 
 import pytest
@@ -76,6 +77,14 @@ def test_demo_click_accents_the_first_beat_of_each_bar():
     for beat in beats:
         assert (beat.kind == ACCENT) == (beat.bar >= 1 and beat.beat == 1)
     assert click.sounds[ACCENT][1] > click.sounds["beat"][1]
+
+
+def test_the_tempo_map_the_demo_suggests_is_valid_and_ramps(tmp_path):
+    text = DEMO.read_text()
+    written, suggested = re.search(r"^tempo = (\[.*?\]) +# e\.g\. (\[.*\])$", text, re.MULTILINE).groups()
+    show = load_show(write_show(tmp_path, text.replace(f"tempo = {written}", f"tempo = {suggested}")))
+    tempos = show.clicks["conductor"].map.tempos
+    assert [(tempo.bar, tempo.bpm, tempo.ramp) for tempo in tempos] == [(1, 90, False), (7, 90, True), (9, 72, False)]
 
 
 def test_demo_main_mix_stays_well_under_full_scale(tmp_path):

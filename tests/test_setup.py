@@ -2,6 +2,7 @@
 holds the package, installed editable from this checkout with this pyproject.toml, a setup runs
 no pip at all."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,10 @@ def test_a_second_setup_installs_nothing():
     again = setup()
     assert installed_metadata() == before, "pip ran again"
     assert again.stdout == "" and again.stderr == ""
+
+
+def test_the_readme_names_every_debian_package_setup_installs():
+    packages = re.search(r"apt_packages=\(([^)]*)\)", (ROOT / ".ci" / "setup").read_text()).group(1).split()
+    setup_paragraph = (ROOT / "README.md").read_text().split("Both first run `.ci/setup`")[1].split("\n\n")[0]
+    assert len(packages) >= 9
+    assert [package for package in packages if not re.search(rf"\b{re.escape(package)}\b", setup_paragraph)] == []

@@ -3,8 +3,9 @@ test files (and their samples) and VSCO-2 CE's SFZ mappings.
 
 A fresh clone has no `../shared`: every test that needs the corpus then skips with `ABSENT` as
 its reason, and `.ci/run` fails where the corpus is present but a test skipped for that reason.
-Tests take the `sfizz` or `vsco` fixture (tests/conftest.py), or parametrise over
-`corpus_files`; either marks them `corpus` (`pytest -m corpus` runs just them).
+Tests take the `sfizz` or `vsco` fixture (tests/conftest.py) or parametrise over
+`corpus_files`, either of which marks them `corpus` (`pytest -m corpus` runs just them);
+where neither fits, `corpus_folder` skips the same way.
 """
 
 from pathlib import Path

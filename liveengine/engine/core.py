@@ -184,6 +184,11 @@ class Producer:
         """Controller `cc` of `instrument` moves to `value` (0..1): the regions that follow it move."""
         self.post(sample, ev.CONTROLLER, instrument, cc, value)
 
+    def program_change(self, instrument: int, program: int, sample=-1):
+        """`instrument`'s channel changes to `program` (0..127): its next notes play the regions whose
+        loprog/hiprog range holds it."""
+        self.post(sample, ev.PROGRAM_CHANGE, instrument, program)
+
     def instrument_ready(self, instrument: int, kind: int, sample=-1):
         self.post(sample, ev.INSTRUMENT_READY, instrument, kind)
 

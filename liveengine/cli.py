@@ -511,7 +511,8 @@ def command_play(args) -> int:
         problems = f", {len(loaded.problems)} problem{'s' if len(loaded.problems) != 1 else ''}" \
             if loaded.problems else ""
         channels = ", ".join(map(str, loaded.channels))
-        print(f"  {loaded.label} {loaded.name}: {loaded.regions} regions, "
+        kind = "synth patch" if loaded.regions is None else f"{loaded.regions} regions"
+        print(f"  {loaded.label} {loaded.name}: {kind}, "
               f"channel{'s' if len(loaded.channels) > 1 else ''} {channels}{problems}")
     for notice in player.notices:
         print(f"  {notice}")
@@ -771,9 +772,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audio_options(render, device=False)
     render.set_defaults(handler=command_render)
 
-    play = commands.add_parser("play", help="render a MIDI file through one instrument file (SFZ or SF2), "
+    play = commands.add_parser("play", help="render a MIDI file through one instrument (SFZ, SF2 or synth patch), "
                                             "like fluidsynth -F")
-    play.add_argument("patch", help="instrument file: an SFZ file or an SF2 bank")
+    play.add_argument("patch", help="instrument: an SFZ file, an SF2 bank, or a synth patch (a .toml file, or a "
+                                    "shipped patch's name such as warm_pad)")
     play.add_argument("--midi", required=True, metavar="FILE.mid", help="Standard MIDI File (type 0 or 1)")
     play.add_argument("-o", "--output", required=True, help="output file (.wav, .flac)")
     play.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, default=44100,

@@ -674,6 +674,14 @@ def _check_click_stays_private(buses: dict[str, BusConfig], problems: _Problems)
         problems.add("[buses.click]", message)
 
 
+def synth_patch_path(patch: str, folder: pathlib.Path) -> pathlib.Path:
+    """The file of the synth patch a show or the command line names: a bare name (no suffix, no
+    folder) is a shipped patch; anything else a patch file in `folder`."""
+    if pathlib.Path(patch).suffix == "" and "/" not in patch:
+        return SHIPPED_PATCHES / f"{patch}.toml"
+    return folder / patch
+
+
 def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, problems: _Problems) -> InstrumentConfig:
     kind = instrument.get("type", _one_of(INSTRUMENT_TYPES), required=True)
     file = instrument.get("file", _TEXT, "", required=kind in ("sfz", "sf2"))
@@ -686,9 +694,7 @@ def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, proble
     if kind in ("sfz", "sf2") and file:
         path = folder / file
     elif kind == "synth" and patch:
-        # A bare name is a shipped patch; anything else a patch file beside the show.
-        path = SHIPPED_PATCHES / f"{patch}.toml" if pathlib.Path(patch).suffix == "" and "/" not in patch \
-            else folder / patch
+        path = synth_patch_path(patch, folder)
     return InstrumentConfig(
         name=name,
         type=kind,

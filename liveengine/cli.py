@@ -148,8 +148,10 @@ def _summary(engine, expected_cycles: float | None = None) -> str:
     delivered = f"{t.callbacks} callbacks"
     if expected_cycles:
         delivered += f" of {expected_cycles:.0f} expected"
+    refusals = "".join(f"\n  {line}" for line in engine.refusal_report())
     return (f"{delivered}, {t.missed_cycles} missed cycles, longest gap {t.longest_gap_ms:.2f} ms, "
-            f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
+            f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%"
+            f"{refusals}")
 
 
 def _open_midi_port(rig, setting: str, pattern: str, what: str, open_on, kind: str = "input"):
@@ -541,6 +543,8 @@ def command_play(args) -> int:
           f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
     print(f"Voices: {t.voices_stolen} stolen, {t.notes_refused} notes refused, {t.samples_not_ready} samples not "
           f"ready in time; {t.late_events} late events")
+    for line in player.engine.refusal_report():
+        print(f"  {line}")
     return 0
 
 

@@ -259,7 +259,7 @@ class MidiPlayer:
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
                                              len(instrument.regions), instrument.problems))
             for channel, asked_for in channels.items():
-                index = self._install_sampled(instrument, loaded, channel)
+                index = self._install_sampled(instrument, loaded, channel, label)
                 for wanted in asked_for:
                     self._instrument[(channel, wanted)] = index
 
@@ -279,7 +279,7 @@ class MidiPlayer:
         for channel in channels:
             indices[channel] = self._next_index()
             self.engine.install_synth(indices[channel], patch, tempo_bpm=self.tempo_bpm)
-            self._join(indices[channel], channel, set_controllers={})
+            self._join(indices[channel], channel, name, set_controllers={})
         for channel, wanted in asked:
             self._instrument[(channel, wanted)] = indices[channel]
 
@@ -292,8 +292,8 @@ class MidiPlayer:
     def _next_index(self) -> int:
         return sum(len(instruments) for instruments in self._channel_instruments)
 
-    def _install_sampled(self, instrument, loaded, channel: int) -> int:
-        """Install `instrument` as the next engine instrument, for `channel`, as the channel stands."""
+    def _install_sampled(self, instrument, loaded, channel: int, label: str) -> int:
+        """Install `instrument` (`label`) as the next engine instrument, for `channel`, as the channel stands."""
         index = self._next_index()
         answering = replace(instrument, regions=[region for region in instrument.regions
                                                  if region.lochan <= channel + 1 <= region.hichan])
@@ -302,13 +302,14 @@ class MidiPlayer:
         except ValueError as error:  # beyond the engine's samples or regions
             raise PlayError(str(error)) from None
         self.streamer.add(loaded, slots)
-        self._join(index, channel, set_controllers=instrument.controllers)
+        self._join(index, channel, label, set_controllers=instrument.controllers)
         return index
 
-    def _join(self, index: int, channel: int, set_controllers):
-        """Engine instrument `index` plays for `channel` from here on, starting where the channel stands
-        (but for the controllers in `set_controllers`, which the instrument file itself sets)."""
+    def _join(self, index: int, channel: int, label: str, set_controllers):
+        """Engine instrument `index` (`label`) plays for `channel` from here on, starting where the
+        channel stands (but for the controllers in `set_controllers`, which the instrument file sets)."""
         self._channel_instruments[channel].append(index)
+        self.engine.instrument_names[index] = f"{label} on channel {channel + 1}"
         state = self.channels[channel]
         self.engine.instrument_gain(index, state.gain)
         for number, value in ((VOLUME, state.volume), (PAN, state.pan), (EXPRESSION, state.expression)):

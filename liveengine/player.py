@@ -195,8 +195,8 @@ class MidiPlayer:
         elif suffix in ("", ".toml"):
             self._load_synth(str(patch), preset)
         else:
-            raise PlayError(f"{patch}: not an instrument the engine plays: an SFZ file, an SF2 bank, or a synth patch "
-                            "(a .toml file, or a shipped patch's name such as warm_pad)")
+            raise PlayError(f"{patch}: not an instrument the engine plays: an SFZ file, an SF2 bank, or a synth "
+                            "patch (a .toml file, or a shipped patch's name such as warm_pad)")
 
     # Loading.
 

@@ -770,6 +770,21 @@ def test_a_note_released_in_its_delay_lets_its_sample_go(tmp_path):
 
 # Polyphony.
 
+def test_a_refused_note_is_counted_and_reported_once_however_many_of_its_regions_found_no_voice(tmp_path):
+    layered = [plain(0), plain(1), plain(2, trigger="release"), plain(2, trigger="release", tune=5)]
+    rig = Rig(SampledInstrument("layers", layered, tone_samples(tmp_path)), polyphony=2)
+    for key in range(40):  # far beyond the voice slots, fading ones included
+        rig.note(0, 40 + key, length=2000)
+    rig.render(4800)
+    rig.engine.poll()
+    refused = rig.engine.telemetry().notes_refused
+    assert refused > 0
+    assert refused == len(rig.engine.refused_notes) == sum(rig.engine.refusals.values())
+    note_ons = [note for sample, note, _ in rig.engine.refused_notes if sample == 0]
+    releases = [note for sample, note, _ in rig.engine.refused_notes if sample == 2000]
+    assert len(set(note_ons)) == len(note_ons) and len(set(releases)) == len(releases)
+
+
 def test_group_polyphony_stops_the_oldest_note_and_note_polyphony_the_same_key():
     sine_wave = [SampleSource("*sine")]
     instrument = SampledInstrument("poly", [plain(0, lokey=60, hikey=71, group=1, polyphony=2),

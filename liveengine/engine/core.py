@@ -102,7 +102,8 @@ TIMECODE_EVENTS = {
 
 
 # Why the audio thread refused a note, as whoever runs the show reads it.
-REFUSAL_REASONS = {ev.REFUSED_NO_VOICE: "every voice was busy", ev.REFUSED_NO_INSTRUMENT: "the instrument is not loaded",
+REFUSAL_REASONS = {ev.REFUSED_NO_VOICE: "every voice was busy",
+                   ev.REFUSED_NO_INSTRUMENT: "the instrument is not loaded",
                    ev.REFUSED_BAD_BUS: "its bus does not exist"}
 
 

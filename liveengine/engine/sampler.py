@@ -423,6 +423,7 @@ def sampler_note_off(table, sample, note_id):
         switch = instruments[I_SW_LAST, instrument]
         program = instruments[I_PROGRAM, instrument]
         first = int(instruments[I_REGION_FIRST, instrument])
+        refused = 0
         for r in range(first, first + int(instruments[I_REGION_COUNT, instrument])):
             trigger = regions[r, R_TRIGGER]
             if trigger != TRIGGER_RELEASE and trigger != TRIGGER_RELEASE_KEY:
@@ -433,7 +434,13 @@ def sampler_note_off(table, sample, note_id):
                 continue
             decay = 10.0 ** (-regions[r, R_RT_DECAY] * held_seconds / 20.0)
             # The release voice is a new note of the same group, so stopping a part silences it too.
-            start_sample_voice(table, sample, note_id, instrument, r, key, velocity, velocity127, bus, 0.0, decay)
+            result = start_sample_voice(table, sample, note_id, instrument, r, key, velocity, velocity127, bus, 0.0,
+                                        decay)
+            if result > 0:
+                refused = result
+        if refused > 0:  # counted once per release, as a note-on is once per note
+            i64_1d(table, A_TELEMETRY)[T_NOTES_REFUSED] += 1
+            notify(table, sample, ev.NOTE_REFUSED, note_id, refused, instrument)
         return
 
 
@@ -469,8 +476,7 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     if stolen:
         telemetry[T_VOICES_STOLEN] += 1
     if slot < 0:
-        telemetry[T_NOTES_REFUSED] += 1
-        return ev.REFUSED_NO_VOICE
+        return ev.REFUSED_NO_VOICE  # counted and reported once per note by the caller
 
     cents = (key - regions[r, R_KEYCENTER]) * regions[r, R_KEYTRACK] + regions[r, R_TUNE] + \
         regions[r, R_PITCH_VELTRACK] * velocity

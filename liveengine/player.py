@@ -43,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from .config import synth_patch_path
+from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from .engine.state import MAX_INSTRUMENTS
 from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
 from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
@@ -248,7 +248,9 @@ class MidiPlayer:
         for channel, wanted in sorted(asked):
             if wanted in chosen:
                 players.setdefault(chosen[wanted], {}).setdefault(channel, []).append(wanted)
-        self._check_instrument_count(sum(len(channels) for channels in players.values()))
+        if sum(len(channels) for channels in players.values()) > MAX_INSTRUMENTS:
+            raise PlayError(f"the file plays more than {MAX_INSTRUMENTS} presets on its channels together, "
+                            "the most the engine holds")
         for key, channels in players.items():
             try:
                 instrument = read_sampled_instrument(patch, *key)
@@ -272,8 +274,7 @@ class MidiPlayer:
         except PatchError as error:
             raise PlayError(str(error)) from None
         asked = self._presets_asked()
-        channels = sorted({channel for channel, _ in asked})
-        self._check_instrument_count(len(channels))
+        channels = sorted({channel for channel, _ in asked})  # at most 16: the engine holds them all
         self.presets.append(LoadedPreset(name, patch.name, [channel + 1 for channel in channels], None, []))
         indices = {}
         for channel in channels:
@@ -283,17 +284,11 @@ class MidiPlayer:
         for channel, wanted in asked:
             self._instrument[(channel, wanted)] = indices[channel]
 
-    @staticmethod
-    def _check_instrument_count(count: int):
-        if count > MAX_INSTRUMENTS:
-            raise PlayError(f"the file plays more than {MAX_INSTRUMENTS} presets on its channels together, "
-                            "the most the engine holds")
-
     def _next_index(self) -> int:
         return sum(len(instruments) for instruments in self._channel_instruments)
 
     def _install_sampled(self, instrument, loaded, channel: int, label: str) -> int:
-        """Install `instrument` (`label`) as the next engine instrument, for `channel`, as the channel stands."""
+        """Install `instrument` (`label`) as the next engine instrument, for `channel` as it stands."""
         index = self._next_index()
         answering = replace(instrument, regions=[region for region in instrument.regions
                                                  if region.lochan <= channel + 1 <= region.hichan])

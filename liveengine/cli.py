@@ -148,8 +148,10 @@ def _summary(engine, expected_cycles: float | None = None) -> str:
     delivered = f"{t.callbacks} callbacks"
     if expected_cycles:
         delivered += f" of {expected_cycles:.0f} expected"
+    refusals = "".join(f"\n  {line}" for line in engine.refusal_report())
     return (f"{delivered}, {t.missed_cycles} missed cycles, longest gap {t.longest_gap_ms:.2f} ms, "
-            f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%")
+            f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%"
+            f"{refusals}")
 
 
 def _open_midi_port(rig, setting: str, pattern: str, what: str, open_on, kind: str = "input"):
@@ -529,7 +531,8 @@ def command_play(args) -> int:
         problems = f", {len(loaded.problems)} problem{'s' if len(loaded.problems) != 1 else ''}" \
             if loaded.problems else ""
         channels = ", ".join(map(str, loaded.channels))
-        print(f"  {loaded.label} {loaded.name}: {loaded.regions} regions, "
+        kind = "synth patch" if loaded.regions is None else f"{loaded.regions} regions"
+        print(f"  {loaded.label} {loaded.name}: {kind}, "
               f"channel{'s' if len(loaded.channels) > 1 else ''} {channels}{problems}")
     for notice in player.notices:
         print(f"  {notice}")
@@ -558,6 +561,8 @@ def command_play(args) -> int:
           f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
     print(f"Voices: {t.voices_stolen} stolen, {t.notes_refused} notes refused, {t.samples_not_ready} samples not "
           f"ready in time; {t.late_events} late events")
+    for line in player.engine.refusal_report():
+        print(f"  {line}")
     return 0
 
 
@@ -789,9 +794,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audio_options(render, device=False)
     render.set_defaults(handler=command_render)
 
-    play = commands.add_parser("play", help="render a MIDI file through one instrument file (SFZ or SF2), "
+    play = commands.add_parser("play", help="render a MIDI file through one instrument (SFZ, SF2 or synth patch), "
                                             "like fluidsynth -F")
-    play.add_argument("patch", help="instrument file: an SFZ file or an SF2 bank")
+    play.add_argument("patch", help="instrument: an SFZ file, an SF2 bank, or a synth patch (a .toml file, or a "
+                                    "shipped patch's name such as warm_pad)")
     play.add_argument("--midi", required=True, metavar="FILE.mid", help="Standard MIDI File (type 0 or 1)")
     play.add_argument("-o", "--output", required=True, help="output file (.wav, .flac)")
     play.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, default=44100,

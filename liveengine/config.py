@@ -677,6 +677,26 @@ def _check_click_stays_private(buses: dict[str, BusConfig], problems: _Problems)
         problems.add("[buses.click]", message)
 
 
+class UnknownPatchError(ValueError):
+    """A bare patch name that no shipped patch has; the message names the closest and lists them all."""
+
+
+def synth_patch_path(patch: str, folder: pathlib.Path) -> pathlib.Path:
+    """The file of the synth patch a show or the command line names: a bare name (no suffix, no
+    folder) is a shipped patch; anything else a patch file in `folder`."""
+    if pathlib.Path(patch).suffix != "" or "/" in patch:
+        return folder / patch
+    path = SHIPPED_PATCHES / f"{patch}.toml"
+    if path.is_file():
+        return path
+    shipped = sorted(shipped_patch.stem for shipped_patch in SHIPPED_PATCHES.glob("*.toml"))
+    close = difflib.get_close_matches(patch, shipped, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UnknownPatchError(f"no shipped patch is called {patch!r}{hint}; the shipped patches are "
+                            f"{', '.join(shipped)}; a patch file of your own is named by its path, "
+                            f"e.g. \"my_patches/lead.toml\"")
+
+
 def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, problems: _Problems) -> InstrumentConfig:
     kind = instrument.get("type", _one_of(INSTRUMENT_TYPES), required=True)
     file = instrument.get("file", _TEXT, "", required=kind in ("sfz", "sf2"))
@@ -689,9 +709,10 @@ def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, proble
     if kind in ("sfz", "sf2") and file:
         path = folder / file
     elif kind == "synth" and patch:
-        # A bare name is a shipped patch; anything else a patch file beside the show.
-        path = _shipped_patch(patch, instrument, problems) if pathlib.Path(patch).suffix == "" and "/" not in patch \
-            else folder / patch
+        try:
+            path = synth_patch_path(patch, folder)
+        except UnknownPatchError as error:
+            problems.add(f"{instrument.label} patch", str(error))
     return InstrumentConfig(
         name=name,
         type=kind,
@@ -702,20 +723,6 @@ def _read_instrument(instrument: _Table, name: str, folder: pathlib.Path, proble
         bank=instrument.get("bank", _integer(0, 128), 0),
         program=instrument.get("program", _integer(0, 127), 0),
     )
-
-
-def _shipped_patch(name: str, instrument: _Table, problems: _Problems) -> pathlib.Path | None:
-    """The file of the shipped patch `name`; a name that is not one is reported with the closest."""
-    path = SHIPPED_PATCHES / f"{name}.toml"
-    if path.is_file():
-        return path
-    shipped = sorted(patch.stem for patch in SHIPPED_PATCHES.glob("*.toml"))
-    close = difflib.get_close_matches(name, shipped, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    problems.add(f"{instrument.label} patch",
-                 f"no shipped patch is called {name!r}{hint}; the shipped patches are {', '.join(shipped)}; "
-                 f"a patch file of your own is named by its path, e.g. \"my_patches/lead.toml\"")
-    return None
 
 
 def _unique_name(table: _Table, key: str, seen: set[str], section: str, thing: str,

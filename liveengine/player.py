@@ -1,4 +1,4 @@
-"""Playing a Standard MIDI File through one instrument file, offline, as `fluidsynth -F` does.
+"""Playing a Standard MIDI File through one instrument, offline, as `fluidsynth -F` does.
 
 Every channel message of the file becomes engine events on its exact sample: the file's tempo
 map is worked out exactly (`show.midifile`) and each time rounded to the nearest sample. Each
@@ -7,7 +7,11 @@ pitch bend, volume and controllers never move another channel's notes.
 
 Which instrument plays:
 - an SFZ file plays on every channel that has notes (regions that name their channels with
-  lochan/hichan only on those);
+  lochan/hichan only on those); each channel's program changes choose among regions that
+  name programs with loprog/hiprog;
+- a synth patch (a .toml file, or the name of a shipped patch such as "warm_pad") plays on every
+  channel that has notes, whatever the program changes say; LFOs synced to beats follow the
+  file's tempo at its start;
 - an SF2 bank: each channel plays the preset that its bank select and program changes choose,
   as FluidSynth does by default (its "gs" style): CC0 is the bank, CC32 is ignored, a new bank
   takes effect at the next program change, and channel 10 plays the drum bank (128 + CC0). A
@@ -39,11 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import UnknownPatchError, synth_patch_path
 from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from .engine.state import MAX_INSTRUMENTS
 from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
 from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
 from .instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
+from .instruments.synth import PatchError, load_patch
 from .show.midifile import _tempo_map
 from .show.rig import db_to_gain
 
@@ -74,9 +80,9 @@ class TimedMessage:
     message: object  # a mido channel message
 
 
-def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int]:
-    """The channel messages of the MIDI file at `path` on their samples, in playing order, and
-    the sample on which the file ends."""
+def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int, float]:
+    """The channel messages of the MIDI file at `path` on their samples, in playing order, the
+    sample on which the file ends, and its tempo at its start in beats per minute."""
     import mido
     try:
         midi = mido.MidiFile(path)
@@ -90,7 +96,8 @@ def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int]:
         tick += message.time
         if not message.is_meta and hasattr(message, "channel"):
             timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
-    return timed, round(seconds_at(tick) * sample_rate)
+    first_tick_seconds = seconds_at(1) - seconds_at(0)
+    return timed, round(seconds_at(tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
 
 
 def gm_substitutes(bank: int, program: int) -> tuple[tuple[int, int], ...]:
@@ -151,22 +158,23 @@ class Channel:
 class LoadedPreset:
     """An instrument loaded for the channels that play it."""
 
-    label: str  # "bank:program", or the SFZ file's name
+    label: str  # "bank:program", or the SFZ file's name, or the synth patch as named
     name: str
     channels: list[int]  # 1-based
-    regions: int
+    regions: int | None  # None: a synth patch
     problems: list[str]
 
 
 class MidiPlayer:
-    """An instrument file loaded for the channels and presets of one MIDI file, rendered offline."""
+    """An instrument loaded for the channels and presets of one MIDI file, rendered offline."""
 
     def __init__(self, patch, midi, *, sample_rate: int = 44100, block: int = 64, interpolation: str = "cubic",
                  polyphony: int = 512, gain_db: float = 0.0, preset: tuple[int, int] | None = None,
                  head_frames: int = DEFAULT_HEAD_FRAMES):
-        """`patch`: an SFZ file or an SF2 bank; `preset`: (bank, program) of an SF2 bank to play on
-        every channel; `head_frames`: frames of each sample decoded at load (the rest streams)."""
-        self.messages, self.end_sample = read_midi_file(midi, sample_rate)
+        """`patch`: an SFZ file, an SF2 bank, or a synth patch (a .toml file or a shipped patch's name);
+        `preset`: (bank, program) of an SF2 bank to play on every channel; `head_frames`: frames of
+        each sample decoded at load (the rest streams)."""
+        self.messages, self.end_sample, self.tempo_bpm = read_midi_file(midi, sample_rate)
         self.sample_rate = sample_rate
         self.block = block
         self.engine = Engine(EngineSettings(
@@ -181,7 +189,14 @@ class MidiPlayer:
         self._instrument: dict[tuple[int, tuple[int, int]], int] = {}  # (channel, preset asked) -> instrument
         self._channel_instruments: list[list[int]] = [[] for _ in range(CHANNELS)]
         self._next_note_id = 0
-        self._load(Path(patch), preset, head_frames)
+        suffix = Path(patch).suffix.lower()
+        if suffix in SAMPLED_SUFFIXES:
+            self._load_sampled(Path(patch), preset, head_frames)
+        elif suffix in ("", ".toml"):
+            self._load_synth(str(patch), preset)
+        else:
+            raise PlayError(f"{patch}: not an instrument the engine plays: an SFZ file, an SF2 bank, or a synth "
+                            "patch (a .toml file, or a shipped patch's name such as warm_pad)")
 
     # Loading.
 
@@ -224,9 +239,7 @@ class MidiPlayer:
             chosen[wanted] = found
         return chosen
 
-    def _load(self, patch: Path, preset, head_frames: int):
-        if patch.suffix.lower() not in SAMPLED_SUFFIXES:
-            raise PlayError(f"{patch}: not an instrument file the engine plays ({', '.join(SAMPLED_SUFFIXES)})")
+    def _load_sampled(self, patch: Path, preset, head_frames: int):
         if not patch.is_file():
             raise PlayError(f"instrument file not found: {patch}")
         asked = self._presets_asked()
@@ -248,13 +261,35 @@ class MidiPlayer:
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
                                              len(instrument.regions), instrument.problems))
             for channel, asked_for in channels.items():
-                index = self._install(instrument, loaded, channel)
+                index = self._install_sampled(instrument, loaded, channel, label)
                 for wanted in asked_for:
                     self._instrument[(channel, wanted)] = index
 
-    def _install(self, instrument, loaded, channel: int) -> int:
-        """Install `instrument` as the next engine instrument, for `channel`, as the channel stands."""
-        index = sum(len(instruments) for instruments in self._channel_instruments)
+    def _load_synth(self, name: str, preset):
+        """One synth patch for every channel that has notes: one engine instrument each."""
+        if preset is not None:
+            raise PlayError(f"{name}: a bank and program choose a preset of an SF2 bank, not of a synth patch")
+        try:
+            patch = load_patch(synth_patch_path(name, Path(".")))
+        except (PatchError, UnknownPatchError) as error:
+            raise PlayError(str(error)) from None
+        asked = self._presets_asked()
+        channels = sorted({channel for channel, _ in asked})  # at most 16: the engine holds them all
+        self.presets.append(LoadedPreset(name, patch.name, [channel + 1 for channel in channels], None, []))
+        indices = {}
+        for channel in channels:
+            indices[channel] = self._next_index()
+            self.engine.install_synth(indices[channel], patch, tempo_bpm=self.tempo_bpm)
+            self._join(indices[channel], channel, name, set_controllers={})
+        for channel, wanted in asked:
+            self._instrument[(channel, wanted)] = indices[channel]
+
+    def _next_index(self) -> int:
+        return sum(len(instruments) for instruments in self._channel_instruments)
+
+    def _install_sampled(self, instrument, loaded, channel: int, label: str) -> int:
+        """Install `instrument` (`label`) as the next engine instrument, for `channel` as it stands."""
+        index = self._next_index()
         answering = replace(instrument, regions=[region for region in instrument.regions
                                                  if region.lochan <= channel + 1 <= region.hichan])
         try:
@@ -262,13 +297,19 @@ class MidiPlayer:
         except ValueError as error:  # beyond the engine's samples or regions
             raise PlayError(str(error)) from None
         self.streamer.add(loaded, slots)
+        self._join(index, channel, label, set_controllers=instrument.controllers)
+        return index
+
+    def _join(self, index: int, channel: int, label: str, set_controllers):
+        """Engine instrument `index` (`label`) plays for `channel` from here on, starting where the
+        channel stands (but for the controllers in `set_controllers`, which the instrument file sets)."""
         self._channel_instruments[channel].append(index)
+        self.engine.instrument_names[index] = f"{label} on channel {channel + 1}"
         state = self.channels[channel]
         self.engine.instrument_gain(index, state.gain)
         for number, value in ((VOLUME, state.volume), (PAN, state.pan), (EXPRESSION, state.expression)):
-            if number not in instrument.controllers:  # where an SFZ file's set_cc puts it, it starts there
+            if number not in set_controllers:
                 self.producer.controller(index, number, value / 127, sample=0)
-        return index
 
     # Playing.
 
@@ -313,6 +354,8 @@ class MidiPlayer:
             self._control(channel, message.control, message.value, sample)
         elif kind == "program_change":
             channel.follow_program(message)
+            for instrument in self._channel_instruments[channel.number]:
+                self.producer.program_change(instrument, message.program, sample=sample)
         elif kind == "pitchwheel":
             channel.bend = message.pitch
             self._bend(channel, sample)

@@ -6,8 +6,8 @@ import pytest
 from liveengine.config import ShowFileError, parse_show
 from liveengine.control.keyboard import Keyboards, velocity_level
 from liveengine.engine import OfflineRenderer
-from liveengine.engine.state import (I_BEND_RANGE, I_GAIN, I_MODULATION, I_PITCH_BEND, STAGE_FREE, STAGE_RELEASE, V_LEVEL,
-                                     V_PHASE_STEP, VS_INSTRUMENT, VS_STAGE)
+from liveengine.engine.state import (I_BEND_RANGE, I_GAIN, I_MODULATION, I_PITCH_BEND, I_PROGRAM, STAGE_FREE,
+                                     STAGE_RELEASE, V_LEVEL, V_PHASE_STEP, VS_INSTRUMENT, VS_STAGE)
 from liveengine.show.rig import build_rig
 
 RATE = 48000
@@ -141,6 +141,18 @@ def test_controllers_pitch_bend_and_the_mod_wheel_reach_the_instruments():
     keys.render()
     assert instruments[I_PITCH_BEND, strings] == pytest.approx(-1.0)
     assert instruments[I_BEND_RANGE, strings] == 12.0
+
+
+def test_a_program_change_reaches_the_instruments_of_the_setup_it_leaves_in_force():
+    keys = Rig()
+    instruments = keys.engine.state.instruments
+    numbers = keys.rig.instrument_numbers
+    keys.play(0xC0, 5)  # program 6: no setup has it; the split setup's instruments take it
+    keys.render()
+    assert [instruments[I_PROGRAM, numbers[name]] for name in ("bass", "piano", "strings")] == [5, 5, 5]
+    keys.play(0xC1, 1)  # program 2 on channel 2: the pad setup, whose strings play channel 2
+    keys.render()
+    assert [instruments[I_PROGRAM, numbers[name]] for name in ("bass", "piano", "strings")] == [5, 5, 1]
 
 
 def test_garbage_leaves_no_stuck_note_and_no_crash():

@@ -254,6 +254,25 @@ def test_pitch_bend_spans_two_semitones_or_what_rpn_0_sets(tmp_path, sine):
     assert down == pytest.approx(440.0 * 2 ** (-7 / 12), rel=1e-4)
 
 
+def test_program_changes_choose_an_sfz_files_layers_and_a_both_file_is_no_louder_than_one_layer(tmp_path):
+    """A library that maps programs to layers with loprog/hiprog (as jRhodes3c's "both" file does):
+    a channel plays the layer of its program, never every layer at once."""
+    layer = "<region> sample=*sine amp_veltrack=0 ampeg_release=0.01"
+    one = tmp_path / "one.sfz"
+    one.write_text(layer + "\n")
+    both = tmp_path / "both.sfz"
+    both.write_text(f"<group> loprog=0 hiprog=0\n{layer}\n<group> loprog=1 hiprog=1\n{layer} transpose=12\n")
+    events = note(0, 69, 480) + program(960, 1) + note(960, 69, 480) + program(1920, 0) + note(1920, 69, 480)
+    midi = write_midi(tmp_path / "layers.mid", events, tempos=((0, 500_000),))
+    single, _ = play(one, midi)
+    audio, player = play(both, midi)
+    assert player.presets[0].problems == []
+    notes = [audio[second * RATE + RATE // 10:second * RATE + RATE // 2, 0] for second in range(3)]
+    assert [round(frequency(played)) for played in notes] == [440, 880, 440]
+    assert np.array_equal(audio[:RATE], single[:RATE]), "at program 0, the first layer alone"
+    assert rms(notes[1]) == pytest.approx(rms(notes[0]), rel=1e-3)
+
+
 # The command.
 
 @needs_timgm
@@ -269,12 +288,92 @@ def test_play_writes_the_file_and_says_what_it_did(tmp_path):
         assert said in result.stdout
 
 
+# Synth patches.
+
+SINE_PATCH = """
+[patch]
+name = "Sine"
+gain_db = -6
+[[oscillators]]
+wave = "sine"
+[amp_envelope]
+attack_ms = 1
+release_ms = 20
+"""
+
+
+def spectral_peak(signal, rate) -> float:
+    """The frequency of the strongest partial (Hann window, zero-padded, parabolic on log magnitudes)."""
+    padded = 8 * len(signal)
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(len(signal)), padded))
+    peak = int(np.argmax(spectrum))
+    before, at, after = np.log(spectrum[peak - 1:peak + 2])
+    return (peak + 0.5 * (before - after) / (before - 2 * at + after)) * rate / padded
+
+
+# (patch as typed, key, sample rate, block, cents the pitch may be off): a shipped patch by name, and
+# patch files by path; warm_pad's detuned unison saws put its strongest partial a few cents flat.
+SYNTH_CASES = {
+    "shipped name": ("sub_bass", 45, 44100, 64, 0.01),
+    "file in patches/": ("patches/warm_pad.toml", 57, 48000, 1024, 10.0),
+    "file of one's own": ("{tmp}/sine.toml", 69, 96000, 32, 0.01),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SYNTH_CASES))
+def test_a_synth_patch_plays_a_midi_file_on_its_samples_at_its_pitch(tmp_path, case):
+    patch, key, rate, block, tolerance = SYNTH_CASES[case]
+    (tmp_path / "sine.toml").write_text(SINE_PATCH)
+    midi = write_midi(tmp_path / "one.mid", note(240, key, 960), tempos=((0, 500_000),))  # on at 0.25 s, for 1 s
+    out = tmp_path / "out.wav"
+    result = liveengine("play", patch.format(tmp=tmp_path), "--midi", midi, "-o", out, "--sample-rate", rate,
+                        "--block", block, "--subtype", "FLOAT")
+    assert result.returncode == 0, result.stderr
+    assert "synth patch, channel 1" in result.stdout
+    audio, written_rate = soundfile.read(out)
+    onset = round(0.25 * rate)
+    assert written_rate == rate
+    assert not audio[:onset].any() and np.abs(audio[onset]).max() > 0, "sound starts on the note's sample"
+    pitch = spectral_peak(audio[onset + rate // 2:onset + rate, 0], rate)
+    assert abs(1200 * np.log2(pitch / (440 * 2 ** ((key - 69) / 12)))) < tolerance
+
+
+def test_gain_scales_a_synth_patch(tmp_path):
+    (tmp_path / "sine.toml").write_text(SINE_PATCH)
+    midi = write_midi(tmp_path / "one.mid", note(240, 69, 960), tempos=((0, 500_000),))
+    renders = []
+    for gain in ("0", "-6"):
+        out = tmp_path / f"gain{gain}.wav"
+        result = liveengine("play", tmp_path / "sine.toml", "--midi", midi, "-o", out, "--gain", gain,
+                            "--subtype", "FLOAT")
+        assert result.returncode == 0, result.stderr
+        renders.append(soundfile.read(out)[0])
+    full, lowered = renders
+    assert np.abs(full).max() > 0.05
+    np.testing.assert_allclose(lowered, full * 10 ** (-6 / 20), rtol=1e-5, atol=1e-7)
+
+
+def test_program_changes_leave_a_synth_patch_on_every_channel(tmp_path):
+    (tmp_path / "sine.toml").write_text(SINE_PATCH)
+    events = note(0, 69, 480) + program(960, 40) + note(960, 69, 480) + note(1920, 76, 480, channel=3)
+    audio, player = play(tmp_path / "sine.toml", write_midi(tmp_path / "programs.mid", events,
+                                                             tempos=((0, 500_000),)))
+    assert [(loaded.label, loaded.regions, loaded.channels) for loaded in player.presets] == [
+        (str(tmp_path / "sine.toml"), None, [1, 4])]
+    notes = [audio[second * RATE + RATE // 10:second * RATE + RATE // 2, 0] for second in range(3)]
+    assert rms(notes[1]) == pytest.approx(rms(notes[0]), rel=1e-3), "program 40 plays the same patch"
+    assert [round(spectral_peak(played, RATE), 1) for played in notes] == [440.0, 440.0, 659.3]
+
+
 BAD_INPUTS = {
     "missing MIDI file": (lambda tmp: TIMGM, lambda tmp: tmp / "none.mid", [], "none.mid"),
     "not a MIDI file": (lambda tmp: TIMGM, lambda tmp: text_file(tmp / "text.mid"), [], "text.mid"),
     "missing patch": (lambda tmp: tmp / "none.sf2", None, [], "none.sf2"),
     "not a bank": (lambda tmp: text_file(tmp / "text.sf2"), None, [], "text.sf2"),
     "not an instrument file": (lambda tmp: text_file(tmp / "patch.txt"), None, [], "patch.txt"),
+    "missing synth patch file": (lambda tmp: tmp / "none.toml", None, [], "none.toml"),
+    "no shipped patch of that name": (lambda tmp: "warmpad", None, [], "warmpad"),
+    "a preset of a synth patch": (lambda tmp: "warm_pad", None, ["--program", "3"], "warm_pad"),
     "a preset of an SFZ file": (lambda tmp: corpus_folder("sfizz-testfiles") / "kick.sfz", None, ["--program", "3"], "kick.sfz"),
     "a preset the bank lacks": (lambda tmp: TIMGM, None, ["--bank", "9", "--program", "3"], "009:003"),
 }

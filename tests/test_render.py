@@ -1,10 +1,15 @@
 """Offline renders through the real kernel: timing, routing, gains, limiter, tails, events."""
 
+import re
+
 import numpy as np
 import pytest
+import soundfile
 
 from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError
 from liveengine.engine.state import STAGE_FREE, VS_STAGE
+
+from test_cli import liveengine
 
 RATE = 48000
 BLOCK = 64
@@ -192,14 +197,58 @@ def test_panic_fades_every_voice_out_fast():
     assert engine.telemetry().voices == 0
 
 
-def test_a_note_for_a_missing_instrument_is_refused_and_reported():
+def test_notes_for_a_missing_instrument_are_refused_and_reported_once_with_a_count(caplog):
     engine, producer, renderer = make_engine()
-    producer.note_on(0, 5, 7, 69, 0.5, "keys")
+    engine.instrument_names[7] = "piano"
+    for note in range(5):
+        producer.note_on(note * 100, 5 + note, 7, 69, 0.5, "keys")
+    producer.note_on(0, 20, 8, 69, 0.5, "keys")
     out = renderer.render(1000)
     assert not out.any()
     engine.poll()
-    assert engine.telemetry().notes_refused == 1
-    assert engine.refused_notes[-1][1] == 5
+    assert engine.telemetry().notes_refused == 6
+    assert engine.refused_notes[-1][1] == 9
+    assert engine.refusal_report() == ["instrument piano: 5 notes refused: the instrument is not loaded",
+                                       "instrument 8: 1 note refused: the instrument is not loaded"]
+    assert [record.getMessage() for record in caplog.records] == [
+        "instrument piano: notes refused: the instrument is not loaded (each one is counted in the summary)",
+        "instrument 8: notes refused: the instrument is not loaded (each one is counted in the summary)"]
+
+
+def test_render_says_each_problem_of_a_show_once(tmp_path):
+    """A missing instrument and a stem at another sample rate: one warning each, and the refused
+    notes counted by instrument, never a line per note."""
+    soundfile.write(tmp_path / "music44.wav", np.full((44100, 2), 0.01, np.float32), 44100)
+    (tmp_path / "show.toml").write_text("""
+[show]
+name = "Problems"
+tempo = 120
+[audio]
+sample_rate = 48000
+output_channels = 2
+input_channels = 0
+[instruments.piano]
+type = "sfz"
+file = "missing/piano.sfz"
+[[parts]]
+name = "melody"
+instrument = "piano"
+notes = [["C4", 0, 0.5, 0.5], ["D4", 0.5, 0.5, 0.5], ["E4", 1, 0.5, 0.5], ["F4", 1.5, 0.5, 0.5]]
+[stems.music]
+file = "music44.wav"
+[[cues]]
+number = "1"
+name = "Start"
+go = true
+actions = [{start = "melody"}, {start = "music"}]
+""")
+    result = liveengine("render", tmp_path / "show.toml", "-o", tmp_path / "out.wav", "--go", "0")
+    assert result.returncode == 0, result.stderr
+    said = (result.stdout + result.stderr).splitlines()
+    assert sum("music44.wav is at 44100 Hz" in line for line in said) == 1
+    assert sum("refused" in line and "piano" in line for line in said) == 3, "loading, first refusal, summary"
+    assert "  instrument piano: 4 notes refused: the instrument is not loaded" in said
+    assert not any(re.match(r"note \d+", line) for line in said)
 
 
 def test_fence_is_acknowledged_with_the_sample_it_reached():

@@ -253,6 +253,37 @@ def test_first_and_legato_triggers_follow_the_keys_held(tmp_path):
     assert heard(out[19200 + 480:]) == (300.0,)
 
 
+def test_program_ranges_pick_the_layer_of_the_channels_program(tmp_path):
+    """loprog/hiprog: a region sounds only while the channel's last program change is in its range
+    (program 0 before any); a region without them sounds at every program."""
+    tone_samples(tmp_path)  # tone300.wav, tone500.wav, tone700.wav
+    sfz = tmp_path / "programs.sfz"
+    sfz.write_text("<group> key=60 amp_veltrack=0 ampeg_release=0.005\n"
+                   "<region> sample=tone300.wav loprog=0 hiprog=0\n"
+                   "<region> sample=tone500.wav loprog=1 hiprog=1\n"
+                   "<region> sample=tone700.wav\n")
+    instrument = load_sfz(sfz)
+    assert instrument.problems == []
+    rig = Rig(instrument)
+    for i, program in enumerate((None, 1, 0, 5)):
+        if program is not None:
+            rig.control.program_change(0, program, sample=i * 4800)
+        rig.note(i * 4800, 60, length=3600)
+    out = rig.render(4 * 4800)
+    picked = [heard(out[i * 4800 + 480:i * 4800 + 3600]) for i in range(4)]
+    assert picked == [(300.0, 700.0), (500.0, 700.0), (300.0, 700.0), (700.0,)]
+
+
+def test_a_program_change_outside_0_to_127_is_rejected_and_changes_nothing(tmp_path):
+    instrument = SampledInstrument("programs", [plain(0, loprog=0, hiprog=0)], tone_samples(tmp_path, (300.0,)))
+    rig = Rig(instrument)
+    rejected = rig.engine.telemetry().events_rejected
+    rig.control.program_change(0, 128, sample=0)
+    rig.note(0, 60, length=3600)
+    assert heard(rig.render(4800)[480:3600], (300.0,)) == (300.0,)
+    assert rig.engine.telemetry().events_rejected == rejected + 1
+
+
 # Level.
 
 def test_volume_pan_velocity_and_velocity_crossfades_set_the_level(tmp_path):
@@ -737,6 +768,21 @@ def test_a_note_released_in_its_delay_lets_its_sample_go(tmp_path, sfizz):
 
 
 # Polyphony.
+
+def test_a_refused_note_is_counted_and_reported_once_however_many_of_its_regions_found_no_voice(tmp_path):
+    layered = [plain(0), plain(1), plain(2, trigger="release"), plain(2, trigger="release", tune=5)]
+    rig = Rig(SampledInstrument("layers", layered, tone_samples(tmp_path)), polyphony=2)
+    for key in range(40):  # far beyond the voice slots, fading ones included
+        rig.note(0, 40 + key, length=2000)
+    rig.render(4800)
+    rig.engine.poll()
+    refused = rig.engine.telemetry().notes_refused
+    assert refused > 0
+    assert refused == len(rig.engine.refused_notes) == sum(rig.engine.refusals.values())
+    note_ons = [note for sample, note, _ in rig.engine.refused_notes if sample == 0]
+    releases = [note for sample, note, _ in rig.engine.refused_notes if sample == 2000]
+    assert len(set(note_ons)) == len(note_ons) and len(set(releases)) == len(releases)
+
 
 def test_group_polyphony_stops_the_oldest_note_and_note_polyphony_the_same_key():
     sine_wave = [SampleSource("*sine")]

@@ -357,6 +357,7 @@ def test_opcodes_map_onto_region_fields(tmp_path):
         <global> ampeg_attack=0.01 volume=-3 fil_type=hpf_2p loopmode=loop_continuous
         <master> amplitude_oncc7=50 master_label=Strings
         <group> group_label=Violins lochan=2 hichan=3 seq_length=4 seq_position=2 trigger=release rt_decay=6
+                loprog=4 hiprog=9
                 xfin_locc1=10 xfin_hicc1=40 xfout_locc1=80 xfout_hicc1=120 xf_cccurve=gain locc64=64 hicc64=127
         <region> sample=*saw amplitude=80 pan=-25 pitch_keytrack=50 pitch_veltrack=1200 bendup=1200 bend_down=-1200
                  ampeg_delay=0.1 ampeg_start=5 ampeg_hold=0.2 ampeg_decay=0.3 ampeg_sustain=60 ampeg_release=1.5
@@ -376,6 +377,7 @@ def test_opcodes_map_onto_region_fields(tmp_path):
     region = instrument.regions[0]
     assert instrument.problems == []
     assert (region.lochan, region.hichan, region.seq_length, region.seq_position) == (2, 3, 4, 2)
+    assert (region.loprog, region.hiprog) == (4, 9)
     assert (region.trigger, region.rt_decay, region.cc_conditions) == ("release", 6, ((64, 64, 127),))
     assert (region.volume, region.amplitude, region.pan, region.tune, region.transpose) == (-3, 80, -25, -20, -12)
     assert (region.pitch_keytrack, region.pitch_veltrack, region.bend_up, region.bend_down) == (

@@ -6,7 +6,9 @@ the notes it started, so its note-off releases exactly them whatever setup has t
 since: a setup change takes the next notes, and what rings goes on ringing until released.
 Sustain (64) holds released keys until the pedal lifts; sostenuto (66) holds the keys down
 when it was pressed; soft (67) plays new notes softer. Pitch bend, aftertouch (channel and
-poly) and every controller reach the instruments of the current setup.
+poly) and every controller reach the instruments of the current setup. A program change selects
+the setup that has its number, and reaches the instruments of the setup then in force (SFZ
+regions with loprog/hiprog follow it).
 
 All of it runs in one thread, which owns the engine's "midi" ring: MIDI callbacks (one
 thread per input) only queue what arrived, with its arrival time, and the arrival becomes the
@@ -200,6 +202,9 @@ class Keyboards:
                 self.report(f"keyboard {keyboard!r}: program {message[1] + 1} selects no setup")
             else:
                 self.set_setup(setup, keyboard)
+            # The program reaches the setup's instruments too: SFZ regions with loprog/hiprog follow it.
+            for instrument in state.setup.instruments_on(channel):
+                self.producer.program_change(instrument, message[1], sample=sample)
         elif kind == CHANNEL_PRESSURE:
             for instrument in state.setup.instruments_on(channel):
                 self.producer.instrument_parameter(instrument, "aftertouch", message[1] / 127.0, sample=sample)

@@ -101,6 +101,12 @@ TIMECODE_EVENTS = {
 }
 
 
+# Why the audio thread refused a note, as whoever runs the show reads it.
+REFUSAL_REASONS = {ev.REFUSED_NO_VOICE: "every voice was busy",
+                   ev.REFUSED_NO_INSTRUMENT: "the instrument is not loaded",
+                   ev.REFUSED_BAD_BUS: "its bus does not exist"}
+
+
 CUE_OUTCOMES = {
     ev.CUE_FIRED: "fired", ev.CUE_FIRED_LATE: "fired late", ev.CUE_CHASED: "chased", ev.CUE_SKIPPED: "skipped",
     ev.CUE_REARMED: "rearmed", ev.CUE_NOT_ARMED: "not armed", ev.CUE_TRUNCATED: "truncated",
@@ -184,6 +190,11 @@ class Producer:
         """Controller `cc` of `instrument` moves to `value` (0..1): the regions that follow it move."""
         self.post(sample, ev.CONTROLLER, instrument, cc, value)
 
+    def program_change(self, instrument: int, program: int, sample=-1):
+        """`instrument`'s channel changes to `program` (0..127): its next notes play the regions whose
+        loprog/hiprog range holds it."""
+        self.post(sample, ev.PROGRAM_CHANGE, instrument, program)
+
     def instrument_ready(self, instrument: int, kind: int, sample=-1):
         self.post(sample, ev.INSTRUMENT_READY, instrument, kind)
 
@@ -264,6 +275,10 @@ class Engine:
         self._acknowledged: dict[int, int] = {}
         self.late_events: collections.deque[LateEvent] = collections.deque(maxlen=1000)
         self.refused_notes: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
+        # Notes refused, by (instrument, reason): each pair is logged once, when it first happens.
+        self.refusals: collections.Counter[tuple[int, int]] = collections.Counter()
+        # How messages name each instrument (the show's names); one not named here by its index.
+        self.instrument_names: dict[int, str] = {}
         self.timecode_events: collections.deque[TimecodeEvent] = collections.deque(maxlen=1000)
         # Consumed by the show's cue runner, in order; nothing is dropped.
         self.cue_events: collections.deque[CueEvent] = collections.deque()
@@ -524,10 +539,22 @@ class Engine:
             log.warning("sample slot %d was not read far enough for note %d at sample %d: it played silence",
                         target, int(row[ev.A]), sample)
         elif kind == ev.NOTE_REFUSED:
-            reason = {ev.REFUSED_NO_VOICE: "no free voice", ev.REFUSED_NO_INSTRUMENT: "no such instrument",
-                      ev.REFUSED_BAD_BUS: "no such bus"}.get(int(row[ev.A]), "unknown reason")
-            self.refused_notes.append((sample, target, int(row[ev.A])))
-            log.warning("note %d at sample %d refused: %s", target, sample, reason)
+            reason, instrument = int(row[ev.A]), int(row[ev.B])
+            self.refused_notes.append((sample, target, reason))
+            self.refusals[(instrument, reason)] += 1
+            if self.refusals[(instrument, reason)] == 1:
+                log.warning("%s: notes refused: %s (each one is counted in the summary)",
+                            self.instrument_name(instrument), REFUSAL_REASONS.get(reason, "unknown reason"))
+
+    def instrument_name(self, index: int) -> str:
+        return f"instrument {self.instrument_names.get(index, index)}"
+
+    def refusal_report(self) -> list[str]:
+        """What the refused notes were, one line per instrument and reason: "instrument piano: 3 notes
+        refused: the instrument is not loaded"."""
+        return [f"{self.instrument_name(instrument)}: {count} note{'s' if count != 1 else ''} refused: "
+                f"{REFUSAL_REASONS.get(reason, 'unknown reason')}"
+                for (instrument, reason), count in sorted(self.refusals.items())]
 
     def _claim_cue_slot(self, slot: int):
         if not 0 <= slot < MAX_CUES:

@@ -36,6 +36,7 @@ CONTROLLER = 20  # target: instrument; A: controller number 0..127; B: value 0..
 INSTRUMENT_READY = 21  # target: instrument, whose table fields are written; A: its kind (state.KIND_*)
 POLY_AFTERTOUCH = 23  # target: instrument; A: key; B: pressure 0..1 (the voices on that key follow it)
 PATCH_SWAP = 24  # target: instrument; its staged synth patch becomes its patch (voices glide to the new values)
+PROGRAM_CHANGE = 25  # target: instrument; A: program 0..127 of its channel (regions with loprog/hiprog follow it)
 SAMPLE_EVICT = 22  # target: sample slot; the loader asks to take back its full data (answered
 #                    SAMPLE_EVICTED, or SAMPLE_BUSY while a voice plays it)
 
@@ -74,13 +75,14 @@ EVENT_NAMES = {
     SAMPLE_EVICT: "sample evict",
     POLY_AFTERTOUCH: "poly aftertouch",
     PATCH_SWAP: "patch swap",
+    PROGRAM_CHANGE: "program change",
 }
 
 # Audio -> control notifications, same row layout.
 CLOCK = 101  # SAMPLE: first sample of the block; A: CLOCK_MONOTONIC ns at callback entry
 LATE_EVENT = 102  # SAMPLE: sample it was applied at; TARGET: event kind; A: sample it asked for; B: producer ring
 ACKNOWLEDGED = 103  # SAMPLE: sample at which the fence was reached; TARGET: fence token
-NOTE_REFUSED = 104  # SAMPLE: sample of the note on; TARGET: note id; A: reason (see REFUSED_*)
+NOTE_REFUSED = 104  # SAMPLE: sample of the note on; TARGET: note id; A: reason (see REFUSED_*); B: instrument
 TIMECODE = 105  # SAMPLE: where it happened; TARGET: what (chase.LOCKED_NOW, RELOCATED, REJECTED,
 #                 FREEWHEEL_STARTED + CHASE_IDLE_OFFSET, ...); A: frame count (frames since midnight)
 CHASE_IDLE_OFFSET = 10  # chase_idle's outcomes, shifted clear of chase_frame's

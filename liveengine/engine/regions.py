@@ -85,6 +85,8 @@ class Region:
     hivel: int = 127
     lochan: int = 1
     hichan: int = 16
+    loprog: int = 0  # the last program change of the channel, 0..127 (0 before any)
+    hiprog: int = 127
     lorand: float = 0.0
     hirand: float = 1.0
     seq_length: int = 1

@@ -41,8 +41,8 @@ CONDITION_FIELDS = 3
  R_XFIN_HIVEL, R_XFOUT_LOVEL, R_XFOUT_HIVEL, R_XF_KEYCURVE, R_XF_VELCURVE, R_XF_CCCURVE, R_OFFSET, R_END,
  R_LOOP_MODE, R_LOOP_START, R_LOOP_END, R_RATE_RATIO, R_FIL_TYPE, R_CUTOFF, R_RESONANCE, R_FIL_VELTRACK,
  R_FIL_KEYTRACK, R_FIL_KEYCENTER, R_GROUP, R_OFF_BY, R_OFF_MODE, R_OFF_TIME, R_POLYPHONY, R_NOTE_POLYPHONY,
- R_MODULATIONS, R_CROSSFADES, R_CONDITIONS) = range(53)
-R_AMP_ENVELOPE = 53
+ R_MODULATIONS, R_CROSSFADES, R_CONDITIONS, R_LOPROG, R_HIPROG) = range(55)
+R_AMP_ENVELOPE = 55
 R_FILTER_ENVELOPE = R_AMP_ENVELOPE + ENVELOPE_FIELDS
 R_AMP_LFO = R_FILTER_ENVELOPE + ENVELOPE_FIELDS
 R_PITCH_LFO = R_AMP_LFO + LFO_FIELDS
@@ -105,6 +105,7 @@ def region_row(region: Region, sample_slot: int, sample_frames: int, sample_rate
     row[R_LORAND], row[R_HIRAND] = region.lorand, region.hirand
     row[R_SEQ_LENGTH], row[R_SEQ_POSITION] = max(1, region.seq_length), region.seq_position
     row[R_SW_LAST] = region.sw_last
+    row[R_LOPROG], row[R_HIPROG] = region.loprog, region.hiprog
     row[R_TRIGGER] = TRIGGERS.index(region.trigger)
     row[R_KEYCENTER], row[R_KEYTRACK] = keycenter, region.pitch_keytrack
     row[R_TUNE] = region.tune + 100.0 * region.transpose + tune

@@ -113,6 +113,7 @@ from .state import (
     CF_PEAK_DECAY,
     CONTROLLERS,
     I_KIND,
+    I_PROGRAM,
     K_ARRIVAL_SEQUENCE,
     K_LAST_CALLBACK_NS,
     K_LAST_FRAMES,
@@ -251,7 +252,7 @@ def apply_event(table, event, sample):
             telemetry[T_VOICES_STOLEN] += 1
         elif result > 0:
             telemetry[T_NOTES_REFUSED] += 1
-            notify(table, sample, ev.NOTE_REFUSED, target, result, 0.0)
+            notify(table, sample, ev.NOTE_REFUSED, target, result, a)
     elif kind == ev.NOTE_OFF:
         if not synth_note_off(table, target):
             note_off(voice_values, voice_ints, target)
@@ -316,6 +317,8 @@ def apply_event(table, event, sample):
             return
     elif kind == ev.CONTROLLER and 0 <= target < MAX_INSTRUMENTS and 0 <= a < CONTROLLERS:
         f64_2d(table, A_CONTROLLERS)[int(target), int(a)] = min(1.0, max(0.0, b))
+    elif kind == ev.PROGRAM_CHANGE and 0 <= target < MAX_INSTRUMENTS and 0 <= a <= 127:
+        f64_2d(table, A_INSTRUMENTS)[I_PROGRAM, int(target)] = np.floor(a)
     elif kind == ev.PATCH_SWAP and 0 <= target < MAX_INSTRUMENTS:
         swap_patch(table, int(target))
     elif kind == ev.POLY_AFTERTOUCH and 0 <= target < MAX_INSTRUMENTS:

@@ -101,6 +101,7 @@ from .regiontable import (
     R_GAIN,
     R_GROUP,
     R_HIKEY,
+    R_HIPROG,
     R_HIRAND,
     R_HIVEL,
     R_KEYCENTER,
@@ -109,6 +110,7 @@ from .regiontable import (
     R_LOOP_END,
     R_LOOP_MODE,
     R_LOOP_START,
+    R_LOPROG,
     R_LORAND,
     R_LOVEL,
     R_MODULATION,
@@ -185,6 +187,7 @@ from .state import (
     I_HELD_NOTES,
     I_KIND,
     I_PITCH_BEND,
+    I_PROGRAM,
     I_REGION_COUNT,
     I_REGION_FIRST,
     I_SW_HIKEY,
@@ -304,11 +307,14 @@ def crossfade_gain(value, in_low, in_high, out_low, out_high, curve):
 
 
 @realtime
-def region_accepts(regions, r, controllers, instrument, key, velocity127, switch):
-    """Whether region row r plays key at velocity127, keyswitch `switch` and the controllers as they stand."""
+def region_accepts(regions, r, controllers, instrument, key, velocity127, switch, program):
+    """Whether region row r plays key at velocity127, keyswitch `switch`, the channel's `program` and
+    the controllers as they stand."""
     if key < regions[r, R_LOKEY] or key > regions[r, R_HIKEY]:
         return False
     if velocity127 < regions[r, R_LOVEL] or velocity127 > regions[r, R_HIVEL]:
+        return False
+    if program < regions[r, R_LOPROG] or program > regions[r, R_HIPROG]:
         return False
     if regions[r, R_SW_LAST] >= 0.0 and regions[r, R_SW_LAST] != switch:
         return False
@@ -347,6 +353,7 @@ def sampler_note_on(table, sample, note_id, instrument, key, velocity, bus, pan)
     hold_note(table, note_id, instrument, key, velocity, sample, bus)
     random = next_random(kernel)
     switch = instruments[I_SW_LAST, instrument]
+    program = instruments[I_PROGRAM, instrument]
     first = int(instruments[I_REGION_FIRST, instrument])
     refused = 0
     for r in range(first, first + int(instruments[I_REGION_COUNT, instrument])):
@@ -355,7 +362,7 @@ def sampler_note_on(table, sample, note_id, instrument, key, velocity, bus, pan)
             continue
         if (trigger == TRIGGER_FIRST and held_before > 0) or (trigger == TRIGGER_LEGATO and held_before == 0):
             continue
-        if not region_accepts(regions, r, controllers, instrument, key, velocity127, switch):
+        if not region_accepts(regions, r, controllers, instrument, key, velocity127, switch, program):
             continue
         if not take_turn(regions, counters, r, random):
             continue
@@ -414,18 +421,26 @@ def sampler_note_off(table, sample, note_id):
         velocity127 = min(127.0, max(1.0, math.floor(velocity * 127.0 + 0.5)))
         random = next_random(i64_1d(table, A_KERNEL))
         switch = instruments[I_SW_LAST, instrument]
+        program = instruments[I_PROGRAM, instrument]
         first = int(instruments[I_REGION_FIRST, instrument])
+        refused = 0
         for r in range(first, first + int(instruments[I_REGION_COUNT, instrument])):
             trigger = regions[r, R_TRIGGER]
             if trigger != TRIGGER_RELEASE and trigger != TRIGGER_RELEASE_KEY:
                 continue
-            if not region_accepts(regions, r, controllers, instrument, key, velocity127, switch):
+            if not region_accepts(regions, r, controllers, instrument, key, velocity127, switch, program):
                 continue
             if not take_turn(regions, counters, r, random):
                 continue
             decay = 10.0 ** (-regions[r, R_RT_DECAY] * held_seconds / 20.0)
             # The release voice is a new note of the same group, so stopping a part silences it too.
-            start_sample_voice(table, sample, note_id, instrument, r, key, velocity, velocity127, bus, 0.0, decay)
+            result = start_sample_voice(table, sample, note_id, instrument, r, key, velocity, velocity127, bus, 0.0,
+                                        decay)
+            if result > 0:
+                refused = result
+        if refused > 0:  # counted once per release, as a note-on is once per note
+            i64_1d(table, A_TELEMETRY)[T_NOTES_REFUSED] += 1
+            notify(table, sample, ev.NOTE_REFUSED, note_id, refused, instrument)
         return
 
 
@@ -461,8 +476,7 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     if stolen:
         telemetry[T_VOICES_STOLEN] += 1
     if slot < 0:
-        telemetry[T_NOTES_REFUSED] += 1
-        return ev.REFUSED_NO_VOICE
+        return ev.REFUSED_NO_VOICE  # counted and reported once per note by the caller
 
     cents = (key - regions[r, R_KEYCENTER]) * regions[r, R_KEYTRACK] + regions[r, R_TUNE] + \
         regions[r, R_PITCH_VELTRACK] * velocity

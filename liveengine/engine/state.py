@@ -61,10 +61,11 @@ INPUT_METER_FIELDS = 2
 # Pitch bend is the wheel's position, -1..1; each instrument bends by its own range (a tone: 2
 # semitones; a sampler: its regions' bend_up/bend_down; a synth: its patch's), unless
 # I_BEND_RANGE (semitones, set by a keyboard setup) is above 0. Modulation (the mod wheel)
-# and aftertouch are 0..1.
+# and aftertouch are 0..1. I_PROGRAM is the last program change of the instrument's channel,
+# 0..127 (0 until one comes): a sampler's regions with loprog/hiprog sound only in their range.
 I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN, I_PITCH_BEND, I_MODULATION, I_REGION_FIRST, \
-    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES, I_BEND_RANGE, I_AFTERTOUCH = range(14)
-INSTRUMENT_FIELDS = 14
+    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES, I_BEND_RANGE, I_AFTERTOUCH, I_PROGRAM = range(15)
+INSTRUMENT_FIELDS = 15
 KIND_NONE, KIND_TONE, KIND_SAMPLER, KIND_SYNTH = range(4)
 CONTROLLERS = 128  # each instrument's controller values (0..1), for regions that follow them
 

@@ -56,9 +56,8 @@ class StemLoader:
         for stem in stems:
             try:
                 self.files[stem.slot] = self._open(stem, rate)
-            except StemError as error:
+            except StemError as error:  # reported by whoever runs the show, from `problems`
                 self.problems.append(str(error))
-                log.error("%s", error)
 
     def _open(self, stem: StemFile, rate: int) -> soundfile.SoundFile:
         if not 0 <= stem.slot < self._ints.shape[1] or self._capacity <= 1:

@@ -250,6 +250,7 @@ _OPCODES: dict[str, tuple[tuple, object]] = {
     "key": (("lokey", "hikey", "pitch_keycenter"), _KEY),
     **_same(_Range(0, 127, whole=True), "lovel", "hivel"),
     **_same(_Range(1, 16, whole=True), "lochan", "hichan"),
+    **_same(_Range(0, 127, whole=True), "loprog", "hiprog"),
     **_same(_Range(0, 1), "lorand", "hirand"),
     **_same(_Range(1, 100, whole=True), "seq_length", "seq_position"),
     **_same(_KEY, "sw_lokey", "sw_hikey", "sw_last", "sw_default"),

@@ -74,6 +74,7 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
     preloaded = 0
     for number, instrument in enumerate(show.instruments.values()):
         numbers[instrument.name] = number
+        engine.instrument_names[number] = instrument.name
         if instrument.type == "tone":
             engine.install_tone(number, attack_seconds=instrument.attack_ms / 1000,
                                 release_seconds=instrument.release_ms / 1000, gain=db_to_gain(instrument.gain_db))

@@ -176,7 +176,9 @@ class ProgressPrinter:
         if progress.done:
             self._write(f"  {progress.name:<16} {progress.elapsed:6.2f} s  ({progress.source})", end="\n")
         elif progress.cold:
-            text = (f"  {progress.name:<16} compiling: {progress.elapsed:4.0f} s of about {progress.estimate:.0f} s, "
+            estimate = f"of about {progress.estimate:.0f} s" if progress.elapsed <= progress.estimate else \
+                f"(more than the {progress.estimate:.0f} s expected: the machine is busy)"
+            text = (f"  {progress.name:<16} compiling: {progress.elapsed:4.0f} s {estimate}, "
                     f"{progress.functions} of about {progress.expected_functions} functions")
             if self.interactive:
                 self._write(text, end="")
@@ -189,10 +191,15 @@ class ProgressPrinter:
         self.out.flush()
 
 
-def announce(out=None):
-    """A line saying what preparing the kernels will take; True when they must compile."""
+def prepare_kernels_shown(out=None, quiet_when_warm: bool = False):
+    """Prepare the kernels and tell a person: a line per kernel, and progress with an estimate for each
+    one that compiles. `quiet_when_warm`: say nothing when every kernel loads from the cache."""
     out = out if out is not None else sys.stdout
     cold = cache_is_cold()
+    if quiet_when_warm and not cold:
+        prepare_kernels(report=lambda progress: None)
+        return
+    began = time.monotonic()
     if cold:
         records = _read_records()
         total = sum(records.get(name, estimate)[0] for name, estimate in FIRST_ESTIMATES.items())
@@ -200,16 +207,9 @@ def announce(out=None):
               f"compiling once, about {total:.0f} s:", file=out, flush=True)
     else:
         print("Preparing kernels:", file=out, flush=True)
-    return cold
-
-
-def main() -> int:
-    began = time.monotonic()
-    announce()
-    prepare_kernels(report=ProgressPrinter())
-    print(f"  ready in {time.monotonic() - began:.2f} s")
-    return 0
+    prepare_kernels(report=ProgressPrinter(out))
+    print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    prepare_kernels_shown()

@@ -169,6 +169,7 @@ class CueRunner:
         if not self.rig.show.cues:
             self.producer.fire_cue(self.cues[0].slot, sample)
             self.standing_by = None
+            self.waiting.add(self.cues[0].slot)  # not idle before its parts start
 
     def locate(self, where: Timecode, sample: int):
         """As timecode master, jump: the picture is at `where` from `sample` on, for the cues,

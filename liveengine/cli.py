@@ -792,7 +792,8 @@ class _EngineReports:
         while engine.timecode_events:
             event = engine.timecode_events.popleft()
             if event.what not in ("locking", "frame rejected"):
-                self.say(f"timecode {event.what} at {Timecode.from_frames(math.floor(event.frame), self.timecode_rate)}")
+                where = Timecode.from_frames(math.floor(event.frame), self.timecode_rate)
+                self.say(f"timecode {event.what} at {where}")
         if elapsed < self._next_count:
             return
         self._next_count = elapsed + 1.0

@@ -14,7 +14,7 @@ from liveengine.cli import _EngineReports, _live_summary, _status_line
 from liveengine.config import parse_show
 from liveengine.control.console import read_commands
 from liveengine.control.terminal import ERASE_LINE, Terminal
-from liveengine.engine import OfflineRenderer
+from liveengine.engine import OfflineRenderer, TimecodeEvent
 from liveengine.engine import warmup
 from liveengine.show.rig import build_rig
 from liveengine.show.timecode import frame_rate
@@ -83,6 +83,19 @@ def test_late_events_are_counted_in_milliseconds_not_logged_in_samples(caplog):
     assert said == ["3 late events (note on), up to 13 ms late: they arrived after their block had played; "
                     "3 since the start"]
     assert not caplog.records, "the engine's per-event lines (in samples) stay at debug level"
+
+
+@pytest.mark.parametrize("rate,frame,label", [("23.976", 86400 + 250, "01:00:10:10"), ("25", 90000 + 255, "01:00:10:05"),
+                                              ("29.97df", 107892 + 305, "01:00:10;05")])
+def test_timecode_events_are_said_in_the_shows_timecode(rate, frame, label):
+    rig, _ = rendering_rig()
+    said = []
+    reports = _EngineReports(rig.engine, frame_rate(rate), lambda text, error=False: said.append(text))
+    for what in ("locking", "locked", "frame rejected", "relocated", "dropout: freewheel"):
+        rig.engine.timecode_events.append(TimecodeEvent(what, 123456.0, float(frame)))
+    reports.check(elapsed=0.0)
+    assert said == [f"timecode locked at {label}", f"timecode relocated at {label}",
+                    f"timecode dropout: freewheel at {label}"]
 
 
 def test_the_dsp_maximum_is_the_true_maximum_over_the_run_not_a_decaying_peak():

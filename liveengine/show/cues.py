@@ -361,7 +361,8 @@ class CueRunner:
             self._started_by_firing.add(event.part)
         elif event.what.startswith("parts stopped"):
             self.players.clear()
-            self._decide(event.sample, "", event.what)
+            why = "the picture jumped" if event.what.endswith("jump") else "the timecode stopped"
+            self._decide(event.sample, "", f"parts stopped: {why}")
         elif event.what in ("fired", "fired late", "chased"):
             self.current = armed
             self.waiting.discard(event.slot)

@@ -177,3 +177,21 @@ def test_progress_while_compiling_names_the_kernel_and_the_time_it_should_take()
         "270 of about 274 functions",
         "  render kernel     46.00 s  (compiled)",
     ]
+
+
+def test_a_kernel_that_compiles_reports_its_progress_every_tick(monkeypatch, tmp_path):
+    """A stand-in for a long compile: not in the cache, and busy for a while."""
+    import time
+
+    def slow_kernel():
+        time.sleep(0.3)
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "kernels-empty"))
+    monkeypatch.setattr(warmup, "TICK_SECONDS", 0.02)
+    monkeypatch.setattr(warmup, "_kernels", lambda: (("render kernel", slow_kernel, lambda: (0, 0), slow_kernel),))
+    reports = []
+    warmup.prepare_kernels(report=reports.append)
+    ticks = [report for report in reports if not report.done]
+    assert len(ticks) >= 5 and all(report.cold for report in ticks)
+    assert [report.elapsed for report in ticks] == sorted(report.elapsed for report in ticks)
+    assert reports[-1].done and reports[-1].source == "already loaded"

@@ -9,6 +9,7 @@ its progress every second, with an estimate from the last time it compiled on th
 `python -m liveengine.engine.warmup` prepares them once, as an installation step.
 """
 
+import contextlib
 import json
 import sys
 import threading
@@ -125,19 +126,10 @@ def prepare_kernels(report=print):
             return KernelProgress(name, cold, time.monotonic() - began, seconds, counter.finished, functions, source)
 
         report(progress())
-        finished = threading.Event()
-        ticker = threading.Thread(target=_tick, args=(finished, report, progress), daemon=True,
-                                  name="liveengine-kernel-progress")
-        if cold:
-            ticker.start()
         hits, misses = cache_counts()
-        try:
-            with event.install_listener("numba:compile", counter):
-                run()
-        finally:
-            finished.set()
-            if cold:
-                ticker.join()
+        with _every_tick(report, progress) if cold else contextlib.nullcontext(), \
+                event.install_listener("numba:compile", counter):
+            run()
         new_hits, new_misses = cache_counts()
         source = "from cache" if new_hits > hits else "compiled" if new_misses > misses else "already loaded"
         done = progress(source)
@@ -147,9 +139,22 @@ def prepare_kernels(report=print):
         report(done)
 
 
-def _tick(finished: threading.Event, report, progress):
-    while not finished.wait(TICK_SECONDS):
-        report(progress())
+@contextlib.contextmanager
+def _every_tick(report, progress):
+    """Reports `progress()` every TICK_SECONDS from a thread of its own while the block runs."""
+    finished = threading.Event()
+
+    def tick():
+        while not finished.wait(TICK_SECONDS):
+            report(progress())
+
+    ticker = threading.Thread(target=tick, daemon=True, name="liveengine-kernel-progress")
+    ticker.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        ticker.join()
 
 
 def _write_records(records: dict):

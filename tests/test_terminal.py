@@ -24,7 +24,7 @@ from test_show_end import TONE, one_note_show
 
 def test_a_message_ends_the_status_line_first_then_the_status_is_redrawn():
     out = io.StringIO()
-    terminal = Terminal(out=out, errors=out, interactive=True)
+    terminal = Terminal(out=out, errors=out, interactive=True, width=lambda: 80)
     terminal.status("  12.0 s  voices   6")
     terminal.message("01:00:10:05 cue 1M3: fired")
     terminal.message("Keyboard 'upper': setup 'strings'")
@@ -33,6 +33,19 @@ def test_a_message_ends_the_status_line_first_then_the_status_is_redrawn():
                               + ERASE_LINE + "01:00:10:05 cue 1M3: fired\n" + "  12.0 s  voices   6"
                               + ERASE_LINE + "Keyboard 'upper': setup 'strings'\n" + "  12.0 s  voices   6"
                               + "\n")
+
+
+def test_a_status_line_wider_than_the_terminal_is_cut_to_its_width_so_it_never_wraps():
+    out = io.StringIO()
+    columns = [30]
+    terminal = Terminal(out=out, errors=out, interactive=True, width=lambda: columns[0])
+    status = "   86.0 s  TC 01:00:10:05 locked  voices   6  DSP   5.9% (max 148.8%)"
+    terminal.status(status)
+    columns[0] = 50  # the window is widened
+    terminal.message("cue 1M3: fired")
+    terminal.status(status)
+    assert out.getvalue() == (ERASE_LINE + status[:29] + ERASE_LINE + "cue 1M3: fired\n" + status[:29]
+                              + ERASE_LINE + status[:49])
 
 
 def test_on_a_pipe_status_and_messages_are_whole_lines():
@@ -46,7 +59,7 @@ def test_on_a_pipe_status_and_messages_are_whole_lines():
 
 def test_warnings_logged_anywhere_in_liveengine_reach_the_terminal_above_the_status():
     out = io.StringIO()
-    terminal = Terminal(out=out, errors=out, interactive=True)
+    terminal = Terminal(out=out, errors=out, interactive=True, width=lambda: 80)
     handler = terminal.log_handler(when=lambda: "01:00:00:12")
     logger = logging.getLogger("liveengine")
     logger.addHandler(handler)

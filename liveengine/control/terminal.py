@@ -5,9 +5,13 @@ any part of liveengine) goes through one `Terminal`: it ends the status line (ca
 erase to the end of the line), prints the message whole, then redraws the status. Nothing is
 written over the status line or appended to it. On a pipe or a file there is no line to keep:
 messages are plain lines and the status is a line of its own every few seconds.
+
+A status line wider than the terminal would wrap, and erasing would clear only its last row:
+it is cut to the terminal's width (read at each redraw, so a resized window is followed).
 """
 
 import logging
+import shutil
 import sys
 import threading
 
@@ -15,10 +19,12 @@ ERASE_LINE = "\r\x1b[K"
 
 
 class Terminal:
-    def __init__(self, out=None, errors=None, interactive: bool | None = None):
+    def __init__(self, out=None, errors=None, interactive: bool | None = None, width=None):
+        """`width()`: the terminal's columns (default: as the terminal says)."""
         self.out = out if out is not None else sys.stdout
         self.errors = errors if errors is not None else sys.stderr
         self.interactive = self.out.isatty() if interactive is None else interactive
+        self.width = width if width is not None else lambda: shutil.get_terminal_size().columns
         self._lock = threading.Lock()
         self._status = ""  # what the status line shows now ("" while none is drawn)
 
@@ -35,8 +41,8 @@ class Terminal:
         """Show `text` as the status line (on a pipe: print it as a line)."""
         with self._lock:
             if self.interactive:
-                self._status = text
-                self.out.write(ERASE_LINE + text)
+                self._status = text[:max(1, self.width() - 1)]  # the cursor stays on its row
+                self.out.write(ERASE_LINE + self._status)
             else:
                 self.out.write(text + "\n")
             self.out.flush()

@@ -181,8 +181,10 @@ def _live_summary(t, stream_seconds: float, sample_rate: int) -> list[str]:
     it spans, less one). A driver that wakes late may catch up with callbacks in quick succession
     (JACK's dummy driver does), so late cycles are not lost audio: the periods delivered say that.
     """
-    frames = t.position / t.callbacks if t.callbacks else 0.0
-    allowed = stream_seconds * sample_rate / frames if frames else 0.0
+    if not t.callbacks:
+        return [f"Audio: the device never called back in the {stream_seconds:.1f} s the stream was open."]
+    frames = t.position / t.callbacks
+    allowed = stream_seconds * sample_rate / frames
     period_ms = frames / sample_rate * 1000
     lines = [f"Audio: {t.callbacks} callbacks of {frames:.0f} frames ({period_ms:.2f} ms) in {stream_seconds:.1f} s; "
              f"that time allows {allowed:.0f} (from the stream's start to its close)."]

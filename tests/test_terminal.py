@@ -144,6 +144,12 @@ def test_the_summary_says_when_periods_were_never_delivered():
     assert "about 1146 periods were never delivered: the audio dropped out" in summary
 
 
+def test_the_summary_of_a_stream_never_called_says_so():
+    rig, _ = rendering_rig()
+    assert _live_summary(rig.engine.telemetry(), 2.0, 48000) == [
+        "Audio: the device never called back in the 2.0 s the stream was open."]
+
+
 class Runner:
     def __init__(self):
         self.gone = 0

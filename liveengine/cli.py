@@ -72,12 +72,9 @@ def _warn_about_instruments(rig):
     sys.stderr.flush()
 
 
-def _prepare_kernels():
-    from .engine.warmup import prepare_kernels
-    print("Preparing kernels:")
-    began = time.monotonic()
-    prepare_kernels(report=lambda line: print(line, flush=True))
-    print(f"  ready in {time.monotonic() - began:.2f} s")
+def _prepare_kernels(quiet_when_warm: bool = False):
+    from .engine.warmup import prepare_kernels_shown
+    prepare_kernels_shown(quiet_when_warm=quiet_when_warm)
 
 
 def _describe_rig(rig) -> list[str]:
@@ -97,6 +94,7 @@ def _describe_rig(rig) -> list[str]:
         else:
             preset = f" preset {instrument.bank}:{instrument.program}" if instrument.type == "sf2" else ""
             lines.append(f"  instrument {name}: {instrument.type} {instrument.file}{preset}, {instrument.gain_db:+.1f} dB")
+    lines += _describe_keyboards(rig.show)
     for part in rig.show.parts:
         source = f" from {part.midi_file}" if part.midi_file else ""
         lines.append(f"  part {part.name}: {len(part.notes) + len(part.midi_notes)} notes{source}, "
@@ -127,6 +125,32 @@ def _describe_rig(rig) -> list[str]:
     return lines
 
 
+def _describe_keyboards(show) -> list[str]:
+    """The keyboard setups (their layers and controllers) and the keyboards that play them."""
+    lines = []
+    for setup in show.setups.values():
+        program = f", program {setup.program}" if setup.program is not None else ""
+        bend = f", bend {setup.bend_range:g} semitones" if setup.bend_range is not None else ""
+        lines.append(f"  setup {setup.name}{program}{bend}: {len(setup.layers)} "
+                     f"layer{'s' if len(setup.layers) != 1 else ''}")
+        for layer in setup.layers:
+            channel = f"channel {layer.channel}" if layer.channel is not None else "every channel"
+            transpose = f", transpose {layer.transpose:+d}" if layer.transpose else ""
+            curve = layer.curve if isinstance(layer.curve, str) else "custom curve"
+            lines.append(f"    {layer.instrument}: keys {layer.keys[0]}-{layer.keys[1]}, velocities "
+                         f"{layer.velocities[0]}-{layer.velocities[1]}, {channel}{transpose}, {curve}, "
+                         f"{layer.level_db:+.1f} dB on {layer.bus}")
+        for control in setup.controls:
+            lines.append(f"    CC {control.cc}: {control.instrument} {control.parameter} "
+                         f"{control.low:g} to {control.high:g} ({control.curve})")
+    for keyboard in show.keyboards.values():
+        port = f"MIDI input matching {keyboard.input!r}" if keyboard.input is not None \
+            else f"virtual MIDI input {keyboard.virtual!r}"
+        thru = f", thru to {keyboard.thru!r}" if keyboard.thru is not None else ""
+        lines.append(f"  keyboard {keyboard.name}: {port}, setup {keyboard.setup}{thru}")
+    return lines
+
+
 def _timecode_text(status, rate) -> str:
     from .show.timecode import Timecode
     if status.state in ("locked", "freewheel"):
@@ -134,24 +158,47 @@ def _timecode_text(status, rate) -> str:
     return f"TC {status.state}"
 
 
-def _status_line(rig, elapsed: float) -> str:
-    t = rig.engine.telemetry()
+def _status_line(t, timecode_rate, elapsed: float) -> str:
+    """The live status: DSP load as its running average and the run's maximum, the summary's figure."""
     master = t.buses["master"].peak_dbfs
-    timecode = f"  {_timecode_text(t.timecode, rig.show.timecode.rate)}" if t.timecode else ""
+    timecode = f"  {_timecode_text(t.timecode, timecode_rate)}" if t.timecode else ""
     return (f"{elapsed:7.1f} s{timecode}  voices {t.voices:3d}  DSP {100 * t.dsp_load_average:5.1f}% "
-            f"(peak {100 * t.dsp_load_peak:5.1f}%)  missed cycles {t.missed_cycles}  late {t.late_events}  "
+            f"(max {100 * t.dsp_load_max:5.1f}%)  late cycles {t.missed_cycles}  late events {t.late_events}  "
             f"master {max(master):6.1f} dBFS")
 
 
-def _summary(engine, expected_cycles: float | None = None) -> str:
+def _summary(engine) -> str:
+    """What an offline render's engine counted."""
     t = engine.telemetry()
-    delivered = f"{t.callbacks} callbacks"
-    if expected_cycles:
-        delivered += f" of {expected_cycles:.0f} expected"
-    refusals = "".join(f"\n  {line}" for line in engine.refusal_report())
-    return (f"{delivered}, {t.missed_cycles} missed cycles, longest gap {t.longest_gap_ms:.2f} ms, "
-            f"{t.late_events} late events, {t.notes_refused} refused notes, peak DSP load {100 * t.dsp_load_peak:.1f}%"
-            f"{refusals}")
+    return (f"{t.callbacks} blocks, {t.late_events} late events, {t.notes_refused} refused notes, "
+            f"DSP load average {100 * t.dsp_load_average:.1f}%, max {100 * t.dsp_load_max:.1f}% of a block's duration"
+            + "".join(f"\n  {line}" for line in engine.refusal_report()))
+
+
+def _live_summary(t, stream_seconds: float, sample_rate: int) -> list[str]:
+    """What a live run's audio thread counted, and what the counts mean.
+
+    A period is one callback's frames (the JACK period). The time the stream ran allows so many
+    periods; a gap of 1.5 periods or more between two callbacks counts as late cycles (the periods
+    it spans, less one). A driver that wakes late may catch up with callbacks in quick succession
+    (JACK's dummy driver does), so late cycles are not lost audio: the periods delivered say that.
+    """
+    if not t.callbacks:
+        return [f"Audio: the device never called back in the {stream_seconds:.1f} s the stream was open."]
+    frames = t.position / t.callbacks
+    allowed = stream_seconds * sample_rate / frames
+    period_ms = frames / sample_rate * 1000
+    lines = [f"Audio: {t.callbacks} callbacks of {frames:.0f} frames ({period_ms:.2f} ms) in {stream_seconds:.1f} s; "
+             f"that time allows {allowed:.0f} (from the stream's start to its close)."]
+    if t.missed_cycles:
+        shortfall = allowed - t.callbacks
+        outcome = "the device caught up: every period was delivered" if shortfall < max(2.0, 0.01 * allowed) \
+            else f"about {shortfall:.0f} periods were never delivered: the audio dropped out"
+        lines.append(f"  {t.missed_cycles} late cycles (gaps between callbacks of 1.5 periods or more, "
+                     f"longest {t.longest_gap_ms:.2f} ms); {outcome}.")
+    lines.append(f"  DSP load: average {100 * t.dsp_load_average:.1f}%, max {100 * t.dsp_load_max:.1f}% of a period "
+                 f"(the status line's max); {t.late_events} late events, {t.notes_refused} refused notes.")
+    return lines
 
 
 def _open_midi_port(rig, setting: str, pattern: str, what: str, open_on, kind: str = "input"):
@@ -195,14 +242,11 @@ def _open_pedal(rig, runner):
     return midi_in
 
 
-def _start_keyboards(rig, runner, stack):
+def _start_keyboards(rig, runner, stack, report):
     """The keyboardists' MIDI inputs through their setups; an input that is missing or goes
     away is reported and taken again when it returns."""
     from .control.keyboard import Keyboards
     from .control.midiin import MidiInputs, MidiInputSpec
-
-    def report(text):
-        print(text, flush=True)
 
     show = rig.show
     keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, rig.engine,
@@ -217,7 +261,7 @@ def _start_keyboards(rig, runner, stack):
     stack.callback(inputs.start().stop)
     runner.on_setup = keyboards.change_setup
     for name, keyboard in show.keyboards.items():
-        print(f"Keyboard {name!r}: setup {keyboard.setup!r}")
+        report(f"Keyboard {name!r}: setup {keyboard.setup!r}")
     return keyboards
 
 
@@ -300,8 +344,9 @@ class CallbackWatchdog:
 
     SILENT_SECONDS = 1.0
 
-    def __init__(self, engine):
+    def __init__(self, engine, report):
         self.engine = engine
+        self.report = report  # report(text, error=False)
         self._callbacks = engine.telemetry().callbacks
         self._last_change = time.monotonic()
         self._stalled = False
@@ -311,13 +356,12 @@ class CallbackWatchdog:
         now = time.monotonic()
         if callbacks != self._callbacks:
             if self._stalled:
-                print(f"\nAudio resumed after {now - self._last_change:.1f} s.", file=sys.stderr, flush=True)
+                self.report(f"Audio resumed after {now - self._last_change:.1f} s.", error=True)
             self._callbacks, self._last_change, self._stalled = callbacks, now, False
         elif not self._stalled and now - self._last_change > self.SILENT_SECONDS:
             self._stalled = True
-            print(f"\nERROR: the audio device has not called back for {self.SILENT_SECONDS:.0f} s: "
-                  "device lost or audio server stopped. The show keeps its place and waits.",
-                  file=sys.stderr, flush=True)
+            self.report(f"ERROR: the audio device has not called back for {self.SILENT_SECONDS:.0f} s: "
+                        "device lost or audio server stopped. The show keeps its place and waits.", error=True)
 
 
 def command_check(args) -> int:
@@ -336,6 +380,7 @@ def command_check(args) -> int:
         print(line)
     for line in _describe_cues(runner):
         print(line)
+    _prepare_kernels(quiet_when_warm=True)  # a check before the show leaves nothing to compile at its start
     return 0
 
 
@@ -433,8 +478,8 @@ def _recorded_inputs(path, rig, channel: int):
     return inputs
 
 
-RENDER_TAIL_SECONDS = 0.5
 RENDER_LIMIT_SECONDS = 6 * 3600  # a show that never ends by itself stops here, unless --seconds says otherwise
+TAIL_LIMIT_SECONDS = 60  # sound still ringing this long after the show is done is held (a stuck note): stop
 
 
 def command_render(args) -> int:
@@ -475,6 +520,7 @@ def command_render(args) -> int:
         raise UsageError(f"cannot write {args.output}: {error}") from None
     peak = 0.0
     ended_at = None  # when the show had nothing left to do by itself
+    stopped_by = ""  # why the render stopped before the show's sound ended
     with output:
         done = 0
         while done < frames:
@@ -495,12 +541,22 @@ def command_render(args) -> int:
             engine.poll()
             done += take
             if args.seconds is None and inputs is None and not go_samples and runner.idle():
+                # Done when every voice and every tail on every bus has ended, however long it rings.
                 ended_at = ended_at if ended_at is not None else done
-                if done - ended_at >= RENDER_TAIL_SECONDS * rate:
+                if _tails_ended(engine.telemetry()):
                     frames = done
+                elif done - ended_at >= TAIL_LIMIT_SECONDS * rate:
+                    frames = done
+                    stopped_by = (f"WARNING: the render stops {TAIL_LIMIT_SECONDS} s after the show's last event: "
+                                  f"{engine.telemetry().voices} voices still sound (a held note or a drone)")
+        if done >= RENDER_LIMIT_SECONDS * rate and args.seconds is None and inputs is None:
+            stopped_by = (f"WARNING: the render stops at its limit of {RENDER_LIMIT_SECONDS / 3600:g} hours: "
+                          "the show had not ended by itself (give its length with --seconds)")
     took = time.monotonic() - began
     print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
           f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
+    if stopped_by:
+        print(stopped_by, file=sys.stderr)
     print(_summary(engine))
     _report_cues(runner)
     if runner.standing_by is not None:
@@ -590,8 +646,12 @@ def _report_timecode(rig):
 
 
 def command_run(args) -> int:
+    import logging
+    import threading
+
     from .control.console import COMMANDS, read_commands
     from .control.midiports import close_midi_inputs
+    from .control.terminal import Terminal
     from .engine import LiveStream, NotificationPump, choose_device, realtime_threads
     from .show.cues import CueRunner
     rig = _load_rig(args)
@@ -609,6 +669,9 @@ def command_run(args) -> int:
     _prepare_kernels()
     runner.arm()
 
+    terminal = Terminal()
+    say = _sayer(terminal, engine, rig.show.timecode.rate)
+    interrupted = quit_asked = False
     with contextlib.ExitStack() as stack:
         if args.jack_dummy:
             from .jackserver import PrivateJackServer, realtime_allowed
@@ -623,6 +686,8 @@ def command_run(args) -> int:
         device = choose_device(rig.device, settings.output_channels, settings.input_channels)
         print(f"Audio device: [{device.index}] {device.name} ({device.host_api})")
         stream = LiveStream(engine.state, device, rig.block_size)
+        stream_times = [time.monotonic()]
+        stack.callback(lambda: stream_times.append(time.monotonic()))  # after the stream's close, below
         stream.start()
         stack.callback(stream.close)
         threads = realtime_threads()
@@ -631,12 +696,15 @@ def command_run(args) -> int:
         else:
             print("WARNING: the audio thread runs without real-time priority: other programs can delay it "
                   "and cause dropouts. Give the audio group rtprio limits and run JACK with -R.")
+        log_handler = terminal.log_handler(when=say.when)
+        logging.getLogger("liveengine").addHandler(log_handler)
+        stack.callback(logging.getLogger("liveengine").removeHandler, log_handler)
         stack.enter_context(NotificationPump(engine))
         rig.streamer.start()
         stack.callback(rig.streamer.stop)
         if any(instrument.type == "synth" for instrument in rig.show.instruments.values()):
             from .control.patchwatch import PatchWatcher
-            stack.enter_context(PatchWatcher(rig, engine.producer("control"), report=lambda text: print(text, flush=True)))
+            stack.enter_context(PatchWatcher(rig, engine.producer("control"), report=say))
         if rig.show.timecode.source == "mtc":
             stack.callback(close_midi_inputs, _open_mtc(rig))
         started = time.monotonic()
@@ -650,55 +718,134 @@ def command_run(args) -> int:
             stack.callback(_send_mtc(rig, runner, _open_midi_output(rig), show_start))
         if rig.show.conductor.midi_input is not None:
             stack.callback(close_midi_inputs, _open_pedal(rig, runner))
-        keyboards = _start_keyboards(rig, runner, stack) if rig.show.keyboards else None
+        keyboards = _start_keyboards(rig, runner, stack, say) if rig.show.keyboards else None
         if rig.show.osc.enabled:
             _start_osc(rig, runner, stack, keyboards)
-        read_commands(runner)
-        print(f"Conductor commands (type, then Enter): {COMMANDS}")
-        master = rig.show.timecode.source == "none"
-        duration = args.seconds if args.seconds is not None else None
-        interactive = sys.stdout.isatty()
+        quit_requested = threading.Event()
+        read_commands(runner, report=lambda text: terminal.message(text, error=True), on_quit=quit_requested.set)
+        terminal.message(f"Conductor commands (type, then Enter): {COMMANDS}")
+        # Keyboardists may play at any moment: a show with keyboards runs until it is stopped.
+        ends_by_itself = rig.show.timecode.source == "none" and not rig.show.keyboards
+        reports = _EngineReports(engine, rig.show.timecode.rate, say)
+        done_at = None  # when a show that ends by itself had played every cue and part
         next_status = 0.0
         shown = 0
-        rate_warned = False
-        watchdog = CallbackWatchdog(engine)
+        watchdog = CallbackWatchdog(engine, report=terminal.message)
         try:
-            while True:
+            while not quit_requested.is_set():
                 elapsed = time.monotonic() - started
                 watchdog.check()
                 runner.update(engine.position)
-                shown = _print_decisions(runner, shown, interactive)
-                if engine.timecode_rate_warning and not rate_warned:
-                    print(f"\nWARNING: {engine.timecode_rate_warning}", file=sys.stderr, flush=True)
-                    rate_warned = True
-                if (duration is None and master and runner.finished()) or \
-                        (duration is not None and elapsed >= duration):
-                    break
+                shown = _print_decisions(runner, shown, say)
+                reports.check(elapsed)
+                if args.seconds is not None:
+                    if elapsed >= args.seconds:
+                        break
+                elif ends_by_itself and runner.finished():
+                    done_at = elapsed if done_at is None else done_at
+                    if _tails_ended(engine.telemetry()):
+                        say("the show is over: every cue and part has played and every sound has ended")
+                        break
+                    if elapsed - done_at >= TAIL_LIMIT_SECONDS:
+                        say(f"the show is over, but {engine.telemetry().voices} voices still sound "
+                            f"{TAIL_LIMIT_SECONDS} s after its last event (a held note?): stopping", error=True)
+                        break
                 if elapsed >= next_status:
-                    line = f"{_status_line(rig, elapsed)}  {runner.status()}"
-                    print(("\r" + line) if interactive else line, end="" if interactive else "\n", flush=True)
-                    next_status += 0.25 if interactive else 2.0
+                    terminal.status(f"{_status_line(engine.telemetry(), rig.show.timecode.rate, elapsed)}  "
+                                    f"{runner.status()}")
+                    next_status += 0.25 if terminal.interactive else 2.0
                 time.sleep(0.01)
+            quit_asked = quit_requested.is_set()
         except KeyboardInterrupt:
-            print("\nStopping: all notes off.")
+            interrupted = True
+        if interrupted or quit_asked:
+            say(f"{'interrupted' if interrupted else 'quit'}: stopping, all notes off")
             runner.panic()
             runner.update(engine.position)
             time.sleep(0.05)
-        elapsed = time.monotonic() - started
-        if interactive:
-            print()
-    print(_summary(engine, expected_cycles=elapsed * rate / rig.block_size))
-    return 0
+        terminal.close()
+    for line in _live_summary(engine.telemetry(), stream_times[-1] - stream_times[0], rate):
+        print(line)
+    for line in engine.refusal_report():
+        print(f"  {line}")
+    return EXIT_INTERRUPTED if interrupted else 0
 
 
-def _print_decisions(runner, shown: int, interactive: bool) -> int:
-    """Print the runner's decisions made since the `shown` first; returns how many are shown now."""
+TAIL_FLOOR_DBFS = -90.0  # a sound below this has ended
+
+
+def _tails_ended(t) -> bool:
+    """No voice sounds and every bus meter (what inserts and tails add) reads below TAIL_FLOOR_DBFS."""
+    return t.voices == 0 and all(max(meter.peak_dbfs) < TAIL_FLOOR_DBFS for meter in t.buses.values())
+
+
+def _sayer(terminal, engine, timecode_rate):
+    """say(text, error=False): a message to the operator, after the show's time (its timecode while
+    the timecode runs, else the seconds since the stream started)."""
+    def when() -> str:
+        status = engine.telemetry().timecode
+        if status.state in ("locked", "freewheel"):
+            from .show.timecode import Timecode
+            return str(Timecode.from_frames(math.floor(status.position), timecode_rate))
+        return f"{engine.position / engine.settings.sample_rate:.1f} s"
+
+    def say(text: str, error: bool = False):
+        terminal.message(f"{when()} {text}", error=error)
+
+    say.when = when
+    return say
+
+
+class _EngineReports:
+    """What the audio thread reported, worded for the operator: timecode events one by one; late
+    events, rejected timecode frames and samples not ready counted, a line a second at most for each.
+    (Refused notes are said by the engine once per instrument and reason, and counted in the summary.)"""
+
+    def __init__(self, engine, timecode_rate, say):
+        self.engine = engine
+        self.timecode_rate = timecode_rate
+        self.say = say
+        t = engine.telemetry()
+        self._late, self._not_ready = t.late_events, t.samples_not_ready
+        self._rejected = t.timecode.frames_rejected
+        self._next_count = 0.0
+
+    def check(self, elapsed: float):
+        from .show.timecode import Timecode
+        engine = self.engine
+        while engine.timecode_events:
+            event = engine.timecode_events.popleft()
+            if event.what not in ("locking", "frame rejected"):
+                where = Timecode.from_frames(math.floor(event.frame), self.timecode_rate)
+                self.say(f"timecode {event.what} at {where}")
+        if elapsed < self._next_count:
+            return
+        self._next_count = elapsed + 1.0
+        t = engine.telemetry()
+        sample_rate = engine.settings.sample_rate
+        if t.late_events > self._late:
+            new = list(engine.late_events)[-(t.late_events - self._late):]
+            worst = max((late.applied_sample - late.wanted_sample for late in new), default=0) / sample_rate * 1000
+            kinds = ", ".join(sorted({late.kind for late in new}))
+            self.say(f"{t.late_events - self._late} late events ({kinds}), up to {worst:.0f} ms late: they arrived "
+                     f"after their block had played; {t.late_events} since the start", error=True)
+        if t.timecode.frames_rejected > self._rejected:
+            self.say(f"{t.timecode.frames_rejected - self._rejected} timecode frames rejected: they did not follow "
+                     "the picture's line (a glitch)", error=True)
+        if t.samples_not_ready > self._not_ready:
+            self.say(f"{t.samples_not_ready - self._not_ready} notes played silence: their samples were not read "
+                     "from disk in time", error=True)
+        self._late, self._not_ready = t.late_events, t.samples_not_ready
+        self._rejected = t.timecode.frames_rejected
+
+
+def _print_decisions(runner, shown: int, say) -> int:
+    """Say the runner's decisions made since the `shown` first; returns how many are shown now."""
     decisions = list(runner.decisions)
     total = runner.decisions_made
     for decision in decisions[len(decisions) - min(total - shown, len(decisions)):]:
         cue = f"cue {decision.cue}: " if decision.cue else ""
-        print(f"{chr(13) if interactive else ''}  {decision.sample / runner.rate:9.3f} s  {cue}{decision.text}",
-              flush=True)
+        say(f"{cue}{decision.text}")
     return total
 
 

@@ -257,3 +257,24 @@ def test_a_rendered_show_carries_its_generated_ltc(tmp_path):
     assert "at 23.976 fps" in result.stderr
     labels = [frame["timecode"] for frame in json.loads(result.stdout)]
     assert labels[0] == "09:59:58:00" and "10:00:00:00" in labels
+
+
+def test_check_lists_the_keyboard_setups_and_the_keyboards(tmp_path):
+    show = tmp_path / "keys.toml"
+    show.write_text('[show]\nname = "Keys"\n[instruments.pad]\ntype = "synth"\npatch = "warm_pad"\n'
+                    '[instruments.bell]\ntype = "tone"\n'
+                    '[setups.split]\nprogram = 3\nlayers = [{instrument = "pad", keys = [21, 59], transpose = 12}, '
+                    '{instrument = "bell", keys = [60, 108], channel = 2}]\n'
+                    '[[setups.split.controls]]\ncc = 1\ninstrument = "pad"\nparameter = "modulation"\n'
+                    'range = [0, 1]\n'
+                    '[keyboards.lower]\ninput = "Keystation"\nsetup = "split"\nthru = "Synth out"\n'
+                    '[keyboards.upper]\nvirtual = "upper keys"\nsetup = "split"\n')
+    result = liveengine("check", show)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "  setup split, program 3: 2 layers" in lines
+    assert any(line.startswith("    pad: keys 21-59, velocities 1-127, every channel, transpose +12") for line in lines)
+    assert any(line.startswith("    bell: keys 60-108, velocities 1-127, channel 2,") for line in lines)
+    assert any(line.startswith("    CC 1: pad modulation") for line in lines)
+    assert "  keyboard lower: MIDI input matching 'Keystation', setup split, thru to 'Synth out'" in lines
+    assert "  keyboard upper: virtual MIDI input 'upper keys', setup split" in lines

@@ -527,6 +527,7 @@ def test_a_chase_cue_joins_the_picture_part_way_and_a_cue_jumped_over_is_skipped
     # start: a few blocks); the notes after it fall where the picture puts them.
     chased_at = next(sample for sample, what in show.decisions("2") if what.startswith("chased"))
     assert chased_at <= heard[0] <= chased_at + 4 * BLOCK
+    assert "parts stopped: the picture jumped" in [what for _, what in show.decisions("")]
     assert heard[1:] == [pytest.approx(sample, abs=1) for sample in expected]
     assert not audio[:heard[0], TWO].any(), "nothing from before the landing sounds"
     # Cue 1 at 01:00:02:00 was jumped over: it never plays, and the log says so.

@@ -7,12 +7,14 @@
     fire 1M3 [BAR]  fire 1M3 now, from bar BAR of its music (a rehearsal pickup)
     stop [SECONDS]  stop all, fading over SECONDS (default 3)
     panic           every note off at once
+    quit            end the show: every note off, then the engine stops
 """
 
 import sys
 import threading
 
-COMMANDS = "go | standby CUE | back | jump CUE | fire CUE [BAR] | stop [SECONDS] | panic"
+COMMANDS = "go | standby CUE | back | jump CUE | fire CUE [BAR] | stop [SECONDS] | panic | quit"
+QUIT = "quit"
 
 
 def carry_out(line: str, runner) -> str | None:
@@ -46,15 +48,24 @@ def carry_out(line: str, runner) -> str | None:
     return None
 
 
-def read_commands(runner, stream=None) -> threading.Thread:
-    """A daemon thread that reads commands from `stream` (standard input) until it ends."""
+def read_commands(runner, stream=None, report=None, on_quit=None) -> threading.Thread:
+    """A daemon thread that reads commands from `stream` (standard input) until it ends, or until
+    `quit`, which calls `on_quit()`. Complaints go to `report(text)` (standard error by default)."""
     source = stream if stream is not None else sys.stdin
+
+    def complain(text):
+        print(text, file=sys.stderr, flush=True)
+
+    report = report if report is not None else complain
 
     def read():
         for line in source:
+            if line.lower().split() == [QUIT] and on_quit is not None:
+                on_quit()
+                return
             complaint = carry_out(line, runner)
             if complaint:
-                print(complaint, file=sys.stderr, flush=True)
+                report(complaint)
 
     thread = threading.Thread(target=read, name="liveengine-console", daemon=True)
     thread.start()

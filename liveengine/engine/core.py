@@ -459,7 +459,9 @@ class Engine:
         return read_telemetry(self.state)
 
     def poll(self) -> int:
-        """Drain the audio thread's notifications: clock pairs, late events, acknowledgements, refusals."""
+        """Drain the audio thread's notifications: clock pairs, late events, acknowledgements, refusals.
+        What happened is kept in the deques above (logged at debug level, in samples): whoever shows
+        it to a person words it in timecode."""
         handled = 0
         with self._poll_lock:
             while True:
@@ -503,30 +505,26 @@ class Engine:
         elif kind == ev.LATE_EVENT:
             late = LateEvent(ev.EVENT_NAMES.get(target, f"kind {target}"), int(row[ev.A]), sample)
             self.late_events.append(late)
-            log.warning("late %s: asked for sample %d, applied at %d", late.kind, late.wanted_sample, sample)
+            log.debug("late %s: asked for sample %d, applied at %d", late.kind, late.wanted_sample, sample)
         elif kind == ev.ACKNOWLEDGED:
             with self._fence_lock:
                 self._acknowledged[target] = sample
         elif kind == ev.TIMECODE:
             event = TimecodeEvent(TIMECODE_EVENTS[target], row[ev.SAMPLE], row[ev.A])
             self.timecode_events.append(event)
-            if target != chase.STARTED_LOCKING:
-                level = logging.INFO if target == chase.LOCKED_NOW else logging.WARNING
-                log.log(level, "timecode %s at sample %.0f (frame %.0f)", event.what, event.sample, event.frame)
+            log.debug("timecode %s at sample %.0f (frame %.0f)", event.what, event.sample, event.frame)
         elif kind == ev.CUE:
             outcome = int(row[ev.A])
             event = CueEvent(CUE_OUTCOMES[outcome], target, sample, float(row[ev.B]), float(row[ev.C]))
             self.cue_events.append(event)
-            level = logging.WARNING if outcome in (ev.CUE_FIRED_LATE, ev.CUE_NOT_ARMED, ev.CUE_TRUNCATED) \
-                else logging.INFO
-            log.log(level, "cue slot %d %s at sample %d", target, event.what, sample)
+            log.debug("cue slot %d %s at sample %d", target, event.what, sample)
         elif kind == ev.PART_STARTED:
             self.cue_events.append(CueEvent("part started", int(row[ev.B]), sample, float(row[ev.A]), part=target,
                                             offset=int(row[ev.C])))
         elif kind == ev.SEQUENCES_STOPPED:
             why = "jump" if int(row[ev.A]) == ev.STOPPED_BY_JUMP else "timecode stopped"
             self.cue_events.append(CueEvent(f"parts stopped: {why}", -1, sample, 0.0))
-            log.warning("every part stopped at sample %d: %s", sample, why)
+            log.debug("every part stopped at sample %d: %s", sample, why)
         elif kind == ev.SAMPLE_WANTED:
             self.sample_requests.put(("wanted", target))
         elif kind == ev.SAMPLE_EVICTED:
@@ -536,7 +534,7 @@ class Engine:
             self.sample_requests.put(("busy", target))
         elif kind == ev.SAMPLE_NOT_READY:
             self.samples_not_ready.append((sample, target, int(row[ev.A])))
-            log.warning("sample slot %d was not read far enough for note %d at sample %d: it played silence",
+            log.debug("sample slot %d was not read far enough for note %d at sample %d: it played silence",
                         target, int(row[ev.A]), sample)
         elif kind == ev.NOTE_REFUSED:
             reason, instrument = int(row[ev.A]), int(row[ev.B])

@@ -134,6 +134,7 @@ from .state import (
     T_CALLBACKS,
     T_DSP_LOAD,
     T_DSP_LOAD_AVERAGE,
+    T_DSP_LOAD_MAX,
     T_DSP_LOAD_PEAK,
     T_EVENTS_APPLIED,
     T_EVENTS_REJECTED,
@@ -636,4 +637,5 @@ def process(table, input_address, output_address, frames, status_flags):
     this_load = (monotonic_ns() - entry_ns) / period_ns
     load[T_DSP_LOAD] = this_load
     load[T_DSP_LOAD_PEAK] = max(this_load, load[T_DSP_LOAD_PEAK] * LOAD_PEAK_DECAY)
+    load[T_DSP_LOAD_MAX] = max(this_load, load[T_DSP_LOAD_MAX])
     load[T_DSP_LOAD_AVERAGE] += (this_load - load[T_DSP_LOAD_AVERAGE]) * LOAD_AVERAGE_COEFF

@@ -22,6 +22,7 @@ from .state import (
     T_CUES_SKIPPED,
     T_DSP_LOAD,
     T_DSP_LOAD_AVERAGE,
+    T_DSP_LOAD_MAX,
     T_DSP_LOAD_PEAK,
     T_EVENTS_APPLIED,
     T_EVENTS_REJECTED,
@@ -76,8 +77,9 @@ class Telemetry:
     callbacks: int
     voices: int  # voice slots sounding, fading ones included
     dsp_load: float  # last callback's time / its period
-    dsp_load_peak: float  # decaying maximum
+    dsp_load_peak: float  # recent peak: the maximum, decaying by half in about 1400 callbacks (for meters)
     dsp_load_average: float
+    dsp_load_max: float  # the true maximum since the engine started: the run's peak
     # Periods the callback was not called for (live streams): a gap of more than 1.5 periods
     # between two callbacks counts round(gap / period) - 1. On a server without real-time
     # priority, late wake-ups count too; the host's own cycle count is in `liveengine bench`.
@@ -117,7 +119,8 @@ def read_telemetry(state: EngineState) -> Telemetry:
     return Telemetry(
         position=int(t[T_POSITION]), callbacks=int(t[T_CALLBACKS]), voices=int(t[T_VOICES]),
         dsp_load=float(load[T_DSP_LOAD]), dsp_load_peak=float(load[T_DSP_LOAD_PEAK]),
-        dsp_load_average=float(load[T_DSP_LOAD_AVERAGE]), missed_cycles=int(t[T_MISSED_CYCLES]),
+        dsp_load_average=float(load[T_DSP_LOAD_AVERAGE]), dsp_load_max=float(load[T_DSP_LOAD_MAX]),
+        missed_cycles=int(t[T_MISSED_CYCLES]),
         longest_gap_ms=t[T_LONGEST_GAP_NS] / 1e6, late_events=int(t[T_LATE_EVENTS]),
         underflows=int(t[T_UNDERFLOWS]), overflows=int(t[T_OVERFLOWS]), voices_stolen=int(t[T_VOICES_STOLEN]),
         notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),

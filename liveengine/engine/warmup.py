@@ -1,18 +1,54 @@
 """Compile every kernel before the stream opens, so no note ever waits for the compiler.
 
 Each kernel is compiled, or loaded from numba's on-disk cache, by running it once on a
-small scratch engine; `report` receives a line per kernel with its time and source.
+small scratch engine. From a cold cache (the first start after an install or an edit of a
+kernel) compiling takes minutes, nearly all of it the render kernel: then each kernel reports
+its progress every second, with an estimate from the last time it compiled on this machine
+(or, the first time, from a 2-core machine's figures).
+
+`python -m liveengine.engine.warmup` prepares them once, as an installation step.
 """
 
+import contextlib
+import json
+import sys
+import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
+import numba
 import numpy as np
+from numba.core import event
+from numba.core.caching import FunctionCache
 
 from .rings import Ring, ring_fill, ring_pop_into, ring_push
 from .render import process
-from .state import EngineSettings, EngineState
 from . import stream
+from .state import EngineSettings, EngineState
 from .stream import audio_callback
+
+# Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
+# compiles its callees first (most functions, a third of the time), then optimises the whole.
+FIRST_ESTIMATES = {"render kernel": (40.0, 274), "event rings": (1.0, 4), "audio callback": (1.5, 1)}
+TICK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class KernelProgress:
+    """Where the preparation of one kernel stands."""
+
+    name: str
+    cold: bool  # numba's cache holds no index for it: it compiles
+    elapsed: float
+    estimate: float  # seconds the whole compile should take (cold only)
+    functions: int  # functions compiled so far
+    expected_functions: int
+    source: str = ""  # when done: "from cache", "compiled" or "already loaded"
+
+    @property
+    def done(self) -> bool:
+        return bool(self.source)
 
 
 def _cache_counts(dispatcher) -> tuple[int, int]:
@@ -26,24 +62,159 @@ def _callback_cache_counts() -> tuple[int, int]:
     return hits, 1 - hits  # a cfunc is compiled once: from the cache, or not
 
 
-def prepare_kernels(report=print):
+def _is_cached(py_func) -> bool:
+    """numba's index file for `py_func` exists in the kernel cache: it loads instead of compiling."""
+    return Path(FunctionCache(py_func)._cache_file._index_path).exists()
+
+
+def _kernels():
     scratch = EngineState(EngineSettings(max_block=32, polyphony=4, input_channels=1, ring_capacity=16,
                                          notify_capacity=16, pending_capacity=16))
     ring = Ring(16)
     rows = np.zeros((4, ring.rows.shape[1]))
     out = np.zeros((32, scratch.settings.output_channels), np.float32)
     silent = np.zeros((32, 1), np.float32)
-    steps = (
-        ("render kernel", lambda: _cache_counts(process),
+    return (
+        ("render kernel", process.py_func, lambda: _cache_counts(process),
          lambda: process(scratch.table, silent.ctypes.data, out.ctypes.data, 32, 0)),
-        ("event rings", lambda: _cache_counts(ring_push),
+        ("event rings", ring_push.py_func, lambda: _cache_counts(ring_push),
          lambda: (ring.push(0, 0), ring_pop_into(ring.rows, ring.indices, rows, 4), ring_fill(ring.indices))),
-        ("audio callback", _callback_cache_counts, audio_callback),
+        ("audio callback", stream._audio_callback, _callback_cache_counts, audio_callback),
     )
-    for name, cache_counts, run in steps:
+
+
+def cache_is_cold() -> bool:
+    """Some kernel will compile rather than load from numba's cache."""
+    return not all(_is_cached(py_func) for _, py_func, _, _ in _kernels())
+
+
+class _CompileCounter(event.Listener):
+    """Counts the functions numba finishes compiling (a kernel's callees each count)."""
+
+    def __init__(self):
+        self.finished = 0
+
+    def on_start(self, ev):
+        pass
+
+    def on_end(self, ev):
+        self.finished += 1
+
+
+def _records_path() -> Path:
+    return Path(numba.config.CACHE_DIR).parent / "compile-times.json"
+
+
+def _read_records() -> dict:
+    try:
+        return json.loads(_records_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def prepare_kernels(report=print):
+    """Compile or load every kernel; `report(KernelProgress)` at each kernel's start and end, and
+    every TICK_SECONDS while one compiles."""
+    records = _read_records()
+    for name, py_func, cache_counts, run in _kernels():
+        cold = not _is_cached(py_func)
+        seconds, functions = records.get(name, FIRST_ESTIMATES[name])
+        counter = _CompileCounter()
         began = time.monotonic()
+
+        def progress(source=""):
+            return KernelProgress(name, cold, time.monotonic() - began, seconds, counter.finished, functions, source)
+
+        report(progress())
         hits, misses = cache_counts()
-        run()
+        with _every_tick(report, progress) if cold else contextlib.nullcontext(), \
+                event.install_listener("numba:compile", counter):
+            run()
         new_hits, new_misses = cache_counts()
         source = "from cache" if new_hits > hits else "compiled" if new_misses > misses else "already loaded"
-        report(f"  {name:<16} {time.monotonic() - began:6.2f} s  ({source})")
+        done = progress(source)
+        if source == "compiled":
+            records[name] = (done.elapsed, counter.finished)
+            _write_records(records)
+        report(done)
+
+
+@contextlib.contextmanager
+def _every_tick(report, progress):
+    """Reports `progress()` every TICK_SECONDS from a thread of its own while the block runs."""
+    finished = threading.Event()
+
+    def tick():
+        while not finished.wait(TICK_SECONDS):
+            report(progress())
+
+    ticker = threading.Thread(target=tick, daemon=True, name="liveengine-kernel-progress")
+    ticker.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        ticker.join()
+
+
+def _write_records(records: dict):
+    path = _records_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(records))
+    except OSError:
+        pass  # an estimate only: the next cold start uses the first figures again
+
+
+class ProgressPrinter:
+    """Prints kernel preparation for a person: a line per kernel, redrawn in place on a terminal
+    while it compiles (elsewhere a line every ten seconds)."""
+
+    LOG_EVERY_SECONDS = 10.0
+
+    def __init__(self, out=None):
+        self.out = out if out is not None else sys.stdout
+        self.interactive = self.out.isatty()
+        self._logged: dict[str, float] = {}  # kernel: when its last line was written
+
+    def __call__(self, progress: KernelProgress):
+        if progress.done:
+            self._write(f"  {progress.name:<16} {progress.elapsed:6.2f} s  ({progress.source})", end="\n")
+        elif progress.cold:
+            estimate = f"of about {progress.estimate:.0f} s" if progress.elapsed <= progress.estimate else \
+                f"(more than the {progress.estimate:.0f} s expected: the machine is busy)"
+            text = (f"  {progress.name:<16} compiling: {progress.elapsed:4.0f} s {estimate}, "
+                    f"{progress.functions} of about {progress.expected_functions} functions")
+            if self.interactive:
+                self._write(text, end="")
+            elif progress.elapsed - self._logged.get(progress.name, -self.LOG_EVERY_SECONDS) >= self.LOG_EVERY_SECONDS:
+                self._logged[progress.name] = progress.elapsed
+                self._write(text, end="\n")
+
+    def _write(self, text: str, end: str):
+        self.out.write(("\r\x1b[K" + text if self.interactive else text) + end)
+        self.out.flush()
+
+
+def prepare_kernels_shown(out=None, quiet_when_warm: bool = False):
+    """Prepare the kernels and tell a person: a line per kernel, and progress with an estimate for each
+    one that compiles. `quiet_when_warm`: say nothing when every kernel loads from the cache."""
+    out = out if out is not None else sys.stdout
+    cold = cache_is_cold()
+    if quiet_when_warm and not cold:
+        prepare_kernels(report=lambda progress: None)
+        return
+    began = time.monotonic()
+    if cold:
+        records = _read_records()
+        total = sum(records.get(name, estimate)[0] for name, estimate in FIRST_ESTIMATES.items())
+        print(f"Preparing kernels: numba's cache is cold (the first start after an install or an update), "
+              f"compiling once, about {total:.0f} s:", file=out, flush=True)
+    else:
+        print("Preparing kernels:", file=out, flush=True)
+    prepare_kernels(report=ProgressPrinter(out))
+    print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)
+
+
+if __name__ == "__main__":
+    prepare_kernels_shown()

@@ -169,6 +169,7 @@ class CueRunner:
         if not self.rig.show.cues:
             self.producer.fire_cue(self.cues[0].slot, sample)
             self.standing_by = None
+            self.waiting.add(self.cues[0].slot)  # not idle before its parts start
 
     def locate(self, where: Timecode, sample: int):
         """As timecode master, jump: the picture is at `where` from `sample` on, for the cues,
@@ -360,7 +361,8 @@ class CueRunner:
             self._started_by_firing.add(event.part)
         elif event.what.startswith("parts stopped"):
             self.players.clear()
-            self._decide(event.sample, "", event.what)
+            why = "the picture jumped" if event.what.endswith("jump") else "the timecode stopped"
+            self._decide(event.sample, "", f"parts stopped: {why}")
         elif event.what in ("fired", "fired late", "chased"):
             self.current = armed
             self.waiting.discard(event.slot)

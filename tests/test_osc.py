@@ -5,6 +5,7 @@ thread runs as `liveengine run` does; bus commands reach the engine's event ring
 """
 
 import json
+import math
 import socket
 import subprocess
 import threading
@@ -57,8 +58,9 @@ def free_port() -> int:
 class Surface:
     """A rig, its cue runner (run by a thread here, as by `run`), the OSC server and its feed."""
 
-    def __init__(self, allow=("127.0.0.1/32",), messages_per_second=500.0):
-        self.rig = build_rig(parse_show(SHOW, "osc.toml"))
+    def __init__(self, allow=("127.0.0.1/32",), messages_per_second=500.0, show=SHOW, arm=False):
+        self.rig = build_rig(parse_show(show, "osc.toml"))
+        self.arm = arm  # the cues, for a test that plays the engine (`render`)
         self.runner = CueRunner(self.rig, self.rig.engine.producer("show"))
         self.port = free_port()
         self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"))
@@ -68,6 +70,8 @@ class Surface:
         self._runner_thread = threading.Thread(target=self._run_runner, daemon=True)
 
     def _run_runner(self):
+        if self.arm:
+            self.runner.arm()
         while not self._stopping.wait(0.005):
             self.runner.update(self.rig.engine.position)
 
@@ -92,6 +96,16 @@ class Surface:
         while not condition():
             assert time.monotonic() < deadline, self.decisions()
             time.sleep(0.01)
+
+    def render(self, seconds: float, block_size: int = 256) -> float:
+        """Play the engine offline for about `seconds` (whole blocks), as its audio thread would;
+        returns the seconds played."""
+        from liveengine.engine import OfflineRenderer
+        renderer = OfflineRenderer(self.rig.engine.state, block_size)
+        blocks = math.ceil(seconds * self.rig.engine.settings.sample_rate / block_size)
+        for _ in range(blocks):
+            renderer.render_block()
+        return blocks * block_size / self.rig.engine.settings.sample_rate
 
     def osc_events(self):
         """Events the OSC worker posted on the engine's osc ring, as (kind, target, a, b)."""
@@ -154,6 +168,49 @@ def test_replies_say_what_was_done_and_what_was_wrong():
             reply_address, reply = peer.reply()
             assert reply_address == f"/reply{address}" and reply["status"] == "error"
             assert complaint in reply["data"], reply
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 96000])
+def test_buses_answers_the_gain_mute_and_fade_that_play_now(rate):
+    show = SHOW.replace("[timecode]", f"[audio]\nsample_rate = {rate}\n[timecode]") + """
+[[cues]]
+number = "1M3"
+name = "Keys down"
+go = true
+actions = [{gain = "keys", db = -3, fade = 2}]
+"""
+    with Surface(show=show, arm=True) as osc:
+        osc.wait_for(lambda: osc.runner.armed)
+        osc.render(0.01)
+        peer = UdpPeer()
+
+        def keys():
+            peer.send(osc.port, "/buses")
+            address, reply = peer.reply()
+            assert address == "/reply/buses" and reply["status"] == "ok"
+            return next(bus for bus in reply["data"] if bus["name"] == "keys")
+
+        assert keys() == {"name": "keys", "gain_db": 0.0, "target_db": 0.0, "fade_seconds": 0.0, "mute": False,
+                          "outputs": [], "to": "master"}
+        peer.send(osc.port, "/replies", 1)
+        peer.reply()
+        for command in (("/bus/keys/gain", -6.0), ("/bus/keys/mute", 1)):
+            peer.send(osc.port, *command)
+            assert peer.reply()[1]["status"] == "ok"
+            osc.render(0.05)
+        assert keys() == {"name": "keys", "gain_db": -6.0, "target_db": -6.0, "fade_seconds": 0.0, "mute": True,
+                          "outputs": [], "to": "master"}
+        peer.send(osc.port, "/cue/1M3/start")
+        assert peer.reply()[1]["status"] == "ok"
+        played = osc.render(0.5)
+        fading = keys()
+        # The cue's fade began on the first sample of the first block played after it was fired.
+        assert fading["target_db"] == -3.0 and fading["mute"] is True
+        assert fading["fade_seconds"] == pytest.approx(2.0 - played, abs=1e-3)
+        moved = 10 ** (-6 / 20) + (10 ** (-3 / 20) - 10 ** (-6 / 20)) * played / 2.0
+        assert fading["gain_db"] == pytest.approx(20 * math.log10(moved), abs=0.01)
+        osc.render(1.6)
+        assert keys()["gain_db"] == -3.0 and keys()["fade_seconds"] == 0.0
 
 
 def test_queries_answer_over_tcp_with_slip_framing():

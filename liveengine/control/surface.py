@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..engine import BusLevel
 from ..show.timecode import Timecode
 from .osc import OscClient
 
@@ -232,8 +233,9 @@ class OscSurface:
                      "follow_seconds": armed.cue.wait_seconds if armed.cue.trigger == "follow" else None,
                      "chase": armed.cue.chase}
                     for armed in self.runner.cues if show.cues]
-        if address == "/buses":
-            return [{"name": bus.name, "gain_db": bus.gain_db, "mute": bus.mute,
+        if address == "/buses":  # what plays now: commands, cues and fades included
+            levels = self.engine.bus_levels()
+            return [{"name": bus.name, **_level_fields(levels[bus.name]),
                      "outputs": [channel + 1 for channel in bus.outputs], "to": bus.feeds}
                     for bus in show.buses.values()]
         if address == "/setups":
@@ -388,6 +390,11 @@ class FeedPublisher:
         elif not self._device_lost and now - self._callbacks_changed > DEVICE_SILENT_SECONDS:
             self._device_lost = True
             self.event("device", "audio device lost")
+
+
+def _level_fields(level: BusLevel) -> dict:
+    return {"gain_db": round(level.gain_db, 2), "target_db": round(level.target_db, 2),
+            "fade_seconds": round(level.fade_seconds, 3), "mute": level.muted}
 
 
 def _reply_text(address: str, status: str, data) -> str:

@@ -16,6 +16,7 @@ import pytest
 from pythonosc import osc_packet, tcp_client
 
 from liveengine.config import parse_show
+from liveengine.control.keyboard import Keyboards
 from liveengine.control.osc import OscServer, message
 from liveengine.control.surface import FeedPublisher, OscSurface
 from liveengine.engine import events
@@ -63,7 +64,10 @@ class Surface:
         self.arm = arm  # the cues, for a test that plays the engine (`render`)
         self.runner = CueRunner(self.rig, self.rig.engine.producer("show"))
         self.port = free_port()
-        self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"))
+        self.keyboards = Keyboards(self.rig.show.keyboards, self.rig.show.setups, self.rig.instrument_numbers,
+                                   self.rig.engine, self.rig.engine.producer("keyboards")) \
+            if self.rig.show.keyboards else None
+        self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"), keyboards=self.keyboards)
         self.server = OscServer(self.surface.handle, self.port, ("127.0.0.1",), allow, messages_per_second)
         self.feed = FeedPublisher(self.surface)
         self._stopping = threading.Event()
@@ -76,6 +80,8 @@ class Surface:
             self.runner.update(self.rig.engine.position)
 
     def __enter__(self):
+        if self.keyboards is not None:
+            self.keyboards.start()
         self.server.start()
         self.server.on_refused = lambda host: self.feed.event("osc", f"refused client {host}")
         self.feed.start()
@@ -87,6 +93,8 @@ class Surface:
         self._runner_thread.join()
         self.feed.stop()
         self.server.stop()
+        if self.keyboards is not None:
+            self.keyboards.stop()
 
     def decisions(self):
         return [(d.cue, d.text) for d in list(self.runner.decisions)]
@@ -156,7 +164,7 @@ def test_replies_say_what_was_done_and_what_was_wrong():
         peer.send(osc.port, "/replies", 1)
         assert peer.reply() == ("/reply/replies", {"address": "/replies", "status": "ok", "data": None})
         peer.send(osc.port, "/go")
-        assert peer.reply() == ("/reply/go", {"address": "/go", "status": "ok", "data": "GO"})
+        assert peer.reply() == ("/reply/go", {"address": "/go", "status": "ok", "data": "cue 1M1: GO"})
         peer.send(osc.port, "/go")  # 1M2 is a timecode cue: no GO cue is left
         assert peer.reply()[1]["status"] == "error"
         for address, args, complaint in (
@@ -213,6 +221,38 @@ actions = [{gain = "keys", db = -3, fade = 2}]
         assert keys()["gain_db"] == -3.0 and keys()["fade_seconds"] == 0.0
 
 
+KEYBOARDS = """
+[setups.piano]
+layers = [{instrument = "tone"}]
+[setups.organ]
+layers = [{instrument = "tone", transpose = 12}]
+[keyboards.upper]
+input = "Nord"
+setup = "piano"
+[keyboards.lower]
+input = "Kurzweil"
+setup = "piano"
+"""
+
+
+def test_replies_read_as_sentences_that_name_the_cue_setup_and_keyboard():
+    with Surface(show=SHOW + KEYBOARDS) as osc:
+        peer = UdpPeer()
+        peer.send(osc.port, "/replies", 1)
+        peer.reply()
+        said = []
+        for address, *args in (("/go",), ("/cue/1M2/standby",), ("/back",), ("/cue/1M1/start",), ("/cue/1M1/stop",),
+                               ("/stop", 0.5), ("/panic",), ("/locate", "01:00:05:00"), ("/setup/organ",),
+                               ("/setup/piano", "lower"), ("/go",), ("/cue/9Z9/stop",)):
+            peer.send(osc.port, address, *args)
+            said.append(peer.reply()[1]["data"])
+    assert said == ["cue 1M1: GO", "cue 1M2: standing by", "cue 1M1: standing by (back)", "cue 1M1: fired by hand",
+                    "cue 1M1: stopped what it started", "stop all, fading over 0.5 s", "PANIC: every note off",
+                    "located at 01:00:05:00", "setup 'organ' on every keyboard for the next notes",
+                    "setup 'piano' on keyboard 'lower' for the next notes", "cue 1M1: GO",
+                    "stop refused: no cue '9Z9'"]
+
+
 def test_queries_answer_over_tcp_with_slip_framing():
     with Surface() as osc:
         client = tcp_client.SimpleTCPClient("127.0.0.1", osc.port, mode="1.1")
@@ -239,7 +279,7 @@ def test_a_sequenced_command_is_carried_out_once_however_often_it_is_resent():
         for _ in range(2):  # the reply was lost, say: each resend hears it again
             peer.send(osc.port, "/seq/41/go")
             replies.append(peer.reply())
-        assert replies == [("/reply/seq/41/go", {"address": "/seq/41/go", "status": "ok", "data": "GO"})] * 3
+        assert replies == [("/reply/seq/41/go", {"address": "/seq/41/go", "status": "ok", "data": "cue 1M1: GO"})] * 3
         time.sleep(0.2)
         assert osc.decisions().count(("1M1", "GO")) == 1
 

@@ -6,8 +6,10 @@ thread runs as `liveengine run` does; bus commands reach the engine's event ring
 
 import json
 import math
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -24,7 +26,7 @@ from liveengine.engine.rings import ring_pop_into
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 
-from test_cli import liveengine
+from test_cli import ROOT, liveengine
 
 SHOW = """
 [show]
@@ -393,3 +395,133 @@ def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypa
             peer.reply()
             peer.send(osc.port, "/subscribe", *bad)
             assert peer.reply()[1]["status"] == "error", bad
+
+
+def test_before_the_show_starts_every_message_hears_that_nothing_was_carried_out():
+    from liveengine.control.surface import answer_before_the_show
+    port = free_port()
+    with OscServer(answer_before_the_show, port):
+        peer = UdpPeer()
+        for address in ("/go", "/buses", "/seq/3/go"):
+            peer.send(port, address)
+            reply_address, reply = peer.reply()
+            assert reply_address == f"/reply{address}" and reply["status"] == "error"
+            assert "the show is starting: nothing was carried out" in reply["data"]
+
+
+# `liveengine osc`: one message, its reply printed.
+
+def test_liveengine_osc_prints_the_replies_to_queries_and_commands():
+    with Surface() as osc:
+        target = f"127.0.0.1:{osc.port}"
+        buses = liveengine("osc", target, "/buses")
+        assert buses.returncode == 0, buses.stderr
+        reply = json.loads(buses.stdout)
+        assert reply["address"] == "/buses" and reply["status"] == "ok"
+        assert [bus["name"] for bus in reply["data"]] == ["master", "keys", "stems", "click"]
+        for arguments in (["-6", "2"], ["ff", "-6", "2"]):  # typed by their look, or as oscsend types them
+            gain = liveengine("osc", target, "/bus/keys/gain", *arguments)
+            assert gain.returncode == 0 and json.loads(gain.stdout)["status"] == "ok", gain.stdout + gain.stderr
+            (kind, bus, level, fade), = osc.osc_events()
+            assert (kind, bus, fade) == (events.BUS_GAIN, osc.rig.engine.bus_number("keys"), 2.0)
+            assert level == pytest.approx(10 ** (-6 / 20))
+        go = liveengine("osc", target, "/go")
+        assert go.returncode == 0 and json.loads(go.stdout)["data"] == "cue 1M1: GO"
+        wrong = liveengine("osc", target, "/cue/9Z9/start")
+        assert wrong.returncode == 1 and json.loads(wrong.stdout)["data"] == "fire refused: no cue '9Z9'"
+        over_tcp = liveengine("osc", target, "/cuelist", "--tcp")
+        assert over_tcp.returncode == 0 and len(json.loads(over_tcp.stdout)["data"]) == 2
+        time.sleep(0.1)
+        assert osc.decisions().count(("1M1", "GO")) == 1
+
+
+def test_liveengine_osc_types_arguments_as_oscsend_and_says_when_no_reply_comes():
+    listen = free_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(listen)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        target = f"127.0.0.1:{listen}"
+        results = [liveengine("osc", target, "/ping", *arguments, "--timeout", "0.3")
+                   for arguments in (["ff", "-6", "2"], ["-6", "2.5", "01:00:00:00"], ["sTi", "1", "7"])]
+    finally:
+        dump.terminate()
+        out = dump.communicate(timeout=10)[0]
+    for result in results:
+        assert result.returncode == 1 and result.stdout == ""
+        assert f"no reply from {target} within 0.3 s" in result.stderr
+    assert '/ping ff -6.000000 2.000000' in out
+    assert '/ping ifs -6 2.500000 "01:00:00:00"' in out
+    assert '/ping sTi "1" #T 7' in out or '/ping sTi "1" T 7' in out, out
+
+
+def test_liveengine_osc_rejects_a_bad_target_or_argument():
+    assert "HOST:PORT" in liveengine("osc", "localhost", "/ping").stderr
+    typed = liveengine("osc", "127.0.0.1:9", "/ping", "i", "loud")
+    assert typed.returncode == 1 and "argument 1 ('loud') is not an integer" in typed.stderr
+
+
+# `liveengine run` and its OSC port, as typed.
+
+def _show_file(tmp_path, osc_port: int):
+    show = tmp_path / "show.toml"
+    show.write_text(SHOW + f"""
+[[cues]]
+number = "1M3"
+name = "Keys down"
+go = true
+actions = [{{gain = "keys", db = -3, fade = 20}}]
+[osc]
+port = {osc_port}
+""")
+    return show
+
+
+def test_run_stops_before_the_show_when_its_osc_port_is_taken(tmp_path):
+    port = free_port()
+    show = _show_file(tmp_path, port)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other_program:
+        other_program.bind(("127.0.0.1", port))
+        taken = liveengine("run", show, "--jack-dummy", "--seconds", "1")
+        off = liveengine("run", show, "--jack-dummy", "--seconds", "1", "--no-osc")
+    assert taken.returncode == 1, taken.stderr
+    assert f"cannot listen for OSC on port {port} of 127.0.0.1" in taken.stderr
+    assert "--osc-port N" in taken.stderr and "--no-osc" in taken.stderr and "Traceback" not in taken.stderr
+    assert "JACK server" not in taken.stdout and "Audio device" not in taken.stdout, "the show never started"
+    assert off.returncode == 0, off.stderr
+    assert "OSC: off" in off.stdout and "OSC on UDP" not in off.stdout
+
+
+def test_run_refuses_an_osc_port_that_cannot_work(tmp_path):
+    result = liveengine("run", _show_file(tmp_path, free_port()), "--jack-dummy", "--osc-port", "0")
+    assert result.returncode == 1 and "--osc-port must be 1024 to 65535, got 0" in result.stderr
+    assert "--no-osc" in result.stderr
+
+
+def test_a_live_show_on_osc_port_from_the_command_line_answers_what_plays_now(tmp_path):
+    show_port, port = free_port(), free_port()
+    command = [sys.executable, "-m", "liveengine.cli", "run", str(_show_file(tmp_path, show_port)), "--jack-dummy",
+               "--osc-port", str(port), "--seconds", "60"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other_program:
+        other_program.bind(("127.0.0.1", show_port))  # the show file's port is taken: --osc-port wins
+        run = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+        try:
+            target = f"127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while liveengine("osc", target, "/ping", "--timeout", "0.5").returncode != 0:
+                assert time.monotonic() < deadline and run.poll() is None, "the engine never answered"
+            for address, *arguments in (("/bus/keys/gain", "-6"), ("/bus/keys/mute", "1"), ("/cue/1M3/start",)):
+                done = liveengine("osc", target, address, *arguments)
+                assert done.returncode == 0, done.stdout + done.stderr
+            buses = liveengine("osc", target, "/buses")
+            keys = next(bus for bus in json.loads(buses.stdout)["data"] if bus["name"] == "keys")
+            assert keys["target_db"] == -3.0 and keys["mute"] is True and 0 < keys["fade_seconds"] < 20.0, keys
+            # In the middle of the cue's fade from -6 dB: the gain is where the time left puts it.
+            left = keys["fade_seconds"] / 20.0
+            gain = 10 ** (-3 / 20) * (1 - left) + 10 ** (-6 / 20) * left
+            assert keys["gain_db"] == pytest.approx(20 * math.log10(gain), abs=0.02), keys
+        finally:
+            run.send_signal(signal.SIGINT)
+            out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert f"OSC on UDP and TCP port {port}" in out and "Traceback" not in err

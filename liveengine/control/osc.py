@@ -121,7 +121,8 @@ class TokenBucket:
 
 
 class OscServer:
-    """`handle(client, address, args)` runs in the worker thread for every accepted message."""
+    """`handle(client, address, args)` runs in the worker thread for every accepted message; it may
+    be replaced while the server runs (a show answers differently before it starts)."""
 
     def __init__(self, handle, port: int = DEFAULT_PORT, bind: tuple[str, ...] = ("127.0.0.1",),
                  allow: tuple[str, ...] = ("127.0.0.1",), messages_per_second: float = 500.0):
@@ -165,6 +166,9 @@ class OscServer:
         return self
 
     def stop(self):
+        """Stop the threads and close every socket; once stopped, stopping again does nothing."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._queue.put(None)
         for thread in self._threads:

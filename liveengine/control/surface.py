@@ -37,6 +37,9 @@ REMEMBERED_SEQUENCES = 256  # per client host
 MAX_SUBSCRIBERS = 64
 DEVICE_SILENT_SECONDS = 1.0
 
+QUERIES = ("/cuelist", "/buses", "/setups", "/state", "/ping")
+ALWAYS_ANSWERED = QUERIES + ("/subscribe",)  # other addresses are answered when sequenced, or after /replies 1
+
 _CUE = re.compile(r"/cue/([^/]+)/(start|stop|standby)")
 _BUS = re.compile(r"/bus/([^/]+)/(gain|mute)")
 _SETUP = re.compile(r"/setup/([^/]+)")
@@ -162,7 +165,7 @@ class OscSurface:
             except ValueError as error:
                 raise CommandError(f"/locate: {error}") from None
             runner.locate_master(where, done)
-        elif address in ("/cuelist", "/buses", "/setups", "/state", "/ping"):
+        elif address in QUERIES:
             self._no_arguments(address, args)
             client.send(f"/reply{address}", _reply_text(address, "ok", self._query(address)))
             return
@@ -390,6 +393,13 @@ class FeedPublisher:
         elif not self._device_lost and now - self._callbacks_changed > DEVICE_SILENT_SECONDS:
             self._device_lost = True
             self.event("device", "audio device lost")
+
+
+def answer_before_the_show(client: OscClient, address: str, args: list):
+    """What the OSC port says while the show is starting: nothing is carried out, and every
+    message (a command, a query, a sequenced command) hears so."""
+    client.send(f"/reply{address}", _reply_text(address, "error", "the show is starting: nothing was carried "
+                                                                   "out; send it again in a moment"))
 
 
 def _level_fields(level: BusLevel) -> dict:

@@ -274,7 +274,9 @@ def _start_osc(server, rig, runner, stack, keyboards=None):
     surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
     server.handle = surface.handle
     stack.callback(lambda: print(_osc_summary(server, surface)))
-    stack.callback(server.stop)  # before what the show stops after it, and before its summary
+    # At the end, OSC stops before its summary and before what the show opened earlier (the stop
+    # `_open_osc` registered then does nothing).
+    stack.callback(server.stop)
     feed = FeedPublisher(surface)
     server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
     stack.callback(feed.start().stop)

@@ -272,6 +272,21 @@ def test_queries_answer_over_tcp_with_slip_framing():
             client.close()
 
 
+def test_a_broken_slip_frame_is_counted_and_the_frames_around_it_are_carried_out():
+    from pythonosc import slip
+    with Surface() as osc:
+        with socket.create_connection(("127.0.0.1", osc.port), timeout=2.0) as connection:
+            # Split mid-frame, as TCP may deliver it: a query, a frame that does not decode, a query.
+            stream = slip.encode(message("/ping")) + slip.ESC + b"\x00" + slip.END + slip.encode(message("/ping"))
+            connection.sendall(stream[:5])
+            time.sleep(0.1)
+            connection.sendall(stream[5:])
+            received = bytearray()
+            while received.count(b"pong") < 2:
+                received += connection.recv(65536)
+        assert osc.server.counters.malformed == 1
+
+
 def test_a_sequenced_command_is_carried_out_once_however_often_it_is_resent():
     with Surface() as osc:
         peer = UdpPeer()
@@ -455,7 +470,8 @@ def test_liveengine_osc_types_arguments_as_oscsend_and_says_when_no_reply_comes(
 
 
 def test_liveengine_osc_rejects_a_bad_target_or_argument():
-    assert "HOST:PORT" in liveengine("osc", "localhost", "/ping").stderr
+    target = liveengine("osc", "localhost", "/ping")
+    assert target.returncode == 1 and "expected HOST:PORT" in target.stderr
     typed = liveengine("osc", "127.0.0.1:9", "/ping", "i", "loud")
     assert typed.returncode == 1 and "argument 1 ('loud') is not an integer" in typed.stderr
 

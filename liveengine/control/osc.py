@@ -105,6 +105,19 @@ def message(address: str, *args) -> bytes:
     return build(address, *args).dgram
 
 
+def take_slip_packets(pending: bytearray):
+    """The packets of the SLIP frames complete in `pending` (taken out of it; the rest stays for
+    more bytes), None for a frame that does not decode. Frames end with END; one may start with one too."""
+    while (end := pending.find(slip.END)) >= 0:
+        frame = bytes(pending[:end])
+        del pending[:end + 1]
+        if frame:
+            try:
+                yield slip.decode(frame + slip.END)
+            except (slip.ProtocolError, ValueError):
+                yield None
+
+
 class TokenBucket:
     def __init__(self, rate: float, burst: float):
         self.rate, self.burst = rate, burst
@@ -250,16 +263,10 @@ class OscServer:
             self.drop_connection(connection)
             return
         pending += data
-        # SLIP: frames end with END; a frame may also start with one.
-        while (end := pending.find(slip.END)) >= 0:
-            frame = bytes(pending[:end])
-            del pending[:end + 1]
-            if frame:
-                try:
-                    packet = slip.decode(frame + slip.END)
-                except (slip.ProtocolError, ValueError):
-                    self.counters.malformed += 1
-                    continue
+        for packet in take_slip_packets(pending):
+            if packet is None:
+                self.counters.malformed += 1
+            else:
                 self._take(client, packet)
         if len(pending) > MAX_TCP_FRAME:
             self.counters.oversized += 1

@@ -24,6 +24,7 @@ from pythonosc import osc_packet, slip
 from pythonosc.osc_message_builder import BuildError, OscMessageBuilder
 
 from .monitor import resolve_target
+from .osc import take_slip_packets
 from .surface import ALWAYS_ANSWERED
 
 RESEND_SECONDS = 0.25  # over UDP, a request not answered by then is sent again
@@ -96,6 +97,7 @@ def _reply_in(packet: bytes, reply_address: str) -> str | None:
 
 
 def request_udp(target: tuple, family: int, packet: bytes, reply_address: str, timeout: float) -> str | None:
+    """The reply's JSON text, or None if none came in time; the packet is sent again every RESEND_SECONDS."""
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
         deadline = time.monotonic() + timeout
@@ -116,6 +118,7 @@ def request_udp(target: tuple, family: int, packet: bytes, reply_address: str, t
 
 
 def request_tcp(target: tuple, packet: bytes, reply_address: str, timeout: float) -> str | None:
+    """The reply's JSON text, or None if none came in time or the engine closed the connection."""
     deadline = time.monotonic() + timeout
     with socket.create_connection(target[:2], timeout=timeout) as sock:
         sock.sendall(slip.encode(packet))
@@ -129,13 +132,10 @@ def request_tcp(target: tuple, packet: bytes, reply_address: str, timeout: float
             if not data:
                 return None
             pending += data
-            while (end := pending.find(slip.END)) >= 0:
-                frame = bytes(pending[:end])
-                del pending[:end + 1]
-                if frame:
-                    reply = _reply_in(slip.decode(frame + slip.END), reply_address)
-                    if reply is not None:
-                        return reply
+            for packet in take_slip_packets(pending):
+                reply = _reply_in(packet, reply_address) if packet is not None else None
+                if reply is not None:
+                    return reply
     return None
 
 

@@ -136,7 +136,7 @@ class BusLevel:
     """What a bus applies now, as the audio thread left it at the end of its last block: the show
     file's values until a command, a cue or a fade changes them."""
 
-    gain_db: float  # the gain applied now, in the middle of a fade
+    gain_db: float  # the gain applied now (part way, while a fade runs)
     target_db: float  # where the gain is going: gain_db once any fade is over
     fade_seconds: float  # left of the fade toward target_db; 0 when the gain is there
     muted: bool  # as last commanded (the mute itself ramps over a few milliseconds)

@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import pathlib
 import sys
@@ -44,6 +45,24 @@ def _add_audio_options(parser: argparse.ArgumentParser, device: bool):
     group.add_argument("--inputs", type=_channels, dest="input_channels", help="input channel count")
 
 
+def _add_osc_options(parser: argparse.ArgumentParser):
+    group = parser.add_argument_group("OSC (overrides the show file's [osc])").add_mutually_exclusive_group()
+    group.add_argument("--osc-port", type=int, metavar="N",
+                       help="listen for OSC on UDP and TCP port N, 1024-65535 (switches OSC on)")
+    group.add_argument("--no-osc", action="store_true", help="run without OSC, on purpose")
+
+
+def _with_osc_options(show, args):
+    """The show with `run`'s --osc-port or --no-osc in place of its [osc] port and switch."""
+    port, off = getattr(args, "osc_port", None), getattr(args, "no_osc", False)
+    if port is None and not off:
+        return show
+    if port is not None and not 1024 <= port <= 65535:
+        raise UsageError(f"--osc-port must be 1024 to 65535, got {port} (to run without OSC: --no-osc)")
+    osc = dataclasses.replace(show.osc, enabled=not off, port=show.osc.port if port is None else port)
+    return dataclasses.replace(show, osc=osc)
+
+
 def _overrides(args):
     from .show.rig import AudioOverrides
     device = getattr(args, "device", None)
@@ -55,7 +74,7 @@ def _overrides(args):
 
 def _load_rig(args):
     from .show.rig import build_rig
-    show = load_show(args.show)
+    show = _with_osc_options(load_show(args.show), args)
     try:
         return build_rig(show, _overrides(args), show_progress=True)
     except ValueError as error:  # an override that contradicts the show, e.g. a bus on output 4 of 2
@@ -109,6 +128,8 @@ def _describe_rig(rig) -> list[str]:
     if osc.enabled:
         lines.append(f"  OSC: port {osc.port} on {', '.join(osc.bind)}, clients {', '.join(osc.allow)}, "
                      f"{osc.messages_per_second:g} messages/s each")
+    else:
+        lines.append("  OSC: off")
     timecode = rig.show.timecode
     if timecode.source == "ltc":
         lines.append(f"  timecode: chase LTC on input {timecode.input + 1} at {timecode.rate.name} fps, "
@@ -273,24 +294,39 @@ def _open_thru(rig, keyboard: str, pattern: str):
                                                         port_name="thru"), kind="output")
 
 
-def _start_osc(rig, runner, stack, keyboards=None):
-    """The sound engineer's OSC surface and its feed; the show goes on without them if the port is taken."""
+def _open_osc(rig, stack):
+    """The show's OSC port, taken before the show starts: a port another program holds stops `run`
+    here. Until `_start_osc`, every message is answered that the show is starting."""
     from .control.osc import OscServer
-    from .control.surface import FeedPublisher, OscSurface
+    from .control.surface import answer_before_the_show
     osc = rig.show.osc
-    surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
-    server = OscServer(surface.handle, osc.port, osc.bind, osc.allow, osc.messages_per_second)
+    if not osc.enabled:
+        return None
+    server = OscServer(answer_before_the_show, osc.port, osc.bind, osc.allow, osc.messages_per_second)
     try:
         server.start()
     except OSError as error:
-        print(f"WARNING: OSC is off: cannot listen on port {osc.port}: {error}", file=sys.stderr, flush=True)
-        return
+        raise UsageError(f"cannot listen for OSC on port {osc.port} of {', '.join(osc.bind)}: "
+                         f"{error.strerror or error}. Give another port with --osc-port N (or [osc] port in "
+                         f"{rig.show.path.name}), or run without OSC with --no-osc.") from None
+    stack.callback(server.stop)
+    return server
+
+
+def _start_osc(server, rig, runner, stack, keyboards=None) -> str:
+    """The sound engineer's OSC surface and its feed, on the server `_open_osc` started; says where it listens."""
+    from .control.surface import FeedPublisher, OscSurface
+    osc = rig.show.osc
+    surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
+    server.handle = surface.handle
     stack.callback(lambda: print(_osc_summary(server, surface)))
+    # At the end, OSC stops before its summary and before what the show opened earlier (the stop
+    # `_open_osc` registered then does nothing).
     stack.callback(server.stop)
     feed = FeedPublisher(surface)
     server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
     stack.callback(feed.start().stop)
-    print(f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}")
+    return f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}"
 
 
 def _osc_summary(server, surface) -> str:
@@ -673,6 +709,7 @@ def command_run(args) -> int:
     say = _sayer(terminal, engine, rig.show.timecode.rate)
     interrupted = quit_asked = False
     with contextlib.ExitStack() as stack:
+        osc_server = _open_osc(rig, stack)
         if args.jack_dummy:
             from .jackserver import PrivateJackServer, realtime_allowed
             realtime = realtime_allowed()  # as on a show machine, where the user may
@@ -719,8 +756,8 @@ def command_run(args) -> int:
         if rig.show.conductor.midi_input is not None:
             stack.callback(close_midi_inputs, _open_pedal(rig, runner))
         keyboards = _start_keyboards(rig, runner, stack, say) if rig.show.keyboards else None
-        if rig.show.osc.enabled:
-            _start_osc(rig, runner, stack, keyboards)
+        if osc_server is not None:
+            terminal.message(_start_osc(osc_server, rig, runner, stack, keyboards))
         quit_requested = threading.Event()
         read_commands(runner, report=lambda text: terminal.message(text, error=True), on_quit=quit_requested.set)
         terminal.message(f"Conductor commands (type, then Enter): {COMMANDS}")
@@ -912,6 +949,18 @@ def command_monitor(args) -> int:
     return run_monitor(host, port, rate=args.rate, seconds=args.seconds)
 
 
+def command_osc(args) -> int:
+    from .control.monitor import parse_target
+    from .control.oscrequest import run_request
+    try:
+        host, port = parse_target(args.target)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
+    return run_request(host, port, args.address, args.arguments, timeout=args.timeout, tcp=args.tcp)
+
+
 def command_bench(args) -> int:
     from .benchmark import run_benchmarks
     return run_benchmarks(args)
@@ -927,6 +976,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run on a private JACK server with the dummy driver (no sound card needed)")
     run.add_argument("--seconds", type=float, help="stop after this many seconds")
     _add_audio_options(run, device=True)
+    _add_osc_options(run)
     run.set_defaults(handler=command_run)
 
     render = commands.add_parser("render", help="render a show offline to a WAV or FLAC file")
@@ -997,6 +1047,19 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--rate", type=float, default=10.0, help="updates per second, 1-30 (default 10)")
     monitor.add_argument("--seconds", type=float, help="stop after this many seconds")
     monitor.set_defaults(handler=command_monitor)
+
+    osc = commands.add_parser("osc", help="send one OSC message to a running engine and print its reply",
+                              description="Send one OSC message to a running engine, from a port that stays open "
+                                          "for the reply, and print the reply's JSON. Arguments are typed as "
+                                          "oscsend's (a first argument of type tags: `ff -6 2`) or by their look "
+                                          "(an integer is i, another number f, anything else a string).")
+    osc.add_argument("target", metavar="HOST:PORT", help="the engine's OSC address, e.g. localhost:53100")
+    osc.add_argument("address", metavar="ADDRESS", help="e.g. /buses, /go, /bus/keys/gain")
+    osc.add_argument("arguments", metavar="ARG", nargs="*", help="the message's arguments, e.g. -6 2, or ff -6 2")
+    osc.add_argument("--tcp", action="store_true", help="over TCP (OSC 1.1, SLIP-framed) instead of UDP")
+    osc.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS",
+                     help="how long to wait for the reply (default 2)")
+    osc.set_defaults(handler=command_osc)
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")

@@ -116,21 +116,21 @@ def test_render_a_fixed_length_as_flac(tmp_path):
 
 def test_run_without_a_sound_card_names_the_devices_and_the_jack_dummy_option(tmp_path):
     env = dict(os.environ, JACK_DEFAULT_SERVER="liveengine-no-such-server", JACK_NO_START_SERVER="1")
-    result = liveengine("run", DEMO, "--seconds", "1", env=env)
+    result = liveengine("run", DEMO, "--seconds", "1", "--no-osc", env=env)
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert "Devices found" in result.stderr and "--jack-dummy" in result.stderr
 
 
 def test_run_plays_the_demo_on_a_private_jack_server():
-    result = liveengine("run", DEMO, "--jack-dummy", "--seconds", "3")
+    result = liveengine("run", DEMO, "--jack-dummy", "--seconds", "3", "--no-osc")
     assert result.returncode == 0, result.stderr
     assert "Starting a private JACK server" in result.stdout
     assert "callbacks of" in result.stdout and "0 late events" in result.stdout
 
 
 def test_run_says_when_the_audio_server_stops_and_when_it_resumes():
-    command = [sys.executable, "-m", "liveengine.cli", "run", str(DEMO), "--jack-dummy", "--seconds", "6"]
+    command = [sys.executable, "-m", "liveengine.cli", "run", str(DEMO), "--jack-dummy", "--seconds", "6", "--no-osc"]
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     server = f"jackd -n liveengine-{run.pid}-"
     deadline = time.monotonic() + 60

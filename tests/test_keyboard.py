@@ -93,7 +93,7 @@ def test_a_setup_change_takes_the_next_notes_and_the_sustained_chord_rings_on():
     keys.play(0x91, 72, 80)  # a new note, channel 2: strings from the pad setup
     keys.render()
     assert all(stage != STAGE_RELEASE for *_, stage in keys.voices()) and len(keys.voices()) == 7
-    assert "keyboard upper: setup 'pad' for the next notes" in keys.reports
+    assert "setup 'pad' on keyboard 'upper' for the next notes" in keys.reports
     keys.play(0xB0, 64, 0)  # sustain up: the old chord releases, with its old sounds
     keys.render()
     releasing = [(name, key) for name, key, _, stage in keys.voices() if stage == STAGE_RELEASE]

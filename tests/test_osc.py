@@ -5,8 +5,11 @@ thread runs as `liveengine run` does; bus commands reach the engine's event ring
 """
 
 import json
+import math
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -15,6 +18,7 @@ import pytest
 from pythonosc import osc_packet, tcp_client
 
 from liveengine.config import parse_show
+from liveengine.control.keyboard import Keyboards
 from liveengine.control.osc import OscServer, message
 from liveengine.control.surface import FeedPublisher, OscSurface
 from liveengine.engine import events
@@ -22,7 +26,7 @@ from liveengine.engine.rings import ring_pop_into
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 
-from test_cli import liveengine
+from test_cli import ROOT, liveengine
 
 SHOW = """
 [show]
@@ -57,21 +61,29 @@ def free_port() -> int:
 class Surface:
     """A rig, its cue runner (run by a thread here, as by `run`), the OSC server and its feed."""
 
-    def __init__(self, allow=("127.0.0.1/32",), messages_per_second=500.0):
-        self.rig = build_rig(parse_show(SHOW, "osc.toml"))
+    def __init__(self, allow=("127.0.0.1/32",), messages_per_second=500.0, show=SHOW, arm=False):
+        self.rig = build_rig(parse_show(show, "osc.toml"))
+        self.arm = arm  # the cues, for a test that plays the engine (`render`)
         self.runner = CueRunner(self.rig, self.rig.engine.producer("show"))
         self.port = free_port()
-        self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"))
+        self.keyboards = Keyboards(self.rig.show.keyboards, self.rig.show.setups, self.rig.instrument_numbers,
+                                   self.rig.engine, self.rig.engine.producer("keyboards")) \
+            if self.rig.show.keyboards else None
+        self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"), keyboards=self.keyboards)
         self.server = OscServer(self.surface.handle, self.port, ("127.0.0.1",), allow, messages_per_second)
         self.feed = FeedPublisher(self.surface)
         self._stopping = threading.Event()
         self._runner_thread = threading.Thread(target=self._run_runner, daemon=True)
 
     def _run_runner(self):
+        if self.arm:
+            self.runner.arm()
         while not self._stopping.wait(0.005):
             self.runner.update(self.rig.engine.position)
 
     def __enter__(self):
+        if self.keyboards is not None:
+            self.keyboards.start()
         self.server.start()
         self.server.on_refused = lambda host: self.feed.event("osc", f"refused client {host}")
         self.feed.start()
@@ -83,6 +95,8 @@ class Surface:
         self._runner_thread.join()
         self.feed.stop()
         self.server.stop()
+        if self.keyboards is not None:
+            self.keyboards.stop()
 
     def decisions(self):
         return [(d.cue, d.text) for d in list(self.runner.decisions)]
@@ -92,6 +106,16 @@ class Surface:
         while not condition():
             assert time.monotonic() < deadline, self.decisions()
             time.sleep(0.01)
+
+    def render(self, seconds: float, block_size: int = 256) -> float:
+        """Play the engine offline for about `seconds` (whole blocks), as its audio thread would;
+        returns the seconds played."""
+        from liveengine.engine import OfflineRenderer
+        renderer = OfflineRenderer(self.rig.engine.state, block_size)
+        blocks = math.ceil(seconds * self.rig.engine.settings.sample_rate / block_size)
+        for _ in range(blocks):
+            renderer.render_block()
+        return blocks * block_size / self.rig.engine.settings.sample_rate
 
     def osc_events(self):
         """Events the OSC worker posted on the engine's osc ring, as (kind, target, a, b)."""
@@ -142,7 +166,7 @@ def test_replies_say_what_was_done_and_what_was_wrong():
         peer.send(osc.port, "/replies", 1)
         assert peer.reply() == ("/reply/replies", {"address": "/replies", "status": "ok", "data": None})
         peer.send(osc.port, "/go")
-        assert peer.reply() == ("/reply/go", {"address": "/go", "status": "ok", "data": "GO"})
+        assert peer.reply() == ("/reply/go", {"address": "/go", "status": "ok", "data": "cue 1M1: GO"})
         peer.send(osc.port, "/go")  # 1M2 is a timecode cue: no GO cue is left
         assert peer.reply()[1]["status"] == "error"
         for address, args, complaint in (
@@ -154,6 +178,81 @@ def test_replies_say_what_was_done_and_what_was_wrong():
             reply_address, reply = peer.reply()
             assert reply_address == f"/reply{address}" and reply["status"] == "error"
             assert complaint in reply["data"], reply
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 96000])
+def test_buses_answers_the_gain_mute_and_fade_that_play_now(rate):
+    show = SHOW.replace("[timecode]", f"[audio]\nsample_rate = {rate}\n[timecode]") + """
+[[cues]]
+number = "1M3"
+name = "Keys down"
+go = true
+actions = [{gain = "keys", db = -3, fade = 2}]
+"""
+    with Surface(show=show, arm=True) as osc:
+        osc.wait_for(lambda: osc.runner.armed)
+        osc.render(0.01)
+        peer = UdpPeer()
+
+        def keys():
+            peer.send(osc.port, "/buses")
+            address, reply = peer.reply()
+            assert address == "/reply/buses" and reply["status"] == "ok"
+            return next(bus for bus in reply["data"] if bus["name"] == "keys")
+
+        assert keys() == {"name": "keys", "gain_db": 0.0, "target_db": 0.0, "fade_seconds": 0.0, "mute": False,
+                          "outputs": [], "to": "master"}
+        peer.send(osc.port, "/replies", 1)
+        peer.reply()
+        for command in (("/bus/keys/gain", -6.0), ("/bus/keys/mute", 1)):
+            peer.send(osc.port, *command)
+            assert peer.reply()[1]["status"] == "ok"
+            osc.render(0.05)
+        assert keys() == {"name": "keys", "gain_db": -6.0, "target_db": -6.0, "fade_seconds": 0.0, "mute": True,
+                          "outputs": [], "to": "master"}
+        peer.send(osc.port, "/cue/1M3/start")
+        assert peer.reply()[1]["status"] == "ok"
+        played = osc.render(0.5)
+        fading = keys()
+        # The cue's fade began on the first sample of the first block played after it was fired.
+        assert fading["target_db"] == -3.0 and fading["mute"] is True
+        assert fading["fade_seconds"] == pytest.approx(2.0 - played, abs=1e-3)
+        moved = 10 ** (-6 / 20) + (10 ** (-3 / 20) - 10 ** (-6 / 20)) * played / 2.0
+        assert fading["gain_db"] == pytest.approx(20 * math.log10(moved), abs=0.01)
+        osc.render(1.6)
+        assert keys()["gain_db"] == -3.0 and keys()["fade_seconds"] == 0.0
+
+
+KEYBOARDS = """
+[setups.piano]
+layers = [{instrument = "tone"}]
+[setups.organ]
+layers = [{instrument = "tone", transpose = 12}]
+[keyboards.upper]
+input = "Nord"
+setup = "piano"
+[keyboards.lower]
+input = "Kurzweil"
+setup = "piano"
+"""
+
+
+def test_replies_read_as_sentences_that_name_the_cue_setup_and_keyboard():
+    with Surface(show=SHOW + KEYBOARDS) as osc:
+        peer = UdpPeer()
+        peer.send(osc.port, "/replies", 1)
+        peer.reply()
+        said = []
+        for address, *args in (("/go",), ("/cue/1M2/standby",), ("/back",), ("/cue/1M1/start",), ("/cue/1M1/stop",),
+                               ("/stop", 0.5), ("/panic",), ("/locate", "01:00:05:00"), ("/setup/organ",),
+                               ("/setup/piano", "lower"), ("/go",), ("/cue/9Z9/stop",)):
+            peer.send(osc.port, address, *args)
+            said.append(peer.reply()[1]["data"])
+    assert said == ["cue 1M1: GO", "cue 1M2: standing by", "cue 1M1: standing by (back)", "cue 1M1: fired by hand",
+                    "cue 1M1: stopped what it started", "stop all, fading over 0.5 s", "PANIC: every note off",
+                    "located at 01:00:05:00", "setup 'organ' on every keyboard for the next notes",
+                    "setup 'piano' on keyboard 'lower' for the next notes", "cue 1M1: GO",
+                    "stop refused: no cue '9Z9'"]
 
 
 def test_queries_answer_over_tcp_with_slip_framing():
@@ -173,6 +272,21 @@ def test_queries_answer_over_tcp_with_slip_framing():
             client.close()
 
 
+def test_a_broken_slip_frame_is_counted_and_the_frames_around_it_are_carried_out():
+    from pythonosc import slip
+    with Surface() as osc:
+        with socket.create_connection(("127.0.0.1", osc.port), timeout=2.0) as connection:
+            # Split mid-frame, as TCP may deliver it: a query, a frame that does not decode, a query.
+            stream = slip.encode(message("/ping")) + slip.ESC + b"\x00" + slip.END + slip.encode(message("/ping"))
+            connection.sendall(stream[:5])
+            time.sleep(0.1)
+            connection.sendall(stream[5:])
+            received = bytearray()
+            while received.count(b"pong") < 2:
+                received += connection.recv(65536)
+        assert osc.server.counters.malformed == 1
+
+
 def test_a_sequenced_command_is_carried_out_once_however_often_it_is_resent():
     with Surface() as osc:
         peer = UdpPeer()
@@ -182,7 +296,7 @@ def test_a_sequenced_command_is_carried_out_once_however_often_it_is_resent():
         for _ in range(2):  # the reply was lost, say: each resend hears it again
             peer.send(osc.port, "/seq/41/go")
             replies.append(peer.reply())
-        assert replies == [("/reply/seq/41/go", {"address": "/seq/41/go", "status": "ok", "data": "GO"})] * 3
+        assert replies == [("/reply/seq/41/go", {"address": "/seq/41/go", "status": "ok", "data": "cue 1M1: GO"})] * 3
         time.sleep(0.2)
         assert osc.decisions().count(("1M1", "GO")) == 1
 
@@ -296,3 +410,134 @@ def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypa
             peer.reply()
             peer.send(osc.port, "/subscribe", *bad)
             assert peer.reply()[1]["status"] == "error", bad
+
+
+def test_before_the_show_starts_every_message_hears_that_nothing_was_carried_out():
+    from liveengine.control.surface import answer_before_the_show
+    port = free_port()
+    with OscServer(answer_before_the_show, port):
+        peer = UdpPeer()
+        for address in ("/go", "/buses", "/seq/3/go"):
+            peer.send(port, address)
+            reply_address, reply = peer.reply()
+            assert reply_address == f"/reply{address}" and reply["status"] == "error"
+            assert "the show is starting: nothing was carried out" in reply["data"]
+
+
+# `liveengine osc`: one message, its reply printed.
+
+def test_liveengine_osc_prints_the_replies_to_queries_and_commands():
+    with Surface() as osc:
+        target = f"127.0.0.1:{osc.port}"
+        buses = liveengine("osc", target, "/buses")
+        assert buses.returncode == 0, buses.stderr
+        reply = json.loads(buses.stdout)
+        assert reply["address"] == "/buses" and reply["status"] == "ok"
+        assert [bus["name"] for bus in reply["data"]] == ["master", "keys", "stems", "click"]
+        for arguments in (["-6", "2"], ["ff", "-6", "2"]):  # typed by their look, or as oscsend types them
+            gain = liveengine("osc", target, "/bus/keys/gain", *arguments)
+            assert gain.returncode == 0 and json.loads(gain.stdout)["status"] == "ok", gain.stdout + gain.stderr
+            (kind, bus, level, fade), = osc.osc_events()
+            assert (kind, bus, fade) == (events.BUS_GAIN, osc.rig.engine.bus_number("keys"), 2.0)
+            assert level == pytest.approx(10 ** (-6 / 20))
+        go = liveengine("osc", target, "/go")
+        assert go.returncode == 0 and json.loads(go.stdout)["data"] == "cue 1M1: GO"
+        wrong = liveengine("osc", target, "/cue/9Z9/start")
+        assert wrong.returncode == 1 and json.loads(wrong.stdout)["data"] == "fire refused: no cue '9Z9'"
+        over_tcp = liveengine("osc", target, "/cuelist", "--tcp")
+        assert over_tcp.returncode == 0 and len(json.loads(over_tcp.stdout)["data"]) == 2
+        time.sleep(0.1)
+        assert osc.decisions().count(("1M1", "GO")) == 1
+
+
+def test_liveengine_osc_types_arguments_as_oscsend_and_says_when_no_reply_comes():
+    listen = free_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(listen)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        target = f"127.0.0.1:{listen}"
+        results = [liveengine("osc", target, "/ping", *arguments, "--timeout", "0.3")
+                   for arguments in (["ff", "-6", "2"], ["-6", "2.5", "01:00:00:00"], ["sTi", "1", "7"])]
+    finally:
+        dump.terminate()
+        out = dump.communicate(timeout=10)[0]
+    for result in results:
+        assert result.returncode == 1 and result.stdout == ""
+        assert f"no reply from {target} within 0.3 s" in result.stderr
+    assert '/ping ff -6.000000 2.000000' in out
+    assert '/ping ifs -6 2.500000 "01:00:00:00"' in out
+    assert '/ping sTi "1" #T 7' in out
+
+
+def test_liveengine_osc_rejects_a_bad_target_or_argument():
+    target = liveengine("osc", "localhost", "/ping")
+    assert target.returncode == 1 and "expected HOST:PORT" in target.stderr
+    typed = liveengine("osc", "127.0.0.1:9", "/ping", "i", "loud")
+    assert typed.returncode == 1 and "argument 1 ('loud') is not an integer" in typed.stderr
+
+
+# `liveengine run` and its OSC port, as typed.
+
+def _show_file(tmp_path, osc_port: int):
+    show = tmp_path / "show.toml"
+    show.write_text(SHOW + f"""
+[[cues]]
+number = "1M3"
+name = "Keys down"
+go = true
+actions = [{{gain = "keys", db = -3, fade = 20}}]
+[osc]
+port = {osc_port}
+""")
+    return show
+
+
+def test_run_stops_before_the_show_when_its_osc_port_is_taken(tmp_path):
+    port = free_port()
+    show = _show_file(tmp_path, port)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other_program:
+        other_program.bind(("127.0.0.1", port))
+        taken = liveengine("run", show, "--jack-dummy", "--seconds", "1")
+        off = liveengine("run", show, "--jack-dummy", "--seconds", "1", "--no-osc")
+    assert taken.returncode == 1, taken.stderr
+    assert f"cannot listen for OSC on port {port} of 127.0.0.1" in taken.stderr
+    assert "--osc-port N" in taken.stderr and "--no-osc" in taken.stderr and "Traceback" not in taken.stderr
+    assert "JACK server" not in taken.stdout and "Audio device" not in taken.stdout, "the show never started"
+    assert off.returncode == 0, off.stderr
+    assert "OSC: off" in off.stdout and "OSC on UDP" not in off.stdout
+
+
+def test_run_refuses_an_osc_port_that_cannot_work(tmp_path):
+    result = liveengine("run", _show_file(tmp_path, free_port()), "--jack-dummy", "--osc-port", "0")
+    assert result.returncode == 1 and "--osc-port must be 1024 to 65535, got 0" in result.stderr
+    assert "--no-osc" in result.stderr
+
+
+def test_a_live_show_on_osc_port_from_the_command_line_answers_what_plays_now(tmp_path):
+    show_port, port = free_port(), free_port()
+    command = [sys.executable, "-m", "liveengine.cli", "run", str(_show_file(tmp_path, show_port)), "--jack-dummy",
+               "--osc-port", str(port), "--seconds", "60"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other_program:
+        other_program.bind(("127.0.0.1", show_port))  # the show file's port is taken: --osc-port wins
+        run = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+        try:
+            target = f"127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while liveengine("osc", target, "/ping", "--timeout", "0.5").returncode != 0:
+                assert time.monotonic() < deadline and run.poll() is None, "the engine never answered"
+            for address, *arguments in (("/bus/keys/gain", "-6"), ("/bus/keys/mute", "1"), ("/cue/1M3/start",)):
+                done = liveengine("osc", target, address, *arguments)
+                assert done.returncode == 0, done.stdout + done.stderr
+            buses = liveengine("osc", target, "/buses")
+            keys = next(bus for bus in json.loads(buses.stdout)["data"] if bus["name"] == "keys")
+            assert keys["target_db"] == -3.0 and keys["mute"] is True and 0 < keys["fade_seconds"] < 20.0, keys
+            # In the middle of the cue's fade from -6 dB: the gain is where the time left puts it.
+            left = keys["fade_seconds"] / 20.0
+            gain = 10 ** (-3 / 20) * (1 - left) + 10 ** (-6 / 20) * left
+            assert keys["gain_db"] == pytest.approx(20 * math.log10(gain), abs=0.02), keys
+        finally:
+            run.send_signal(signal.SIGINT)
+            out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert f"OSC on UDP and TCP port {port}" in out and "Traceback" not in err

@@ -49,7 +49,7 @@ def test_run_chases_mtc_from_a_midi_port(tmp_path, server):
     media_server.open_virtual_port("timecode")
     try:
         with MtcSender(media_server, Timecode.from_fields(1, 0, 0, 0, RATES["25"])):
-            result = liveengine("run", show, "--seconds", "4.5",
+            result = liveengine("run", show, "--seconds", "4.5", "--no-osc",
                                 env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
     finally:
         media_server.close_port()
@@ -86,7 +86,7 @@ def test_run_as_timecode_master_sends_mtc(tmp_path, server):
     show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
                     'master_start = "00:59:59:00"\n')
     receiver, frames = mtc_receiver()
-    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "4"],
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "4", "--no-osc"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                            env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
     try:
@@ -141,7 +141,7 @@ def test_the_conductor_goes_from_a_midi_pedal_and_from_the_terminal(tmp_path, se
     show.write_text(GO_SHOW)
     pedal = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="pedal board")
     pedal.open_virtual_port("out")
-    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "8"],
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "8", "--no-osc"],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            cwd=ROOT, env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
     lines = []
@@ -184,7 +184,7 @@ def test_mtc_out_follows_the_conductors_jump(tmp_path, server):
                     '[[cues]]\nnumber = "1M1"\nat = "01:00:00:00"\n'
                     '[[cues]]\nnumber = "1M2"\nat = "01:10:00:00"\n')
     receiver, frames = mtc_receiver()
-    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "5"],
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "5", "--no-osc"],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            cwd=ROOT, env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
     try:

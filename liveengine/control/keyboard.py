@@ -228,7 +228,8 @@ class Keyboards:
             return False, f"no keyboard {keyboard!r}; keyboards: {', '.join(self.keyboards) or 'none'}"
         for name in [keyboard] if keyboard else list(self.keyboards):
             self.keyboards[name].setup = self.setups[setup]
-        text = f"keyboard {keyboard or 'every keyboard'}: setup {setup!r} for the next notes"
+        where = f"keyboard {keyboard!r}" if keyboard else "every keyboard"
+        text = f"setup {setup!r} on {where} for the next notes"
         self.report(text)
         return True, text
 

@@ -105,6 +105,19 @@ def message(address: str, *args) -> bytes:
     return build(address, *args).dgram
 
 
+def take_slip_packets(pending: bytearray):
+    """The packets of the SLIP frames complete in `pending` (taken out of it; the rest stays for
+    more bytes), None for a frame that does not decode. Frames end with END; one may start with one too."""
+    while (end := pending.find(slip.END)) >= 0:
+        frame = bytes(pending[:end])
+        del pending[:end + 1]
+        if frame:
+            try:
+                yield slip.decode(frame + slip.END)
+            except (slip.ProtocolError, ValueError):
+                yield None
+
+
 class TokenBucket:
     def __init__(self, rate: float, burst: float):
         self.rate, self.burst = rate, burst
@@ -121,7 +134,8 @@ class TokenBucket:
 
 
 class OscServer:
-    """`handle(client, address, args)` runs in the worker thread for every accepted message."""
+    """`handle(client, address, args)` runs in the worker thread for every accepted message; it may
+    be replaced while the server runs (a show answers differently before it starts)."""
 
     def __init__(self, handle, port: int = DEFAULT_PORT, bind: tuple[str, ...] = ("127.0.0.1",),
                  allow: tuple[str, ...] = ("127.0.0.1",), messages_per_second: float = 500.0):
@@ -165,6 +179,9 @@ class OscServer:
         return self
 
     def stop(self):
+        """Stop the threads and close every socket; once stopped, stopping again does nothing."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._queue.put(None)
         for thread in self._threads:
@@ -246,16 +263,10 @@ class OscServer:
             self.drop_connection(connection)
             return
         pending += data
-        # SLIP: frames end with END; a frame may also start with one.
-        while (end := pending.find(slip.END)) >= 0:
-            frame = bytes(pending[:end])
-            del pending[:end + 1]
-            if frame:
-                try:
-                    packet = slip.decode(frame + slip.END)
-                except (slip.ProtocolError, ValueError):
-                    self.counters.malformed += 1
-                    continue
+        for packet in take_slip_packets(pending):
+            if packet is None:
+                self.counters.malformed += 1
+            else:
                 self._take(client, packet)
         if len(pending) > MAX_TCP_FRAME:
             self.counters.oversized += 1

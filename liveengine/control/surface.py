@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..engine import BusLevel
 from ..show.timecode import Timecode
 from .osc import OscClient
 
@@ -35,6 +36,9 @@ DEFAULT_STOP_FADE = 3.0
 REMEMBERED_SEQUENCES = 256  # per client host
 MAX_SUBSCRIBERS = 64
 DEVICE_SILENT_SECONDS = 1.0
+
+QUERIES = ("/cuelist", "/buses", "/setups", "/state", "/ping")
+ALWAYS_ANSWERED = QUERIES + ("/subscribe",)  # other addresses are answered when sequenced, or after /replies 1
 
 _CUE = re.compile(r"/cue/([^/]+)/(start|stop|standby)")
 _BUS = re.compile(r"/bus/([^/]+)/(gain|mute)")
@@ -161,7 +165,7 @@ class OscSurface:
             except ValueError as error:
                 raise CommandError(f"/locate: {error}") from None
             runner.locate_master(where, done)
-        elif address in ("/cuelist", "/buses", "/setups", "/state", "/ping"):
+        elif address in QUERIES:
             self._no_arguments(address, args)
             client.send(f"/reply{address}", _reply_text(address, "ok", self._query(address)))
             return
@@ -232,8 +236,9 @@ class OscSurface:
                      "follow_seconds": armed.cue.wait_seconds if armed.cue.trigger == "follow" else None,
                      "chase": armed.cue.chase}
                     for armed in self.runner.cues if show.cues]
-        if address == "/buses":
-            return [{"name": bus.name, "gain_db": bus.gain_db, "mute": bus.mute,
+        if address == "/buses":  # what plays now: commands, cues and fades included
+            levels = self.engine.bus_levels()
+            return [{"name": bus.name, **_level_fields(levels[bus.name]),
                      "outputs": [channel + 1 for channel in bus.outputs], "to": bus.feeds}
                     for bus in show.buses.values()]
         if address == "/setups":
@@ -388,6 +393,18 @@ class FeedPublisher:
         elif not self._device_lost and now - self._callbacks_changed > DEVICE_SILENT_SECONDS:
             self._device_lost = True
             self.event("device", "audio device lost")
+
+
+def answer_before_the_show(client: OscClient, address: str, args: list):
+    """What the OSC port says while the show is starting: nothing is carried out, and every
+    message (a command, a query, a sequenced command) hears so."""
+    client.send(f"/reply{address}", _reply_text(address, "error", "the show is starting: nothing was carried "
+                                                                   "out; send it again in a moment"))
+
+
+def _level_fields(level: BusLevel) -> dict:
+    return {"gain_db": round(level.gain_db, 2), "target_db": round(level.target_db, 2),
+            "fade_seconds": round(level.fade_seconds, 3), "mute": level.muted}
 
 
 def _reply_text(address: str, status: str, data) -> str:

@@ -6,7 +6,7 @@ from .state import CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, BusLayout, EngineSett
 from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
 from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
 from .stream import LiveStream, OfflineRenderer, audio_callback
-from .telemetry import Meter, Telemetry, TimecodeStatus
+from .telemetry import BusLevel, Meter, Telemetry, TimecodeStatus
 
 __all__ = [
     "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS",
@@ -15,5 +15,5 @@ __all__ = [
     "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device", "describe_devices",
     "realtime_threads",
     "StemError", "StemFile", "StemLoader", "wait_for_a_block",
-    "Meter", "Telemetry", "TimecodeStatus",
+    "BusLevel", "Meter", "Telemetry", "TimecodeStatus",
 ]

@@ -59,7 +59,7 @@ from .state import (
     EngineSettings,
     EngineState,
 )
-from .telemetry import Telemetry, read_telemetry
+from .telemetry import BusLevel, Telemetry, read_bus_levels, read_telemetry
 
 log = logging.getLogger("liveengine.engine")
 
@@ -457,6 +457,10 @@ class Engine:
 
     def telemetry(self) -> Telemetry:
         return read_telemetry(self.state)
+
+    def bus_levels(self) -> dict[str, BusLevel]:
+        """Each bus's gain, fade and mute as the audio thread applies them now."""
+        return read_bus_levels(self.state)
 
     def poll(self) -> int:
         """Drain the audio thread's notifications: clock pairs, late events, acknowledgements, refusals.

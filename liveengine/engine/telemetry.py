@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from .chase import S_REJECTED, S_RELOCATIONS, STATE_NAMES
 from .state import (
+    B_GAIN,
+    B_GAIN_RAMP_LEFT,
+    B_GAIN_TARGET,
+    B_MUTE_TARGET,
     M_INPUT_MEAN_SQUARE,
     M_INPUT_PEAK,
     M_MEAN_SQUARE_LEFT,
@@ -128,6 +132,26 @@ def read_telemetry(state: EngineState) -> Telemetry:
         buses=buses, inputs=inputs, timecode=_timecode_status(state), cues_fired=int(t[T_CUES_FIRED]),
         cues_skipped=int(t[T_CUES_SKIPPED]), cue_events_dropped=int(t[T_CUE_EVENTS_DROPPED]),
         samples_not_ready=int(t[T_SAMPLES_NOT_READY]))
+
+
+@dataclass(frozen=True)
+class BusLevel:
+    """What a bus applies now, as the audio thread left it at the end of its last block: the show
+    file's values until a command, a cue or a fade changes them."""
+
+    gain_db: float  # the gain applied now (part way, while a fade runs)
+    target_db: float  # where the gain is going: gain_db once any fade is over
+    fade_seconds: float  # left of the fade toward target_db; 0 when the gain is there
+    muted: bool  # as last commanded (the mute itself ramps over a few milliseconds)
+
+
+def read_bus_levels(state: EngineState) -> dict[str, BusLevel]:
+    values, rate = state.bus_values, state.settings.sample_rate
+    return {bus.name: BusLevel(gain_db=float(to_dbfs(values[B_GAIN, i])),
+                               target_db=float(to_dbfs(values[B_GAIN_TARGET, i])),
+                               fade_seconds=float(values[B_GAIN_RAMP_LEFT, i]) / rate,
+                               muted=bool(values[B_MUTE_TARGET, i] == 0.0))
+            for i, bus in enumerate(state.settings.buses)}
 
 
 def _timecode_status(state: EngineState) -> TimecodeStatus:

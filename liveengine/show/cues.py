@@ -182,7 +182,8 @@ class CueRunner:
         self._decide(sample, "", f"timecode master jumps to {where}")
 
     # The conductor's operations: any thread may ask, the runner's thread carries them out.
-    # `done(ok, text)`, when given, hears how it went (an OSC client asking for a reply).
+    # `done(ok, text)`, when given, hears how it went (an OSC client asking for a reply), in the
+    # words of the decision it prints, naming the cue it concerns.
 
     def go(self, done=None):
         self.commands.put(("go", (), done))
@@ -221,7 +222,7 @@ class CueRunner:
         ok, number, text = getattr(self, f"_{name}")(position, *arguments)
         self._decide(position, number, text)
         if done is not None:
-            done(ok, text)
+            done(ok, f"cue {number}: {text}" if number else text)
 
     def _go(self, position):
         if self.standing_by is None:

@@ -23,7 +23,7 @@ def stream_of_frames(count, first_frame=HOUR, speed=1.0, first_sample=10_000.0, 
 
 
 def new_chase(freewheel_seconds=2.0):
-    return ch.new_chase(RATE, FPS, FRAMES_PER_DAY, freewheel_seconds)
+    return ch.new_chase(RATE, (FPS, 1), FRAMES_PER_DAY, freewheel_seconds)
 
 
 def feed(state, window, frames):
@@ -133,6 +133,7 @@ def test_the_chase_kernels_obey_the_real_time_contract():
         state = carray(state_pointer, (ch.STATE_FIELDS,), np.float64)
         window = carray(window_pointer, (ch.WINDOW, 2), np.float64)
         outcome = ch.chase_frame(state, window, sample, 90000.0) + ch.chase_idle(state, sample + 10.0)
+        ch.master_locate(state, 12, 90000.0)
         return outcome + int(ch.chase_position(state, sample) + ch.chase_sample_at(state, 90001.0))
 
     report = audit_ir(cfunc(signature, error_model="numpy")(use_the_chase).inspect_llvm())

@@ -227,3 +227,34 @@ def test_a_rendered_show_carries_its_generated_ltc(tmp_path):
     assert "at 23.976 fps" in result.stderr
     labels = [frame["timecode"] for frame in json.loads(result.stdout)]
     assert labels[0] == "09:59:58:00" and "10:00:00:00" in labels
+
+
+@pytest.mark.parametrize("rate, sample_rate", [("25", 48000), ("29.97df", 44100)])
+def test_ltc_decode_json_dates_a_frame_played_in_reverse_by_its_first_sample_in_the_file(tmp_path, rate,
+                                                                                          sample_rate):
+    import json
+
+    import ltcref
+    from liveengine.show.timecode import RATES
+    fps = RATES[rate].fps_ratio
+    encoded = ltcref.encode(sample_rate, fps, (10, 0, 4, 10), 20, drop_frame=RATES[rate].drop_frame)
+    backwards = encoded.audio[::-1]
+    path = tmp_path / "reverse.wav"
+    soundfile.write(path, backwards, sample_rate, subtype="FLOAT")
+    result = liveengine("ltc", "decode", path, "--rate", rate, "--json")
+    assert result.returncode == 0, result.stderr
+    frames = json.loads(result.stdout)
+    # Frame k of the forward signal spans [starts[k], starts[k + 1]); reversed, it begins at N - starts[k + 1].
+    ends = list(encoded.starts[1:]) + [len(encoded.audio)]
+    expected = [{"timecode": "%02d:%02d:%02d%s%02d" % (*tc[:3], ";" if RATES[rate].drop_frame else ":", tc[3]),
+                 "sample": len(backwards) - end, "reverse": True}
+                for tc, end in zip(encoded.timecodes[::-1], ends[::-1])]
+    assert frames[0] == expected[0] and frames[0]["sample"] == 0, "the file's first frame begins on its first sample"
+    assert len(frames) == len(expected) - 1  # the file's last frame has no edge after its last bit to close it
+    for frame, truth in zip(frames, expected):
+        assert frame["timecode"] == truth["timecode"] and frame["reverse"]
+        assert abs(frame["sample"] - truth["sample"]) <= 1
+    libltc = {"%02d:%02d:%02d:%02d" % frame.timecode: frame.off_start for frame in ltcref.decode(backwards, sample_rate,
+                                                                                               fps)}
+    # As libltc dates them, within the few samples it takes to place an edge.
+    assert all(abs(libltc[frame["timecode"].replace(";", ":")] - frame["sample"]) <= 4 for frame in frames)

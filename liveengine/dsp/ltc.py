@@ -452,6 +452,13 @@ class LtcFrame:
     duration: float = 0.0  # the frame's length in samples: nominal length / duration is its speed
 
     @property
+    def first_sample(self) -> float:
+        """Where the frame begins in the recording, in the order heard (as libltc reports it): its
+        start in forward play; in reverse play the edge its last bit is heard from, `duration`
+        before its start."""
+        return self.start_sample - self.duration if self.reverse else self.start_sample
+
+    @property
     def timecode(self) -> str:
         """HH:MM:SS:FF, with ';' before the frames in drop-frame."""
         separator = ";" if self.drop_frame else ":"

@@ -229,6 +229,35 @@ def test_a_rendered_show_carries_its_generated_ltc(tmp_path):
     assert labels[0] == "09:59:58:00" and "10:00:00:00" in labels
 
 
+@pytest.mark.parametrize("name, sample_rate, cue", [("29.97df", 44100, "01:00:01;07"), ("24", 96000, "01:00:01:07")])
+def test_a_rendered_master_show_plays_its_cue_where_its_own_ltc_reaches_it(tmp_path, name, sample_rate, cue):
+    """At the show's rate, not 25 fps: the cue's note starts on the first sample of its frame,
+    ceil(frames * sample_rate / fps) after the start, where `ltc decode` reads the cue's label."""
+    import json
+    from fractions import Fraction
+
+    from liveengine.show.timecode import Timecode, frame_rate
+    start = "00:59:59;00" if name == "29.97df" else "00:59:59:00"
+    show = tmp_path / "master.toml"
+    show.write_text(f'[show]\nname = "Master"\n[audio]\nsample_rate = {sample_rate}\noutput_channels = 3\n'
+                    f'[buses.master]\noutputs = [1, 2]\n'
+                    f'[timecode]\nrate = "{name}"\nltc_output = 3\nmaster_start = "{start}"\n'
+                    f'[instruments.tone]\ntype = "tone"\n'
+                    f'[[parts]]\nname = "hit"\ninstrument = "tone"\nnotes = [[69, 0, 0.1, 0.5]]\n'
+                    f'[[cues]]\nnumber = "1M1"\nat = "{cue}"\nactions = [{{start = "hit"}}]\n')
+    out = tmp_path / "out.wav"
+    result = liveengine("render", show, "-o", out, "--seconds", "3", "--subtype", "FLOAT")
+    assert result.returncode == 0, result.stderr
+    audio, _ = soundfile.read(out, dtype="float32")
+    rate = frame_rate(name)
+    frames = Timecode.parse(cue, rate) - Timecode.parse(start, rate)
+    onset = -(-frames * Fraction(sample_rate) // rate.fps)
+    assert np.flatnonzero(audio[:, 0])[0] - 1 == onset  # a tone's first sample is 0
+    decoded = liveengine("ltc", "decode", out, "--channel", "3", "--json")
+    assert decoded.returncode == 0, decoded.stderr
+    assert {"timecode": cue, "sample": onset, "reverse": False} in json.loads(decoded.stdout)
+
+
 @pytest.mark.parametrize("rate, sample_rate", [("25", 48000), ("29.97df", 44100)])
 def test_ltc_decode_json_dates_a_frame_played_in_reverse_by_its_first_sample_in_the_file(tmp_path, rate,
                                                                                           sample_rate):

@@ -74,3 +74,11 @@ def test_a_locate_that_arrives_after_its_frame_began_keeps_the_timecode_where_it
     frames = decode_ltc(renderer.render(RATE // 2)[:, 2], RATE, (25, 1))
     labels = {round(frame.start_sample) + offset: frame.timecode for frame in frames}
     assert labels[13 * 1920] == "02:30:00:12" and labels[20 * 1920] == "02:30:00:19"
+
+
+def test_a_label_the_masters_rate_does_not_have_is_refused():
+    with pytest.raises(ValueError, match="00:01:00:00 is no timecode at 30000/1001 fps drop-frame"):
+        generating_engine((30000, 1001), True, start=(0, 1, 0, 0))
+    engine, _ = generating_engine((25, 1), False)
+    with pytest.raises(ValueError, match="01:00:00:25 is no timecode at 25/1 fps"):
+        engine.producer("show").locate_timecode((1, 0, 0, 25), 0)

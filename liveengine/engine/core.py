@@ -202,6 +202,7 @@ class Producer:
         """As timecode master, jump: the frame labelled `label` (hours, minutes, seconds, frames) begins
         on the master's first frame boundary at or after `sample`, for the cues and the generated LTC
         alike, and the timecode runs on from it. Returns that boundary's sample."""
+        self.engine._master().frame_count(label)  # a label of the master's rate, or a ValueError
         index = self.engine.master_frame_at_or_after(sample)
         self.post(-1, ev.TIMECODE_LOCATE, index, *label)
         return self.engine.master_frame_start(index)

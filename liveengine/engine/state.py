@@ -210,15 +210,15 @@ class TimecodeMaster:
     def frames_per_day(self) -> int:
         return _frames_per_day(self.fps, self.drop_frame)
 
-    @property
-    def start_frame(self) -> int:
-        """Frames from midnight to `start`; ValueError if `start` is no label at this rate."""
-        hours, minutes, seconds, frames = self.start
+    def frame_count(self, label: tuple[int, int, int, int]) -> int:
+        """Frames from midnight to `label` (hours, minutes, seconds, frames); ValueError if no frame
+        carries that label at this rate."""
+        hours, minutes, seconds, frames = label
         nominal = nominal_fps(self.fps)
         dropped = self.drop_frame and minutes % 10 != 0 and seconds == 0 and frames < DROPPED_FRAME_NUMBERS
         if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 60 and 0 <= frames < nominal) or dropped:
-            raise ValueError(f"master timecode start {hours:02}:{minutes:02}:{seconds:02}:{frames:02} is no "
-                             f"timecode at {self.fps[0]}/{self.fps[1]} fps{' drop-frame' if self.drop_frame else ''}")
+            raise ValueError(f"{hours:02}:{minutes:02}:{seconds:02}:{frames:02} is no timecode at "
+                             f"{self.fps[0]}/{self.fps[1]} fps{' drop-frame' if self.drop_frame else ''}")
         return int(frame_count(hours, minutes, seconds, frames, nominal, self.drop_frame))
 
 
@@ -441,7 +441,7 @@ class EngineState:
             self.config[C_TIMECODE_NOMINAL] = nominal_fps(master.fps)
             self.config[C_TIMECODE_DROP_FRAME] = master.drop_frame
             self.chase, self.chase_window = new_master(s.sample_rate, master.fps, master.frames_per_day,
-                                                       master.start_frame)
+                                                       master.frame_count(master.start))
             if master.ltc_channel is not None:
                 if not 0 <= master.ltc_channel < s.output_channels:
                     raise ValueError(f"LTC output {master.ltc_channel + 1} is not one of the {s.output_channels} "

@@ -285,5 +285,7 @@ def test_ltc_decode_json_dates_a_frame_played_in_reverse_by_its_first_sample_in_
         assert abs(frame["sample"] - truth["sample"]) <= 1
     libltc = {"%02d:%02d:%02d:%02d" % frame.timecode: frame.off_start for frame in ltcref.decode(backwards, sample_rate,
                                                                                                fps)}
+    text = liveengine("ltc", "decode", path, "--rate", rate)
+    assert text.stdout.splitlines()[0] == f"{expected[0]['timecode']}  sample 0  reverse"
     # As libltc dates them, within the few samples it takes to place an edge.
     assert all(abs(libltc[frame["timecode"].replace(";", ":")] - frame["sample"]) <= 4 for frame in frames)

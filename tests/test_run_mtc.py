@@ -66,9 +66,9 @@ def test_run_chases_mtc_from_a_midi_port(tmp_path, server):
     assert (hours, minutes) == (1, 0) and 1 <= seconds <= sent_seconds
 
 
-def mtc_receiver():
-    """A JACK MIDI input that reads MTC at 25 fps into `frames` (None for a message that ends no frame)."""
-    reader = MtcReader(RATES["25"])
+def mtc_receiver(rate):
+    """A JACK MIDI input that reads MTC at `rate` into `frames` (None for a message that ends no frame)."""
+    reader = MtcReader(rate)
     frames = []
     receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
     receiver.ignore_types(sysex=False, timing=False, active_sense=True)
@@ -87,10 +87,11 @@ def connect_to_engine(receiver, run):
 
 
 def test_run_as_timecode_master_sends_mtc(tmp_path, server):
+    """At the show's rate, 23.976 (MTC's rate code says 24): a frame every 1001/24 ms."""
     show = tmp_path / "master.toml"
-    show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "25"\nmtc_output = "mtc"\n'
+    show.write_text('[show]\nname = "MTC master"\n[timecode]\nrate = "23.976"\nmtc_output = "mtc"\n'
                     'master_start = "00:59:59:00"\n')
-    receiver, frames = mtc_receiver()
+    receiver, frames = mtc_receiver(RATES["23.976"])
     run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--seconds", "4"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                            env=dict(os.environ, JACK_DEFAULT_SERVER=server.name))
@@ -107,11 +108,12 @@ def test_run_as_timecode_master_sends_mtc(tmp_path, server):
     assert str(labels[0]) >= "00:59:59:05" and str(labels[-1]) <= "01:00:04:00"
     # JACK delivers MIDI to the receiver once per server cycle (256 samples, 5.3 ms), so each
     # frame's arrival is late by up to a cycle, and a frame of four quarter frames spans 7 or 8
-    # cycles: the intervals alternate about 40 ms, their mean is 40 ms.
+    # cycles: the intervals alternate about a frame, their mean is a frame.
+    frame_ms = 1001 / 24
     intervals_ms = [(b.start_ns - a.start_ns) / 1e6 for a, b in zip(running, running[1:])]
     cycle_ms = 256 / 48000 * 1000
-    assert all(abs(interval - 40.0) < cycle_ms + 1.0 for interval in intervals_ms), intervals_ms
-    assert abs(statistics.mean(intervals_ms) - 40.0) < 0.5
+    assert all(abs(interval - frame_ms) < cycle_ms + 1.0 for interval in intervals_ms), intervals_ms
+    assert abs(statistics.mean(intervals_ms) - frame_ms) < 0.5
 
 
 GO_SHOW = """

@@ -927,12 +927,14 @@ def command_ltc_decode(args) -> int:
     except (ValueError, ltcfile.LtcFileError) as error:
         raise UsageError(str(error)) from None
     frames = recording.frames
+    # A frame's sample is the first of it in the file, in either direction of play.
     if args.json:
-        print(json.dumps([{"timecode": frame.timecode, "sample": round(frame.start_sample)} for frame in frames]))
+        print(json.dumps([{"timecode": frame.timecode, "sample": round(frame.first_sample), "reverse": frame.reverse}
+                          for frame in frames]))
     else:
         for frame in frames:
             direction = "  reverse" if frame.reverse else ""
-            print(f"{frame.timecode}  sample {round(frame.start_sample)}{direction}")
+            print(f"{frame.timecode}  sample {round(frame.first_sample)}{direction}")
     if not frames:
         print(f"liveengine: no LTC found on channel {args.channel} of {args.input}", file=sys.stderr)
         return EXIT_FAILED
@@ -1039,7 +1041,8 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--channel", type=int, default=1, help="channel carrying the LTC (default 1)")
     decode.add_argument("--rate", default="auto", help="frame rate, or auto (default) to detect it")
     decode.add_argument("--json", action="store_true",
-                        help='print a JSON list: {"timecode": "01:00:00:00", "sample": 1234} per frame')
+                        help='print a JSON list, a frame each: {"timecode": "01:00:00:00", "sample": 1234, '
+                             '"reverse": false}, "sample" the first of the frame in the file')
     decode.set_defaults(handler=command_ltc_decode)
 
     monitor = commands.add_parser("monitor", help="watch a running engine's OSC feed: timecode, cues, meters, alerts")

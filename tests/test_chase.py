@@ -1,6 +1,7 @@
 """The timecode chase, fed with frame streams whose truth is known."""
 
 import numpy as np
+import pytest
 from numba import carray, cfunc, types
 
 from liveengine.engine import chase as ch
@@ -23,7 +24,7 @@ def stream_of_frames(count, first_frame=HOUR, speed=1.0, first_sample=10_000.0, 
 
 
 def new_chase(freewheel_seconds=2.0):
-    return ch.new_chase(RATE, FPS, FRAMES_PER_DAY, freewheel_seconds)
+    return ch.new_chase(RATE, (FPS, 1), FRAMES_PER_DAY, freewheel_seconds)
 
 
 def feed(state, window, frames):
@@ -133,6 +134,7 @@ def test_the_chase_kernels_obey_the_real_time_contract():
         state = carray(state_pointer, (ch.STATE_FIELDS,), np.float64)
         window = carray(window_pointer, (ch.WINDOW, 2), np.float64)
         outcome = ch.chase_frame(state, window, sample, 90000.0) + ch.chase_idle(state, sample + 10.0)
+        ch.master_locate(state, 12, 90000.0)
         return outcome + int(ch.chase_position(state, sample) + ch.chase_sample_at(state, 90001.0))
 
     report = audit_ir(cfunc(signature, error_model="numpy")(use_the_chase).inspect_llvm())
@@ -145,3 +147,25 @@ def test_frame_count_of_a_label_agrees_with_the_timecode_module():
         for count in list(range(0, 40_000, 7)) + list(range(rate.frames_per_day() - 3000, rate.frames_per_day())):
             hours, minutes, seconds, frames = Timecode.from_frames(count, rate).fields
             assert ch.frame_count(hours, minutes, seconds, frames, rate.nominal, rate.drop_frame) == count
+
+
+def test_the_masters_line_begins_every_frame_on_its_exact_sample_for_days_at_every_rate():
+    """Frame k after the master's start begins on ceil(k * sample rate / fps), as the LTC generator
+    and Engine.master_frame_start place it, however far into the show (never a float's rounding)."""
+    from liveengine.engine import Engine, EngineSettings, TimecodeMaster
+    from liveengine.show.timecode import RATES
+    start = 3600 * 24  # 01:00:00:00 at 24 fps; any frame count will do
+    for rate in RATES.values():
+        for sample_rate in (44100, 48000, 96000):
+            state, _ = ch.new_master(sample_rate, rate.fps_ratio, rate.frames_per_day(), start)
+            engine = Engine(EngineSettings(sample_rate=sample_rate, max_block=64, timecode_master=TimecodeMaster(
+                rate.fps_ratio, rate.drop_frame, (1, 0, 0, 0))))
+            for k in [0, 1, 2, 3, 7, 1001, 30_000, 2_589_407, 3 * rate.frames_per_day() + 5]:
+                exact = -(-k * sample_rate // rate.fps)
+                assert ch.chase_sample_at(state, float(start + k)) == exact == engine.master_frame_start(k)
+                assert engine.master_frame_at_or_after(exact) == k
+                assert engine.master_frame_at_or_after(exact + 1) == k + 1
+            ch.master_locate(state, 1000, 7.0)  # frame 7 since midnight begins frame 1000 of the grid
+            assert ch.chase_sample_at(state, 7.0 + 5) == -(-(1005 * sample_rate) // rate.fps)
+            assert ch.chase_position(state, float(-(-(1005 * sample_rate) // rate.fps))) == \
+                pytest.approx(12.0, abs=float(rate.fps / sample_rate))

@@ -278,3 +278,65 @@ def test_check_lists_the_keyboard_setups_and_the_keyboards(tmp_path):
     assert any(line.startswith("    CC 1: pad modulation") for line in lines)
     assert "  keyboard lower: MIDI input matching 'Keystation', setup split, thru to 'Synth out'" in lines
     assert "  keyboard upper: virtual MIDI input 'upper keys', setup split" in lines
+
+
+@pytest.mark.parametrize("name, sample_rate, cue", [("29.97df", 44100, "01:00:01;07"), ("24", 96000, "01:00:01:07")])
+def test_a_rendered_master_show_plays_its_cue_where_its_own_ltc_reaches_it(tmp_path, name, sample_rate, cue):
+    """At the show's rate, not 25 fps: the cue's note starts on the first sample of its frame,
+    ceil(frames * sample_rate / fps) after the start, where `ltc decode` reads the cue's label."""
+    import json
+    from fractions import Fraction
+
+    from liveengine.show.timecode import Timecode, frame_rate
+    start = "00:59:59;00" if name == "29.97df" else "00:59:59:00"
+    show = tmp_path / "master.toml"
+    show.write_text(f'[show]\nname = "Master"\n[audio]\nsample_rate = {sample_rate}\noutput_channels = 3\n'
+                    f'[buses.master]\noutputs = [1, 2]\n'
+                    f'[timecode]\nrate = "{name}"\nltc_output = 3\nmaster_start = "{start}"\n'
+                    f'[instruments.tone]\ntype = "tone"\n'
+                    f'[[parts]]\nname = "hit"\ninstrument = "tone"\nnotes = [[69, 0, 0.1, 0.5]]\n'
+                    f'[[cues]]\nnumber = "1M1"\nat = "{cue}"\nactions = [{{start = "hit"}}]\n')
+    out = tmp_path / "out.wav"
+    result = liveengine("render", show, "-o", out, "--seconds", "3", "--subtype", "FLOAT")
+    assert result.returncode == 0, result.stderr
+    audio, _ = soundfile.read(out, dtype="float32")
+    rate = frame_rate(name)
+    frames = Timecode.parse(cue, rate) - Timecode.parse(start, rate)
+    onset = -(-frames * Fraction(sample_rate) // rate.fps)
+    assert np.flatnonzero(audio[:, 0])[0] - 1 == onset  # a tone's first sample is 0
+    decoded = liveengine("ltc", "decode", out, "--channel", "3", "--json")
+    assert decoded.returncode == 0, decoded.stderr
+    assert {"timecode": cue, "sample": onset, "reverse": False} in json.loads(decoded.stdout)
+
+
+@pytest.mark.parametrize("rate, sample_rate", [("25", 48000), ("29.97df", 44100)])
+def test_ltc_decode_json_dates_a_frame_played_in_reverse_by_its_first_sample_in_the_file(tmp_path, rate,
+                                                                                          sample_rate):
+    import json
+
+    import ltcref
+    from liveengine.show.timecode import RATES
+    fps = RATES[rate].fps_ratio
+    encoded = ltcref.encode(sample_rate, fps, (10, 0, 4, 10), 20, drop_frame=RATES[rate].drop_frame)
+    backwards = encoded.audio[::-1]
+    path = tmp_path / "reverse.wav"
+    soundfile.write(path, backwards, sample_rate, subtype="FLOAT")
+    result = liveengine("ltc", "decode", path, "--rate", rate, "--json")
+    assert result.returncode == 0, result.stderr
+    frames = json.loads(result.stdout)
+    # Frame k of the forward signal spans [starts[k], starts[k + 1]); reversed, it begins at N - starts[k + 1].
+    ends = list(encoded.starts[1:]) + [len(encoded.audio)]
+    expected = [{"timecode": "%02d:%02d:%02d%s%02d" % (*tc[:3], ";" if RATES[rate].drop_frame else ":", tc[3]),
+                 "sample": len(backwards) - end, "reverse": True}
+                for tc, end in zip(encoded.timecodes[::-1], ends[::-1])]
+    assert frames[0] == expected[0] and frames[0]["sample"] == 0, "the file's first frame begins on its first sample"
+    assert len(frames) == len(expected) - 1  # the file's last frame has no edge after its last bit to close it
+    for frame, truth in zip(frames, expected):
+        assert frame["timecode"] == truth["timecode"] and frame["reverse"]
+        assert abs(frame["sample"] - truth["sample"]) <= 1
+    libltc = {"%02d:%02d:%02d:%02d" % frame.timecode: frame.off_start for frame in ltcref.decode(backwards, sample_rate,
+                                                                                               fps)}
+    text = liveengine("ltc", "decode", path, "--rate", rate)
+    assert text.stdout.splitlines()[0] == f"{expected[0]['timecode']}  sample 0  reverse"
+    # As libltc dates them, within the few samples it takes to place an edge.
+    assert all(abs(libltc[frame["timecode"].replace(";", ":")] - frame["sample"]) <= 4 for frame in frames)

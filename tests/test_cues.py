@@ -325,7 +325,9 @@ def test_a_jump_back_to_a_timecode_cue_replays_it_after_a_preroll():
     show.runner.jump("1M1")
     show.play_until(jumped_at + RATE // 2)
     located = [sample for sample, what in show.decisions("") if what == "timecode master jumps to 00:59:58:00"]
-    assert len(located) == 1 and jumped_at <= located[0] <= jumped_at + 2 * BLOCK  # the scheduling latency
+    # After the scheduling latency, on the master timecode's next frame boundary.
+    assert len(located) == 1 and located[0] % SAMPLES_PER_FRAME == 0
+    assert jumped_at <= located[0] < jumped_at + 2 * BLOCK + SAMPLES_PER_FRAME
     replay = located[0] + 2 * RATE
     show.play_until(replay + 3 * RATE)
     audio = show.audio[:, ONE]

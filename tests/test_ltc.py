@@ -221,18 +221,22 @@ def test_settings_the_encoder_cannot_honour_are_refused():
         encode_ltc((0, 0, 0, 0), (30, 1), 1.0, 48000, rise_seconds=150e-6)
 
 
-def test_locate_jumps_at_the_next_frame():
+@pytest.mark.parametrize("index, labels", [
+    (6, ["09:59:59:24", "10:00:00:00"]),  # the next frame carries the label
+    (8, ["01:00:00:06", "01:00:00:07", "09:59:59:24"]),  # a frame further on
+    (3, ["10:00:00:02", "10:00:00:03"]),  # a frame gone by: the timecode is where it would have been
+])
+def test_a_locate_labels_its_frame_and_the_labels_count_on_from_it(index, labels):
     sample_rate, fps = 48000, (25, 1)
     ints, floats = ltc.encoder_state(sample_rate, fps, (1, 0, 0, 0), user_bits=7)
     audio = np.zeros(sample_rate, np.float32)
     ltc.ltc_encode(audio[:10_000], ints, floats)  # into frame 5
-    ltc.ltc_encoder_locate(ints, 9, 59, 59, 24)
+    ltc.ltc_encoder_locate(ints, 9, 59, 59, 24, index)
     ints[ltc.E_USER_BITS] = 8
     ltc.ltc_encode(audio[10_000:], ints, floats)
     decoded = decode_ltc(audio, sample_rate, fps)
-    assert [frame.timecode for frame in decoded[:8]] == [
-        "01:00:00:00", "01:00:00:01", "01:00:00:02", "01:00:00:03", "01:00:00:04", "01:00:00:05",
-        "09:59:59:24", "10:00:00:00"]
+    assert [frame.timecode for frame in decoded[:6 + len(labels)]] == [
+        "01:00:00:00", "01:00:00:01", "01:00:00:02", "01:00:00:03", "01:00:00:04", "01:00:00:05", *labels]
     assert [frame.user_bits for frame in decoded[5:8]] == [7, 8, 8]
 
 
@@ -288,7 +292,7 @@ def decode_then_encode(audio, frames, first_sample, decoder_ints, decoder_floats
                              carray(rows, (ROWS, ltc.FRAME_FIELDS), np.float64))
     ints = carray(encoder_ints, (ltc.ENCODER_INTS,), np.int64)
     if decoded:
-        ltc.ltc_encoder_locate(ints, 1, 0, 0, 0)
+        ltc.ltc_encoder_locate(ints, 1, 0, 0, 0, 0)
     ltc.ltc_encode(block, ints, carray(encoder_floats, (ltc.ENCODER_FLOATS,), np.float64))
     return decoded
 

@@ -5,7 +5,7 @@ import pytest
 
 import ltcref
 from liveengine.dsp.ltc import encode_ltc
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput, events
 
 RATE = 48000
 BLOCK = 64
@@ -97,14 +97,16 @@ def test_a_dropout_freewheels_then_stops_and_relocks():
         "locked", "dropout: freewheel", "stopped", "locked"]
 
 
-def test_with_no_timecode_input_the_engine_runs_its_own_master_timecode_once_located():
+def test_an_engine_with_no_timecode_has_none_to_locate_and_ignores_timecode_events():
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK))
-    assert engine.telemetry().timecode.state == "stopped"
-    engine.producer("show").locate_timecode(HOUR_AT_25, 4800.0)
+    producer = engine.producer("show")
+    with pytest.raises(ValueError, match="not the timecode master"):
+        producer.locate_timecode((1, 0, 0, 0), 4800)
+    producer.post(-1, events.TIMECODE_LOCATE, 0, 1, 0, 0, 0)
+    producer.timecode_frame(HOUR_AT_25, 0)
     OfflineRenderer(engine.state, BLOCK).render(48000)
-    status = engine.telemetry().timecode
-    assert status.state == "locked" and status.speed == 1.0
-    assert status.position == pytest.approx(HOUR_AT_25 + (48000 - 4800) / (RATE / 25))
+    telemetry = engine.telemetry()
+    assert telemetry.timecode.state == "stopped" and telemetry.events_rejected == 2
 
 
 def test_frames_posted_as_events_drive_the_chase_like_decoded_ltc():

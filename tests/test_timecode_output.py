@@ -7,7 +7,7 @@ import pytest
 
 import ltcref
 from liveengine.dsp.ltc import decode_ltc
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeOutput
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeMaster
 
 RATE = 48000
 BLOCK = 64
@@ -17,7 +17,7 @@ RATES = [((24000, 1001), False), ((24, 1), False), ((25, 1), False), ((30000, 10
 
 def generating_engine(fps, drop_frame, start=(0, 59, 59, 0)):
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, output_channels=3,
-                                   timecode_output=TimecodeOutput(2, fps, drop_frame, start)))
+                                   timecode_master=TimecodeMaster(fps, drop_frame, start, ltc_channel=2)))
     return engine, OfflineRenderer(engine.state, BLOCK)
 
 
@@ -52,12 +52,33 @@ def test_generated_frames_start_on_the_engines_sample_clock(fps, drop_frame):
         assert abs(frame.start_sample - -(-Fraction(k * RATE * fps[1]) // fps[0])) <= 1
 
 
-def test_a_locate_makes_the_next_frame_jump():
+def test_a_locate_relabels_the_first_frame_at_or_after_its_sample():
+    engine, renderer = generating_engine((25, 1), False, start=(1, 0, 0, 0))
+    producer = engine.producer("control")
+    renderer.render(RATE // 4)
+    offset = renderer.position
+    # Asked for sample 24000 (frame 12.5): frame 13 of the grid, on sample 24960, is 02:30:00:00.
+    assert producer.locate_timecode((2, 30, 0, 0), RATE // 2) == 13 * 1920
+    frames = decode_ltc(renderer.render(RATE)[:, 2], RATE, (25, 1))
+    labels = {round(frame.start_sample) + offset: frame.timecode for frame in frames}
+    assert labels[12 * 1920] == "01:00:00:12"
+    assert labels[13 * 1920] == "02:30:00:00" and labels[20 * 1920] == "02:30:00:07"
+
+
+def test_a_locate_that_arrives_after_its_frame_began_keeps_the_timecode_where_it_put_it():
     engine, renderer = generating_engine((25, 1), False, start=(1, 0, 0, 0))
     producer = engine.producer("control")
     renderer.render(RATE // 2)
-    producer.locate_ltc_output(2, 30, 0, 0)
-    out = np.concatenate([renderer.render(RATE // 2)])
-    labels = [frame.timecode for frame in decode_ltc(out[:, 2], RATE, (25, 1))]
-    assert "02:30:00:00" in labels and "02:30:00:05" in labels
-    assert not any(label.startswith("01:00:01") for label in labels)
+    offset = renderer.position
+    producer.locate_timecode((2, 30, 0, 0), 1920)  # frame 1, long gone: frame 13 is 02:30:00:12
+    frames = decode_ltc(renderer.render(RATE // 2)[:, 2], RATE, (25, 1))
+    labels = {round(frame.start_sample) + offset: frame.timecode for frame in frames}
+    assert labels[13 * 1920] == "02:30:00:12" and labels[20 * 1920] == "02:30:00:19"
+
+
+def test_a_label_the_masters_rate_does_not_have_is_refused():
+    with pytest.raises(ValueError, match="00:01:00:00 is no timecode at 30000/1001 fps drop-frame"):
+        generating_engine((30000, 1001), True, start=(0, 1, 0, 0))
+    engine, _ = generating_engine((25, 1), False)
+    with pytest.raises(ValueError, match="01:00:00:25 is no timecode at 25/1 fps"):
+        engine.producer("show").locate_timecode((1, 0, 0, 25), 0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput, events
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput, TimecodeMaster, events
 
 RATE = 48000
 BLOCK = 64
@@ -19,10 +19,12 @@ HOUR = 90000  # 01:00:00:00 at 25 fps, in frames since midnight
 NOTE = events.NOTE_GROUP_SIZE
 
 
-def make_engine(chase=True, freewheel_seconds=2.0):
+def make_engine(chase=True, freewheel_seconds=2.0, master=None):
+    """An engine chasing LTC on input 1 (`chase`), or the timecode master from label `master`, or neither."""
     timecode = TimecodeInput(0, FPS, False, freewheel_seconds) if chase else None
+    master = TimecodeMaster(FPS, False, master) if master else None
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, input_channels=1, polyphony=32,
-                                   timecode=timecode))
+                                   timecode=timecode, timecode_master=master))
     engine.install_tone(0, attack_seconds=0.001, release_seconds=0.01, gain=1.0)
     return engine, OfflineRenderer(engine.state, BLOCK), engine.producer("show")
 
@@ -137,14 +139,13 @@ def test_a_chase_cue_starts_at_its_offset_when_the_picture_lands_inside_it():
 
 
 def test_master_timecode_fires_cues_and_a_go_and_a_follow_cue_on_their_samples():
-    engine, renderer, show = make_engine(chase=False)
-    show.locate_timecode(HOUR, 1000.0)
+    engine, renderer, show = make_engine(chase=False, master=(1, 0, 0, 0))
     show.arm_cue(0, events.TRIGGER_TIMECODE, tone_template(0), frame=HOUR + 10)
     show.arm_cue(1, events.TRIGGER_MANUAL, tone_template(1, key=81.0))
     show.arm_cue(2, events.TRIGGER_FOLLOW, tone_template(2, key=57.0), follows=1, wait_samples=12000)
     show.fire_cue(1, sample=40000)
     audio = renderer.render(80000)
-    assert onsets(audio) == [1000 + 10 * SAMPLES_PER_FRAME, 40000, 52000]
+    assert onsets(audio) == [10 * SAMPLES_PER_FRAME, 40000, 52000]
     assert fired(engine) == [("fired", 0), ("fired", 1), ("fired", 2)]
 
 

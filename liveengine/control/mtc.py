@@ -257,10 +257,14 @@ class MtcSender:
     def __exit__(self, *exc):
         self.stop()
 
+    def schedule(self) -> Iterator[tuple[int, bytes]]:
+        """The quarter frames, endless, each with the time (CLOCK_MONOTONIC ns) it is due."""
+        for send_seconds, message in quarter_frames(self.start_timecode, self.reverse):
+            yield self._send_time_ns(send_seconds), message
+
     def _run(self):
         self._midi_out.send_message(full_frame(self.start_timecode))
-        for send_seconds, message in quarter_frames(self.start_timecode, self.reverse):
-            due_ns = self._send_time_ns(send_seconds)
+        for due_ns, message in self.schedule():
             if self._stopping.wait(max(0, due_ns - time.monotonic_ns()) / NS_PER_SECOND):
                 return
             self._midi_out.send_message(message)

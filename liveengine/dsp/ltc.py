@@ -57,8 +57,8 @@ RAISED_COSINE_RISE_FRACTION = 1 - 2 * math.acos(0.8) / math.pi  # share of a rai
 # fraction (1001/100 at 48 kHz and 29.97), so half cell numbers times it stay far inside int64.
 (E_HALF_CELL_SAMPLES_NUM, E_HALF_CELL_SAMPLES_DEN, E_NOMINAL_FPS, E_DROP_FRAME, E_USER_BITS, E_HOURS, E_MINUTES,
  E_SECONDS, E_FRAMES, E_WORD, E_HALF_CELL, E_NEXT_EDGE, E_SAMPLE, E_LEVEL, E_LOCATE_PENDING, E_LOCATE_HOURS,
- E_LOCATE_MINUTES, E_LOCATE_SECONDS, E_LOCATE_FRAMES) = range(19)
-ENCODER_INTS = 19
+ E_LOCATE_MINUTES, E_LOCATE_SECONDS, E_LOCATE_FRAMES, E_LOCATE_INDEX) = range(20)
+ENCODER_INTS = 20
 # Encoder state: float64 vector.
 E_AMPLITUDE, E_RAMP_HALF_WIDTH = range(2)
 ENCODER_FLOATS = 2
@@ -181,15 +181,19 @@ def _ceil_div(numerator, denominator):
 
 
 @realtime
-def _start_next_frame(ints):
-    """Load the next frame's word: the located timecode if one is pending, else the next label."""
-    if ints[E_LOCATE_PENDING]:
+def _start_next_frame(ints, index):
+    """Load the word of frame `index` (counted from the encoder's origin): the next label, or
+    the located one once the locate's frame has come (counted on from it if that frame has
+    passed already)."""
+    hours, minutes, seconds, frames = next_timecode(ints[E_HOURS], ints[E_MINUTES], ints[E_SECONDS],
+                                                    ints[E_FRAMES], ints[E_NOMINAL_FPS], ints[E_DROP_FRAME])
+    if ints[E_LOCATE_PENDING] and index >= ints[E_LOCATE_INDEX]:
         ints[E_LOCATE_PENDING] = 0
         hours, minutes, seconds, frames = (ints[E_LOCATE_HOURS], ints[E_LOCATE_MINUTES], ints[E_LOCATE_SECONDS],
                                            ints[E_LOCATE_FRAMES])
-    else:
-        hours, minutes, seconds, frames = next_timecode(ints[E_HOURS], ints[E_MINUTES], ints[E_SECONDS],
-                                                        ints[E_FRAMES], ints[E_NOMINAL_FPS], ints[E_DROP_FRAME])
+        for _ in range(index - ints[E_LOCATE_INDEX]):
+            hours, minutes, seconds, frames = next_timecode(hours, minutes, seconds, frames, ints[E_NOMINAL_FPS],
+                                                            ints[E_DROP_FRAME])
     ints[E_HOURS], ints[E_MINUTES], ints[E_SECONDS], ints[E_FRAMES] = hours, minutes, seconds, frames
     ints[E_WORD] = pack_frame(hours, minutes, seconds, frames, ints[E_NOMINAL_FPS], ints[E_DROP_FRAME],
                               ints[E_USER_BITS])
@@ -202,7 +206,7 @@ def _advance_edge(ints):
     if half_cell % 2 == 1 and _frame_bit(ints[E_WORD], (half_cell % HALF_CELLS_PER_FRAME) // 2) == 0:
         half_cell += 1
     if half_cell % HALF_CELLS_PER_FRAME == 0:
-        _start_next_frame(ints)
+        _start_next_frame(ints, half_cell // HALF_CELLS_PER_FRAME)
     ints[E_HALF_CELL] = half_cell
     ints[E_NEXT_EDGE] = _ceil_div(half_cell * ints[E_HALF_CELL_SAMPLES_NUM], ints[E_HALF_CELL_SAMPLES_DEN])
 
@@ -227,10 +231,13 @@ def ltc_encode(out, ints, floats):
 
 
 @realtime
-def ltc_encoder_locate(ints, hours, minutes, seconds, frames):
-    """Give the next frame this timecode (a jump); the labels count on from there."""
+def ltc_encoder_locate(ints, hours, minutes, seconds, frames, index):
+    """Give frame `index` (counted from the encoder's origin, sample 0) this timecode: a jump; the
+    labels count on from there. Should that frame have begun already, the frames after it carry
+    the labels that follow, so the timecode stays where the locate put it."""
     ints[E_LOCATE_HOURS], ints[E_LOCATE_MINUTES], ints[E_LOCATE_SECONDS], ints[E_LOCATE_FRAMES] = \
         hours, minutes, seconds, frames
+    ints[E_LOCATE_INDEX] = index
     ints[E_LOCATE_PENDING] = 1
 
 
@@ -443,6 +450,13 @@ class LtcFrame:
     color_frame: bool = False
     binary_group_flags: int = 0
     duration: float = 0.0  # the frame's length in samples: nominal length / duration is its speed
+
+    @property
+    def first_sample(self) -> float:
+        """Where the frame begins in the recording, in the order heard (as libltc reports it): its
+        start in forward play; in reverse play the edge its last bit is heard from, `duration`
+        before its start."""
+        return self.start_sample - self.duration if self.reverse else self.start_sample
 
     @property
     def timecode(self) -> str:

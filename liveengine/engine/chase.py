@@ -11,6 +11,12 @@ configured time, then stopped). A frame that disagrees with the line is a glitch
 rejected; only when several frames in a row agree among themselves but not with the
 line has the picture really jumped: the chase relocates to them.
 
+As timecode master the engine runs a line of its own instead, at the show's exact rate:
+frame k of its grid (counted from sample 0, where its start frame begins) begins on sample
+ceil(k * sample_rate * den / num), exactly where the LTC generator begins its frame k, so
+cues fire on the very sample the generated timecode reaches them, at every rate and for
+as long as the show runs. A locate moves the frames along that grid, never the grid.
+
 These kernels obey the real-time contract: the audio thread runs them beside the LTC
 decoder. All state lives in one float64 vector and a small window of recent frames.
 """
@@ -40,10 +46,13 @@ WINDOW = 16  # frames in the line fit
 # The state vector.
 (S_STATE, S_SAMPLES_PER_FRAME, S_FRAMES_PER_DAY, S_FREEWHEEL_SAMPLES, S_ANCHOR_SAMPLE, S_ANCHOR_FRAME,
  S_FRAMES_PER_SAMPLE, S_LAST_SAMPLE, S_LAST_FRAME, S_WINDOW_COUNT, S_CANDIDATE_SAMPLE, S_CANDIDATE_FRAME,
- S_CANDIDATES, S_REJECTED, S_RELOCATIONS, S_EPOCH, S_LOCATED_SAMPLE) = range(17)
-STATE_FIELDS = 17
+ S_CANDIDATES, S_REJECTED, S_RELOCATIONS, S_EPOCH, S_LOCATED_FRAME, S_MASTER, S_MASTER_SAMPLES_NUM,
+ S_MASTER_SAMPLES_DEN) = range(20)
+STATE_FIELDS = 20
 # S_EPOCH counts the lines: it changes whenever the chase (re)locates, so whoever follows the
-# line (the armed cues) knows that positions before S_LOCATED_SAMPLE were never played.
+# line (the armed cues) knows that positions before S_LOCATED_FRAME were never played.
+# S_MASTER is 1 for the master's own line, whose frames last exactly S_MASTER_SAMPLES_NUM /
+# S_MASTER_SAMPLES_DEN samples (sample_rate * den / num, integers) and whose anchor is sample 0.
 
 
 @realtime
@@ -57,13 +66,29 @@ def frame_count(hours, minutes, seconds, frames, nominal, drop_frame):
     return count
 
 
-def new_chase(sample_rate: int, fps: float, frames_per_day: int, freewheel_seconds: float):
+def new_chase(sample_rate: int, fps: tuple[int, int], frames_per_day: int, freewheel_seconds: float):
     """The state vector and frame window of a stopped chase (allocated before the stream opens)."""
+    num, den = fps
     state = np.zeros(STATE_FIELDS, np.float64)
-    state[S_SAMPLES_PER_FRAME] = sample_rate / fps
+    state[S_SAMPLES_PER_FRAME] = sample_rate * den / num
     state[S_FRAMES_PER_DAY] = frames_per_day
     state[S_FREEWHEEL_SAMPLES] = freewheel_seconds * sample_rate
     return state, np.zeros((WINDOW, 2), np.float64)
+
+
+def new_master(sample_rate: int, fps: tuple[int, int], frames_per_day: int, start_frame: int):
+    """The state vector and (unused) window of the master's line: frame `start_frame` begins on
+    sample 0, and the timecode runs at exactly `fps` (num, den) from there."""
+    num, den = fps
+    state, window = new_chase(sample_rate, fps, frames_per_day, 0.0)
+    state[S_MASTER] = 1.0
+    state[S_MASTER_SAMPLES_NUM] = sample_rate * den
+    state[S_MASTER_SAMPLES_DEN] = num
+    state[S_FRAMES_PER_SAMPLE] = num / (sample_rate * den)
+    state[S_ANCHOR_FRAME] = start_frame
+    state[S_STATE] = LOCKED
+    new_epoch(state, float(start_frame))
+    return state, window
 
 
 @realtime
@@ -139,19 +164,24 @@ def fit_line(state, window):
 
 
 @realtime
-def new_epoch(state, located_sample):
+def new_epoch(state, located_frame):
     state[S_EPOCH] += 1.0
-    state[S_LOCATED_SAMPLE] = located_sample
+    state[S_LOCATED_FRAME] = located_frame
 
 
 @realtime
-def chase_locate(state, sample, frame):
-    """The engine is the timecode master: the line runs at nominal speed through `frame` at `sample`."""
-    state[S_ANCHOR_SAMPLE] = sample
-    state[S_ANCHOR_FRAME] = frame
-    state[S_FRAMES_PER_SAMPLE] = 1.0 / state[S_SAMPLES_PER_FRAME]
-    state[S_STATE] = LOCKED
-    new_epoch(state, sample)
+def master_frame_start(state, index):
+    """The sample on which frame `index` of the master's grid begins: ceil(index * samples per frame),
+    in integers (as the LTC generator places its frames)."""
+    numerator = index * int(state[S_MASTER_SAMPLES_NUM])
+    return -((-numerator) // int(state[S_MASTER_SAMPLES_DEN]))
+
+
+@realtime
+def master_locate(state, index, frame):
+    """The master's timecode jumps: frame `frame` (since midnight) is the one its grid begins at `index`."""
+    state[S_ANCHOR_FRAME] = frame - index
+    new_epoch(state, frame)
 
 
 @realtime
@@ -168,7 +198,7 @@ def chase_frame(state, window, sample, frame):
             if state[S_WINDOW_COUNT] >= LOCK_FRAMES:
                 fit_line(state, window)
                 state[S_STATE] = LOCKED
-                new_epoch(state, window[0, 0])
+                new_epoch(state, chase_position(state, window[0, 0]))
                 return LOCKED_NOW
             return STARTED_LOCKING
         start_window(state, window, sample, frame)
@@ -199,7 +229,7 @@ def chase_frame(state, window, sample, frame):
         state[S_STATE] = LOCKED
         state[S_CANDIDATES] = 0.0
         state[S_RELOCATIONS] += 1.0
-        new_epoch(state, previous_sample)
+        new_epoch(state, chase_position(state, previous_sample))
         return RELOCATED
     state[S_REJECTED] += 1.0
     return REJECTED
@@ -229,7 +259,11 @@ def chase_position(state, sample):
 
 @realtime
 def chase_sample_at(state, frame_position):
-    """The sample at which the line reaches `frame_position`; -1 if the picture stands still."""
+    """The sample at which the line reaches `frame_position`; -1 if the picture stands still.
+    On the master's line, frame positions are whole frames and the answer is the exact sample
+    their frame begins on."""
+    if state[S_MASTER] != 0.0:
+        return float(master_frame_start(state, int(frame_position - state[S_ANCHOR_FRAME])))
     if state[S_FRAMES_PER_SAMPLE] == 0.0:
         return -1.0
     return state[S_ANCHOR_SAMPLE] + (frame_position - state[S_ANCHOR_FRAME]) / state[S_FRAMES_PER_SAMPLE]

@@ -182,10 +182,6 @@ class Producer:
         """A timecode frame received outside the audio thread (MTC), for the chase."""
         self.post(-1, ev.TIMECODE_FRAME, frame, start_sample)
 
-    def locate_ltc_output(self, hours: int, minutes: int, seconds: int, frames: int, sample=-1):
-        """Make the generated LTC jump: its next frame carries this label."""
-        self.post(sample, ev.LTC_LOCATE, 0, hours, minutes, seconds, frames)
-
     def controller(self, instrument: int, cc: int, value: float, sample=-1):
         """Controller `cc` of `instrument` moves to `value` (0..1): the regions that follow it move."""
         self.post(sample, ev.CONTROLLER, instrument, cc, value)
@@ -213,9 +209,14 @@ class Producer:
     def stop_stem(self, slot: int, fade_seconds: float = 0.0, sample=-1):
         self.post(sample, ev.STEM_STOP, slot, fade_seconds)
 
-    def locate_timecode(self, frame: int, sample: float):
-        """The engine is the timecode master: frame `frame` starts at `sample`, running at nominal speed."""
-        self.post(-1, ev.TIMECODE_LOCATE, frame, sample)
+    def locate_timecode(self, label: tuple[int, int, int, int], sample: int) -> int:
+        """As timecode master, jump: the frame labelled `label` (hours, minutes, seconds, frames) begins
+        on the master's first frame boundary at or after `sample`, for the cues and the generated LTC
+        alike, and the timecode runs on from it. Returns that boundary's sample."""
+        self.engine._master().frame_count(label)  # a label of the master's rate, or a ValueError
+        index = self.engine.master_frame_at_or_after(sample)
+        self.post(-1, ev.TIMECODE_LOCATE, index, *label)
+        return self.engine.master_frame_start(index)
 
     def arm_cue(self, slot: int, trigger: int, template: np.ndarray, *, frame: float = 0.0,
                 chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0):
@@ -448,6 +449,25 @@ class Engine:
             except KeyError:
                 raise KeyError(f"no bus {bus!r}; buses: {', '.join(self.state.bus_index)}") from None
         return int(bus)
+
+    # The master timecode's frame grid: frame k (counted from sample 0) begins on sample
+    # ceil(k * sample_rate / fps), exactly, as in the audio thread (chase.master_frame_start).
+
+    def master_frame_start(self, index: int) -> int:
+        """The sample on which frame `index` of the master's grid begins."""
+        num, den = self._master().fps
+        return -(-index * self.settings.sample_rate * den // num)
+
+    def master_frame_at_or_after(self, sample: int) -> int:
+        """The index of the first frame of the master's grid that begins at or after `sample`."""
+        num, den = self._master().fps
+        return (int(sample) - 1) * num // (self.settings.sample_rate * den) + 1
+
+    def _master(self):
+        if self.settings.timecode_master is None:
+            raise ValueError("the engine is not the timecode master: it runs no timecode of its own to locate "
+                             "(EngineSettings.timecode_master)")
+        return self.settings.timecode_master
 
     # Reading what the audio thread reports.
 

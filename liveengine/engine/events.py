@@ -18,7 +18,6 @@ INSTRUMENT_PARAMETER = 6  # target: instrument; A: parameter index; B: value
 FENCE = 7  # target: token; acknowledged with the sample at which the audio thread reached it
 TIMECODE_FRAME = 8  # a timecode frame from outside the audio thread (MTC): target: frame count since
 #                     midnight; A: the sample at which the frame started. Post it as soon as possible (-1).
-LTC_LOCATE = 9  # the generated LTC jumps: its next frame is A:B:C:D (hours, minutes, seconds, frames)
 STOP_ALL = 10  # every part stops: its notes fade out over A seconds (0: the fast panic fade); live notes ring on
 NOTE_GROUP_OFF = 11  # target: note group; its sounding notes release, its later note-ons are dropped
 PART_START = 12  # target: part; it plays in a fresh note group from here on (a cue's firing sets A: the
@@ -29,7 +28,9 @@ CUE_ARM = 14  # target: cue slot, whose template rows are written; A: trigger (T
 #               or the slot followed; D: template rows
 CUE_DISARM = 15  # target: cue slot; once acknowledged (FENCE), its template may be rewritten
 CUE_FIRE = 16  # target: cue slot (the conductor's GO); A: offset into the cue, in samples
-TIMECODE_LOCATE = 17  # master timecode (no timecode input): frame `target` starts at sample A, at nominal speed
+TIMECODE_LOCATE = 17  # as timecode master: frame `target` of the master's frame grid (counted from sample 0)
+#                       carries the label A:B:C:D (hours, minutes, seconds, frames), and the timecode runs on
+#                       from there, for the cues and the generated LTC. Refused by an engine that is not master
 STEM_START = 18  # target: stem slot; A: file frame to start from; B: bus; C: linear gain
 STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
 CONTROLLER = 20  # target: instrument; A: controller number 0..127; B: value 0..1 (regions follow it)
@@ -59,7 +60,6 @@ EVENT_NAMES = {
     INSTRUMENT_PARAMETER: "instrument parameter",
     FENCE: "fence",
     TIMECODE_FRAME: "timecode frame",
-    LTC_LOCATE: "LTC locate",
     STOP_ALL: "stop all",
     NOTE_GROUP_OFF: "note group off",
     PART_START: "part start",

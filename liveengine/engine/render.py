@@ -38,10 +38,10 @@ from .chase import (
     S_STATE,
     chase_frame,
     chase_idle,
-    chase_locate,
     chase_position,
     chase_speed,
     frame_count,
+    master_locate,
 )
 from .intrinsics import address_as_void_pointer, monotonic_ns
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
@@ -101,8 +101,9 @@ from .state import (
     C_OUTPUT_CHANNELS,
     C_POLYPHONY,
     C_SAMPLE_RATE,
-    C_TIMECODE_CHASE,
+    C_TIMECODE_DROP_FRAME,
     C_TIMECODE_INPUT,
+    C_TIMECODE_MODE,
     C_TIMECODE_NOMINAL,
     C_TIMECODE_OUTPUT,
     CF_DEZIPPER_SAMPLES,
@@ -151,6 +152,8 @@ from .state import (
     T_UNDERFLOWS,
     T_VOICES,
     T_VOICES_STOLEN,
+    TIMECODE_CHASE,
+    TIMECODE_MASTER,
     STAGE_FREE,
     VS_KIND,
     VS_STAGE,
@@ -292,12 +295,10 @@ def apply_event(table, event, sample):
             return
     elif kind == ev.FENCE:
         notify(table, sample, ev.ACKNOWLEDGED, target, 0.0, 0.0)
-    elif kind == ev.TIMECODE_FRAME:
+    elif kind == ev.TIMECODE_FRAME and config[C_TIMECODE_MODE] == TIMECODE_CHASE:
         chase_timecode_frame(table, a, target)
-    elif kind == ev.LTC_LOCATE:
-        ltc_encoder_locate(i64_1d(table, A_LTC_OUT_INTS), int(a), int(b), int(event[ev.C]), int(event[ev.D]))
-    elif kind == ev.TIMECODE_LOCATE and config[C_TIMECODE_CHASE] == 0:
-        chase_locate(f64_1d(table, A_CHASE), a, target)
+    elif kind == ev.TIMECODE_LOCATE and config[C_TIMECODE_MODE] == TIMECODE_MASTER:
+        locate_master_timecode(table, int(target), int(a), int(b), int(event[ev.C]), int(event[ev.D]))
     elif kind == ev.CUE_ARM:
         if not arm_cue(table, event):
             telemetry[T_EVENTS_REJECTED] += 1
@@ -426,7 +427,7 @@ def follow_timecode(table, block_start, frames):
     config = i64_1d(table, A_CONFIG)
     chase = f64_1d(table, A_CHASE)
     block_end = float(block_start + frames)
-    if config[C_TIMECODE_CHASE] != 0:
+    if config[C_TIMECODE_MODE] == TIMECODE_CHASE:
         channel = config[C_TIMECODE_INPUT]
         if channel >= 0:
             rows = f64_2d(table, A_LTC_FRAMES)
@@ -460,6 +461,17 @@ def chase_timecode_frame(table, start_sample, frame):
     i64_1d(table, A_TELEMETRY)[T_TIMECODE_FRAMES] += 1
     if outcome != ACCEPTED:
         notify(table, start_sample, ev.TIMECODE, outcome, frame, 0.0)
+
+
+@realtime
+def locate_master_timecode(table, index, hours, minutes, seconds, frames):
+    """As timecode master, jump: frame `index` of the master's grid carries this label, for the cues
+    and the generated LTC alike."""
+    config = i64_1d(table, A_CONFIG)
+    frame = frame_count(hours, minutes, seconds, frames, config[C_TIMECODE_NOMINAL], config[C_TIMECODE_DROP_FRAME])
+    master_locate(f64_1d(table, A_CHASE), index, float(frame))
+    if config[C_TIMECODE_OUTPUT] >= 0:
+        ltc_encoder_locate(i64_1d(table, A_LTC_OUT_INTS), hours, minutes, seconds, frames, index)
 
 
 @realtime

@@ -13,13 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dsp.ltc import (
+    DECODER_FLOATS,
+    DECODER_INTS,
     DEFAULT_LEVEL_DBFS,
+    DROPPED_FRAME_NUMBERS,
+    ENCODER_FLOATS,
+    ENCODER_INTS,
     FRAME_FIELDS,
     decoder_state,
     encoder_state,
     frames_per_block,
+    nominal_fps,
 )
-from .chase import frame_count, new_chase
+from .chase import STATE_FIELDS, WINDOW, frame_count, new_chase, new_master
 from .events import EVENT_WIDTH, NOTE_GROUPS
 from .regiontable import REGION_FIELDS
 from .synthpatch import MAX_LFOS, MAX_OSCILLATORS, MAX_UNISON, PATCH_FIELDS
@@ -71,9 +77,11 @@ CONTROLLERS = 128  # each instrument's controller values (0..1), for regions tha
 
 # Fixed settings (int and float), written before the stream opens.
 C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
-    C_COUNT_MISSED_CYCLES, C_TIMECODE_CHASE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME, \
+    C_COUNT_MISSED_CYCLES, C_TIMECODE_MODE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME, \
     C_TIMECODE_OUTPUT, C_INTERPOLATION = range(13)
 CONFIG_INT_FIELDS = 13
+# C_TIMECODE_MODE: no timecode; chasing a timecode input (TimecodeInput); the timecode master (TimecodeMaster).
+TIMECODE_NONE, TIMECODE_CHASE, TIMECODE_MASTER = range(3)
 INTERPOLATION_LINEAR, INTERPOLATION_CUBIC = range(2)
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
     CF_DEZIPPER_SAMPLES, CF_BLOCK_APPROACH = range(7)
@@ -169,6 +177,10 @@ class BusLayout:
     muted: bool = False
 
 
+def _frames_per_day(fps: tuple[int, int], drop_frame: bool) -> int:
+    return int(frame_count(24, 0, 0, 0, nominal_fps(fps), drop_frame))
+
+
 @dataclass(frozen=True)
 class TimecodeInput:
     """Timecode the audio thread chases: LTC on an input channel, or frames posted as events (MTC)."""
@@ -179,25 +191,36 @@ class TimecodeInput:
     freewheel_seconds: float = 2.0  # how long the chase runs on through a dropout
 
     @property
-    def nominal(self) -> int:
-        """Frame labels per timecode second."""
-        return round(self.fps[0] / self.fps[1])
-
-    @property
     def frames_per_day(self) -> int:
-        return int(frame_count(24, 0, 0, 0, self.nominal, self.drop_frame))
+        return _frames_per_day(self.fps, self.drop_frame)
 
 
 @dataclass(frozen=True)
-class TimecodeOutput:
-    """LTC the engine generates on an output channel, when it is the timecode master."""
+class TimecodeMaster:
+    """The engine as timecode master: its own timecode runs at exactly `fps` from the frame
+    labelled `start` on sample 0; timecode cues follow it, and LTC carries it on `ltc_channel`."""
 
-    channel: int  # 0-based output channel, on which no bus may play
-    fps: tuple[int, int]
-    drop_frame: bool = False
-    start: tuple[int, int, int, int] = (1, 0, 0, 0)  # the label of the frame at sample 0
+    fps: tuple[int, int]  # exact frame rate: (24000, 1001), (25, 1), (30000, 1001), ...
+    drop_frame: bool
+    start: tuple[int, int, int, int]  # (hours, minutes, seconds, frames) of the frame at sample 0
+    ltc_channel: int | None = None  # 0-based output channel of the generated LTC (no bus may play there)
     level_dbfs: float = DEFAULT_LEVEL_DBFS
     user_bits: int = 0
+
+    @property
+    def frames_per_day(self) -> int:
+        return _frames_per_day(self.fps, self.drop_frame)
+
+    def frame_count(self, label: tuple[int, int, int, int]) -> int:
+        """Frames from midnight to `label` (hours, minutes, seconds, frames); ValueError if no frame
+        carries that label at this rate."""
+        hours, minutes, seconds, frames = label
+        nominal = nominal_fps(self.fps)
+        dropped = self.drop_frame and minutes % 10 != 0 and seconds == 0 and frames < DROPPED_FRAME_NUMBERS
+        if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 60 and 0 <= frames < nominal) or dropped:
+            raise ValueError(f"{hours:02}:{minutes:02}:{seconds:02}:{frames:02} is no timecode at "
+                             f"{self.fps[0]}/{self.fps[1]} fps{' drop-frame' if self.drop_frame else ''}")
+        return int(frame_count(hours, minutes, seconds, frames, nominal, self.drop_frame))
 
 
 @dataclass(frozen=True)
@@ -223,8 +246,8 @@ class EngineSettings:
     dezipper_seconds: float = 0.005  # shortest ramp for any gain change
     meter_peak_fall_db_per_second: float = 20.0
     meter_rms_seconds: float = 0.300
-    timecode: TimecodeInput | None = None
-    timecode_output: TimecodeOutput | None = None
+    timecode: TimecodeInput | None = None  # the timecode to chase, or None
+    timecode_master: TimecodeMaster | None = None  # or the engine's own timecode, or None (no timecode cues)
     stems: int = 0  # stem slots
     stem_buffer_seconds: float = 8.0  # how far ahead of the play position each stem is read
     interpolation: str = "cubic"  # of sample voices: "cubic" (4-point Hermite) or "linear"
@@ -282,30 +305,7 @@ class EngineState:
         if s.interpolation not in ("cubic", "linear"):
             raise ValueError(f"interpolation is cubic or linear, not {s.interpolation!r}")
         self.config[C_INTERPOLATION] = INTERPOLATION_CUBIC if s.interpolation == "cubic" else INTERPOLATION_LINEAR
-        # Decoder and chase memory exist either way; with no timecode they stay idle.
-        timecode = s.timecode or TimecodeInput(channel=None, fps=(25, 1))
-        if timecode.channel is not None and not 0 <= timecode.channel < s.input_channels:
-            raise ValueError(f"timecode input {timecode.channel + 1} is not one of the {s.input_channels} inputs")
-        self.config[C_TIMECODE_CHASE] = s.timecode is not None
-        self.config[C_TIMECODE_INPUT] = -1 if timecode.channel is None else timecode.channel
-        self.config[C_TIMECODE_NOMINAL] = timecode.nominal
-        self.config[C_TIMECODE_DROP_FRAME] = timecode.drop_frame
-        self.ltc_ints, self.ltc_floats = decoder_state(s.sample_rate, timecode.fps)
-        self.ltc_frames = np.zeros((frames_per_block(s.max_block, s.sample_rate, timecode.fps), FRAME_FIELDS))
-        # Likewise the LTC generator's memory.
-        generated = s.timecode_output or TimecodeOutput(channel=-1, fps=(25, 1))
-        if s.timecode_output is not None:
-            if not 0 <= generated.channel < s.output_channels:
-                raise ValueError(f"LTC output {generated.channel + 1} is not one of the {s.output_channels} outputs")
-            sharing = [bus.name for bus in s.buses if generated.channel in bus.outputs]
-            if sharing:
-                raise ValueError(f"LTC output {generated.channel + 1} is also an output of bus {sharing[0]!r}")
-        self.config[C_TIMECODE_OUTPUT] = generated.channel
-        self.ltc_out_ints, self.ltc_out_floats = encoder_state(
-            s.sample_rate, generated.fps, generated.start, generated.drop_frame, generated.user_bits,
-            generated.level_dbfs)
-        self.chase, self.chase_window = new_chase(s.sample_rate, timecode.fps[0] / timecode.fps[1],
-                                                  timecode.frames_per_day, timecode.freewheel_seconds)
+        self._lay_out_timecode(s)
         self.config_float = np.zeros(CONFIG_FLOAT_FIELDS, np.float64)
         rate = float(s.sample_rate)
         self.config_float[CF_LIMITER_CEILING] = s.limiter_ceiling
@@ -413,6 +413,46 @@ class EngineState:
             (A_STAGED_PATCHES, self.staged_patches), (A_STAGED_WAVETABLES, self.staged_wavetables),
         ):
             self._enter(entry, array)
+
+    def _lay_out_timecode(self, s: EngineSettings):
+        """The chase or the master's line, the LTC decoder and generator. Memory nothing uses stays
+        zero: the kernel reads it only in the mode that fills it."""
+        chased, master = s.timecode, s.timecode_master
+        if chased is not None and master is not None:
+            raise ValueError("an engine chases a timecode or is the timecode master, not both")
+        self.config[C_TIMECODE_MODE] = TIMECODE_CHASE if chased else TIMECODE_MASTER if master else TIMECODE_NONE
+        self.config[C_TIMECODE_INPUT] = -1
+        self.config[C_TIMECODE_OUTPUT] = -1
+        self.ltc_ints, self.ltc_floats = np.zeros(DECODER_INTS, np.int64), np.zeros(DECODER_FLOATS)
+        self.ltc_frames = np.zeros((1, FRAME_FIELDS))
+        self.ltc_out_ints, self.ltc_out_floats = np.zeros(ENCODER_INTS, np.int64), np.zeros(ENCODER_FLOATS)
+        self.chase, self.chase_window = np.zeros(STATE_FIELDS), np.zeros((WINDOW, 2))
+        if chased is not None:
+            self.config[C_TIMECODE_NOMINAL] = nominal_fps(chased.fps)
+            self.config[C_TIMECODE_DROP_FRAME] = chased.drop_frame
+            if chased.channel is not None:
+                if not 0 <= chased.channel < s.input_channels:
+                    raise ValueError(f"timecode input {chased.channel + 1} is not one of the {s.input_channels} inputs")
+                self.config[C_TIMECODE_INPUT] = chased.channel
+                self.ltc_ints, self.ltc_floats = decoder_state(s.sample_rate, chased.fps)
+                self.ltc_frames = np.zeros((frames_per_block(s.max_block, s.sample_rate, chased.fps), FRAME_FIELDS))
+            self.chase, self.chase_window = new_chase(s.sample_rate, chased.fps, chased.frames_per_day,
+                                                      chased.freewheel_seconds)
+        if master is not None:
+            self.config[C_TIMECODE_NOMINAL] = nominal_fps(master.fps)
+            self.config[C_TIMECODE_DROP_FRAME] = master.drop_frame
+            self.chase, self.chase_window = new_master(s.sample_rate, master.fps, master.frames_per_day,
+                                                       master.frame_count(master.start))
+            if master.ltc_channel is not None:
+                if not 0 <= master.ltc_channel < s.output_channels:
+                    raise ValueError(f"LTC output {master.ltc_channel + 1} is not one of the {s.output_channels} "
+                                     f"outputs")
+                sharing = [bus.name for bus in s.buses if master.ltc_channel in bus.outputs]
+                if sharing:
+                    raise ValueError(f"LTC output {master.ltc_channel + 1} is also an output of bus {sharing[0]!r}")
+                self.config[C_TIMECODE_OUTPUT] = master.ltc_channel
+                self.ltc_out_ints, self.ltc_out_floats = encoder_state(
+                    s.sample_rate, master.fps, master.start, master.drop_frame, master.user_bits, master.level_dbfs)
 
     def _enter(self, entry: int, array: np.ndarray):
         if not array.flags.c_contiguous:

@@ -99,7 +99,7 @@ class Telemetry:
     notifications_dropped: int
     buses: dict[str, Meter]
     inputs: tuple[Meter, ...]
-    timecode: TimecodeStatus  # chased, or the engine's own as timecode master (stopped before it starts)
+    timecode: TimecodeStatus  # chased, or the engine's own as timecode master (from the first sample)
     cues_fired: int
     cues_skipped: int
     cue_events_dropped: int  # template events that found the pending set full

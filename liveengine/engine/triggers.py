@@ -23,8 +23,7 @@ from .chase import (
     S_EPOCH,
     S_FRAMES_PER_DAY,
     S_FRAMES_PER_SAMPLE,
-    S_LOCATED_SAMPLE,
-    S_SAMPLES_PER_FRAME,
+    S_LOCATED_FRAME,
     S_STATE,
     chase_position,
     chase_sample_at,
@@ -273,7 +272,6 @@ def follow_cues(table, block_start, frames):
         return
     slots = f64_2d(table, A_CUE_SLOTS)
     frames_per_day = chase[S_FRAMES_PER_DAY]
-    samples_per_frame = chase[S_SAMPLES_PER_FRAME]
     position = chase_position(chase, float(block_start))
     epoch = int(chase[S_EPOCH])
     if epoch != kernel[K_CUE_EPOCH]:
@@ -282,7 +280,7 @@ def follow_cues(table, block_start, frames):
             notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_JUMP, 0.0)
         kernel[K_CUE_EPOCH] = epoch
         kernel[K_TIMECODE_RUNNING] = 1
-        located = chase_position(chase, chase[S_LOCATED_SAMPLE])
+        located = chase[S_LOCATED_FRAME]
         for slot in range(slots.shape[1]):
             if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
                 continue
@@ -311,7 +309,7 @@ def follow_cues(table, block_start, frames):
         into = position - cue
         if slots[Q_CHASE_SPAN, slot] > 0.0:
             if into < slots[Q_CHASE_SPAN, slot]:
-                offset = math.floor(into * samples_per_frame + 0.5)
+                offset = float(block_start) - reached
                 fire_cue(table, slot, float(block_start), offset, ev.CUE_CHASED, offset, position)
             else:
                 skip_cue(table, slot, block_start, position)

@@ -160,11 +160,10 @@ class CueRunner:
         self.armed = True
 
     def start(self, sample: int):
-        """The show starts: as timecode master, the master timecode runs from the stream's first
+        """The show starts: as timecode master, the engine's timecode has run from the stream's first
         sample (as the generated LTC and MTC do); a show without cues starts every part at `sample`."""
         timecode = self.rig.show.timecode
         if timecode.source == "none":
-            self.producer.locate_timecode(timecode.master_start.frame_count, 0)
             self._decide(0, "", f"timecode master from {timecode.master_start}")
         if not self.rig.show.cues:
             self.producer.fire_cue(self.cues[0].slot, sample)
@@ -172,14 +171,13 @@ class CueRunner:
             self.waiting.add(self.cues[0].slot)  # not idle before its parts start
 
     def locate(self, where: Timecode, sample: int):
-        """As timecode master, jump: the picture is at `where` from `sample` on, for the cues,
-        the generated LTC and whatever `on_locate(where, sample)` moves too (MTC out)."""
-        self.producer.locate_timecode(where.frame_count, sample)
-        if self.rig.show.timecode.ltc_output is not None:
-            self.producer.locate_ltc_output(*where.fields, sample=sample)
+        """As timecode master, jump: the picture is at `where` from the first frame boundary at or
+        after `sample` on, for the cues, the generated LTC and whatever `on_locate(where, boundary)`
+        moves too (MTC out)."""
+        boundary = self.producer.locate_timecode(where.fields, sample)
         if self.on_locate is not None:
-            self.on_locate(where, sample)
-        self._decide(sample, "", f"timecode master jumps to {where}")
+            self.on_locate(where, boundary)
+        self._decide(boundary, "", f"timecode master jumps to {where}")
 
     # The conductor's operations: any thread may ask, the runner's thread carries them out.
     # `done(ok, text)`, when given, hears how it went (an OSC client asking for a reply), in the

@@ -42,7 +42,7 @@ def detect_rate(frames: list[LtcFrame], sample_rate: int) -> FrameRate:
 
 @dataclass(frozen=True)
 class DecodedRecording:
-    rate: FrameRate
+    rate: FrameRate | None  # None: no frame was found to tell it by
     sample_rate: int
     frames: list[LtcFrame]
 
@@ -64,6 +64,6 @@ def read(path, channel: int = 0, rate: FrameRate | None = None) -> DecodedRecord
     if rate is None:
         first_pass = decode_ltc(signal, sample_rate, TRACKING_CENTRE_FPS)
         if not first_pass:
-            return DecodedRecording(RATES["25"], sample_rate, [])
+            return DecodedRecording(None, sample_rate, [])
         rate = detect_rate(first_pass, sample_rate)
     return DecodedRecording(rate, sample_rate, decode_ltc(signal, sample_rate, rate.fps_ratio))

@@ -7,7 +7,7 @@ become engine units (linear gains, seconds, indices); nothing else converts them
 from dataclasses import dataclass, field, replace
 
 from ..config import ShowConfig
-from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeOutput
+from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeMaster
 from ..instruments.library import InstrumentError, read_sampled_instrument
 from ..instruments.samples import SampleStreamer, load_heads, progress_bar
 from ..instruments.synth import PatchError, load_patch
@@ -47,21 +47,20 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
     buses = tuple(BusLayout(name=bus.name, outputs=bus.outputs, feeds=bus.feeds, gain=db_to_gain(bus.gain_db),
                             muted=bus.mute) for bus in show.buses.values())
     rate = show.timecode.rate
-    timecode = None
-    if show.timecode.source != "none":
+    timecode = master = None
+    if show.timecode.source == "none":
+        # The engine is the timecode master: its own timecode runs at the show's rate from sample 0.
+        master = TimecodeMaster(fps=rate.fps_ratio, drop_frame=rate.drop_frame, start=show.timecode.master_start.fields,
+                                ltc_channel=show.timecode.ltc_output)
+    else:
         # LTC comes on an input channel; MTC frames are posted by the MIDI input (channel None).
         timecode = TimecodeInput(channel=show.timecode.input if show.timecode.source == "ltc" else None,
                                  fps=rate.fps_ratio, drop_frame=rate.drop_frame,
                                  freewheel_seconds=show.timecode.freewheel_seconds)
-    timecode_output = None
-    if show.timecode.ltc_output is not None:
-        timecode_output = TimecodeOutput(channel=show.timecode.ltc_output,
-                                         fps=rate.fps_ratio, drop_frame=rate.drop_frame,
-                                         start=show.timecode.master_start.fields)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
-        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_output=timecode_output,
+        limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_master=master,
         interpolation=audio.interpolation,
         stems=len(show.stems))
     latency = None

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from liveengine.engine.regions import SampledInstrument
 from liveengine.instruments.sfz import SfzError, load_sfz
 
-from test_sfz import PROBLEM, SFIZZ, VSCO
+from corpus import CORPUS
+from test_sfz import PROBLEM
 
 HEADERS = ["<control>", "<global>", "<master>", "<group>", "<region>", "<curve>", "<effect>", "<sample>", "<midi>",
            "<bogus>", "<", ">", "<>", "<region", "region>", "< region>"]
@@ -28,13 +29,14 @@ DIRECTIVES = ["#define $VAR 60", "#define $V", "#define", "#define $VAR $VAR$VAR
               '#include "sub/../a.sfz"', '#include "$VAR.sfz"', "#", "#includes"]
 COMMENTS = ["//", "/*", "*/", "// note <region>", "/* <region> */", "/"]
 SEPARATORS = [" ", "\n", "\t", "", "\r\n", "  \n\n"]
-# Lines of real instruments, for pieces of text that look as files do.
-REAL_LINES = sorted({line for path in [*SFIZZ.rglob("*.sfz"), *VSCO.glob("*.sfz")]
+# Lines of real instruments, for pieces of text that look as files do (where the corpus is there;
+# without it the fuzz runs on the pieces above alone).
+REAL_LINES = sorted({line for path in [*CORPUS.glob("sfizz-testfiles/**/*.sfz"), *CORPUS.glob("vsco2ce-sfz/*.sfz")]
                      for line in path.read_text(errors="replace").splitlines() if len(line) < 200})
 
 opcodes = st.builds(lambda name, value: f"{name}={value}", st.sampled_from(OPCODES), st.sampled_from(VALUES))
 pieces = st.one_of(st.sampled_from(HEADERS), opcodes, st.sampled_from(DIRECTIVES), st.sampled_from(COMMENTS),
-                   st.sampled_from(REAL_LINES), st.text(max_size=20))
+                   *([st.sampled_from(REAL_LINES)] if REAL_LINES else []), st.text(max_size=20))
 texts = st.lists(st.tuples(pieces, st.sampled_from(SEPARATORS)), max_size=80).map(
     lambda parts: "".join(piece + separator for piece, separator in parts))
 files = st.one_of(texts.map(str.encode), st.binary(max_size=300),

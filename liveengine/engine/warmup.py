@@ -217,4 +217,4 @@ def prepare_kernels_shown(out=None, quiet_when_warm: bool = False):
 
 
 if __name__ == "__main__":
-    prepare_kernels_shown()
+    prepare_kernels_shown(quiet_when_warm=True)  # an installation step: silent when there is nothing to do

@@ -313,7 +313,7 @@ def _open_osc(rig, stack):
     return server
 
 
-def _start_osc(server, rig, runner, stack, keyboards=None) -> str:
+def _start_osc(server, rig, runner, stack, keyboards=None, audio=None) -> str:
     """The sound engineer's OSC surface and its feed, on the server `_open_osc` started; says where it listens."""
     from .control.surface import FeedPublisher, OscSurface
     osc = rig.show.osc
@@ -323,7 +323,7 @@ def _start_osc(server, rig, runner, stack, keyboards=None) -> str:
     # At the end, OSC stops before its summary and before what the show opened earlier (the stop
     # `_open_osc` registered then does nothing).
     stack.callback(server.stop)
-    feed = FeedPublisher(surface)
+    feed = FeedPublisher(surface, audio)
     server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
     stack.callback(feed.start().stop)
     return f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}"
@@ -688,7 +688,7 @@ def command_run(args) -> int:
     from .control.console import COMMANDS, read_commands
     from .control.midiports import close_midi_inputs
     from .control.terminal import Terminal
-    from .engine import LiveStream, NotificationPump, choose_device, realtime_threads
+    from .engine import KeptStream, NotificationPump, choose_device, realtime_threads
     from .show.cues import CueRunner
     rig = _load_rig(args)
     engine = rig.engine
@@ -710,6 +710,7 @@ def command_run(args) -> int:
     interrupted = quit_asked = False
     with contextlib.ExitStack() as stack:
         osc_server = _open_osc(rig, stack)
+        server = None
         if args.jack_dummy:
             from .jackserver import PrivateJackServer, realtime_allowed
             realtime = realtime_allowed()  # as on a show machine, where the user may
@@ -720,13 +721,15 @@ def command_run(args) -> int:
                   f"period {rig.block_size}, {'real-time' if realtime else 'no real-time'} scheduling)")
             server.start()
             stack.callback(server.stop)
-        device = choose_device(rig.device, settings.output_channels, settings.input_channels)
-        print(f"Audio device: [{device.index}] {device.name} ({device.host_api})")
-        stream = LiveStream(engine.state, device, rig.block_size)
+        stream = KeptStream(engine.state, lambda: choose_device(rig.device, settings.output_channels,
+                                                                settings.input_channels),
+                            rig.block_size, report=say, private_server=server)
         stream_times = [time.monotonic()]
         stack.callback(lambda: stream_times.append(time.monotonic()))  # after the stream's close, below
         stream.start()
         stack.callback(stream.close)
+        device = stream.device
+        print(f"Audio device: [{device.index}] {device.name} ({device.host_api})")
         threads = realtime_threads()
         if threads:
             print(f"Real-time priority: yes ({threads[0][1]} priority {threads[0][2]})")
@@ -757,7 +760,7 @@ def command_run(args) -> int:
             stack.callback(close_midi_inputs, _open_pedal(rig, runner))
         keyboards = _start_keyboards(rig, runner, stack, say) if rig.show.keyboards else None
         if osc_server is not None:
-            terminal.message(_start_osc(osc_server, rig, runner, stack, keyboards))
+            terminal.message(_start_osc(osc_server, rig, runner, stack, keyboards, audio=stream))
         quit_requested = threading.Event()
         read_commands(runner, report=lambda text: terminal.message(text, error=True), on_quit=quit_requested.set)
         terminal.message(f"Conductor commands (type, then Enter): {COMMANDS}")
@@ -772,6 +775,7 @@ def command_run(args) -> int:
             while not quit_requested.is_set():
                 elapsed = time.monotonic() - started
                 watchdog.check()
+                stream.check()
                 runner.update(engine.position)
                 shown = _print_decisions(runner, shown, say)
                 reports.check(elapsed)
@@ -788,8 +792,10 @@ def command_run(args) -> int:
                             f"{TAIL_LIMIT_SECONDS} s after its last event (a held note?): stopping", error=True)
                         break
                 if elapsed >= next_status:
-                    terminal.status(f"{_status_line(engine.telemetry(), rig.show.timecode.rate, elapsed)}  "
-                                    f"{runner.status()}")
+                    # While the audio is lost its meters would stand still at their last values.
+                    line = f"{elapsed:7.1f} s  AUDIO LOST: no sound, reconnecting" if stream.lost \
+                        else _status_line(engine.telemetry(), rig.show.timecode.rate, elapsed)
+                    terminal.status(f"{line}  {runner.status()}")
                     next_status += 0.25 if terminal.interactive else 2.0
                 time.sleep(0.01)
             quit_asked = quit_requested.is_set()

@@ -15,6 +15,13 @@ Facts this module is built around (measured with PortAudio 19.6 and JACK2 1.9.21
   (or hangs at exit, if a stream was running). :meth:`PrivateJackServer.stop` does that
   first, then stops jackd, then initialises PortAudio again so that later device queries
   work (without this server).
+* Once the server PortAudio's JACK host API is a client of dies, that PortAudio can no
+  longer be stopped: stopping or closing a stream, and ``Pa_Terminate``, wait 10 minutes
+  for the server's process thread to answer (pa_jack.c's ``RealStop``), and
+  ``Pa_Initialize`` does nothing more while it is initialised. :func:`abandon_portaudio`
+  leaves that instance alone for good and gives sounddevice a fresh one: PortAudio loaded
+  from a copy of its library file has state of its own, and its JACK client connects to
+  the server when it returns (beside the dead client, which JACK2 ignores).
 * JACK2's client library keeps one set of globals per process (engine control, graph):
   one process must be a client of one server at a time (a client opened on a second
   server saw the first one's rate, period and ports, and the process then segfaulted).
@@ -40,10 +47,10 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 import weakref
 
-__all__ = ["JackServerError", "PrivateJackServer", "portaudio_jack_client_name",
+__all__ = ["JackServerError", "PrivateJackServer", "abandon_portaudio", "default_server_name",
+           "portaudio_jack_client_name", "reinitialize_portaudio", "server_accepts_clients",
            "set_portaudio_jack_client_name", "realtime_allowed"]
 
 ENV_VAR = "JACK_DEFAULT_SERVER"
@@ -162,10 +169,73 @@ def set_portaudio_jack_client_name(name: str) -> None:
         raise ValueError(f"PaJack_SetClientName({name!r}) failed with PortAudio error {err}")
 
 
-def _reinitialize_portaudio() -> None:
+def reinitialize_portaudio() -> None:
     """Make PortAudio (if sounddevice is imported) rescan host APIs and devices."""
     with _state_lock:
         _portaudio_initialize(_portaudio_terminate())
+
+
+_abandoned_generation = [0]  # how many PortAudio instances were abandoned so far
+_library_copies: list[str] = []
+
+
+def abandon_portaudio() -> None:
+    """Leave sounddevice's PortAudio, whose JACK server died, as it is, and give sounddevice a
+    fresh, initialised PortAudio in its place (see the module docstring). The old instance and
+    its streams are never touched again, so nothing waits on the dead server, not even
+    sounddevice's exit handler. Close no stream of the old instance after this."""
+    import sounddevice as sd
+    with _state_lock:
+        original = _loaded_library_file("libportaudio")
+        fd, copy = tempfile.mkstemp(prefix="liveengine-portaudio-", suffix=".so")
+        with os.fdopen(fd, "wb") as target, open(original, "rb") as source:
+            shutil.copyfileobj(source, target)
+        _library_copies.append(copy)
+        sd._last_callback = None
+        sd._initialized = 0
+        sd._lib = sd._ffi.dlopen(copy)
+        sd._libname = copy
+        sd._initialize()
+        _abandoned_generation[0] += 1
+
+
+def _loaded_library_file(prefix: str) -> str:
+    """The file of the first library this process mapped whose name starts with `prefix`."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split(maxsplit=5)[-1].strip()
+            if os.path.basename(path).startswith(prefix) and os.path.exists(path):
+                return path
+    raise JackServerError(f"cannot find the PortAudio library ({prefix}*) this process loaded")
+
+
+@atexit.register
+def _remove_library_copies() -> None:
+    for copy in _library_copies:  # mapped while the process runs; the files are not needed
+        try:
+            os.unlink(copy)
+        except OSError:
+            pass
+
+
+def default_server_name() -> str:
+    """The JACK server JACK clients of this process connect to."""
+    return os.environ.get(ENV_VAR) or "default"
+
+
+def server_accepts_clients(name: str, timeout: float = 3.0) -> bool:
+    """Does a JACK server of this name accept clients? (``jack_wait -c`` in a child process:
+    a probe client in this process could disturb JACK2's per-process client state.)"""
+    jack_wait = _find_tool("jack_wait")
+    if jack_wait is None:
+        raise JackServerError("jack_wait not found (it comes with jackd2)")
+    env = dict(os.environ, JACK_NO_START_SERVER="1")
+    try:
+        probe = subprocess.run([jack_wait, "-s", name, "-c"], env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return probe.stdout.decode(errors="replace").strip() == "running"
 
 
 def realtime_allowed() -> bool:
@@ -205,6 +275,7 @@ class PrivateJackServer:
         self.timeout = float(timeout)
         self.log_path: str | None = None
         self._proc: subprocess.Popen | None = None
+        self._portaudio_generation = 0  # the PortAudio instance its start() initialised
         _all_servers.add(self)
 
     # -- state -------------------------------------------------------------------------
@@ -251,11 +322,7 @@ class PrivateJackServer:
         if jackd is None:
             raise JackServerError("jackd not found (install jackd2: "
                                   "DEBIAN_FRONTEND=noninteractive apt-get install jackd2)")
-        jack_wait = _find_tool("jack_wait")
-        if jack_wait is None:
-            raise JackServerError("jack_wait not found (it comes with jackd2)")
-
-        if self._probe(jack_wait):
+        if server_accepts_clients(self.name):
             raise JackServerError(f"a JACK server named {self.name!r} is already running")
 
         fd, self.log_path = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
@@ -282,7 +349,7 @@ class PrivateJackServer:
             raise JackServerError(f"cannot run {cmd[0]}: {e}") from e
 
         try:
-            self._wait_ready(jack_wait)
+            self._wait_ready()
         except BaseException:
             self._kill_process()
             self._remove_log()
@@ -293,9 +360,10 @@ class PrivateJackServer:
                 _env_before_first[:] = [os.environ.get(ENV_VAR)]
             _running.append(self)
             os.environ[ENV_VAR] = self.name
-            _reinitialize_portaudio()
+            self._portaudio_generation = _abandoned_generation[0]
+            reinitialize_portaudio()
 
-    def _wait_ready(self, jack_wait: str) -> None:
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.timeout
         while True:
             code = self._proc.poll()
@@ -308,24 +376,11 @@ class PrivateJackServer:
                 raise JackServerError(
                     f"jackd for server {self.name!r} did not accept clients within "
                     f"{self.timeout:g} s:\n{self.log_tail()}")
-            if self._probe(jack_wait, timeout=max(0.5, min(remaining, 3.0))):
+            if server_accepts_clients(self.name, timeout=max(0.5, min(remaining, 3.0))):
                 if self._proc.poll() is None:
                     return
                 continue        # answered by someone else's server of that name
             time.sleep(0.02)
-
-    def _probe(self, jack_wait: str, timeout: float = 3.0) -> bool:
-        """Does a server of this name accept clients? (``jack_wait -c`` in a child
-        process: a probe client in this process could disturb JACK2's per-process
-        client state, see the module docstring.)"""
-        env = dict(os.environ, JACK_NO_START_SERVER="1")
-        try:
-            probe = subprocess.run([jack_wait, "-s", self.name, "-c"], env=env,
-                                   stdin=subprocess.DEVNULL, capture_output=True,
-                                   timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return probe.stdout.decode(errors="replace").strip() == "running"
 
     def list_ports(self) -> list[str]:
         """Names of all ports on this server (``jack_lsp -s NAME``, in a child process)."""
@@ -356,6 +411,8 @@ class PrivateJackServer:
         ``JACK_DEFAULT_SERVER`` is restored (to the newest private server still running,
         else to its value before the first one started), and PortAudio is initialised
         again so that device queries keep working (they no longer list this server).
+        If jackd died on its own, PortAudio, attached to a dead server, is abandoned
+        instead (:func:`abandon_portaudio`).
         """
         with _state_lock:
             if self._proc is None:
@@ -363,16 +420,11 @@ class PrivateJackServer:
             if self._proc.poll() is None:
                 count = _portaudio_terminate()
             else:
-                # jackd died on its own. Pa_Terminate would now fail an assertion
-                # (abort) or hang in jack_client_close, if PortAudio is attached to it.
+                # jackd died on its own: a PortAudio attached to it can no longer be
+                # terminated (it would wait on the dead server), so it is abandoned.
                 count = 0
-                if _portaudio_initialized():
-                    warnings.warn(
-                        f"JACK server {self.name!r} exited on its own (code "
-                        f"{self._proc.returncode}) while PortAudio was initialised; "
-                        "PortAudio is left as it is, and terminating it (at exit) may "
-                        f"abort the process. jackd log:\n{self.log_tail()}",
-                        RuntimeWarning, stacklevel=2)
+                if _portaudio_initialized() and self._portaudio_generation == _abandoned_generation[0]:
+                    abandon_portaudio()
             try:
                 self._kill_process()
             finally:

@@ -31,12 +31,13 @@ NO_NOTES = "\n[instruments.voice]\ntype = \"tone\"\n"
 
 
 class Run:
-    """`liveengine run SHOW --jack-dummy` in a subprocess, its output read line by line."""
+    """`liveengine run SHOW --jack-dummy` (or with other `options`) in a subprocess, its output read line by line."""
 
-    def __init__(self, show: Path):
-        self.process = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--jack-dummy"],
+    def __init__(self, show: Path, *options: str, env: dict | None = None):
+        self.process = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show),
+                                         *(options or ["--jack-dummy"])],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, cwd=ROOT)
+                                        text=True, cwd=ROOT, env=env)
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

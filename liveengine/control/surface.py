@@ -339,8 +339,12 @@ class FeedPublisher:
 
     TICK_SECONDS = 1.0 / 120
 
-    def __init__(self, surface: OscSurface):
+    def __init__(self, surface: OscSurface, audio=None):
+        """`audio`: the show's KeptStream, whose losses of its server are said even when it reconnects
+        before the callbacks have been silent for long."""
         self.surface = surface
+        self.audio = audio
+        self._losses = 0
         self._events: collections.deque[tuple[str, str]] = collections.deque(maxlen=256)
         self._decisions_seen = surface.runner.decisions_made
         self._timecode_state = None
@@ -386,7 +390,13 @@ class FeedPublisher:
             self.event("timecode", what)
         self._timecode_state = state
         now = time.monotonic()
-        if telemetry.callbacks != self._callbacks:
+        losses = self.audio.losses if self.audio is not None else 0
+        if losses != self._losses and not self._device_lost:
+            self._device_lost = True
+            self.event("device", "audio device lost")
+        self._losses = losses
+        reconnecting = self.audio is not None and self.audio.lost
+        if telemetry.callbacks != self._callbacks and not reconnecting:
             if self._device_lost:
                 self.event("device", "audio resumed")
             self._callbacks, self._callbacks_changed, self._device_lost = telemetry.callbacks, now, False

@@ -5,14 +5,15 @@ from .core import CueEvent, Engine, LateEvent, NotificationPump, Producer, RingF
 from .state import CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, BusLayout, EngineSettings, TimecodeInput, TimecodeMaster
 from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
 from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
-from .stream import LiveStream, OfflineRenderer, audio_callback
+from .stream import KeptStream, LiveStream, OfflineRenderer, audio_callback
 from .telemetry import BusLevel, Meter, Telemetry, TimecodeStatus
 
 __all__ = [
     "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS",
     "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeMaster", "Producer", "RingFullError",
     "NotificationPump", "CueEvent", "LateEvent", "TimecodeEvent",
-    "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device", "describe_devices",
+    "KeptStream", "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device",
+    "describe_devices",
     "realtime_threads",
     "StemError", "StemFile", "StemLoader", "wait_for_a_block",
     "BusLevel", "Meter", "Telemetry", "TimecodeStatus",

@@ -14,6 +14,8 @@ import threading
 
 
 class SampleClock:
+    STALL_SECONDS = 0.25  # a block this much later than the line predicts: the stream stalled or was reopened
+
     def __init__(self, sample_rate: int, latency_samples: int | None = None, bandwidth_hz: float = 1.0):
         """`latency_samples` None: two blocks of the running stream (the host may choose its size):
         a message arriving as a block starts to render misses that block, so the next one must
@@ -40,17 +42,17 @@ class SampleClock:
                 self._period = 0.0
                 return
             frames = sample - previous
-            if self._period <= 0.0 or sample != self._sample1:
+            error = now - self._time1
+            if self._period <= 0.0 or sample != self._sample1 or error > self.STALL_SECONDS:
                 self._start_loop(sample, now, frames)
                 return
-            error = now - self._time1
             self._sample0, self._time0 = sample, self._time1
             self._time1 += self._b * error + self._period
             self._period += self._c * error
             self._sample1 = sample + frames
 
     def _start_loop(self, sample: int, now: float, frames: int):
-        # With the first pair of blocks, and again after a skip (missed notifications, relocation).
+        # With the first pair of blocks, and again after a skip (missed notifications, relocation) or a stall.
         self._period = frames / self.sample_rate
         self._sample0, self._time0 = sample, now
         self._sample1, self._time1 = sample + frames, now + self._period

@@ -5,6 +5,10 @@ opened through sounddevice's own PortAudio handle. It calls `render.process`, wh
 is what the offline renderer calls too, so both produce the same samples.
 """
 
+import threading
+import time
+from typing import Callable
+
 import numpy as np
 from numba import carray, cfunc, types
 
@@ -46,6 +50,8 @@ def audio_callback():
 class LiveStream:
     """A PortAudio stream running the compiled callback over an engine's state."""
 
+    CLOSE_TIMEOUT_SECONDS = 5.0  # a healthy stream stops within a few periods
+
     def __init__(self, state, device: DeviceChoice, block_size: int):
         import sounddevice  # PortAudio, as sounddevice loaded and initialised it
         self._ffi, self._lib = sounddevice._ffi, sounddevice._lib
@@ -53,6 +59,7 @@ class LiveStream:
         self.device = device
         self.block_size = block_size
         self._stream = None
+        self._started = False
         self._keepalive = []
 
     def _check(self, error_code: int, doing: str):
@@ -93,17 +100,43 @@ class LiveStream:
         # The audio thread is not running: a pause between stop() and start() is no missed cycle.
         self.state.kernel[K_LAST_CALLBACK_NS] = 0
         self._check(self._lib.Pa_StartStream(self._stream), "cannot start the audio stream")
+        self._started = True
 
     def stop(self):
         if self._stream is not None:
+            self._started = False
             self._check(self._lib.Pa_StopStream(self._stream), "cannot stop the audio stream")
 
+    @property
+    def lost(self) -> bool:
+        """Started, and no longer run by PortAudio: its JACK server shut down under it."""
+        return self._started and self._stream is not None and self._lib.Pa_IsStreamActive(self._stream) != 1
+
+    def abandon(self):
+        """Forget a lost stream without asking PortAudio anything more: stopping or closing it would wait on
+        the dead server. PortAudio itself is abandoned too, and sounddevice given a fresh one."""
+        from ..jackserver import abandon_portaudio
+        self._stream, self._started = None, False
+        self.state.config[C_COUNT_MISSED_CYCLES] = 0
+        abandon_portaudio()
+
     def close(self):
-        if self._stream is not None:
-            self._lib.Pa_AbortStream(self._stream)
-            self._lib.Pa_CloseStream(self._stream)
-            self._stream = None
-            self.state.config[C_COUNT_MISSED_CYCLES] = 0
+        """Stop and close the stream; a stream whose server died, even as it closes, is abandoned."""
+        if self._stream is None:
+            return
+        if self.lost:
+            self.abandon()
+            return
+        stream = self._stream
+        closing = threading.Thread(target=lambda: (self._lib.Pa_AbortStream(stream), self._lib.Pa_CloseStream(stream)),
+                                   name="liveengine-stream-close", daemon=True)
+        closing.start()
+        closing.join(self.CLOSE_TIMEOUT_SECONDS)
+        if closing.is_alive():
+            self.abandon()
+            return
+        self._stream, self._started = None, False
+        self.state.config[C_COUNT_MISSED_CYCLES] = 0
 
     def stream_time(self) -> float:
         """The host's clock for this stream, in seconds (for JACK: its frame counter)."""
@@ -115,6 +148,92 @@ class LiveStream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class KeptStream:
+    """A show's live stream, kept across the loss of its JACK server.
+
+    When the server shuts down under the stream, the stream is abandoned (PortAudio can no longer
+    stop it) and reopened on the same engine state as soon as the server accepts clients again,
+    checked once a second; a private server of the show's own (``run --jack-dummy``) is restarted.
+    The engine's sample clock goes on from where it stopped, so the master timecode, the cues and
+    the parts keep their places. `check()` does all this from the run loop; `report(text, error)`
+    tells the operator.
+    """
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, state, choose_device: Callable[[], DeviceChoice], block_size: int, report,
+                 private_server=None):
+        self.state = state
+        self.choose_device = choose_device
+        self.block_size = block_size
+        self.report = report
+        self.private_server = private_server
+        self.stream: LiveStream | None = None
+        self.losses = 0
+        self._next_try = 0.0
+        self._waiting_since = 0.0
+        self._last_problem = None
+
+    @property
+    def device(self) -> DeviceChoice:
+        return self.stream.device
+
+    @property
+    def lost(self) -> bool:
+        return self.stream is None
+
+    def start(self):
+        self.stream = LiveStream(self.state, self.choose_device(), self.block_size)
+        self.stream.start()
+
+    def check(self):
+        if self.stream is not None:
+            if not self.stream.lost:
+                return
+            self.stream.abandon()
+            self.stream = None
+            self.losses += 1
+            self._waiting_since = time.monotonic()
+            self._last_problem = None
+            if self.private_server is None:
+                from ..jackserver import default_server_name
+                self.report(f"ERROR: the JACK server {default_server_name()!r} shut down: no sound until it "
+                            "returns. The show keeps its place; the engine reconnects when the server is back.",
+                            error=True)
+            else:
+                self.report(f"ERROR: the private JACK server {self.private_server.name!r} died: no sound; "
+                            "restarting it.", error=True)
+        if time.monotonic() >= self._next_try:
+            self._next_try = time.monotonic() + self.RETRY_SECONDS
+            self._reconnect()
+
+    def _reconnect(self):
+        from ..jackserver import JackServerError, default_server_name, reinitialize_portaudio, server_accepts_clients
+        try:
+            if self.private_server is not None:
+                self.private_server.start()  # a dead server is cleaned up, then started again
+            elif server_accepts_clients(default_server_name(), timeout=self.RETRY_SECONDS):
+                reinitialize_portaudio()  # PortAudio sees only a server that ran when it initialised
+            else:
+                return
+            self.start()
+        except (AudioDeviceError, JackServerError) as error:
+            if self.stream is not None:
+                self.stream.close()
+                self.stream = None
+            problem = str(error).split("\n")[0]
+            if problem != self._last_problem:  # said once, not every second
+                self._last_problem = problem
+                self.report(f"cannot reconnect the audio yet: {problem}; trying again every second", error=True)
+            return
+        self.report(f"audio reconnected after {time.monotonic() - self._waiting_since:.1f} s: "
+                    f"[{self.device.index}] {self.device.name} ({self.device.host_api})", error=True)
+
+    def close(self):
+        if self.stream is not None:
+            self.stream.close()
 
 
 class OfflineRenderer:

@@ -518,9 +518,14 @@ def render_block(table, frames):
         for i in range(frames):
             output_mix[channel, i] = 0.0
 
+    # Applying an event may add events (a cue firing its template, the cues that follow it): a block
+    # applies at most twice what the pending set holds, so a chain of cues cannot hold it forever
+    # (what is left waits for the next block).
+    most = 2 * pending.shape[0]
+    applied = 0
     cursor = 0
     while True:
-        due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end))
+        due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end)) if applied < most else -1
         segment_end = frames
         if due >= 0:
             wanted = int(pending[due, ev.SAMPLE])
@@ -542,6 +547,7 @@ def render_block(table, frames):
             scratch[field] = pending[due, field]
         remove_pending(pending, kernel, due)
         apply_event(table, scratch, float(block_start + cursor))
+        applied += 1
 
     generate_timecode(table, output_mix, frames)
     telemetry[T_POSITION] = block_end

@@ -40,6 +40,15 @@ class Rig:
     instrument_problems: dict[str, list[str]] = field(default_factory=dict)
 
 
+def ring_capacity(show: ShowConfig) -> int:
+    """Room in each event ring for the most the show's keyboards post at one instant: every key of
+    every keyboard through the most layers of its setups, struck and released (a sustain pedal lifting
+    over all of them). At least EngineSettings' own; a power of two, as rings are."""
+    layers = len(show.keyboards) * max((len(setup.layers) for setup in show.setups.values()), default=0)
+    events = 2 * 128 * layers
+    return max(EngineSettings.ring_capacity, 1 << max(0, events - 1).bit_length())
+
+
 def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), show_progress: bool = False) -> Rig:
     """The engine of `show`, its instruments installed (sampled ones with their heads loaded;
     `show_progress`: a progress line per library on stderr)."""
@@ -58,12 +67,13 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         timecode_output = TimecodeOutput(channel=show.timecode.ltc_output,
                                          fps=rate.fps_ratio, drop_frame=rate.drop_frame,
                                          start=show.timecode.master_start.fields)
+    rings = ring_capacity(show)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
         limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_output=timecode_output,
         interpolation=audio.interpolation,
-        stems=len(show.stems))
+        stems=len(show.stems), ring_capacity=rings, pending_capacity=max(EngineSettings.pending_capacity, 2 * rings))
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)

@@ -42,7 +42,7 @@ from .state import (
     KIND_SAMPLER,
     KIND_SYNTH,
     KIND_TONE,
-    MAX_CUES,
+    CUE_SLOTS,
     MAX_INSTRUMENTS,
     MAX_REGIONS,
     MAX_SAMPLES,
@@ -258,11 +258,12 @@ class Producer:
         self.post(-1, ev.TIMECODE_LOCATE, frame, sample)
 
     def arm_cue(self, slot: int, trigger: int, template: np.ndarray, *, frame: float = 0.0,
-                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0):
+                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0, stands_for: int = -1):
         """Arm cue `slot`: write its template (rows of events, sample times relative to the cue)
         while the audio thread does not read it, then announce it. Timecode cues fire where
         the picture reaches `frame`; chase cues start part-way when the picture lands within
-        `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`."""
+        `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`. A slot that
+        `stands_for` another (a pickup of it) fires that one's followers, as it would."""
         self.engine._claim_cue_slot(slot)
         rows = np.asarray(template, np.float64)
         if rows.ndim != 2 or rows.shape[1] != ev.EVENT_WIDTH or len(rows) > self.engine.state.cue_templates.shape[1]:
@@ -276,7 +277,7 @@ class Producer:
         else:
             position, third = 0.0, 0.0
         # The ring's release store publishes the template before the arm event.
-        self.post(-1, ev.CUE_ARM, slot, trigger, position, third, len(rows))
+        self.post(-1, ev.CUE_ARM, slot, trigger, position, third, len(rows), stands_for)
 
     def disarm_cue(self, slot: int) -> int:
         """Disarm cue `slot`; returns the fence after which its slot may be armed again."""
@@ -599,8 +600,8 @@ class Engine:
                 for (instrument, reason), count in sorted(self.refusals.items())]
 
     def _claim_cue_slot(self, slot: int):
-        if not 0 <= slot < MAX_CUES:
-            raise ValueError(f"cue slots are 0..{MAX_CUES - 1}")
+        if not 0 <= slot < CUE_SLOTS:
+            raise ValueError(f"cue slots are 0..{CUE_SLOTS - 1}")
         token = self._cue_slot_fences.get(slot)
         if token is not None and self.acknowledged(token) is not None:
             del self._cue_slot_fences[slot]

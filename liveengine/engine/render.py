@@ -127,7 +127,7 @@ from .state import (
     M_MEAN_SQUARE_RIGHT,
     M_PEAK_LEFT,
     M_PEAK_RIGHT,
-    MAX_CUES,
+    CUE_SLOTS,
     MAX_INSTRUMENTS,
     PENDING_ORDER,
     PENDING_PART,
@@ -330,7 +330,7 @@ def apply_event(table, event, sample):
         if not evict_sample(table, sample, int(target)):
             telemetry[T_EVENTS_REJECTED] += 1
             return
-    elif kind == ev.CUE_FIRE and 0 <= target < MAX_CUES:
+    elif kind == ev.CUE_FIRE and 0 <= target < CUE_SLOTS:
         fire_cue(table, int(target), sample, a, ev.CUE_FIRED, 0.0, chase_position(f64_1d(table, A_CHASE), sample))
     else:
         telemetry[T_EVENTS_REJECTED] += 1

@@ -177,9 +177,12 @@ def pitch_problem(region: Region, root_key: int, tune: float = 0.0) -> str | Non
     top_key = max(keys, key=lambda key: (key - keycenter) * region.pitch_keytrack)
     cents = (top_key - keycenter) * region.pitch_keytrack + region.tune + 100.0 * region.transpose + tune \
         + max(0.0, region.pitch_veltrack)
-    if not cents > MAX_PITCH_CENTS:
+    moved = max(0.0, region.bend_up) + abs(region.pitch_lfo.depth) + sum(
+        max(0.0, modulation.depth) for modulation in region.modulations if modulation.target == "pitch")
+    if not cents + moved > MAX_PITCH_CENTS:
         return None
-    return (f"{region.origin}: key {top_key} would play its sample {cents / 100:.0f} semitones up "
+    modulated = f", {(cents + moved) / 100:.0f} with pitch bend, LFO and controllers at full" if moved else ""
+    return (f"{region.origin}: key {top_key} would play its sample {cents / 100:.0f} semitones up{modulated} "
             f"(pitch_keycenter {keycenter}, pitch_keytrack {region.pitch_keytrack:g}, transpose {region.transpose}, "
             f"tune {region.tune + tune:g}); a voice plays at most {MAX_PITCH_CENTS / 100:.0f} semitones up "
             f"({MAX_PITCH_RATIO:g} times the sample's speed), its notes are held there")

@@ -15,6 +15,8 @@ import mido
 import numpy as np
 import soundfile
 
+from liveengine.engine.regions import ORIGINAL, Region
+from liveengine.engine.regiontable import pitch_problem
 from test_sf2 import (INSTRUMENT, KEY_RANGE, LOOP_END, LOOP_START, MONO, ROOT_KEY, SAMPLE_ID, SAMPLE_MODES,
                       SCALE_TUNING, START, COARSE_TUNE, FINE_TUNE, keys, write_bank)
 
@@ -144,3 +146,13 @@ def test_seeded_sf2_tunings_root_keys_and_loop_points_play_to_the_end(tmp_path):
                       [("one", MONO, 0, 60, 0)])
     play(tmp_path, bank, every_key(tmp_path / "all.mid", list(range(128)), seconds=1.5))
     check(bank)
+
+
+def test_only_a_region_beyond_a_voice_s_reach_is_reported_with_its_origin():
+    at_the_limit = Region(0, origin="a.sfz:3", lokey=60, hikey=60, transpose=118)  # and 2 of pitch bend
+    assert pitch_problem(at_the_limit, ORIGINAL) is None
+    beyond = Region(0, origin="a.sfz:4", lokey=60, hikey=60, transpose=119)
+    assert pitch_problem(beyond, ORIGINAL).startswith(
+        "a.sfz:4: key 60 would play its sample 119 semitones up, 121 with pitch bend, LFO and controllers at full")
+    falling = Region(0, origin="b.sfz:1", pitch_keycenter=127, pitch_keytrack=-1200)  # its lowest key is its highest
+    assert "key 0 would play its sample 1524 semitones up" in pitch_problem(falling, ORIGINAL)

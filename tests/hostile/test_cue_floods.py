@@ -6,8 +6,6 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
-
 from liveengine.engine import CUE_TEMPLATE_ROWS
 from test_cues import CUE_SAMPLE, ONE, RATE, Performance, onsets, show_text
 

@@ -70,7 +70,8 @@ def test_a_rehearsal_pickup_from_bar_3_sounds_its_held_chord_and_next_notes_on_t
 
 def test_more_events_at_one_instant_than_a_ring_holds_all_sound_on_time_in_a_render(tmp_path):
     path = tmp_path / "crowd.toml"
-    path.write_text(crowded_show(chord(1500, beat=4, length=0.5), ""))
+    # A note on the first beat, so the template holds it and the runner posts the crowd 2 s later.
+    path.write_text(crowded_show(["[60, 0, 0.5, 0.5]"] + chord(1500, beat=4, length=0.5), ""))
     result = subprocess.run([sys.executable, "-m", "liveengine.cli", "render", str(path), "-o",
                              str(tmp_path / "out.wav")], capture_output=True, text=True, timeout=300)
     assert "Traceback" not in result.stderr, result.stderr

@@ -543,6 +543,7 @@ def command_render(args) -> int:
     _prepare_kernels()
     renderer = OfflineRenderer(engine.state, block_size)
     runner = CueRunner(rig, engine.producer("show"))
+    runner.producer.drain = renderer.drain  # more events at an instant than the ring holds go in on time
     _warn_about_stems(runner)
     _warn_about_instruments(rig)
     runner.arm()

@@ -319,6 +319,7 @@ class MidiPlayer:
         `seconds` of it. A chunk's events are posted before it renders, at their samples, and the
         kernel renders the chunk in one call."""
         renderer = OfflineRenderer(self.engine.state, self.block)
+        self.producer.drain = renderer.drain  # a chunk's events beyond the ring go straight to the pending set
         frames = None if seconds is None else round(seconds * self.sample_rate)
         tail_end = self.end_sample + round(TAIL_LIMIT_SECONDS * self.sample_rate)
         waiting = deque(self.messages)
@@ -328,6 +329,7 @@ class MidiPlayer:
             length = chunk_frames if frames is None else min(chunk_frames, frames - done)
             chunk_end = done + length
             try:
+                self.producer.flush()  # what the pending set had no room for, as it has now
                 while waiting and waiting[0].sample < chunk_end:
                     timed = waiting.popleft()
                     self._play(timed.message, timed.sample)

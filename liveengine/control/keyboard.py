@@ -36,6 +36,7 @@ SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
 LIVE_NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: live playing, never stopped by a cue
 KEYBOARD_THREAD_PRIORITY = 40  # SCHED_FIFO, below JACK's (70) and the audio thread's
 QUEUE_CAPACITY = 8192  # messages waiting for the keyboard thread; beyond, dropped and counted
+BACKLOG_TICK_SECONDS = 0.002  # how often the thread posts what a full ring held back
 
 
 def velocity_level(curve, fixed: float, velocity: int) -> float:
@@ -156,7 +157,15 @@ class Keyboards:
         except (OSError, AttributeError) as error:
             self.report(f"keyboards: no real-time priority for the MIDI thread ({error}); under load a "
                         "note may come late for its sample")
-        while (item := self._queue.get()) is not None:
+        while True:
+            try:
+                # While the full ring holds events back, come round often to post them as it drains.
+                item = self._queue.get(timeout=BACKLOG_TICK_SECONDS if self.producer.backlog else None)
+            except queue.Empty:
+                self.producer.flush()
+                continue
+            if item is None:
+                break
             kind, keyboard, payload, extra = item
             if kind == "message":
                 clock = self.engine.clock

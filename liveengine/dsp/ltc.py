@@ -219,6 +219,8 @@ def ltc_encode(out, ints, floats):
     half_width = floats[E_RAMP_HALF_WIDTH]
     for i in range(out.shape[0]):
         sample = ints[E_SAMPLE]
+        # Bounded: `encoder_state` keeps edges at least a sample (and a ramp's width) apart, and the
+        # sample moves one at a time, so one edge at most is passed here.
         while sample - ints[E_NEXT_EDGE] + 0.5 >= half_width:
             ints[E_LEVEL] = -ints[E_LEVEL]
             _advance_edge(ints)

@@ -2,14 +2,15 @@
 
 from . import events
 from .core import CueEvent, Engine, LateEvent, NotificationPump, Producer, RingFullError, TimecodeEvent
-from .state import CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, BusLayout, EngineSettings, TimecodeInput, TimecodeMaster
+from .state import (CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, PICKUP_SLOTS, BusLayout, EngineSettings, TimecodeInput,
+                    TimecodeMaster)
 from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
 from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
 from .stream import KeptStream, LiveStream, OfflineRenderer, audio_callback
 from .telemetry import BusLevel, Meter, Telemetry, TimecodeStatus
 
 __all__ = [
-    "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS",
+    "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS", "PICKUP_SLOTS",
     "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeMaster", "Producer", "RingFullError",
     "NotificationPump", "CueEvent", "LateEvent", "TimecodeEvent",
     "KeptStream", "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device",

@@ -95,10 +95,11 @@ def new_master(sample_rate: int, fps: tuple[int, int], frames_per_day: int, star
 def unwrap(frame, reference, frames_per_day):
     """`frame` moved by whole days to lie nearest `reference` (timecode wraps at 24 h)."""
     half = frames_per_day / 2.0
-    while frame - reference > half:
-        frame -= frames_per_day
-    while reference - frame > half:
-        frame += frames_per_day
+    # As many whole days as it takes, at once: a counted loop would run as long as the gap is wide.
+    if frame - reference > half:
+        frame -= frames_per_day * np.ceil((frame - reference - half) / frames_per_day)
+    elif reference - frame > half:
+        frame += frames_per_day * np.ceil((reference - frame - half) / frames_per_day)
     return frame
 
 

@@ -42,7 +42,7 @@ from .state import (
     KIND_SAMPLER,
     KIND_SYNTH,
     KIND_TONE,
-    MAX_CUES,
+    CUE_SLOTS,
     MAX_INSTRUMENTS,
     MAX_REGIONS,
     MAX_SAMPLES,
@@ -82,7 +82,13 @@ def publish_frames_ready(sample_ints, slot, frames):
 
 
 class RingFullError(RuntimeError):
-    """A producer's ring is full: the audio thread is not draining it (stream stopped or overloaded)."""
+    """A producer's ring is full and BACKLOG_LIMIT events wait behind it: the audio thread is not
+    draining it (the stream stopped or stalled)."""
+
+
+# Events a producer keeps, in order, while its ring is full: far more than any burst of playing
+# or of a show (a ring holds a thousand or more); reaching it means nothing drains the ring.
+BACKLOG_LIMIT = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -138,27 +144,61 @@ class LateEvent:
 
 
 class Producer:
-    """The posting end of one SPSC ring. Only one thread may post through it."""
+    """The posting end of one SPSC ring. Only one thread may post through it.
+
+    A full ring loses nothing: what it cannot take waits here, in order and with its sample
+    times, and goes in as the audio thread drains the ring: on the next post, or on `flush()`,
+    which the owning thread calls on every tick while `backlog` is not zero. Offline, `drain`
+    (the renderer's) moves the ring into the audio thread's pending set when the ring fills."""
 
     def __init__(self, engine: "Engine", name: str, ring):
         self.engine = engine
         self.name = name
         self._ring = ring
         self._thread: int | None = None
-        self.refused = 0  # posts refused because the ring was full
+        self._backlog: collections.deque[tuple[float, ...]] = collections.deque()
+        self.drain = None  # offline: a callable that empties the ring into the pending set
+        self.held_back = 0  # posts that waited for room in the ring
 
     def post(self, sample: float, kind: int, target: float = 0, a: float = 0.0, b: float = 0.0,
              c: float = 0.0, d: float = 0.0, e: float = 0.0):
-        """Queue one event for `sample` (negative: as soon as possible). Raises RingFullError."""
+        """Queue one event for `sample` (negative: as soon as possible), behind any the full ring
+        still holds back. Raises RingFullError only when nothing drains the ring (BACKLOG_LIMIT)."""
+        self._check_thread()
+        row = (float(sample), float(kind), float(target), float(a), float(b), float(c), float(d), float(e))
+        if (self._backlog and self.flush() > 0) or not self._push(row):
+            if len(self._backlog) >= BACKLOG_LIMIT:
+                raise RingFullError(f"event ring {self.name!r} is full and {len(self._backlog)} more events wait "
+                                    "for it: the audio thread is not taking them (stream stopped or stalled)")
+            self._backlog.append(row)
+            self.held_back += 1
+
+    def flush(self) -> int:
+        """Post what the full ring held back, in order, as far as it has room; returns how many still wait."""
+        self._check_thread()
+        while self._backlog and self._push(self._backlog[0]):
+            self._backlog.popleft()
+        return len(self._backlog)
+
+    @property
+    def backlog(self) -> int:
+        """Events held back, waiting for room in the ring."""
+        return len(self._backlog)
+
+    def _push(self, row) -> bool:
+        if ring_push(self._ring.rows, self._ring.indices, *row):
+            return True
+        if self.drain is None:
+            return False
+        self.drain()
+        return ring_push(self._ring.rows, self._ring.indices, *row)
+
+    def _check_thread(self):
         thread = threading.get_ident()
         if self._thread is None:
             self._thread = thread
         elif thread != self._thread:
             raise RuntimeError(f"producer {self.name!r} is owned by another thread: rings have one producer")
-        if not ring_push(self._ring.rows, self._ring.indices, float(sample), float(kind), float(target),
-                         float(a), float(b), float(c), float(d), float(e)):
-            self.refused += 1
-            raise RingFullError(f"event ring {self.name!r} is full ({self._ring.capacity} events waiting)")
 
     def note_on(self, sample, note_id, instrument, key, velocity, bus, pan=0.0):
         self.post(sample, ev.NOTE_ON, note_id, instrument, key, velocity, self.engine.bus_number(bus), pan)
@@ -219,11 +259,12 @@ class Producer:
         return self.engine.master_frame_start(index)
 
     def arm_cue(self, slot: int, trigger: int, template: np.ndarray, *, frame: float = 0.0,
-                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0):
+                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0, stands_for: int = -1):
         """Arm cue `slot`: write its template (rows of events, sample times relative to the cue)
         while the audio thread does not read it, then announce it. Timecode cues fire where
         the picture reaches `frame`; chase cues start part-way when the picture lands within
-        `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`."""
+        `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`. A slot that
+        `stands_for` another (a pickup of it) fires that one's followers, as it would."""
         self.engine._claim_cue_slot(slot)
         rows = np.asarray(template, np.float64)
         if rows.ndim != 2 or rows.shape[1] != ev.EVENT_WIDTH or len(rows) > self.engine.state.cue_templates.shape[1]:
@@ -237,7 +278,7 @@ class Producer:
         else:
             position, third = 0.0, 0.0
         # The ring's release store publishes the template before the arm event.
-        self.post(-1, ev.CUE_ARM, slot, trigger, position, third, len(rows))
+        self.post(-1, ev.CUE_ARM, slot, trigger, position, third, len(rows), stands_for)
 
     def disarm_cue(self, slot: int) -> int:
         """Disarm cue `slot`; returns the fence after which its slot may be armed again."""
@@ -579,8 +620,8 @@ class Engine:
                 for (instrument, reason), count in sorted(self.refusals.items())]
 
     def _claim_cue_slot(self, slot: int):
-        if not 0 <= slot < MAX_CUES:
-            raise ValueError(f"cue slots are 0..{MAX_CUES - 1}")
+        if not 0 <= slot < CUE_SLOTS:
+            raise ValueError(f"cue slots are 0..{CUE_SLOTS - 1}")
         token = self._cue_slot_fences.get(slot)
         if token is not None and self.acknowledged(token) is not None:
             del self._cue_slot_fences[slot]

@@ -25,7 +25,7 @@ PART_START = 12  # target: part; it plays in a fresh note group from here on (a 
 PART_STOP = 13  # target: part; the note group it plays in now gets NOTE_GROUP_OFF
 CUE_ARM = 14  # target: cue slot, whose template rows are written; A: trigger (TRIGGER_*); B: timecode frame
 #               (TRIGGER_TIMECODE) or wait in samples (TRIGGER_FOLLOW); C: chase span in frames (0: no chase)
-#               or the slot followed; D: template rows
+#               or the slot followed; D: template rows; E: the slot it stands for (a pickup's cue; -1: itself)
 CUE_DISARM = 15  # target: cue slot; once acknowledged (FENCE), its template may be rewritten
 CUE_FIRE = 16  # target: cue slot (the conductor's GO); A: offset into the cue, in samples
 TIMECODE_LOCATE = 17  # as timecode master: frame `target` of the master's frame grid (counted from sample 0)

@@ -5,6 +5,8 @@ by an event after all its rows are in place), so the kernel reads them without o
 Names, curves and units are resolved here, once: the kernel sees gains, cents and frames.
 """
 
+import math
+
 import numpy as np
 
 from .regions import (
@@ -60,6 +62,13 @@ CURVE_POWER, CURVE_GAIN = range(2)
 TARGET_AMPLITUDE, TARGET_VOLUME, TARGET_PAN, TARGET_PITCH, TARGET_CUTOFF = range(5)
 assert tuple(CC_TARGETS) == ("amplitude", "volume", "pan", "pitch", "cutoff")
 
+# The fastest a voice reads its sample: this many times its own speed (ten octaves up). Beyond it
+# everything a sample holds from 20 Hz up would sound above 20 kHz: nothing of it can be heard, and
+# a voice stepping further only costs time. The kernel holds every voice to it, bend and LFOs
+# included; a region that asks for more is reported when its instrument loads (`pitch_problem`).
+MAX_PITCH_RATIO = 1024.0
+MAX_PITCH_CENTS = 1200.0 * math.log2(MAX_PITCH_RATIO)
+
 
 class RegionTableError(ValueError):
     """A region the table cannot hold as it stands (too many modulations, an unknown name)."""
@@ -88,9 +97,7 @@ def region_row(region: Region, sample_slot: int, sample_frames: int, sample_rate
     if len(region.cc_conditions) > MAX_CC_CONDITIONS:
         raise RegionTableError(f"{region.origin}: at most {MAX_CC_CONDITIONS} controller conditions per region")
     row = np.zeros(REGION_FIELDS, np.float64)
-    keycenter = region.pitch_keycenter
-    if keycenter == ORIGINAL:
-        keycenter = root_key if root_key != ORIGINAL else 60
+    keycenter = _keycenter(region, root_key)
     end = sample_frames - 1 if region.end < 0 else min(region.end, sample_frames - 1)
     loop_mode = region.loop_mode or ("loop_continuous" if file_loop is not None else "no_loop")
     if region.trigger in ("release", "release_key"):
@@ -154,6 +161,31 @@ def region_row(region: Region, sample_slot: int, sample_frames: int, sample_rate
     if not np.isfinite(row).all():
         raise RegionTableError(f"{region.origin}: a value is not a finite number")
     return row
+
+
+def _keycenter(region: Region, root_key: int) -> int:
+    if region.pitch_keycenter != ORIGINAL:
+        return region.pitch_keycenter
+    return root_key if root_key != ORIGINAL else 60
+
+
+def pitch_problem(region: Region, root_key: int, tune: float = 0.0) -> str | None:
+    """What to report when `region` (its sample's `root_key` and bank `tune` as for `region_row`) asks
+    some key or velocity of it to play faster than MAX_PITCH_RATIO times its sample's speed; None if not."""
+    keycenter = _keycenter(region, root_key)
+    keys = (max(0, min(127, region.lokey)), max(0, min(127, region.hikey)))
+    top_key = max(keys, key=lambda key: (key - keycenter) * region.pitch_keytrack)
+    cents = (top_key - keycenter) * region.pitch_keytrack + region.tune + 100.0 * region.transpose + tune \
+        + max(0.0, region.pitch_veltrack)
+    moved = max(0.0, region.bend_up) + abs(region.pitch_lfo.depth) + sum(
+        max(0.0, modulation.depth) for modulation in region.modulations if modulation.target == "pitch")
+    if not cents + moved > MAX_PITCH_CENTS:
+        return None
+    modulated = f", {(cents + moved) / 100:.0f} with pitch bend, LFO and controllers at full" if moved else ""
+    return (f"{region.origin}: key {top_key} would play its sample {cents / 100:.0f} semitones up{modulated} "
+            f"(pitch_keycenter {keycenter}, pitch_keytrack {region.pitch_keytrack:g}, transpose {region.transpose}, "
+            f"tune {region.tune + tune:g}); a voice plays at most {MAX_PITCH_CENTS / 100:.0f} semitones up "
+            f"({MAX_PITCH_RATIO:g} times the sample's speed), its notes are held there")
 
 
 def _curve(name: str) -> int:

@@ -128,7 +128,7 @@ from .state import (
     M_MEAN_SQUARE_RIGHT,
     M_PEAK_LEFT,
     M_PEAK_RIGHT,
-    MAX_CUES,
+    CUE_SLOTS,
     MAX_INSTRUMENTS,
     PENDING_ORDER,
     PENDING_PART,
@@ -331,7 +331,7 @@ def apply_event(table, event, sample):
         if not evict_sample(table, sample, int(target)):
             telemetry[T_EVENTS_REJECTED] += 1
             return
-    elif kind == ev.CUE_FIRE and 0 <= target < MAX_CUES:
+    elif kind == ev.CUE_FIRE and 0 <= target < CUE_SLOTS:
         fire_cue(table, int(target), sample, a, ev.CUE_FIRED, 0.0, chase_position(f64_1d(table, A_CHASE), sample))
     else:
         telemetry[T_EVENTS_REJECTED] += 1
@@ -530,9 +530,14 @@ def render_block(table, frames):
         for i in range(frames):
             output_mix[channel, i] = 0.0
 
+    # Applying an event may add events (a cue firing its template, the cues that follow it): a block
+    # applies at most twice what the pending set holds, so a chain of cues cannot hold it forever
+    # (what is left waits for the next block).
+    most = 2 * pending.shape[0]
+    applied = 0
     cursor = 0
     while True:
-        due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end))
+        due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end)) if applied < most else -1
         segment_end = frames
         if due >= 0:
             wanted = int(pending[due, ev.SAMPLE])
@@ -554,6 +559,7 @@ def render_block(table, frames):
             scratch[field] = pending[due, field]
         remove_pending(pending, kernel, due)
         apply_event(table, scratch, float(block_start + cursor))
+        applied += 1
 
     generate_timecode(table, output_mix, frames)
     telemetry[T_POSITION] = block_end

@@ -71,6 +71,7 @@ from .regiontable import (
     ENV_VEL2SUSTAIN,
     FILTER_NONE,
     LFO_DELAY,
+    MAX_PITCH_RATIO,
     LFO_DEPTH,
     LFO_FADE,
     LFO_FREQUENCY,
@@ -489,7 +490,7 @@ def start_sample_voice(table, sample, note_id, instrument, r, key, velocity, vel
     gain *= crossfade_gain(velocity127, regions[r, R_XFIN_LOVEL], regions[r, R_XFIN_HIVEL],
                            regions[r, R_XFOUT_LOVEL], regions[r, R_XFOUT_HIVEL], regions[r, R_XF_VELCURVE])
     voice_values[V_PHASE, slot] = regions[r, R_OFFSET]
-    voice_values[V_PHASE_STEP, slot] = regions[r, R_RATE_RATIO] * 2.0 ** (cents / 1200.0)
+    voice_values[V_PHASE_STEP, slot] = regions[r, R_RATE_RATIO] * min(2.0 ** (cents / 1200.0), MAX_PITCH_RATIO)
     voice_values[V_LEVEL, slot] = gain
     voice_values[V_PAN, slot] = min(1.0, max(-1.0, regions[r, R_PAN] + pan))
     angle = (voice_values[V_PAN, slot] + 1.0) * math.pi / 4.0  # constant power
@@ -788,7 +789,7 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     pitch_cents += bend + lfo_value(regions, r, R_PITCH_LFO, age, rate)
     step = voice_values[V_PHASE_STEP, slot]
     if pitch_cents != 0.0:
-        step *= 2.0 ** (pitch_cents / 1200.0)
+        step = min(step * 2.0 ** (pitch_cents / 1200.0), regions[r, R_RATE_RATIO] * MAX_PITCH_RATIO)
     amp_lfo_db = lfo_value(regions, r, R_AMP_LFO, age, rate)
     if amp_lfo_db != 0.0:
         gain_factor *= 10.0 ** (amp_lfo_db / 20.0)
@@ -862,6 +863,7 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     last_frame = int(regions[r, R_END])
     looping = loop_mode == LOOP_CONTINUOUS or loop_mode == LOOP_SUSTAIN
     loop_length = float(loop_end - loop_start + 1)
+    wrap_at = loop_end + 2.0
     # Frames whose four taps lie inside what is read and inside the loop need no wrapping.
     fast_last = min(available - 1, loop_end if looping else last_frame) - 2
 
@@ -893,7 +895,8 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
     # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
     i = start
     while i < end and not done:
-        run = end - i if left < 0.0 else min(end - i, int(left))
+        # At least a sample a run, so the loop ends within the segment whatever the envelope holds.
+        run = end - i if left < 0.0 else max(1, min(end - i, int(left)))
         plain = 0
         if steady and position >= 1.0:
             # The common case in a loop of its own, free of the tests the general loop makes each sample
@@ -953,17 +956,18 @@ def render_sample_voice(table, slot, bus_audio, start, end, rate):
             gain_left += step_left
             gain_right += step_right
             position += step
-            # Back by the loop's length once past its end, to just after its start: so the tap before the
+            # Back by whole loop lengths once past its end, to just after its start: so the tap before the
             # read position is the loop's last frame, the one played before, not the frame before the loop.
-            while looping and position >= loop_end + 2.0:
-                position -= loop_length
+            # A remainder, not a loop: one step may pass over the loop many times.
+            if looping and position >= wrap_at:
+                position = wrap_at - loop_length + (position - wrap_at) % loop_length
         if done:
             break
         i += run
         if left < 0.0:
             continue
         left -= run
-        if left == 0.0:
+        if left <= 0.0:
             if stage == STAGE_RELEASE or stage == STAGE_FADE:
                 done = True
                 break

@@ -97,8 +97,9 @@ KERNEL_FIELDS = 8
 
 # Cue slots: one column per slot. A slot is idle (not armed), waiting for its trigger, or done
 # (fired or skipped in this pass of the timecode). Its template is written only while idle.
-Q_STATE, Q_TRIGGER, Q_POSITION, Q_CHASE_SPAN, Q_FOLLOWS, Q_ROWS = range(6)
-CUE_SLOT_FIELDS = 6
+# Q_STANDS_FOR: the slot whose followers its firing schedules (its own; a pickup's, the cue it picks up).
+Q_STATE, Q_TRIGGER, Q_POSITION, Q_CHASE_SPAN, Q_FOLLOWS, Q_ROWS, Q_STANDS_FOR = range(7)
+CUE_SLOT_FIELDS = 7
 SLOT_IDLE, SLOT_WAITING, SLOT_DONE = range(3)
 
 # Telemetry: written only by the audio thread, one aligned scalar each, read by anyone.
@@ -130,7 +131,9 @@ TABLE_ENTRY_WIDTH = 4
 MAX_BUSES = 16
 MAX_INSTRUMENTS = 64
 MAX_CUES = 256  # armed at once; a film's score has a few hundred cues at most
-CUE_TEMPLATE_ROWS = 256  # events a cue fires by itself; the control plane posts the rest once it has fired
+PICKUP_SLOTS = 2  # cue slots after the show's, for rehearsal pickups (a cue from bar N), used in turn
+CUE_SLOTS = MAX_CUES + PICKUP_SLOTS
+CUE_TEMPLATE_ROWS = 256  # events a cue fires by itself (at least); the control plane posts the rest once it has fired
 MAX_PARTS = 256
 MAX_STEMS = 64
 MAX_SAMPLES = 1 << 15  # sample slots of every sampler together
@@ -240,6 +243,7 @@ class EngineSettings:
     ring_capacity: int = 1024
     notify_capacity: int = 8192
     pending_capacity: int = 2048
+    cue_template_rows: int = CUE_TEMPLATE_ROWS  # each cue slot's; a show with a busier first instant asks more
     limiter_ceiling: float = 10 ** (-0.3 / 20)
     limiter_release_seconds: float = 0.080
     fade_seconds: float = 0.005  # stolen voices and panic: fast, yet never a click
@@ -353,8 +357,8 @@ class EngineState:
         self.pending = np.zeros((s.pending_capacity, PENDING_WIDTH), np.float64)
         self.event_scratch = np.zeros(PENDING_WIDTH, np.float64)  # the event being applied, out of the pending set
 
-        self.cue_slots = np.zeros((CUE_SLOT_FIELDS, MAX_CUES), np.float64)
-        self.cue_templates = np.zeros((MAX_CUES, CUE_TEMPLATE_ROWS, EVENT_WIDTH), np.float64)
+        self.cue_slots = np.zeros((CUE_SLOT_FIELDS, CUE_SLOTS), np.float64)
+        self.cue_templates = np.zeros((CUE_SLOTS, s.cue_template_rows, EVENT_WIDTH), np.float64)
         self.part_groups = np.zeros(MAX_PARTS, np.int64)  # each part's current note group; 0: not playing
         self.group_closed = np.zeros(NOTE_GROUPS, np.int64)
         self.kernel[K_NEXT_GROUP] = 1

@@ -14,7 +14,7 @@ from numba import carray, cfunc, types
 
 from .devices import AudioDeviceError, DeviceChoice
 from .intrinsics import void_pointer_as_address
-from .render import process
+from .render import drain_input_rings, process
 from .state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
 
 PA_CONTINUE = 0
@@ -262,6 +262,11 @@ class OfflineRenderer:
                 raise ValueError(f"input block must be ({self.block_size}, input channels), got {source.shape}")
         process(self.state.table, source.ctypes.data, self._block.ctypes.data, self.block_size, 0)
         return self._block
+
+    def drain(self):
+        """Move what waits in the event rings into the pending set now, as the next block would
+        (as far as the set has room): offline, producers call it when their ring fills."""
+        drain_input_rings(self.state.table, float(self.state.telemetry[T_POSITION]))
 
     def render_frames(self, frames: int) -> np.ndarray:
         """Render `frames` frames in one call into the kernel, which takes them a block at a time (no

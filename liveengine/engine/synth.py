@@ -637,7 +637,8 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
     i = 0
     while i < n:
-        run = n - i if left < 0.0 else min(n - i, int(left))
+        # At least a sample a run, so the loop ends within the segment whatever the envelope holds.
+        run = n - i if left < 0.0 else max(1, min(n - i, int(left)))
         if steady_low_pass:
             # The common case (a mono voice through a low-pass at rest) in a loop of its own, free of the
             # tests the general loop makes each sample (measured, 15 % faster), filtering two samples a step.
@@ -677,7 +678,7 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         if left < 0.0:
             continue
         left -= run
-        if left == 0.0:
+        if left <= 0.0:
             if stage == STAGE_RELEASE or stage == STAGE_FADE:
                 done = True
                 break

@@ -56,6 +56,7 @@ from .state import (
     Q_FOLLOWS,
     Q_POSITION,
     Q_ROWS,
+    Q_STANDS_FOR,
     Q_STATE,
     Q_TRIGGER,
     SLOT_DONE,
@@ -80,6 +81,7 @@ def arm_cue(table, row):
     slots[Q_CHASE_SPAN, slot] = row[ev.C] if row[ev.A] == ev.TRIGGER_TIMECODE else 0.0
     slots[Q_FOLLOWS, slot] = row[ev.C] if row[ev.A] == ev.TRIGGER_FOLLOW else -1.0
     slots[Q_ROWS, slot] = min(row[ev.D], float(f64_3d(table, A_CUE_TEMPLATES).shape[1]))
+    slots[Q_STANDS_FOR, slot] = row[ev.E] if 0 <= row[ev.E] < slots.shape[1] else slot
     slots[Q_STATE, slot] = SLOT_WAITING
     # A timecode cue armed while the picture is already past it belongs to a pass gone by.
     chase = f64_1d(table, A_CHASE)
@@ -139,8 +141,10 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
     if slots[Q_STATE, slot] == SLOT_IDLE:
         notify(table, sample, ev.CUE, slot, ev.CUE_NOT_ARMED, 0.0, position)
         return
-    if slots[Q_TRIGGER, slot] == ev.TRIGGER_TIMECODE:
-        slots[Q_STATE, slot] = SLOT_DONE
+    # A timecode cue fired (or picked up by hand) is done for this pass of the timecode.
+    stands_for = int(slots[Q_STANDS_FOR, slot])
+    if slots[Q_TRIGGER, stands_for] == ev.TRIGGER_TIMECODE and slots[Q_STATE, stands_for] != SLOT_IDLE:
+        slots[Q_STATE, stands_for] = SLOT_DONE
     template = f64_3d(table, A_CUE_TEMPLATES)[slot]
     pending = f64_2d(table, A_PENDING)
     dropped = 0
@@ -165,7 +169,7 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
     if dropped > 0:
         telemetry[T_CUE_EVENTS_DROPPED] += dropped
         notify(table, sample, ev.CUE, slot, ev.CUE_TRUNCATED, dropped, position)
-    schedule_followers(table, slot, sample, offset)
+    schedule_followers(table, stands_for, sample, offset)
 
 
 @realtime

@@ -23,7 +23,7 @@ from numba.core import event
 from numba.core.caching import FunctionCache
 
 from .rings import Ring, ring_fill, ring_pop_into, ring_push
-from .render import process
+from .render import drain_input_rings, process
 from . import stream
 from .state import EngineSettings, EngineState
 from .stream import audio_callback
@@ -78,7 +78,8 @@ def _kernels():
         ("render kernel", process.py_func, lambda: _cache_counts(process),
          lambda: process(scratch.table, silent.ctypes.data, out.ctypes.data, 32, 0)),
         ("event rings", ring_push.py_func, lambda: _cache_counts(ring_push),
-         lambda: (ring.push(0, 0), ring_pop_into(ring.rows, ring.indices, rows, 4), ring_fill(ring.indices))),
+         lambda: (ring.push(0, 0), ring_pop_into(ring.rows, ring.indices, rows, 4), ring_fill(ring.indices),
+                  drain_input_rings(scratch.table, 0.0))),
         ("audio callback", stream._audio_callback, _callback_cache_counts, audio_callback),
     )
 

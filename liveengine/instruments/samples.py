@@ -33,6 +33,7 @@ import soundfile
 
 from ..engine import Engine, Producer
 from ..engine.regions import ORIGINAL, SampleData, SampledInstrument, SampleSource
+from ..engine.regiontable import pitch_problem
 
 log = logging.getLogger("liveengine.samples")
 
@@ -207,7 +208,8 @@ class LoadedInstrument:
 def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FRAMES,
                progress: Callable[[int, int], None] | None = None, workers: int = 4) -> LoadedInstrument:
     """Decode every sample's head (in threads: decoding releases the GIL). A sample that fails is
-    reported in `instrument.problems`; the regions on it are left out, the rest of the instrument plays."""
+    reported in `instrument.problems`; the regions on it are left out, the rest of the instrument plays.
+    So is a region that asks a voice to play faster than it can (its notes are held at the fastest)."""
     sources = instrument.samples
     results: list[SampleData | None] = [None] * len(sources)
     done = 0
@@ -222,6 +224,10 @@ def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FR
             done += 1
             if progress is not None:
                 progress(done, len(sources))
+    for region in instrument.regions:
+        data = results[region.sample] if region.sample >= 0 else None
+        if data is not None and (problem := pitch_problem(region, data.root_key, data.tune)) is not None:
+            instrument.problems.append(problem)
     return LoadedInstrument(instrument, results)
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import CueAction, CueConfig
-from ..engine import CUE_TEMPLATE_ROWS, CueEvent, Producer, StemFile, StemLoader, events
+from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, StemFile, StemLoader, events
 from .rig import Rig, db_to_gain
 from .click import clicks
 from .midifile import bar_seconds
-from .sequence import Sequence, SequencePlayer, click_sequence, part_sequence
+from .sequence import Sequence, SequencePlayer, click_sequence, held_across, part_sequence
 from .timecode import Timecode
 
 log = logging.getLogger("liveengine.cues")
@@ -43,6 +43,7 @@ class ArmedCue:
     template: np.ndarray
     head_samples: int  # the template holds each started sequence's events before this
     length_samples: int  # the longest sequence it starts: how far a chase may land inside it
+    held_in_template: bool = False  # a pickup's: the notes held across its offset sound from the template
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ class CueRunner:
                                 wait_for_block or (lambda: None))
         self.stems.preload()  # the beginning of every stem, before anything can start it
         cues = show.cues or (START_ALL,)
-        self.cues = [self._compile(cue, slot, round(head_seconds * self.rate)) for slot, cue in enumerate(cues)]
+        self.head_samples = round(head_seconds * self.rate)
+        self.cues = [self._compile(cue, slot, self.head_samples) for slot, cue in enumerate(cues)]
+        self.pickups: dict[int, ArmedCue] = {}  # by pickup slot: the pickup armed there last
+        self._pickups_armed = 0
         self.by_number = {armed.cue.number: armed for armed in self.cues}
         self.players: dict[int, SequencePlayer] = {}  # by part number: the start now playing
         self._started_by_firing: set[int] = set()  # parts started by the firing being reported
@@ -91,15 +95,24 @@ class CueRunner:
 
     # Set-up.
 
-    def _compile(self, cue: CueConfig, slot: int, head: int) -> ArmedCue:
+    def _compile(self, cue: CueConfig, slot: int, head: int, offset: int = 0) -> ArmedCue | None:
+        """The template of `cue` for `slot`: its actions and the first `head` samples of what it starts,
+        as far as they fit (its first instant always does: the rig sizes templates for it). From
+        `offset` samples into its music (a pickup), the notes held across that point sound first,
+        and the head runs from there; None when those do not fit."""
         if cue is START_ALL:
             cue = CueConfig("start", "every part", "go", None, 0.0, False,
                             tuple(CueAction("start", sequence.name) for sequence in self.sequences))
         started = [self.part_numbers[action.target] for action in cue.actions
                    if action.verb == "start" and action.target in self.part_numbers]
+        held = {part: held_across(self.sequences[part], offset) for part in started}
+        room = self.engine.settings.cue_template_rows - len(cue.actions) - sum(map(len, held.values()))
+        if room < 0:
+            return None
         # Cut the head where it still fits the template, between two instants.
-        head_events = sorted(event.sample for part in started for event in self.sequences[part].events)
-        room = CUE_TEMPLATE_ROWS - len(cue.actions)
+        head += offset
+        head_events = sorted(event.sample for part in started for event in self.sequences[part].events
+                             if event.sample >= offset)
         if len(head_events) > room:
             head = min(head, head_events[room])
         rows = []
@@ -116,9 +129,14 @@ class CueRunner:
             elif action.verb == "start":
                 part = self.part_numbers[action.target]
                 rows.append(_row(0, events.PART_START, part))
+                for event in held[part]:  # on the pickup's first sample
+                    rows.append(_row(offset, events.NOTE_ON, part * events.NOTE_GROUP_SIZE + event.number,
+                                     event.instrument, event.key, event.velocity, event.bus))
                 for event in self.sequences[part].events:
                     if event.sample >= head:
                         break
+                    if event.sample < offset:
+                        continue
                     number = part * events.NOTE_GROUP_SIZE + event.number
                     if event.kind == events.NOTE_ON:
                         rows.append(_row(event.sample, events.NOTE_ON, number, event.instrument, event.key,
@@ -139,7 +157,8 @@ class CueRunner:
                  if action.verb == "start" and action.target in self.stem_slots]
         length = max([self.sequences[part].length_samples for part in started]
                      + [self.stems.length_frames(stem_slot) for stem_slot in stems], default=0)
-        return ArmedCue(cue, slot, np.array(rows, np.float64).reshape(-1, events.EVENT_WIDTH), head, length)
+        return ArmedCue(cue, slot, np.array(rows, np.float64).reshape(-1, events.EVENT_WIDTH), head, length,
+                        held_in_template=offset > 0)
 
     def arm(self):
         """Arm every cue (before the stream starts, or on a stream that runs)."""
@@ -267,8 +286,24 @@ class CueRunner:
             offset = self.bar_offset(armed.cue, bar)
         except ValueError as error:
             return False, number, f"fire refused: {error}"
-        self.producer.fire_cue(armed.slot, offset_samples=offset)
+        self.producer.fire_cue(self._arm_pickup(armed, offset).slot, offset_samples=offset)
         return True, number, f"fired by hand from bar {bar}"
+
+    def _arm_pickup(self, armed: ArmedCue, offset: int) -> ArmedCue:
+        """`armed` picked up `offset` samples in, armed whole in a pickup slot (the next in turn), so
+        that its first notes sound on their samples; the cue's own slot (whose template starts at its
+        beginning) when the pickup does not fit a template or its slot is still in use."""
+        slot = MAX_CUES + self._pickups_armed % PICKUP_SLOTS
+        pickup = self._compile(armed.cue, slot, self.head_samples, offset)
+        if pickup is None:
+            return armed
+        try:
+            self.producer.arm_cue(slot, events.TRIGGER_MANUAL, pickup.template, stands_for=armed.slot)
+        except RuntimeError:  # the last pickup in this slot has not been disarmed yet
+            return armed
+        self._pickups_armed += 1
+        self.pickups[slot] = pickup
+        return pickup
 
     def bar_offset(self, cue: CueConfig, bar: int) -> int:
         """Samples from the cue's start to bar `bar` of its music: by the MIDI file of the first part
@@ -334,6 +369,7 @@ class CueRunner:
 
     def update(self, position: int, lookahead_samples: int | None = None):
         """Carry out commands, follow what the audio thread did, post ahead of `position`."""
+        self.producer.flush()  # what a full ring held back, first
         while True:
             try:
                 self._carry_out(self.commands.get_nowait())
@@ -351,20 +387,24 @@ class CueRunner:
                 del self.players[part]
 
     def _follow(self, event: CueEvent):
-        armed = self.cues[event.slot] if 0 <= event.slot < len(self.cues) else None
+        armed = self.cues[event.slot] if 0 <= event.slot < len(self.cues) else self.pickups.get(event.slot)
         number = armed.cue.number if armed else ""
         if event.what == "part started" and armed is not None:
             sequence = self.sequences[event.part]
             self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, int(event.detail),
-                                                      max(armed.head_samples, event.offset), event.offset)
+                                                      max(armed.head_samples, event.offset), event.offset,
+                                                      armed.held_in_template)
             self._started_by_firing.add(event.part)
         elif event.what.startswith("parts stopped"):
             self.players.clear()
             why = "the picture jumped" if event.what.endswith("jump") else "the timecode stopped"
             self._decide(event.sample, "", f"parts stopped: {why}")
         elif event.what in ("fired", "fired late", "chased"):
+            if event.slot in self.pickups:  # its template is in the audio thread: the slot is free for the next
+                self.producer.disarm_cue(event.slot)
+                armed = self.by_number[armed.cue.number]
             self.current = armed
-            self.waiting.discard(event.slot)
+            self.waiting.discard(armed.slot)
             if self.standing_by is armed:
                 self.standing_by = self._next_go_cue(armed.slot)
             detail = {"fired": "", "fired late": f" {event.detail / self.rate * 1000:.0f} ms late (timecode locked "

@@ -4,13 +4,15 @@ This is where show-file units (dB, ms, 1-based channel numbers, instrument names
 become engine units (linear gains, seconds, indices); nothing else converts them.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from ..config import ShowConfig
-from ..engine import BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeMaster
+from ..engine import CUE_TEMPLATE_ROWS, BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeMaster
 from ..instruments.library import InstrumentError, read_sampled_instrument
 from ..instruments.samples import SampleStreamer, load_heads, progress_bar
 from ..instruments.synth import PatchError, load_patch
+from .sequence import click_sequence, first_instant, part_sequence
 
 
 def db_to_gain(db: float) -> float:
@@ -40,6 +42,31 @@ class Rig:
     instrument_problems: dict[str, list[str]] = field(default_factory=dict)
 
 
+def ring_capacity(show: ShowConfig) -> int:
+    """Room in each event ring for the most the show's keyboards post at one instant: every key of
+    every keyboard through the most layers of its setups, struck and released (a sustain pedal lifting
+    over all of them). At least EngineSettings' own; a power of two, as rings are."""
+    layers = len(show.keyboards) * max((len(setup.layers) for setup in show.setups.values()), default=0)
+    events = 2 * 128 * layers
+    return max(EngineSettings.ring_capacity, 1 << max(0, events - 1).bit_length())
+
+
+def cue_capacities(show: ShowConfig, sample_rate: int) -> tuple[int, int]:
+    """(rows each cue's template needs, at least CUE_TEMPLATE_ROWS; events the show's parts and clicks
+    may post for one instant). A template holds its cue's actions and the whole first instant of
+    what it starts (no cue list: one cue starting everything); the busiest instants of every part
+    and click together must fit the pending set, so that none of them waits for a block to come."""
+    sequences = [part_sequence(show, part, 0, 0, sample_rate) for part in show.parts]
+    sequences += [click_sequence(show, click, 0, 0, sample_rate) for click in show.clicks.values()]
+    by_name = {sequence.name: sequence for sequence in sequences}
+    cues = [(len(cue.actions), [by_name[action.target] for action in cue.actions
+                                if action.verb == "start" and action.target in by_name]) for cue in show.cues]
+    rows = max(actions + first_instant(started) for actions, started in cues or [(len(sequences), sequences)])
+    busiest = sum(max(Counter(event.sample for event in sequence.events).values(), default=0)
+                  for sequence in sequences)
+    return max(CUE_TEMPLATE_ROWS, rows), busiest
+
+
 def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), show_progress: bool = False) -> Rig:
     """The engine of `show`, its instruments installed (sampled ones with their heads loaded;
     `show_progress`: a progress line per library on stderr)."""
@@ -57,12 +84,16 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         timecode = TimecodeInput(channel=show.timecode.input if show.timecode.source == "ltc" else None,
                                  fps=rate.fps_ratio, drop_frame=rate.drop_frame,
                                  freewheel_seconds=show.timecode.freewheel_seconds)
+    rings = ring_capacity(show)
+    template_rows, busiest = cue_capacities(show, audio.sample_rate)
     settings = EngineSettings(
         sample_rate=audio.sample_rate, max_block=audio.block_size, output_channels=audio.output_channels,
         input_channels=audio.input_channels, polyphony=audio.voices, buses=buses,
         limiter_ceiling=db_to_gain(audio.limiter_ceiling_db), timecode=timecode, timecode_master=master,
         interpolation=audio.interpolation,
-        stems=len(show.stems))
+        stems=len(show.stems), ring_capacity=rings, cue_template_rows=template_rows,
+        # Room for a full keyboard ring, a cue's template firing and the parts' busiest instants at once.
+        pending_capacity=EngineSettings.pending_capacity + rings + template_rows + busiest)
     latency = None
     if audio.scheduling_latency_ms is not None:
         latency = round(audio.scheduling_latency_ms * audio.sample_rate / 1000)

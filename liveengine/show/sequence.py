@@ -71,24 +71,39 @@ def click_sequence(show: ShowConfig, click: ClickConfig, instrument: int, bus: i
     return _timeline(click.name, notes, instrument, bus, release)
 
 
+def held_across(sequence: Sequence, offset: int) -> list[TimedEvent]:
+    """The note-ons of notes that began before `offset` and still sound at it: what a start part-way
+    (a chase, a pickup from bar N) sounds first, so a chord in progress is heard from there."""
+    if offset <= 0:
+        return []
+    ends = {event.number: event.sample for event in sequence.events if event.kind == events.NOTE_OFF}
+    return [event for event in sequence.events
+            if event.kind == events.NOTE_ON and event.sample < offset < ends[event.number]]
+
+
+def first_instant(sequences: list[Sequence]) -> int:
+    """How many events fall on the first sample any of `sequences` plays: what a cue starting them
+    together must hold whole in its template, since nothing can be posted before it fires."""
+    first = min((sequence.events[0].sample for sequence in sequences if sequence.events), default=None)
+    return sum(1 for sequence in sequences for event in sequence.events if event.sample == first)
+
+
 class SequencePlayer:
     """Posts one start of a sequence: its events from `first_sample` on (earlier ones are the
     cue's template's, already in the audio thread), in note group `group`, a little ahead.
 
-    A start part-way (`offset` samples in: a chase, a pickup from bar N) first sounds the notes
-    held across that point, so a chord in progress is heard from there, not only the notes after."""
+    A start part-way (`offset` samples in: a chase) first sounds the notes held across that
+    point (`held_across`), unless the template did (a pickup's)."""
 
     def __init__(self, sequence: Sequence, producer: Producer, start_sample: int, group: int, first_sample: int,
-                 offset: int = 0):
+                 offset: int = 0, held_in_template: bool = False):
         self.sequence = sequence
         self.producer = producer
         self.start_sample = start_sample
         self.group_base = group * events.NOTE_GROUP_SIZE
         timeline = sequence.events
         self._next = next((i for i, event in enumerate(timeline) if event.sample >= first_sample), len(timeline))
-        ends = {event.number: event.sample for event in timeline if event.kind == events.NOTE_OFF}
-        self._held = [event for event in timeline if event.kind == events.NOTE_ON
-                      and event.sample < offset < ends[event.number]] if offset > 0 else []
+        self._held = [] if held_in_template else held_across(sequence, offset)
         self._offset = offset
 
     def post_until(self, horizon: int):

@@ -302,7 +302,9 @@ def _open_osc(rig, stack):
     osc = rig.show.osc
     if not osc.enabled:
         return None
-    server = OscServer(answer_before_the_show, osc.port, osc.bind, osc.allow, osc.messages_per_second)
+    server = OscServer(answer_before_the_show, osc.port, osc.bind, osc.allow, osc.messages_per_second,
+                       max_connections=osc.max_connections, max_connections_per_client=osc.max_connections_per_client,
+                       idle_seconds=osc.idle_seconds)
     try:
         server.start()
     except OSError as error:
@@ -334,7 +336,8 @@ def _osc_summary(server, surface) -> str:
     refused = f" from {', '.join(sorted(server.refused_hosts))}" if server.refused_hosts else ""
     return (f"OSC: {c.received} packets, {surface.commands_carried_out} commands carried out, {surface.errors} "
             f"refused as wrong, {c.malformed} malformed, {c.oversized} oversized, {c.rate_limited} over the rate "
-            f"limit, {c.queue_overflow} dropped with the queue full, {c.refused} from clients not allowed{refused}")
+            f"limit, {c.queue_overflow} dropped with the queue full, {c.refused} from clients not allowed{refused}"
+            + "".join(f"\n  OSC client {line}" for line in server.refusal_lines()))
 
 
 def _send_mtc(rig, runner, midi_out, show_start: int):

@@ -233,7 +233,8 @@ class TokenBucket:
 
 class FairQueue:
     """Messages waiting for the worker: a bounded queue per client, served one message a client
-    in turn, so the client with the longest backlog waits longest."""
+    in turn, so the client with the longest backlog waits longest. Beyond `total` messages in all,
+    only clients below their fair share of it may add one."""
 
     def __init__(self, per_client: int = CLIENT_QUEUE_CAPACITY, total: int = QUEUE_CAPACITY):
         self.per_client, self.total = per_client, total
@@ -247,7 +248,11 @@ class FairQueue:
         """False when that client's queue, or the whole, is full."""
         with self._ready:
             waiting = self._waiting.setdefault(client, collections.deque())
-            if len(waiting) >= self.per_client or self._size >= self.total:
+            # When the whole is full, a client still has its share: flooders cannot crowd out a /ping.
+            fair_share = max(1, self.total // len(self._waiting))
+            if len(waiting) >= self.per_client or (self._size >= self.total and len(waiting) >= fair_share):
+                if not waiting:
+                    del self._waiting[client]
                 return False
             if not waiting:
                 self._turns.append(client)

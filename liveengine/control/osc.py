@@ -24,6 +24,7 @@ import dataclasses
 import errno
 import ipaddress
 import logging
+import os
 import resource
 import selectors
 import socket
@@ -50,6 +51,7 @@ DEFAULT_PORT = 53100
 MAX_BUNDLE_MESSAGES = 64  # a bigger bundle is refused whole, unparsed
 MAX_BUNDLE_DEPTH = 8  # bundles inside bundles; deeper is malformed
 MAX_TCP_FRAME = 65536  # bytes of one SLIP frame; a client sending more is disconnected
+LISTEN_BACKLOG = 512  # connections the system completes before the network thread takes them: a burst is not dropped
 CLIENT_QUEUE_CAPACITY = 1024  # a client's messages waiting for the worker; beyond, dropped and counted
 QUEUE_CAPACITY = 4096  # all clients' messages waiting for the worker
 UDP_RECEIVE_BUFFER = 4 << 20  # bytes: a burst from a console waits here while the reader catches up
@@ -284,6 +286,13 @@ class FairQueue:
             self._ready.notify_all()
 
 
+def _descriptors_in_use(newest: socket.socket) -> int:
+    try:
+        return len(os.listdir("/proc/self/fd")) - 1  # less the one listing them
+    except OSError:  # no /proc: descriptors are numbered from the lowest free one
+        return newest.fileno() + 1
+
+
 def raise_descriptor_limit() -> int:
     """Raise the process's soft limit of open files toward its hard limit (never lower it);
     returns the soft limit now."""
@@ -356,7 +365,7 @@ class OscServer:
                 self._listeners.append(listener)
                 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 listener.bind((host, self.port))
-                listener.listen(64)
+                listener.listen(LISTEN_BACKLOG)
                 listener.setblocking(False)
                 self._selector.register(listener, selectors.EVENT_READ, self._accept)
         except OSError:
@@ -496,8 +505,7 @@ class OscServer:
             return ""
         if len(self._connections) >= self.max_connections or self._per_host[host] >= self.max_connections_per_client:
             return CONNECTIONS_OVER
-        # Descriptors are numbered from the lowest free one: this one's number is how many are in use.
-        if sock.fileno() >= self._descriptor_limit - DESCRIPTOR_RESERVE:
+        if _descriptors_in_use(sock) > self._descriptor_limit - DESCRIPTOR_RESERVE:
             return SHORT_OF_FILES
         return None
 

@@ -127,7 +127,8 @@ def _describe_rig(rig) -> list[str]:
     osc = rig.show.osc
     if osc.enabled:
         lines.append(f"  OSC: port {osc.port} on {', '.join(osc.bind)}, clients {', '.join(osc.allow)}, "
-                     f"{osc.messages_per_second:g} messages/s each")
+                     f"{osc.messages_per_second:g} messages/s each; TCP: {osc.max_connections} connections, "
+                     f"{osc.max_connections_per_client} a client, closed after {osc.idle_seconds:g} s idle")
     else:
         lines.append("  OSC: off")
     timecode = rig.show.timecode

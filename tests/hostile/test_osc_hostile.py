@@ -254,6 +254,57 @@ def test_a_client_flooding_64_message_bundles_cannot_starve_anothers_pings_or_se
         assert any(line.startswith("127.0.0.2: ") for line in osc.server.refusal_lines())
 
 
+def test_a_client_flooding_64_message_bundles_cannot_make_a_live_shows_notes_late(tmp_path):
+    port = free_port_for_both()
+    notes = ", ".join(f'["A4", {beat / 4}, 0.2, 0.5]' for beat in range(160))  # 20 s of sixteenths
+    show = tmp_path / "flooded.toml"
+    show.write_text(f"""
+[show]
+name = "Flooded"
+[audio]
+block_size = 128
+[osc]
+port = {port}
+allow = ["127.0.0.0/8"]
+[instruments.tone]
+type = "tone"
+[[parts]]
+name = "a"
+instrument = "tone"
+notes = [{notes}]
+""")
+    run = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show), "--jack-dummy", "--seconds", "120"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    peer = UdpPeer()
+    peer.sock.settimeout(0.5)
+    flood_bundle = bundle([message("/bus/keys/gain", -6.0, 0.0)] * MAX_BUNDLE_MESSAGES)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until the show runs and answers
+            assert time.monotonic() < deadline and run.poll() is None, run.communicate()[1] if run.poll() else ""
+            peer.send(port, "/state")
+            try:
+                if b'"status": "ok"' in peer.sock.recv(65536):
+                    break
+            except TimeoutError:
+                pass
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flooder:
+            flooder.bind(("127.0.0.2", 0))
+            for _ in range(300):  # 6 s of 500 bundles a second, as the notes play
+                for _ in range(10):
+                    flooder.sendto(flood_bundle, ("127.0.0.1", port))
+                time.sleep(0.02)
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode == 130 and "Traceback" not in err, err
+    assert re.search(r"; 0 late events", out), out[-2000:]
+    assert re.search(r"OSC client 127\.0\.0\.2: [\d,]+ messages over the rate limit", out), out[-2000:]
+
+
 def test_a_bundle_over_64_messages_is_refused_before_it_is_parsed(monkeypatch):
     parsed = []
     real_packet = osc_packet.OscPacket

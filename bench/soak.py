@@ -264,6 +264,9 @@ def soak(minutes: float) -> int:
           f"(gaps between callbacks of 1.5 periods or more, the periods spanned less one); cycles the reference "
           f"client never saw: {reference_skipped}")
     print(f"Late events: {end['late_events'] - start['late_events']}")
+    for line in (out + err).splitlines():
+        if "late events (" in line:  # the run's own word on them: what was late, and by how much
+            print(f"  {line.strip()}")
     print(f"DSP load: {end['dsp_percent']:.1f}% at the end, {dsp_peak:.1f}% the highest average seen")
     print(f"Resident memory: {rss_start:.1f} MB at start, {rss_end:.1f} MB at the end")
     print(f"Open descriptors: {fds_start} at start, {fds_end} at the end")

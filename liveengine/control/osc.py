@@ -147,19 +147,23 @@ class Connection:
                     return False
                 if not data:
                     return True
+            was_waiting = bool(self.outgoing)
             if len(self.outgoing) + len(data) > MAX_REPLY_BACKLOG:
                 self.overflowed = True
             else:
                 self.outgoing += data
-        self.server.wake_for(self)
+        if not was_waiting or self.overflowed:  # else the network thread is writing already
+            self.server.wake_for(self)
         return not self.overflowed
 
     def write_backlog(self) -> bool:
         """Send what the client can take now; True once everything is sent."""
         with self.lock:
             if self.outgoing:
-                sent = self.sock.send(self.outgoing)  # OSError: the network thread drops the connection
-                del self.outgoing[:sent]
+                try:
+                    del self.outgoing[:self.sock.send(self.outgoing)]
+                except BlockingIOError:  # OSError else: the network thread drops the connection
+                    pass
             return not self.outgoing
 
     def close(self):
@@ -338,6 +342,7 @@ class OscServer:
         self._lock = threading.Lock()  # what the sending threads hand the network thread
         self._descriptor_limit = 0
         self._accepting_again = 0.0  # monotonic time; 0 while accepting
+        self._pause_said = -SUMMARY_SECONDS
         self._replies_lost = collections.Counter()  # per host, counted by the sending threads
         self._queue = FairQueue()
         self._stopping = threading.Event()
@@ -430,7 +435,7 @@ class OscServer:
     def _wake(self):
         try:
             self._wake_writer.send(b"\0")
-        except (BlockingIOError, OSError, AttributeError):  # already woken, or stopped
+        except (OSError, AttributeError):  # already woken (its buffer full), or not started
             pass
 
     def refusal_lines(self) -> list[str]:
@@ -512,12 +517,15 @@ class OscServer:
     def _pause_accepting(self, error: OSError):
         """No descriptor for the connection waiting: the listener would stay readable, so stop
         listening for a moment rather than spin."""
-        if not self._accepting_again:
-            log.warning("OSC: cannot take a TCP connection (%s); trying again in %g s",
+        now = time.monotonic()
+        if now - self._pause_said >= SUMMARY_SECONDS:
+            log.warning("OSC: cannot take a TCP connection (%s): not listening for %g s",
                         error.strerror, ACCEPT_PAUSE_SECONDS)
+            self._pause_said = now
+        if not self._accepting_again:
             for listener in self._listeners:
                 self._selector.unregister(listener)
-        self._accepting_again = time.monotonic() + ACCEPT_PAUSE_SECONDS
+        self._accepting_again = now + ACCEPT_PAUSE_SECONDS
 
     def _serve(self, sock: socket.socket, events: int):
         connection = self._connections.get(sock)

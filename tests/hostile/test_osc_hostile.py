@@ -212,6 +212,28 @@ def test_connections_are_refused_while_the_process_is_short_of_file_descriptors(
             assert peer.reply()[1]["data"] == "pong"
 
 
+def test_out_of_file_descriptors_the_server_waits_instead_of_spinning_and_takes_connections_again():
+    with Surface() as osc:
+        peer = UdpPeer()
+        waiting = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # made now: connecting takes no new descriptor
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        cpu = thread_cpu_seconds("liveengine-osc-network")
+        # No new descriptor for anyone (descriptor 0 is open; poll() wants a limit of 1): accept() fails.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1, hard))
+        try:
+            waiting.connect(("127.0.0.1", osc.port))
+            time.sleep(1.5)
+            assert thread_cpu_seconds("liveengine-osc-network") - cpu < 0.2  # not retrying accept() in a loop
+            peer.send(osc.port, "/ping")  # UDP needs no descriptor: still answered
+            assert peer.reply()[1]["data"] == "pong"
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        waiting.settimeout(3.0)
+        waiting.sendall(slip.encode(message("/ping")))  # taken once the pause is over
+        assert b"pong" in waiting.recv(65536)
+        waiting.close()
+
+
 # Item 5: a flooding client cannot starve the others.
 
 def test_a_client_flooding_64_message_bundles_cannot_starve_anothers_pings_or_sequenced_commands(caplog):

@@ -127,7 +127,8 @@ def _describe_rig(rig) -> list[str]:
     osc = rig.show.osc
     if osc.enabled:
         lines.append(f"  OSC: port {osc.port} on {', '.join(osc.bind)}, clients {', '.join(osc.allow)}, "
-                     f"{osc.messages_per_second:g} messages/s each")
+                     f"{osc.messages_per_second:g} messages/s each; TCP: {osc.max_connections} connections, "
+                     f"{osc.max_connections_per_client} a client, closed after {osc.idle_seconds:g} s idle")
     else:
         lines.append("  OSC: off")
     timecode = rig.show.timecode
@@ -302,7 +303,9 @@ def _open_osc(rig, stack):
     osc = rig.show.osc
     if not osc.enabled:
         return None
-    server = OscServer(answer_before_the_show, osc.port, osc.bind, osc.allow, osc.messages_per_second)
+    server = OscServer(answer_before_the_show, osc.port, osc.bind, osc.allow, osc.messages_per_second,
+                       max_connections=osc.max_connections, max_connections_per_client=osc.max_connections_per_client,
+                       idle_seconds=osc.idle_seconds)
     try:
         server.start()
     except OSError as error:
@@ -334,7 +337,8 @@ def _osc_summary(server, surface) -> str:
     refused = f" from {', '.join(sorted(server.refused_hosts))}" if server.refused_hosts else ""
     return (f"OSC: {c.received} packets, {surface.commands_carried_out} commands carried out, {surface.errors} "
             f"refused as wrong, {c.malformed} malformed, {c.oversized} oversized, {c.rate_limited} over the rate "
-            f"limit, {c.queue_overflow} dropped with the queue full, {c.refused} from clients not allowed{refused}")
+            f"limit, {c.queue_overflow} dropped with the queue full, {c.refused} from clients not allowed{refused}"
+            + "".join(f"\n  OSC client {line}" for line in server.refusal_lines()))
 
 
 def _send_mtc(rig, runner, midi_out, show_start: int):

@@ -207,6 +207,9 @@ class OscConfig:
     bind: tuple[str, ...]  # local addresses to listen on
     allow: tuple[str, ...]  # client addresses or networks ("192.168.1.0/24") that may talk to it
     messages_per_second: float  # per client, beyond which its messages are dropped
+    max_connections: int  # TCP connections at once, from all clients
+    max_connections_per_client: int  # TCP connections at once from one client address
+    idle_seconds: float  # a TCP connection that sends nothing this long is closed
 
 
 @dataclass(frozen=True)
@@ -956,6 +959,9 @@ def _read_osc(osc: _Table) -> OscConfig:
         bind=osc.get("bind", _ADDRESSES, ("127.0.0.1",)),
         allow=osc.get("allow", _NETWORKS, ("127.0.0.1/32", "::1/128")),
         messages_per_second=osc.get("messages_per_second", _number(1, 100000), 500.0),
+        max_connections=osc.get("max_connections", _integer(1, 4096), 64),
+        max_connections_per_client=osc.get("max_connections_per_client", _integer(1, 4096), 16),
+        idle_seconds=osc.get("idle_seconds", _number(1, 86400), 300.0),
     )
 
 

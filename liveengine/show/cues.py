@@ -13,6 +13,7 @@ Every decision is written to the log and kept in `decisions` for whoever display
 
 import collections
 import logging
+import math
 import queue
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from ..config import CueAction, CueConfig
 from ..engine import CUE_TEMPLATE_ROWS, CueEvent, Producer, StemFile, StemLoader, events
 from .rig import Rig, db_to_gain
 from .click import clicks
-from .midifile import bar_seconds
+from .midifile import bar_count, bar_seconds
 from .sequence import Sequence, SequencePlayer, click_sequence, part_sequence
 from .timecode import Timecode
 
@@ -274,21 +275,30 @@ class CueRunner:
 
     def bar_offset(self, cue: CueConfig, bar: int) -> int:
         """Samples from the cue's start to bar `bar` of its music: by the MIDI file of the first part
-        it starts that has one, else by its first click track, else 4/4 at the show's tempo."""
-        if not isinstance(bar, int) or bar < 1:
+        it starts that has one, else by its first click track, else 4/4 at the show's tempo. A bar
+        beyond the music is refused (ValueError), however large: it is never counted up to."""
+        if not isinstance(bar, int) or isinstance(bar, bool) or bar < 1:
             raise ValueError(f"bars count from 1, not {bar!r}")
+        bars, seconds_of_bar = self._bars_of(cue)
+        if bar > bars:
+            raise ValueError(f"bar {bar} is beyond its music, which has {bars} bar{'s' if bars != 1 else ''}")
+        return round(seconds_of_bar(bar) * self.rate)
+
+    def _bars_of(self, cue: CueConfig):
+        """(how many bars the cue's music has, the seconds from its start to a bar's first beat)."""
         started = [action.target for action in cue.actions if action.verb == "start"]
         parts = {part.name: part for part in self.rig.show.parts}
         for name in started:
             if name in parts and parts[name].midi_file is not None:
-                return round(bar_seconds(parts[name].midi_file, bar) * self.rate)
+                path = parts[name].midi_file
+                return bar_count(path), lambda bar: bar_seconds(path, bar)
         for name in started:
             if name in self.rig.show.clicks:
-                beats = [beat for beat in clicks(self.rig.show.clicks[name].map) if beat.bar == bar]
-                if not beats:
-                    raise ValueError(f"click {name!r} has no bar {bar}")
-                return round(beats[0].seconds * self.rate)
-        return round((bar - 1) * 4 * self.rig.show.seconds_per_beat() * self.rate)
+                click_map = self.rig.show.clicks[name].map
+                return click_map.bars, lambda bar: next(beat.seconds for beat in clicks(click_map) if beat.bar == bar)
+        bar_seconds_at_tempo = 4 * self.rig.show.seconds_per_beat()
+        length_seconds = self.by_number[cue.number].length_samples / self.rate
+        return max(1, math.ceil(length_seconds / bar_seconds_at_tempo)), lambda bar: (bar - 1) * bar_seconds_at_tempo
 
     def _stop_cue(self, position, number):
         armed = self.by_number.get(number)

@@ -354,8 +354,8 @@ class CueRunner:
         while self.engine.cue_events:
             self._follow(self.engine.cue_events.popleft())
         self.stems.step()
-        for report in self.stems.starved_reports():
-            self._decide(position, "", report)
+        for starvation in self.stems.starvations():
+            self._decide(position, self._cue_starting(starvation.name), self._starvation_text(starvation))
         horizon = position + (round(LOOKAHEAD_SECONDS * self.rate) if lookahead_samples is None else lookahead_samples)
         for part, player in list(self.players.items()):
             player.post_until(horizon)
@@ -404,6 +404,19 @@ class CueRunner:
             self._decide(event.sample, number, "armed again: the picture went back before it")
         else:
             self._decide(event.sample, number, event.what)
+
+    def _cue_starting(self, stem: str) -> str:
+        """The number of the cue that starts `stem`, when only one does."""
+        numbers = [armed.cue.number for armed in self.cues
+                   if any(action.verb == "start" and action.target == stem for action in armed.cue.actions)]
+        return numbers[0] if len(numbers) == 1 else ""
+
+    def _starvation_text(self, starvation) -> str:
+        silence = f"stem {starvation.name!r} played {starvation.frames / self.rate:.2f} s of silence from " \
+                  f"{starvation.from_frame / self.rate:.2f} s into its file"
+        if starvation.unreadable:
+            return f"{silence}: the file could not be read there"
+        return f"{silence}: the disk was late (it plays on in sync)"
 
     def _timecode_text(self, frame: float) -> str:
         rate = self.rig.show.timecode.rate

@@ -105,7 +105,7 @@ def _label_of_frame_count(frame_count: int, rate: FrameRate) -> int:
 
 
 # ';' (or ',' or '.') before the frames is how drop-frame timecode is written.
-_TIMECODE_SYNTAX = re.compile(r"(\d\d):(\d\d):(\d\d)([:;,.])(\d\d)")
+_TIMECODE_SYNTAX = re.compile(r"(\d\d):(\d\d):(\d\d)([:;,.])(\d\d)", re.ASCII)  # "٠١" is no hour
 
 
 @total_ordering

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from liveengine.config import parse_show
+from liveengine.config import ShowFileError, parse_show
 from liveengine.control.console import read_commands
 from liveengine.control.surface import OscSurface
 from liveengine.engine import OfflineRenderer
@@ -338,3 +338,18 @@ def test_a_stem_whose_file_breaks_midway_says_where_and_why(tmp_path):
     reports = [decision.text for decision in runner.decisions if "tape" in decision.text]
     assert len(reports) == 1 and "the file could not be read there" in reports[0], reports
     assert any("reading failed" in problem for problem in runner.stems.problems)
+
+
+# --- Digits that are not ASCII are not numbers in a show --------------------------------------
+
+@pytest.mark.parametrize("written", ["01:00:0١:00", "0١:00:00:00", "01:00:00:0۵"])
+def test_a_timecode_written_in_digits_other_than_ascii_is_refused(tmp_path, written):
+    with pytest.raises(ShowFileError) as error:
+        parse_show(demo_with('at = "01:00:00:00"', f'at = "{written}"'), tmp_path / "show.toml")
+    assert f"[cues.1M1] at: expected a timecode at 25 fps" in str(error.value) and written in str(error.value)
+
+
+def test_a_device_named_with_a_superscript_digit_is_a_name_not_a_traceback():
+    from liveengine.cli import build_parser, _overrides
+    args = build_parser().parse_args(["run", str(DEMO), "--device", "²"])
+    assert _overrides(args).device == "²"

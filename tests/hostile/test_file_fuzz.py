@@ -5,8 +5,8 @@ type, huge, negative and not-a-number values, deep nesting, digits that are not 
 headers) and runs the commands as a user types them. Whatever the file holds, a command ends in
 time with exit 0, 1, 2 or 3, never with a traceback, and says why on stderr when it is not 0.
 
-The cases are few and fixed (FUZZ_CASES per kind, seeds 0..FUZZ_CASES-1) so the suite stays short;
-a longer campaign runs more: `LIVEENGINE_FUZZ_CASES=300 pytest tests/hostile/test_file_fuzz.py`.
+The cases are few and fixed (seeds 0, 1, ...: twice FUZZ_CASES show files, FUZZ_CASES MIDI files and
+stems) so the suite stays short; a campaign runs more: `LIVEENGINE_FUZZ_CASES=100 pytest tests/hostile`.
 """
 
 import io
@@ -24,7 +24,7 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.toml"
-FUZZ_CASES = int(os.environ.get("LIVEENGINE_FUZZ_CASES", "10"))
+FUZZ_CASES = int(os.environ.get("LIVEENGINE_FUZZ_CASES", "4"))
 TIMEOUT_SECONDS = 120  # a hang, not a slow machine: each command takes a few seconds at most
 EXIT_CODES = {0, 1, 2, 3}
 RATE = 48000
@@ -92,9 +92,12 @@ def swap_value_type(data: bytes, rng: random.Random) -> bytes:
                         rng).encode()
 
 
-def odd_number(data: bytes, rng: random.Random) -> bytes:
-    return _replace_one(data.decode(), r"(?<![\w.\"#:-])(-?\d+(?:\.\d+)?)(?![\w\":])",
-                        lambda _: rng.choice(HUGE_OR_ODD_NUMBERS), rng).encode()
+def odd_numbers(data: bytes, rng: random.Random) -> bytes:
+    text = data.decode()
+    for _ in range(rng.randint(1, 6)):
+        text = _replace_one(text, r"(?<![\w.\"#:-])(-?\d+(?:\.\d+)?)(?![\w\":])",
+                            lambda _: rng.choice(HUGE_OR_ODD_NUMBERS), rng)
+    return text.encode()
 
 
 def deep_nesting(data: bytes, rng: random.Random) -> bytes:
@@ -112,7 +115,8 @@ def midi_header(data: bytes, rng: random.Random) -> bytes:
     """A header field (type, track count, time division) set to something odd."""
     data = bytearray(data)
     at = rng.choice([8, 10, 12])
-    data[at:at + 2] = rng.choice([0, 1, 2, 3, 0x7FFF, 0x8000, 0xE250, 0xFFFF, rng.randrange(65536)]).to_bytes(2, "big")
+    odd = [0, 0x8000, 0xE250, 0xFFFF] if at == 12 else [0, 2, 3, 0x7FFF, 0xFFFF]  # divisions: 0, SMPTE
+    data[at:at + 2] = rng.choice([*odd, rng.randrange(65536)]).to_bytes(2, "big")
     return bytes(data)
 
 
@@ -142,7 +146,7 @@ def audio_header(data: bytes, rng: random.Random) -> bytes:
     return bytes(data)
 
 
-SHOW_MUTATIONS = [flip_bytes, cut, swap_value_type, odd_number, deep_nesting, unicode_digit]
+SHOW_MUTATIONS = [flip_bytes, cut, swap_value_type, odd_numbers, deep_nesting, unicode_digit]
 MIDI_MUTATIONS = [flip_bytes, cut, midi_header, midi_events]
 STEM_MUTATIONS = [flip_bytes, cut, audio_header]
 
@@ -164,11 +168,16 @@ def commands(folder: Path, show: Path) -> dict[str, list[str]]:
             "render": ["render", str(show), "--seconds", "2", "-o", str(folder / "out.wav")]}
 
 
-def run_all(folder: Path, show: Path, what: str):
-    """Both commands at once (they are independent), each with a time limit; every outcome judged."""
+def run_all(folder: Path, show: Path, what: str, play_midi: Path | None = None):
+    """The commands at once (they are independent), each with a time limit; every outcome judged.
+    With `play_midi`, `liveengine play` renders that MIDI file through a shipped synth patch too."""
+    to_run = commands(folder, show)
+    if play_midi is not None:
+        to_run["play"] = ["play", "sub_bass", "--midi", str(play_midi), "--seconds", "2", "-o",
+                          str(folder / "played.wav")]
     running = {name: subprocess.Popen([sys.executable, "-m", "liveengine.cli", *args], cwd=folder, text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-               for name, args in commands(folder, show).items()}
+               for name, args in to_run.items()}
     for name, process in running.items():
         try:
             out, err = process.communicate(timeout=TIMEOUT_SECONDS)
@@ -203,7 +212,7 @@ def test_the_unfuzzed_show_plays_its_midi_part_and_stem(tmp_path):
     assert "cue 1M1: fired" in result.stdout and result.stderr == ""
 
 
-@pytest.mark.parametrize("seed", range(FUZZ_CASES))
+@pytest.mark.parametrize("seed", range(2 * FUZZ_CASES))
 def test_a_fuzzed_show_file(tmp_path, seed):
     rng = random.Random(f"show {seed}")
     data, how = mutate(FUZZ_SHOW.replace("STEM", "tape.wav").encode(), SHOW_MUTATIONS, rng)
@@ -216,7 +225,7 @@ def test_a_fuzzed_midi_file(tmp_path, seed):
     show = show_folder(tmp_path)
     data, how = mutate((tmp_path / "theme.mid").read_bytes(), MIDI_MUTATIONS, rng)
     (tmp_path / "theme.mid").write_bytes(data)
-    run_all(tmp_path, show, f"a show with the MIDI file ({how}, seed {seed})")
+    run_all(tmp_path, show, f"the MIDI file ({how}, seed {seed})", play_midi=tmp_path / "theme.mid")
 
 
 @pytest.mark.parametrize("seed", range(FUZZ_CASES))
@@ -227,3 +236,45 @@ def test_a_fuzzed_stem(tmp_path, seed):
     data, how = mutate((tmp_path / stem).read_bytes(), STEM_MUTATIONS, rng)
     (tmp_path / stem).write_bytes(data)
     run_all(tmp_path, show, f"a show with the stem {stem} ({how}, seed {seed})")
+
+
+# --- Instrument files: their structure cut and flipped (their opcodes are fuzzed through `play`
+# --- in test_instrument_fuzz.py) --------------------------------------------------------------
+
+SFZ = """// a small library: two groups, a keyswitch, a loop, an envelope
+<control> default_path=samples/
+<global> ampeg_release=0.3 volume=-3
+<group> lokey=36 hikey=59 sw_lokey=24 sw_hikey=25 sw_last=24
+<region> sample=tone.wav pitch_keycenter=48 loop_mode=loop_continuous loop_start=100 loop_end=900
+<group> lokey=60 hikey=96 lovel=1 hivel=100 seq_length=2
+<region> sample=tone.wav pitch_keycenter=72 seq_position=1 tune=-10
+<region> sample=tone.wav pitch_keycenter=72 seq_position=2 offset=50 ampeg_attack=0.01
+"""
+
+
+def instrument_file(folder: Path, kind: str) -> Path:
+    if kind == "sf2":
+        from test_sf2 import INSTRUMENT, KEY_RANGE, MONO, SAMPLE_ID, write_bank
+        return write_bank(folder / "bank.sf2", [("low", 0, 0, [[(INSTRUMENT, 0)]]), ("high", 0, 1, [[(INSTRUMENT, 1)]])],
+                          [("one", [[(KEY_RANGE, 60 << 8), (SAMPLE_ID, 0)]]), ("two", [[(SAMPLE_ID, 1)]])],
+                          [("one", MONO, 0, 60, 0), ("two", MONO, 0, 64, 0)])
+    (folder / "samples").mkdir()
+    write_stem(folder / "samples" / "tone.wav")
+    (folder / "library.sfz").write_text(SFZ)
+    return folder / "library.sfz"
+
+
+@pytest.mark.parametrize("seed", range(FUZZ_CASES // 2))
+@pytest.mark.parametrize("kind", ["sf2", "sfz"])
+def test_a_cut_or_flipped_instrument_file_through_check(tmp_path, kind, seed):
+    rng = random.Random(f"{kind} {seed}")
+    path = instrument_file(tmp_path, kind)
+    data, how = mutate(path.read_bytes(), [flip_bytes, cut], rng)
+    path.write_bytes(data)
+    result = subprocess.run([sys.executable, "-m", "liveengine.cli", "check", str(path)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+    what = f"check of the {kind} file ({how}, seed {seed})"
+    assert "Traceback" not in result.stdout + result.stderr, f"{what}:\n{result.stderr}"
+    assert result.returncode in EXIT_CODES, f"{what} exited {result.returncode}:\n{result.stderr}"
+    if result.returncode != 0:
+        assert (result.stderr + result.stdout).strip(), f"{what} exited {result.returncode} and said nothing"

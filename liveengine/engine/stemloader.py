@@ -38,7 +38,6 @@ class StemFile:
 class Starvation:
     """A stretch of silence a playing stem played for want of its frames."""
 
-    slot: int
     name: str
     frames: int  # how long the silence lasted
     from_frame: int  # the frame of the file where it began
@@ -161,7 +160,7 @@ class StemLoader:
                 self._starved_from[slot] = max(0, int(position) - (starved - reported))
             self._starved_seen[slot] = starved
             if starved > reported and not still_waiting:
-                found.append(Starvation(slot, self.names[slot], starved - reported, self._starved_from[slot],
+                found.append(Starvation(self.names[slot], starved - reported, self._starved_from[slot],
                                         unreadable=slot not in self.files))
                 self._starved_reported[slot] = starved
         return found

@@ -823,8 +823,8 @@ DEFAULT_CLICK_SOUNDS = {"accent": ("C7", 0.9), "beat": ("G6", 0.5), "count-in": 
 
 def _read_click(click: _Table, name: str, instruments: Collection[str], buses: Collection[str],
                 problems: _Problems) -> ClickConfig | None:
-    tempos = [TempoChange(v["bar"], v["bpm"], v.get("ramp", False))
-              for v in click.get("tempo", _list_of(_TEMPO_CHANGE), [], required=True)]
+    tempo_rows = click.get("tempo", _list_of(_TEMPO_CHANGE), required=True)  # None: reported already
+    tempos = [TempoChange(v["bar"], v["bpm"], v.get("ramp", False)) for v in tempo_rows or []]
     meters = []
     for v in click.get("meter", _list_of(_METER_CHANGE), [{"bar": 1, "time": "4/4"}]):
         beats, unit = map(int, _TIME_SIGNATURE.fullmatch(v["time"]).groups())
@@ -837,7 +837,7 @@ def _read_click(click: _Table, name: str, instruments: Collection[str], buses: C
     for kind, (pitch, velocity) in DEFAULT_CLICK_SOUNDS.items():
         key, velocity = click.get(kind, _CLICK_SOUND, [pitch, velocity])
         sounds[kind] = (_midi_key(key), float(velocity))
-    if tempos:
+    if tempo_rows is not None:  # an empty list too: the map says what it lacks
         try:
             validate(click_map)
         except ClickMapError as error:

@@ -219,6 +219,8 @@ SHOW_FILES = {
                            "arrays or tables nested too deeply to read"),
     "an integer of 5000 digits": (lambda: DEMO.read_text() + "huge = 1" + "0" * 5000 + "\n",
                                   "cannot read this TOML: Exceeds the limit (4300 digits)"),
+    "a click with an empty tempo list": (lambda: demo_with("tempo = [{bar = 1, bpm = 90}]", "tempo = []"),
+                                         "[clicks.conductor]: no tempo change: the first one must be at bar 1"),
     "a frame rate of -25": (lambda: demo_with('rate = "25"', 'rate = "-25"'),
                             "[timecode] rate: expected a frame rate: 23.976, 24, 25, 29.97df, 29.97, 30, got '-25'"),
 }

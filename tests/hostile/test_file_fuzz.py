@@ -68,6 +68,8 @@ def write_stem(path):
 # --- Mutations: each takes the file's bytes and a seeded generator ---------------------------
 
 def flip_bytes(data: bytes, rng: random.Random) -> bytes:
+    if not data:
+        return data
     data = bytearray(data)
     for _ in range(rng.randint(1, 8)):
         data[rng.randrange(len(data))] = rng.randrange(256)
@@ -75,7 +77,7 @@ def flip_bytes(data: bytes, rng: random.Random) -> bytes:
 
 
 def cut(data: bytes, rng: random.Random) -> bytes:
-    return data[:rng.randrange(len(data))]
+    return data[:rng.randrange(len(data))] if data else data
 
 
 def _replace_one(text: str, pattern: str, make, rng: random.Random) -> str:
@@ -206,6 +208,7 @@ def show_folder(folder: Path, stem_name="tape.wav", show_text=None):
 
 def test_the_unfuzzed_show_plays_its_midi_part_and_stem(tmp_path):
     """The base of every case is a show that works: the mutations are what the commands meet."""
+    assert 'midi_file = "theme.mid"' in FUZZ_SHOW and '{start = "theme"}, {start = "tape"}' in FUZZ_SHOW
     show = show_folder(tmp_path)
     result = subprocess.run([sys.executable, "-m", "liveengine.cli", *commands(tmp_path, show)["render"]],
                             cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)

@@ -24,7 +24,7 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.toml"
-FUZZ_CASES = int(os.environ.get("LIVEENGINE_FUZZ_CASES", "4"))
+FUZZ_CASES = int(os.environ.get("LIVEENGINE_FUZZ_CASES", "6"))
 TIMEOUT_SECONDS = 120  # a hang, not a slow machine: each command takes a few seconds at most
 EXIT_CODES = {0, 1, 2, 3}
 RATE = 48000

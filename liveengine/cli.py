@@ -66,7 +66,7 @@ def _with_osc_options(show, args):
 def _overrides(args):
     from .show.rig import AudioOverrides
     device = getattr(args, "device", None)
-    if device is not None and device.isdigit():
+    if device is not None and device.isascii() and device.isdigit():  # "²" is a name, not an index
         device = int(device)
     return AudioOverrides(device=device, sample_rate=args.sample_rate, block_size=args.block_size,
                           output_channels=args.output_channels, input_channels=args.input_channels)

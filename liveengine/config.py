@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
 from .engine.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
-from .show.click import ClickMap, ClickMapError, MeterChange, TempoChange, validate
+from .show.click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from .show.midifile import MidiFileError, MidiNote, read_midi_notes
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
@@ -32,6 +32,7 @@ INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth")
 SHIPPED_PATCHES = pathlib.Path(files("liveengine.patches"))
 TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
+MAX_NOTE_BEATS = 100_000  # a note starts, and lasts, at most this many beats: hours at any tempo
 
 
 class ShowFileError(Exception):
@@ -265,11 +266,15 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ShowFileError([f"{path}: TOML syntax error: {error}"]) from error
+    except RecursionError:
+        raise ShowFileError([f"{path}: arrays or tables nested too deeply to read"]) from None
+    except ValueError as error:  # what tomllib lets through, e.g. an integer of more than 4300 digits
+        raise ShowFileError([f"{path}: cannot read this TOML: {error}"]) from None
 
     top = problems.table(document, "")
     show = top.table("show")
     show_name = show.get("name", _TEXT, required=True)
-    tempo_bpm = show.get("tempo", _number(0, 400, low_included=False), 120.0)
+    tempo_bpm = show.get("tempo", _number(MIN_BPM, MAX_BPM), 120.0)
     audio = _read_audio(top.table("audio"))
     timecode = _read_timecode(top.table("timecode"), audio.input_channels, audio.output_channels, problems)
     buses = _read_buses(top.table("buses"), audio.output_channels, problems)
@@ -419,8 +424,8 @@ _NOTE = _Kind(
 )
 _NOTE_FIELDS = (
     ("pitch", _PITCH),
-    ("start", _number(0)),
-    ("length", _number(0, low_included=False)),
+    ("start", _number(0, MAX_NOTE_BEATS)),
+    ("length", _number(0, MAX_NOTE_BEATS, low_included=False)),
     ("velocity", _number(0, 1, low_included=False)),
 )
 def _frame_rate(value: Any) -> FrameRate | None:
@@ -763,7 +768,8 @@ def _read_parts(
         midi_file, midi_notes = _read_midi_part(part, folder, problems)
         if midi_file is not None and part.has("notes"):
             problems.add(part.label, "expected notes or midi_file, got both")
-        parts.append(PartConfig(name, instrument, bus, valid_notes, midi_notes, midi_file))
+        if name is not None:  # a part without a name is reported, and nothing can name it
+            parts.append(PartConfig(name, instrument, bus, valid_notes, midi_notes, midi_file))
     return tuple(parts)
 
 
@@ -820,8 +826,8 @@ DEFAULT_CLICK_SOUNDS = {"accent": ("C7", 0.9), "beat": ("G6", 0.5), "count-in": 
 
 def _read_click(click: _Table, name: str, instruments: Collection[str], buses: Collection[str],
                 problems: _Problems) -> ClickConfig | None:
-    tempos = [TempoChange(v["bar"], v["bpm"], v.get("ramp", False))
-              for v in click.get("tempo", _list_of(_TEMPO_CHANGE), [], required=True)]
+    tempo_rows = click.get("tempo", _list_of(_TEMPO_CHANGE), required=True)  # None: reported already
+    tempos = [TempoChange(v["bar"], v["bpm"], v.get("ramp", False)) for v in tempo_rows or []]
     meters = []
     for v in click.get("meter", _list_of(_METER_CHANGE), [{"bar": 1, "time": "4/4"}]):
         beats, unit = map(int, _TIME_SIGNATURE.fullmatch(v["time"]).groups())
@@ -834,7 +840,7 @@ def _read_click(click: _Table, name: str, instruments: Collection[str], buses: C
     for kind, (pitch, velocity) in DEFAULT_CLICK_SOUNDS.items():
         key, velocity = click.get(kind, _CLICK_SOUND, [pitch, velocity])
         sounds[kind] = (_midi_key(key), float(velocity))
-    if tempos:
+    if tempo_rows is not None:  # an empty list too: the map says what it lacks
         try:
             validate(click_map)
         except ClickMapError as error:

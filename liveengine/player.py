@@ -50,7 +50,7 @@ from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled
 from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
 from .instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
 from .instruments.synth import PatchError, load_patch
-from .show.midifile import _tempo_map
+from .show.midifile import MidiFileError, _tempo_map, open_midi_file
 from .show.rig import db_to_gain
 
 CHANNELS = 16
@@ -85,12 +85,10 @@ def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int, flo
     sample on which the file ends, and its tempo at its start in beats per minute."""
     import mido
     try:
-        midi = mido.MidiFile(path)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
-        raise PlayError(f"cannot read MIDI file {path}: {error}") from None
-    if midi.type == 2:
-        raise PlayError(f"{path} is a type 2 MIDI file (independent patterns); save it as type 0 or 1")
-    seconds_at = _tempo_map(midi)
+        midi = open_midi_file(path)
+        seconds_at = _tempo_map(midi)
+    except MidiFileError as error:
+        raise PlayError(str(error)) from None
     timed, tick = [], 0
     for message in mido.merge_tracks(midi.tracks):
         tick += message.time

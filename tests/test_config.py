@@ -306,12 +306,17 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "tempo = 0\n",
-            "[show] tempo: expected a number above 0 and at most 400, got 0",
+            "[show] tempo: expected a number from 10 to 400, got 0",
             id="tempo-zero",
         ),
         pytest.param(
+            MINIMAL + "tempo = 1e-300\n",
+            "[show] tempo: expected a number from 10 to 400, got 1e-300",
+            id="tempo-vanishing",
+        ),
+        pytest.param(
             MINIMAL + "tempo = inf\n",
-            "[show] tempo: expected a number above 0 and at most 400, got inf",
+            "[show] tempo: expected a number from 10 to 400, got inf",
             id="tempo-infinite",
         ),
         pytest.param(
@@ -466,12 +471,12 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             PART + 'notes = [["C4", -1, 1, 0.5]]\n',
-            "[parts.melody] note 1 start: expected a number of at least 0, got -1",
+            "[parts.melody] note 1 start: expected a number from 0 to 100000, got -1",
             id="note-before-zero",
         ),
         pytest.param(
             PART + 'notes = [["C4", 0, 0, 0.5]]\n',
-            "[parts.melody] note 1 length: expected a number above 0, got 0",
+            "[parts.melody] note 1 length: expected a number above 0 and at most 100000, got 0",
             id="note-without-length",
         ),
         pytest.param(

@@ -56,7 +56,7 @@ def test_a_stem_plays_its_file_from_the_cue_sample_exactly_even_beyond_its_buffe
     played = audio[CUE_SAMPLE:CUE_SAMPLE + len(frames), :2]
     assert np.array_equal(played, frames), "every frame, on its sample, through the whole file"
     assert not audio[CUE_SAMPLE + len(frames):].any()
-    assert runner.stems.starved_reports() == [] and runner.idle()
+    assert runner.stems.starvations() == [] and runner.idle()
 
 
 def test_a_mono_stem_plays_on_both_sides(tmp_path):

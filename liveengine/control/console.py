@@ -10,11 +10,16 @@
     quit            end the show: every note off, then the engine stops
 """
 
+import logging
+import re
 import sys
 import threading
 
 COMMANDS = "go | standby CUE | back | jump CUE | fire CUE [BAR] | stop [SECONDS] | panic | quit"
 QUIT = "quit"
+_BAR = re.compile(r"[0-9]+")
+
+log = logging.getLogger("liveengine.console")
 
 
 def carry_out(line: str, runner) -> str | None:
@@ -32,8 +37,9 @@ def carry_out(line: str, runner) -> str | None:
     elif name in ("standby", "jump") and len(arguments) == 1:
         getattr(runner, name)(arguments[0])
     elif name == "fire" and len(arguments) in (1, 2):
-        if len(arguments) == 2 and not arguments[1].isdigit():
-            return f"fire: expected a bar number, got {arguments[1]!r}"
+        # Plain ASCII digits: isdigit() also takes "²" and "١", which int() refuses or reads otherwise.
+        if len(arguments) == 2 and not _BAR.fullmatch(arguments[1]):
+            return f"fire: expected a bar number from 1 (digits 0-9), got {arguments[1]!r}"
         runner.fire(arguments[0], int(arguments[1]) if len(arguments) == 2 else None)
     elif name == "stop" and len(arguments) <= 1:
         try:
@@ -52,6 +58,8 @@ def read_commands(runner, stream=None, report=None, on_quit=None) -> threading.T
     """A daemon thread that reads commands from `stream` (standard input) until it ends, or until
     `quit`, which calls `on_quit()`. Complaints go to `report(text)` (standard error by default)."""
     source = stream if stream is not None else sys.stdin
+    if hasattr(source, "reconfigure"):
+        source.reconfigure(errors="replace")  # bytes that are not text become "\ufffd", not the end of reading
 
     def complain(text):
         print(text, file=sys.stderr, flush=True)
@@ -63,7 +71,11 @@ def read_commands(runner, stream=None, report=None, on_quit=None) -> threading.T
             if line.lower().split() == [QUIT] and on_quit is not None:
                 on_quit()
                 return
-            complaint = carry_out(line, runner)
+            try:
+                complaint = carry_out(line, runner)
+            except Exception as error:  # a line no check foresaw must not end the conductor's commands
+                log.debug("typed command %r failed", line, exc_info=True)
+                complaint = f"cannot carry out {line.strip()!r}: {error}"
             if complaint:
                 report(complaint)
 

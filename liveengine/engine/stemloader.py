@@ -34,6 +34,16 @@ class StemFile:
     path: pathlib.Path
 
 
+@dataclass(frozen=True)
+class Starvation:
+    """A stretch of silence a playing stem played for want of its frames."""
+
+    name: str
+    frames: int  # how long the silence lasted
+    from_frame: int  # the frame of the file where it began
+    unreadable: bool  # its file could not be read (reported as it failed); else the disk was late
+
+
 class StemLoader:
     """Streams the stems of one engine. `wait_for_block()` returns once the audio thread has
     rendered a whole block since it was called (live), or at once between offline blocks."""
@@ -53,6 +63,7 @@ class StemLoader:
         self.problems: list[str] = []
         self._starved_reported = {stem.slot: 0 for stem in stems}
         self._starved_seen = {stem.slot: 0 for stem in stems}
+        self._starved_from = {stem.slot: 0 for stem in stems}
         for stem in stems:
             try:
                 self.files[stem.slot] = self._open(stem, rate)
@@ -138,19 +149,21 @@ class StemLoader:
     def playing(self) -> bool:
         return bool(self._ints[ST_PLAYING].any())
 
-    def starved_reports(self) -> list[str]:
-        """One line per stem that played silence for want of data, once the episode is over."""
-        reports = []
-        rate = self.engine.settings.sample_rate
+    def starvations(self) -> list[Starvation]:
+        """Each stretch of silence a stem played for want of data, once it is over."""
+        found = []
         for slot, reported in self._starved_reported.items():
             starved = int(self._ints[ST_STARVED, slot])
             still_waiting = starved != self._starved_seen[slot]
+            if still_waiting and self._starved_seen[slot] == reported:  # it begins: silent up to where it plays
+                position, _ = play_position(self._ints, slot)
+                self._starved_from[slot] = max(0, int(position) - (starved - reported))
             self._starved_seen[slot] = starved
             if starved > reported and not still_waiting:
-                reports.append(f"stem {self.names[slot]!r} waited {(starved - reported) / rate * 1000:.0f} ms "
-                               "for the disk (silence, still in sync)")
+                found.append(Starvation(self.names[slot], starved - reported, self._starved_from[slot],
+                                        unreadable=slot not in self.files))
                 self._starved_reported[slot] = starved
-        return reports
+        return found
 
     def close(self):
         for file in self.files.values():

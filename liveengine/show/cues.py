@@ -13,6 +13,7 @@ Every decision is written to the log and kept in `decisions` for whoever display
 
 import collections
 import logging
+import math
 import queue
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from ..config import CueAction, CueConfig
 from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, StemFile, StemLoader, events
 from .rig import Rig, db_to_gain
 from .click import clicks
-from .midifile import bar_seconds
+from .midifile import bar_count, bar_seconds
 from .sequence import Sequence, SequencePlayer, click_sequence, held_across, part_sequence
 from .timecode import Timecode
 
@@ -307,21 +308,30 @@ class CueRunner:
 
     def bar_offset(self, cue: CueConfig, bar: int) -> int:
         """Samples from the cue's start to bar `bar` of its music: by the MIDI file of the first part
-        it starts that has one, else by its first click track, else 4/4 at the show's tempo."""
-        if not isinstance(bar, int) or bar < 1:
+        it starts that has one, else by its first click track, else 4/4 at the show's tempo. A bar
+        beyond the music is refused (ValueError), however large: it is never counted up to."""
+        if not isinstance(bar, int) or isinstance(bar, bool) or bar < 1:
             raise ValueError(f"bars count from 1, not {bar!r}")
+        bars, seconds_of_bar = self._bars_of(cue)
+        if bar > bars:
+            raise ValueError(f"bar {bar} is beyond its music, which has {bars} bar{'s' if bars != 1 else ''}")
+        return round(seconds_of_bar(bar) * self.rate)
+
+    def _bars_of(self, cue: CueConfig):
+        """(how many bars the cue's music has, the seconds from its start to a bar's first beat)."""
         started = [action.target for action in cue.actions if action.verb == "start"]
         parts = {part.name: part for part in self.rig.show.parts}
         for name in started:
             if name in parts and parts[name].midi_file is not None:
-                return round(bar_seconds(parts[name].midi_file, bar) * self.rate)
+                path = parts[name].midi_file
+                return bar_count(path), lambda bar: bar_seconds(path, bar)
         for name in started:
             if name in self.rig.show.clicks:
-                beats = [beat for beat in clicks(self.rig.show.clicks[name].map) if beat.bar == bar]
-                if not beats:
-                    raise ValueError(f"click {name!r} has no bar {bar}")
-                return round(beats[0].seconds * self.rate)
-        return round((bar - 1) * 4 * self.rig.show.seconds_per_beat() * self.rate)
+                click_map = self.rig.show.clicks[name].map
+                return click_map.bars, lambda bar: next(beat.seconds for beat in clicks(click_map) if beat.bar == bar)
+        bar_seconds_at_tempo = 4 * self.rig.show.seconds_per_beat()
+        length_seconds = self.by_number[cue.number].length_samples / self.rate
+        return max(1, math.ceil(length_seconds / bar_seconds_at_tempo)), lambda bar: (bar - 1) * bar_seconds_at_tempo
 
     def _stop_cue(self, position, number):
         armed = self.by_number.get(number)
@@ -378,8 +388,8 @@ class CueRunner:
         while self.engine.cue_events:
             self._follow(self.engine.cue_events.popleft())
         self.stems.step()
-        for report in self.stems.starved_reports():
-            self._decide(position, "", report)
+        for starvation in self.stems.starvations():
+            self._decide(position, self._cue_starting(starvation.name), self._starvation_text(starvation))
         horizon = position + (round(LOOKAHEAD_SECONDS * self.rate) if lookahead_samples is None else lookahead_samples)
         for part, player in list(self.players.items()):
             player.post_until(horizon)
@@ -432,6 +442,19 @@ class CueRunner:
             self._decide(event.sample, number, "armed again: the picture went back before it")
         else:
             self._decide(event.sample, number, event.what)
+
+    def _cue_starting(self, stem: str) -> str:
+        """The number of the cue that starts `stem`, when only one does."""
+        numbers = [armed.cue.number for armed in self.cues
+                   if any(action.verb == "start" and action.target == stem for action in armed.cue.actions)]
+        return numbers[0] if len(numbers) == 1 else ""
+
+    def _starvation_text(self, starvation) -> str:
+        silence = f"stem {starvation.name!r} played {starvation.frames / self.rate:.2f} s of silence from " \
+                  f"{starvation.from_frame / self.rate:.2f} s into its file"
+        if starvation.unreadable:
+            return f"{silence}: the file could not be read there"
+        return f"{silence}: the disk was late (it plays on in sync)"
 
     def _timecode_text(self, frame: float) -> str:
         rate = self.rig.show.timecode.rate

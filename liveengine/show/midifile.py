@@ -27,13 +27,7 @@ class MidiNote:
 def read_midi_notes(path: str | os.PathLike[str], track: int | None = None,
                     channel: int | None = None) -> tuple[MidiNote, ...]:
     """The notes of `path` (of one track, 0-based, and one channel, 1-16, when given), in time order."""
-    import mido
-    try:
-        midi = mido.MidiFile(path)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
-        raise MidiFileError(f"cannot read MIDI file {path}: {error}") from None
-    if midi.type == 2:
-        raise MidiFileError(f"{path} is a type 2 MIDI file (independent patterns); save it as type 0 or 1")
+    midi = open_midi_file(path)
     if track is not None and not 0 <= track < len(midi.tracks):
         raise MidiFileError(f"{path} has tracks 0 to {len(midi.tracks) - 1}, not {track}")
     seconds_at = _tempo_map(midi)
@@ -45,23 +39,60 @@ def read_midi_notes(path: str | os.PathLike[str], track: int | None = None,
     return tuple(sorted(notes, key=lambda note: (note.start_seconds, note.key)))
 
 
-def bar_seconds(path: str | os.PathLike[str], bar: int) -> Fraction:
-    """When bar `bar` (from 1) of the file begins, by its time signatures (4/4 until the first)
-    and its tempo map."""
+def open_midi_file(path: str | os.PathLike[str]):
+    """The mido.MidiFile at `path`, if its notes can be timed: type 0 or 1, in ticks per beat."""
     import mido
     try:
         midi = mido.MidiFile(path)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
-        raise MidiFileError(f"cannot read MIDI file {path}: {error}") from None
+        raise MidiFileError(f"cannot read MIDI file {path}: {error or 'the file ends too early'}") from None
+    if midi.type == 2:
+        raise MidiFileError(f"{path} is a type 2 MIDI file (independent patterns); save it as type 0 or 1")
+    if midi.type not in (0, 1):
+        raise MidiFileError(f"{path} says it is a type {midi.type} MIDI file; there are types 0, 1 and 2")
+    if midi.ticks_per_beat < 0:  # the header's top bit set: frames per second and ticks per frame
+        raise MidiFileError(f"{path} counts time in SMPTE frames, not beats; save it with ticks per beat")
+    if midi.ticks_per_beat == 0:
+        raise MidiFileError(f"{path} has a time division of 0 ticks per beat: its times mean nothing")
+    return midi
+
+
+def bar_seconds(path: str | os.PathLike[str], bar: int) -> Fraction:
+    """When bar `bar` (from 1) of the file begins, by its time signatures (4/4 until the first)
+    and its tempo map."""
+    midi = open_midi_file(path)
+    first_bar, tick, bar_ticks = [segment for segment in _meters(midi, path) if segment[0] <= bar][-1]
+    return _tempo_map(midi)(tick + (bar - first_bar) * bar_ticks)
+
+
+def bar_count(path: str | os.PathLike[str]) -> int:
+    """How many bars the file's music has: those that begin before its last event (at least 1)."""
+    midi = open_midi_file(path)
+    end = max((sum(message.time for message in events) for events in midi.tracks), default=0)
+    segments = _meters(midi, path)
+    first_bar, tick, bar_ticks = ([segment for segment in segments if segment[1] < end] or segments[:1])[-1]
+    return max(1, first_bar - 1 + -(-(end - tick) // bar_ticks))
+
+
+def _meters(midi, path) -> list[tuple[int, int, int]]:
+    """(first bar, its tick, ticks per bar) of each stretch of one meter, in order: a time signature
+    takes effect on the first bar that begins at or after it, so no bar is counted one by one."""
     signatures = sorted((tick, message.numerator, message.denominator)
                         for events in midi.tracks
                         for tick, message in _with_ticks(events) if message.type == "time_signature")
-    tick, meter = 0, (4, 4)  # where the bar being counted starts, and its time signature
-    for _ in range(1, bar):
-        while signatures and signatures[0][0] <= tick:
-            meter = signatures.pop(0)[1:]
-        tick += meter[0] * midi.ticks_per_beat * 4 // meter[1]
-    return _tempo_map(midi)(tick)
+    segments = []
+    first_bar, tick, bar_ticks = 1, 0, 4 * midi.ticks_per_beat
+    for at, numerator, denominator in signatures:
+        if at > tick:
+            bars = -(-(at - tick) // bar_ticks)  # bars of the meter in force that begin before it
+            segments.append((first_bar, tick, bar_ticks))
+            first_bar, tick = first_bar + bars, tick + bars * bar_ticks
+        bar_ticks = numerator * midi.ticks_per_beat * 4 // denominator
+        if bar_ticks <= 0:
+            raise MidiFileError(f"{path}: the time signature {numerator}/{denominator} at tick {at} "
+                                "makes bars of no length")
+    segments.append((first_bar, tick, bar_ticks))
+    return segments
 
 
 def _with_ticks(events):
@@ -79,6 +110,8 @@ def _tempo_map(midi):
         for message in events:
             tick += message.time
             if message.type == "set_tempo":
+                if message.tempo == 0:
+                    raise MidiFileError(f"{midi.filename}: a tempo of 0 microseconds per beat at tick {tick}")
                 changes.append((tick, message.tempo))
     changes.sort(key=lambda change: change[0])
     ticks, tempos, starts = [0], [DEFAULT_TEMPO], [Fraction(0)]

@@ -69,8 +69,9 @@ _RATE_SPELLINGS = {
 
 def frame_rate(text: str) -> FrameRate:
     """The rate named by `text`: a name in RATES, or a common spelling such as '23.98' or '29.97 DF'."""
-    spelling = re.sub(r"[\s_-]", "", text.lower())
-    base, suffix = re.fullmatch(r"(.*?)(n?df)?", spelling).groups()
+    # Spaces, "_" and "-" may stand around a drop-frame suffix, never in the number: "-25" is no rate.
+    spelling = re.fullmatch(r"\s*(.*?)(?:[\s_-]*(n?df))?\s*", text.lower())
+    base, suffix = spelling.groups()
     if base not in _RATE_SPELLINGS:
         raise ValueError(f"unknown frame rate {text!r}: expected one of {', '.join(RATES)}")
     name = _RATE_SPELLINGS[base]
@@ -104,7 +105,7 @@ def _label_of_frame_count(frame_count: int, rate: FrameRate) -> int:
 
 
 # ';' (or ',' or '.') before the frames is how drop-frame timecode is written.
-_TIMECODE_SYNTAX = re.compile(r"(\d\d):(\d\d):(\d\d)([:;,.])(\d\d)")
+_TIMECODE_SYNTAX = re.compile(r"(\d\d):(\d\d):(\d\d)([:;,.])(\d\d)", re.ASCII)  # "٠١" is no hour
 
 
 @total_ordering

@@ -122,6 +122,18 @@ def test_a_change_of_the_ltc_rate_is_said_at_each_change_and_on_the_osc_event_fe
     assert said == [("timecode", text) for _, text, _ in engine.timecode_rate_reports]
 
 
+def test_the_run_loop_says_a_wrong_ltc_rate_once_as_an_error():
+    from liveengine.cli import _EngineReports
+    engine, renderer = engine_chasing("25")
+    said = []
+    reports = _EngineReports(engine, RATES["25"], lambda text, error=False: said.append((text, error)))
+    play(engine, renderer, ltc("24", "01:00:00:00", 3.0, 48000))
+    reports.check(0.0)
+    reports.check(5.0)
+    rate_lines = [(text, error) for text, error in said if "fps" in text]
+    assert rate_lines == [("LTC on input 1 runs at 24 fps; the show expects 25 fps ([timecode] rate)", True)]
+
+
 def test_mtc_and_ltc_name_a_wrong_rate_in_the_same_words(caplog):
     from liveengine.control.mtc import MtcReader, full_frame
     reader = MtcReader(RATES["25"])

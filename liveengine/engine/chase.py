@@ -7,11 +7,11 @@ to a fraction of a sample between frames; cues fire where that line reaches them
 
 States: stopped (no timecode), locking (frames seen, not yet two in a row that agree),
 locked, freewheel (timecode dropped out: the line runs on at its last speed for a
-configured time, then stopped). Timecode that returns after the stop on the old line, where it
-would have run on to (a dropout longer than the freewheel), resumes it: the picture never
-jumped, and what it passed in the gap is late, not skipped. A frame that disagrees with the line is a glitch and is
+configured time, then stopped). A frame that disagrees with the line is a glitch and is
 rejected; only when several frames in a row agree among themselves but not with the
-line has the picture really jumped: the chase relocates to them.
+line has the picture really jumped: the chase relocates to them. Timecode that comes back
+after a stop where the stopped line would be by then (a dropout longer than the freewheel)
+resumes that line: the picture never jumped, and what it passed in the gap is late, not skipped.
 
 As timecode master the engine runs a line of its own instead, at the show's exact rate:
 frame k of its grid (counted from sample 0, where its start frame begins) begins on sample

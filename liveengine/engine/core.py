@@ -114,7 +114,8 @@ class TimecodeEvent:
 
 TIMECODE_EVENTS = {
     chase.STARTED_LOCKING: "locking", chase.LOCKED_NOW: "locked", chase.REJECTED: "frame rejected",
-    chase.RELOCATED: "relocated", chase.RESUMED: "resumed after dropout", ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
+    chase.RELOCATED: "relocated", chase.RESUMED: "resumed after dropout",
+    ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
     ev.CHASE_IDLE_OFFSET + chase.STOPPED_NOW: "stopped",
 }
 
@@ -341,6 +342,7 @@ class Engine:
         # warning standing, or None.
         self.timecode_rate_reports: collections.deque[tuple[int, str, bool]] = collections.deque(maxlen=100)
         self.timecode_rate_reports_made = 0
+        self._rate_reports_lock = threading.Lock()
         self.timecode_rate_warning: str | None = None
         self._rate_off_since: int | None = None
         self._rate_warned = False
@@ -560,13 +562,15 @@ class Engine:
 
     def timecode_rate_reports_since(self, seen: int) -> tuple[list[tuple[int, str, bool]], int]:
         """The rate reports made after the first `seen` (those still kept), and how many are made now."""
-        reports = list(self.timecode_rate_reports)
-        made = self.timecode_rate_reports_made
+        with self._rate_reports_lock:
+            reports = list(self.timecode_rate_reports)
+            made = self.timecode_rate_reports_made
         return reports[len(reports) - min(made - seen, len(reports)):], made
 
     def _report_rate(self, text: str, warning: bool = True):
-        self.timecode_rate_reports.append((self.position, text, warning))
-        self.timecode_rate_reports_made += 1
+        with self._rate_reports_lock:
+            self.timecode_rate_reports.append((self.position, text, warning))
+            self.timecode_rate_reports_made += 1
         self.timecode_rate_warning = text if warning else None
         (log.warning if warning else log.info)("%s", text)
 

@@ -134,7 +134,7 @@ def test_the_run_loop_says_a_wrong_ltc_rate_once_as_an_error():
     assert rate_lines == [("LTC on input 1 runs at 24 fps; the show expects 25 fps ([timecode] rate)", True)]
 
 
-def test_mtc_and_ltc_name_a_wrong_rate_in_the_same_words(caplog):
+def test_mtc_and_ltc_name_a_wrong_rate_in_the_same_words():
     from liveengine.control.mtc import MtcReader, full_frame
     reader = MtcReader(RATES["25"])
     reader.feed(full_frame(Timecode.parse("01:00:00:00", RATES["30"])), 0)
@@ -162,8 +162,8 @@ def dropped_out(rate: str, sample_rate: int, silence_seconds: float, jump_second
 @pytest.mark.parametrize("rate, sample_rate", [("25", 48000), ("24", 44100), ("29.97df", 96000), ("23.976", 48000)])
 def test_a_cue_inside_a_dropout_longer_than_the_freewheel_fires_late_when_the_line_continues(tmp_path, rate,
                                                                                            sample_rate):
-    # Freewheel 1 s: the chase stops at 3 s; the cue's frame (3 s in) passes in the silence; LTC
-    # returns 0.6 s after the freewheel ended, on the line the picture ran on.
+    # Silent from 2 s to 3.6 s: the freewheel (1 s) runs out just before the cue's frame, 3 s in;
+    # LTC returns 0.6 s after it, on the line the picture ran on.
     result = render(tmp_path, show_text(rate, sample_rate, CUE_AT[rate]), dropped_out(rate, sample_rate, 1.6),
                     sample_rate)
     lines = [line for line in result.stdout.splitlines() if "cue 1M1:" in line]

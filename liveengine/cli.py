@@ -677,8 +677,8 @@ def _report_timecode(rig):
     status = rig.engine.telemetry().timecode
     print(f"Timecode: {status.frames_decoded} frames decoded, {status.frames_rejected} rejected, "
           f"{status.relocations} relocations; {status.state} at the end")
-    if rig.engine.timecode_rate_warning:
-        print(f"WARNING: {rig.engine.timecode_rate_warning}")
+    for _, text, warning in rig.engine.timecode_rate_reports:
+        print(f"WARNING: {text}" if warning else text)
     sample_rate = rig.engine.settings.sample_rate
     for event in rig.engine.timecode_events:
         if event.what != "locking":
@@ -856,6 +856,7 @@ class _EngineReports:
         t = engine.telemetry()
         self._late, self._not_ready = t.late_events, t.samples_not_ready
         self._rejected = t.timecode.frames_rejected
+        self._rate_reports = engine.timecode_rate_reports_made
         self._next_count = 0.0
 
     def check(self, elapsed: float):
@@ -866,6 +867,9 @@ class _EngineReports:
             if event.what not in ("locking", "frame rejected"):
                 where = Timecode.from_frames(math.floor(event.frame), self.timecode_rate)
                 self.say(f"timecode {event.what} at {where}")
+        reports, self._rate_reports = engine.timecode_rate_reports_since(self._rate_reports)
+        for _, text, warning in reports:
+            self.say(text, error=warning)
         if elapsed < self._next_count:
             return
         self._next_count = elapsed + 1.0

@@ -119,6 +119,30 @@ def test_frames_resume_on_the_line_after_a_short_dropout():
     assert state[ch.S_STATE] == ch.LOCKED
 
 
+@pytest.mark.parametrize("speed, off_the_line, outcome", [
+    (1.0, 0, ch.RESUMED), (1.0, 1, ch.RESUMED), (-1.0, 0, ch.RESUMED),  # a frame off: within tolerance
+    (1.0, 5, ch.LOCKED_NOW), (1.0, -FPS, ch.LOCKED_NOW), (-1.0, 10, ch.LOCKED_NOW)])
+def test_timecode_back_after_the_freewheel_ran_out_resumes_the_line_it_continues(speed, off_the_line, outcome):
+    state, window = new_chase(freewheel_seconds=1.0)
+    frames = stream_of_frames(20, speed=speed)
+    feed(state, window, frames)
+    last_sample, last_frame = frames[-1]
+    ch.chase_idle(state, last_sample + 3.1 * SAMPLES_PER_FRAME)
+    assert ch.chase_idle(state, last_sample + 1.1 * RATE) == ch.STOPPED_NOW
+    # 1.6 s after the last frame: where the picture ran on to, or somewhere else.
+    ran_on = round(1.6 * FPS) * (1 if speed > 0 else -1)
+    again = stream_of_frames(5, first_frame=last_frame + ran_on + off_the_line, speed=speed,
+                             first_sample=last_sample + 1.6 * RATE)
+    epoch = state[ch.S_EPOCH]
+    assert feed(state, window, again)[:2] == [ch.STARTED_LOCKING, outcome]
+    assert state[ch.S_EPOCH] == epoch + 1 and state[ch.S_RESUMED] == (outcome == ch.RESUMED)
+    # A resumed line was played through the gap: its pass begins at the last frame heard before it.
+    if outcome == ch.RESUMED:
+        assert state[ch.S_LOCATED_FRAME] == last_frame
+    # Only the line the freewheel ran out on is resumed, once.
+    assert state[ch.S_LINE_KEPT] == 0.0
+
+
 def test_midnight_passes_without_a_relocation():
     state, window = new_chase()
     frames = stream_of_frames(30, first_frame=FRAMES_PER_DAY - 10)

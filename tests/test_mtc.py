@@ -146,7 +146,7 @@ def test_a_rate_code_that_contradicts_the_show_is_a_warning_once(sent_at, config
         reader.feed(full_frame(Timecode.parse("01:00:00:00", RATES[sent_at])), 0)
     assert len(caplog.records) == warned and (reader.rate_mismatch is not None) == warned
     if warned:
-        assert f"MTC says {sent_at} fps but the show's timecode is {configured}" in caplog.text
+        assert f"MTC runs at {sent_at} fps; the show expects {configured} fps ([timecode] rate)" in caplog.text
 
 
 # Live: MTC through JACK MIDI into a running engine.

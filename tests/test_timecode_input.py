@@ -128,16 +128,27 @@ def test_frames_posted_as_events_drive_the_chase_like_decoded_ltc():
     assert engine.telemetry().timecode.state == "freewheel"
 
 
-def test_timecode_at_another_frame_rate_is_named_once_it_has_run_a_while():
+def test_timecode_at_another_frame_rate_is_named_once_its_seconds_roll_over():
     engine, renderer = chasing_engine(fps=(25, 1))
     # 24 fps LTC read as 25: it locks (a 4 % slow picture) but the rate is wrong.
-    play(renderer, encode_ltc((1, 0, 0, 0), (24, 1), 1.5, RATE))
+    play(renderer, encode_ltc((1, 0, 0, 0), (24, 1), 0.9, RATE))
     engine.poll()
-    assert engine.timecode_rate_warning is None  # not yet: varispeed passes through too
-    play(renderer, encode_ltc((1, 0, 1, 12), (24, 1), 2.0, RATE))
+    assert engine.timecode_rate_warning is None  # not yet: no frame 23 has rolled over to 0
+    play(renderer, encode_ltc((1, 0, 0, 21), (24, 1), 3.0, RATE))
     engine.poll()
-    assert engine.timecode_rate_warning == ("the timecode runs at 24.000 fps, the show's rate is 25.000 fps: "
-                                            "check [timecode] rate")
+    assert engine.timecode_rate_warning == "LTC on input 2 runs at 24 fps; the show expects 25 fps ([timecode] rate)"
+    assert len(engine.timecode_rate_reports) == 1
+
+
+def test_timecode_whose_speed_is_off_for_long_is_named_by_its_speed():
+    engine, renderer = chasing_engine(fps=(25, 1))
+    # 25 fps labels 4 % fast (24 fps film sped up, recorded as 25): the labels match, the speed does not.
+    encoded = ltcref.encode(RATE, (25, 1), (1, 0, 0, 0), 100, slowdowns=np.full(100, 1 / 1.04))
+    for begin in range(0, len(encoded.audio), RATE // 2):
+        play(renderer, encoded.audio[begin:begin + RATE // 2])
+        engine.poll()
+    assert engine.timecode_rate_warning.startswith("the timecode runs at 26.0")
+    assert engine.timecode_rate_warning.endswith("fps, the show's rate is 25.000 fps: check [timecode] rate")
 
 
 def test_varispeed_within_its_range_is_not_a_wrong_rate():

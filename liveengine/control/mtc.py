@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Sequence
 
+from ..engine.core import rate_mismatch_text
 from ..show.timecode import RATES, FrameRate, Timecode
 from .midiports import open_midi_input
 
@@ -193,8 +194,8 @@ class MtcReader:
     def _check_rate(self, received: FrameRate):
         if self.rate_mismatch is None and (received.nominal, received.drop_frame) != (
                 self.rate.nominal, self.rate.drop_frame):
-            self.rate_mismatch = (f"MTC says {received.name} fps but the show's timecode is {self.rate.name}: "
-                                  f"check the media server's frame rate (frames are read at {self.rate.name})")
+            self.rate_mismatch = (f"{rate_mismatch_text('MTC', received.name, self.rate.name)}: check the "
+                                  f"media server's frame rate (frames are read at {self.rate.name})")
             log.warning(self.rate_mismatch)
 
 

@@ -348,6 +348,7 @@ class FeedPublisher:
         self._events: collections.deque[tuple[str, str]] = collections.deque(maxlen=256)
         self._decisions_seen = surface.runner.decisions_made
         self._timecode_state = None
+        self._rate_reports_seen = surface.engine.timecode_rate_reports_made
         self._callbacks = None
         self._callbacks_changed = time.monotonic()
         self._device_lost = False
@@ -389,6 +390,9 @@ class FeedPublisher:
                     "locking": "locking"}[state]
             self.event("timecode", what)
         self._timecode_state = state
+        reports, self._rate_reports_seen = self.surface.engine.timecode_rate_reports_since(self._rate_reports_seen)
+        for _, text, _ in reports:
+            self.event("timecode", text)
         now = time.monotonic()
         losses = self.audio.losses if self.audio is not None else 0
         if losses != self._losses and not self._device_lost:

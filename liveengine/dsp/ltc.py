@@ -74,19 +74,27 @@ LONGEST_CELL = 1.5  # longer ones are dropouts
 PERIOD_TRACKING = 0.1  # share of each measured cell the period estimate moves by
 SPEED_RANGE = 1.25  # the tracked period stays within nominal / 1.25 ... nominal * 1.25
 RESET_PERIOD_AFTER_FRAMES = 2.0  # lost sync this long after the last frame: restart from nominal
+FRAME_LENGTH_TRACKING = 1.0 / 16  # share of each frame's length the heard frame length moves by
+MAX_FRAME_LABELS = 30  # frame numbers 0-29: the most labels a second any SMPTE rate has
 BIT_RING = 128  # cell start times kept, a power of two above 80
 LOW_63_BITS = 0x7FFFFFFFFFFFFFFF
 
-# Decoder state: float64 vector, then the ring of cell start times.
+# Decoder state: float64 vector, then the ring of cell start times. D_FRAME_LENGTH is the
+# smoothed length (samples) of the frames heard in a row, whatever rate the decoder expects.
 (D_NOMINAL_BIT_PERIOD, D_BIT_PERIOD, D_RELEASE_COEFF, D_ENVELOPE_HIGH, D_ENVELOPE_LOW, D_PREVIOUS_OFFSET,
- D_LAST_RISE, D_LAST_FALL, D_LAST_EDGE, D_CELL_START, D_LAST_FRAME_END, D_CELL_STARTS) = range(12)
+ D_LAST_RISE, D_LAST_FALL, D_LAST_EDGE, D_CELL_START, D_LAST_FRAME_END, D_FRAME_LENGTH, D_CELL_STARTS) = range(13)
 DECODER_FLOATS = D_CELL_STARTS + BIT_RING
 # Decoder state: int64 vector. DI_LEVEL is the Schmitt trigger's side (+1, -1, or 0 before the
 # first edge). The two 80-bit windows (64 low + 16 high bits) hold the latest bits as a frame
 # read forward (oldest bit at position 0) and as a frame read in reverse (newest at 0).
+# What the signal says of its own rate, whatever rate the decoder expects: DI_LABELS_HEARD, the
+# frame labels a second (the last frame number before the seconds roll over, plus one; 0 until
+# they have), and DI_DROP_FRAME_HEARD, the last frame's drop-frame flag. DI_LAST_* is the last
+# frame heard, for telling a roll-over.
 (DI_NOMINAL_FPS, DI_LEVEL, DI_HALF_PENDING, DI_RUN, DI_BIT_COUNT, DI_FORWARD_LOW, DI_FORWARD_HIGH,
- DI_REVERSE_LOW, DI_REVERSE_HIGH, DI_FRAMES_LOST) = range(10)
-DECODER_INTS = 10
+ DI_REVERSE_LOW, DI_REVERSE_HIGH, DI_FRAMES_LOST, DI_LABELS_HEARD, DI_DROP_FRAME_HEARD, DI_LAST_FRAMES,
+ DI_LAST_SECONDS, DI_LAST_REVERSE) = range(15)
+DECODER_INTS = 15
 
 # Decoded frames: one float64 row each.
 (F_START, F_HOURS, F_MINUTES, F_SECONDS, F_FRAMES, F_DROP_FRAME, F_COLOR_FRAME, F_USER_BITS,
@@ -139,11 +147,12 @@ def unpack_frame(word, nominal_fps):
 
 @realtime
 def _is_timecode(word, nominal_fps):
-    """Every BCD digit and field in range: the guard against a sync word found in noise."""
+    """Every BCD digit and field in range at some SMPTE rate: the guard against a sync word found in
+    noise. (Whether the frame number exists at `nominal_fps` is the caller's question.)"""
     hours, minutes, seconds, frames, _, _, _, _ = unpack_frame(word, nominal_fps)
     digits_valid = ((word & 0xF) <= 9 and ((word >> 16) & 0xF) <= 9 and ((word >> 32) & 0xF) <= 9
                     and ((word >> 48) & 0xF) <= 9)
-    return digits_valid and frames < nominal_fps and seconds < 60 and minutes < 60 and hours < 24
+    return digits_valid and frames < MAX_FRAME_LABELS and seconds < 60 and minutes < 60 and hours < 24
 
 
 @realtime
@@ -257,16 +266,52 @@ def _lose_sync(at, ints, floats):
 
 
 @realtime
+def _starts_a_second(frames, seconds, drop_frame):
+    """Whether a label can be the first of its second (most drop-frame minutes begin at frame 2)."""
+    return frames == 0 or (drop_frame != 0 and frames == DROPPED_FRAME_NUMBERS and seconds == 0)
+
+
+@realtime
+def _hear_rate(word, first_cell_start, end, reverse, ints, floats):
+    """Learn the rate the signal runs at from a valid frame, whatever rate the decoder expects: the
+    length of frames heard in a row, and the labels a second, once the seconds roll over between
+    two frames heard back to back (the wrap of 23, 24 or 29 tells 24, 25 or 30 labels)."""
+    _, _, seconds, frames, drop_frame, _, _, _ = unpack_frame(word, ints[DI_NOMINAL_FPS])
+    length = end - first_cell_start
+    in_a_row = abs(first_cell_start - floats[D_LAST_FRAME_END]) < 0.5 * floats[D_BIT_PERIOD] \
+        and reverse == ints[DI_LAST_REVERSE]
+    if in_a_row:
+        floats[D_FRAME_LENGTH] += FRAME_LENGTH_TRACKING * (length - floats[D_FRAME_LENGTH])
+        last_frames = ints[DI_LAST_FRAMES]
+        last_seconds = ints[DI_LAST_SECONDS]
+        if reverse == 0 and seconds == (last_seconds + 1) % 60 and _starts_a_second(frames, seconds, drop_frame):
+            ints[DI_LABELS_HEARD] = last_frames + 1
+        elif reverse != 0 and last_seconds == (seconds + 1) % 60 and _starts_a_second(last_frames, last_seconds,
+                                                                                       drop_frame):
+            ints[DI_LABELS_HEARD] = frames + 1
+    else:
+        floats[D_FRAME_LENGTH] = length
+    ints[DI_DROP_FRAME_HEARD] = drop_frame
+    ints[DI_LAST_FRAMES] = frames
+    ints[DI_LAST_SECONDS] = seconds
+    ints[DI_LAST_REVERSE] = reverse
+
+
+@realtime
 def _report(word, first_cell_start, end, reverse, ints, floats, frames_out, rows):
-    """Write a frame whose cells span first_cell_start to end, if it holds a valid timecode."""
+    """Write a frame whose cells span first_cell_start to end, if it holds a valid timecode at the
+    decoder's rate; a valid frame at another rate is only heard (see _hear_rate)."""
     nominal_fps = ints[DI_NOMINAL_FPS]
     if not _is_timecode(word, nominal_fps):
         return rows
+    _hear_rate(word, first_cell_start, end, reverse, ints, floats)
     floats[D_LAST_FRAME_END] = end
+    hours, minutes, seconds, frames, drop_frame, color_frame, user_bits, flags = unpack_frame(word, nominal_fps)
+    if frames >= nominal_fps:
+        return rows  # a label this rate does not have
     if rows == frames_out.shape[0]:
         ints[DI_FRAMES_LOST] += 1
         return rows
-    hours, minutes, seconds, frames, drop_frame, color_frame, user_bits, flags = unpack_frame(word, nominal_fps)
     row = frames_out[rows]
     row[F_START] = (end if reverse else first_cell_start) + 0.5  # the first sample past the crossing
     row[F_HOURS], row[F_MINUTES], row[F_SECONDS], row[F_FRAMES] = hours, minutes, seconds, frames
@@ -430,6 +475,32 @@ def decoder_state(sample_rate: int, fps: tuple[int, int]) -> tuple[np.ndarray, n
     ints = np.zeros(DECODER_INTS, np.int64)
     ints[DI_NOMINAL_FPS] = nominal_fps(fps)  # DI_LEVEL 0: the first swing either way is an edge
     return ints, floats
+
+
+@dataclass(frozen=True)
+class RateHeard:
+    """The rate a decoder's signal runs at, by its own labels and length."""
+
+    labels: int  # frame labels a second: 24, 25 or 30
+    fps: Fraction | None  # labels, or labels * 1000/1001; None when its speed is neither (varispeed)
+    drop_frame: bool
+
+
+PULLDOWN = Fraction(1000, 1001)
+PULLDOWN_TOLERANCE = 0.0003  # the rates with and without pulldown are 0.1 % apart
+
+
+def rate_heard(ints: np.ndarray, floats: np.ndarray, sample_rate: int) -> RateHeard | None:
+    """What the decoder has heard of the signal's rate; None until its seconds have rolled over.
+    Its labels name 24, 25 or 30; its frame length tells 23.976 from 24 and 29.97 from 30."""
+    labels = int(ints[DI_LABELS_HEARD])
+    length = float(floats[D_FRAME_LENGTH])
+    if labels == 0 or length <= 0.0:
+        return None
+    measured = sample_rate / length
+    candidates = (Fraction(labels), labels * PULLDOWN) if labels in (24, 30) else (Fraction(labels),)
+    fps = next((rate for rate in candidates if abs(measured / rate - 1) < PULLDOWN_TOLERANCE), None)
+    return RateHeard(labels, fps, bool(ints[DI_DROP_FRAME_HEARD]))
 
 
 def frames_per_block(block: int, sample_rate: int, fps: tuple[int, int]) -> int:

@@ -9,7 +9,9 @@ States: stopped (no timecode), locking (frames seen, not yet two in a row that a
 locked, freewheel (timecode dropped out: the line runs on at its last speed for a
 configured time, then stopped). A frame that disagrees with the line is a glitch and is
 rejected; only when several frames in a row agree among themselves but not with the
-line has the picture really jumped: the chase relocates to them.
+line has the picture really jumped: the chase relocates to them. Timecode that comes back
+after a stop where the stopped line would be by then (a dropout longer than the freewheel)
+resumes that line: the picture never jumped, and what it passed in the gap is late, not skipped.
 
 As timecode master the engine runs a line of its own instead, at the show's exact rate:
 frame k of its grid (counted from sample 0, where its start frame begins) begins on sample
@@ -28,8 +30,9 @@ from ..realtime import realtime
 STOPPED, LOCKING, LOCKED, FREEWHEEL = range(4)
 STATE_NAMES = ("stopped", "locking", "locked", "freewheel")
 
-# What one frame did to the chase (chase_frame's result).
-ACCEPTED, LOCKED_NOW, REJECTED, RELOCATED, STARTED_LOCKING = range(5)
+# What one frame did to the chase (chase_frame's result). RESUMED: locked again on the line
+# that ran out at the end of a freewheel.
+ACCEPTED, LOCKED_NOW, REJECTED, RELOCATED, STARTED_LOCKING, RESUMED = range(6)
 # What the passing of time did (chase_idle's result).
 NOTHING, FREEWHEEL_STARTED, STOPPED_NOW = range(3)
 
@@ -42,17 +45,21 @@ PERIOD_TOLERANCE = 0.15  # consecutive frames may be this much shorter or longer
 DROPOUT_PERIODS = 2.0
 SILENCE_BEFORE_DROPOUT = 1.0 + DROPOUT_PERIODS  # in periods, from the last frame's start
 WINDOW = 16  # frames in the line fit
+RESUME_TOLERANCE = 2.0  # frames: timecode back this near where the stopped line would be continues it
 
 # The state vector.
 (S_STATE, S_SAMPLES_PER_FRAME, S_FRAMES_PER_DAY, S_FREEWHEEL_SAMPLES, S_ANCHOR_SAMPLE, S_ANCHOR_FRAME,
  S_FRAMES_PER_SAMPLE, S_LAST_SAMPLE, S_LAST_FRAME, S_WINDOW_COUNT, S_CANDIDATE_SAMPLE, S_CANDIDATE_FRAME,
  S_CANDIDATES, S_REJECTED, S_RELOCATIONS, S_EPOCH, S_LOCATED_FRAME, S_MASTER, S_MASTER_SAMPLES_NUM,
- S_MASTER_SAMPLES_DEN) = range(20)
-STATE_FIELDS = 20
+ S_MASTER_SAMPLES_DEN, S_LINE_KEPT, S_RESUMED) = range(22)
+STATE_FIELDS = 22
 # S_EPOCH counts the lines: it changes whenever the chase (re)locates, so whoever follows the
 # line (the armed cues) knows that positions before S_LOCATED_FRAME were never played.
 # S_MASTER is 1 for the master's own line, whose frames last exactly S_MASTER_SAMPLES_NUM /
 # S_MASTER_SAMPLES_DEN samples (sample_rate * den / num, integers) and whose anchor is sample 0.
+# S_LINE_KEPT is 1 while the chase, stopped after a freewheel, still holds the line that ran out
+# (a returning timecode on it resumes it); S_RESUMED is 1 while the epoch is such a resumption,
+# whose located frame is then the last frame heard before the dropout.
 
 
 @realtime
@@ -168,6 +175,7 @@ def fit_line(state, window):
 def new_epoch(state, located_frame):
     state[S_EPOCH] += 1.0
     state[S_LOCATED_FRAME] = located_frame
+    state[S_RESUMED] = 0.0
 
 
 @realtime
@@ -197,8 +205,18 @@ def chase_frame(state, window, sample, frame):
         if follows(state, state[S_LAST_SAMPLE], state[S_LAST_FRAME], sample, frame):
             add_to_window(state, window, sample, frame)
             if state[S_WINDOW_COUNT] >= LOCK_FRAMES:
+                # Until fit_line, the anchor and speed are still the stopped line's, if it is kept.
+                predicted = chase_position(state, window[0, 0])
+                resumed = state[S_LINE_KEPT] != 0.0 and \
+                    abs(unwrap(window[0, 1], predicted, state[S_FRAMES_PER_DAY]) - predicted) <= RESUME_TOLERANCE
+                resumed_from = state[S_LOCATED_FRAME]
                 fit_line(state, window)
                 state[S_STATE] = LOCKED
+                state[S_LINE_KEPT] = 0.0
+                if resumed:
+                    new_epoch(state, resumed_from)
+                    state[S_RESUMED] = 1.0
+                    return RESUMED
                 new_epoch(state, chase_position(state, window[0, 0]))
                 return LOCKED_NOW
             return STARTED_LOCKING
@@ -245,7 +263,12 @@ def chase_idle(state, sample):
     if mode == LOCKED and silent > dropout:
         state[S_STATE] = FREEWHEEL
         return FREEWHEEL_STARTED
-    if (mode == FREEWHEEL and silent > state[S_FREEWHEEL_SAMPLES]) or (mode == LOCKING and silent > dropout):
+    freewheel_over = mode == FREEWHEEL and silent > state[S_FREEWHEEL_SAMPLES]
+    if freewheel_over:
+        # The line is kept, with the last frame heard on it, for timecode that may resume it.
+        state[S_LINE_KEPT] = 1.0
+        state[S_LOCATED_FRAME] = state[S_LAST_FRAME]
+    if freewheel_over or (mode == LOCKING and silent > dropout):
         state[S_STATE] = STOPPED
         state[S_CANDIDATES] = 0.0
         return STOPPED_NOW

@@ -11,10 +11,12 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from ..background import BackgroundLoop
+from ..dsp.ltc import nominal_fps, rate_heard
 from ..realtime import realtime
 from . import chase
 from . import events as ev
@@ -75,6 +77,16 @@ RATE_TOLERANCE = 0.025  # beyond 2.5 % off speed for long, the picture runs at a
 RATE_WATCH_SECONDS = 2.0
 
 
+def rate_name(fps: Fraction, drop_frame: bool) -> str:
+    """A frame rate as shows name it: "23.976", "25", "29.97df"."""
+    return f"{float(fps):.3f}".rstrip("0").rstrip(".") + ("df" if drop_frame else "")
+
+
+def rate_mismatch_text(source: str, heard: str, expected: str) -> str:
+    """The warning when timecode runs at another rate than the show's: the same words for LTC and MTC."""
+    return f"{source} runs at {heard} fps; the show expects {expected} fps ([timecode] rate)"
+
+
 @realtime
 def publish_frames_ready(sample_ints, slot, frames):
     """Release store: the frames written before it are visible to the audio thread before the count."""
@@ -102,7 +114,8 @@ class TimecodeEvent:
 
 TIMECODE_EVENTS = {
     chase.STARTED_LOCKING: "locking", chase.LOCKED_NOW: "locked", chase.REJECTED: "frame rejected",
-    chase.RELOCATED: "relocated", ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
+    chase.RELOCATED: "relocated", chase.RESUMED: "resumed after dropout",
+    ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
     ev.CHASE_IDLE_OFFSET + chase.STOPPED_NOW: "stopped",
 }
 
@@ -116,6 +129,7 @@ REFUSAL_REASONS = {ev.REFUSED_NO_VOICE: "every voice was busy",
 CUE_OUTCOMES = {
     ev.CUE_FIRED: "fired", ev.CUE_FIRED_LATE: "fired late", ev.CUE_CHASED: "chased", ev.CUE_SKIPPED: "skipped",
     ev.CUE_REARMED: "rearmed", ev.CUE_NOT_ARMED: "not armed", ev.CUE_TRUNCATED: "truncated",
+    ev.CUE_FIRED_LATE_AFTER_DROPOUT: "fired late after dropout",
 }
 
 
@@ -324,9 +338,15 @@ class Engine:
         self.timecode_events: collections.deque[TimecodeEvent] = collections.deque(maxlen=1000)
         # Consumed by the show's cue runner, in order; nothing is dropped.
         self.cue_events: collections.deque[CueEvent] = collections.deque()
+        # What was said of the timecode's rate, at each change, (sample, text, is_warning); the latest
+        # warning standing, or None.
+        self.timecode_rate_reports: collections.deque[tuple[int, str, bool]] = collections.deque(maxlen=100)
+        self.timecode_rate_reports_made = 0
+        self._rate_reports_lock = threading.Lock()
         self.timecode_rate_warning: str | None = None
         self._rate_off_since: int | None = None
         self._rate_warned = False
+        self._ltc_rate_heard: str | None = None
         self._armed_cue_slots: set[int] = set()
         self._cue_slot_fences: dict[int, int] = {}
         # Sample memory the audio thread may read, kept alive here: heads, and full data while granted.
@@ -536,14 +556,56 @@ class Engine:
                     self._handle(row)
                 handled += count
                 if count < self._notifications.shape[0]:
+                    self._watch_ltc_rate()
                     self._watch_timecode_rate()
                     return handled
 
+    def timecode_rate_reports_since(self, seen: int) -> tuple[list[tuple[int, str, bool]], int]:
+        """The rate reports made after the first `seen` (those still kept), and how many are made now."""
+        with self._rate_reports_lock:
+            reports = list(self.timecode_rate_reports)
+            made = self.timecode_rate_reports_made
+        return reports[len(reports) - min(made - seen, len(reports)):], made
+
+    def _report_rate(self, text: str, warning: bool = True):
+        with self._rate_reports_lock:
+            self.timecode_rate_reports.append((self.position, text, warning))
+            self.timecode_rate_reports_made += 1
+        self.timecode_rate_warning = text if warning else None
+        (log.warning if warning else log.info)("%s", text)
+
+    def _watch_ltc_rate(self):
+        """Say, at each change, when the LTC input runs at another rate than the show's, locked or
+        not: its labels tell 24, 25 or 30 within a second, its frame length 23.976 and 29.97."""
+        timecode = self.settings.timecode
+        if timecode is None or timecode.channel is None:
+            return
+        heard = rate_heard(self.state.ltc_ints, self.state.ltc_floats, self.settings.sample_rate)
+        if heard is None:
+            return
+        show_fps = Fraction(*timecode.fps)
+        expected = rate_name(show_fps, timecode.drop_frame)
+        if heard.fps is None:  # varispeed: the labels alone speak
+            heard_fps = show_fps if heard.labels == nominal_fps(timecode.fps) else Fraction(heard.labels)
+        else:
+            heard_fps = heard.fps
+        name = rate_name(heard_fps, heard.drop_frame)
+        if name == self._ltc_rate_heard:
+            return
+        source = f"LTC on input {timecode.channel + 1}"
+        if name != expected:
+            self._report_rate(rate_mismatch_text(source, name, expected))
+        elif self._ltc_rate_heard is not None:
+            self._report_rate(f"{source} runs at {name} fps again, as the show expects", warning=False)
+        self._ltc_rate_heard = name
+
     def _watch_timecode_rate(self):
         """Warn once per lock when the chased timecode runs at another frame rate than the show's:
-        a speed that stays further from 1 than varispeed goes, for RATE_WATCH_SECONDS."""
+        a speed that stays further from 1 than varispeed goes, for RATE_WATCH_SECONDS (unless the
+        LTC's own rate is named already)."""
         timecode = self.settings.timecode
-        if timecode is None:
+        if timecode is None or self._ltc_rate_heard not in (None, rate_name(Fraction(*timecode.fps),
+                                                                             timecode.drop_frame)):
             return
         locked = self.state.telemetry[T_TIMECODE_STATE] == chase.LOCKED
         speed = float(self.state.telemetry_float[T_TIMECODE_SPEED])
@@ -558,9 +620,8 @@ class Engine:
         elif not self._rate_warned and \
                 position - self._rate_off_since >= RATE_WATCH_SECONDS * self.settings.sample_rate:
             fps = timecode.fps[0] / timecode.fps[1]
-            self.timecode_rate_warning = (f"the timecode runs at {fps * speed:.3f} fps, the show's rate is "
-                                          f"{fps:.3f} fps: check [timecode] rate")
-            log.warning("%s", self.timecode_rate_warning)
+            self._report_rate(f"the timecode runs at {fps * speed:.3f} fps, the show's rate is {fps:.3f} fps: "
+                              "check [timecode] rate")
             self._rate_warned = True
 
     def _handle(self, row):

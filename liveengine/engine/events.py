@@ -97,7 +97,8 @@ SAMPLE_EVICTED = 111  # TARGET: sample slot whose full data the audio thread no 
 SAMPLE_BUSY = 112  # TARGET: sample slot that a voice still plays: not evicted
 
 # What happened to a cue (CUE notifications).
-CUE_FIRED, CUE_FIRED_LATE, CUE_CHASED, CUE_SKIPPED, CUE_REARMED, CUE_NOT_ARMED, CUE_TRUNCATED = range(7)
+CUE_FIRED, CUE_FIRED_LATE, CUE_CHASED, CUE_SKIPPED, CUE_REARMED, CUE_NOT_ARMED, CUE_TRUNCATED, \
+    CUE_FIRED_LATE_AFTER_DROPOUT = range(8)
 STOPPED_BY_JUMP, STOPPED_BY_TIMECODE_STOP = range(2)
 
 REFUSED_NO_VOICE = 1  # every voice slot busy, even after stealing

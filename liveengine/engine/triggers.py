@@ -9,7 +9,9 @@ control plane learns of the firing only afterwards; it then posts the rest.
 One pass of the timecode fires a cue at most once. The passes are the chase's epochs:
 whenever the chase locks or relocates, cues ahead of the new position wait again, and cues
 behind it are skipped, except a cue marked chase whose span covers the new position: it
-starts there, at the offset it would have reached. A jump or a stop of the picture first
+starts there, at the offset it would have reached. When the chase resumes its line after a
+dropout longer than the freewheel, the picture ran on: the cues it passed in the gap fire late
+(or chase), none is armed again. A jump or a stop of the picture first
 stops every part that cues started, since the music they play belongs to the old position.
 """
 
@@ -24,6 +26,7 @@ from .chase import (
     S_FRAMES_PER_DAY,
     S_FRAMES_PER_SAMPLE,
     S_LOCATED_FRAME,
+    S_RESUMED,
     S_STATE,
     chase_position,
     chase_sample_at,
@@ -285,12 +288,13 @@ def follow_cues(table, block_start, frames):
         kernel[K_CUE_EPOCH] = epoch
         kernel[K_TIMECODE_RUNNING] = 1
         located = chase[S_LOCATED_FRAME]
+        resumed = chase[S_RESUMED] != 0.0
         for slot in range(slots.shape[1]):
             if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
                 continue
             cue = unwrap(slots[Q_POSITION, slot], located, frames_per_day)
             if cue >= located:
-                if slots[Q_STATE, slot] == SLOT_DONE:
+                if slots[Q_STATE, slot] == SLOT_DONE and not resumed:
                     slots[Q_STATE, slot] = SLOT_WAITING
                     notify(table, block_start, ev.CUE, slot, ev.CUE_REARMED, 0.0, position)
             elif slots[Q_STATE, slot] == SLOT_WAITING and position - cue >= slots[Q_CHASE_SPAN, slot]:
@@ -318,7 +322,8 @@ def follow_cues(table, block_start, frames):
             else:
                 skip_cue(table, slot, block_start, position)
         else:
-            fire_cue(table, slot, float(block_start), 0.0, ev.CUE_FIRED_LATE, float(block_start) - reached, position)
+            late = ev.CUE_FIRED_LATE_AFTER_DROPOUT if chase[S_RESUMED] != 0.0 else ev.CUE_FIRED_LATE
+            fire_cue(table, slot, float(block_start), 0.0, late, float(block_start) - reached, position)
 
 
 @realtime

@@ -409,7 +409,7 @@ class CueRunner:
             self.players.clear()
             why = "the picture jumped" if event.what.endswith("jump") else "the timecode stopped"
             self._decide(event.sample, "", f"parts stopped: {why}")
-        elif event.what in ("fired", "fired late", "chased"):
+        elif event.what in ("fired", "fired late", "fired late after dropout", "chased"):
             if event.slot in self.pickups:  # its template is in the audio thread: the slot is free for the next
                 self.producer.disarm_cue(event.slot)
                 armed = self.by_number[armed.cue.number]
@@ -417,10 +417,12 @@ class CueRunner:
             self.waiting.discard(armed.slot)
             if self.standing_by is armed:
                 self.standing_by = self._next_go_cue(armed.slot)
-            detail = {"fired": "", "fired late": f" {event.detail / self.rate * 1000:.0f} ms late (timecode locked "
-                      "after its frame)", "chased": f" {event.detail / self.rate:.2f} s into it (chase)"}[event.what]
+            what = {"fired": "fired", "fired late": f"fired late {event.detail / self.rate * 1000:.0f} ms late "
+                    "(timecode locked after its frame)",
+                    "fired late after dropout": f"fired late by {event.detail / self.rate:.2f} s (timecode dropout)",
+                    "chased": f"chased {event.detail / self.rate:.2f} s into it (chase)"}[event.what]
             where = f" at {self._timecode_text(event.frame)}" if armed.cue.trigger == "timecode" else ""
-            self._decide(event.sample, number, f"{event.what}{detail}{where}")
+            self._decide(event.sample, number, f"{what}{where}")
             # The audio thread has silenced what the cue stops; stop posting it. The parts this
             # firing started (reported just before it) play on, even if the cue stopped them first.
             started, self._started_by_firing = self._started_by_firing, set()

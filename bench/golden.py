@@ -1,5 +1,5 @@
 """Renders that must not move when the code is reorganised: `python bench/golden.py DIR` writes
-them to DIR with a manifest of their SHA-256 sums; `--compare OLD_DIR` then names every render
+them to DIR with a manifest of their samples' SHA-256 sums; `--compare OLD_DIR` then names every render
 whose samples differ from OLD_DIR's and by how much.
 
 The set: the demo show (30 s), every shipped synth patch playing a phrase, and a General MIDI
@@ -69,6 +69,12 @@ def general_midi(path: Path) -> Path:
     return path
 
 
+def samples_sum(path: Path) -> str:
+    """SHA-256 of a render's samples and shape (a float WAV's PEAK chunk carries the time it was written)."""
+    samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    return hashlib.sha256(f"{rate} {samples.shape}".encode() + samples.tobytes()).hexdigest()
+
+
 def render_all(directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     renders = {"demo.wav": lambda out: liveengine("render", ROOT / "configs" / "demo.toml", "-o", out,
@@ -84,7 +90,7 @@ def render_all(directory: Path) -> dict[str, str]:
     manifest = {}
     for name, render in renders.items():
         render(directory / name)
-        manifest[name] = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+        manifest[name] = samples_sum(directory / name)
         print(f"{manifest[name][:16]}  {name}", flush=True)
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest

@@ -8,6 +8,7 @@ import pathlib
 import sys
 import time
 
+from .bench import PARTS, PEER_COMPARISONS
 from .config import SAMPLE_RATES, ShowFileError, load_show
 
 EXIT_FAILED = 1
@@ -979,8 +980,18 @@ def command_osc(args) -> int:
 
 
 def command_bench(args) -> int:
-    from .benchmark import run_benchmarks
+    from .bench import run_benchmarks
     return run_benchmarks(args)
+
+
+def bench_part(name: str) -> str:
+    """A part of `liveengine bench`; the peer comparisons that left it say where they went."""
+    if name in PEER_COMPARISONS:
+        peer, script = PEER_COMPARISONS[name]
+        raise argparse.ArgumentTypeError(
+            f"'{name}' is no longer part of liveengine bench: the comparison with {peer} is a script in "
+            f"liveengine's source tree; run `python {script} [--quick]` in a checkout")
+    return name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1081,12 +1092,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
-    bench.add_argument("--part", choices=("all", "core", "timecode", "osc", "midi", "synth", "sampler"), default="all",
+    bench.add_argument("--part", type=bench_part, choices=PARTS, default="all",
                        help="core: render cost and live delivery; timecode: LTC decoding, chase and cue timing; "
                             "osc: command round trips and the rate sustained beside 256 live voices; "
-                            "midi: MIDI-in to audio-out latency and jitter; "
-                            "synth: the synth voice's render cost against SuperCollider's scsynth; "
-                            "sampler: a MIDI file through an SF2 bank against FluidSynth, and loading a large SFZ")
+                            "midi: MIDI-in to audio-out latency and jitter")
     bench.set_defaults(handler=command_bench)
     return parser
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from jackcapture import JackCapture
-from liveengine.benchmark import HostileLoad
+from liveengine.bench.core import HostileLoad
 from liveengine.engine import (Engine, EngineSettings, LiveStream, NotificationPump, OfflineRenderer,
                                choose_device)
 from liveengine.jackserver import PrivateJackServer, portaudio_jack_client_name, realtime_allowed

@@ -1,5 +1,5 @@
-"""The synth benchmark: liveengine's synth voice against SuperCollider's scsynth, both
-rendering offline.
+"""The synth benchmark, `python bench/synth.py [--quick]` in a checkout: liveengine's synth voice
+against SuperCollider's scsynth, both rendering offline.
 
 The voice is the same on both sides: a band-limited saw through a resonant low-pass
 (2 kHz, a 6 dB peak), an ADSR envelope (10 ms, 200 ms, 70 %, 300 ms) and a pan; 64, 256
@@ -21,10 +21,12 @@ sit 6 dB below liveengine's, its Saw being half as loud at the same amplitude.
 scsynth comes from Debian: `apt-get install -y --no-install-recommends supercollider-server`.
 """
 
+import argparse
 import functools
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +35,8 @@ from resource import RUSAGE_CHILDREN, getrusage
 import numpy as np
 import soundfile
 
-from .control.osc import message
+from liveengine.control.osc import message
+from liveengine.engine.warmup import prepare_kernels
 
 RATE = 48000
 BLOCK = 64
@@ -154,8 +157,8 @@ def render_scsynth(played: list[tuple[float, float]], seconds: float, directory:
 
 
 def synth_patch():
-    from .engine.regions import Envelope
-    from .engine.synthpatch import Oscillator, SynthFilter, SynthPatch
+    from liveengine.engine.regions import Envelope
+    from liveengine.engine.synthpatch import Oscillator, SynthFilter, SynthPatch
     return SynthPatch("bench saw", oscillators=(Oscillator("saw"),),
                       filter=SynthFilter("lowpass", CUTOFF, RESONANCE_DB),
                       amp_envelope=Envelope(attack=ATTACK, decay=DECAY, sustain=100 * SUSTAIN, release=RELEASE),
@@ -163,14 +166,14 @@ def synth_patch():
 
 
 def liveengine_available() -> bool:
-    from .engine import Engine
+    from liveengine.engine import Engine
     return hasattr(Engine, "install_synth")
 
 
 def render_liveengine(played: list[tuple[float, float]], seconds: float) -> tuple[float, np.ndarray]:
     """The render loop's CPU seconds and the output for `played` voices over `seconds`; checks
     midway that every voice sounds."""
-    from .engine import Engine, EngineSettings, OfflineRenderer
+    from liveengine.engine import Engine, EngineSettings, OfflineRenderer
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, polyphony=max(len(played), 1)))
     engine.install_synth(0, synth_patch())
     producer = engine.producer("control")
@@ -277,3 +280,16 @@ def run_synth_benchmarks(quick: bool):
         row = "".join(f" {rates[side]:>12.0f} {levels[side, n]:>9.1f}" for side in sides)
         ratio = f" {rates['liveengine'] / rates['scsynth']:>19.2f}" if len(sides) == 2 else ""
         print(f"  {n:>6}{row}{ratio}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 s renders, one round")
+    args = parser.parse_args(argv)
+    prepare_kernels(report=lambda line: None)
+    run_synth_benchmarks(args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

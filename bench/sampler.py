@@ -1,5 +1,6 @@
-"""The sampler benchmark: liveengine's sampler against FluidSynth, the same MIDI file through the
-same SF2 bank, both rendering offline; and what streaming saves when a large SFZ file loads.
+"""The sampler benchmark, `python bench/sampler.py [--quick]` in a checkout: liveengine's sampler
+against FluidSynth, the same MIDI file through the same SF2 bank, both rendering offline; and
+what streaming saves when a large SFZ file loads.
 
 Render cost. A MIDI file written here sounds 64, 256 or 512 voices of FluidR3_GM.sf2 at once:
 chords on six channels (strings, slow strings, synth strings, brass, warm pad, grand piano:
@@ -29,11 +30,13 @@ much the process's resident memory (VmRSS) grows. The files have just been writt
 from the page cache, so the time is decoding's, not the disk's.
 """
 
+import argparse
 import ctypes
 import ctypes.util
 import multiprocessing
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -44,8 +47,9 @@ import mido
 import numpy as np
 import soundfile
 
-from .instruments.sf2 import load_sf2
-from .player import MidiPlayer
+from liveengine.engine.warmup import prepare_kernels
+from liveengine.instruments.sf2 import load_sf2
+from liveengine.player import MidiPlayer
 
 BANK = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 RATE = 44100
@@ -282,9 +286,9 @@ def resident_bytes() -> int:
 
 def measure_load(sfz: str, head_frames: int, answer):
     """In a fresh process: load `sfz` into an engine; send (seconds, CPU seconds, VmRSS growth, head bytes)."""
-    from .engine import Engine, EngineSettings
-    from .instruments.samples import load_heads
-    from .instruments.sfz import load_sfz
+    from liveengine.engine import Engine, EngineSettings
+    from liveengine.instruments.samples import load_heads
+    from liveengine.instruments.sfz import load_sfz
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK))
     before, began, cpu_began = resident_bytes(), time.perf_counter(), time.process_time()
     instrument = load_sfz(sfz)
@@ -305,7 +309,7 @@ def load_in_a_fresh_process(sfz: Path, head_frames: int) -> tuple[float, float, 
 
 
 def run_load_costs(quick: bool, directory: Path):
-    from .instruments.samples import DEFAULT_HEAD_FRAMES
+    from liveengine.instruments.samples import DEFAULT_HEAD_FRAMES
     sfz = write_large_sfz(directory)
     size = sum(path.stat().st_size for path in directory.glob("sample*.wav"))
     print(f"\nLoading a large SFZ file written for this benchmark: {LARGE_SFZ_SAMPLES} stereo 16-bit WAV files of "
@@ -327,3 +331,16 @@ def run_sampler_benchmarks(quick: bool):
         run_render_costs(quick, Path(name))
     with tempfile.TemporaryDirectory(prefix="samplerbench-") as name:
         run_load_costs(quick, Path(name))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 s renders, one round, one load of each kind")
+    args = parser.parse_args(argv)
+    prepare_kernels(report=lambda line: None)
+    run_sampler_benchmarks(args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1090,7 +1090,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how long to wait for the reply (default 2)")
     osc.set_defaults(handler=command_osc)
 
-    bench = commands.add_parser("bench", help="measure render cost and live cycle delivery")
+    bench = commands.add_parser("bench", help="qualify this machine for a show: kernel cost, live delivery, timecode, OSC, MIDI")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")
     bench.add_argument("--part", type=bench_part, choices=PARTS, default="all",
                        help="core: render cost and live delivery; timecode: LTC decoding, chase and cue timing; "

@@ -165,11 +165,6 @@ def synth_patch():
                       gain=AMP, velocity_sensitivity=0.0)
 
 
-def liveengine_available() -> bool:
-    from liveengine.engine import Engine
-    return hasattr(Engine, "install_synth")
-
-
 def render_liveengine(played: list[tuple[float, float]], seconds: float) -> tuple[float, np.ndarray]:
     """The render loop's CPU seconds and the output for `played` voices over `seconds`; checks
     midway that every voice sounds."""
@@ -239,14 +234,9 @@ def run_synth_benchmarks(quick: bool):
             sides["scsynth"] = functools.partial(render_scsynth, directory=directory)
         else:
             print(f"  scsynth not found: install it with `{SCSYNTH_INSTALL}`")
-        if liveengine_available():
-            print(f"  liveengine: Engine.install_synth, then OfflineRenderer(engine.state, {BLOCK}).render, "
-                  "in this process")
-            sides["liveengine"] = render_liveengine
-        else:
-            print("  liveengine's side is not available: the engine has no install_synth(index, patch) yet")
-        if not sides:
-            return
+        print(f"  liveengine: Engine.install_synth, then OfflineRenderer(engine.state, {BLOCK}).render, "
+              "in this process")
+        sides["liveengine"] = render_liveengine
 
         check_seconds, key, frequency = 2.0, 57.0, 220.0
         for side, render in sides.items():

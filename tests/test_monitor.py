@@ -91,7 +91,7 @@ def test_a_whole_feed_is_kept():
     main = state.meters["main"]
     assert (main.peak_left, main.peak_right, main.rms_left, main.rms_right) == (-6.0, -7.5, -12.0, -13.5)
     assert list(state.meters) == ["main", "click"]
-    assert (state.voices, state.dsp_load, state.dsp_peak, state.dropouts, state.late_events) == (12, 23.5, 41.0, 0, 2)
+    assert (state.voices, state.dsp_load, state.dsp_max, state.dropouts, state.late_events) == (12, 23.5, 41.0, 0, 2)
     assert [(event.kind, event.text) for event in state.events] == [("cue", "1M1 fired at 01:00:00:00")]
     assert state.subscription_status == "ok" and json.loads(state.subscription_detail) == {"rate": 10.0}
     assert state.messages_applied == len(FEED) + 1 and state.messages_ignored == 0
@@ -335,7 +335,7 @@ def test_counters_and_events_are_shown():
     state = fed(*FEED, datagram("/event", "timecode", "lock lost"), at=0.0)
     lines = screen_lines(state, now=0.0)
     counters = line_with(lines, "voices 12")
-    assert "DSP 24% (peak 41%)" in counters and "dropouts 0" in counters and "late events 2" in counters
+    assert "DSP 24% (max 41%)" in counters and "dropouts 0" in counters and "late events 2" in counters
     newest, older = line_with(lines, "lock lost"), line_with(lines, "1M1 fired at 01:00:00:00")
     assert lines.index(newest) < lines.index(older) and "timecode" in newest and " cue " in older
 
@@ -353,7 +353,7 @@ def test_every_line_fits_the_width(width):
     if width >= 52:
         assert any(big_text("01:02:03:04")[0].strip() in line for line in lines)
     if width >= 80:
-        assert "voices 12   DSP 24% (peak 41%)   dropouts 0   late events 2" in lines
+        assert "voices 12   DSP 24% (max 41%)   dropouts 0   late events 2" in lines
 
 
 def test_what_the_network_sends_cannot_drive_the_terminal():

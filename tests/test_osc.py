@@ -541,3 +541,14 @@ def test_a_live_show_on_osc_port_from_the_command_line_answers_what_plays_now(tm
             out, err = run.communicate(timeout=60)
     assert run.returncode == 130, err  # stopped with Ctrl-C
     assert f"OSC on UDP and TCP port {port}" in out and "Traceback" not in err
+
+
+def test_the_feed_sends_the_runs_maximum_dsp_load_as_the_status_line_does(monkeypatch):
+    """/dsp carries the average and the run's true maximum, not a peak that decays between ticks."""
+    import dataclasses
+    osc = Surface()
+    measured = dataclasses.replace(osc.rig.engine.telemetry(), dsp_load_average=0.05, dsp_load_peak=0.059,
+                                   dsp_load_max=1.488)
+    monkeypatch.setattr(osc.rig.engine, "telemetry", lambda: measured)
+    (dsp,) = [message for message in osc.surface.feed_messages() if message[0] == "/dsp"]
+    assert dsp == ("/dsp", pytest.approx(5.0), pytest.approx(148.8))

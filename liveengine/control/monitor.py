@@ -13,7 +13,7 @@ The feed protocol (the engine's OSC server implements it):
     <- /meter/BUS peak_l peak_r rms_l rms_r     dBFS, -120 is silence
     <- /timecode "HH:MM:SS:FF" state drift_samples    ";" before the frames for drop-frame
     <- /cue/current number name, /cue/next number name      "" when none
-    <- /voices n, /dsp load_percent peak_percent, /dropouts n, /late_events n
+    <- /voices n, /dsp load_percent max_percent, /dropouts n, /late_events n
     <- /event kind text               as it happens: "cue", "timecode", "device", "stem", "osc"
 """
 
@@ -107,7 +107,7 @@ class FeedState:
         self.meters: dict[str, BusMeter] = {}
         self.voices: int | None = None
         self.dsp_load: float | None = None
-        self.dsp_peak: float | None = None
+        self.dsp_max: float | None = None
         self.dropouts: int | None = None
         self.dropouts_rose_at: float | None = None
         self.late_events: int | None = None
@@ -199,7 +199,7 @@ class FeedState:
     def _dsp(self, args, at: float) -> bool:
         if not _numbers(args, 2):
             return False
-        self.dsp_load, self.dsp_peak = float(args[0]), float(args[1])
+        self.dsp_load, self.dsp_max = float(args[0]), float(args[1])
         return True
 
     def _dropouts(self, args, at: float) -> bool:
@@ -405,7 +405,7 @@ def _counter_lines(state: FeedState, width: int) -> list[str]:
         return "--" if value is None else form.format(value)
 
     return _joined([f"voices {shown(state.voices)}",
-                    f"DSP {shown(state.dsp_load, '{:.0f}%')} (peak {shown(state.dsp_peak, '{:.0f}%')})",
+                    f"DSP {shown(state.dsp_load, '{:.0f}%')} (max {shown(state.dsp_max, '{:.0f}%')})",
                     f"dropouts {shown(state.dropouts)}", f"late events {shown(state.late_events)}"], width)
 
 

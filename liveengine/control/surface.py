@@ -289,7 +289,7 @@ class OscSurface:
             ("/cue/current", *self._cue_fields(self.runner.current)),
             ("/cue/next", *self._cue_fields(self.runner.standing_by)),
             ("/voices", int(t.voices)),
-            ("/dsp", float(100 * t.dsp_load_average), float(100 * t.dsp_load_peak)),
+            ("/dsp", float(100 * t.dsp_load_average), float(100 * t.dsp_load_max)),
             ("/dropouts", int(t.missed_cycles)),
             ("/late_events", int(t.late_events)),
         ]

@@ -126,9 +126,9 @@ class Surface:
 
 
 class UdpPeer:
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.settimeout(2.0)
 
     def send(self, port, address, *args):

@@ -19,11 +19,11 @@ import numpy as np
 from numba import njit
 
 from .background import BackgroundLoop
-from .dsp.ltc import FRAME_FIELDS, decoder_state, encode_ltc, frames_per_block, ltc_decode
+from .kernel.dsp.ltc import FRAME_FIELDS, decoder_state, encode_ltc, frames_per_block, ltc_decode
 from .engine import (BusLayout, Engine, EngineSettings, LiveStream, NotificationPump, OfflineRenderer,
                      TimecodeInput, choose_device, events)
-from .engine.intrinsics import monotonic_ns
-from .engine.render import process
+from .kernel.intrinsics import monotonic_ns
+from .kernel.render import process
 
 RATE = 48000
 BLOCK = 64

@@ -154,8 +154,8 @@ def render_scsynth(played: list[tuple[float, float]], seconds: float, directory:
 
 
 def synth_patch():
-    from .engine.regions import Envelope
-    from .engine.synthpatch import Oscillator, SynthFilter, SynthPatch
+    from .kernel.regions import Envelope
+    from .kernel.synthpatch import Oscillator, SynthFilter, SynthPatch
     return SynthPatch("bench saw", oscillators=(Oscillator("saw"),),
                       filter=SynthFilter("lowpass", CUTOFF, RESONANCE_DB),
                       amp_envelope=Envelope(attack=ATTACK, decay=DECAY, sustain=100 * SUSTAIN, release=RELEASE),

@@ -157,8 +157,8 @@ def render_scsynth(played: list[tuple[float, float]], seconds: float, directory:
 
 
 def synth_patch():
-    from liveengine.engine.regions import Envelope
-    from liveengine.engine.synthpatch import Oscillator, SynthFilter, SynthPatch
+    from liveengine.kernel.regions import Envelope
+    from liveengine.kernel.synthpatch import Oscillator, SynthFilter, SynthPatch
     return SynthPatch("bench saw", oscillators=(Oscillator("saw"),),
                       filter=SynthFilter("lowpass", CUTOFF, RESONANCE_DB),
                       amp_envelope=Envelope(attack=ATTACK, decay=DECAY, sustain=100 * SUSTAIN, release=RELEASE),

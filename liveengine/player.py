@@ -45,7 +45,7 @@ import numpy as np
 
 from .config import UnknownPatchError, synth_patch_path
 from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
-from .engine.state import MAX_INSTRUMENTS
+from .kernel.state import MAX_INSTRUMENTS
 from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
 from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
 from .instruments.sf2 import DRUM_BANK, Sf2Error, list_presets

@@ -55,7 +55,7 @@ import numpy as np
 from numba import carray, types
 
 import jack
-from liveengine.engine.intrinsics import address_as_void_pointer, monotonic_ns
+from liveengine.kernel.intrinsics import address_as_void_pointer, monotonic_ns
 
 __all__ = ["JackCapture"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import carray, cfunc, types
 
-from liveengine.engine import chase as ch
+from liveengine.kernel import chase as ch
 from liveengine.engine.audit import audit_ir
 
 RATE = 48000

@@ -220,7 +220,7 @@ freewheel_seconds = 1.0
 
 
 def test_render_chases_a_recorded_evening_of_ltc_and_reports_it(tmp_path):
-    from liveengine.dsp.ltc import encode_ltc
+    from liveengine.kernel.dsp.ltc import encode_ltc
     first = encode_ltc((0, 59, 50, 0), (25, 1), 4.0, 48000)
     second = encode_ltc((1, 10, 0, 0), (25, 1), 3.0, 48000)
     evening = tmp_path / "evening.wav"

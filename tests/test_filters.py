@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from numba import njit
 
-from liveengine.dsp.filters import (
+from liveengine.kernel.dsp.filters import (
     FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, MAX_CUTOFF_RATIO, MIN_CUTOFF_HZ,
     biquad_states, damping_from_q, damping_from_resonance_db, low_pass_biquad, low_pass_biquad_step, low_pass_pair,
     low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_gains_gliding, svf_states, svf_step, svf_tick,
 )
 from liveengine.engine.audit import audit_ir, compiled_ir
-from liveengine.realtime import DENORMAL_FLOOR
+from liveengine.kernel.realtime import DENORMAL_FLOOR
 
 RATES = (44100.0, 48000.0)
 RESPONSE_LENGTH = 1 << 18
@@ -325,7 +325,7 @@ def test_a_gliding_cutoffs_gains_run_straight_from_their_exact_start_to_their_ex
 AUDIT_PROBE = """
 import sys
 from numba import cfunc, types
-from liveengine.dsp.filters import (
+from liveengine.kernel.dsp.filters import (
     biquad_states, damping_from_q, damping_from_resonance_db, low_pass_biquad, low_pass_biquad_step, low_pass_pair,
     low_pass_pair_gains, one_pole_tick, prewarp, svf_gains, svf_gains_gliding, svf_states, svf_tick)
 

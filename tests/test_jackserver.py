@@ -209,7 +209,7 @@ def _cfunc_stream_callback():
     logs, per block, its first sample and CLOCK_MONOTONIC ns at entry."""
     from numba import carray, cfunc
 
-    from liveengine.engine.intrinsics import address_as_void_pointer, monotonic_ns
+    from liveengine.kernel.intrinsics import address_as_void_pointer, monotonic_ns
     from liveengine.engine.stream import CALLBACK_SIGNATURE
 
     @cfunc(CALLBACK_SIGNATURE, nopython=True, error_model="numpy")

@@ -6,7 +6,7 @@ import pytest
 from liveengine.config import ShowFileError, parse_show
 from liveengine.control.keyboard import Keyboards, velocity_level
 from liveengine.engine import OfflineRenderer
-from liveengine.engine.state import (I_BEND_RANGE, I_GAIN, I_MODULATION, I_PITCH_BEND, I_PROGRAM, STAGE_FREE,
+from liveengine.kernel.state import (I_BEND_RANGE, I_GAIN, I_MODULATION, I_PITCH_BEND, I_PROGRAM, STAGE_FREE,
                                      STAGE_RELEASE, V_LEVEL, V_PHASE_STEP, VS_INSTRUMENT, VS_STAGE)
 from liveengine.show.rig import build_rig
 

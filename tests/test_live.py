@@ -241,8 +241,8 @@ def test_a_stem_streams_from_disk_into_a_live_stream_frame_for_frame(server, tmp
     import soundfile
 
     from liveengine.engine import StemFile, StemLoader, wait_for_a_block
-    from liveengine.engine.state import BusLayout
-    from liveengine.engine.stems import ST_STARVED
+    from liveengine.kernel.state import BusLayout
+    from liveengine.kernel.stems import ST_STARVED
     frames = np.random.default_rng(7).uniform(-0.25, 0.25, (4 * RATE, 2)).astype(np.float32)
     soundfile.write(tmp_path / "stem.wav", frames, RATE, subtype="FLOAT")
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=256, output_channels=4, input_channels=2,

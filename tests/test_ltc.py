@@ -7,8 +7,8 @@ import pytest
 from numba import carray, cfunc, types
 
 import ltcref
-from liveengine.dsp import ltc
-from liveengine.dsp.ltc import decode_ltc, encode_ltc
+from liveengine.kernel.dsp import ltc
+from liveengine.kernel.dsp.ltc import decode_ltc, encode_ltc
 from liveengine.engine.audit import audit_ir
 
 RATES = {

@@ -22,7 +22,7 @@ from liveengine.control.keyboard import Keyboards
 from liveengine.control.osc import OscServer, message
 from liveengine.control.surface import FeedPublisher, OscSurface
 from liveengine.engine import events
-from liveengine.engine.rings import ring_pop_into
+from liveengine.kernel.rings import ring_pop_into
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 

@@ -7,7 +7,7 @@ import pytest
 import soundfile
 from numba import njit
 
-from liveengine.dsp.oscillators import (
+from liveengine.kernel.dsp.oscillators import (
     FADE_FROM_NYQUIST, MAX_CYCLE_SAMPLES, WAVETABLE_SIZE, advance_phase, build_wavetable_from_harmonics,
     build_wavetable_from_wav, fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, sine_tick, triangle_tick,
     wavetable_tick,
@@ -351,7 +351,7 @@ def test_noise_seeds_give_repeatable_unrelated_streams():
 AUDIT_PROBE = """
 import sys
 from numba import carray, cfunc, types
-from liveengine.dsp.oscillators import (
+from liveengine.kernel.dsp.oscillators import (
     advance_phase, fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, sine_tick, triangle_tick,
     wavetable_tick)
 

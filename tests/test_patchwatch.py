@@ -7,7 +7,7 @@ import numpy as np
 from liveengine.config import load_show
 from liveengine.control.patchwatch import PatchWatcher
 from liveengine.engine import OfflineRenderer
-from liveengine.engine.synthpatch import P_CUTOFF
+from liveengine.kernel.synthpatch import P_CUTOFF
 from liveengine.show.rig import build_rig
 
 PATCH = """

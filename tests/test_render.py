@@ -7,7 +7,7 @@ import pytest
 import soundfile
 
 from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer
-from liveengine.engine.state import STAGE_FREE, VS_STAGE
+from liveengine.kernel.state import STAGE_FREE, VS_STAGE
 
 from test_cli import liveengine
 

@@ -15,8 +15,8 @@ import pytest
 import soundfile
 
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer
-from liveengine.engine.envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT
-from liveengine.engine.regions import (
+from liveengine.kernel.envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT
+from liveengine.kernel.regions import (
     ORIGINAL,
     ControllerCrossfade,
     ControllerModulation,

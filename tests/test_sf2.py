@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liveengine.engine.regions import ORIGINAL
+from liveengine.kernel.regions import ORIGINAL
 from liveengine.instruments.sf2 import Sf2Error, Sf2Preset, gm_drum_kit, list_presets, load_sf2
 
 FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")

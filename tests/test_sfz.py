@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from corpus import corpus_files
-from liveengine.engine.regions import ORIGINAL, ControllerCrossfade, ControllerModulation, Envelope, Lfo
+from liveengine.kernel.regions import ORIGINAL, ControllerCrossfade, ControllerModulation, Envelope, Lfo
 from liveengine.instruments.sfz import SfzError, load_sfz, parse_note_name
 
 PROBLEM = re.compile(r"^[^:\s][^:]*:\d+: \S")  # "file:line: message"

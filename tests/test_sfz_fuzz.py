@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liveengine.engine.regions import SampledInstrument
+from liveengine.kernel.regions import SampledInstrument
 from liveengine.instruments.sfz import SfzError, load_sfz
 
 from corpus import CORPUS

@@ -9,19 +9,19 @@ import pathlib
 import numpy as np
 import pytest
 
-from liveengine.dsp.oscillators import build_wavetable_from_harmonics
+from liveengine.kernel.dsp.oscillators import build_wavetable_from_harmonics
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.engine import events as ev
-from liveengine.engine.envelope import RELEASE_UNDERSHOOT
-from liveengine.engine.regions import Envelope
-from liveengine.engine.state import (
+from liveengine.kernel.envelope import RELEASE_UNDERSHOOT
+from liveengine.kernel.regions import Envelope
+from liveengine.kernel.state import (
     V_ENVELOPE,
     V_FILTER_STATE,
     V_FILTER_STATE_2,
     V_FILTER_STATE_3,
     V_FILTER_STATE_4,
 )
-from liveengine.engine.synthpatch import (
+from liveengine.kernel.synthpatch import (
     Oscillator,
     Route,
     SynthFilter,

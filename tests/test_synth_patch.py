@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from fileproblems import only_problem, problems_of, write_file
-from liveengine.engine.synthpatch import PATCH_FIELDS, patch_row
+from liveengine.kernel.synthpatch import PATCH_FIELDS, patch_row
 from liveengine.instruments.synth import PatchError, load_patch, parse_patch
 
 PATCHES = pathlib.Path(__file__).parent.parent / "patches"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.dsp.ltc import encode_ltc
+from liveengine.kernel.dsp.ltc import encode_ltc
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput, events
 
 RATE = 48000

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.dsp.ltc import decode_ltc
+from liveengine.kernel.dsp.ltc import decode_ltc
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeMaster
 
 RATE = 48000

@@ -20,8 +20,8 @@ from numba import njit
 
 from ..background import BackgroundLoop
 from ..engine import Engine, EngineSettings, LiveStream, NotificationPump, choose_device
-from ..engine.intrinsics import monotonic_ns
-from ..engine.render import process
+from ..kernel.intrinsics import monotonic_ns
+from ..kernel.render import process
 
 RATE = 48000
 BLOCK = 64

@@ -8,9 +8,9 @@ Machines here are shared and noisy: compare figures within one run, never across
 import numpy as np
 from numba import njit
 
-from ..dsp.ltc import FRAME_FIELDS, decoder_state, encode_ltc, frames_per_block, ltc_decode
+from ..kernel.dsp.ltc import FRAME_FIELDS, decoder_state, encode_ltc, frames_per_block, ltc_decode
 from ..engine import BusLayout, Engine, EngineSettings, OfflineRenderer, TimecodeInput, events
-from ..engine.intrinsics import monotonic_ns
+from ..kernel.intrinsics import monotonic_ns
 from .core import BLOCK, RATE
 
 

@@ -1,9 +1,10 @@
-"""The real-time core. Other packages use only what this module exports."""
+"""The kernel's Python face: the engine, its producers, the stream, telemetry. Other packages use
+only what this module exports (the kernel itself is `liveengine.kernel`)."""
 
-from . import events
+from ..kernel import events
 from .core import CueEvent, Engine, LateEvent, NotificationPump, Producer, RingFullError, TimecodeEvent
-from .state import (CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, PICKUP_SLOTS, BusLayout, EngineSettings, TimecodeInput,
-                    TimecodeMaster)
+from ..kernel.state import (CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, PICKUP_SLOTS, BusLayout, EngineSettings,
+                            TimecodeInput, TimecodeMaster)
 from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
 from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
 from .stream import KeptStream, LiveStream, OfflineRenderer, audio_callback

@@ -1,6 +1,6 @@
 """The engine's small API: post events, install instruments, read telemetry and notifications.
 
-Nothing outside `engine/` touches the state arrays: control-plane code holds an
+Nothing outside `engine/` and `kernel/` touches the state arrays: control-plane code holds an
 `Engine`, asks it for a `Producer` (one per producing thread: each owns an SPSC ring),
 and reads what the audio thread reports through `poll()` and `telemetry()`.
 """
@@ -16,17 +16,17 @@ from fractions import Fraction
 import numpy as np
 
 from ..background import BackgroundLoop
-from ..dsp.ltc import nominal_fps, rate_heard
-from ..realtime import realtime
-from . import chase
-from . import events as ev
+from ..kernel.dsp.ltc import nominal_fps, rate_heard
+from ..kernel.realtime import realtime
+from ..kernel import chase
+from ..kernel import events as ev
 from .clock import SampleClock
-from .intrinsics import store_release
-from .regions import ORIGINAL, SampleData, SampledInstrument
-from .regiontable import region_row
-from .synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, patch_row
-from .rings import ring_fill, ring_pop_into, ring_push
-from .state import (
+from ..kernel.intrinsics import store_release
+from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument
+from ..kernel.regiontable import region_row
+from ..kernel.synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, patch_row
+from ..kernel.rings import ring_fill, ring_pop_into, ring_push
+from ..kernel.state import (
     I_ATTACK_SECONDS,
     I_GAIN,
     I_KIND,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile
 
-from .stems import ST_LENGTH, ST_PLAYING, ST_STARVED, ST_WINDOW_END, ST_WINDOW_START, invalidate_window, \
+from ..kernel.stems import ST_LENGTH, ST_PLAYING, ST_STARVED, ST_WINDOW_END, ST_WINDOW_START, invalidate_window, \
     play_position, publish_window
 
 log = logging.getLogger("liveengine.stems")

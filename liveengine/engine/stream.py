@@ -13,9 +13,9 @@ import numpy as np
 from numba import carray, cfunc, types
 
 from .devices import AudioDeviceError, DeviceChoice
-from .intrinsics import void_pointer_as_address
-from .render import drain_input_rings, process
-from .state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+from ..kernel.intrinsics import void_pointer_as_address
+from ..kernel.render import drain_input_rings, process
+from ..kernel.state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, T_POSITION, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
 
 PA_CONTINUE = 0
 PA_FLOAT32 = 0x00000001

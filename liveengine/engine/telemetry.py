@@ -8,8 +8,8 @@ and counters (not a transaction across fields).
 import math
 from dataclasses import dataclass
 
-from .chase import S_REJECTED, S_RELOCATIONS, STATE_NAMES
-from .state import (
+from ..kernel.chase import S_REJECTED, S_RELOCATIONS, STATE_NAMES
+from ..kernel.state import (
     B_GAIN,
     B_GAIN_RAMP_LEFT,
     B_GAIN_TARGET,

@@ -22,10 +22,10 @@ import numpy as np
 from numba.core import event
 from numba.core.caching import FunctionCache
 
-from .rings import Ring, ring_fill, ring_pop_into, ring_push
-from .render import drain_input_rings, process
+from ..kernel.rings import Ring, ring_fill, ring_pop_into, ring_push
+from ..kernel.render import drain_input_rings, process
 from . import stream
-from .state import EngineSettings, EngineState
+from ..kernel.state import EngineSettings, EngineState
 from .stream import audio_callback
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..engine.regions import SampledInstrument
+from ..kernel.regions import SampledInstrument
 from .sf2 import Sf2Error, load_sf2
 from .sfz import SfzError, load_sfz
 

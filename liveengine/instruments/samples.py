@@ -32,8 +32,8 @@ import numpy as np
 import soundfile
 
 from ..engine import Engine, Producer
-from ..engine.regions import ORIGINAL, SampleData, SampledInstrument, SampleSource
-from ..engine.regiontable import pitch_problem
+from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument, SampleSource
+from ..kernel.regiontable import pitch_problem
 
 log = logging.getLogger("liveengine.samples")
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from ..engine.regions import (
+from ..kernel.regions import (
     ORIGINAL,
     Envelope,
     Lfo,

@@ -1,4 +1,4 @@
-"""SFZ instruments read into the engine's region model (`engine.regions`).
+"""SFZ instruments read into the engine's region model (`kernel.regions`).
 
 `load_sfz` reads an SFZ file with its `#include`s and `#define`s and the header hierarchy
 <control> → <global> → <master> → <group> → <region>: a region takes every opcode of the
@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from liveengine.engine.regions import (
+from liveengine.kernel.regions import (
     CURVE_SHAPES,
     FILTER_TYPES,
     LOOP_MODES,

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..config import _TABLES, _TEXT, ShowFileError, _integer, _is_number, _Kind, _number, _Problems, _Table
-from ..dsp.oscillators import build_wavetable_from_harmonics, build_wavetable_from_wav
-from ..engine.regions import Envelope
-from ..engine.synthpatch import (
+from ..kernel.dsp.oscillators import build_wavetable_from_harmonics, build_wavetable_from_wav
+from ..kernel.regions import Envelope
+from ..kernel.synthpatch import (
     DESTINATIONS, FILTER_MODES, LFO_SHAPES, MAX_LFOS, MAX_OSCILLATORS, MAX_ROUTES, MAX_UNISON, SOURCES, VOICE_MODES,
     WAVES, Oscillator, Route, SynthFilter, SynthLfo, SynthPatch,
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile
 
-from ..dsp.ltc import LtcFrame, decode_ltc, encode_ltc
+from ..kernel.dsp.ltc import LtcFrame, decode_ltc, encode_ltc
 from .timecode import RATES, FrameRate, Timecode
 
 TRACKING_CENTRE_FPS = (25, 1)

@@ -2,7 +2,7 @@
 
 Notes are placed on exact samples relative to the part's start, so a part plays the same
 live and offline. Note numbers count from 1 within a part; the audio thread gives every
-start of a part a note group (see engine.events.NOTE_GROUP_SIZE), and the player posts the
+start of a part a note group (see kernel.events.NOTE_GROUP_SIZE), and the player posts the
 part's notes in that group, so stopping the part silences exactly them.
 """
 

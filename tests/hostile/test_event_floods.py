@@ -11,7 +11,7 @@ from liveengine.config import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from liveengine.engine.core import BACKLOG_LIMIT
-from liveengine.engine.rings import ring_pop_into
+from liveengine.kernel.rings import ring_pop_into
 from liveengine.show.rig import build_rig
 
 THREE_LAYERS = """

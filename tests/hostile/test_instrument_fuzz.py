@@ -15,8 +15,8 @@ import mido
 import numpy as np
 import soundfile
 
-from liveengine.engine.regions import ORIGINAL, Region
-from liveengine.engine.regiontable import pitch_problem
+from liveengine.kernel.regions import ORIGINAL, Region
+from liveengine.kernel.regiontable import pitch_problem
 from test_sf2 import (INSTRUMENT, KEY_RANGE, LOOP_END, LOOP_START, MONO, ROOT_KEY, SAMPLE_ID, SAMPLE_MODES,
                       SCALE_TUNING, START, COARSE_TUNE, FINE_TUNE, keys, write_bank)
 

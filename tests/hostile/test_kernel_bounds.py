@@ -17,7 +17,7 @@ def run(code: str) -> str:
 
 def test_a_timecode_frame_days_away_unwraps_at_once():
     said = run("""
-        from liveengine.engine.chase import unwrap
+        from liveengine.kernel.chase import unwrap
         day = 24 * 3600 * 25.0
         print(unwrap(1e17, 0.0, day), unwrap(-1e17, 0.0, day), unwrap(day + 5.0, 3.0, day))
     """).split()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from liveengine.dsp.ltc import encode_ltc
+from liveengine.kernel.dsp.ltc import encode_ltc
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput
 from liveengine.show.timecode import RATES, Timecode
 

@@ -4,7 +4,7 @@ notifications to the control plane (never waiting: what does not fit is counted)
 import numpy as np
 from numba import carray
 
-from ..realtime import realtime
+from .realtime import realtime
 from .intrinsics import address_as_void_pointer
 from .rings import ring_push
 from .state import A_NOTIFY_INDICES, A_NOTIFY_ROWS, A_TELEMETRY, T_NOTIFICATIONS_DROPPED

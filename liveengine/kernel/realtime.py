@@ -8,8 +8,9 @@ and numba's on-disk cache so the show starts without compiling.
 
 numba checks a cached function against its own source file only, not the files of the
 functions it inlines: after an edit or an upgrade of a callee, the callback would run
-stale code. So the cache lives in a directory named by a fingerprint of every real-time
-source (this module, engine/ and dsp/); every kernel module imports this one before it compiles.
+stale code. So the cache lives in a directory named by a fingerprint of every file of the
+kernel package (this folder and dsp/ below it), and of nothing else: editing the Python face in
+engine/ keeps the compiled kernels. Every kernel module imports this one before it compiles.
 """
 
 import hashlib
@@ -20,10 +21,14 @@ import numba
 from numba import njit
 
 
+def kernel_sources() -> list[Path]:
+    """Every file of the kernel package, in a fixed order: what the fingerprint hashes."""
+    kernel = Path(__file__).resolve().parent
+    return sorted(path for path in kernel.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+
+
 def _realtime_cache_dir() -> Path:
-    package = Path(__file__).resolve().parent
-    sources = [Path(__file__).resolve(), *sorted(package.joinpath("engine").glob("*.py")),
-               *sorted(package.joinpath("dsp").glob("*.py"))]
+    sources = kernel_sources()
     fingerprint = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
     base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "liveengine")

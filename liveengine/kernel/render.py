@@ -15,8 +15,8 @@ import math
 import numpy as np
 from numba import carray
 
-from ..dsp.limiter import limiter_gain
-from ..dsp.ltc import (
+from .dsp.limiter import limiter_gain
+from .dsp.ltc import (
     F_DROP_FRAME,
     F_FRAMES,
     F_HOURS,
@@ -27,8 +27,8 @@ from ..dsp.ltc import (
     ltc_encode,
     ltc_encoder_locate,
 )
-from ..dsp.meters import mean_square_follow, peak_follow
-from ..realtime import realtime
+from .dsp.meters import mean_square_follow, peak_follow
+from .realtime import realtime
 from . import events as ev
 from .chase import (
     ACCEPTED,

@@ -25,7 +25,7 @@ decoder. All state lives in one float64 vector and a small window of recent fram
 
 import numpy as np
 
-from ..realtime import realtime
+from .realtime import realtime
 
 STOPPED, LOCKING, LOCKED, FREEWHEEL = range(4)
 STATE_NAMES = ("stopped", "locking", "locked", "freewheel")

@@ -14,7 +14,7 @@ reads the end with an acquire load. Filling ahead within a window only ever writ
 the audio thread has played (or is not yet allowed to play).
 """
 
-from ..realtime import realtime
+from .realtime import realtime
 from .intrinsics import load_acquire, store_release
 
 # Per-stem integers, one column per slot.

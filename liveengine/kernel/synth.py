@@ -20,11 +20,11 @@ import math
 import numpy as np
 from numba import carray
 
-from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
+from .dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
     damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
     svf_gains_gliding, svf_output
-from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
-from ..realtime import DENORMAL_FLOOR, realtime
+from .dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
+from .realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import enter_stage, glide_left, next_stage, play_sample
 from .intrinsics import address_as_void_pointer

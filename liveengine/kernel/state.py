@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dsp.ltc import (
+from .dsp.ltc import (
     DECODER_FLOATS,
     DECODER_INTS,
     DEFAULT_LEVEL_DBFS,

@@ -17,7 +17,7 @@ stops every part that cues started, since the music they play belongs to the old
 
 import math
 
-from ..realtime import realtime
+from .realtime import realtime
 from . import events as ev
 from .chase import (
     FREEWHEEL,

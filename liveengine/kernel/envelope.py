@@ -9,7 +9,7 @@ below zero and the voice ends where it crosses.
 
 import math
 
-from ..realtime import realtime
+from .realtime import realtime
 from .regiontable import LOOP_NONE, LOOP_ONE_SHOT, LOOP_SUSTAIN
 from .state import (
     C_MAX_BLOCK,

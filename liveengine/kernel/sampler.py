@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import carray
 
-from ..dsp.filters import (
+from .dsp.filters import (
     FILTER_BANDPASS,
     FILTER_HIGHPASS,
     FILTER_LOWPASS,
@@ -34,8 +34,8 @@ from ..dsp.filters import (
     svf_states,
     svf_step,
 )
-from ..dsp.interpolation import interpolate
-from ..realtime import DENORMAL_FLOOR, realtime
+from .dsp.interpolation import interpolate
+from .realtime import DENORMAL_FLOOR, realtime
 from . import events as ev
 from .envelope import (
     RELEASE_TIME_CONSTANTS,

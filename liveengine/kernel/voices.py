@@ -6,7 +6,7 @@ in sampler.py). Its stage says what its envelope does (envelope.py).
 
 import math
 
-from ..realtime import realtime
+from .realtime import realtime
 from .envelope import (
     RELEASE_TIME_CONSTANTS,
     RELEASE_UNDERSHOOT,

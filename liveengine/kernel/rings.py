@@ -9,7 +9,7 @@ ring refuses the push and the caller counts it.
 
 import numpy as np
 
-from ..realtime import realtime
+from .realtime import realtime
 from .events import EVENT_WIDTH
 from .intrinsics import load_acquire, store_release
 

@@ -6,6 +6,7 @@ of the same note. JACK clients run in the test process, so `.ci/run` gives this 
 process of its own.
 """
 
+import contextlib
 import time
 
 import numpy as np
@@ -72,6 +73,29 @@ def live_keyboard():
     inputs = MidiInputs([MidiInputSpec("upper", "test keys", None)], keyboards.receive,
                         apis=[rtmidi.API_UNIX_JACK], poll_seconds=0.2)
     return engine, keyboards, keys_out, inputs, LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+
+
+@contextlib.contextmanager
+def playing_keyboard():
+    """`live_keyboard()` running: its stream, keyboard and input started, the input open; yields
+    (engine, keyboards, keys_out, stream), and stops and closes everything after."""
+    engine, keyboards, keys_out, inputs, stream = live_keyboard()
+    try:
+        with NotificationPump(engine):
+            stream.start()
+            keyboards.start()
+            inputs.start()
+            deadline = time.monotonic() + 5
+            while "open" not in inputs.status()["upper"]:
+                assert time.monotonic() < deadline, inputs.status()
+                time.sleep(0.02)
+            yield engine, keyboards, keys_out, stream
+    finally:
+        inputs.stop()
+        keyboards.stop()
+        stream.close()
+        keys_out.close_port()
+        keys_out.delete()
 
 
 def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
@@ -154,43 +178,28 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
 
 
 def test_garbage_through_jack_midi_leaves_the_engine_playing_and_no_note_stuck(server):
-    engine, keyboards, keys_out, inputs, stream = live_keyboard()
     garbage = [[0x90, 60], [60, 100], [0x45], [0xF0] + [0x11] * 200 + [0xF7], [0xFE], [0xF8], [0x80, 61, 0],
                [0x90, 0x7F, 0x7F, 0x7F], [0xB0, 0x40], [0xE0, 0x00], [0xC0]]
-    try:
-        with NotificationPump(engine):
-            stream.start()
-            keyboards.start()
-            inputs.start()
-            deadline = time.monotonic() + 5
-            while "open" not in inputs.status()["upper"]:
-                assert time.monotonic() < deadline, inputs.status()
-                time.sleep(0.02)
-            callbacks_before, stream_before = engine.telemetry().callbacks, stream.stream_time()
-            for _ in range(20):
-                for message in garbage:
-                    try:
-                        keys_out.send_message(message)
-                    except (ValueError, rtmidi.RtMidiError):
-                        pass  # a message python-rtmidi itself refuses to send
-            time.sleep(0.2)  # the sender's JACK buffer holds a few cycles' worth: let it drain
-            keys_out.send_message([0x90, 64, 100])  # a note held through the flood
-            began = time.monotonic()
-            sent = 0
-            while time.monotonic() - began < 1.0:  # a controller at 10,000 messages a second
-                for _ in range(100):
-                    keys_out.send_message([0xB0, 11, sent % 128])
-                    sent += 1
-                time.sleep(0.01)
-            keys_out.send_message([0x80, 64, 0])
-            time.sleep(0.5)
-            telemetry, stream_after = engine.telemetry(), stream.stream_time()
-    finally:
-        inputs.stop()
-        keyboards.stop()
-        stream.close()
-        keys_out.close_port()
-        keys_out.delete()
+    with playing_keyboard() as (engine, keyboards, keys_out, stream):
+        callbacks_before, stream_before = engine.telemetry().callbacks, stream.stream_time()
+        for _ in range(20):
+            for message in garbage:
+                try:
+                    keys_out.send_message(message)
+                except (ValueError, rtmidi.RtMidiError):
+                    pass  # a message python-rtmidi itself refuses to send
+        time.sleep(0.2)  # the sender's JACK buffer holds a few cycles' worth: let it drain
+        keys_out.send_message([0x90, 64, 100])  # a note held through the flood
+        began = time.monotonic()
+        sent = 0
+        while time.monotonic() - began < 1.0:  # a controller at 10,000 messages a second
+            for _ in range(100):
+                keys_out.send_message([0xB0, 11, sent % 128])
+                sent += 1
+            time.sleep(0.01)
+        keys_out.send_message([0x80, 64, 0])
+        time.sleep(0.5)
+        telemetry, stream_after = engine.telemetry(), stream.stream_time()
     assert sent >= 9000
     expected = (stream_after - stream_before) * RATE / PERIOD
     assert telemetry.callbacks - callbacks_before >= 0.95 * expected, "the engine kept its cycles"

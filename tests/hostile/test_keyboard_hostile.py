@@ -16,10 +16,9 @@ import time
 import pytest
 import rtmidi
 
-from liveengine.engine import NotificationPump
 from liveengine.jackserver import PrivateJackServer, realtime_allowed
 
-from test_keyboard_live import PERIOD, RATE, live_keyboard
+from test_keyboard_live import PERIOD, RATE, playing_keyboard
 
 pytestmark = pytest.mark.jack_process
 
@@ -115,16 +114,8 @@ def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines
     raised = []
     previous_hook = threading.excepthook
     threading.excepthook = lambda args: raised.append(args)
-    engine, keyboards, keys_out, inputs, stream = live_keyboard()
     try:
-        with NotificationPump(engine):
-            stream.start()
-            keyboards.start()
-            inputs.start()
-            deadline = time.monotonic() + 5
-            while "open" not in inputs.status()["upper"]:
-                assert time.monotonic() < deadline, inputs.status()
-                time.sleep(0.02)
+        with playing_keyboard() as (engine, keyboards, keys_out, stream):
             reference = ReferenceClient()
             late_before = engine.telemetry().missed_cycles
             sent = send_paced(keys_out, hostile_messages(random.Random(seed), MESSAGES))
@@ -133,11 +124,6 @@ def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines
             telemetry = engine.telemetry()
             reference_late = reference.late_cycles()
     finally:
-        inputs.stop()
-        keyboards.stop()
-        stream.close()
-        keys_out.close_port()
-        keys_out.delete()
         threading.excepthook = previous_hook
     assert sent > MESSAGES // 2
     assert keyboards.note_log, "the storm played notes"
@@ -152,26 +138,11 @@ def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines
                                        "until an event ends in F7, and drops them all as sysex: the keyboard "
                                        "hears nothing, and notes already held stay held")
 def test_an_unterminated_sysex_does_not_deafen_the_keyboard(server):
-    engine, keyboards, keys_out, inputs, stream = live_keyboard()
-    try:
-        with NotificationPump(engine):
-            stream.start()
-            keyboards.start()
-            inputs.start()
-            deadline = time.monotonic() + 5
-            while "open" not in inputs.status()["upper"]:
-                assert time.monotonic() < deadline, inputs.status()
-                time.sleep(0.02)
-            keys_out.send_message([0xF0, 0x7E, 0x01])
-            time.sleep(0.05)
-            keys_out.send_message([0x90, 60, 100])
-            time.sleep(0.05)
-            keys_out.send_message([0x80, 60, 0])
-            time.sleep(0.3)
-    finally:
-        inputs.stop()
-        keyboards.stop()
-        stream.close()
-        keys_out.close_port()
-        keys_out.delete()
+    with playing_keyboard() as (engine, keyboards, keys_out, stream):
+        keys_out.send_message([0xF0, 0x7E, 0x01])
+        time.sleep(0.05)
+        keys_out.send_message([0x90, 60, 100])
+        time.sleep(0.05)
+        keys_out.send_message([0x80, 60, 0])
+        time.sleep(0.3)
     assert [entry[1] for entry in keyboards.note_log] == [60], "the note after the broken sysex was heard"

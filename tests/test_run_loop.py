@@ -2,7 +2,6 @@
 `quit`), unless it ends by itself after its last sound; Ctrl-C exits 130 and shuts down cleanly;
 the summary's figures agree with the status line's."""
 
-import os
 import queue
 import re
 import signal

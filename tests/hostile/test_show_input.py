@@ -348,7 +348,7 @@ def test_a_stem_whose_file_breaks_midway_says_where_and_why(tmp_path):
 def test_a_timecode_written_in_digits_other_than_ascii_is_refused(tmp_path, written):
     with pytest.raises(ShowFileError) as error:
         parse_show(demo_with('at = "01:00:00:00"', f'at = "{written}"'), tmp_path / "show.toml")
-    assert f"[cues.1M1] at: expected a timecode at 25 fps" in str(error.value) and written in str(error.value)
+    assert "[cues.1M1] at: expected a timecode at 25 fps" in str(error.value) and written in str(error.value)
 
 
 def test_a_device_named_with_a_superscript_digit_is_a_name_not_a_traceback():

@@ -694,7 +694,9 @@ def command_run(args) -> int:
     from .control.console import COMMANDS, read_commands
     from .control.midiports import close_midi_inputs
     from .control.terminal import Terminal
-    from .engine import KeptStream, NotificationPump, choose_device, realtime_threads
+    from .drivers.devices import choose_device, realtime_threads
+    from .drivers.stream import KeptStream
+    from .engine import NotificationPump
     from .show.cues import CueRunner
     rig = _load_rig(args)
     engine = rig.engine
@@ -702,7 +704,7 @@ def command_run(args) -> int:
     rate = settings.sample_rate
     for line in _describe_rig(rig):
         print(line)
-    from .engine import wait_for_a_block
+    from .loader.stems import wait_for_a_block
     runner = CueRunner(rig, engine.producer("show"), wait_for_block=lambda: wait_for_a_block(engine))
     for line in _describe_cues(runner):
         print(line)
@@ -718,7 +720,7 @@ def command_run(args) -> int:
         osc_server = _open_osc(rig, stack)
         server = None
         if args.jack_dummy:
-            from .jackserver import PrivateJackServer, realtime_allowed
+            from .drivers.jackserver import PrivateJackServer, realtime_allowed
             realtime = realtime_allowed()  # as on a show machine, where the user may
             server = PrivateJackServer(sample_rate=rate, period=rig.block_size,
                                        capture_channels=max(1, settings.input_channels),
@@ -903,7 +905,7 @@ def _print_decisions(runner, shown: int, say) -> int:
 
 
 def command_devices(args) -> int:
-    from .engine import describe_devices
+    from .drivers.devices import describe_devices
     print("Audio devices:")
     print(describe_devices())
     return 0
@@ -1102,8 +1104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from .engine import AudioDeviceError
-    from .jackserver import JackServerError
+    from .drivers.devices import AudioDeviceError
+    from .drivers.jackserver import JackServerError
     try:
         return args.handler(args)
     except ShowFileError as error:

@@ -82,7 +82,7 @@ _open_clients: "weakref.WeakSet[JackCapture]" = weakref.WeakSet()
 
 @atexit.register
 def _close_all() -> None:
-    # Registered after liveengine.jackserver's exit handler when imported after it, so
+    # Registered after liveengine.drivers.jackserver's exit handler when imported after it, so
     # it runs before: clients close before their server stops.
     for cap in list(_open_clients):
         try:

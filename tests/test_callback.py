@@ -5,7 +5,8 @@ import ctypes
 import numpy as np
 from numba import carray, cfunc, njit, types
 
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer, audio_callback
+from liveengine.drivers.stream import audio_callback
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.engine.audit import audit_callback, audit_ir
 
 PA_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p,

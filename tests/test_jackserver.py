@@ -14,7 +14,7 @@ import pytest
 
 import sounddevice as sd  # noqa: E402
 
-from liveengine.jackserver import (  # noqa: E402
+from liveengine.drivers.jackserver import (  # noqa: E402
     JackServerError, PrivateJackServer, portaudio_jack_client_name,
     set_portaudio_jack_client_name)
 
@@ -210,7 +210,7 @@ def _cfunc_stream_callback():
     from numba import carray, cfunc
 
     from liveengine.kernel.intrinsics import address_as_void_pointer, monotonic_ns
-    from liveengine.engine.stream import CALLBACK_SIGNATURE
+    from liveengine.drivers.stream import CALLBACK_SIGNATURE
 
     @cfunc(CALLBACK_SIGNATURE, nopython=True, error_model="numpy")
     def callback(inp, outp, frames, time_info, flags, user):
@@ -314,7 +314,7 @@ EXIT_SCRIPT = textwrap.dedent("""
     import sys, time
     sys.path[:0] = [{repo!r}, {tests!r}]
     import sounddevice as sd
-    from liveengine.jackserver import PrivateJackServer
+    from liveengine.drivers.jackserver import PrivateJackServer
     from jackcapture import JackCapture
     server = PrivateJackServer()
     server.start()

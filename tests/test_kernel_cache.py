@@ -1,5 +1,5 @@
 """The kernel cache is named by the kernel package's files and by nothing else: an edit of the
-Python face (a log message in engine/stemloader.py) keeps every compiled kernel, an edit in
+Python face (a log message in loader/stems.py) keeps every compiled kernel, an edit in
 kernel/ (dsp/ included) names a new cache."""
 
 import os
@@ -41,7 +41,7 @@ def cache_dir(root: Path, tmp_path: Path) -> str:
 
 
 @pytest.mark.parametrize("edited, same_cache", [
-    ("engine/stemloader.py", True),
+    ("loader/stems.py", True),
     ("engine/core.py", True),
     ("kernel/sampler.py", False),
     ("kernel/dsp/filters.py", False),

@@ -17,8 +17,10 @@ from liveengine.config import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.control.midiin import MidiInputs, MidiInputSpec
 from liveengine.control.midiports import close_midi_inputs
-from liveengine.engine import LiveStream, NotificationPump, choose_device
-from liveengine.jackserver import PrivateJackServer, realtime_allowed
+from liveengine.drivers.devices import choose_device
+from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
+from liveengine.drivers.stream import LiveStream
+from liveengine.engine import NotificationPump
 from liveengine.show.rig import build_rig
 
 from test_live import capture_engine, heard_without_interruption

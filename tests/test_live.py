@@ -14,9 +14,10 @@ import pytest
 
 from jackcapture import JackCapture
 from liveengine.bench.core import HostileLoad
-from liveengine.engine import (Engine, EngineSettings, LiveStream, NotificationPump, OfflineRenderer,
-                               choose_device)
-from liveengine.jackserver import PrivateJackServer, portaudio_jack_client_name, realtime_allowed
+from liveengine.drivers.devices import choose_device
+from liveengine.drivers.jackserver import PrivateJackServer, portaudio_jack_client_name, realtime_allowed
+from liveengine.drivers.stream import LiveStream
+from liveengine.engine import Engine, EngineSettings, NotificationPump, OfflineRenderer
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
 # `.ci/run` runs this file in a process of its own.
@@ -240,7 +241,7 @@ def test_a_stem_streams_from_disk_into_a_live_stream_frame_for_frame(server, tmp
     the audio thread plays, and every frame comes out in order."""
     import soundfile
 
-    from liveengine.engine import StemFile, StemLoader, wait_for_a_block
+    from liveengine.loader.stems import StemFile, StemLoader, wait_for_a_block
     from liveengine.kernel.state import BusLayout
     from liveengine.kernel.stems import ST_STARVED
     frames = np.random.default_rng(7).uniform(-0.25, 0.25, (4 * RATE, 2)).astype(np.float32)

@@ -10,7 +10,7 @@ import pytest
 import rtmidi
 
 from liveengine.control.midiin import MidiInputs, MidiInputSpec
-from liveengine.jackserver import PrivateJackServer
+from liveengine.drivers.jackserver import PrivateJackServer
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
 # `.ci/run` runs this file in a process of its own.

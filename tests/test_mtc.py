@@ -158,7 +158,7 @@ FREEWHEEL_SECONDS = 0.5
 
 @pytest.fixture(scope="module")
 def server():
-    from liveengine.jackserver import PrivateJackServer
+    from liveengine.drivers.jackserver import PrivateJackServer
     with PrivateJackServer(sample_rate=RATE, period=PERIOD) as running:
         yield running
 
@@ -175,7 +175,9 @@ def wait_for(condition, seconds):
 @pytest.mark.parametrize("rate_name", list(RATES))
 def test_mtc_through_jack_midi_locks_the_chase_then_freewheels_and_stops(server, rate_name):
     import rtmidi
-    from liveengine.engine import Engine, EngineSettings, LiveStream, NotificationPump, TimecodeInput, choose_device
+    from liveengine.drivers.devices import choose_device
+    from liveengine.drivers.stream import LiveStream
+    from liveengine.engine import Engine, EngineSettings, NotificationPump, TimecodeInput
 
     rate = RATES[rate_name]
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=256, polyphony=16, timecode=TimecodeInput(

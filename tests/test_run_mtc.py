@@ -18,7 +18,7 @@ import rtmidi
 
 from liveengine.control.midiports import close_midi_inputs
 from liveengine.control.mtc import MtcReader, MtcSender, full_frame
-from liveengine.jackserver import PrivateJackServer, realtime_allowed
+from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.show.timecode import RATES, Timecode
 
 from test_cli import ROOT, liveengine

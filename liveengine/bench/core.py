@@ -19,7 +19,9 @@ import numpy as np
 from numba import njit
 
 from ..background import BackgroundLoop
-from ..engine import Engine, EngineSettings, LiveStream, NotificationPump, choose_device
+from ..drivers.devices import choose_device
+from ..drivers.stream import LiveStream
+from ..engine import Engine, EngineSettings, NotificationPump
 from ..kernel.intrinsics import monotonic_ns
 from ..kernel.render import process
 
@@ -157,7 +159,7 @@ def run_core_benchmarks(quick: bool):
     silence, tails = silent_tail_cost(blocks)
     print(f"  silent engine {silence:.1f} us per block; just after 512 releases ended {tails:.1f} us per block")
 
-    from ..jackserver import PrivateJackServer
+    from ..drivers.jackserver import PrivateJackServer
     seconds = 5.0 if quick else 20.0
     for realtime in (False, True):
         mode = "real-time (SCHED_FIFO), as on a show machine" if realtime else "no real-time priority"

@@ -15,7 +15,9 @@ import numpy as np
 from ..config import parse_show
 from ..control.keyboard import Keyboards
 from ..control.midiin import MidiInputs, MidiInputSpec
-from ..engine import LiveStream, NotificationPump, choose_device
+from ..drivers.devices import choose_device
+from ..drivers.stream import LiveStream
+from ..engine import NotificationPump
 from ..show.rig import build_rig
 
 RATE = 48000
@@ -88,7 +90,7 @@ def note_timing(period: int, latency_blocks: int, notes: int) -> dict:
 
 
 def run_midi_benchmarks(quick: bool):
-    from ..jackserver import PrivateJackServer, realtime_allowed
+    from ..drivers.jackserver import PrivateJackServer, realtime_allowed
     realtime = realtime_allowed()
     notes = 200 if quick else 1000
     print(f"MIDI in to audio out on a private JACK server (dummy driver, {RATE} Hz, "

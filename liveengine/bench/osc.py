@@ -15,7 +15,9 @@ import numpy as np
 from ..config import parse_show
 from ..control.osc import OscServer, message
 from ..control.surface import OscSurface
-from ..engine import LiveStream, NotificationPump, choose_device
+from ..drivers.devices import choose_device
+from ..drivers.stream import LiveStream
+from ..engine import NotificationPump
 from ..show.cues import CueRunner
 from ..show.rig import build_rig
 
@@ -125,7 +127,7 @@ def sustained(running: _Running, rate: float, seconds: float) -> dict:
 
 
 def run_osc_benchmarks(quick: bool):
-    from ..jackserver import PrivateJackServer, realtime_allowed
+    from ..drivers.jackserver import PrivateJackServer, realtime_allowed
     realtime = realtime_allowed()
     print(f"OSC on a private JACK server (dummy driver, {RATE} Hz, period {BLOCK}, "
           f"{'real-time' if realtime else 'no real-time'} scheduling), the engine playing {VOICES} voices:")

@@ -1,22 +1,18 @@
-"""The kernel's Python face: the engine, its producers, the stream, telemetry. Other packages use
-only what this module exports (the kernel itself is `liveengine.kernel`)."""
+"""The kernel's Python face: the engine, its producers, offline rendering, telemetry. Other packages use
+only what this module exports (the kernel itself is `liveengine.kernel`; the live stream and the audio
+devices are `liveengine.drivers`, stem streaming is `liveengine.loader`)."""
 
 from ..kernel import events
 from .core import CueEvent, Engine, LateEvent, NotificationPump, Producer, RingFullError, TimecodeEvent
 from ..kernel.state import (CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, PICKUP_SLOTS, BusLayout, EngineSettings,
                             TimecodeInput, TimecodeMaster)
-from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
-from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
-from .stream import KeptStream, LiveStream, OfflineRenderer, audio_callback
+from .offline import OfflineRenderer
 from .telemetry import BusLevel, Meter, Telemetry, TimecodeStatus
 
 __all__ = [
     "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS", "PICKUP_SLOTS",
     "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeMaster", "Producer", "RingFullError",
     "NotificationPump", "CueEvent", "LateEvent", "TimecodeEvent",
-    "KeptStream", "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device",
-    "describe_devices",
-    "realtime_threads",
-    "StemError", "StemFile", "StemLoader", "wait_for_a_block",
+    "OfflineRenderer",
     "BusLevel", "Meter", "Telemetry", "TimecodeStatus",
 ]

@@ -132,7 +132,7 @@ def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
 
 _COMPILE_AND_PRINT = """
 import sys
-from liveengine.engine.stream import audio_callback
+from liveengine.drivers.stream import audio_callback
 sys.stdout.write(audio_callback().inspect_llvm())
 """
 

@@ -24,9 +24,9 @@ from numba.core.caching import FunctionCache
 
 from ..kernel.rings import Ring, ring_fill, ring_pop_into, ring_push
 from ..kernel.render import drain_input_rings, process
-from . import stream
+from ..drivers import stream
 from ..kernel.state import EngineSettings, EngineState
-from .stream import audio_callback
+from ..drivers.stream import audio_callback
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
 # compiles its callees first (most functions, a third of the time), then optimises the whole.

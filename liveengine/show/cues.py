@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import CueAction, CueConfig
-from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, StemFile, StemLoader, events
+from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, events
+from ..loader.stems import StemFile, StemLoader
 from .rig import Rig, db_to_gain
 from .click import clicks
 from .midifile import bar_count, bar_seconds

@@ -17,7 +17,7 @@ import time
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
-from liveengine.jackserver import server_accepts_clients
+from liveengine.drivers.jackserver import server_accepts_clients
 from test_osc import free_port
 from test_run_loop import KEYBOARD, NO_NOTES, Run
 from test_show_end import one_note_show

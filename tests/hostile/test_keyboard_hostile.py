@@ -16,7 +16,7 @@ import time
 import pytest
 import rtmidi
 
-from liveengine.jackserver import PrivateJackServer, realtime_allowed
+from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 
 from test_keyboard_live import PERIOD, RATE, playing_keyboard
 

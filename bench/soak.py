@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the cycle-counting JACK client the li
 
 from jackcapture import JackCapture  # noqa: E402
 
-from liveengine.control.osc import message, take_slip_packets  # noqa: E402
+from liveengine.osc.server import message, take_slip_packets  # noqa: E402
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed  # noqa: E402
 from pythonosc import osc_packet, slip  # noqa: E402
 

@@ -35,7 +35,7 @@ from resource import RUSAGE_CHILDREN, getrusage
 import numpy as np
 import soundfile
 
-from liveengine.control.osc import message
+from liveengine.osc.server import message
 from liveengine.engine.warmup import prepare_kernels
 
 RATE = 48000

@@ -299,8 +299,8 @@ def _open_thru(rig, keyboard: str, pattern: str):
 def _open_osc(rig, stack):
     """The show's OSC port, taken before the show starts: a port another program holds stops `run`
     here. Until `_start_osc`, every message is answered that the show is starting."""
-    from .control.osc import OscServer
-    from .control.surface import answer_before_the_show
+    from .osc.server import OscServer
+    from .osc.surface import answer_before_the_show
     osc = rig.show.osc
     if not osc.enabled:
         return None
@@ -319,7 +319,7 @@ def _open_osc(rig, stack):
 
 def _start_osc(server, rig, runner, stack, keyboards=None, audio=None) -> str:
     """The sound engineer's OSC surface and its feed, on the server `_open_osc` started; says where it listens."""
-    from .control.surface import FeedPublisher, OscSurface
+    from .osc.surface import FeedPublisher, OscSurface
     osc = rig.show.osc
     surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
     server.handle = surface.handle
@@ -961,7 +961,7 @@ def command_ltc_decode(args) -> int:
 
 
 def command_monitor(args) -> int:
-    from .control.monitor import parse_target, run_monitor
+    from .osc.monitor import parse_target, run_monitor
     try:
         host, port = parse_target(args.target)
     except ValueError as error:
@@ -970,8 +970,8 @@ def command_monitor(args) -> int:
 
 
 def command_osc(args) -> int:
-    from .control.monitor import parse_target
-    from .control.oscrequest import run_request
+    from .osc.monitor import parse_target
+    from .osc.request import run_request
     try:
         host, port = parse_target(args.target)
     except ValueError as error:

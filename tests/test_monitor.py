@@ -13,7 +13,7 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
-from liveengine.control.monitor import (
+from liveengine.osc.monitor import (
     CLIP_HOLD_SECONDS,
     EVENTS_KEPT,
     FeedState,

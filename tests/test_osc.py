@@ -19,8 +19,8 @@ from pythonosc import osc_packet, tcp_client
 
 from liveengine.config import parse_show
 from liveengine.control.keyboard import Keyboards
-from liveengine.control.osc import OscServer, message
-from liveengine.control.surface import FeedPublisher, OscSurface
+from liveengine.osc.server import OscServer, message
+from liveengine.osc.surface import FeedPublisher, OscSurface
 from liveengine.engine import events
 from liveengine.kernel.rings import ring_pop_into
 from liveengine.show.cues import CueRunner
@@ -362,7 +362,7 @@ def test_garbage_floods_and_huge_bundles_are_counted_and_others_are_still_served
 
 
 def test_the_monitor_follows_the_feed_of_a_running_surface():
-    from liveengine.control.monitor import MonitorClient, render_screen
+    from liveengine.osc.monitor import MonitorClient, render_screen
     with Surface() as osc:
         with MonitorClient("127.0.0.1", osc.port) as monitor:
             assert monitor.subscribe(20)
@@ -388,7 +388,7 @@ def test_liveengine_monitor_prints_the_feed_of_an_engine(tmp_path):
 
 
 def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypatch):
-    import liveengine.control.surface as surface_module
+    import liveengine.osc.surface as surface_module
     monkeypatch.setattr(surface_module, "SUBSCRIPTION_SECONDS", 0.6)
     with Surface() as osc:
         peer = UdpPeer()
@@ -413,7 +413,7 @@ def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypa
 
 
 def test_before_the_show_starts_every_message_hears_that_nothing_was_carried_out():
-    from liveengine.control.surface import answer_before_the_show
+    from liveengine.osc.surface import answer_before_the_show
     port = free_port()
     with OscServer(answer_before_the_show, port):
         peer = UdpPeer()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from liveengine.control.osc import message
+from liveengine.osc.server import message
 
 from test_cli import ROOT
 from test_osc import free_port

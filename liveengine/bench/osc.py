@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from ..config import parse_show
-from ..control.osc import OscServer, message
-from ..control.surface import OscSurface
+from ..osc.server import OscServer, message
+from ..osc.surface import OscSurface
 from ..drivers.devices import choose_device
 from ..drivers.stream import LiveStream
 from ..engine import NotificationPump

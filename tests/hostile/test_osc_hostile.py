@@ -19,8 +19,8 @@ from pythonosc import osc_packet, slip
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 
 from liveengine.config import ShowFileError, parse_show
-from liveengine.control import osc as osc_module
-from liveengine.control.osc import (CONNECTIONS_OVER, DESCRIPTOR_RESERVE, MAX_BUNDLE_MESSAGES, NOT_READING,
+from liveengine.osc import server as osc_module
+from liveengine.osc.server import (CONNECTIONS_OVER, DESCRIPTOR_RESERVE, MAX_BUNDLE_MESSAGES, NOT_READING,
                                     OVER_RATE, SHORT_OF_FILES, build, count_messages, message)
 
 from test_cli import ROOT

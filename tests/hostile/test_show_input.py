@@ -16,7 +16,7 @@ import soundfile
 
 from liveengine.config import ShowFileError, parse_show
 from liveengine.control.console import read_commands
-from liveengine.control.surface import OscSurface
+from liveengine.osc.surface import OscSurface
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig

@@ -24,8 +24,8 @@ from pythonosc import osc_packet, slip
 from pythonosc.osc_message_builder import BuildError, OscMessageBuilder
 
 from .monitor import resolve_target
-from .osc import take_slip_packets
-from .surface import ALWAYS_ANSWERED
+from .routes import ADDRESS_SPACE
+from .server import take_slip_packets
 
 RESEND_SECONDS = 0.25  # over UDP, a request not answered by then is sent again
 DATAGRAM_MAX = 65536
@@ -72,7 +72,7 @@ def _typed_by_look(word: str) -> tuple[str, object]:
 
 def request_packet(address: str, arguments: list[tuple[str, object]]) -> tuple[bytes, str]:
     """The datagram to send for `address`, and the address of the reply it asks for."""
-    if address not in ALWAYS_ANSWERED and not address.startswith("/seq/"):
+    if address not in ADDRESS_SPACE.always_answered and not address.startswith("/seq/"):
         address = f"/seq/{secrets.randbelow(10**18)}{address}"
     builder = OscMessageBuilder(address)
     for tag, value in arguments:

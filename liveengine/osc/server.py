@@ -3,7 +3,7 @@ replies go back.
 
 One network thread waits on every socket with the system's poller (epoll on Linux: any number
 of descriptors), turns datagrams and SLIP frames into messages with python-osc's parser, and
-hands them to one worker thread, which carries them out (the address space is `surface.py`).
+hands them to one worker thread, which carries them out (the surface, `surface.py`, through the address space of `routes.py`).
 Nothing a client sends runs in the network thread, and nothing a client fails to read holds up
 anyone: a TCP reply that the client cannot take at once waits in that connection's own bounded
 buffer, written when the client reads; a client whose buffer overflows is disconnected.

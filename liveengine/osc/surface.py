@@ -1,12 +1,9 @@
-"""The OSC address space, modeled on QLab's: commands, queries, replies and the monitoring feed.
+"""The OSC surface: carries out what clients send, through the address space of routes.py.
 
-Commands: /go, /stop [fade seconds], /panic, /back, /cue/{number}/start, /cue/{number}/stop,
-/cue/{number}/standby, /setup/{name} [keyboard], /bus/{name}/gain dB [fade seconds], /bus/{name}/mute 0|1,
-/locate "HH:MM:SS:FF". Queries (always answered): /cuelist, /buses, /setups, /state, /ping.
 A reply is /reply{address} with one JSON string: {"address", "status": "ok"|"error", "data"}.
-Commands are answered once the client asks with /replies 1; a command sent as
-/seq/{n}{address} is carried out once for its client and n, and answered every time, so a
-client may resend it over a lossy network until it hears back.
+Queries and /subscribe are always answered; commands are answered once the client asks with
+/replies 1. A command sent as /seq/{n}{address} is carried out once for its client and n, and
+answered every time, so a client may resend it over a lossy network until it hears back.
 
 Monitoring: /subscribe [rate Hz [UDP port, else the sender's]], renewed within
 SUBSCRIPTION_SECONDS, /unsubscribe; the
@@ -18,42 +15,21 @@ import collections
 import json
 import logging
 import math
-import re
 import threading
 import time
 from dataclasses import dataclass
 
 from ..engine import BusLevel
 from ..show.timecode import Timecode
-from .osc import OscClient
+from .routes import ADDRESS_SPACE, SEQUENCED, Call, CommandError
+from .server import OscClient
 
 log = logging.getLogger("liveengine.osc")
 
-MAX_FEED_RATE = 30.0
-DEFAULT_FEED_RATE = 10.0
 SUBSCRIPTION_SECONDS = 10.0  # a subscription not renewed for this long ends
-DEFAULT_STOP_FADE = 3.0
 REMEMBERED_SEQUENCES = 256  # per client host
 MAX_SUBSCRIBERS = 64
 DEVICE_SILENT_SECONDS = 1.0
-
-QUERIES = ("/cuelist", "/buses", "/setups", "/state", "/ping")
-ALWAYS_ANSWERED = QUERIES + ("/subscribe",)  # other addresses are answered when sequenced, or after /replies 1
-
-_CUE = re.compile(r"/cue/([^/]+)/(start|stop|standby)")
-_BUS = re.compile(r"/bus/([^/]+)/(gain|mute)")
-_SETUP = re.compile(r"/setup/([^/]+)")
-_SEQUENCED = re.compile(r"/seq/([0-9]{1,18})(/.*)")
-
-
-class CommandError(Exception):
-    """What is wrong with a command, for its error reply."""
-
-
-def _number(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise CommandError(f"{what}: expected a number, got {value!r}")
-    return float(value)
 
 
 @dataclass
@@ -86,7 +62,7 @@ class OscSurface:
     # Dispatch.
 
     def handle(self, client: OscClient, address: str, args: list):
-        sequenced = _SEQUENCED.fullmatch(address)
+        sequenced = SEQUENCED.fullmatch(address)
         if sequenced:
             self._handle_sequenced(client, int(sequenced.group(1)), sequenced.group(2), args)
             return
@@ -116,117 +92,37 @@ class OscSurface:
 
     def _dispatch(self, client: OscClient, address: str, args: list, reply):
         try:
-            self._command(client, address, args, reply)
+            route, parts = ADDRESS_SPACE.find(address)
+            route.handler(self, Call(client, address, parts, route.check(address, args), reply))
         except CommandError as error:
             self.errors += 1
             reply("error", str(error))
-
-    def _command(self, client: OscClient, address: str, args: list, reply):
-        runner = self.runner
-        done = self._runner_done(reply)
-        if address == "/go":
-            self._no_arguments(address, args)
-            runner.go(done)
-        elif address == "/back":
-            self._no_arguments(address, args)
-            runner.back(done)
-        elif address == "/panic":
-            self._no_arguments(address, args)
-            runner.panic(done)
-        elif address == "/stop":
-            fade = _number(args[0], "/stop fade seconds") if args else DEFAULT_STOP_FADE
-            if not 0 <= fade <= 600 or len(args) > 1:
-                raise CommandError("/stop: expected at most one fade time, 0 to 600 seconds")
-            runner.stop_all(fade, done)
-        elif (match := _CUE.fullmatch(address)):
-            number, verb = match.groups()
-            if verb == "start" and args:  # a rehearsal pickup: from bar N of the cue's music
-                if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int) or args[0] < 1:
-                    raise CommandError(f"{address}: expected no arguments, or a bar number from 1")
-                runner.fire(number, args[0], done=done)
-            else:
-                self._no_arguments(address, args)
-                {"start": lambda n, d: runner.fire(n, done=d), "stop": runner.stop_cue,
-                 "standby": runner.standby}[verb](number, done)
-        elif (match := _BUS.fullmatch(address)):
-            self._bus(match.group(1), match.group(2), args)
-            reply("ok", None)
-        elif (match := _SETUP.fullmatch(address)):
-            if len(args) > 1 or (args and not isinstance(args[0], str)):
-                raise CommandError(f"{address}: expected at most one argument, the keyboard's name")
-            if self.keyboards is None:
-                raise CommandError(f"no keyboard setup {match.group(1)!r}: this show has no keyboards")
-            self.keyboards.change_setup(match.group(1), args[0] if args else None, done)
-        elif address == "/locate":
-            if len(args) != 1 or not isinstance(args[0], str):
-                raise CommandError('/locate: expected one timecode string, like "01:00:00:00"')
-            try:
-                where = Timecode.parse(args[0], self.rig.show.timecode.rate)
-            except ValueError as error:
-                raise CommandError(f"/locate: {error}") from None
-            runner.locate_master(where, done)
-        elif address in QUERIES:
-            self._no_arguments(address, args)
-            client.send(f"/reply{address}", _reply_text(address, "ok", self._query(address)))
             return
-        elif address == "/replies":
-            if len(args) != 1 or _number(args[0], "/replies") not in (0.0, 1.0):
-                raise CommandError("/replies: expected 1 (answer my commands) or 0")
-            (self._replies_for.add if args[0] else self._replies_for.discard)(client.host)
-            reply("ok", None)
-        elif address == "/subscribe":
-            rate = _number(args[0], "/subscribe rate") if args else DEFAULT_FEED_RATE
-            if not 0 < rate <= MAX_FEED_RATE or len(args) > 2:
-                raise CommandError(f"/subscribe: expected a rate above 0 and up to {MAX_FEED_RATE:g} Hz, and "
-                                   "optionally the UDP port to send the feed to")
-            if len(args) == 2:  # a feed for a listener beside the sender, e.g. oscdump
-                port = _number(args[1], "/subscribe port")
-                if client.connection is not None or not 1 <= port <= 65535 or port != int(port):
-                    raise CommandError("/subscribe: the port must be 1 to 65535, and only over UDP")
-                client = OscClient(client.server, client.host, int(port))
-            self._subscribe(client, rate)
-            client.send("/reply/subscribe", _reply_text("/subscribe", "ok", {"rate": rate,
-                                                                             "expires": SUBSCRIPTION_SECONDS}))
-            return
-        elif address == "/unsubscribe":
-            with self._lock:
-                self._subscriptions.pop(client.key, None)
-            reply("ok", None)
-        else:
-            raise CommandError(f"unknown address {address!r}")
-        self.commands_carried_out += 1
+        if not route.answered:
+            self.commands_carried_out += 1
 
-    @staticmethod
-    def _no_arguments(address: str, args: list):
-        if args:
-            raise CommandError(f"{address}: expected no arguments, got {args!r}")
+    # What the routes' handlers use.
 
-    def _runner_done(self, reply):
-        return lambda ok, text: reply("ok" if ok else "error", text)
+    def answer(self, client: OscClient, address: str, status: str, data):
+        """Answer `client` whether or not it asked for replies (queries, /subscribe)."""
+        client.send(f"/reply{address}", _reply_text(address, status, data))
 
     def _reply_if_asked(self, client: OscClient, address: str, status: str, data):
         if client.host in self._replies_for:
-            client.send(f"/reply{address}", _reply_text(address, status, data))
+            self.answer(client, address, status, data)
 
-    def _bus(self, name: str, what: str, args: list):
+    def answer_commands(self, client: OscClient, on: bool):
+        (self._replies_for.add if on else self._replies_for.discard)(client.host)
+
+    def bus(self, name: str) -> str:
+        """`name`, when the show has such a bus."""
         if name not in self.engine.state.bus_index:
             raise CommandError(f"no bus {name!r}; buses: {', '.join(self.engine.state.bus_index)}")
-        if what == "gain":
-            if not 1 <= len(args) <= 2:
-                raise CommandError(f"/bus/{name}/gain: expected dB and an optional fade time in seconds")
-            db = _number(args[0], f"/bus/{name}/gain dB")
-            fade = _number(args[1], f"/bus/{name}/gain fade") if len(args) == 2 else 0.0
-            if not -96 <= db <= 12 or not 0 <= fade <= 600:
-                raise CommandError(f"/bus/{name}/gain: dB from -96 to 12, fade from 0 to 600 s")
-            self.producer.bus_gain(name, 10 ** (db / 20), fade)
-        else:
-            if len(args) != 1 or _number(args[0], f"/bus/{name}/mute") not in (0.0, 1.0):
-                raise CommandError(f"/bus/{name}/mute: expected 1 (mute) or 0")
-            self.producer.bus_mute(name, bool(args[0]))
+        return name
 
     # Queries.
 
-    def _query(self, address: str):
+    def query(self, address: str):
         show = self.rig.show
         if address == "/ping":
             return "pong"
@@ -267,12 +163,18 @@ class OscSurface:
 
     # The feed.
 
-    def _subscribe(self, client: OscClient, rate: float):
+    def subscribe(self, client: OscClient, rate: float):
+        """Send `client` the feed at `rate` Hz until SUBSCRIPTION_SECONDS pass without a renewal."""
         now = time.monotonic()
         with self._lock:
             if client.key not in self._subscriptions and len(self._subscriptions) >= MAX_SUBSCRIBERS:
                 raise CommandError(f"/subscribe: {MAX_SUBSCRIBERS} clients are subscribed already")
             self._subscriptions[client.key] = Subscription(client, 1.0 / rate, now, now + SUBSCRIPTION_SECONDS)
+        self.answer(client, "/subscribe", "ok", {"rate": rate, "expires": SUBSCRIPTION_SECONDS})
+
+    def unsubscribe(self, client: OscClient):
+        with self._lock:
+            self._subscriptions.pop(client.key, None)
 
     @property
     def subscribers(self) -> int:

@@ -691,9 +691,9 @@ def command_run(args) -> int:
     import logging
     import threading
 
-    from .control.console import COMMANDS, read_commands
+    from .show.console import COMMANDS, read_commands
     from .control.midiports import close_midi_inputs
-    from .control.terminal import Terminal
+    from .show.terminal import Terminal
     from .drivers.devices import choose_device, realtime_threads
     from .drivers.stream import KeptStream
     from .engine import NotificationPump
@@ -751,7 +751,7 @@ def command_run(args) -> int:
         rig.streamer.start()
         stack.callback(rig.streamer.stop)
         if any(instrument.type == "synth" for instrument in rig.show.instruments.values()):
-            from .control.patchwatch import PatchWatcher
+            from .show.patchwatch import PatchWatcher
             stack.enter_context(PatchWatcher(rig, engine.producer("control"), report=say))
         if rig.show.timecode.source == "mtc":
             stack.callback(close_midi_inputs, _open_mtc(rig))

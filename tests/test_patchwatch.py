@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from liveengine.config import load_show
-from liveengine.control.patchwatch import PatchWatcher
+from liveengine.show.patchwatch import PatchWatcher
 from liveengine.engine import OfflineRenderer
 from liveengine.kernel.synthpatch import P_CUTOFF
 from liveengine.show.rig import build_rig

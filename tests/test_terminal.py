@@ -12,8 +12,8 @@ import pytest
 
 from liveengine.cli import _EngineReports, _live_summary, _status_line
 from liveengine.config import parse_show
-from liveengine.control.console import read_commands
-from liveengine.control.terminal import ERASE_LINE, Terminal
+from liveengine.show.console import read_commands
+from liveengine.show.terminal import ERASE_LINE, Terminal
 from liveengine.engine import OfflineRenderer, TimecodeEvent
 from liveengine.engine import warmup
 from liveengine.show.rig import build_rig

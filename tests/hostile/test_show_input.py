@@ -15,7 +15,7 @@ import pytest
 import soundfile
 
 from liveengine.config import ShowFileError, parse_show
-from liveengine.control.console import read_commands
+from liveengine.show.console import read_commands
 from liveengine.osc.surface import OscSurface
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..background import BackgroundLoop
 from ..engine import Producer
 from ..instruments.synth import PatchError, load_patch
-from ..show.rig import Rig
+from .rig import Rig
 
 POLL_SECONDS = 0.5
 

@@ -9,7 +9,8 @@ import sys
 import time
 
 from .bench import PARTS, PEER_COMPARISONS
-from .config import SAMPLE_RATES, ShowFileError, load_show
+from .show.model import SAMPLE_RATES
+from .show.reader import ShowFileError, load_show
 
 EXIT_FAILED = 1
 EXIT_SHOW_FILE = 2

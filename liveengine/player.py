@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import UnknownPatchError, synth_patch_path
+from .instruments.patches import UnknownPatchError, synth_patch_path
 from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from .kernel.state import MAX_INSTRUMENTS
 from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument

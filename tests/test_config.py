@@ -9,7 +9,8 @@ import soundfile
 
 from fileproblems import only_problem, problems_of, write_file
 from liveengine.cli import main
-from liveengine.config import ShowConfig, ShowFileError, load_show, parse_show
+from liveengine.show.model import ShowConfig
+from liveengine.show.reader import ShowFileError, load_show, parse_show
 
 DEMO = pathlib.Path(__file__).parent.parent / "configs" / "demo.toml"
 

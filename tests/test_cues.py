@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.config import ShowFileError, parse_show
+from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.engine import OfflineRenderer
 from liveengine.show.click import ACCENT, clicks
 from liveengine.show.cues import CueRunner

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import rtmidi
 
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.control.midiin import MidiInputs, MidiInputSpec
 from liveengine.control.midiports import close_midi_inputs

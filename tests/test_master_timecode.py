@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.control.mtc import MtcReader, sender_locked_to_engine
 from liveengine.kernel.dsp.ltc import decode_ltc
 from liveengine.engine import OfflineRenderer

@@ -6,7 +6,7 @@ import mido
 import numpy as np
 import pytest
 
-from liveengine.config import ShowFileError, parse_show
+from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner
 from liveengine.show.midifile import MidiFileError, read_midi_notes

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from pythonosc import osc_packet, tcp_client
 
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.osc.server import OscServer, message
 from liveengine.osc.surface import FeedPublisher, OscSurface

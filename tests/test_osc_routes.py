@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.kernel.rings import ring_fill
 from liveengine.osc.routes import ADDRESS_SPACE, CommandError
 from liveengine.osc.surface import OscSurface

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from liveengine.config import load_show
+from liveengine.show.reader import load_show
 from liveengine.show.patchwatch import PatchWatcher
 from liveengine.engine import OfflineRenderer
 from liveengine.kernel.synthpatch import P_CUTOFF

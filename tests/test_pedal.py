@@ -2,9 +2,10 @@
 
 import pytest
 
-from liveengine.config import ShowFileError, parse_show
+from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.show.console import carry_out
-from liveengine.control.pedal import ConductorPedal, PedalTrigger, parse_trigger
+from liveengine.control.pedal import ConductorPedal
+from liveengine.show.model import PedalTrigger, parse_trigger
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 

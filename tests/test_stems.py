@@ -5,7 +5,7 @@ import pytest
 import soundfile
 
 import ltcref
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
@@ -116,7 +116,7 @@ def test_a_missing_or_unplayable_stem_is_reported_and_the_rest_of_the_cue_plays(
     ('{start = "nothing"}', "expected the name of a part, click or stem"),
 ])
 def test_cue_actions_name_stems_that_exist(tmp_path, actions, message):
-    from liveengine.config import ShowFileError
+    from liveengine.show.reader import ShowFileError
     write_stem(tmp_path / "a.wav", 0.1)
     with pytest.raises(ShowFileError) as error:
         show_text(tmp_path, {"a": "a.wav"}, actions)

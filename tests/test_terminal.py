@@ -11,7 +11,7 @@ import numba
 import pytest
 
 from liveengine.cli import _EngineReports, _live_summary, _status_line
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.show.console import read_commands
 from liveengine.show.terminal import ERASE_LINE, Terminal
 from liveengine.engine import OfflineRenderer, TimecodeEvent

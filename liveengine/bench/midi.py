@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ..config import parse_show
+from ..show.reader import parse_show
 from ..control.keyboard import Keyboards
 from ..control.midiin import MidiInputs, MidiInputSpec
 from ..drivers.devices import choose_device

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ..config import parse_show
+from ..show.reader import parse_show
 from ..osc.server import OscServer, message
 from ..osc.surface import OscSurface
 from ..drivers.devices import choose_device

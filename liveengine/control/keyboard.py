@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
+from ..show.model import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
 from ..engine import Producer, RingFullError, events
 
 log = logging.getLogger("liveengine.midi")

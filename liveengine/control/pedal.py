@@ -5,34 +5,10 @@ A note fires its operation on note-on; a controller (a sustain-style pedal) fire
 its value rises through the middle (64), so holding the pedal down fires once.
 """
 
-import re
-from dataclasses import dataclass
+from ..show.model import PedalTrigger
 
 NOTE_ON, CONTROL_CHANGE = 0x90, 0xB0
 PRESSED = 64
-OPERATIONS = ("go", "back", "stop_all", "panic")
-_TRIGGER = re.compile(r"(note|cc)\s+([0-9]{1,3})(?:\s+ch(?:annel)?\s+([0-9]{1,2}))?", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class PedalTrigger:
-    kind: str  # "note" or "cc"
-    number: int  # 0..127
-    channel: int | None = None  # 1..16; None: any channel
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.number}" + (f" ch {self.channel}" if self.channel else "")
-
-
-def parse_trigger(text: str) -> PedalTrigger | None:
-    """ "note 60", "cc 64", "note 60 ch 10"; None when `text` is none of these."""
-    match = _TRIGGER.fullmatch(text.strip())
-    if not match:
-        return None
-    kind, number, channel = match.group(1).lower(), int(match.group(2)), match.group(3)
-    if number > 127 or (channel is not None and not 1 <= int(channel) <= 16):
-        return None
-    return PedalTrigger(kind, number, None if channel is None else int(channel))
 
 
 class ConductorPedal:

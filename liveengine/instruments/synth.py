@@ -5,8 +5,8 @@
 The format is documented key by key in `patches/README.md`. The file speaks the musician's
 units (milliseconds, dB, cents, Hz, percent); the patch the engine's (seconds, linear gain,
 cents, Hz, percent). Every problem of a file is reported at once by `PatchError`, each
-naming the file, the table and the key, as show files do (`liveengine.config`, whose
-checking helpers this module shares): an unknown key comes with the known key it most
+naming the file, the table and the key, as show files do (both are read with
+`liveengine.validation`): an unknown key comes with the known key it most
 resembles, a name out of a list with the closest name in it.
 
 Besides each value's type and range, the reader refuses what the engine would play as
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import _TABLES, _TEXT, ShowFileError, _integer, _is_number, _Kind, _number, _Problems, _Table
+from ..validation import TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in, is_number, number_in
 from ..kernel.dsp.oscillators import build_wavetable_from_harmonics, build_wavetable_from_wav
 from ..kernel.regions import Envelope
 from ..kernel.synthpatch import (
@@ -47,12 +47,8 @@ AMOUNT_LIMITS = {"pitch": 4800.0, "cutoff": 9600.0, "resonance": 40.0, "amplitud
 assert AMOUNT_LIMITS.keys() == DESTINATIONS.keys()
 
 
-class PatchError(Exception):
+class PatchError(InvalidFileError):
     """All problems found in one patch file; str() lists one per line."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
 
 
 def load_patch(path: str | os.PathLike[str]) -> SynthPatch:
@@ -71,7 +67,7 @@ def parse_patch(text: str, name_for_messages: str | os.PathLike[str],
                 folder: str | os.PathLike[str] | None = None) -> SynthPatch:
     """Check the patch file `text`; `name_for_messages` names it in every problem, and its folder
     (unless `folder` is given) is where wavetable files are looked for."""
-    problems = _PatchProblems(str(name_for_messages))
+    problems = _PatchProblems(str(name_for_messages), PatchError)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -81,13 +77,13 @@ def parse_patch(text: str, name_for_messages: str | os.PathLike[str],
     top = problems.table(document, "")
     settings = _read_settings(top.table("patch"), pathlib.Path(name_for_messages).stem)
     wavetables: list[np.ndarray] = []
-    oscillators = _read_oscillators(top.get("oscillators", _TABLES), top.has("oscillators"), folder, wavetables,
+    oscillators = _read_oscillators(top.get("oscillators", TABLES), top.has("oscillators"), folder, wavetables,
                                     problems)
     filter_ = _read_filter(top.table("filter"), top.has("filter"))
     amp_envelope = _read_envelope(top.table("amp_envelope"))
     filter_envelope = _read_envelope(top.table("filter_envelope"), depth=filter_.envelope_depth)
-    lfos = _read_lfos(top.get("lfos", _TABLES, []), problems)
-    routes = _read_routes(top.get("routes", _TABLES, []), oscillators, filter_, len(lfos), problems)
+    lfos = _read_lfos(top.get("lfos", TABLES, []), problems)
+    routes = _read_routes(top.get("routes", TABLES, []), oscillators, filter_, len(lfos), problems)
 
     problems.raise_if_any()
     return SynthPatch(oscillators=tuple(oscillators), filter=filter_, amp_envelope=amp_envelope,
@@ -98,22 +94,16 @@ def parse_patch(text: str, name_for_messages: str | os.PathLike[str],
 # --- Problems, with suggestions -------------------------------------------------------
 
 
-class _PatchProblems(_Problems):
-    """config's collector of problems, raising PatchError, whose tables suggest the key meant."""
+class _PatchProblems(Problems):
+    """The collector of problems of liveengine.validation, whose tables suggest the key meant."""
 
     def table(self, values: dict[str, Any], name: str) -> _PatchTable:
         table = _PatchTable(values, name, self)
         self._tables.append(table)
         return table
 
-    def raise_if_any(self) -> None:
-        try:
-            super().raise_if_any()
-        except ShowFileError as error:
-            raise PatchError(error.problems) from None
 
-
-class _PatchTable(_Table):
+class _PatchTable(Table):
     def report_unknown_keys(self) -> None:
         where = f"in {self.label}" if self.label else "at the top level"
         for key in self._values:
@@ -141,13 +131,13 @@ class _PatchTable(_Table):
         return default
 
 
-_ANYTHING = _Kind("anything", lambda v: v)  # TOML has no null: every value converts
-_ANY_NUMBER = _Kind("a number", lambda v: float(v) if _is_number(v) else None)
+_ANYTHING = Kind("anything", lambda v: v)  # TOML has no null: every value converts
+_ANY_NUMBER = Kind("a number", lambda v: float(v) if is_number(v) else None)
 
 
-def _milliseconds(table: _Table, key: str, default_ms: float, low: float = 0.0, high: float = MAX_STAGE_MS) -> float:
+def _milliseconds(table: Table, key: str, default_ms: float, low: float = 0.0, high: float = MAX_STAGE_MS) -> float:
     """A time in milliseconds in the file, in seconds in the patch."""
-    return table.get(key, _number(low, high), default_ms) / 1000.0
+    return table.get(key, number_in(low, high), default_ms) / 1000.0
 
 
 # --- The tables of a patch ------------------------------------------------------------
@@ -155,21 +145,21 @@ def _milliseconds(table: _Table, key: str, default_ms: float, low: float = 0.0, 
 
 def _read_settings(patch: _PatchTable, default_name: str) -> dict[str, Any]:
     return dict(
-        name=patch.get("name", _TEXT, default_name),
+        name=patch.get("name", TEXT, default_name),
         mode=patch.choice("mode", VOICE_MODES, "poly"),
         portamento=_milliseconds(patch, "portamento_ms", 0.0, high=10_000.0),
-        gain=10.0 ** (patch.get("gain_db", _number(-96, 12), DEFAULT_GAIN_DB) / 20.0),
-        pan=patch.get("pan", _number(-1, 1), 0.0),
-        bend_range=patch.get("bend_range", _number(0, 48), 2.0),
-        velocity_sensitivity=patch.get("velocity_sensitivity", _number(0, 1), 1.0),
-        attack_curve=patch.get("attack_curve", _number(-1, 1), 0.0),
+        gain=10.0 ** (patch.get("gain_db", number_in(-96, 12), DEFAULT_GAIN_DB) / 20.0),
+        pan=patch.get("pan", number_in(-1, 1), 0.0),
+        bend_range=patch.get("bend_range", number_in(0, 48), 2.0),
+        velocity_sensitivity=patch.get("velocity_sensitivity", number_in(0, 1), 1.0),
+        attack_curve=patch.get("attack_curve", number_in(-1, 1), 0.0),
     )
 
 
-_WAVETABLE = _Kind('a table {harmonics = [1, 0.5, ...]} or {file = "cycle.wav"}',
+_WAVETABLE = Kind('a table {harmonics = [1, 0.5, ...]} or {file = "cycle.wav"}',
                    lambda v: v if isinstance(v, dict) else None)
-_HARMONICS = _Kind("a non-empty list of numbers, the amplitudes of harmonics 1, 2, 3, ...",
-                   lambda v: v if isinstance(v, list) and v and all(_is_number(x) for x in v) else None)
+_HARMONICS = Kind("a non-empty list of numbers, the amplitudes of harmonics 1, 2, 3, ...",
+                   lambda v: v if isinstance(v, list) and v and all(is_number(x) for x in v) else None)
 
 
 def _read_oscillators(tables: list[dict[str, Any]] | None, present: bool, folder: pathlib.Path,
@@ -189,9 +179,9 @@ def _read_oscillators(tables: list[dict[str, Any]] | None, present: bool, folder
 def _read_oscillator(osc: _PatchTable, folder: pathlib.Path, wavetables: list[np.ndarray],
                      problems: _PatchProblems) -> Oscillator:
     wave = osc.choice("wave", WAVES, required=True)
-    fm_ratio = osc.get("fm_ratio", _number(0, 32), 0.0)
-    fm_index = osc.get("fm_index", _number(0, 50), 0.0)
-    fm_feedback = osc.get("fm_feedback", _number(0, 4), 0.0)
+    fm_ratio = osc.get("fm_ratio", number_in(0, 32), 0.0)
+    fm_index = osc.get("fm_index", number_in(0, 50), 0.0)
+    fm_feedback = osc.get("fm_feedback", number_in(0, 4), 0.0)
     if fm_ratio > 0.0 and wave not in (None, "sine"):
         problems.add(f"{osc.label} fm_ratio", f"expected wave \"sine\" for FM (the carrier is a sine), got {wave!r}")
     for key, value in (("fm_index", fm_index), ("fm_feedback", fm_feedback)):
@@ -212,20 +202,20 @@ def _read_oscillator(osc: _PatchTable, folder: pathlib.Path, wavetables: list[np
                                                "oscillator, got nothing")
     return Oscillator(
         wave=wave or "saw",
-        level=osc.get("level", _number(0, 1), 1.0),
-        semitones=osc.get("semitones", _number(-48, 48), 0.0),
-        detune=osc.get("detune_cents", _number(-100, 100), 0.0),
-        pulse_width=osc.get("pulse_width", _number(0.05, 0.95), 0.5),
-        unison=osc.get("unison", _integer(1, MAX_UNISON), 1),
-        unison_detune=osc.get("unison_detune_cents", _number(0, 200), 0.0),
-        unison_spread=osc.get("unison_spread", _number(0, 1), 0.0),
+        level=osc.get("level", number_in(0, 1), 1.0),
+        semitones=osc.get("semitones", number_in(-48, 48), 0.0),
+        detune=osc.get("detune_cents", number_in(-100, 100), 0.0),
+        pulse_width=osc.get("pulse_width", number_in(0.05, 0.95), 0.5),
+        unison=osc.get("unison", integer_in(1, MAX_UNISON), 1),
+        unison_detune=osc.get("unison_detune_cents", number_in(0, 200), 0.0),
+        unison_spread=osc.get("unison_spread", number_in(0, 1), 0.0),
         fm_ratio=fm_ratio, fm_index=fm_index, fm_feedback=fm_feedback, wavetable=wavetable,
     )
 
 
 def _read_wavetable(table: _PatchTable, folder: pathlib.Path, problems: _PatchProblems) -> np.ndarray | None:
     harmonics = table.get("harmonics", _HARMONICS)
-    file = table.get("file", _TEXT)
+    file = table.get("file", TEXT)
     if table.has("harmonics") and table.has("file"):
         problems.add(table.label, "expected harmonics or file, got both")
         return None
@@ -252,11 +242,11 @@ def _read_filter(filter_: _PatchTable, present: bool) -> SynthFilter:
     mode = filter_.choice("mode", FILTER_MODES, "lowpass" if present else "none")
     return SynthFilter(
         mode=mode,
-        cutoff=filter_.get("cutoff_hz", _number(20, 20000), 20000.0, required=mode != "none"),
-        resonance=filter_.get("resonance_db", _number(0, 40), 0.0),
-        keytrack=filter_.get("keytrack", _number(0, 1), 0.0),
-        envelope_depth=filter_.get("envelope_cents", _number(-9600, 9600), 0.0),
-        velocity=filter_.get("velocity_cents", _number(-9600, 9600), 0.0),
+        cutoff=filter_.get("cutoff_hz", number_in(20, 20000), 20000.0, required=mode != "none"),
+        resonance=filter_.get("resonance_db", number_in(0, 40), 0.0),
+        keytrack=filter_.get("keytrack", number_in(0, 1), 0.0),
+        envelope_depth=filter_.get("envelope_cents", number_in(-9600, 9600), 0.0),
+        velocity=filter_.get("velocity_cents", number_in(-9600, 9600), 0.0),
     )
 
 
@@ -266,17 +256,17 @@ def _read_envelope(envelope: _PatchTable, depth: float = 0.0) -> Envelope:
 
     return Envelope(
         delay=_milliseconds(envelope, "delay_ms", 0.0),
-        start=envelope.get("start", _number(0, 100), 0.0),
+        start=envelope.get("start", number_in(0, 100), 0.0),
         attack=_milliseconds(envelope, "attack_ms", 5.0),
         hold=_milliseconds(envelope, "hold_ms", 0.0),
         decay=_milliseconds(envelope, "decay_ms", 0.0),
-        sustain=envelope.get("sustain", _number(0, 100), 100.0),
+        sustain=envelope.get("sustain", number_in(0, 100), 100.0),
         release=_milliseconds(envelope, "release_ms", 300.0),
         vel2delay=vel2("vel2delay_ms"),
         vel2attack=vel2("vel2attack_ms"),
         vel2hold=vel2("vel2hold_ms"),
         vel2decay=vel2("vel2decay_ms"),
-        vel2sustain=envelope.get("vel2sustain", _number(-100, 100), 0.0),
+        vel2sustain=envelope.get("vel2sustain", number_in(-100, 100), 0.0),
         vel2release=vel2("vel2release_ms"),
         depth=depth,
     )
@@ -288,8 +278,8 @@ def _read_lfos(tables: list[dict[str, Any]], problems: _PatchProblems) -> list[S
     lfos = []
     for number, values in enumerate(tables, start=1):
         lfo = problems.table(values, f"lfos #{number}")
-        rate = lfo.get("rate_hz", _number(0.01, 100), 5.0)
-        sync_beats = lfo.get("sync_beats", _number(0, 64, low_included=False), 0.0)
+        rate = lfo.get("rate_hz", number_in(0.01, 100), 5.0)
+        sync_beats = lfo.get("sync_beats", number_in(0, 64, low_included=False), 0.0)
         if lfo.has("rate_hz") and lfo.has("sync_beats"):
             problems.add(lfo.label, "expected rate_hz or sync_beats, got both")
         lfos.append(SynthLfo(
@@ -298,17 +288,17 @@ def _read_lfos(tables: list[dict[str, Any]], problems: _PatchProblems) -> list[S
             sync_beats=sync_beats,
             delay=_milliseconds(lfo, "delay_ms", 0.0),
             fade=_milliseconds(lfo, "fade_ms", 0.0),
-            depth=lfo.get("depth", _number(0, 1), 1.0),
+            depth=lfo.get("depth", number_in(0, 1), 1.0),
         ))
     return lfos
 
 
-def _amount(destination: str | None) -> _Kind[float]:
+def _amount(destination: str | None) -> Kind[float]:
     if destination is None:
         return _ANY_NUMBER  # its destination is reported already
     limit = AMOUNT_LIMITS[destination]
-    kind = _number(-limit, limit)
-    return _Kind(f"{kind.what} ({DESTINATIONS[destination]}, for {destination})", kind.convert)
+    kind = number_in(-limit, limit)
+    return Kind(f"{kind.what} ({DESTINATIONS[destination]}, for {destination})", kind.convert)
 
 
 def _read_routes(tables: list[dict[str, Any]], oscillators: list[Oscillator], filter_: SynthFilter, lfo_count: int,
@@ -321,7 +311,7 @@ def _read_routes(tables: list[dict[str, Any]], oscillators: list[Oscillator], fi
         source = route.choice("source", SOURCES, required=True)
         destination = route.choice("destination", DESTINATIONS, required=True)
         amount = route.get("amount", _amount(destination), 0.0, required=True)
-        cc = route.get("cc", _integer(0, 127), -1, required=source == "cc")
+        cc = route.get("cc", integer_in(0, 127), -1, required=source == "cc")
         if route.has("cc") and source not in (None, "cc"):
             problems.add(f"{route.label} cc", f"expected source \"cc\" for a controller number, got {source!r}")
         for problem in _pointless(source, destination, oscillators, filter_, lfo_count):

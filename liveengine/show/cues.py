@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import CueAction, CueConfig
+from .model import CueAction, CueConfig
 from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, events
 from ..loader.stems import StemFile, StemLoader
 from .rig import Rig, db_to_gain

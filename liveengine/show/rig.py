@@ -7,7 +7,7 @@ become engine units (linear gains, seconds, indices); nothing else converts them
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from ..config import ShowConfig
+from .model import ShowConfig
 from ..engine import CUE_TEMPLATE_ROWS, BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeMaster
 from ..instruments.library import InstrumentError, read_sampled_instrument
 from ..instruments.samples import SampleStreamer, load_heads, progress_bar

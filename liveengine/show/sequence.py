@@ -9,7 +9,7 @@ part's notes in that group, so stopping the part silences exactly them.
 import math
 from dataclasses import dataclass
 
-from ..config import ClickConfig, PartConfig, ShowConfig
+from .model import ClickConfig, PartConfig, ShowConfig
 from ..engine import Producer, events
 from .click import clicks
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from liveengine.config import parse_show
+from liveengine.show.reader import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from liveengine.engine.core import BACKLOG_LIMIT

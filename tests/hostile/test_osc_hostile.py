@@ -18,7 +18,7 @@ import pytest
 from pythonosc import osc_packet, slip
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 
-from liveengine.config import ShowFileError, parse_show
+from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.osc import server as osc_module
 from liveengine.osc.server import (CONNECTIONS_OVER, DESCRIPTOR_RESERVE, MAX_BUNDLE_MESSAGES, NOT_READING,
                                     OVER_RATE, SHORT_OF_FILES, build, count_messages, message)

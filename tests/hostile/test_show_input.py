@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from liveengine.config import ShowFileError, parse_show
+from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.show.console import read_commands
 from liveengine.osc.surface import OscSurface
 from liveengine.engine import OfflineRenderer

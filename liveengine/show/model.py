@@ -1,0 +1,253 @@
+"""The show model: what a show file describes, as frozen values (show/reader.py reads and checks them).
+
+A show is its audio settings and buses, its instruments, the parts and click tracks they play,
+its stems, its timecode, its cue list, the conductor's pedal, the OSC surface, and the keyboard
+setups its keyboardists play. Everything here is already checked: whoever holds a ShowConfig may
+trust each value to be in range and each name to name something of the show.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from dataclasses import dataclass
+
+from .click import ClickMap
+from .midifile import MidiNote
+from .timecode import FrameRate, Timecode
+
+SAMPLE_RATES = (44100, 48000, 96000)
+INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth")
+TIMECODE_SOURCES = ("none", "ltc", "mtc")
+REQUIRED_BUSES = ("master", "keys", "stems", "click")
+VELOCITY_CURVES = ("linear", "soft", "hard", "fixed")
+CONTROL_CURVES = ("linear", "soft", "hard")
+
+# The conductor's pedal: which MIDI note or controller does which of the cue runner's operations.
+OPERATIONS = ("go", "back", "stop_all", "panic")
+_TRIGGER = re.compile(r"(note|cc)\s+([0-9]{1,3})(?:\s+ch(?:annel)?\s+([0-9]{1,2}))?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PedalTrigger:
+    kind: str  # "note" or "cc"
+    number: int  # 0..127
+    channel: int | None = None  # 1..16; None: any channel
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}" + (f" ch {self.channel}" if self.channel else "")
+
+
+def parse_trigger(text: str) -> PedalTrigger | None:
+    """ "note 60", "cc 64", "note 60 ch 10"; None when `text` is none of these."""
+    match = _TRIGGER.fullmatch(text.strip())
+    if not match:
+        return None
+    kind, number, channel = match.group(1).lower(), int(match.group(2)), match.group(3)
+    if number > 127 or (channel is not None and not 1 <= int(channel) <= 16):
+        return None
+    return PedalTrigger(kind, number, None if channel is None else int(channel))
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    device: str | int | None  # output device: name substring or index; None = system default
+    sample_rate: int
+    block_size: int
+    output_channels: int
+    input_channels: int
+    voices: int
+    scheduling_latency_ms: float | None  # None: two blocks
+    limiter_ceiling_db: float
+    interpolation: str = "cubic"  # of sampled instruments: "cubic" or "linear"
+    sample_preload_frames: int = 65536  # of every sample, decoded before the show; the rest streams
+    sample_memory_mb: int = 2048  # decoded samples held at once, preloads and streamed ones together
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    name: str
+    gain_db: float
+    mute: bool
+    outputs: tuple[int, ...]  # 0-based output channels; () when the bus feeds another bus
+    feeds: str | None  # the bus it sends into; None when it has outputs
+
+
+@dataclass(frozen=True)
+class InstrumentConfig:
+    """An instrument of the show: the test tone, a sampled library (an SFZ file, or a preset of an SF2
+    bank), or a synth patch."""
+
+    name: str
+    type: str
+    attack_ms: float
+    release_ms: float
+    gain_db: float
+    file: pathlib.Path | None = None  # sfz, sf2: the library; synth: the patch file
+    bank: int = 0  # sf2
+    program: int = 0  # sf2
+
+
+@dataclass(frozen=True)
+class Note:
+    key: int  # MIDI note number
+    start_beat: float
+    length_beats: float
+    velocity: float  # 0 < velocity <= 1
+
+
+@dataclass(frozen=True)
+class PartConfig:
+    name: str
+    instrument: str
+    bus: str
+    notes: tuple[Note, ...]  # in beats of the show's tempo
+    midi_notes: tuple[MidiNote, ...] = ()  # from a MIDI file, in seconds by its own tempo map
+    midi_file: pathlib.Path | None = None
+
+
+@dataclass(frozen=True)
+class ClickConfig:
+    """A click track: a tempo and meter map, and the sounds of its kinds of click."""
+
+    name: str
+    map: ClickMap
+    instrument: str
+    bus: str
+    sounds: dict[str, tuple[int, float]]  # click kind (show.click.ACCENT, ...) -> (MIDI key, velocity)
+
+
+@dataclass(frozen=True)
+class StemConfig:
+    """An audio file a cue plays from disk, sample-locked to where the cue starts it."""
+
+    name: str
+    path: pathlib.Path  # as given, relative to the show file's folder
+    bus: str
+    gain_db: float
+
+
+@dataclass(frozen=True)
+class CueAction:
+    """One thing a cue does. verb: "start" or "stop" (a part, click or stem, by name), "gain"
+    (a bus, to gain_db over fade_seconds), "stop_all" (fade_seconds), "panic", "setup" (a
+    keyboard setup, for one keyboard or all)."""
+
+    verb: str
+    target: str | None = None
+    gain_db: float = 0.0
+    fade_seconds: float = 0.0
+    keyboard: str | None = None  # "setup": the keyboard it changes; None: every keyboard
+
+
+@dataclass(frozen=True)
+class CueConfig:
+    number: str  # as the score numbers it: "1M3"
+    name: str
+    trigger: str  # "timecode", "go" or "follow" (after the previous cue)
+    timecode: Timecode | None  # for "timecode"
+    wait_seconds: float  # for "follow": after the previous cue fired
+    chase: bool  # a jump into the cue's length starts it part-way, in time with the picture
+    actions: tuple[CueAction, ...]
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """One instrument of a keyboard setup, over a range of keys and velocities."""
+
+    instrument: str
+    keys: tuple[int, int]  # lowest and highest MIDI key played
+    velocities: tuple[int, int]  # lowest and highest MIDI velocity that plays it
+    transpose: int  # semitones
+    curve: str | tuple[tuple[int, float], ...]  # "linear", "soft", "hard", "fixed", or (velocity, level) points
+    fixed_velocity: float  # for "fixed": the level every note gets
+    channel: int | None  # 1-16; None: every channel
+    bus: str
+    level_db: float
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """A MIDI controller mapped to an instrument parameter."""
+
+    cc: int
+    instrument: str
+    parameter: str  # liveengine.engine.core.INSTRUMENT_PARAMETERS
+    low: float  # the parameter at controller value 0
+    high: float  # ... and at 127
+    curve: str  # "linear", "soft", "hard"
+
+
+@dataclass(frozen=True)
+class SetupConfig:
+    name: str
+    program: int | None  # 1-128: a program change selects it
+    bend_range: float | None  # semitones at full pitch bend; None: each instrument's own range
+    layers: tuple[LayerConfig, ...]
+    controls: tuple[ControlConfig, ...]
+
+
+@dataclass(frozen=True)
+class KeyboardConfig:
+    name: str
+    input: str | None  # a pattern of the MIDI input port's name
+    virtual: str | None  # or: a virtual input port of this name, for other software to play into
+    setup: str  # the setup when the show starts
+    thru: str | None  # a pattern of a MIDI output port that gets everything this keyboard sends
+
+
+@dataclass(frozen=True)
+class ConductorConfig:
+    """The conductor's MIDI pedal: the input port, and which note or controller does what."""
+
+    midi_input: str | None  # a pattern the port's name matches; None: no pedal
+    triggers: dict[str, PedalTrigger]  # operation ("go", "back", "stop_all", "panic") -> trigger
+    stop_fade_seconds: float
+
+
+@dataclass(frozen=True)
+class OscConfig:
+    """The sound engineer's OSC surface: where it listens and whom it answers."""
+
+    enabled: bool
+    port: int
+    bind: tuple[str, ...]  # local addresses to listen on
+    allow: tuple[str, ...]  # client addresses or networks ("192.168.1.0/24") that may talk to it
+    messages_per_second: float  # per client, beyond which its messages are dropped
+    max_connections: int  # TCP connections at once, from all clients
+    max_connections_per_client: int  # TCP connections at once from one client address
+    idle_seconds: float  # a TCP connection that sends nothing this long is closed
+
+
+@dataclass(frozen=True)
+class TimecodeConfig:
+    source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input; "mtc": MTC over MIDI
+    input: int | None  # 0-based input channel that carries the LTC
+    midi_input: str | None  # MIDI input port carrying MTC: a pattern its name matches
+    rate: FrameRate
+    freewheel_seconds: float  # how long the chase runs on through a dropout before it stops
+    ltc_output: int | None  # 0-based output channel on which the engine generates LTC (timecode master)
+    mtc_output: str | None  # the MIDI output port (a virtual port of the engine's) on which it sends MTC
+    master_start: Timecode | None  # as timecode master (source "none"): the frame at which the show starts
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    path: pathlib.Path
+    name: str
+    tempo_bpm: float
+    audio: AudioConfig
+    buses: dict[str, BusConfig]  # master first, then the others in file order
+    instruments: dict[str, InstrumentConfig]
+    parts: tuple[PartConfig, ...]
+    timecode: TimecodeConfig
+    clicks: dict[str, ClickConfig]
+    stems: dict[str, StemConfig]
+    cues: tuple[CueConfig, ...]  # in show order; none: every part starts with the show
+    conductor: ConductorConfig
+    osc: OscConfig
+    setups: dict[str, SetupConfig]
+    keyboards: dict[str, KeyboardConfig]
+
+    def seconds_per_beat(self) -> float:
+        return 60.0 / self.tempo_bpm

@@ -17,7 +17,7 @@ from typing import Any
 from ..engine.core import INSTRUMENT_PARAMETERS
 from ..instruments.patches import UnknownPatchError, synth_patch_path
 from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
-from ..validation import (BOOLEAN, LIST, TABLE, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
+from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
                           is_integer, is_number, list_of, name_of, number_in, one_of)
 from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from .midifile import MidiFileError, read_midi_notes
@@ -148,6 +148,8 @@ _NOTE_FIELDS = (
     ("length", number_in(0, MAX_NOTE_BEATS, low_included=False)),
     ("velocity", number_in(0, 1, low_included=False)),
 )
+
+
 def _frame_rate(value: Any) -> FrameRate | None:
     try:
         return frame_rate(value) if isinstance(value, str) else None
@@ -167,6 +169,8 @@ def _timecode_at(rate: FrameRate) -> Kind[Timecode]:
 
     separator = ";" if rate.drop_frame else ":"
     return Kind(f"a timecode at {rate.name} fps, like \"01:00:00{separator}00\"", convert)
+
+
 _NOWHERE = Kind("no 'to' at all (master is where every route ends)", lambda v: None)
 
 
@@ -580,8 +584,6 @@ def _read_osc(osc: Table) -> OscConfig:
     )
 
 
-VELOCITY_CURVES = ("linear", "soft", "hard", "fixed")
-CONTROL_CURVES = ("linear", "soft", "hard")
 PEDALS = {64: "sustain", 66: "sostenuto", 67: "soft"}
 _KEY_RANGE = Kind("two keys, lowest and highest, like [\"C2\", \"B4\"] or [36, 71]",
                    lambda v: (_midi_key(v[0]), _midi_key(v[1])) if isinstance(v, list) and len(v) == 2

@@ -320,7 +320,8 @@ def _open_osc(rig, stack):
 
 def _start_osc(server, rig, runner, stack, keyboards=None, audio=None) -> str:
     """The sound engineer's OSC surface and its feed, on the server `_open_osc` started; says where it listens."""
-    from .osc.surface import FeedPublisher, OscSurface
+    from .osc.feed import FeedPublisher
+    from .osc.surface import OscSurface
     osc = rig.show.osc
     surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
     server.handle = surface.handle

@@ -20,7 +20,8 @@ from pythonosc import osc_packet, tcp_client
 from liveengine.show.reader import parse_show
 from liveengine.control.keyboard import Keyboards
 from liveengine.osc.server import OscServer, message
-from liveengine.osc.surface import FeedPublisher, OscSurface
+from liveengine.osc.feed import FeedPublisher
+from liveengine.osc.surface import OscSurface
 from liveengine.engine import events
 from liveengine.kernel.rings import ring_pop_into
 from liveengine.show.cues import CueRunner
@@ -377,7 +378,7 @@ def test_the_monitor_follows_the_feed_of_a_running_surface():
             screen = render_screen(state, width=80)
             assert "1M1" in screen and "master" in screen and "NO FEED" not in screen
         time.sleep(0.2)
-        assert osc.surface.subscribers == 0, "the monitor unsubscribed when it closed"
+        assert osc.surface.feed.subscribers == 0, "the monitor unsubscribed when it closed"
 
 
 def test_liveengine_monitor_prints_the_feed_of_an_engine(tmp_path):
@@ -388,8 +389,8 @@ def test_liveengine_monitor_prints_the_feed_of_an_engine(tmp_path):
 
 
 def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypatch):
-    import liveengine.osc.surface as surface_module
-    monkeypatch.setattr(surface_module, "SUBSCRIPTION_SECONDS", 0.6)
+    import liveengine.osc.feed as feed_module
+    monkeypatch.setattr(feed_module, "SUBSCRIPTION_SECONDS", 0.6)
     with Surface() as osc:
         peer = UdpPeer()
         peer.send(osc.port, "/subscribe", 10.0)
@@ -404,7 +405,7 @@ def test_a_subscription_ends_unless_renewed_and_the_feed_keeps_its_rate(monkeypa
             pass
         assert 0.4 < time.monotonic() - began - 0.3 < 0.8, "the feed stopped when the subscription expired"
         assert 5 <= ticks <= 7, f"{ticks} ticks in 0.6 s at 10 Hz"
-        assert osc.surface.subscribers == 0
+        assert osc.surface.feed.subscribers == 0
         for bad in ([0.0], [31.0], ["fast"], [10.0, 70000]):
             peer.send(osc.port, "/replies", 1)
             peer.reply()
@@ -550,5 +551,5 @@ def test_the_feed_sends_the_runs_maximum_dsp_load_as_the_status_line_does(monkey
     measured = dataclasses.replace(osc.rig.engine.telemetry(), dsp_load_average=0.05, dsp_load_peak=0.059,
                                    dsp_load_max=1.488)
     monkeypatch.setattr(osc.rig.engine, "telemetry", lambda: measured)
-    (dsp,) = [message for message in osc.surface.feed_messages() if message[0] == "/dsp"]
+    (dsp,) = [message for message in osc.surface.feed.messages() if message[0] == "/dsp"]
     assert dsp == ("/dsp", pytest.approx(5.0), pytest.approx(148.8))

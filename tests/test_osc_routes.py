@@ -133,7 +133,7 @@ def test_queries_and_subscribe_are_always_answered_and_are_not_commands(surface)
     surface.handle(client, "/subscribe", [5])
     assert client.replies[0] == ("/reply/ping", {"address": "/ping", "status": "ok", "data": "pong"})
     assert client.replies[1][0] == "/reply/subscribe" and client.replies[1][1]["data"]["rate"] == 5.0
-    assert surface.subscribers == 1 and surface.commands_carried_out == 0
+    assert surface.feed.subscribers == 1 and surface.commands_carried_out == 0
     surface.handle(client, "/bus/keys/mute", [1])  # a command: carried out, answered only when asked
     assert surface.commands_carried_out == 1 and len(client.replies) == 2 and osc_ring_fill(surface) == 1
     surface.handle(client, "/go", [])

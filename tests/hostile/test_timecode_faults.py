@@ -94,7 +94,7 @@ def play(engine, renderer, audio):
 
 
 def test_a_change_of_the_ltc_rate_is_said_at_each_change_and_on_the_osc_event_feed():
-    from liveengine.osc.surface import FeedPublisher
+    from liveengine.osc.feed import FeedPublisher
     engine, renderer = engine_chasing("25")
 
     class Surface:  # what the feed reads of the show

@@ -11,13 +11,13 @@ Run `python -m liveengine.osc.routes` to print the table.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..show.timecode import Timecode
+from ..validation import is_number
 from .server import OscClient
 
 MAX_FEED_RATE = 30.0
@@ -44,10 +44,6 @@ class Argument:
     optional: bool = False
     default: Any = None
     numeric: bool = False
-
-
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def number(doc: str, name: str, low: float, high: float, *, low_included: bool = True, optional: bool = False,
@@ -110,7 +106,7 @@ class Route:
             raise self._wrong(address, values)
         checked = []
         for argument, value in zip(self.arguments, values):
-            if argument.numeric and not _is_number(value):
+            if argument.numeric and not is_number(value):
                 where = f"{address} {argument.name}".rstrip()
                 raise CommandError(f"{where}: expected a number, got {value!r}")
             accepted = argument.accept(value)

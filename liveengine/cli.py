@@ -519,98 +519,42 @@ def _recorded_inputs(path, rig, channel: int):
     return inputs
 
 
-RENDER_LIMIT_SECONDS = 6 * 3600  # a show that never ends by itself stops here, unless --seconds says otherwise
-TAIL_LIMIT_SECONDS = 60  # sound still ringing this long after the show is done is held (a stuck note): stop
-
-
 def command_render(args) -> int:
-    import numpy as np
-    import soundfile
-
-    from .engine import OfflineRenderer
-    from .show.cues import CueRunner
+    from .engine import OutputFileError, peak_dbfs, write_audio
+    from .show.offline import ShowRender
     rig = _load_rig(args)
-    engine = rig.engine
-    rate = engine.settings.sample_rate
-    block_size = rig.block_size
     inputs = None
     if args.ltc is not None:
         if rig.show.timecode.source != "ltc":
             raise UsageError(f"{args.show} chases no LTC: set [timecode] source = \"ltc\" and its input")
         inputs = _recorded_inputs(args.ltc, rig, rig.show.timecode.input)
-    if args.seconds is not None:
-        frames = round(args.seconds * rate)
-    elif inputs is not None:
-        frames = len(inputs)
-    else:
-        frames = RENDER_LIMIT_SECONDS * rate
-    go_samples = sorted(round(seconds * rate) for seconds in args.go)
     _prepare_kernels()
-    renderer = OfflineRenderer(engine.state, block_size)
-    runner = CueRunner(rig, engine.producer("show"))
-    runner.producer.drain = renderer.drain  # more events at an instant than the ring holds go in on time
-    _warn_about_stems(runner)
+    render = ShowRender(rig, inputs=inputs, go_seconds=args.go)
+    _warn_about_stems(render.runner)
     _warn_about_instruments(rig)
-    runner.arm()
-    runner.start(0)
-    silence = np.zeros((block_size, engine.settings.input_channels), np.float32)
+    settings = rig.engine.settings
+    rate = settings.sample_rate
     began = time.monotonic()
     try:
-        output = soundfile.SoundFile(args.output, "w", samplerate=rate, channels=engine.settings.output_channels,
-                                     subtype=args.subtype)
-    except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
-        raise UsageError(f"cannot write {args.output}: {error}") from None
-    peak = 0.0
-    ended_at = None  # when the show had nothing left to do by itself
-    stopped_by = ""  # why the render stopped before the show's sound ended
-    with output:
-        done = 0
-        while done < frames:
-            while go_samples and go_samples[0] < renderer.position + block_size:
-                runner.go()
-                go_samples.pop(0)
-            runner.update(renderer.position, lookahead_samples=block_size)
-            heard = None
-            if inputs is not None:
-                heard = inputs[done:done + block_size]
-                if len(heard) < block_size:
-                    heard = np.concatenate([heard, silence[:block_size - len(heard)]])
-            rig.streamer.serve()  # what the last block's notes asked for, read before the next block plays it
-            block = renderer.render_block(heard)
-            take = min(len(block), frames - done)
-            output.write(block[:take])
-            peak = max(peak, float(abs(block[:take]).max(initial=0.0)))
-            engine.poll()
-            done += take
-            if args.seconds is None and inputs is None and not go_samples and runner.idle():
-                # Done when every voice and every tail on every bus has ended, however long it rings.
-                ended_at = ended_at if ended_at is not None else done
-                if _tails_ended(engine.telemetry()):
-                    frames = done
-                elif done - ended_at >= TAIL_LIMIT_SECONDS * rate:
-                    frames = done
-                    stopped_by = (f"WARNING: the render stops {TAIL_LIMIT_SECONDS} s after the show's last event: "
-                                  f"{engine.telemetry().voices} voices still sound (a held note or a drone)")
-        if done >= RENDER_LIMIT_SECONDS * rate and args.seconds is None and inputs is None:
-            stopped_by = (f"WARNING: the render stops at its limit of {RENDER_LIMIT_SECONDS / 3600:g} hours: "
-                          "the show had not ended by itself (give its length with --seconds)")
+        written = write_audio(render.blocks(args.seconds), args.output, rate, settings.output_channels, args.subtype)
+    except OutputFileError as error:
+        raise UsageError(str(error)) from None
     took = time.monotonic() - began
-    print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
-          f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
-    if stopped_by:
-        print(stopped_by, file=sys.stderr)
-    print(_summary(engine))
-    _report_cues(runner)
-    if runner.standing_by is not None:
-        print(f"Cue {runner.standing_by.cue.number} waits for a GO: give the times of the GOs with --go SECONDS.")
+    print(f"Rendered {written.frames / rate:.1f} s to {args.output} in {took:.2f} s "
+          f"({written.frames / rate / took:.0f}x real time), peak {peak_dbfs(written.peak):.1f} dBFS")
+    if render.stopped_by:
+        print(render.stopped_by, file=sys.stderr)
+    print(_summary(rig.engine))
+    _report_cues(render.runner)
+    if render.runner.standing_by is not None:
+        print(f"Cue {render.runner.standing_by.cue.number} waits for a GO: give the times of the GOs with --go SECONDS.")
     if inputs is not None:
         _report_timecode(rig)
     return 0
 
 
 def command_play(args) -> int:
-    import soundfile
-
+    from .engine import OutputFileError, peak_dbfs, write_audio
     from .player import MidiPlayer, PlayError
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError(f"--seconds must be positive, got {args.seconds:g}")
@@ -638,25 +582,15 @@ def command_play(args) -> int:
         print(f"  (`liveengine check {args.patch}` lists the problems)")
     _prepare_kernels()
     rate = args.sample_rate
-    try:
-        output = soundfile.SoundFile(args.output, "w", samplerate=rate, channels=2, subtype=args.subtype)
-    except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
-        raise UsageError(f"cannot write {args.output}: {error}") from None
-    peak = 0.0
-    frames = 0
     began = time.monotonic()
-    with output:
-        try:
-            for block in player.render(args.seconds):
-                output.write(block)
-                peak = max(peak, float(abs(block).max(initial=0.0)))
-                frames += len(block)
-        except PlayError as error:
-            raise UsageError(str(error)) from None
+    try:
+        written = write_audio(player.render(args.seconds), args.output, rate, 2, args.subtype)
+    except (PlayError, OutputFileError) as error:
+        raise UsageError(str(error)) from None
     took = time.monotonic() - began
     t = player.engine.telemetry()
-    print(f"Rendered {frames / rate:.1f} s to {args.output} in {took:.2f} s ({frames / rate / took:.0f}x real time), "
-          f"peak {20 * math.log10(max(peak, 1e-6)):.1f} dBFS")
+    print(f"Rendered {written.frames / rate:.1f} s to {args.output} in {took:.2f} s "
+          f"({written.frames / rate / took:.0f}x real time), peak {peak_dbfs(written.peak):.1f} dBFS")
     print(f"Voices: {t.voices_stolen} stolen, {t.notes_refused} notes refused, {t.samples_not_ready} samples not "
           f"ready in time; {t.late_events} late events")
     for line in player.engine.refusal_report():
@@ -696,6 +630,7 @@ def command_run(args) -> int:
     from .control.terminal import Terminal
     from .engine import KeptStream, NotificationPump, choose_device, realtime_threads
     from .show.cues import CueRunner
+    from .show.offline import TAIL_LIMIT_SECONDS, tails_ended
     rig = _load_rig(args)
     engine = rig.engine
     settings = engine.settings
@@ -790,7 +725,7 @@ def command_run(args) -> int:
                         break
                 elif ends_by_itself and runner.finished():
                     done_at = elapsed if done_at is None else done_at
-                    if _tails_ended(engine.telemetry()):
+                    if tails_ended(engine.telemetry()):
                         say("the show is over: every cue and part has played and every sound has ended")
                         break
                     if elapsed - done_at >= TAIL_LIMIT_SECONDS:
@@ -818,14 +753,6 @@ def command_run(args) -> int:
     for line in engine.refusal_report():
         print(f"  {line}")
     return EXIT_INTERRUPTED if interrupted else 0
-
-
-TAIL_FLOOR_DBFS = -90.0  # a sound below this has ended
-
-
-def _tails_ended(t) -> bool:
-    """No voice sounds and every bus meter (what inserts and tails add) reads below TAIL_FLOOR_DBFS."""
-    return t.voices == 0 and all(max(meter.peak_dbfs) < TAIL_FLOOR_DBFS for meter in t.buses.values())
 
 
 def _sayer(terminal, engine, timecode_rate):

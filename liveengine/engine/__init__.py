@@ -7,14 +7,17 @@ from ..kernel.state import (CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, PICKUP_SLOTS
                             TimecodeInput, TimecodeMaster)
 from .devices import AudioDeviceError, choose_device, describe_devices, realtime_threads
 from .stemloader import StemError, StemFile, StemLoader, wait_for_a_block
-from .stream import KeptStream, LiveStream, OfflineRenderer, audio_callback
+from .offline import (Ending, OfflineLoop, OfflineRenderer, OutputFileError, Written, collect_audio, peak_dbfs,
+                      write_audio)
+from .stream import KeptStream, LiveStream, audio_callback
 from .telemetry import BusLevel, Meter, Telemetry, TimecodeStatus
 
 __all__ = [
     "events", "CUE_TEMPLATE_ROWS", "MAX_CUES", "MAX_PARTS", "PICKUP_SLOTS",
     "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeMaster", "Producer", "RingFullError",
     "NotificationPump", "CueEvent", "LateEvent", "TimecodeEvent",
-    "KeptStream", "LiveStream", "OfflineRenderer", "audio_callback", "AudioDeviceError", "choose_device",
+    "OfflineRenderer", "OfflineLoop", "Ending", "OutputFileError", "Written", "write_audio", "collect_audio", "peak_dbfs",
+    "KeptStream", "LiveStream", "audio_callback", "AudioDeviceError", "choose_device",
     "describe_devices",
     "realtime_threads",
     "StemError", "StemFile", "StemLoader", "wait_for_a_block",

@@ -21,7 +21,7 @@ script it.
   `Instrument`; `render(seconds)` continues the timeline where the last render ended;
   `play(device=None)` is a context manager; `set_gain(db, at=None, fade_seconds=0.0)` sets the
   master level; `all_notes_off(at=None)`; `sample_rate`, `block_size`, `outputs`, `time`.
-  An engine renders offline or plays live, not both.
+  Renders and live plays continue one timeline.
 - `Instrument`: `note_on(key, velocity=100, at=None)`, `note_off(key, at=None)`,
   `control_change(control, value, at=None)`, `pitch_bend(value, at=None)` (-8192..8191),
   `program_change(program, at=None)`, `set_gain(db, at=None)`, `all_notes_off(at=None)`.

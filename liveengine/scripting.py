@@ -6,10 +6,12 @@ values (0-127), pitch bend (-8192..8191), decibels. Sample slots, note ids, ring
 are the engine's business. A bad argument raises a ValueError that says which and why.
 """
 
+import concurrent.futures
 import contextlib
 import heapq
 import itertools
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,12 +121,39 @@ def _finite(what: str, value) -> float:
     return float(value)
 
 
+class _SampleReader:
+    """The sample streamer on one thread of its own, offline and live alike (its producer has one
+    thread): offline `serve()` reads what the last step asked for and returns when done; live it
+    serves on that thread between `start()` and `stop()`."""
+
+    def __init__(self, streamer: SampleStreamer):
+        self.streamer = streamer
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="liveengine-samples")
+        self._stop = threading.Event()
+        self._serving: concurrent.futures.Future | None = None
+
+    def serve(self):
+        self._thread.submit(self.streamer.serve).result()
+
+    def start(self):
+        self._stop.clear()
+        self._serving = self._thread.submit(self._serve_until_stopped)
+
+    def _serve_until_stopped(self):
+        while not self._stop.is_set():
+            self.streamer.serve(wait_seconds=0.05)
+
+    def stop(self):
+        self._stop.set()
+        self._serving.result()
+
+
 class Engine:
     """An audio engine: instruments loaded, notes scheduled, audio rendered offline through the same
     kernel that plays live, or played live on an audio device.
 
-    The master bus sits on outputs 1-2 of `outputs`. An engine renders offline or plays live, not
-    both: the first render or play decides which."""
+    The master bus sits on outputs 1-2 of `outputs`. Offline renders and live plays continue one
+    timeline: a render after a play starts where the play stopped."""
 
     def __init__(self, sample_rate: int = 48000, *, block_size: int = 256, outputs: int = 2,
                  polyphony: int = 256, gain_db: float = 0.0, interpolation: str = "cubic"):
@@ -142,14 +171,13 @@ class Engine:
             ring_capacity=EVENT_CAPACITY, pending_capacity=EVENT_CAPACITY)
         self._engine = InternalEngine(settings)
         self._producer = self._engine.producer("control")
-        self._streamer = SampleStreamer(self._engine, self._engine.producer("samples"))
+        self._samples = _SampleReader(SampleStreamer(self._engine, self._engine.producer("samples")))
         self.instruments: list[Instrument] = []
         self._note_ids = itertools.cycle(range(1, NOTE_IDS + 1))
         self._scheduled: list[tuple[int, int, Callable]] = []  # offline: (sample, order, post) not yet posted
         self._order = itertools.count()
         self._loop: OfflineLoop | None = None
         self._live = False  # playing live now
-        self._played_live = False
 
     def __repr__(self) -> str:
         return f"<liveengine.Engine {self.sample_rate} Hz, {len(self.instruments)} instruments>"
@@ -217,7 +245,7 @@ class Engine:
             raise ValueError(str(error)) from None
         loaded = load_heads(instrument)
         slots = self._engine.install_sampler(index, instrument, loaded.samples)
-        self._streamer.add(loaded, slots)
+        self._samples.streamer.add(loaded, slots)
         return instrument.name
 
     def _load_synth(self, index: int, name: str) -> str:
@@ -253,11 +281,9 @@ class Engine:
         seconds = _finite("seconds", seconds)
         if seconds <= 0:
             raise ValueError(f"seconds must be positive, got {seconds:g}")
-        if self._played_live:
-            raise RuntimeError("this engine has played live: render with an engine of its own")
         if self._loop is None:
             self._loop = OfflineLoop(self._engine, self.block_size, step_frames=RENDER_STEP_FRAMES,
-                                     streamer=self._streamer)
+                                     streamer=self._samples)
             self._producer.drain = self._loop.drain
         return collect_audio(self._loop.run(round(seconds * self.sample_rate), before_step=self._post_due),
                              self.outputs)
@@ -267,26 +293,24 @@ class Engine:
         """Play live on an audio `device` (a name substring or an index; None: the default output)
         while the `with` block runs: notes given `at=None` sound now, plus the scheduling latency."""
         from .engine import LiveStream, choose_device
-        if self._loop is not None:
-            raise RuntimeError("this engine has rendered offline: play live with an engine of its own")
         if self._live:
             raise RuntimeError("the engine already plays")
         stream = LiveStream(self._engine.state, choose_device(device, self.outputs, 0), self.block_size)
+        self._post_due(0, math.inf)  # what was scheduled offline, in the ring before the stream's first block
         with contextlib.ExitStack() as stack:
             stream.start()
             stack.callback(stream.close)
             stack.enter_context(NotificationPump(self._engine))
-            self._streamer.start()
-            stack.callback(self._streamer.stop)
+            self._samples.start()
+            stack.callback(self._samples.stop)
             started = time.monotonic()
             while not self._engine.clock.running:
                 if time.monotonic() - started > START_TIMEOUT_SECONDS:
                     raise AudioDeviceError(f"the audio stream on {stream.device.name!r} started, but its "
                                            "callback is not being called")
                 time.sleep(0.005)
-            self._live = self._played_live = True
+            self._live = True
             stack.callback(setattr, self, "_live", False)
-            self._post_due(0, math.inf)  # what was scheduled before the stream started
             yield self
 
     def _next_note_id(self) -> int:

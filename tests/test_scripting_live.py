@@ -1,0 +1,74 @@
+"""The scripting API live, on a private JACK server with the dummy driver: `Engine.play()` as a
+context manager, and the README's Python example run as it is written (its file names replaced by
+real files), so the README and the API cannot drift apart."""
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import liveengine
+from liveengine.jackserver import PrivateJackServer, realtime_allowed
+from test_scripting import BANK, DEMO, needs_bank, piano, song
+
+# JACK clients in the test process: JACK2 keeps one set of client state per process, so
+# `.ci/run` runs this file in a process of its own.
+pytestmark = pytest.mark.jack_process
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with PrivateJackServer(sample_rate=48000, period=256, realtime=realtime_allowed()) as running:
+        yield running
+
+
+def test_play_sounds_a_note_now_plus_the_scheduling_latency_and_continues_the_timeline(server, tmp_path):
+    engine = liveengine.Engine(sample_rate=48000)
+    instrument = engine.load(piano(tmp_path))
+    instrument.note_on(60, at=0.0)  # scheduled before the stream starts: it plays at its start
+    with engine.play() as playing:
+        assert playing is engine
+        time.sleep(0.2)
+        assert engine._engine.telemetry().voices == 1
+        instrument.note_off(60)
+        asked = time.monotonic()
+        instrument.note_on(64)
+        while engine._engine.telemetry().voices == 0 and time.monotonic() - asked < 2.0:
+            time.sleep(0.002)
+        sounding = engine._engine.telemetry()
+        assert sounding.voices == 1 and max(sounding.buses["master"].peak_dbfs) > -20
+        with pytest.raises(ValueError, match="is in the past: the engine has played"):
+            instrument.note_on(60, at=0.0)
+        instrument.note_off(64)
+        time.sleep(0.1)
+    played = engine.time
+    assert played > 0.3 and engine._engine.telemetry().late_events == 0
+    audio = engine.render(seconds=0.1)  # offline again, where the stream stopped
+    assert engine.time == pytest.approx(played + 0.1, abs=1 / 48000) and not audio.any()
+
+
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Python API"):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@needs_bank
+def test_the_readme_example_runs_as_written(server, tmp_path, monkeypatch):
+    code = readme_example()
+    assert "engine.play(device=None)" in code and 'liveengine.render_midi("song.mid"' in code
+    piano(tmp_path)
+    song(tmp_path / "song.mid")
+    (tmp_path / "FluidR3_GM.sf2").symlink_to(BANK)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "demo.toml").symlink_to(DEMO)
+    monkeypatch.chdir(tmp_path)
+    names = {}
+    exec(compile(code, "README.md", "exec"), names)
+    audio = names["audio"]
+    assert audio.shape == (48000, 2) and np.flatnonzero(audio[:, 0])[0] == 0
+    assert (tmp_path / "out.wav").stat().st_size > 1000 and (tmp_path / "demo.wav").stat().st_size > 1000

@@ -352,6 +352,7 @@ def test_a_timecode_written_in_digits_other_than_ascii_is_refused(tmp_path, writ
 
 
 def test_a_device_named_with_a_superscript_digit_is_a_name_not_a_traceback():
-    from liveengine.cli import build_parser, _overrides
+    from liveengine.cli import build_parser
+    from liveengine.cli.options import overrides
     args = build_parser().parse_args(["run", str(DEMO), "--device", "²"])
-    assert _overrides(args).device == "²"
+    assert overrides(args).device == "²"

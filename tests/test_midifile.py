@@ -10,6 +10,7 @@ from liveengine.config import ShowFileError, parse_show
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner
 from liveengine.show.midifile import MidiFileError, read_midi_notes
+from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
 RATE = 48000
@@ -66,17 +67,7 @@ number = "1M1"
 at = "01:00:00:00"
 actions = [{{start = "strings"}}]
 """, tmp_path / "show.toml")
-    rig = build_rig(show)
-    runner = CueRunner(rig, rig.engine.producer("show"))
-    runner.arm()
-    runner.start(0)
-    renderer = OfflineRenderer(rig.engine.state, 64)
-    blocks = []
-    for _ in range(0, 4 * RATE, 64):
-        runner.update(renderer.position, lookahead_samples=64)
-        blocks.append(renderer.render_block().copy())
-        rig.engine.poll()
-    audio = np.concatenate(blocks)[:, 0]
+    audio = ShowRender(build_rig(show)).audio(seconds=4)[:, 0]
     sounding = np.flatnonzero(audio)
     starts = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > 100]
     cue = RATE  # 01:00:00:00 is a second after the master start

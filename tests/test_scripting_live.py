@@ -46,7 +46,10 @@ def test_play_sounds_a_note_now_plus_the_scheduling_latency_and_continues_the_ti
         instrument.note_off(64)
         time.sleep(0.1)
     played = engine.time
-    assert played > 0.3 and engine._engine.telemetry().late_events == 0
+    assert played > 0.3
+    # Scheduled before the stream started, the first note was in the ring for its first block. (A note
+    # given now may come late on a loaded machine: it is then counted, and sounds a block later.)
+    assert all(late.wanted_sample != 0 for late in engine._engine.late_events)
     audio = engine.render(seconds=0.1)  # offline again, where the stream stopped
     assert engine.time == pytest.approx(played + 0.1, abs=1 / 48000) and not audio.any()
 

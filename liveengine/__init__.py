@@ -28,7 +28,8 @@ script it.
   `at` is seconds on the engine's timeline; None is now (offline: where the next render starts).
 - `render_midi(midi, instrument, output=None, *, bank=None, program=None, sample_rate=44100, ...)`
   writes `output`, or returns the audio when `output` is None.
-- `Show.load(path)`; `show.render(output=None, seconds=None, *, go=())`.
+- `Show.load(path)`; `show.render(output=None, seconds=None, *, go=())`; `show.run(seconds=None,
+  *, device=None, jack_dummy=False, console=True)` plays it live, as `liveengine run` does.
 
 Keys, velocities, controllers and programs are MIDI numbers (0-127; velocity 1-127). A bad argument
 (an unknown file or patch, a key or velocity out of range, a time already rendered, more instruments

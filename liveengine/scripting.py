@@ -370,7 +370,8 @@ def render_midi(midi: str | Path, instrument: str | Path, output: str | Path | N
 
 
 class Show:
-    """A show file, read and checked: render it offline as `liveengine render` does."""
+    """A show file, read and checked: render it offline as `liveengine render` does, or run it live as
+    `liveengine run` does."""
 
     def __init__(self, config):
         self.config = config
@@ -408,3 +409,19 @@ class Show:
         except OutputFileError as error:
             raise ValueError(str(error)) from None
         return None
+
+    def run(self, seconds: float | None = None, *, device: str | int | None = None, jack_dummy: bool = False,
+            console: bool = True):
+        """Play the show live, as `liveengine run` does (its status and messages on the terminal), until
+        it is stopped (Ctrl-C, or `quit` typed when `console` reads the conductor's commands), for
+        `seconds`, or until it ends by itself; `jack_dummy`: on a private JACK server with the dummy
+        driver. Returns the stopped `Session` (its `summary()`)."""
+        from .show.rig import AudioOverrides, build_rig
+        from .show.session import Session
+        if seconds is not None and not _finite("seconds", seconds) > 0:
+            raise ValueError(f"seconds must be positive, got {seconds:g}")
+        session = Session(build_rig(self.config, AudioOverrides(device=device)), jack_dummy=jack_dummy,
+                          console=console)
+        with session:
+            session.run(seconds)
+        return session

@@ -54,6 +54,31 @@ def test_play_sounds_a_note_now_plus_the_scheduling_latency_and_continues_the_ti
     assert engine.time == pytest.approx(played + 0.1, abs=1 / 48000) and not audio.any()
 
 
+def test_show_run_plays_a_show_live_through_a_session(server, tmp_path):
+    (tmp_path / "show.toml").write_text("""
+[show]
+name = "one note"
+[audio]
+sample_rate = 48000
+block_size = 256
+[osc]
+enabled = false
+[instruments.voice]
+type = "tone"
+[[parts]]
+name = "tune"
+instrument = "voice"
+notes = [["A4", 0, 0.5, 0.5]]
+""")
+    show = liveengine.Show.load(tmp_path / "show.toml")
+    session = show.run(seconds=1.5, console=False)
+    t = session.engine.telemetry()
+    assert t.callbacks > 0 and t.position >= 1.5 * 48000 and t.voices == 0
+    assert [decision.text for decision in session.runner.decisions][-1] == "fired"
+    assert session.runner.finished() and not session.interrupted
+    assert session.summary()[0].startswith("Audio: ")
+
+
 def readme_example() -> str:
     text = (ROOT / "README.md").read_text()
     section = text[text.index("## Python API"):]

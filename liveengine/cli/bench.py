@@ -4,6 +4,7 @@ import argparse
 
 from ..bench import PARTS, PEER_COMPARISONS
 
+
 def add_parser(commands):
     bench = commands.add_parser("bench", help="qualify this machine for a show: kernel cost, live delivery, timecode, OSC, MIDI")
     bench.add_argument("--quick", action="store_true", help="fewer blocks and shorter live runs")

@@ -7,6 +7,7 @@ from . import UsageError
 from .describe import describe_cues, describe_rig
 from .options import add_audio_options, load_rig, prepare_kernels
 
+
 def add_parser(commands):
     check = commands.add_parser("check", help="validate a show file and describe it, or check an instrument file")
     check.add_argument("show", help="show file (TOML), or an SFZ file or SF2 bank")

@@ -4,6 +4,7 @@ import pathlib
 
 from . import UsageError
 
+
 def add_parser(commands):
     demo = commands.add_parser("demo", help="copy the demo show (demo.toml) into a folder, to try and to edit")
     demo.add_argument("folder", nargs="?", default=".", help="where to write demo.toml (default: here)")

@@ -5,6 +5,7 @@ import sys
 from ..config import SAMPLE_RATES
 from . import EXIT_FAILED, UsageError
 
+
 def add_parser(commands):
     ltc = commands.add_parser("ltc", help="generate or decode LTC timecode audio files")
     ltc_commands = ltc.add_subparsers(dest="ltc_command", required=True, metavar="ACTION")

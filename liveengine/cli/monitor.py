@@ -2,6 +2,7 @@
 
 from . import UsageError
 
+
 def add_parser(commands):
     monitor = commands.add_parser("monitor", help="watch a running engine's OSC feed: timecode, cues, meters, alerts")
     monitor.add_argument("target", metavar="HOST:PORT", help="the engine's OSC address, e.g. localhost:53100")

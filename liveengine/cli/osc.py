@@ -2,6 +2,7 @@
 
 from . import UsageError
 
+
 def add_parser(commands):
     osc = commands.add_parser("osc", help="send one OSC message to a running engine and print its reply",
                               description="Send one OSC message to a running engine, from a port that stays open "

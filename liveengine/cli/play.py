@@ -6,6 +6,7 @@ from ..config import SAMPLE_RATES
 from . import UsageError
 from .options import block_size, prepare_kernels
 
+
 def add_parser(commands):
     play = commands.add_parser("play", help="render a MIDI file through one instrument (SFZ, SF2 or synth patch), "
                                             "like fluidsynth -F")

@@ -8,6 +8,7 @@ from . import UsageError
 from .describe import warn_about_stems
 from .options import add_audio_options, load_rig, prepare_kernels, warn_about_instruments
 
+
 def add_parser(commands):
     render = commands.add_parser("render", help="render a show offline to a WAV or FLAC file")
     render.add_argument("show", help="show file (TOML)")

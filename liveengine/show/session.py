@@ -34,13 +34,15 @@ class SessionError(Exception):
 
 class Session:
     """One live performance of a rig's show. `jack_dummy`: run on a private JACK server with the dummy
-    driver (no sound card needed). The cue runner exists from the start, to describe and warn about
-    (its stems' problems) before the show starts."""
+    driver (no sound card needed); `console`: read the conductor's typed commands from standard input.
+    The cue runner exists from the start, to describe and warn about (its stems' problems) before the
+    show starts."""
 
-    def __init__(self, rig, *, jack_dummy: bool = False):
+    def __init__(self, rig, *, jack_dummy: bool = False, console: bool = True):
         self.rig = rig
         self.engine = rig.engine
         self.jack_dummy = jack_dummy
+        self.console = console
         self.runner = CueRunner(rig, self.engine.producer("show"), wait_for_block=lambda: wait_for_a_block(self.engine))
         self.terminal = None
         self.stream = None
@@ -132,9 +134,10 @@ class Session:
         keyboards = _start_keyboards(rig, runner, stack, say) if rig.show.keyboards else None
         if osc_server is not None:
             self.terminal.message(_start_osc(osc_server, rig, runner, stack, keyboards, audio=stream))
-        read_commands(runner, report=lambda text: self.terminal.message(text, error=True),
-                      on_quit=self._quit_requested.set)
-        self.terminal.message(f"Conductor commands (type, then Enter): {COMMANDS}")
+        if self.console:
+            read_commands(runner, report=lambda text: self.terminal.message(text, error=True),
+                          on_quit=self._quit_requested.set)
+            self.terminal.message(f"Conductor commands (type, then Enter): {COMMANDS}")
 
     def quit(self):
         """Ask `run` to stop, as `quit` typed at the terminal does (from any thread)."""

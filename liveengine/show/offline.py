@@ -4,7 +4,7 @@ kernel; the conductor's GOs fall at the samples given; an LTC recording may be h
 timecode input. Left to itself the render lasts until the show has played every cue and part and
 every sound on every bus has died away."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -23,11 +23,13 @@ def tails_ended(t) -> bool:
 
 class ShowRender:
     """One offline performance of a rig's show. `inputs`: (frames, input channels) the inputs hear
-    from the first sample; `go_seconds`: when the conductor presses GO; `live_lookahead`: the runner
-    posts as far ahead as it does live (`cues.LOOKAHEAD_SECONDS`) instead of a block ahead."""
+    from the first sample; `go_seconds`: when the conductor presses GO; `before_block(runner,
+    position)`: any other operation of the conductor's, given before the block at `position` plays;
+    `live_lookahead`: the runner posts as far ahead as it does live (`cues.LOOKAHEAD_SECONDS`)
+    instead of a block ahead."""
 
     def __init__(self, rig, *, inputs: np.ndarray | None = None, go_seconds: Iterable[float] = (),
-                 live_lookahead: bool = False):
+                 before_block: Callable[[CueRunner, int], None] | None = None, live_lookahead: bool = False):
         self.rig = rig
         self.engine = rig.engine
         rate = self.engine.settings.sample_rate
@@ -36,6 +38,7 @@ class ShowRender:
         self.runner.producer.drain = self.loop.drain  # more events at an instant than the ring holds go in on time
         self.inputs = inputs
         self.go_samples = sorted(round(seconds * rate) for seconds in go_seconds)
+        self.before_block = before_block
         self.lookahead_samples = None if live_lookahead else rig.block_size
         self.started = False
         self.stopped_by = ""  # why the render stopped before the show's sound ended ("": it did not)
@@ -91,4 +94,6 @@ class ShowRender:
         while self.go_samples and self.go_samples[0] < end:
             self.runner.go()
             self.go_samples.pop(0)
+        if self.before_block is not None:
+            self.before_block(self.runner, start)
         self.runner.update(start, lookahead_samples=self.lookahead_samples)

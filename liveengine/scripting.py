@@ -100,7 +100,7 @@ class Instrument:
         self.engine._post(sample, lambda producer: producer.program_change(self._index, program, sample))
 
     def set_gain(self, db: float, at: float | None = None):
-        """The instrument's level in dB (0: as loaded)."""
+        """The instrument's level in dB (in place of the `gain_db` it was loaded with)."""
         gain = db_to_gain(_finite("gain", db))
         sample = self.engine._sample(at)
         self.engine._post(sample, lambda producer: producer.instrument_parameter(self._index, "gain", gain, sample))
@@ -281,6 +281,8 @@ class Engine:
         seconds = _finite("seconds", seconds)
         if seconds <= 0:
             raise ValueError(f"seconds must be positive, got {seconds:g}")
+        if self._live:
+            raise RuntimeError("render() while the engine plays live: render after the `with engine.play()` block")
         if self._loop is None:
             self._loop = OfflineLoop(self._engine, self.block_size, step_frames=RENDER_STEP_FRAMES,
                                      streamer=self._samples)
@@ -298,6 +300,9 @@ class Engine:
         stream = LiveStream(self._engine.state, choose_device(device, self.outputs, 0), self.block_size)
         self._post_due(0, math.inf)  # what was scheduled offline, in the ring before the stream's first block
         with contextlib.ExitStack() as stack:
+            # The audio thread alone drains the rings while it runs (offline, a full ring is drained here).
+            stack.callback(setattr, self._producer, "drain", self._producer.drain)
+            self._producer.drain = None
             stream.start()
             stack.callback(stream.close)
             stack.enter_context(NotificationPump(self._engine))

@@ -163,8 +163,8 @@ def test_render_midi_writes_what_liveengine_play_writes(tmp_path):
     assert rate == written_rate == 44100 and played.any()
     assert np.array_equal(played, written)
     liveengine.render_midi(midi, BANK, tmp_path / "float.wav", subtype="FLOAT")
-    assert np.array_equal(liveengine.render_midi(midi, BANK), soundfile.read(tmp_path / "float.wav", dtype="float32")[0]), \
-        "or returns the audio"
+    returned = liveengine.render_midi(midi, BANK)
+    assert np.array_equal(returned, soundfile.read(tmp_path / "float.wav", dtype="float32")[0]), "or returns the audio"
 
 
 def test_show_render_writes_what_liveengine_render_writes(tmp_path):

@@ -43,6 +43,8 @@ def test_play_sounds_a_note_now_plus_the_scheduling_latency_and_continues_the_ti
         assert sounding.voices == 1 and max(sounding.buses["master"].peak_dbfs) > -20
         with pytest.raises(ValueError, match="is in the past: the engine has played"):
             instrument.note_on(60, at=0.0)
+        with pytest.raises(RuntimeError, match="while the engine plays live"):
+            engine.render(seconds=0.1)
         instrument.note_off(64)
         time.sleep(0.1)
     played = engine.time

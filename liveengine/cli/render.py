@@ -50,8 +50,9 @@ def command_render(args) -> int:
         print(render.stopped_by, file=sys.stderr)
     print(_summary(rig.engine))
     _report_cues(render.runner)
-    if render.runner.standing_by is not None:
-        print(f"Cue {render.runner.standing_by.cue.number} waits for a GO: give the times of the GOs with --go SECONDS.")
+    standing_by = render.runner.standing_by
+    if standing_by is not None:
+        print(f"Cue {standing_by.cue.number} waits for a GO: give the times of the GOs with --go SECONDS.")
     if inputs is not None:
         _report_timecode(rig)
     return 0

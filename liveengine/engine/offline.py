@@ -80,9 +80,9 @@ class OfflineRenderer:
 
 @dataclass(frozen=True)
 class Ending:
-    """How a performance that ends by itself stops rendering: from the sample `finished()` names
-    (the kernel's position; None while something is left to play), until `quiet(telemetry)` says its sound has died away,
-    or `tail_limit_seconds` after that sample if it never does (a held note, a drone)."""
+    """How a performance that ends by itself stops rendering: from the sample `finished()` names (the
+    kernel's position; None while something is left to play), until `quiet(telemetry)` says its sound
+    has died away, or `tail_limit_seconds` after that sample if it never does (a held note, a drone)."""
 
     finished: Callable[[], int | None]
     quiet: Callable[[object], bool]

@@ -60,10 +60,12 @@ def test_import_liveengine_loads_nothing_heavy():
     assert {"Engine", "Instrument", "Show", "render_midi"} <= set(dir(liveengine))
 
 
+@pytest.mark.parametrize("block_size", [32, 256, 1024])
 @pytest.mark.parametrize("sample_rate", [44100, 48000, 96000])
 @pytest.mark.parametrize("at", [0.0, 0.25, 0.3333])
-def test_a_note_sounds_from_the_sample_its_time_falls_on_and_note_off_releases_it(tmp_path, sample_rate, at):
-    engine = liveengine.Engine(sample_rate=sample_rate)
+def test_a_note_sounds_from_the_sample_its_time_falls_on_and_note_off_releases_it(tmp_path, sample_rate, at,
+                                                                                    block_size):
+    engine = liveengine.Engine(sample_rate=sample_rate, block_size=block_size)
     instrument = engine.load(piano(tmp_path, sample_rate))
     instrument.note_on(60, velocity=100, at=at)
     instrument.note_off(60, at=at + 0.5)

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .instruments.patches import UnknownPatchError, synth_patch_path
-from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
+from .engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, RingFullError, events
 from .kernel.state import MAX_INSTRUMENTS
 from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
 from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
@@ -316,31 +316,29 @@ class MidiPlayer:
         the next: the file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or
         `seconds` of it. A chunk's events are posted before it renders, at their samples, and the
         kernel renders the chunk in one call."""
-        renderer = OfflineRenderer(self.engine.state, self.block)
-        self.producer.drain = renderer.drain  # a chunk's events beyond the ring go straight to the pending set
-        frames = None if seconds is None else round(seconds * self.sample_rate)
-        tail_end = self.end_sample + round(TAIL_LIMIT_SECONDS * self.sample_rate)
+        loop = OfflineLoop(self.engine, self.block, step_frames=chunk_frames, streamer=self.streamer)
+        self.producer.drain = loop.drain  # a chunk's events beyond the ring go straight to the pending set
         waiting = deque(self.messages)
         ended = False
-        done = 0
-        while frames is None or done < frames:
-            length = chunk_frames if frames is None else min(chunk_frames, frames - done)
-            chunk_end = done + length
+
+        def post_chunk(start: int, end: int):
+            nonlocal ended
             try:
                 self.producer.flush()  # what the pending set had no room for, as it has now
-                while waiting and waiting[0].sample < chunk_end:
+                while waiting and waiting[0].sample < end:
                     timed = waiting.popleft()
                     self._play(timed.message, timed.sample)
-                if not ended and not waiting and self.end_sample < chunk_end:
-                    self._release_everything(max(done, self.end_sample))
+                if not ended and not waiting and self.end_sample < end:
+                    self._release_everything(max(start, self.end_sample))
                     ended = True
             except RingFullError:
                 raise PlayError(f"more than {EVENTS_PER_CHUNK} events in {chunk_frames} frames") from None
-            self.streamer.serve()  # what the last chunk's notes asked for, read before this one plays it
-            yield renderer.render_frames(length)
-            done += length
-            if frames is None and ended and (done >= tail_end or self.engine.telemetry().voices == 0):
-                return
+
+        if seconds is not None:
+            return loop.run(round(seconds * self.sample_rate), before_step=post_chunk)
+        ending = Ending(finished=lambda: self.end_sample if ended else None, quiet=lambda t: t.voices == 0,
+                        tail_limit_seconds=TAIL_LIMIT_SECONDS)
+        return loop.run(before_step=post_chunk, ending=ending)
 
     def _play(self, message, sample: int):
         channel = self.channels[message.channel]

@@ -1,8 +1,8 @@
 """The cue list, show-level: small show files rendered offline, block by block, as `liveengine render` does.
 
 Each show is a TOML text, parsed with parse_show, laid out with build_rig and played through a
-CueRunner exactly as cli.command_render plays it: per block, the conductor's operations, then
-runner.update(position, lookahead_samples=block), renderer.render_block(inputs), engine.poll().
+CueRunner exactly as `liveengine render` plays it (`show.offline.ShowRender`): per block, the
+conductor's operations, then runner.update(position, lookahead_samples=block), the block, engine.poll().
 
 Every part plays `tone` notes with a short attack and release on a bus of its own, with a mono
 output of its own, so each part's onsets can be read off its channel. A tone's first sample is
@@ -17,9 +17,8 @@ import pytest
 
 import ltcref
 from liveengine.show.reader import ShowFileError, parse_show
-from liveengine.engine import OfflineRenderer
 from liveengine.show.click import ACCENT, clicks
-from liveengine.show.cues import CueRunner
+from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
 RATE = 48000
@@ -82,20 +81,18 @@ def part(name: str, bus: str, beats, length: float = 0.25, key: int = 69) -> str
 
 
 class Performance:
-    """One show, played offline block by block as command_render plays it."""
+    """One show, played offline block by block as command_render plays it (`ShowRender`)."""
 
     def __init__(self, text: str, inputs: np.ndarray | None = None, lookahead_samples: int | None = BLOCK):
         self.show = parse_show(text, "test.toml")
         self.rig = build_rig(self.show)
         self.engine = self.rig.engine
         assert self.rig.block_size == BLOCK
-        self.renderer = OfflineRenderer(self.engine.state, BLOCK)
-        self.runner = CueRunner(self.rig, self.engine.producer("show"))
-        self.runner.arm()
-        self.runner.start(0)
-        self.inputs = inputs
         # command_render posts one block ahead; None: the live default (cues.LOOKAHEAD_SECONDS).
-        self.lookahead = lookahead_samples
+        assert lookahead_samples in (BLOCK, None)
+        self.render = ShowRender(self.rig, inputs=inputs, live_lookahead=lookahead_samples is None)
+        self.runner = self.render.runner
+        self.render.start()
         self.blocks: list[np.ndarray] = []
         # (position, sample, bus) of every note the runner posts itself, after the cue's template.
         self.posted: list[tuple[int, int, int]] = []
@@ -110,20 +107,12 @@ class Performance:
 
     @property
     def position(self) -> int:
-        return self.renderer.position
+        return self.render.position
 
     def play_until(self, sample: int):
         """Render every block that ends by `sample`: an operation given next falls in the block
         holding `sample`, where command_render gives a GO at that sample."""
-        while self.position + BLOCK <= sample:
-            self.runner.update(self.position, lookahead_samples=self.lookahead)
-            heard = None
-            if self.inputs is not None:
-                heard = np.zeros((BLOCK, self.inputs.shape[1]), np.float32)
-                chunk = self.inputs[self.position:self.position + BLOCK]
-                heard[:len(chunk)] = chunk
-            self.blocks.append(self.renderer.render_block(heard).copy())
-            self.engine.poll()
+        self.blocks.append(self.render.play_until(sample))
 
     @property
     def audio(self) -> np.ndarray:

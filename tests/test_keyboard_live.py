@@ -165,8 +165,8 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
     external.open_virtual_port("in")
     external.set_callback(lambda event, _: received.append(event[0]))
     keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, engine, engine.producer("keyboards"))
-    from liveengine.cli import _open_thru
-    keyboards.thru["upper"] = _open_thru(rig, "upper", show.keyboards["upper"].thru)
+    from liveengine.show.session import open_thru
+    keyboards.thru["upper"] = open_thru(rig, "upper", show.keyboards["upper"].thru)
     try:
         for message in ([0x90, 60, 100], [0xB0, 64, 127], [0x80, 60, 0], [0xF8], [0x90, 200, 1]):
             keyboards.play("upper", message, -1)

@@ -20,8 +20,7 @@ import ltcref
 from liveengine.show.reader import parse_show
 from liveengine.control.mtc import MtcReader, sender_locked_to_engine
 from liveengine.kernel.dsp.ltc import decode_ltc
-from liveengine.engine import OfflineRenderer
-from liveengine.show.cues import CueRunner
+from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 from liveengine.show.timecode import RATES, Timecode
 
@@ -66,26 +65,16 @@ def show_text(rate: str, sample_rate: int, block: int, start: str, cue: str) -> 
 
 
 class Render:
-    """A show rendered block by block as command_render renders it; `before_block(runner, position)`
+    """A show rendered as `liveengine render` renders it (`ShowRender`); `before_block(runner, position)`
     may give the conductor's operations."""
 
     def __init__(self, text: str, seconds: float, before_block=None):
         self.show = parse_show(text, "master.toml")
-        rig = build_rig(self.show)
-        self.engine = rig.engine
+        render = ShowRender(build_rig(self.show), before_block=before_block)
+        self.engine = render.engine
         self.sample_rate = self.engine.settings.sample_rate
-        renderer = OfflineRenderer(self.engine.state, rig.block_size)
-        self.runner = CueRunner(rig, self.engine.producer("show"))
-        self.runner.arm()
-        self.runner.start(0)
-        blocks = []
-        while renderer.position < seconds * self.sample_rate:
-            if before_block is not None:
-                before_block(self.runner, renderer.position)
-            self.runner.update(renderer.position, lookahead_samples=rig.block_size)
-            blocks.append(renderer.render_block().copy())
-            self.engine.poll()
-        self.audio = np.concatenate(blocks)
+        self.runner = render.runner
+        self.audio = render.audio(seconds)
 
     @property
     def rate(self):

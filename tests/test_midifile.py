@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from liveengine.show.reader import ShowFileError, parse_show
-from liveengine.engine import OfflineRenderer
-from liveengine.show.cues import CueRunner
 from liveengine.show.midifile import MidiFileError, read_midi_notes
+from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
 RATE = 48000
@@ -66,17 +65,7 @@ number = "1M1"
 at = "01:00:00:00"
 actions = [{{start = "strings"}}]
 """, tmp_path / "show.toml")
-    rig = build_rig(show)
-    runner = CueRunner(rig, rig.engine.producer("show"))
-    runner.arm()
-    runner.start(0)
-    renderer = OfflineRenderer(rig.engine.state, 64)
-    blocks = []
-    for _ in range(0, 4 * RATE, 64):
-        runner.update(renderer.position, lookahead_samples=64)
-        blocks.append(renderer.render_block().copy())
-        rig.engine.poll()
-    audio = np.concatenate(blocks)[:, 0]
+    audio = ShowRender(build_rig(show)).audio(seconds=4)[:, 0]
     sounding = np.flatnonzero(audio)
     starts = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > 100]
     cue = RATE  # 01:00:00:00 is a second after the master start
@@ -150,22 +139,14 @@ number = "4M2"
 go = true
 actions = [{{start = "theme"}}]
 """, tmp_path / "show.toml")
-    rig = build_rig(show)
-    runner = CueRunner(rig, rig.engine.producer("show"))
-    runner.arm()
-    renderer = OfflineRenderer(rig.engine.state, 64)
-    blocks = []
-    for block in range(3 * RATE // 64):
-        if block == 100:
-            runner.fire("4M2", 3)  # the rehearsal starts at bar 3
-        runner.update(renderer.position, lookahead_samples=64)
-        blocks.append(renderer.render_block().copy())
-        rig.engine.poll()
-    audio = np.concatenate(blocks)[:, 0]
-    fired = next(d.sample for d in runner.decisions if d.text == "fired")
+    render = ShowRender(build_rig(show))
+    before = render.play_until(100 * 64)
+    render.runner.fire("4M2", 3)  # the rehearsal starts at bar 3
+    audio = np.concatenate([before, render.audio(3 - 100 * 64 / RATE)])[:, 0]
+    fired = next(d.sample for d in render.runner.decisions if d.text == "fired")
     sounding = np.flatnonzero(audio)
     starts = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > 100]
     assert fired <= starts[0] - 1 <= fired + 4 * 64, "the A held across bar 3 sounds from the pickup"
     key_of = {round(RATE * 0.25): "C", RATE: "E"}
     assert [int(s) - 1 - fired for s in starts[1:]] == list(key_of), "C a quarter second in, E a second in"
-    assert ("4M2", "fired by hand from bar 3") in [(d.cue, d.text) for d in runner.decisions]
+    assert ("4M2", "fired by hand from bar 3") in [(d.cue, d.text) for d in render.runner.decisions]

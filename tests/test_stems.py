@@ -6,8 +6,7 @@ import soundfile
 
 import ltcref
 from liveengine.show.reader import parse_show
-from liveengine.engine import OfflineRenderer
-from liveengine.show.cues import CueRunner
+from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
 RATE = 48000
@@ -33,19 +32,10 @@ def show_text(folder, stems, actions, timecode='source = "none"\nrate = "25"\nma
 
 
 def render(show, seconds, inputs=None):
-    rig = build_rig(show)
-    runner = CueRunner(rig, rig.engine.producer("show"))
-    runner.arm()
-    runner.start(0)
-    renderer = OfflineRenderer(rig.engine.state, BLOCK)
-    blocks = []
-    for start in range(0, round(seconds * RATE), BLOCK):
-        runner.update(renderer.position, lookahead_samples=BLOCK)
-        heard = None if inputs is None else inputs[start:start + BLOCK]
-        blocks.append(renderer.render_block(heard).copy())
-        rig.engine.poll()
-    runner.update(renderer.position)
-    return np.concatenate(blocks), runner
+    performance = ShowRender(build_rig(show), inputs=inputs)
+    audio = performance.audio(seconds)
+    performance.runner.update(performance.position)
+    return audio, performance.runner
 
 
 def test_a_stem_plays_its_file_from_the_cue_sample_exactly_even_beyond_its_buffer(tmp_path):

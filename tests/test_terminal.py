@@ -10,7 +10,7 @@ import threading
 import numba
 import pytest
 
-from liveengine.cli import _EngineReports, _live_summary, _status_line
+from liveengine.show.operator import EngineReports, live_summary, status_line
 from liveengine.show.reader import parse_show
 from liveengine.show.console import read_commands
 from liveengine.show.terminal import ERASE_LINE, Terminal
@@ -82,7 +82,7 @@ def test_late_events_are_counted_in_milliseconds_not_logged_in_samples(caplog):
     rig, renderer = rendering_rig()
     engine = rig.engine
     said = []
-    reports = _EngineReports(engine, frame_rate("25"), lambda text, error=False: said.append(text))
+    reports = EngineReports(engine, frame_rate("25"), lambda text, error=False: said.append(text))
     producer = engine.producer("show")
     for _ in range(10):
         renderer.render_block()
@@ -103,7 +103,7 @@ def test_late_events_are_counted_in_milliseconds_not_logged_in_samples(caplog):
 def test_timecode_events_are_said_in_the_shows_timecode(rate, frame, label):
     rig, _ = rendering_rig()
     said = []
-    reports = _EngineReports(rig.engine, frame_rate(rate), lambda text, error=False: said.append(text))
+    reports = EngineReports(rig.engine, frame_rate(rate), lambda text, error=False: said.append(text))
     for what in ("locking", "locked", "frame rejected", "relocated", "dropout: freewheel"):
         rig.engine.timecode_events.append(TimecodeEvent(what, 123456.0, float(frame)))
     reports.check(elapsed=0.0)
@@ -128,8 +128,8 @@ def test_the_status_line_and_the_summary_show_the_same_dsp_maximum():
     renderer.render_block()
     t = dataclasses.replace(rig.engine.telemetry(), dsp_load_peak=0.059, dsp_load_max=1.488, dsp_load_average=0.05,
                             callbacks=4146, position=4146 * 1024, missed_cycles=12, longest_gap_ms=64.0)
-    assert "(max 148.8%)" in _status_line(t, frame_rate("25"), 86.0)
-    summary = "\n".join(_live_summary(t, 4146 * 1024 / 48000, 48000))
+    assert "(max 148.8%)" in status_line(t, frame_rate("25"), 86.0)
+    summary = "\n".join(live_summary(t, 4146 * 1024 / 48000, 48000))
     assert "max 148.8% of a period" in summary and "5.9" not in summary
     assert "4146 callbacks of 1024 frames (21.33 ms) in 88.4 s; that time allows 4146" in summary
     assert "12 late cycles" in summary and "the device caught up: every period was delivered" in summary
@@ -139,14 +139,14 @@ def test_the_summary_says_when_periods_were_never_delivered():
     rig, renderer = rendering_rig()
     renderer.render_block()
     t = dataclasses.replace(rig.engine.telemetry(), callbacks=3000, position=3000 * 1024, missed_cycles=1146)
-    summary = "\n".join(_live_summary(t, 4146 * 1024 / 48000, 48000))
+    summary = "\n".join(live_summary(t, 4146 * 1024 / 48000, 48000))
     assert "that time allows 4146" in summary
     assert "about 1146 periods were never delivered: the audio dropped out" in summary
 
 
 def test_the_summary_of_a_stream_never_called_says_so():
     rig, _ = rendering_rig()
-    assert _live_summary(rig.engine.telemetry(), 2.0, 48000) == [
+    assert live_summary(rig.engine.telemetry(), 2.0, 48000) == [
         "Audio: the device never called back in the 2.0 s the stream was open."]
 
 

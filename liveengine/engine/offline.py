@@ -1,4 +1,16 @@
-"""Offline rendering: the kernel the live callback runs, driven block by block with no device."""
+"""Offline rendering: the live stream's kernel driven with no device, faster than real time.
+
+`OfflineRenderer` calls the kernel's block process as the audio callback does, so both produce the
+same samples. `OfflineLoop` is the one offline loop that everything rendering offline goes through
+(`liveengine render` and `play`, the scripting API, the tests): before each step whoever performs
+posts what the step plays, the sample streamer reads what the last step's notes asked for, the
+kernel renders the step, the engine's notifications are read; the loop stops after a length, or
+once the performance has ended and its sound has died away.
+"""
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,3 +76,128 @@ class OfflineRenderer:
     @property
     def position(self) -> int:
         return int(self.state.telemetry[T_POSITION])
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a performance that ends by itself stops rendering: from the sample `finished()` names (the
+    kernel's position; None while something is left to play), until `quiet(telemetry)` says its sound
+    has died away, or `tail_limit_seconds` after that sample if it never does (a held note, a drone)."""
+
+    finished: Callable[[], int | None]
+    quiet: Callable[[object], bool]
+    tail_limit_seconds: float
+
+
+class OfflineLoop:
+    """The offline loop: steps of `step_frames` (default: a block) through the kernel, with what the
+    control plane does live done between them, in order.
+
+    Before a step of frames [start, end): `before_step(start, end)` posts what it plays (a cue runner
+    updates, a file player posts its messages), then `streamer.serve()` reads in full the samples the
+    last step's notes asked for (and reads the engine's notifications). After it: the engine's
+    notifications are read, so a cue runner sees its cues fire. `inputs` (frames, input channels) is
+    what the inputs hear from the first sample on (silence after its end); it needs steps of a block.
+    """
+
+    def __init__(self, engine, block_size: int, *, step_frames: int | None = None, streamer=None,
+                 inputs: np.ndarray | None = None):
+        self.engine = engine
+        self.renderer = OfflineRenderer(engine.state, block_size)
+        self.step_frames = step_frames or block_size
+        if inputs is not None and self.step_frames != block_size:
+            raise ValueError("inputs are heard a block at a time: steps of one block")
+        self.streamer = streamer
+        self.inputs = inputs
+        self.frames_done = 0
+        self.stopped_by_tail_limit = False  # the last run ended at its Ending's tail limit, still sounding
+        self._finished_at: int | None = None
+
+    @property
+    def position(self) -> int:
+        """The kernel's sample position: where the next step starts."""
+        return self.renderer.position
+
+    def drain(self):
+        """For producers whose ring fills: what waits goes into the kernel's pending set now."""
+        self.renderer.drain()
+
+    def run(self, frames: int | None = None, *, before_step: Callable[[int, int], None] | None = None,
+            ending: Ending | None = None) -> Iterator[np.ndarray]:
+        """Render `frames` frames (None: until `ending` says so; a run may be resumed), a step at a
+        time; each (frames, channels) float32 view is valid until the next step."""
+        if frames is None and ending is None:
+            raise ValueError("an offline render needs a length or an ending")
+        done = 0
+        while frames is None or done < frames:
+            length = self.step_frames if frames is None else min(self.step_frames, frames - done)
+            start = self.position
+            if before_step is not None:
+                before_step(start, start + length)
+            if self.streamer is not None:
+                self.streamer.serve()
+            block = self._render(length)
+            self.engine.poll()
+            done += length
+            self.frames_done += length
+            yield block
+            if ending is not None and self._ended(ending):
+                return
+
+    def _render(self, length: int) -> np.ndarray:
+        if self.inputs is None:
+            return self.renderer.render_frames(length)
+        block_size = self.renderer.block_size
+        heard = self.inputs[self.frames_done:self.frames_done + block_size]
+        if len(heard) < block_size:
+            heard = np.concatenate([heard, np.zeros((block_size - len(heard), heard.shape[1]), np.float32)])
+        return self.renderer.render_block(heard)[:length]
+
+    def _ended(self, ending: Ending) -> bool:
+        if self._finished_at is None:
+            self._finished_at = ending.finished()
+            if self._finished_at is None:
+                return False
+        if ending.quiet(self.engine.telemetry()):
+            return True
+        if self.position - self._finished_at >= ending.tail_limit_seconds * self.engine.settings.sample_rate:
+            self.stopped_by_tail_limit = True
+            return True
+        return False
+
+
+@dataclass(frozen=True)
+class Written:
+    frames: int
+    peak: float  # the largest absolute sample value written
+
+
+class OutputFileError(ValueError):
+    """An audio file that cannot be written; the message says which and why."""
+
+
+def write_audio(blocks: Iterable[np.ndarray], path, sample_rate: int, channels: int,
+                subtype: str = "PCM_24") -> Written:
+    """Write `blocks` into a new sound file at `path` (.wav, .flac: as its suffix says), opened before
+    the first block renders."""
+    import soundfile
+    try:
+        output = soundfile.SoundFile(path, "w", samplerate=sample_rate, channels=channels, subtype=subtype)
+    except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
+        raise OutputFileError(f"cannot write {path}: {error}") from None
+    frames, peak = 0, 0.0
+    with output:
+        for block in blocks:
+            output.write(block)
+            frames += len(block)
+            peak = max(peak, float(np.abs(block).max(initial=0.0)))
+    return Written(frames, peak)
+
+
+def collect_audio(blocks: Iterable[np.ndarray], channels: int) -> np.ndarray:
+    """`blocks` as one (frames, channels) float32 array."""
+    return np.concatenate([block.copy() for block in blocks] or [np.zeros((0, channels), np.float32)])
+
+
+def peak_dbfs(peak: float) -> float:
+    return 20 * math.log10(max(peak, 1e-6))

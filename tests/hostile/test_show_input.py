@@ -17,8 +17,8 @@ import soundfile
 from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.show.console import read_commands
 from liveengine.osc.surface import OscSurface
-from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner
+from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -306,18 +306,14 @@ actions = [{{start = "tape"}}]
 
 def render_stem_show(show, seconds, disk_stalls=range(0)):
     """Render offline; the loader reads nothing during the blocks in `disk_stalls` (a late disk)."""
-    rig = build_rig(show)
-    runner = CueRunner(rig, rig.engine.producer("show"))
-    runner.arm()
-    runner.start(0)
-    renderer = OfflineRenderer(rig.engine.state, BLOCK)
-    step = runner.stems.step
-    for block in range(round(seconds * RATE) // BLOCK):
-        runner.stems.step = (lambda: 0) if block in disk_stalls else step
-        runner.update(renderer.position, lookahead_samples=BLOCK)
-        renderer.render_block()
-        rig.engine.poll()
-    return runner
+    def late_disk(runner, position):
+        runner.stems.step = (lambda: 0) if position // BLOCK in disk_stalls else step
+
+    render = ShowRender(build_rig(show), before_block=late_disk)
+    step = render.runner.stems.step
+    for _ in render.blocks(seconds):
+        pass
+    return render.runner
 
 
 def test_a_stem_starved_by_a_late_disk_is_reported_by_name_cue_and_place_in_its_file(tmp_path):
@@ -352,6 +348,7 @@ def test_a_timecode_written_in_digits_other_than_ascii_is_refused(tmp_path, writ
 
 
 def test_a_device_named_with_a_superscript_digit_is_a_name_not_a_traceback():
-    from liveengine.cli import build_parser, _overrides
+    from liveengine.cli import build_parser
+    from liveengine.cli.options import overrides
     args = build_parser().parse_args(["run", str(DEMO), "--device", "²"])
-    assert _overrides(args).device == "²"
+    assert overrides(args).device == "²"

@@ -123,10 +123,10 @@ def test_a_change_of_the_ltc_rate_is_said_at_each_change_and_on_the_osc_event_fe
 
 
 def test_the_run_loop_says_a_wrong_ltc_rate_once_as_an_error():
-    from liveengine.cli import _EngineReports
+    from liveengine.show.operator import EngineReports
     engine, renderer = engine_chasing("25")
     said = []
-    reports = _EngineReports(engine, RATES["25"], lambda text, error=False: said.append((text, error)))
+    reports = EngineReports(engine, RATES["25"], lambda text, error=False: said.append((text, error)))
     play(engine, renderer, ltc("24", "01:00:00:00", 3.0, 48000))
     reports.check(0.0)
     reports.check(5.0)

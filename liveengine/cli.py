@@ -673,6 +673,7 @@ def _report_cues(runner):
 
 def _report_timecode(rig):
     """What the chase did over the render, in the show's timecode."""
+    from .engine import ChaseChange
     from .show.timecode import Timecode
     rate = rig.show.timecode.rate
     status = rig.engine.telemetry().timecode
@@ -682,7 +683,7 @@ def _report_timecode(rig):
         print(f"WARNING: {text}" if warning else text)
     sample_rate = rig.engine.settings.sample_rate
     for event in rig.engine.timecode_events:
-        if event.what != "locking":
+        if event.what is not ChaseChange.LOCKING:
             label = Timecode.from_frames(math.floor(event.frame), rate)
             print(f"  {event.sample / sample_rate:9.3f} s  {event.what:<18} {label}")
 
@@ -851,7 +852,9 @@ class _EngineReports:
     (Refused notes are said by the engine once per instrument and reason, and counted in the summary.)"""
 
     def __init__(self, engine, timecode_rate, say):
+        from .engine import TimecodeEvent
         self.engine = engine
+        self.timecode_events = engine.subscribe(TimecodeEvent)
         self.timecode_rate = timecode_rate
         self.say = say
         t = engine.telemetry()
@@ -861,13 +864,12 @@ class _EngineReports:
         self._next_count = 0.0
 
     def check(self, elapsed: float):
+        from .engine import ChaseChange
         from .show.timecode import Timecode
         engine = self.engine
-        while engine.timecode_events:
-            event = engine.timecode_events.popleft()
-            if event.what not in ("locking", "frame rejected"):
-                where = Timecode.from_frames(math.floor(event.frame), self.timecode_rate)
-                self.say(f"timecode {event.what} at {where}")
+        for event in self.timecode_events.drain():
+            if event.what not in (ChaseChange.LOCKING, ChaseChange.FRAME_REJECTED):
+                self.say(event.text(str(Timecode.from_frames(math.floor(event.frame), self.timecode_rate))))
         reports, self._rate_reports = engine.timecode_rate_reports_since(self._rate_reports)
         for _, text, warning in reports:
             self.say(text, error=warning)

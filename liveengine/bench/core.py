@@ -21,7 +21,7 @@ from numba import njit
 from ..background import BackgroundLoop
 from ..engine import Engine, EngineSettings, LiveStream, NotificationPump, choose_device
 from ..kernel.intrinsics import monotonic_ns
-from ..kernel.render import process
+from ..kernel.process import process
 
 RATE = 48000
 BLOCK = 64

@@ -242,12 +242,13 @@ class Producer:
         return self.engine.master_frame_start(index)
 
     def arm_cue(self, slot: int, trigger: int, template: np.ndarray, *, frame: float = 0.0,
-                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0, stands_for: int = -1):
+                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0, stands_for: int = -1) -> int:
         """Arm cue `slot`: write its template (rows of events, sample times relative to the cue)
         while the audio thread does not read it, then announce it. Timecode cues fire where
         the picture reaches `frame`; chase cues start part-way when the picture lands within
         `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`. A slot that
-        `stands_for` another (a pickup of it) fires that one's followers, as it would."""
+        `stands_for` another (a pickup of it) fires that one's followers, as it would. The slot's memory
+        is handed over (engine/handover.py); returns the handover's token."""
         if not 0 <= slot < CUE_SLOTS:
             raise ValueError(f"cue slots are 0..{CUE_SLOTS - 1}")
         state = self.engine.state
@@ -266,7 +267,7 @@ class Producer:
             column[Q_STANDS_FOR] = stands_for if 0 <= stands_for < CUE_SLOTS else slot
 
         try:
-            self.adopt(Resource.CUE, slot, write)
+            return self.adopt(Resource.CUE, slot, write)
         except HandoverError:
             raise HandoverError(f"cue slot {slot} is armed: disarm it and wait until the audio thread lets it go") \
                 from None

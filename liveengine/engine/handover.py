@@ -94,7 +94,7 @@ class Handover:
         """Ask the audio thread for the resource back with one LET_GO. `then` runs once it has let go
         (never if it keeps it: a sample a voice still plays). Returns the token."""
         if resource not in LET_GO_OF:
-            raise HandoverError(f"the audio thread does not let go of a {resource.name.lower()}")
+            raise HandoverError(f"the audio thread does not let go of {resource.noun}s")
         key = (resource, slot)
         with self._lock:
             if key not in self._held:

@@ -10,7 +10,6 @@ import collections
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np

@@ -23,11 +23,13 @@ from .clock import SampleClock
 from .handover import Handover, HandoverError
 from .notifications import (
     Acknowledged,
+    CueEvent,
     HandedOver,
     LateEvent,
     Notification,
     Notifications,
     NoteRefused,
+    PartsStopped,
     Refusal,
     Resource,
     SampleNotReady,
@@ -642,6 +644,10 @@ class Engine:
                 self.timecode_events.append(notification)
                 log.debug("timecode %s at sample %d (frame %.0f)", notification.what, notification.sample,
                           notification.frame)
+            case CueEvent(sample=sample, slot=slot, what=what):
+                log.debug("cue slot %d %s at sample %d", slot, what, sample)
+            case PartsStopped(sample=sample, why=why):
+                log.debug("every part stopped at sample %d: %s", sample, why)
             case SampleNotReady(sample=sample, slot=slot, note=note):
                 self.samples_not_ready.append(notification)
                 log.debug("sample slot %d was not read far enough for note %d at sample %d: it played silence",

@@ -155,6 +155,16 @@ def on_note_group_off(table, event):
 
 
 @realtime
+def on_part_start(table, event, sample):
+    return outcome(start_part(table, event, sample))
+
+
+@realtime
+def on_part_stop(table, event):
+    return outcome(stop_part(table, int(event[ev.TARGET])))
+
+
+@realtime
 def on_cue_fire(table, event, sample):
     slot = event[ev.TARGET]
     if not 0 <= slot < CUE_SLOTS:
@@ -281,9 +291,9 @@ def apply_event(table, event, sample):
     elif kind == ev.NOTE_GROUP_OFF:
         result = on_note_group_off(table, event)
     elif kind == ev.PART_START:
-        result = outcome(start_part(table, event, sample))
+        result = on_part_start(table, event, sample)
     elif kind == ev.PART_STOP:
-        result = outcome(stop_part(table, int(event[ev.TARGET])))
+        result = on_part_stop(table, event)
     elif kind == ev.CUE_FIRE:
         result = on_cue_fire(table, event, sample)
     elif kind == ev.STEM_START:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import CueAction, CueConfig
-from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, PartsStopped, PartStarted, Producer, StemFile,
-                      StemLoader, events)
+from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted, Producer,
+                      StemFile, StemLoader, events)
 from .rig import Rig, db_to_gain
 from .click import clicks
 from .midifile import bar_count, bar_seconds
@@ -303,7 +303,7 @@ class CueRunner:
             return armed
         try:
             self.producer.arm_cue(slot, events.TRIGGER_MANUAL, pickup.template, stands_for=armed.slot)
-        except RuntimeError:  # the last pickup in this slot has not been disarmed yet
+        except HandoverError:  # the audio thread has not let go of the last pickup in this slot yet
             return armed
         self._pickups_armed += 1
         self.pickups[slot] = pickup

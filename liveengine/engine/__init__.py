@@ -1,5 +1,5 @@
-"""The kernel's Python face: the engine, its producers, the stream, telemetry. Other packages use
-only what this module exports (the kernel itself is `liveengine.kernel`)."""
+"""The kernel's Python face: the engine, its producers, the handover, typed notifications, the stream,
+telemetry. Other packages use only what this module exports (the kernel itself is `liveengine.kernel`)."""
 
 from ..kernel import events
 from .core import Engine, NotificationPump, Producer, RingFullError

@@ -62,11 +62,6 @@ class Handover:
         with self._lock:
             return (resource, slot) not in self._held
 
-    def held(self, resource: Resource) -> set[int]:
-        """The slots of `resource` the audio thread holds (or is being handed)."""
-        with self._lock:
-            return {slot for kind, slot in self._held if kind == resource}
-
     def adopt(self, producer, resource: Resource, slot: int, write: Callable[[], None] = lambda: None,
               value: float = 0.0, then: Callable[[], None] | None = None) -> int:
         """Write the resource (`write()`, while it is still the control plane's), then hand it to the

@@ -236,7 +236,8 @@ def decode(row) -> Notification | None:
 
 class Subscription:
     """The notifications of the types one consumer asked for, in order, until it unsubscribes.
-    Filled by the thread that polls the engine; drained by the consumer's own."""
+    Filled by the thread that polls the engine; drained by the consumer's own. It keeps everything
+    until drained (a cue runner must miss no firing): a consumer that stops draining closes it."""
 
     def __init__(self, hub: "Notifications", kinds: tuple[type, ...]):
         self.kinds = kinds

@@ -20,7 +20,7 @@ KERNEL = PACKAGE / "kernel"
 def test_the_fingerprint_hashes_exactly_the_kernel_package():
     expected = {path for path in KERNEL.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
     assert set(kernel_sources()) == expected
-    assert {KERNEL / "realtime.py", KERNEL / "render.py", KERNEL / "dsp" / "ltc.py"} <= expected
+    assert {KERNEL / "realtime.py", KERNEL / "process.py", KERNEL / "dsp" / "ltc.py"} <= expected
     assert not any(PACKAGE / "engine" in path.parents for path in kernel_sources())
 
 

@@ -80,3 +80,25 @@ def test_a_broken_patch_is_reported_and_the_instrument_keeps_its_patch(tmp_path)
     assert len(reports) == 1 and "was not reloaded, it keeps its patch" in reports[0]
     assert "cutoff_hz" in reports[0]
     assert rig.engine.state.patches[lead, P_CUTOFF] == 800
+
+
+def test_a_patch_saved_again_before_the_last_reload_is_swapped_in_reloads_once_that_is_done(tmp_path):
+    rig = rig_with_patch(tmp_path, 800)
+    engine = rig.engine
+    lead = rig.instrument_numbers["lead"]
+    reports = []
+    watcher = PatchWatcher(rig, engine.producer("control"), report=reports.append)
+    renderer = OfflineRenderer(engine.state, 64)
+    save(tmp_path / "lead.toml", PATCH.format(cutoff=4000))
+    watcher.step()
+    staged = engine.state.staged_patches[lead].copy()
+    save(tmp_path / "lead.toml", PATCH.format(cutoff=2000))
+    watcher.step()  # the first reload is not swapped in yet: its staged patch is left as it is
+    np.testing.assert_array_equal(engine.state.staged_patches[lead], staged)
+    renderer.render(64)
+    engine.poll()  # the audio thread swapped it in
+    assert engine.state.patches[lead, P_CUTOFF] == 4000
+    watcher.step()  # the second save, tried again
+    renderer.render(64)
+    assert engine.state.patches[lead, P_CUTOFF] == 2000
+    assert reports == [f"instrument lead: reloaded {tmp_path / 'lead.toml'}"] * 2

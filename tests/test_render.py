@@ -207,7 +207,7 @@ def test_notes_for_a_missing_instrument_are_refused_and_reported_once_with_a_cou
     assert not out.any()
     engine.poll()
     assert engine.telemetry().notes_refused == 6
-    assert engine.refused_notes[-1][1] == 9
+    assert engine.refused_notes[-1].note == 9
     assert engine.refusal_report() == ["instrument piano: 5 notes refused: the instrument is not loaded",
                                        "instrument 8: 1 note refused: the instrument is not loaded"]
     assert [record.getMessage() for record in caplog.records] == [

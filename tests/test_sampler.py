@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer
+from liveengine.engine import Engine, EngineSettings, HandedOver, HandoverOutcome, OfflineRenderer, SampleWanted
 from liveengine.kernel.envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT
 from liveengine.kernel.regions import (
     ORIGINAL,
@@ -105,7 +105,8 @@ class Rig:
         self.control = self.engine.producer("control")
         self.renderer = OfflineRenderer(self.engine.state, BLOCK)
         self.notes = 0
-        self.answers: list[tuple[str, int]] = []
+        self.answers: list[tuple[str, int]] = []  # ("wanted" | "let go" | "kept", sample slot)
+        self._requests = self.engine.subscribe(SampleWanted, HandedOver)
 
     def note(self, at, key, velocity=1.0, length=None):
         """Play `key` from sample `at`, for `length` samples (None: held); returns its note id."""
@@ -123,12 +124,11 @@ class Rig:
     def serve(self):
         """The streamer's turn; what the audio thread answered about samples is kept in `answers`."""
         self.engine.poll()
-        requests = []
-        while not self.engine.sample_requests.empty():
-            requests.append(self.engine.sample_requests.get_nowait())
-        for request in requests:
-            self.answers.append(request)
-            self.engine.sample_requests.put(request)
+        for request in self._requests.drain():
+            if isinstance(request, SampleWanted):
+                self.answers.append(("wanted", request.slot))
+            else:
+                self.answers.append(("let go" if request.outcome is HandoverOutcome.DONE else "kept", request.slot))
         self.streamer.serve()
 
     @property
@@ -706,7 +706,7 @@ def test_a_sample_not_read_in_time_is_reported_and_its_voice_goes_on_silent_in_t
     assert not out[head_end + 2:late].any(), "beyond its head, the voice plays silence"
     np.testing.assert_array_equal(out[late:], expected[late:])  # and then goes on where it should be
     assert rig.engine.telemetry().samples_not_ready == 1
-    assert [(slot, note) for _, slot, note in rig.engine.samples_not_ready] == [(rig.slots[0], 1)]
+    assert [(report.slot, report.note) for report in rig.engine.samples_not_ready] == [(rig.slots[0], 1)]
 
 
 def test_a_loop_inside_the_head_needs_nothing_more_read(tmp_path):
@@ -740,13 +740,13 @@ def test_samples_no_voice_plays_are_evicted_and_come_back(tmp_path):
 
     rig.note(RATE, b, length=RATE // 2)
     rig.render(BLOCK * 4)
-    assert ("evicted", slot_a) in rig.answers and slot_a not in rig.streamer.resident
+    assert ("let go", slot_a) in rig.answers and slot_a not in rig.streamer.resident
     assert slot_b in rig.streamer.resident
 
-    # The loader asks for the sample a voice is playing: the audio thread refuses, and the voice plays on.
-    rig.streamer.producer.evict_sample(slot_b)
+    # The loader asks for the sample a voice is playing: the audio thread keeps it, and the voice plays on.
+    rig.engine.let_go_of_full_sample(slot_b, rig.streamer.producer)
     rest_of_b = rig.render(RATE - BLOCK * 4)
-    assert rig.answers[-1] == ("busy", slot_b)
+    assert rig.answers[-1] == ("kept", slot_b)
     np.testing.assert_array_equal(rest_of_b, alone(b, RATE, 2 * RATE)[RATE + BLOCK * 4:])
 
     rig.note(2 * RATE, a, length=RATE // 2)
@@ -761,10 +761,10 @@ def test_a_note_released_in_its_delay_lets_its_sample_go(tmp_path, sfizz):
     rig.note(0, 60, length=100)
     out = rig.render(RATE // 10)
     assert not out.any() and rig.voices == 0
-    rig.streamer.producer.evict_sample(rig.slots[0])
+    rig.engine.let_go_of_full_sample(rig.slots[0], rig.streamer.producer)
     rig.render(BLOCK)
     rig.serve()
-    assert rig.answers[-1] == ("evicted", rig.slots[0])
+    assert rig.answers[-1] == ("let go", rig.slots[0])
 
 
 # Polyphony.
@@ -779,8 +779,8 @@ def test_a_refused_note_is_counted_and_reported_once_however_many_of_its_regions
     refused = rig.engine.telemetry().notes_refused
     assert refused > 0
     assert refused == len(rig.engine.refused_notes) == sum(rig.engine.refusals.values())
-    note_ons = [note for sample, note, _ in rig.engine.refused_notes if sample == 0]
-    releases = [note for sample, note, _ in rig.engine.refused_notes if sample == 2000]
+    note_ons = [refused.note for refused in rig.engine.refused_notes if refused.sample == 0]
+    releases = [refused.note for refused in rig.engine.refused_notes if refused.sample == 2000]
     assert len(set(note_ons)) == len(note_ons) and len(set(releases)) == len(releases)
 
 

@@ -14,7 +14,7 @@ from liveengine.show.operator import EngineReports, live_summary, status_line
 from liveengine.show.reader import parse_show
 from liveengine.show.console import read_commands
 from liveengine.show.terminal import ERASE_LINE, Terminal
-from liveengine.engine import OfflineRenderer, TimecodeEvent
+from liveengine.engine import ChaseChange, OfflineRenderer, TimecodeEvent
 from liveengine.engine import warmup
 from liveengine.show.rig import build_rig
 from liveengine.show.timecode import frame_rate
@@ -105,7 +105,7 @@ def test_timecode_events_are_said_in_the_shows_timecode(rate, frame, label):
     said = []
     reports = EngineReports(rig.engine, frame_rate(rate), lambda text, error=False: said.append(text))
     for what in ("locking", "locked", "frame rejected", "relocated", "dropout: freewheel"):
-        rig.engine.timecode_events.append(TimecodeEvent(what, 123456.0, float(frame)))
+        rig.engine.notifications.publish(TimecodeEvent(123456, ChaseChange(what), float(frame)))
     reports.check(elapsed=0.0)
     assert said == [f"timecode locked at {label}", f"timecode relocated at {label}",
                     f"timecode dropout: freewheel at {label}"]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput, TimecodeMaster, events
+from liveengine.engine import (CueEvent, Engine, EngineSettings, OfflineRenderer, PartsStopped, PartStarted, StopReason,
+                               TimecodeInput, TimecodeMaster, events)
 
 RATE = 48000
 BLOCK = 64
@@ -26,7 +27,15 @@ def make_engine(chase=True, freewheel_seconds=2.0, master=None):
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, input_channels=1, polyphony=32,
                                    timecode=timecode, timecode_master=master))
     engine.install_tone(0, attack_seconds=0.001, release_seconds=0.01, gain=1.0)
+    engine.cue_reports, engine.cue_reports_seen = engine.subscribe(CueEvent, PartStarted, PartsStopped), []
     return engine, OfflineRenderer(engine.state, BLOCK), engine.producer("show")
+
+
+def cue_reports(engine):
+    """Every cue report since make_engine (through the subscription it took)."""
+    engine.poll()
+    engine.cue_reports_seen += engine.cue_reports.drain()
+    return engine.cue_reports_seen
 
 
 def row(relative_sample, kind, target=0, a=0.0, b=0.0, c=0.0, d=0.0, e=0.0):
@@ -59,9 +68,7 @@ def onsets(audio, gap=1000):
 
 
 def fired(engine):
-    engine.poll()
-    return [(event.what, event.slot) for event in engine.cue_events
-            if event.what != "part started" and not event.what.startswith("parts stopped")]
+    return [(str(event.what), event.slot) for event in cue_reports(engine) if isinstance(event, CueEvent)]
 
 
 def test_a_cue_fires_on_the_exact_sample_of_its_frame_in_libltc_timecode():
@@ -162,10 +169,9 @@ def test_stopping_a_part_releases_its_notes_and_silences_what_it_still_had_on_it
     show.arm_cue(1, events.TRIGGER_MANUAL, np.array([row(0, events.PART_STOP, 0)]))
     show.fire_cue(0, sample=0)
     renderer.render(BLOCK)
-    engine.poll()
-    started = next(event for event in engine.cue_events if event.what == "part started")
+    started = next(event for event in cue_reports(engine) if isinstance(event, PartStarted))
     assert (started.slot, started.part, started.sample, started.offset) == (0, 0, 0, 0)
-    group = int(started.detail)
+    group = started.group
     # The control plane posts the part's later notes in the group the audio thread gave it.
     show.note_on(30000, group * NOTE + 9, 0, 76.0, 0.5, 0)
     show.fire_cue(1, sample=20000)
@@ -183,8 +189,7 @@ def test_a_jump_of_the_picture_stops_the_parts_cues_started():
     assert np.abs(audio[len(first.audio) - 2000:len(first.audio), 0]).max() > 0.1
     # The jump is known once three frames agree on it; then the note fades in 5 ms.
     assert not audio[len(first.audio) + 4 * SAMPLES_PER_FRAME:].any()
-    engine.poll()
-    assert "parts stopped: jump" in [event.what for event in engine.cue_events]
+    assert StopReason.JUMP in [event.why for event in cue_reports(engine) if isinstance(event, PartsStopped)]
 
 
 def test_stop_all_fades_every_part_but_not_live_playing():

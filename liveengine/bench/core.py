@@ -23,7 +23,7 @@ from ..drivers.devices import choose_device
 from ..drivers.stream import LiveStream
 from ..engine import Engine, EngineSettings, NotificationPump
 from ..kernel.intrinsics import monotonic_ns
-from ..kernel.render import process
+from ..kernel.process import process
 
 RATE = 48000
 BLOCK = 64

@@ -92,6 +92,7 @@ def _report_cues(runner):
 
 def _report_timecode(rig):
     """What the chase did over the render, in the show's timecode."""
+    from ..engine import ChaseChange
     from ..show.timecode import Timecode
     rate = rig.show.timecode.rate
     status = rig.engine.telemetry().timecode
@@ -101,6 +102,6 @@ def _report_timecode(rig):
         print(f"WARNING: {text}" if warning else text)
     sample_rate = rig.engine.settings.sample_rate
     for event in rig.engine.timecode_events:
-        if event.what != "locking":
+        if event.what is not ChaseChange.LOCKING:
             label = Timecode.from_frames(math.floor(event.frame), rate)
             print(f"  {event.sample / sample_rate:9.3f} s  {event.what:<18} {label}")

@@ -1,7 +1,7 @@
 """Live output through PortAudio with a compiled callback.
 
 The live callback is a numba cfunc with PortAudio's PaStreamCallback signature,
-opened through sounddevice's own PortAudio handle. It calls `render.process`, which
+opened through sounddevice's own PortAudio handle. It calls `kernel.process.process`, which
 is what the offline renderer (engine/offline.py) calls too, so both produce the same samples.
 """
 
@@ -14,7 +14,7 @@ from numba import carray, cfunc, types
 
 from .devices import AudioDeviceError, DeviceChoice
 from ..kernel.intrinsics import void_pointer_as_address
-from ..kernel.render import process
+from ..kernel.process import process
 from ..kernel.state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
 
 PA_CONTINUE = 0

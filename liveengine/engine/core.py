@@ -2,15 +2,14 @@
 
 Nothing outside `engine/` and `kernel/` touches the state arrays: control-plane code holds an
 `Engine`, asks it for a `Producer` (one per producing thread: each owns an SPSC ring),
-and reads what the audio thread reports through `poll()` and `telemetry()`.
+subscribes to what the audio thread reports (`subscribe`, filled by `poll()`) and reads
+`telemetry()`. Memory the audio thread reads changes hands through `handover`.
 """
 
 import collections
 import logging
-import queue
 import threading
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -21,6 +20,23 @@ from ..kernel.realtime import realtime
 from ..kernel import chase
 from ..kernel import events as ev
 from .clock import SampleClock
+from .handover import Handover, HandoverError
+from .notifications import (
+    Acknowledged,
+    CueEvent,
+    HandedOver,
+    LateEvent,
+    Notification,
+    Notifications,
+    NoteRefused,
+    PartsStopped,
+    Refusal,
+    Resource,
+    SampleNotReady,
+    Subscription,
+    TimecodeEvent,
+    decode,
+)
 from ..kernel.intrinsics import store_release
 from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument
 from ..kernel.regiontable import region_row
@@ -45,6 +61,12 @@ from ..kernel.state import (
     KIND_SYNTH,
     KIND_TONE,
     CUE_SLOTS,
+    Q_CHASE_SPAN,
+    Q_FOLLOWS,
+    Q_POSITION,
+    Q_ROWS,
+    Q_STANDS_FOR,
+    Q_TRIGGER,
     MAX_INSTRUMENTS,
     MAX_REGIONS,
     MAX_SAMPLES,
@@ -101,60 +123,6 @@ class RingFullError(RuntimeError):
 # Events a producer keeps, in order, while its ring is full: far more than any burst of playing
 # or of a show (a ring holds a thousand or more); reaching it means nothing drains the ring.
 BACKLOG_LIMIT = 1 << 16
-
-
-@dataclass(frozen=True)
-class TimecodeEvent:
-    """Something the chase did: locked, relocated, rejected a frame, freewheeled, stopped."""
-
-    what: str
-    sample: float
-    frame: float  # frames since midnight: of the frame concerned, or where the line stood
-
-
-TIMECODE_EVENTS = {
-    chase.STARTED_LOCKING: "locking", chase.LOCKED_NOW: "locked", chase.REJECTED: "frame rejected",
-    chase.RELOCATED: "relocated", chase.RESUMED: "resumed after dropout",
-    ev.CHASE_IDLE_OFFSET + chase.FREEWHEEL_STARTED: "dropout: freewheel",
-    ev.CHASE_IDLE_OFFSET + chase.STOPPED_NOW: "stopped",
-}
-
-
-# Why the audio thread refused a note, as whoever runs the show reads it.
-REFUSAL_REASONS = {ev.REFUSED_NO_VOICE: "every voice was busy",
-                   ev.REFUSED_NO_INSTRUMENT: "the instrument is not loaded",
-                   ev.REFUSED_BAD_BUS: "its bus does not exist"}
-
-
-CUE_OUTCOMES = {
-    ev.CUE_FIRED: "fired", ev.CUE_FIRED_LATE: "fired late", ev.CUE_CHASED: "chased", ev.CUE_SKIPPED: "skipped",
-    ev.CUE_REARMED: "rearmed", ev.CUE_NOT_ARMED: "not armed", ev.CUE_TRUNCATED: "truncated",
-    ev.CUE_FIRED_LATE_AFTER_DROPOUT: "fired late after dropout",
-}
-
-
-@dataclass(frozen=True)
-class CueEvent:
-    """What the audio thread did with an armed cue, or a part it started or stopped.
-
-    what: one of CUE_OUTCOMES' values; "part started" (part, and detail: its note group);
-    "parts stopped: jump" or "parts stopped: timecode stopped".
-    """
-
-    what: str
-    slot: int  # the cue slot; -1 for "parts stopped"
-    sample: int  # where it happened; for "part started", where the part's time 0 falls
-    detail: float  # fired late / chased: by how many samples; truncated: events dropped; part started: group
-    frame: float = 0.0  # where the picture stood (frames since midnight)
-    part: int = -1  # part started
-    offset: int = 0  # part started: samples into the part at which it started
-
-
-@dataclass(frozen=True)
-class LateEvent:
-    kind: str
-    wanted_sample: int
-    applied_sample: int
 
 
 class Producer:
@@ -245,12 +213,14 @@ class Producer:
         loprog/hiprog range holds it."""
         self.post(sample, ev.PROGRAM_CHANGE, instrument, program)
 
-    def instrument_ready(self, instrument: int, kind: int, sample=-1):
-        self.post(sample, ev.INSTRUMENT_READY, instrument, kind)
+    def adopt(self, resource: Resource, slot: int, write=lambda: None, value: float = 0.0, then=None) -> int:
+        """Write a resource while it is the control plane's, then hand it to the audio thread
+        (engine/handover.py); `then` runs once it is adopted. Returns the handover's token."""
+        return self.engine.handover.adopt(self, resource, slot, write, value, then)
 
-    def evict_sample(self, slot: int):
-        """Ask the audio thread to stop reading sample `slot`'s full data (answered by a notification)."""
-        self.post(-1, ev.SAMPLE_EVICT, slot)
+    def let_go(self, resource: Resource, slot: int, then=None) -> int:
+        """Ask the audio thread to let go of a resource; `then` runs once it has. Returns the token."""
+        return self.engine.handover.let_go(self, resource, slot, then)
 
     def stop_all(self, fade_seconds: float = 0.0, sample=-1):
         """Every part stops, its notes fading over `fade_seconds`; live playing rings on."""
@@ -273,33 +243,40 @@ class Producer:
         return self.engine.master_frame_start(index)
 
     def arm_cue(self, slot: int, trigger: int, template: np.ndarray, *, frame: float = 0.0,
-                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0, stands_for: int = -1):
+                chase_frames: float = 0.0, follows: int = -1, wait_samples: float = 0.0, stands_for: int = -1) -> int:
         """Arm cue `slot`: write its template (rows of events, sample times relative to the cue)
         while the audio thread does not read it, then announce it. Timecode cues fire where
         the picture reaches `frame`; chase cues start part-way when the picture lands within
         `chase_frames` after it; follow cues fire `wait_samples` after cue `follows`. A slot that
-        `stands_for` another (a pickup of it) fires that one's followers, as it would."""
-        self.engine._claim_cue_slot(slot)
+        `stands_for` another (a pickup of it) fires that one's followers, as it would. The slot's memory
+        is handed over (engine/handover.py); returns the handover's token."""
+        if not 0 <= slot < CUE_SLOTS:
+            raise ValueError(f"cue slots are 0..{CUE_SLOTS - 1}")
+        state = self.engine.state
         rows = np.asarray(template, np.float64)
-        if rows.ndim != 2 or rows.shape[1] != ev.EVENT_WIDTH or len(rows) > self.engine.state.cue_templates.shape[1]:
-            self.engine._release_cue_slot(slot)
-            raise ValueError(f"a cue template is at most {self.engine.state.cue_templates.shape[1]} event rows")
-        self.engine.state.cue_templates[slot, :len(rows)] = rows
-        if trigger == ev.TRIGGER_TIMECODE:
-            position, third = frame, chase_frames
-        elif trigger == ev.TRIGGER_FOLLOW:
-            position, third = wait_samples, follows
-        else:
-            position, third = 0.0, 0.0
-        # The ring's release store publishes the template before the arm event.
-        self.post(-1, ev.CUE_ARM, slot, trigger, position, third, len(rows), stands_for)
+        if rows.ndim != 2 or rows.shape[1] != ev.EVENT_WIDTH or len(rows) > state.cue_templates.shape[1]:
+            raise ValueError(f"a cue template is at most {state.cue_templates.shape[1]} event rows")
+
+        def write():
+            state.cue_templates[slot, :len(rows)] = rows
+            column = state.cue_slots[:, slot]
+            column[Q_TRIGGER] = trigger
+            column[Q_POSITION] = {ev.TRIGGER_TIMECODE: frame, ev.TRIGGER_FOLLOW: wait_samples}.get(trigger, 0.0)
+            column[Q_CHASE_SPAN] = chase_frames if trigger == ev.TRIGGER_TIMECODE else 0.0
+            column[Q_FOLLOWS] = follows if trigger == ev.TRIGGER_FOLLOW else -1.0
+            column[Q_ROWS] = len(rows)
+            column[Q_STANDS_FOR] = stands_for if 0 <= stands_for < CUE_SLOTS else slot
+
+        try:
+            return self.adopt(Resource.CUE, slot, write)
+        except HandoverError:
+            raise HandoverError(f"cue slot {slot} is armed: disarm it and wait until the audio thread lets it go") \
+                from None
 
     def disarm_cue(self, slot: int) -> int:
-        """Disarm cue `slot`; returns the fence after which its slot may be armed again."""
-        self.post(-1, ev.CUE_DISARM, slot)
-        token = self.fence()
-        self.engine._cue_slot_fences[slot] = token
-        return token
+        """Disarm cue `slot`; returns the handover's token, after whose acknowledgement the slot may be
+        armed again."""
+        return self.let_go(Resource.CUE, slot)
 
     def fire_cue(self, slot: int, sample=-1, offset_samples: float = 0.0):
         """Fire cue `slot` (the conductor's GO), `offset_samples` into it."""
@@ -329,15 +306,16 @@ class Engine:
         self._fence_lock = threading.Lock()
         self._fence_counter = 0
         self._acknowledged: dict[int, int] = {}
+        self.notifications = Notifications()
+        self.handover = Handover()
+        # Recent reports, for summaries and tests (consumers that act on them subscribe instead).
         self.late_events: collections.deque[LateEvent] = collections.deque(maxlen=1000)
-        self.refused_notes: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
+        self.refused_notes: collections.deque[NoteRefused] = collections.deque(maxlen=1000)
         # Notes refused, by (instrument, reason): each pair is logged once, when it first happens.
-        self.refusals: collections.Counter[tuple[int, int]] = collections.Counter()
+        self.refusals: collections.Counter[tuple[int, Refusal]] = collections.Counter()
         # How messages name each instrument (the show's names); one not named here by its index.
         self.instrument_names: dict[int, str] = {}
         self.timecode_events: collections.deque[TimecodeEvent] = collections.deque(maxlen=1000)
-        # Consumed by the show's cue runner, in order; nothing is dropped.
-        self.cue_events: collections.deque[CueEvent] = collections.deque()
         # What was said of the timecode's rate, at each change, (sample, text, is_warning); the latest
         # warning standing, or None.
         self.timecode_rate_reports: collections.deque[tuple[int, str, bool]] = collections.deque(maxlen=100)
@@ -347,17 +325,15 @@ class Engine:
         self._rate_off_since: int | None = None
         self._rate_warned = False
         self._ltc_rate_heard: str | None = None
-        self._armed_cue_slots: set[int] = set()
-        self._cue_slot_fences: dict[int, int] = {}
-        # Sample memory the audio thread may read, kept alive here: heads, and full data while granted.
-        self._wavetables: list[np.ndarray] = []
+        # Memory the audio thread may read, kept alive here: each synth's wavetables (and those of a
+        # patch staged for it), sample heads, and full sample data while the audio thread holds it.
+        self._wavetables: dict[int, list[np.ndarray]] = {}
+        self._staged_wavetables: dict[int, list[np.ndarray]] = {}
         self._sample_heads: dict[int, np.ndarray] = {}
         self._sample_full: dict[int, np.ndarray] = {}
         self._next_sample_slot = 0
         self._next_region_row = 0
-        # What the audio thread asks of the sample loader, in order: ("wanted" | "evicted" | "busy", slot).
-        self.sample_requests: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
-        self.samples_not_ready: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=1000)
+        self.samples_not_ready: collections.deque[SampleNotReady] = collections.deque(maxlen=1000)
 
     # Set-up, before the stream runs.
 
@@ -426,42 +402,56 @@ class Engine:
         if producer is None:
             instruments[I_KIND, index] = KIND_SAMPLER
         else:
-            producer.instrument_ready(index, KIND_SAMPLER)
+            producer.adopt(Resource.INSTRUMENT, index, value=KIND_SAMPLER)
         return [slots.get(i, -1) for i in range(len(samples))]
 
     def install_synth(self, index: int, patch: SynthPatch, tempo_bpm: float = 120.0):
         """Install a synth patch at `index` before the stream runs (while it runs: `reload_synth`).
         LFOs synced to beats run at `tempo_bpm`."""
         self._claim_instrument(index)
-        self._write_patch(self.state.patches, self.state.wavetables, index, patch, tempo_bpm)
+        self._wavetables[index] = self._write_patch(self.state.patches, self.state.wavetables, index, patch,
+                                                    tempo_bpm)
         self.state.instruments[I_KIND, index] = KIND_SYNTH
 
     def reload_synth(self, index: int, patch: SynthPatch, producer: Producer, tempo_bpm: float = 120.0):
         """Replace a running synth's patch: staged here, swapped in by the audio thread between two
-        segments. Sounding notes play on and glide to the new levels and cutoff: no click."""
+        segments. Sounding notes play on and glide to the new levels and cutoff: no click. Raises
+        HandoverError while the previous reload is not swapped in yet."""
         if self.state.instruments[I_KIND, index] != KIND_SYNTH:
             raise ValueError(f"instrument {index} is not a synth")
-        self._write_patch(self.state.staged_patches, self.state.staged_wavetables, index, patch, tempo_bpm)
-        producer.post(-1, ev.PATCH_SWAP, index)
 
-    def _write_patch(self, patches: np.ndarray, wavetables: np.ndarray, index: int, patch: SynthPatch,
-                     tempo_bpm: float):
+        def stage():
+            self._staged_wavetables[index] = self._write_patch(self.state.staged_patches,
+                                                               self.state.staged_wavetables, index, patch, tempo_bpm)
+
+        def swapped():  # the replaced patch's wavetables are read no more
+            self._wavetables[index] = self._staged_wavetables.pop(index)
+
+        producer.adopt(Resource.PATCH, index, stage, then=swapped)
+
+    @staticmethod
+    def _write_patch(patches: np.ndarray, wavetables: np.ndarray, index: int, patch: SynthPatch,
+                     tempo_bpm: float) -> list[np.ndarray]:
+        """Write `patch` as instrument `index`'s row; returns the wavetables its row points to, which
+        must live as long as the audio thread may read them."""
         row = patch_row(patch)
         for i, lfo in enumerate(patch.lfos):
             if lfo.sync_beats > 0:
                 row[P_LFO + i * SYNTH_LFO_FIELDS + LFO_RATE] = tempo_bpm / 60.0 / lfo.sync_beats
         patches[index] = row
         wavetables[index] = 0
+        kept = []
         for osc, oscillator in enumerate(patch.oscillators):
             if oscillator.wavetable >= 0:
                 data = np.ascontiguousarray(patch.wavetables[oscillator.wavetable], np.float64)
-                self._wavetables.append(data)  # read by the audio thread: kept for the engine's life
+                kept.append(data)
                 wavetables[index, osc] = (data.ctypes.data, data.shape[0], data.shape[1])
+        return kept
 
     def _claim_instrument(self, index: int):
         if not 0 <= index < MAX_INSTRUMENTS:
             raise ValueError(f"instrument index must be 0..{MAX_INSTRUMENTS - 1}")
-        if self.state.instruments[I_KIND, index] != KIND_NONE:
+        if self.state.instruments[I_KIND, index] != KIND_NONE or not self.handover.is_free(Resource.INSTRUMENT, index):
             raise ValueError(f"instrument {index} is installed already")
         self.state.instruments[:, index] = 0.0
         self.state.instruments[I_GAIN, index] = 1.0
@@ -482,16 +472,23 @@ class Engine:
 
     def attach_full_sample(self, slot: int, data: np.ndarray):
         """Give sample `slot` its full data (float32, (frames, channels)), to be filled and published
-        with `publish_sample_frames`. Only the sample loader's thread calls this and the next two."""
+        with `publish_sample_frames`: the audio thread holds it from then on, until it lets it go
+        (`let_go_of_full_sample`). Only the sample loader's thread calls these."""
         if data.dtype != np.float32 or not data.flags.c_contiguous or \
                 data.shape[1] != self.state.sample_ints[SI_CHANNELS, slot]:
             raise ValueError("full sample data must be C-contiguous float32 with the head's channels")
+        self.handover.adopted(Resource.SAMPLE, slot)
         self._sample_full[slot] = data
         self.state.sample_ints[SI_FULL_ADDRESS, slot] = data.ctypes.data
 
     def publish_sample_frames(self, slot: int, frames: int):
         """The first `frames` frames of sample `slot`'s full data are written: voices may read them."""
         publish_frames_ready(self.state.sample_ints, slot, frames)
+
+    def let_go_of_full_sample(self, slot: int, producer: Producer) -> int:
+        """Ask the audio thread to stop reading sample `slot`'s full data; it is freed once it has (a
+        HandedOver notification says which: a sample a voice plays is kept). Returns the token."""
+        return producer.let_go(Resource.SAMPLE, slot, then=lambda: self._sample_full.pop(slot, None))
 
     def producer(self, name: str) -> Producer:
         """The producer for ring `name` (one of settings.input_rings); each may be taken once."""
@@ -543,10 +540,15 @@ class Engine:
         """Each bus's gain, fade and mute as the audio thread applies them now."""
         return read_bus_levels(self.state)
 
+    def subscribe(self, *kinds: type[Notification]) -> Subscription:
+        """The audio thread's notifications of these types (engine/notifications.py), from now on, in
+        order, as `poll()` reads them."""
+        return self.notifications.subscribe(*kinds)
+
     def poll(self) -> int:
-        """Drain the audio thread's notifications: clock pairs, late events, acknowledgements, refusals.
-        What happened is kept in the deques above (logged at debug level, in samples): whoever shows
-        it to a person words it in timecode."""
+        """Drain the audio thread's notifications: the clock, fences and handovers are settled here, recent
+        reports kept in the deques above (logged at debug level, in samples), and every notification goes
+        to its subscribers: whoever shows it to a person words it in timecode."""
         handled = 0
         with self._poll_lock:
             while True:
@@ -625,50 +627,39 @@ class Engine:
             self._rate_warned = True
 
     def _handle(self, row):
-        kind, sample, target = int(row[ev.KIND]), int(row[ev.SAMPLE]), int(row[ev.TARGET])
-        if kind == ev.CLOCK:
-            self.clock.observe(sample, int(row[ev.A]))
-        elif kind == ev.LATE_EVENT:
-            late = LateEvent(ev.EVENT_NAMES.get(target, f"kind {target}"), int(row[ev.A]), sample)
-            self.late_events.append(late)
-            log.debug("late %s: asked for sample %d, applied at %d", late.kind, late.wanted_sample, sample)
-        elif kind == ev.ACKNOWLEDGED:
-            with self._fence_lock:
-                self._acknowledged[target] = sample
-        elif kind == ev.TIMECODE:
-            event = TimecodeEvent(TIMECODE_EVENTS[target], row[ev.SAMPLE], row[ev.A])
-            self.timecode_events.append(event)
-            log.debug("timecode %s at sample %.0f (frame %.0f)", event.what, event.sample, event.frame)
-        elif kind == ev.CUE:
-            outcome = int(row[ev.A])
-            event = CueEvent(CUE_OUTCOMES[outcome], target, sample, float(row[ev.B]), float(row[ev.C]))
-            self.cue_events.append(event)
-            log.debug("cue slot %d %s at sample %d", target, event.what, sample)
-        elif kind == ev.PART_STARTED:
-            self.cue_events.append(CueEvent("part started", int(row[ev.B]), sample, float(row[ev.A]), part=target,
-                                            offset=int(row[ev.C])))
-        elif kind == ev.SEQUENCES_STOPPED:
-            why = "jump" if int(row[ev.A]) == ev.STOPPED_BY_JUMP else "timecode stopped"
-            self.cue_events.append(CueEvent(f"parts stopped: {why}", -1, sample, 0.0))
-            log.debug("every part stopped at sample %d: %s", sample, why)
-        elif kind == ev.SAMPLE_WANTED:
-            self.sample_requests.put(("wanted", target))
-        elif kind == ev.SAMPLE_EVICTED:
-            self._sample_full.pop(target, None)
-            self.sample_requests.put(("evicted", target))
-        elif kind == ev.SAMPLE_BUSY:
-            self.sample_requests.put(("busy", target))
-        elif kind == ev.SAMPLE_NOT_READY:
-            self.samples_not_ready.append((sample, target, int(row[ev.A])))
-            log.debug("sample slot %d was not read far enough for note %d at sample %d: it played silence",
-                        target, int(row[ev.A]), sample)
-        elif kind == ev.NOTE_REFUSED:
-            reason, instrument = int(row[ev.A]), int(row[ev.B])
-            self.refused_notes.append((sample, target, reason))
-            self.refusals[(instrument, reason)] += 1
-            if self.refusals[(instrument, reason)] == 1:
-                log.warning("%s: notes refused: %s (each one is counted in the summary)",
-                            self.instrument_name(instrument), REFUSAL_REASONS.get(reason, "unknown reason"))
+        if int(row[ev.KIND]) == ev.CLOCK:
+            self.clock.observe(int(row[ev.SAMPLE]), int(row[ev.A]))
+            return
+        notification = decode(row)
+        match notification:
+            case Acknowledged(sample=sample, token=token):
+                with self._fence_lock:
+                    self._acknowledged[token] = sample
+            case HandedOver():
+                self.handover.settle(notification)
+            case LateEvent():
+                self.late_events.append(notification)
+                log.debug("%s", notification.text())
+            case TimecodeEvent():
+                self.timecode_events.append(notification)
+                log.debug("timecode %s at sample %d (frame %.0f)", notification.what, notification.sample,
+                          notification.frame)
+            case CueEvent(sample=sample, slot=slot, what=what):
+                log.debug("cue slot %d %s at sample %d", slot, what, sample)
+            case PartsStopped(sample=sample, why=why):
+                log.debug("every part stopped at sample %d: %s", sample, why)
+            case SampleNotReady(sample=sample, slot=slot, note=note):
+                self.samples_not_ready.append(notification)
+                log.debug("sample slot %d was not read far enough for note %d at sample %d: it played silence",
+                          slot, note, sample)
+            case NoteRefused(instrument=instrument, reason=reason):
+                self.refused_notes.append(notification)
+                self.refusals[(instrument, reason)] += 1
+                if self.refusals[(instrument, reason)] == 1:
+                    log.warning("%s (each one is counted in the summary)",
+                                notification.text(self.instrument_name(instrument)))
+        if notification is not None:
+            self.notifications.publish(notification)
 
     def instrument_name(self, index: int) -> str:
         return f"instrument {self.instrument_names.get(index, index)}"
@@ -677,22 +668,7 @@ class Engine:
         """What the refused notes were, one line per instrument and reason: "instrument piano: 3 notes
         refused: the instrument is not loaded"."""
         return [f"{self.instrument_name(instrument)}: {count} note{'s' if count != 1 else ''} refused: "
-                f"{REFUSAL_REASONS.get(reason, 'unknown reason')}"
-                for (instrument, reason), count in sorted(self.refusals.items())]
-
-    def _claim_cue_slot(self, slot: int):
-        if not 0 <= slot < CUE_SLOTS:
-            raise ValueError(f"cue slots are 0..{CUE_SLOTS - 1}")
-        token = self._cue_slot_fences.get(slot)
-        if token is not None and self.acknowledged(token) is not None:
-            del self._cue_slot_fences[slot]
-            self._armed_cue_slots.discard(slot)
-        if slot in self._armed_cue_slots:
-            raise RuntimeError(f"cue slot {slot} is armed: disarm it and wait for its fence first")
-        self._armed_cue_slots.add(slot)
-
-    def _release_cue_slot(self, slot: int):
-        self._armed_cue_slots.discard(slot)
+                f"{reason.text}" for (instrument, reason), count in sorted(self.refusals.items())]
 
     def _next_fence_token(self) -> int:
         with self._fence_lock:

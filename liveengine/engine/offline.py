@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernel.render import drain_input_rings, process
+from ..kernel.process import drain_input_rings, process
 from ..kernel.state import T_POSITION
 
 

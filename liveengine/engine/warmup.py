@@ -23,7 +23,7 @@ from numba.core import event
 from numba.core.caching import FunctionCache
 
 from ..kernel.rings import Ring, ring_fill, ring_pop_into, ring_push
-from ..kernel.render import drain_input_rings, process
+from ..kernel.process import drain_input_rings, process
 from ..drivers import stream
 from ..kernel.state import EngineSettings, EngineState
 from ..drivers.stream import audio_callback

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from ..engine import Engine, Producer
+from ..engine import Engine, HandedOver, HandoverOutcome, Producer, Resource, SampleWanted
 from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument, SampleSource
 from ..kernel.regiontable import pitch_problem
 
@@ -265,6 +265,7 @@ class SampleStreamer:
         self.sources: dict[int, SampleSource] = {}  # sample slot -> where its frames are
         self.resident: OrderedDict[int, int] = OrderedDict()  # slot -> bytes, least recently wanted first
         self.evicting: set[int] = set()
+        self.requests = engine.subscribe(SampleWanted, HandedOver)
         self.problems: list[str] = []
         self.reads = 0
         self._thread: threading.Thread | None = None
@@ -286,18 +287,18 @@ class SampleStreamer:
         served = 0
         while True:
             try:
-                what, slot = self.engine.sample_requests.get(timeout=wait_seconds if served == 0 else 0.0) \
-                    if wait_seconds > 0 else self.engine.sample_requests.get_nowait()
+                request = self.requests.get(timeout=wait_seconds if served == 0 else 0.0) \
+                    if wait_seconds > 0 else self.requests.get_nowait()
             except queue.Empty:
                 return served
-            served += 1
-            if what == "wanted":
-                self._read_in_full(slot)
-            elif what == "evicted":
-                self.evicting.discard(slot)
-                self.resident.pop(slot, None)
-            elif what == "busy":
-                self.evicting.discard(slot)
+            if isinstance(request, SampleWanted):
+                served += 1
+                self._read_in_full(request.slot)
+            elif request.resource is Resource.SAMPLE:
+                served += 1
+                self.evicting.discard(request.slot)
+                if request.outcome is HandoverOutcome.DONE:
+                    self.resident.pop(request.slot, None)
 
     def _read_in_full(self, slot: int):
         source = self.sources.get(slot)
@@ -338,7 +339,7 @@ class SampleStreamer:
             if slot in self.evicting or self.engine.sample_voices(slot) > 0:
                 continue
             self.evicting.add(slot)
-            self.producer.evict_sample(slot)
+            self.engine.let_go_of_full_sample(slot, self.producer)
             over -= self.resident[slot]
 
     def start(self):

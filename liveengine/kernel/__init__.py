@@ -10,9 +10,10 @@ memory the audio thread may still read is never freed or reallocated under it.
 The kernel cache is named by a fingerprint of every file in this folder (dsp/ included) and of
 nothing else, so only an edit here recompiles the kernels. Hence what lives here:
 - the contract (`realtime`), atomics (`intrinsics`), rings, event rows, memory views;
-- the block process (`render`), voices, envelopes, sampler, synth, timecode chase, armed cues
-  (`triggers`), the real-time half of stems, and `dsp/` (filters, oscillators, interpolation,
-  limiter, meters, LTC);
+- the block (`process`), one handler per event kind (`commands`), the mixer, the timecode in
+  the block (`timecode`), the audio thread's half of the handover (`handover`), voices,
+  envelopes, sampler, synth, timecode chase, armed cues (`triggers`), the real-time half of
+  stems, and `dsp/` (filters, oscillators, interpolation, limiter, meters, LTC);
 - the layouts the kernel reads, with the Python that fills them, kept beside the constants
   they share: `state` (the engine's arrays and their settings), `regiontable` (a region as a
   row), `synthpatch` (a patch as a row) and `regions` (the region description `regiontable`

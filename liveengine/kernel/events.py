@@ -23,10 +23,6 @@ NOTE_GROUP_OFF = 11  # target: note group; its sounding notes release, its later
 PART_START = 12  # target: part; it plays in a fresh note group from here on (a cue's firing sets A: the
 #                  cue slot, B: the offset into the part, for the PART_STARTED report)
 PART_STOP = 13  # target: part; the note group it plays in now gets NOTE_GROUP_OFF
-CUE_ARM = 14  # target: cue slot, whose template rows are written; A: trigger (TRIGGER_*); B: timecode frame
-#               (TRIGGER_TIMECODE) or wait in samples (TRIGGER_FOLLOW); C: chase span in frames (0: no chase)
-#               or the slot followed; D: template rows; E: the slot it stands for (a pickup's cue; -1: itself)
-CUE_DISARM = 15  # target: cue slot; once acknowledged (FENCE), its template may be rewritten
 CUE_FIRE = 16  # target: cue slot (the conductor's GO); A: offset into the cue, in samples
 TIMECODE_LOCATE = 17  # as timecode master: frame `target` of the master's frame grid (counted from sample 0)
 #                       carries the label A:B:C:D (hours, minutes, seconds, frames), and the timecode runs on
@@ -34,12 +30,13 @@ TIMECODE_LOCATE = 17  # as timecode master: frame `target` of the master's frame
 STEM_START = 18  # target: stem slot; A: file frame to start from; B: bus; C: linear gain
 STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
 CONTROLLER = 20  # target: instrument; A: controller number 0..127; B: value 0..1 (regions follow it)
-INSTRUMENT_READY = 21  # target: instrument, whose table fields are written; A: its kind (state.KIND_*)
 POLY_AFTERTOUCH = 23  # target: instrument; A: key; B: pressure 0..1 (the voices on that key follow it)
-PATCH_SWAP = 24  # target: instrument; its staged synth patch becomes its patch (voices glide to the new values)
 PROGRAM_CHANGE = 25  # target: instrument; A: program 0..127 of its channel (regions with loprog/hiprog follow it)
-SAMPLE_EVICT = 22  # target: sample slot; the loader asks to take back its full data (answered
-#                    SAMPLE_EVICTED, or SAMPLE_BUSY while a voice plays it)
+# The handover of memory (engine/handover.py): the control plane writes a resource while it is its own,
+# then one ADOPT hands it to the audio thread; one LET_GO asks for it back. Each is answered HANDED_OVER
+# with its token: only that answer lets the control plane rewrite or free the memory.
+ADOPT = 21  # target: slot; A: resource (RESOURCE_*); B: token; C: an instrument's kind (state.KIND_*)
+LET_GO = 22  # target: slot; A: resource (RESOURCE_*); B: token
 
 # A note id is group * NOTE_GROUP_SIZE + number. Every start of a part plays in a fresh group,
 # so stopping the part (or a jump of the picture) silences exactly its notes, including any
@@ -50,6 +47,16 @@ NOTE_GROUPS = 4096
 # part's group at that moment takes the part's place.
 
 TRIGGER_MANUAL, TRIGGER_TIMECODE, TRIGGER_FOLLOW = range(3)
+
+# What the audio thread adopts and lets go. An instrument: its table column (adopted with its kind,
+# never let go); a cue: its slot's template and trigger (adopting arms it, letting go disarms it);
+# a sample: its full data (adopted as the loader publishes its frames; let go unless a voice plays
+# it); a patch: an instrument's staged synth patch (adopting swaps it in; the staged row and the
+# patch it replaced are the control plane's again once that is acknowledged).
+RESOURCE_INSTRUMENT, RESOURCE_CUE, RESOURCE_SAMPLE, RESOURCE_PATCH = range(4)
+# How the audio thread answered: done; kept (a voice still plays the sample; ask again later);
+# refused (no such slot, or nothing of that kind to adopt or let go).
+HANDOVER_DONE, HANDOVER_KEPT, HANDOVER_REFUSED = range(3)
 
 EVENT_NAMES = {
     NOTE_ON: "note on",
@@ -64,17 +71,14 @@ EVENT_NAMES = {
     NOTE_GROUP_OFF: "note group off",
     PART_START: "part start",
     PART_STOP: "part stop",
-    CUE_ARM: "cue arm",
-    CUE_DISARM: "cue disarm",
     CUE_FIRE: "cue fire",
     TIMECODE_LOCATE: "timecode locate",
     STEM_START: "stem start",
     STEM_STOP: "stem stop",
     CONTROLLER: "controller",
-    INSTRUMENT_READY: "instrument ready",
-    SAMPLE_EVICT: "sample evict",
+    ADOPT: "adopt",
+    LET_GO: "let go",
     POLY_AFTERTOUCH: "poly aftertouch",
-    PATCH_SWAP: "patch swap",
     PROGRAM_CHANGE: "program change",
 }
 
@@ -93,8 +97,7 @@ PART_STARTED = 107  # SAMPLE: where the part's time 0 falls; TARGET: part; A: it
 SEQUENCES_STOPPED = 108  # SAMPLE: where; A: why (STOPPED_BY_*)
 SAMPLE_WANTED = 109  # TARGET: sample slot a voice started on, longer than its preloaded head: read it all
 SAMPLE_NOT_READY = 110  # TARGET: sample slot; A: note id; a voice reached frames not yet read (it goes on silent)
-SAMPLE_EVICTED = 111  # TARGET: sample slot whose full data the audio thread no longer reads
-SAMPLE_BUSY = 112  # TARGET: sample slot that a voice still plays: not evicted
+HANDED_OVER = 111  # TARGET: the ADOPT's or LET_GO's token; A: resource; B: slot; C: outcome (HANDOVER_*)
 
 # What happened to a cue (CUE notifications).
 CUE_FIRED, CUE_FIRED_LATE, CUE_CHASED, CUE_SKIPPED, CUE_REARMED, CUE_NOT_ARMED, CUE_TRUNCATED, \

@@ -1006,19 +1006,3 @@ def free_sample_voice(voice_values, voice_ints, sample_ints, slot):
     voice_ints[VS_STAGE, slot] = STAGE_FREE
     voice_values[V_ENVELOPE, slot] = 0.0
     sample_ints[SI_VOICES, voice_ints[VS_SAMPLE, slot]] -= 1
-
-
-@realtime
-def evict_sample(table, sample, slot):
-    """The loader takes back a sample's full data: granted only while no voice plays the sample."""
-    sample_ints = i64_2d(table, A_SAMPLE_INTS)
-    if not 0 <= slot < sample_ints.shape[1]:
-        return False
-    if sample_ints[SI_VOICES, slot] > 0:
-        notify(table, sample, ev.SAMPLE_BUSY, slot, 0.0, 0.0)
-        return True
-    sample_ints[SI_FRAMES_READY, slot] = 0
-    sample_ints[SI_FULL_ADDRESS, slot] = 0
-    sample_ints[SI_REQUESTED, slot] = 0
-    notify(table, sample, ev.SAMPLE_EVICTED, slot, 0.0, 0.0)
-    return True

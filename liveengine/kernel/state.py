@@ -96,7 +96,9 @@ K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES, K_NEXT_G
 KERNEL_FIELDS = 8
 
 # Cue slots: one column per slot. A slot is idle (not armed), waiting for its trigger, or done
-# (fired or skipped in this pass of the timecode). Its template is written only while idle.
+# (fired or skipped in this pass of the timecode). The control plane writes a slot's template and
+# its Q_TRIGGER..Q_STANDS_FOR only while the slot is its own (engine/handover.py), then hands it
+# over (ADOPT arms it); Q_STATE is the audio thread's.
 # Q_STANDS_FOR: the slot whose followers its firing schedules (its own; a pickup's, the cue it picks up).
 Q_STATE, Q_TRIGGER, Q_POSITION, Q_CHASE_SPAN, Q_FOLLOWS, Q_ROWS, Q_STANDS_FOR = range(7)
 CUE_SLOT_FIELDS = 7
@@ -142,7 +144,7 @@ HELD_NOTE_SLOTS = 1024  # notes held on samplers at once (for release triggers a
 
 # Sample slots: one column each. The loader owns SI_FULL_ADDRESS and SI_FRAMES_READY while it
 # reads a sample in full, publishing frames with a release store; the audio thread owns
-# them only while it carries out an eviction the loader asked for.
+# them only while it lets go of the full data (a LET_GO the loader posted).
 SI_HEAD_ADDRESS, SI_HEAD_FRAMES, SI_FULL_ADDRESS, SI_FRAMES_READY, SI_FRAMES, SI_CHANNELS, SI_VOICES, \
     SI_REQUESTED = range(8)
 SAMPLE_INT_FIELDS = 8

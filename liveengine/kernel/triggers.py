@@ -74,24 +74,23 @@ from .voices import fade_notes, release_note_group
 
 
 @realtime
-def arm_cue(table, row):
+def arm_cue(table, slot, sample):
+    """Adopt cue `slot`: the control plane wrote its template and trigger (Q_TRIGGER..Q_STANDS_FOR)
+    while the slot was its own; from `sample` on the slot waits for its trigger."""
     slots = f64_2d(table, A_CUE_SLOTS)
-    slot = int(row[ev.TARGET])
     if not 0 <= slot < slots.shape[1]:
         return False
-    slots[Q_TRIGGER, slot] = row[ev.A]
-    slots[Q_POSITION, slot] = row[ev.B]
-    slots[Q_CHASE_SPAN, slot] = row[ev.C] if row[ev.A] == ev.TRIGGER_TIMECODE else 0.0
-    slots[Q_FOLLOWS, slot] = row[ev.C] if row[ev.A] == ev.TRIGGER_FOLLOW else -1.0
-    slots[Q_ROWS, slot] = min(row[ev.D], float(f64_3d(table, A_CUE_TEMPLATES).shape[1]))
-    slots[Q_STANDS_FOR, slot] = row[ev.E] if 0 <= row[ev.E] < slots.shape[1] else slot
+    # What the kernel indexes with stays inside its memory, whatever was written.
+    slots[Q_ROWS, slot] = max(0.0, min(slots[Q_ROWS, slot], float(f64_3d(table, A_CUE_TEMPLATES).shape[1])))
+    if not 0 <= slots[Q_STANDS_FOR, slot] < slots.shape[1]:
+        slots[Q_STANDS_FOR, slot] = slot
     slots[Q_STATE, slot] = SLOT_WAITING
     # A timecode cue armed while the picture is already past it belongs to a pass gone by.
     chase = f64_1d(table, A_CHASE)
-    if row[ev.A] == ev.TRIGGER_TIMECODE and i64_1d(table, A_KERNEL)[K_TIMECODE_RUNNING] != 0:
-        position = chase_position(chase, row[ev.SAMPLE])
-        if unwrap(row[ev.B], position, chase[S_FRAMES_PER_DAY]) < position:
-            skip_cue(table, slot, row[ev.SAMPLE], position)
+    if slots[Q_TRIGGER, slot] == ev.TRIGGER_TIMECODE and i64_1d(table, A_KERNEL)[K_TIMECODE_RUNNING] != 0:
+        position = chase_position(chase, sample)
+        if unwrap(slots[Q_POSITION, slot], position, chase[S_FRAMES_PER_DAY]) < position:
+            skip_cue(table, slot, sample, position)
     return True
 
 

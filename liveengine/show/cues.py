@@ -3,8 +3,9 @@
 Every cue of the show file gets an engine cue slot, armed with its trigger and a template:
 its actions as events, with the first notes of every part or click it starts. The audio
 thread fires the template on the exact sample (the timecode's, the GO's, or the previous
-cue's plus a wait); this runner hears of it through the engine's cue events and posts the
-rest of each part it started, in the note group the engine gave that start.
+cue's plus a wait); this runner hears of it through its subscription to the engine's cue
+notifications and posts the rest of each part it started, in the note group the engine gave
+that start.
 
 The conductor's operations (GO, standby, back, jump, stop all, panic) come from any
 thread as commands; the runner carries them out in its own thread, the show producer's.
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import CueAction, CueConfig
-from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, events
+from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted, Producer,
+                      events)
 from ..loader.stems import StemFile, StemLoader
 from .rig import Rig, db_to_gain
 from .click import clicks
@@ -62,6 +64,7 @@ class CueRunner:
         self.rig = rig
         self.engine = rig.engine
         self.producer = producer
+        self.reports = rig.engine.subscribe(CueEvent, PartStarted, PartsStopped)
         self.rate = rig.engine.settings.sample_rate
         show = rig.show
         self.sequences: list[Sequence] = []  # a part's or click's index here is its engine part number
@@ -301,7 +304,7 @@ class CueRunner:
             return armed
         try:
             self.producer.arm_cue(slot, events.TRIGGER_MANUAL, pickup.template, stands_for=armed.slot)
-        except RuntimeError:  # the last pickup in this slot has not been disarmed yet
+        except HandoverError:  # the audio thread has not let go of the last pickup in this slot yet
             return armed
         self._pickups_armed += 1
         self.pickups[slot] = pickup
@@ -386,8 +389,8 @@ class CueRunner:
                 self._carry_out(self.commands.get_nowait())
             except queue.Empty:
                 break
-        while self.engine.cue_events:
-            self._follow(self.engine.cue_events.popleft())
+        for report in self.reports.drain():
+            self._follow(report)
         self.stems.step()
         for starvation in self.stems.starvations():
             self._decide(position, self._cue_starting(starvation.name), self._starvation_text(starvation))
@@ -397,20 +400,21 @@ class CueRunner:
             if player.finished(position):
                 del self.players[part]
 
-    def _follow(self, event: CueEvent):
+    def _follow(self, event: CueEvent | PartStarted | PartsStopped):
+        if isinstance(event, PartsStopped):
+            self.players.clear()
+            self._decide(event.sample, "", event.text())
+            return
         armed = self.cues[event.slot] if 0 <= event.slot < len(self.cues) else self.pickups.get(event.slot)
         number = armed.cue.number if armed else ""
-        if event.what == "part started" and armed is not None:
-            sequence = self.sequences[event.part]
-            self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, int(event.detail),
-                                                      max(armed.head_samples, event.offset), event.offset,
-                                                      armed.held_in_template)
-            self._started_by_firing.add(event.part)
-        elif event.what.startswith("parts stopped"):
-            self.players.clear()
-            why = "the picture jumped" if event.what.endswith("jump") else "the timecode stopped"
-            self._decide(event.sample, "", f"parts stopped: {why}")
-        elif event.what in ("fired", "fired late", "fired late after dropout", "chased"):
+        if isinstance(event, PartStarted):
+            if armed is not None:
+                sequence = self.sequences[event.part]
+                self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, event.group,
+                                                          max(armed.head_samples, event.offset), event.offset,
+                                                          armed.held_in_template)
+                self._started_by_firing.add(event.part)
+        elif event.fired:
             if event.slot in self.pickups:  # its template is in the audio thread: the slot is free for the next
                 self.producer.disarm_cue(event.slot)
                 armed = self.by_number[armed.cue.number]
@@ -418,10 +422,12 @@ class CueRunner:
             self.waiting.discard(armed.slot)
             if self.standing_by is armed:
                 self.standing_by = self._next_go_cue(armed.slot)
-            what = {"fired": "fired", "fired late": f"fired late {event.detail / self.rate * 1000:.0f} ms late "
-                    "(timecode locked after its frame)",
-                    "fired late after dropout": f"fired late by {event.detail / self.rate:.2f} s (timecode dropout)",
-                    "chased": f"chased {event.detail / self.rate:.2f} s into it (chase)"}[event.what]
+            what = {CueOutcome.FIRED: "fired",
+                    CueOutcome.FIRED_LATE: f"fired late {event.detail / self.rate * 1000:.0f} ms late "
+                                           "(timecode locked after its frame)",
+                    CueOutcome.FIRED_LATE_AFTER_DROPOUT: f"fired late by {event.detail / self.rate:.2f} s "
+                                                         "(timecode dropout)",
+                    CueOutcome.CHASED: f"chased {event.detail / self.rate:.2f} s into it (chase)"}[event.what]
             where = f" at {self._timecode_text(event.frame)}" if armed.cue.trigger == "timecode" else ""
             self._decide(event.sample, number, f"{what}{where}")
             # The audio thread has silenced what the cue stops; stop posting it. The parts this
@@ -436,15 +442,15 @@ class CueRunner:
                         del self.players[part]
                 elif action.verb == "setup" and self.on_setup is not None:
                     self.on_setup(action.target, action.keyboard)
-        elif event.what == "skipped":
+        elif event.what is CueOutcome.SKIPPED:
             self.waiting.discard(event.slot)
             where = self._timecode_text(event.frame)
             self._decide(event.sample, number, f"skipped: the picture is past it, at {where}")
-        elif event.what == "rearmed":
+        elif event.what is CueOutcome.REARMED:
             self.waiting.add(event.slot)
             self._decide(event.sample, number, "armed again: the picture went back before it")
         else:
-            self._decide(event.sample, number, event.what)
+            self._decide(event.sample, number, str(event.what))
 
     def _cue_starting(self, stem: str) -> str:
         """The number of the cue that starts `stem`, when only one does."""
@@ -472,7 +478,7 @@ class CueRunner:
         """Nothing left to happen by itself: every timecode and follow cue fired or skipped, nothing
         playing (a GO may still stand by)."""
         return self.armed and not self.waiting and not self.players and not self.stems.playing() \
-            and self.commands.empty() and not self.engine.cue_events
+            and self.commands.empty() and self.reports.empty()
 
     def finished(self) -> bool:
         """Idle, and no GO stands by: the cue list is done."""

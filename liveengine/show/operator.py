@@ -4,6 +4,7 @@ show's terms (timecode, cue numbers), a watchdog on the audio device, and the su
 import math
 import time
 
+from ..engine import ChaseChange, TimecodeEvent
 from .timecode import Timecode
 
 
@@ -96,6 +97,7 @@ class EngineReports:
 
     def __init__(self, engine, timecode_rate, say):
         self.engine = engine
+        self.timecode_events = engine.subscribe(TimecodeEvent)
         self.timecode_rate = timecode_rate
         self.say = say
         t = engine.telemetry()
@@ -106,11 +108,9 @@ class EngineReports:
 
     def check(self, elapsed: float):
         engine = self.engine
-        while engine.timecode_events:
-            event = engine.timecode_events.popleft()
-            if event.what not in ("locking", "frame rejected"):
-                where = Timecode.from_frames(math.floor(event.frame), self.timecode_rate)
-                self.say(f"timecode {event.what} at {where}")
+        for event in self.timecode_events.drain():
+            if event.what not in (ChaseChange.LOCKING, ChaseChange.FRAME_REJECTED):
+                self.say(event.text(str(Timecode.from_frames(math.floor(event.frame), self.timecode_rate))))
         reports, self._rate_reports = engine.timecode_rate_reports_since(self._rate_reports)
         for _, text, warning in reports:
             self.say(text, error=warning)

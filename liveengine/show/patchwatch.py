@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..background import BackgroundLoop
-from ..engine import Producer
+from ..engine import HandoverError, Producer
 from ..instruments.synth import PatchError, load_patch
 from .rig import Rig
 
@@ -38,21 +38,27 @@ class PatchWatcher(BackgroundLoop):
             modified = _modified(path)
             if modified is None or modified == seen:
                 continue
-            self._watched[name] = (path, modified)
-            self.reload(name, path)
+            if self.reload(name, path):
+                self._watched[name] = (path, modified)
         time.sleep(POLL_SECONDS)
 
-    def reload(self, name: str, path: Path):
+    def reload(self, name: str, path: Path) -> bool:
+        """Reload `name`'s patch from `path`; False while its previous reload is still being swapped
+        in (the next step tries again)."""
         try:
             patch = load_patch(path)
         except PatchError as error:
             self.report(f"instrument {name}: {path} was not reloaded, it keeps its patch:\n  " +
                         "\n  ".join(error.problems))
-            return
-        self.rig.engine.reload_synth(self.rig.instrument_numbers[name], patch, self.producer,
-                                     tempo_bpm=self.rig.show.tempo_bpm)
+            return True
+        try:
+            self.rig.engine.reload_synth(self.rig.instrument_numbers[name], patch, self.producer,
+                                         tempo_bpm=self.rig.show.tempo_bpm)
+        except HandoverError:
+            return False
         self.reloads += 1
         self.report(f"instrument {name}: reloaded {path}")
+        return True
 
 
 def _modified(path: Path) -> float | None:

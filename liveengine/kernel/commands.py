@@ -1,0 +1,327 @@
+"""One handler per event kind: what each event does when it applies, on its sample.
+
+Each handler checks its own event's fields and answers APPLIED, REJECTED (the event names
+nothing that exists, or asks what this engine cannot do), or DROPPED (a note of a part that
+is no longer playing: neither). `apply_event` dispatches on the kind and counts the answer.
+numba cannot index a table of functions, so the dispatch is a chain of calls, one per kind.
+"""
+
+import numpy as np
+
+from . import events as ev
+from .chase import chase_position
+from .handover import hand_over
+from .memory import f64_1d, f64_2d, i64_1d, i64_2d, notify
+from .mixer import bus_count, fade_bus, mute_bus
+from .realtime import realtime
+from .sampler import forget_held_notes, sampler_note_off, sampler_note_on
+from .state import (
+    A_BUS_INTS,
+    A_CHASE,
+    A_CONFIG,
+    A_CONFIG_FLOAT,
+    A_CONTROLLERS,
+    A_INSTRUMENTS,
+    A_STEM_INTS,
+    A_STEM_VALUES,
+    A_TELEMETRY,
+    A_VOICE_INTS,
+    A_VOICE_VALUES,
+    C_POLYPHONY,
+    C_SAMPLE_RATE,
+    C_TIMECODE_MODE,
+    CF_FADE_SAMPLES,
+    CONTROLLERS,
+    CUE_SLOTS,
+    I_KIND,
+    I_PROGRAM,
+    KIND_NONE,
+    KIND_SAMPLER,
+    KIND_SYNTH,
+    MAX_INSTRUMENTS,
+    T_EVENTS_APPLIED,
+    T_EVENTS_REJECTED,
+    T_NOTES_REFUSED,
+    T_VOICES_STOLEN,
+    TIMECODE_CHASE,
+    TIMECODE_MASTER,
+)
+from .stems import stem_start, stem_stop
+from .synth import poly_aftertouch, synth_note_off, synth_note_on
+from .timecode import chase_timecode_frame, locate_master_timecode
+from .triggers import (
+    fire_cue,
+    group_is_closed,
+    note_group_off,
+    start_part,
+    stop_all_parts,
+    stop_part,
+    template_note_id,
+)
+from .voices import fade_notes, note_off, note_on
+
+APPLIED, REJECTED, DROPPED = range(3)
+
+
+@realtime
+def outcome(applied):
+    return APPLIED if applied else REJECTED
+
+
+@realtime
+def fade_samples(table, seconds):
+    """A fade of `seconds`, in samples: never shorter than the fast panic fade."""
+    rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+    return max(f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES], np.floor(seconds * rate))
+
+
+# Notes.
+
+@realtime
+def on_note_on(table, event, sample):
+    target = template_note_id(table, event)
+    if target < 0 or group_is_closed(table, target):
+        return DROPPED  # its part is not playing, or has stopped
+    config = i64_1d(table, A_CONFIG)
+    config_float = f64_1d(table, A_CONFIG_FLOAT)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    a = event[ev.A]
+    b = event[ev.B]
+    rate = float(config[C_SAMPLE_RATE])
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    bus = int(event[ev.D])
+    kind_of_instrument = instruments[I_KIND, int(a)] if 0 <= a < instruments.shape[1] else KIND_NONE
+    if kind_of_instrument == KIND_SAMPLER and 0 <= bus < bus_count(table):
+        result = sampler_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
+    elif kind_of_instrument == KIND_SYNTH and 0 <= bus < bus_count(table):
+        result = synth_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
+    else:
+        result = note_on(voice_values, voice_ints, instruments, i64_2d(table, A_BUS_INTS),
+                         config_float, config[C_POLYPHONY], rate, sample, target,
+                         int(a), b, event[ev.C], bus, event[ev.E])
+    if result == -1:
+        telemetry[T_VOICES_STOLEN] += 1
+    elif result > 0:
+        telemetry[T_NOTES_REFUSED] += 1
+        notify(table, sample, ev.NOTE_REFUSED, target, result, a)
+    return APPLIED
+
+
+@realtime
+def on_note_off(table, event, sample):
+    target = template_note_id(table, event)
+    if target < 0:
+        return DROPPED  # its part is not playing
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    if not synth_note_off(table, target):
+        note_off(voice_values, voice_ints, target)
+    sampler_note_off(table, sample, target)
+    return APPLIED
+
+
+@realtime
+def on_all_notes_off(table):
+    fade = f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES]
+    stop_all_parts(table, fade)
+    fade_notes(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), fade, 0)
+    forget_held_notes(table)
+    return APPLIED
+
+
+@realtime
+def on_poly_aftertouch(table, event):
+    instrument = event[ev.TARGET]
+    if not 0 <= instrument < MAX_INSTRUMENTS:
+        return REJECTED
+    poly_aftertouch(table, int(instrument), event[ev.A], event[ev.B])
+    return APPLIED
+
+
+# Parts and cues.
+
+@realtime
+def on_stop_all(table, event):
+    stop_all_parts(table, fade_samples(table, event[ev.A]))
+    return APPLIED
+
+
+@realtime
+def on_note_group_off(table, event):
+    note_group_off(table, int(event[ev.TARGET]))
+    return APPLIED
+
+
+@realtime
+def on_part_start(table, event, sample):
+    return outcome(start_part(table, event, sample))
+
+
+@realtime
+def on_part_stop(table, event):
+    return outcome(stop_part(table, int(event[ev.TARGET])))
+
+
+@realtime
+def on_cue_fire(table, event, sample):
+    slot = event[ev.TARGET]
+    if not 0 <= slot < CUE_SLOTS:
+        return REJECTED
+    fire_cue(table, int(slot), sample, event[ev.A], ev.CUE_FIRED, 0.0, chase_position(f64_1d(table, A_CHASE), sample))
+    return APPLIED
+
+
+# Stems.
+
+@realtime
+def on_stem_start(table, event, sample):
+    bus = event[ev.B]
+    started = stem_start(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), int(event[ev.TARGET]),
+                         int(sample), int(event[ev.A]), int(bus), event[ev.C])
+    return outcome(started and 0 <= bus < bus_count(table))
+
+
+@realtime
+def on_stem_stop(table, event):
+    return outcome(stem_stop(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), int(event[ev.TARGET]),
+                             fade_samples(table, event[ev.A])))
+
+
+# Buses.
+
+@realtime
+def on_bus_gain(table, event):
+    bus = event[ev.TARGET]
+    if not 0 <= bus < bus_count(table):
+        return REJECTED
+    fade_bus(table, int(bus), event[ev.A], event[ev.B])
+    return APPLIED
+
+
+@realtime
+def on_bus_mute(table, event):
+    bus = event[ev.TARGET]
+    if not 0 <= bus < bus_count(table):
+        return REJECTED
+    mute_bus(table, int(bus), event[ev.A] != 0.0)
+    return APPLIED
+
+
+# Instruments.
+
+@realtime
+def on_instrument_parameter(table, event):
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    instrument = event[ev.TARGET]
+    field = int(event[ev.A])
+    if not (0 <= instrument < instruments.shape[1] and 0 < field < instruments.shape[0]):
+        return REJECTED
+    instruments[field, int(instrument)] = event[ev.B]
+    return APPLIED
+
+
+@realtime
+def on_controller(table, event):
+    instrument = event[ev.TARGET]
+    controller = event[ev.A]
+    if not (0 <= instrument < MAX_INSTRUMENTS and 0 <= controller < CONTROLLERS):
+        return REJECTED
+    f64_2d(table, A_CONTROLLERS)[int(instrument), int(controller)] = min(1.0, max(0.0, event[ev.B]))
+    return APPLIED
+
+
+@realtime
+def on_program_change(table, event):
+    instrument = event[ev.TARGET]
+    program = event[ev.A]
+    if not (0 <= instrument < MAX_INSTRUMENTS and 0 <= program <= 127):
+        return REJECTED
+    f64_2d(table, A_INSTRUMENTS)[I_PROGRAM, int(instrument)] = np.floor(program)
+    return APPLIED
+
+
+# Timecode.
+
+@realtime
+def on_timecode_frame(table, event):
+    if i64_1d(table, A_CONFIG)[C_TIMECODE_MODE] != TIMECODE_CHASE:
+        return REJECTED
+    chase_timecode_frame(table, event[ev.A], event[ev.TARGET])
+    return APPLIED
+
+
+@realtime
+def on_timecode_locate(table, event):
+    if i64_1d(table, A_CONFIG)[C_TIMECODE_MODE] != TIMECODE_MASTER:
+        return REJECTED
+    locate_master_timecode(table, int(event[ev.TARGET]), int(event[ev.A]), int(event[ev.B]), int(event[ev.C]),
+                           int(event[ev.D]))
+    return APPLIED
+
+
+# Handing memory over, and fences.
+
+@realtime
+def on_handover(table, event, sample, letting_go):
+    return outcome(hand_over(table, event, sample, letting_go))
+
+
+@realtime
+def on_fence(table, event, sample):
+    notify(table, sample, ev.ACKNOWLEDGED, event[ev.TARGET], 0.0, 0.0)
+    return APPLIED
+
+
+@realtime
+def apply_event(table, event, sample):
+    """Apply one event row (taken out of the pending set) at `sample`, and count it."""
+    kind = int(event[ev.KIND])
+    if kind == ev.NOTE_ON:
+        result = on_note_on(table, event, sample)
+    elif kind == ev.NOTE_OFF:
+        result = on_note_off(table, event, sample)
+    elif kind == ev.ALL_NOTES_OFF:
+        result = on_all_notes_off(table)
+    elif kind == ev.POLY_AFTERTOUCH:
+        result = on_poly_aftertouch(table, event)
+    elif kind == ev.STOP_ALL:
+        result = on_stop_all(table, event)
+    elif kind == ev.NOTE_GROUP_OFF:
+        result = on_note_group_off(table, event)
+    elif kind == ev.PART_START:
+        result = on_part_start(table, event, sample)
+    elif kind == ev.PART_STOP:
+        result = on_part_stop(table, event)
+    elif kind == ev.CUE_FIRE:
+        result = on_cue_fire(table, event, sample)
+    elif kind == ev.STEM_START:
+        result = on_stem_start(table, event, sample)
+    elif kind == ev.STEM_STOP:
+        result = on_stem_stop(table, event)
+    elif kind == ev.BUS_GAIN:
+        result = on_bus_gain(table, event)
+    elif kind == ev.BUS_MUTE:
+        result = on_bus_mute(table, event)
+    elif kind == ev.INSTRUMENT_PARAMETER:
+        result = on_instrument_parameter(table, event)
+    elif kind == ev.CONTROLLER:
+        result = on_controller(table, event)
+    elif kind == ev.PROGRAM_CHANGE:
+        result = on_program_change(table, event)
+    elif kind == ev.TIMECODE_FRAME:
+        result = on_timecode_frame(table, event)
+    elif kind == ev.TIMECODE_LOCATE:
+        result = on_timecode_locate(table, event)
+    elif kind == ev.ADOPT or kind == ev.LET_GO:
+        result = on_handover(table, event, sample, kind == ev.LET_GO)
+    elif kind == ev.FENCE:
+        result = on_fence(table, event, sample)
+    else:
+        result = REJECTED
+    telemetry = i64_1d(table, A_TELEMETRY)
+    if result == APPLIED:
+        telemetry[T_EVENTS_APPLIED] += 1
+    elif result == REJECTED:
+        telemetry[T_EVENTS_REJECTED] += 1

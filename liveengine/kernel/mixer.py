@@ -1,0 +1,199 @@
+"""The mixer: buses with their fades and mutes, the limiter on every bus that reaches outputs,
+meters, and the block's input and output.
+
+Voices and stems add into their buses' audio; `mix_buses` then applies each bus's gain and
+mute in mix order (a bus before the bus it feeds) and limits what reaches the outputs. Gain
+changes glide (never a click): a fade over its time, a mute over the de-zipper time.
+"""
+
+import numpy as np
+from numba import carray
+
+from .dsp.limiter import limiter_gain
+from .dsp.meters import mean_square_follow, peak_follow
+from .intrinsics import address_as_void_pointer
+from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d
+from .realtime import realtime
+from .state import (
+    A_BUS_AUDIO,
+    A_BUS_INTS,
+    A_BUS_METERS,
+    A_BUS_ORDER,
+    A_BUS_VALUES,
+    A_CONFIG,
+    A_CONFIG_FLOAT,
+    A_INPUT_AUDIO,
+    A_INPUT_METERS,
+    A_OUTPUT_MIX,
+    B_FEEDS,
+    B_GAIN,
+    B_GAIN_RAMP_LEFT,
+    B_GAIN_STEP,
+    B_GAIN_TARGET,
+    B_LIMITER_GAIN,
+    B_MUTE_GAIN,
+    B_MUTE_TARGET,
+    B_OUTPUT_LEFT,
+    B_OUTPUT_RIGHT,
+    C_INPUT_CHANNELS,
+    C_OUTPUT_CHANNELS,
+    C_SAMPLE_RATE,
+    CF_DEZIPPER_SAMPLES,
+    CF_LIMITER_CEILING,
+    CF_LIMITER_RELEASE_COEFF,
+    CF_MEAN_SQUARE_COEFF,
+    CF_PEAK_DECAY,
+    M_INPUT_MEAN_SQUARE,
+    M_INPUT_PEAK,
+    M_MEAN_SQUARE_LEFT,
+    M_MEAN_SQUARE_RIGHT,
+    M_PEAK_LEFT,
+    M_PEAK_RIGHT,
+)
+
+SQRT_HALF = 0.7071067811865476
+
+
+@realtime
+def bus_count(table):
+    return f64_2d(table, A_BUS_VALUES).shape[1]
+
+
+@realtime
+def fade_bus(table, bus, gain, seconds):
+    """Bus `bus` glides to `gain` over `seconds` (at least the de-zipper time)."""
+    bus_values = f64_2d(table, A_BUS_VALUES)
+    rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+    ramp = max(f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES], np.floor(seconds * rate))
+    bus_values[B_GAIN_TARGET, bus] = gain
+    bus_values[B_GAIN_STEP, bus] = (gain - bus_values[B_GAIN, bus]) / ramp
+    bus_values[B_GAIN_RAMP_LEFT, bus] = ramp
+
+
+@realtime
+def mute_bus(table, bus, muted):
+    """Bus `bus` mutes or unmutes over the de-zipper time."""
+    f64_2d(table, A_BUS_VALUES)[B_MUTE_TARGET, bus] = 0.0 if muted else 1.0
+
+
+@realtime
+def clear_mix(table, frames):
+    """Silence every bus and output for the block's first `frames` frames, before anything adds in."""
+    bus_audio = f64_3d(table, A_BUS_AUDIO)
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
+    for bus in range(bus_audio.shape[0]):
+        for channel in range(2):
+            for i in range(frames):
+                bus_audio[bus, channel, i] = 0.0
+    for channel in range(output_mix.shape[0]):
+        for i in range(frames):
+            output_mix[channel, i] = 0.0
+
+
+@realtime
+def mix_buses(table, start, end):
+    """Apply each bus's gain and mute in mix order; send it on, or limit it into its outputs."""
+    config_float = f64_1d(table, A_CONFIG_FLOAT)
+    bus_values = f64_2d(table, A_BUS_VALUES)
+    bus_ints = i64_2d(table, A_BUS_INTS)
+    bus_order = i64_1d(table, A_BUS_ORDER)
+    bus_audio = f64_3d(table, A_BUS_AUDIO)
+    meters = f64_2d(table, A_BUS_METERS)
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
+    ceiling = config_float[CF_LIMITER_CEILING]
+    release = config_float[CF_LIMITER_RELEASE_COEFF]
+    peak_decay = config_float[CF_PEAK_DECAY]
+    mean_square_coeff = config_float[CF_MEAN_SQUARE_COEFF]
+    mute_step = 1.0 / config_float[CF_DEZIPPER_SAMPLES]
+
+    for k in range(bus_order.shape[0]):
+        bus = bus_order[k]
+        feeds = bus_ints[B_FEEDS, bus]
+        out_left = bus_ints[B_OUTPUT_LEFT, bus]
+        out_right = bus_ints[B_OUTPUT_RIGHT, bus]
+        gain = bus_values[B_GAIN, bus]
+        gain_step = bus_values[B_GAIN_STEP, bus]
+        ramp_left = bus_values[B_GAIN_RAMP_LEFT, bus]
+        mute_gain = bus_values[B_MUTE_GAIN, bus]
+        mute_target = bus_values[B_MUTE_TARGET, bus]
+        limiter = bus_values[B_LIMITER_GAIN, bus]
+        peak_left = meters[M_PEAK_LEFT, bus]
+        peak_right = meters[M_PEAK_RIGHT, bus]
+        square_left = meters[M_MEAN_SQUARE_LEFT, bus]
+        square_right = meters[M_MEAN_SQUARE_RIGHT, bus]
+        for i in range(start, end):
+            if ramp_left > 0.0:
+                ramp_left -= 1.0
+                gain = bus_values[B_GAIN_TARGET, bus] if ramp_left <= 0.0 else gain + gain_step
+            if mute_gain != mute_target:
+                mute_gain = min(mute_target, mute_gain + mute_step) if mute_gain < mute_target \
+                    else max(mute_target, mute_gain - mute_step)
+            left = bus_audio[bus, 0, i] * gain * mute_gain
+            right = bus_audio[bus, 1, i] * gain * mute_gain
+            if feeds >= 0:
+                bus_audio[feeds, 0, i] += left
+                bus_audio[feeds, 1, i] += right
+            elif out_left >= 0:
+                if out_right >= 0:
+                    limiter = limiter_gain(limiter, max(abs(left), abs(right)), ceiling, release)
+                    left *= limiter
+                    right *= limiter
+                    output_mix[out_left, i] += left
+                    output_mix[out_right, i] += right
+                else:
+                    mono = (left + right) * SQRT_HALF
+                    limiter = limiter_gain(limiter, abs(mono), ceiling, release)
+                    left = right = mono * limiter
+                    output_mix[out_left, i] += left
+            peak_left = peak_follow(peak_left, left, peak_decay)
+            peak_right = peak_follow(peak_right, right, peak_decay)
+            square_left = mean_square_follow(square_left, left, mean_square_coeff)
+            square_right = mean_square_follow(square_right, right, mean_square_coeff)
+        bus_values[B_GAIN, bus] = gain
+        bus_values[B_GAIN_RAMP_LEFT, bus] = ramp_left
+        bus_values[B_MUTE_GAIN, bus] = mute_gain
+        bus_values[B_LIMITER_GAIN, bus] = limiter
+        meters[M_PEAK_LEFT, bus] = peak_left
+        meters[M_PEAK_RIGHT, bus] = peak_right
+        meters[M_MEAN_SQUARE_LEFT, bus] = square_left
+        meters[M_MEAN_SQUARE_RIGHT, bus] = square_right
+
+
+@realtime
+def read_input(table, input_address, offset, frames):
+    """De-interleave the input chunk into the kernel's input rows (timecode is decoded from these)."""
+    config = i64_1d(table, A_CONFIG)
+    config_float = f64_1d(table, A_CONFIG_FLOAT)
+    input_audio = f64_2d(table, A_INPUT_AUDIO)
+    meters = f64_2d(table, A_INPUT_METERS)
+    channels = config[C_INPUT_CHANNELS]
+    if channels == 0 or input_address == 0:
+        for channel in range(input_audio.shape[0]):
+            for i in range(frames):
+                input_audio[channel, i] = 0.0
+        return
+    source = carray(address_as_void_pointer(input_address), ((offset + frames) * channels,), np.float32)
+    for channel in range(channels):
+        peak = meters[M_INPUT_PEAK, channel]
+        mean_square = meters[M_INPUT_MEAN_SQUARE, channel]
+        for i in range(frames):
+            value = float(source[(offset + i) * channels + channel])
+            input_audio[channel, i] = value
+            peak = peak_follow(peak, value, config_float[CF_PEAK_DECAY])
+            mean_square = mean_square_follow(mean_square, value, config_float[CF_MEAN_SQUARE_COEFF])
+        meters[M_INPUT_PEAK, channel] = peak
+        meters[M_INPUT_MEAN_SQUARE, channel] = mean_square
+
+
+@realtime
+def write_output(table, output_address, offset, frames):
+    """Interleave the output mix as float32, clamped at the ceiling (two buses may share a channel)."""
+    config = i64_1d(table, A_CONFIG)
+    ceiling = f64_1d(table, A_CONFIG_FLOAT)[CF_LIMITER_CEILING]
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
+    channels = config[C_OUTPUT_CHANNELS]
+    destination = carray(address_as_void_pointer(output_address), ((offset + frames) * channels,), np.float32)
+    for i in range(frames):
+        for channel in range(channels):
+            value = min(ceiling, max(-ceiling, output_mix[channel, i]))
+            destination[(offset + i) * channels + channel] = np.float32(value)

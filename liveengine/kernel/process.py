@@ -1,0 +1,256 @@
+"""The block: events -> voices -> buses -> outputs, at exact samples.
+
+`process` is the whole audio callback body. The live stream's cfunc and the offline
+renderer both call it with the same arguments (address table, interleaved float32
+input and output, frame count, PortAudio status flags), so live and offline output
+are the same computation.
+
+Within a block, time is split at every due event: the voices render up to the event's
+sample, the event applies (commands.py), and the block goes on. An event asking for a
+sample already past applies on the block's first sample and is counted and reported as late.
+"""
+
+import math
+
+from . import events as ev
+from .commands import apply_event
+from .intrinsics import monotonic_ns
+from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
+from .mixer import clear_mix, mix_buses, read_input, write_output
+from .realtime import realtime
+from .rings import ring_pop_into
+from .sampler import render_sample_voice
+from .state import (
+    A_BUS_AUDIO,
+    A_CONFIG,
+    A_EVENT_SCRATCH,
+    A_INPUT_RING_INDICES,
+    A_INPUT_RING_ROWS,
+    A_INSTRUMENTS,
+    A_KERNEL,
+    A_OUTPUT_MIX,
+    A_PENDING,
+    A_STEM_AUDIO,
+    A_STEM_INTS,
+    A_STEM_VALUES,
+    A_TELEMETRY,
+    A_TELEMETRY_FLOAT,
+    A_VOICE_INTS,
+    A_VOICE_VALUES,
+    C_COUNT_MISSED_CYCLES,
+    C_MAX_BLOCK,
+    C_SAMPLE_RATE,
+    K_ARRIVAL_SEQUENCE,
+    K_LAST_CALLBACK_NS,
+    K_LAST_FRAMES,
+    K_PENDING_COUNT,
+    KIND_SAMPLER,
+    KIND_SYNTH,
+    PENDING_ORDER,
+    PENDING_PART,
+    STAGE_FREE,
+    T_CALLBACKS,
+    T_DSP_LOAD,
+    T_DSP_LOAD_AVERAGE,
+    T_DSP_LOAD_MAX,
+    T_DSP_LOAD_PEAK,
+    T_LATE_EVENTS,
+    T_LONGEST_GAP_NS,
+    T_MISSED_CYCLES,
+    T_OVERFLOWS,
+    T_POSITION,
+    T_UNDERFLOWS,
+    T_VOICES,
+    VS_KIND,
+    VS_STAGE,
+)
+from .stems import render_stems
+from .synth import render_synth_voice
+from .timecode import follow_timecode, generate_timecode
+from .triggers import follow_cues
+from .voices import TWO_PI, VIBRATO_HZ, count_sounding, render_tone_voice
+
+PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
+PA_OUTPUT_UNDERFLOW = 0x4
+LOAD_AVERAGE_COEFF = 0.01
+LOAD_PEAK_DECAY = 0.9995
+
+
+# The pending set.
+
+@realtime
+def drain_input_rings(table, block_start):
+    """Move every waiting event into the pending set, stamped with its arrival order.
+
+    A negative sample time means "as soon as possible": the block's first sample, not late.
+    """
+    ring_rows = f64_3d(table, A_INPUT_RING_ROWS)
+    ring_indices = i64_2d(table, A_INPUT_RING_INDICES)
+    pending = f64_2d(table, A_PENDING)
+    kernel = i64_1d(table, A_KERNEL)
+    count = kernel[K_PENDING_COUNT]
+    for ring in range(ring_rows.shape[0]):
+        # Events left in a ring while the pending set is full simply wait for the next block.
+        taken = ring_pop_into(ring_rows[ring], ring_indices[ring], pending[count:], pending.shape[0] - count)
+        for i in range(count, count + taken):
+            pending[i, PENDING_ORDER] = kernel[K_ARRIVAL_SEQUENCE]
+            pending[i, PENDING_PART] = -1.0
+            kernel[K_ARRIVAL_SEQUENCE] += 1
+            if pending[i, ev.SAMPLE] < 0.0:
+                pending[i, ev.SAMPLE] = block_start
+        count += taken
+    kernel[K_PENDING_COUNT] = count
+
+
+@realtime
+def next_due_event(pending, count, block_end):
+    """Index of the earliest pending event before block_end (ties: first to arrive), or -1."""
+    best = -1
+    for i in range(count):
+        sample = pending[i, ev.SAMPLE]
+        if sample < block_end:
+            if best < 0 or sample < pending[best, ev.SAMPLE] or (
+                    sample == pending[best, ev.SAMPLE] and pending[i, PENDING_ORDER] < pending[best, PENDING_ORDER]):
+                best = i
+    return best
+
+
+@realtime
+def remove_pending(pending, kernel, index):
+    last = kernel[K_PENDING_COUNT] - 1
+    for field in range(pending.shape[1]):
+        pending[index, field] = pending[last, field]
+    kernel[K_PENDING_COUNT] = last
+
+
+# One block of at most max_block frames.
+
+@realtime
+def render_voices(table, voice_values, voice_ints, instruments, bus_audio, start, end, position, sample_rate):
+    """Every sounding voice adds its samples [start, end) of the block into its bus; `position`:
+    where `start` falls on the engine's clock."""
+    vibrato = math.sin(TWO_PI * VIBRATO_HZ * position / sample_rate)
+    for slot in range(voice_ints.shape[1]):
+        if voice_ints[VS_STAGE, slot] == STAGE_FREE:
+            continue
+        kind = voice_ints[VS_KIND, slot]
+        if kind == KIND_SAMPLER:
+            render_sample_voice(table, slot, bus_audio, start, end, sample_rate)
+        elif kind == KIND_SYNTH:
+            render_synth_voice(table, slot, bus_audio, start, end, sample_rate)
+        else:
+            render_tone_voice(voice_values, voice_ints, instruments, bus_audio, slot, start, end, vibrato)
+
+
+@realtime
+def render_block(table, frames):
+    telemetry = i64_1d(table, A_TELEMETRY)
+    kernel = i64_1d(table, A_KERNEL)
+    pending = f64_2d(table, A_PENDING)
+    voice_values = f64_2d(table, A_VOICE_VALUES)
+    voice_ints = i64_2d(table, A_VOICE_INTS)
+    bus_audio = f64_3d(table, A_BUS_AUDIO)
+    output_mix = f64_2d(table, A_OUTPUT_MIX)
+    scratch = f64_1d(table, A_EVENT_SCRATCH)
+    stem_ints = i64_2d(table, A_STEM_INTS)
+    stem_values = f64_2d(table, A_STEM_VALUES)
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    sample_rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+    stem_audio = f32_3d(table, A_STEM_AUDIO)
+
+    block_start = telemetry[T_POSITION]
+    block_end = block_start + frames
+    follow_timecode(table, block_start, frames)
+    drain_input_rings(table, float(block_start))
+    follow_cues(table, block_start, frames)
+    clear_mix(table, frames)
+
+    # Applying an event may add events (a cue firing its template, the cues that follow it): a block
+    # applies at most twice what the pending set holds, so a chain of cues cannot hold it forever
+    # (what is left waits for the next block).
+    most = 2 * pending.shape[0]
+    applied = 0
+    cursor = 0
+    while True:
+        due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end)) if applied < most else -1
+        segment_end = frames
+        if due >= 0:
+            wanted = int(pending[due, ev.SAMPLE])
+            if wanted < block_start:
+                telemetry[T_LATE_EVENTS] += 1
+                notify(table, block_start, ev.LATE_EVENT, pending[due, ev.KIND], wanted, 0.0)
+                wanted = block_start
+            segment_end = max(cursor, wanted - block_start)
+        if segment_end > cursor:
+            render_voices(table, voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
+                          block_start + cursor, sample_rate)
+            render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
+            mix_buses(table, cursor, segment_end)
+            cursor = segment_end
+        if due < 0:
+            break
+        # Out of the pending set before it applies: applying may add events (a cue firing).
+        for field in range(scratch.shape[0]):
+            scratch[field] = pending[due, field]
+        remove_pending(pending, kernel, due)
+        apply_event(table, scratch, float(block_start + cursor))
+        applied += 1
+
+    generate_timecode(table, output_mix, frames)
+    telemetry[T_POSITION] = block_end
+    telemetry[T_VOICES] = count_sounding(voice_ints)
+
+
+# The callback.
+
+@realtime
+def account_for_time(table, entry_ns, frames):
+    """Count missed cycles from the gap since the previous callback (live streams only)."""
+    config = i64_1d(table, A_CONFIG)
+    kernel = i64_1d(table, A_KERNEL)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    last_ns = kernel[K_LAST_CALLBACK_NS]
+    if config[C_COUNT_MISSED_CYCLES] != 0 and last_ns > 0 and kernel[K_LAST_FRAMES] > 0:
+        gap = entry_ns - last_ns
+        period_ns = kernel[K_LAST_FRAMES] * 1e9 / config[C_SAMPLE_RATE]
+        cycles = int(gap / period_ns + 0.5)
+        if cycles > 1:
+            telemetry[T_MISSED_CYCLES] += cycles - 1
+        if gap > telemetry[T_LONGEST_GAP_NS]:
+            telemetry[T_LONGEST_GAP_NS] = gap
+    kernel[K_LAST_CALLBACK_NS] = entry_ns
+    kernel[K_LAST_FRAMES] = frames
+
+
+@realtime
+def process(table, input_address, output_address, frames, status_flags):
+    """The audio callback's body: render `frames` frames, in chunks of at most max_block."""
+    if frames <= 0:
+        return
+    entry_ns = monotonic_ns()
+    config = i64_1d(table, A_CONFIG)
+    telemetry = i64_1d(table, A_TELEMETRY)
+    load = f64_1d(table, A_TELEMETRY_FLOAT)
+    account_for_time(table, entry_ns, frames)
+    if status_flags & PA_OUTPUT_UNDERFLOW:
+        telemetry[T_UNDERFLOWS] += 1
+    if status_flags & PA_INPUT_OVERFLOW:
+        telemetry[T_OVERFLOWS] += 1
+    notify(table, telemetry[T_POSITION], ev.CLOCK, 0, float(entry_ns), 0.0)
+
+    max_block = config[C_MAX_BLOCK]
+    done = 0
+    while done < frames:
+        chunk = min(max_block, frames - done)
+        read_input(table, input_address, done, chunk)
+        render_block(table, chunk)
+        write_output(table, output_address, done, chunk)
+        done += chunk
+
+    telemetry[T_CALLBACKS] += 1
+    period_ns = frames * 1e9 / config[C_SAMPLE_RATE]
+    this_load = (monotonic_ns() - entry_ns) / period_ns
+    load[T_DSP_LOAD] = this_load
+    load[T_DSP_LOAD_PEAK] = max(this_load, load[T_DSP_LOAD_PEAK] * LOAD_PEAK_DECAY)
+    load[T_DSP_LOAD_MAX] = max(this_load, load[T_DSP_LOAD_MAX])
+    load[T_DSP_LOAD_AVERAGE] += (this_load - load[T_DSP_LOAD_AVERAGE]) * LOAD_AVERAGE_COEFF

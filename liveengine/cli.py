@@ -242,7 +242,7 @@ def _open_midi_port(rig, setting: str, pattern: str, what: str, open_on, kind: s
 def _open_mtc(rig):
     """MTC from the show's MIDI input into the chase (the MIDI input thread then owns the
     engine's "midi" ring)."""
-    from .control.mtc import MtcInput, open_mtc_input
+    from .midi.mtc import MtcInput, open_mtc_input
     timecode = rig.show.timecode
     mtc_input = MtcInput(rig.engine.producer("midi"), rig.engine.clock, timecode.rate)
     return _open_midi_port(rig, "[timecode] midi_input", timecode.midi_input, "MTC from MIDI input",
@@ -251,8 +251,8 @@ def _open_mtc(rig):
 
 def _open_pedal(rig, runner):
     """The conductor's pedal, from the show's [conductor] MIDI input, driving the cue runner."""
-    from .control.midiports import open_midi_input
-    from .control.pedal import ConductorPedal
+    from .midi.ports import open_midi_input
+    from .midi.pedal import ConductorPedal
     conductor = rig.show.conductor
     pedal = ConductorPedal(runner, conductor.triggers, conductor.stop_fade_seconds)
     def open_on(api):
@@ -268,8 +268,8 @@ def _open_pedal(rig, runner):
 def _start_keyboards(rig, runner, stack, report):
     """The keyboardists' MIDI inputs through their setups; an input that is missing or goes
     away is reported and taken again when it returns."""
-    from .control.keyboard import Keyboards
-    from .control.midiin import MidiInputs, MidiInputSpec
+    from .midi.keyboard import Keyboards
+    from .midi.inputs import MidiInputs, MidiInputSpec
 
     show = rig.show
     keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, rig.engine,
@@ -290,7 +290,7 @@ def _start_keyboards(rig, runner, stack, report):
 
 def _open_thru(rig, keyboard: str, pattern: str):
     """A MIDI output to the first port whose name matches `pattern`, for a keyboard's thru."""
-    from .control.midiports import open_midi_output
+    from .midi.ports import open_midi_output
     return _open_midi_port(rig, f"[keyboards.{keyboard}] thru", pattern, f"Keyboard {keyboard!r} thru to MIDI output",
                            lambda api: open_midi_output(pattern, api=api, client_name=f"liveengine {keyboard} thru",
                                                         port_name="thru"), kind="output")
@@ -345,7 +345,7 @@ def _osc_summary(server, surface) -> str:
 def _send_mtc(rig, runner, midi_out, show_start: int):
     """MTC out of the master timeline from the show's start, following its jumps; returns the
     function that stops it and closes the port."""
-    from .control.mtc import sender_locked_to_engine
+    from .midi.mtc import sender_locked_to_engine
     engine, rate = rig.engine, rig.engine.settings.sample_rate
     senders = [sender_locked_to_engine(midi_out, rig.show.timecode.master_start, 0, engine.clock, rate,
                                        show_start).start()]
@@ -611,7 +611,7 @@ def command_render(args) -> int:
 def command_play(args) -> int:
     import soundfile
 
-    from .player import MidiPlayer, PlayError
+    from .midi.player import MidiPlayer, PlayError
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError(f"--seconds must be positive, got {args.seconds:g}")
     if args.polyphony < 1:
@@ -692,7 +692,7 @@ def command_run(args) -> int:
     import threading
 
     from .control.console import COMMANDS, read_commands
-    from .control.midiports import close_midi_inputs
+    from .midi.ports import close_midi_inputs
     from .control.terminal import Terminal
     from .engine import KeptStream, NotificationPump, choose_device, realtime_threads
     from .show.cues import CueRunner

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any, Generic, TypeVar
 
-from .control.pedal import OPERATIONS, PedalTrigger, parse_trigger
+from .midi.pedal import OPERATIONS, PedalTrigger, parse_trigger
 from .kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from .show.click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
-from .show.midifile import MidiFileError, MidiNote, read_midi_notes
+from .midi.smf import MidiFileError, MidiNote, read_midi_notes
 from .show.timecode import RATES, FrameRate, Timecode, frame_rate
 
 SAMPLE_RATES = (44100, 48000, 96000)

@@ -18,7 +18,7 @@ import pytest
 
 import ltcref
 from liveengine.config import parse_show
-from liveengine.control.mtc import MtcReader, sender_locked_to_engine
+from liveengine.midi.mtc import MtcReader, sender_locked_to_engine
 from liveengine.kernel.dsp.ltc import decode_ltc
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner

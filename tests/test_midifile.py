@@ -9,7 +9,7 @@ import pytest
 from liveengine.config import ShowFileError, parse_show
 from liveengine.engine import OfflineRenderer
 from liveengine.show.cues import CueRunner
-from liveengine.show.midifile import MidiFileError, read_midi_notes
+from liveengine.midi.smf import MidiFileError, read_midi_notes
 from liveengine.show.rig import build_rig
 
 RATE = 48000
@@ -122,7 +122,7 @@ def write_pickup_midi(path, ticks_per_beat=480):
 
 
 def test_bars_follow_the_time_signatures():
-    from liveengine.show.midifile import bar_seconds
+    from liveengine.midi.smf import bar_seconds
     import tempfile
     with tempfile.TemporaryDirectory() as folder:
         write_pickup_midi(f"{folder}/pickup.mid")

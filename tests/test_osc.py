@@ -18,7 +18,7 @@ import pytest
 from pythonosc import osc_packet, tcp_client
 
 from liveengine.config import parse_show
-from liveengine.control.keyboard import Keyboards
+from liveengine.midi.keyboard import Keyboards
 from liveengine.control.osc import OscServer, message
 from liveengine.control.surface import FeedPublisher, OscSurface
 from liveengine.engine import events

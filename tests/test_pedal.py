@@ -4,7 +4,7 @@ import pytest
 
 from liveengine.config import ShowFileError, parse_show
 from liveengine.control.console import carry_out
-from liveengine.control.pedal import ConductorPedal, PedalTrigger, parse_trigger
+from liveengine.midi.pedal import ConductorPedal, PedalTrigger, parse_trigger
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 

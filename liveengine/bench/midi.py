@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from ..config import parse_show
-from ..control.keyboard import Keyboards
-from ..control.midiin import MidiInputs, MidiInputSpec
+from ..midi.keyboard import Keyboards
+from ..midi.inputs import MidiInputs, MidiInputSpec
 from ..engine import LiveStream, NotificationPump, choose_device
 from ..show.rig import build_rig
 

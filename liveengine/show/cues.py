@@ -23,7 +23,7 @@ from ..config import CueAction, CueConfig
 from ..engine import MAX_CUES, PICKUP_SLOTS, CueEvent, Producer, StemFile, StemLoader, events
 from .rig import Rig, db_to_gain
 from .click import clicks
-from .midifile import bar_count, bar_seconds
+from ..midi.smf import bar_count, bar_seconds
 from .sequence import Sequence, SequencePlayer, click_sequence, held_across, part_sequence
 from .timecode import Timecode
 

@@ -1,7 +1,7 @@
 """Playing a Standard MIDI File through one instrument, offline, as `fluidsynth -F` does.
 
 Every channel message of the file becomes engine events on its exact sample: the file's tempo
-map is worked out exactly (`show.midifile`) and each time rounded to the nearest sample. Each
+map is worked out exactly (`midi.smf`) and each time rounded to the nearest sample. Each
 MIDI channel gets engine instruments of its own, one for each preset it plays, so one channel's
 pitch bend, volume and controllers never move another channel's notes.
 
@@ -43,15 +43,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import UnknownPatchError, synth_patch_path
-from .engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
-from .kernel.state import MAX_INSTRUMENTS
-from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
-from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
-from .instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
-from .instruments.synth import PatchError, load_patch
-from .show.midifile import MidiFileError, _tempo_map, open_midi_file
-from .show.rig import db_to_gain
+from ..config import UnknownPatchError, synth_patch_path
+from ..engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
+from ..kernel.state import MAX_INSTRUMENTS
+from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
+from ..instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
+from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
+from ..instruments.synth import PatchError, load_patch
+from .smf import MidiFileError, read_channel_messages
+from ..show.rig import db_to_gain
 
 CHANNELS = 16
 DRUM_CHANNEL = 9  # MIDI channel 10
@@ -72,30 +72,6 @@ PITCH_BEND_SENSITIVITY = (0, 0)  # RPN 0, as (coarse, fine)
 
 class PlayError(Exception):
     """A MIDI file or an instrument file that cannot be played; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class TimedMessage:
-    sample: int
-    message: object  # a mido channel message
-
-
-def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int, float]:
-    """The channel messages of the MIDI file at `path` on their samples, in playing order, the
-    sample on which the file ends, and its tempo at its start in beats per minute."""
-    import mido
-    try:
-        midi = open_midi_file(path)
-        seconds_at = _tempo_map(midi)
-    except MidiFileError as error:
-        raise PlayError(str(error)) from None
-    timed, tick = [], 0
-    for message in mido.merge_tracks(midi.tracks):
-        tick += message.time
-        if not message.is_meta and hasattr(message, "channel"):
-            timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
-    first_tick_seconds = seconds_at(1) - seconds_at(0)
-    return timed, round(seconds_at(tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
 
 
 def gm_substitutes(bank: int, program: int) -> tuple[tuple[int, int], ...]:
@@ -172,7 +148,10 @@ class MidiPlayer:
         """`patch`: an SFZ file, an SF2 bank, or a synth patch (a .toml file or a shipped patch's name);
         `preset`: (bank, program) of an SF2 bank to play on every channel; `head_frames`: frames of
         each sample decoded at load (the rest streams)."""
-        self.messages, self.end_sample, self.tempo_bpm = read_midi_file(midi, sample_rate)
+        try:
+            self.messages, self.end_sample, self.tempo_bpm = read_channel_messages(midi, sample_rate)
+        except MidiFileError as error:
+            raise PlayError(str(error)) from None
         self.sample_rate = sample_rate
         self.block = block
         self.engine = Engine(EngineSettings(

@@ -210,7 +210,7 @@ class MidiPlayer:
                 instrument = read_sampled_instrument(patch, *key)
             except InstrumentError as error:
                 raise PlayError(str(error)) from None
-            loaded = load_heads(instrument, head_frames)
+            loaded = load_heads(instrument, head_frames, pool=self.engine.samples)
             label = preset_label(key) if patch.suffix.lower() == ".sf2" else patch.name
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
                                              len(instrument.regions), instrument.problems))

@@ -235,15 +235,15 @@ class Keyboards:
         return True, text
 
     def _note_on(self, state: KeyboardState, channel: int, key: int, velocity: int, sample: int):
-        held = state.channels[channel]
-        soft = SOFT_PEDAL_LEVEL if held.pedal(SOFT) else 1.0
+        channel_state = state.channels[channel]
+        soft = SOFT_PEDAL_LEVEL if channel_state.pedal(SOFT) else 1.0
         started = []  # (note id, layer, key played, level)
         for layer in state.setup.layers:
             played = key + layer.config.transpose
             if layer.plays(channel, key, velocity) and 0 <= played <= 127:
                 level = velocity_level(layer.config.curve, layer.config.fixed_velocity, velocity) * layer.gain * soft
                 started.append((self._new_note_id(), layer, played, level))
-        self._release(held.strike(key, [note_id for note_id, *_ in started]), sample)
+        self._release(channel_state.strike(key, [note_id for note_id, *_ in started]), sample)
         for note_id, layer, played, level in started:
             self.producer.post(sample, events.NOTE_ON, note_id, layer.instrument, float(played), level, layer.bus)
 

@@ -57,6 +57,8 @@ class Change:
 
 @dataclass
 class ChannelState:
+    """One channel: each call takes a message and answers with the notes it ends now."""
+
     controllers: list[int] = field(default_factory=_starting_controllers)  # 0..127, as the channel sets them
     bend: int = 0  # the wheel, -8192..8191
     bend_range: float = 0.0  # semitones at full bend as RPN 0 set them; 0: never set (each instrument's own)

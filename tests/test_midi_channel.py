@@ -6,9 +6,14 @@ the pedal lifts; all sound off (CC 120) ends everything; reset all controllers (
 the pedals; a key struck again under the sustain pedal leaves its first note ringing.
 """
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import mido
 import numpy as np
 import pytest
+import soundfile
 
 from liveengine.config import parse_show
 from liveengine.engine import OfflineRenderer
@@ -22,6 +27,8 @@ RATE = 48000
 STEP_TICKS = 96  # 0.1 s at 120 bpm, 480 ticks a beat
 STEP = RATE // 10  # samples; each step's messages come one tick (50 samples) into it
 SINE = "<region> sample=*sine ampeg_release=0.01\n"
+FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+CHURCH_ORGAN = 19  # General MIDI program 20: a looped sound that rings as long as it is held
 
 ON, OFF, CC = 0x90, 0x80, 0xB0
 SUSTAIN, SOSTENUTO = 64, 66
@@ -95,18 +102,23 @@ def through_a_keyboard(tmp_path, steps) -> list[list[int]]:
     return after
 
 
-def through_the_player(tmp_path, steps) -> list[list[int]]:
-    (tmp_path / "sine.sfz").write_text(SINE)
-    track, last = mido.MidiTrack(), 0
-    for step, (messages, _) in enumerate(steps + [([(CC, 7, 100)], None)]):  # the file ends a step later
+def midi_file(path: Path, steps, step_ticks: int = STEP_TICKS, program: int = 0) -> Path:
+    """`steps` one tick into each step of `step_ticks`, and a step later all sound off, where the file ends."""
+    track, last = mido.MidiTrack([mido.Message("program_change", program=program)]), 0
+    for step, (messages, _) in enumerate(steps + [([(CC, 120, 0)], None)]):
         for status, first, second in messages:
-            tick = step * STEP_TICKS + 1
+            tick = step * step_ticks + 1
             track.append(mido.Message.from_bytes([status, first, second]).copy(time=tick - last))
             last = tick
     midi = mido.MidiFile(ticks_per_beat=480)
     midi.tracks.append(track)
-    midi.save(tmp_path / "steps.mid")
-    player = MidiPlayer(tmp_path / "sine.sfz", tmp_path / "steps.mid", sample_rate=RATE)
+    midi.save(path)
+    return path
+
+
+def through_the_player(tmp_path, steps) -> list[list[int]]:
+    (tmp_path / "sine.sfz").write_text(SINE)
+    player = MidiPlayer(tmp_path / "sine.sfz", midi_file(tmp_path / "steps.mid", steps), sample_rate=RATE)
     chunks = player.render(seconds=len(steps) * STEP / RATE, chunk_frames=STEP)
     return [sounding_keys(player.engine.state) for _ in chunks]
 
@@ -140,3 +152,27 @@ def test_reset_all_controllers_puts_the_channel_at_rest_and_keeps_volume_and_pan
     assert (channel.controllers[7], channel.controllers[10], channel.controllers[11], channel.controllers[1]) == \
         (90, 20, 127, 0)
     assert channel.bend == 0 and channel.parameter is None and channel.bend_range == 12.0
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None or not FLUID.exists(),
+                    reason="needs fluidsynth and FluidR3_GM (fluid-soundfont-gm)")
+@pytest.mark.parametrize("name", [name for name in SEQUENCES if "struck again" not in name])
+def test_liveengine_play_and_fluidsynth_sound_at_the_same_steps(tmp_path, name):
+    """The sequences through FluidR3's church organ, a second a step: whether anything sounds at the
+    end of each step, by `liveengine play` and by FluidSynth."""
+    steps = SEQUENCES[name]
+    midi = midi_file(tmp_path / "organ.mid", steps, step_ticks=960, program=CHURCH_ORGAN)
+    subprocess.run(["fluidsynth", "-q", "-ni", "-F", str(tmp_path / "fluid.wav"), "-r", str(RATE), str(FLUID),
+                    str(midi)], check=True, capture_output=True, timeout=120)
+    fluid, _ = soundfile.read(tmp_path / "fluid.wav", dtype="float64", always_2d=True)
+    player = MidiPlayer(FLUID, midi, sample_rate=RATE)
+    ours = np.concatenate([chunk.astype(np.float64) for chunk in player.render(seconds=len(steps))])
+
+    def sounding_at_step_ends(audio) -> list[bool]:
+        ends = [audio[round((step + 0.7) * RATE):(step + 1) * RATE] for step in range(len(steps))]
+        levels = [float(np.sqrt(np.mean(np.square(end)))) for end in ends]
+        return [level > 0.2 * levels[0] for level in levels]
+
+    expected = [bool(keys) for _, keys in steps]
+    assert sounding_at_step_ends(fluid) == expected, "FluidSynth"
+    assert sounding_at_step_ends(ours) == expected, "liveengine play"

@@ -49,7 +49,7 @@ import soundfile
 
 from liveengine.engine.warmup import prepare_kernels
 from liveengine.instruments.sf2 import load_sf2
-from liveengine.player import MidiPlayer
+from liveengine.midi.player import MidiPlayer
 
 BANK = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 RATE = 44100

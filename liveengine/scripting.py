@@ -359,7 +359,7 @@ def render_midi(midi: str | Path, instrument: str | Path, output: str | Path | N
     """Render a Standard MIDI File through one instrument, as `liveengine play` does (an SF2 bank's
     presets chosen by each channel's program changes, or `bank`:`program` on every channel). Writes
     `output` (.wav, .flac), or returns the audio as a (frames, 2) float32 array if `output` is None."""
-    from .player import MidiPlayer, PlayError
+    from .midi.player import MidiPlayer, PlayError
     if sample_rate not in SAMPLE_RATES:
         raise ValueError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {sample_rate!r}")
     _midi_value("block_size", block_size, 32, 1024)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from liveengine.show.reader import ShowFileError, parse_show
-from liveengine.control.keyboard import Keyboards, velocity_level
+from liveengine.midi.keyboard import Keyboards, velocity_level
 from liveengine.engine import OfflineRenderer
 from liveengine.kernel.state import (I_BEND_RANGE, I_GAIN, I_MODULATION, I_PITCH_BEND, I_PROGRAM, STAGE_FREE,
                                      STAGE_RELEASE, V_LEVEL, V_PHASE_STEP, VS_INSTRUMENT, VS_STAGE)

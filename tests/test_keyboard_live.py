@@ -14,9 +14,9 @@ import pytest
 import rtmidi
 
 from liveengine.show.reader import parse_show
-from liveengine.control.keyboard import Keyboards
-from liveengine.control.midiin import MidiInputs, MidiInputSpec
-from liveengine.control.midiports import close_midi_inputs
+from liveengine.midi.keyboard import Keyboards
+from liveengine.midi.inputs import MidiInputs, MidiInputSpec
+from liveengine.midi.ports import close_midi_inputs
 from liveengine.drivers.devices import choose_device
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.drivers.stream import LiveStream

@@ -18,7 +18,7 @@ import pytest
 
 import ltcref
 from liveengine.show.reader import parse_show
-from liveengine.control.mtc import MtcReader, sender_locked_to_engine
+from liveengine.midi.mtc import MtcReader, sender_locked_to_engine
 from liveengine.kernel.dsp.ltc import decode_ltc
 from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from liveengine.show.reader import ShowFileError, parse_show
-from liveengine.show.midifile import MidiFileError, read_midi_notes
+from liveengine.midi.smf import MidiFileError, read_midi_notes
 from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
@@ -111,7 +111,7 @@ def write_pickup_midi(path, ticks_per_beat=480):
 
 
 def test_bars_follow_the_time_signatures():
-    from liveengine.show.midifile import bar_seconds
+    from liveengine.midi.smf import bar_seconds
     import tempfile
     with tempfile.TemporaryDirectory() as folder:
         write_pickup_midi(f"{folder}/pickup.mid")

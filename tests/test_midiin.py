@@ -9,7 +9,7 @@ import time
 import pytest
 import rtmidi
 
-from liveengine.control.midiin import MidiInputs, MidiInputSpec
+from liveengine.midi.inputs import MidiInputs, MidiInputSpec
 from liveengine.drivers.jackserver import PrivateJackServer
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from liveengine.control.midiports import close_midi_inputs
-from liveengine.control.mtc import MtcInput, MtcReader, MtcSender, full_frame, open_mtc_input, quarter_frames
+from liveengine.midi.ports import close_midi_inputs
+from liveengine.midi.mtc import MtcInput, MtcReader, MtcSender, full_frame, open_mtc_input, quarter_frames
 from liveengine.show.timecode import RATES, Timecode
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
@@ -140,7 +140,7 @@ def test_a_full_frame_is_a_locate_and_resets_the_running_count():
     ("24", "23.976", False), ("30", "29.97", False), ("29.97df", "29.97df", False)])
 def test_a_rate_code_that_contradicts_the_show_is_a_warning_once(sent_at, configured, warned, caplog):
     reader = MtcReader(RATES[configured])
-    with caplog.at_level(logging.WARNING, logger="liveengine.control.mtc"):
+    with caplog.at_level(logging.WARNING, logger="liveengine.midi.mtc"):
         for message, arrival_ns in sent(Timecode.parse("01:00:00:00", RATES[sent_at]), 8 * 10):
             reader.feed(message, arrival_ns)
         reader.feed(full_frame(Timecode.parse("01:00:00:00", RATES[sent_at])), 0)

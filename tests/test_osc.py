@@ -18,7 +18,7 @@ import pytest
 from pythonosc import osc_packet, tcp_client
 
 from liveengine.show.reader import parse_show
-from liveengine.control.keyboard import Keyboards
+from liveengine.midi.keyboard import Keyboards
 from liveengine.osc.server import OscServer, message
 from liveengine.osc.feed import FeedPublisher
 from liveengine.osc.surface import OscSurface

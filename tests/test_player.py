@@ -19,7 +19,7 @@ from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.instruments.samples import load_heads
 from liveengine.instruments.sf2 import load_sf2
 from liveengine.instruments.sfz import load_sfz
-from liveengine.player import MidiPlayer
+from liveengine.midi.player import MidiPlayer
 
 from corpus import corpus_folder
 from test_cli import liveengine

@@ -16,8 +16,8 @@ import time
 import pytest
 import rtmidi
 
-from liveengine.control.midiports import close_midi_inputs
-from liveengine.control.mtc import MtcReader, MtcSender, full_frame
+from liveengine.midi.ports import close_midi_inputs
+from liveengine.midi.mtc import MtcReader, MtcSender, full_frame
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.show.timecode import RATES, Timecode
 

@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from ..show.reader import parse_show
-from ..control.keyboard import Keyboards
-from ..control.midiin import MidiInputs, MidiInputSpec
+from ..midi.keyboard import Keyboards
+from ..midi.inputs import MidiInputs, MidiInputSpec
 from ..drivers.devices import choose_device
 from ..drivers.stream import LiveStream
 from ..engine import NotificationPump

@@ -30,7 +30,7 @@ def add_parser(commands):
 
 def command_play(args) -> int:
     from ..engine import OutputFileError, peak_dbfs, write_audio
-    from ..player import MidiPlayer, PlayError
+    from ..midi.player import MidiPlayer, PlayError
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError(f"--seconds must be positive, got {args.seconds:g}")
     if args.polyphony < 1:

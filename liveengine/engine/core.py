@@ -69,13 +69,10 @@ from ..kernel.state import (
     Q_TRIGGER,
     MAX_INSTRUMENTS,
     MAX_REGIONS,
-    MAX_SAMPLES,
     SI_CHANNELS,
     SI_FRAMES,
     SI_FRAMES_READY,
     SI_FULL_ADDRESS,
-    SI_HEAD_ADDRESS,
-    SI_HEAD_FRAMES,
     SI_VOICES,
     T_POSITION,
     T_TIMECODE_SPEED,
@@ -83,6 +80,7 @@ from ..kernel.state import (
     EngineSettings,
     EngineState,
 )
+from .samplepool import SamplePool
 from .telemetry import BusLevel, Telemetry, read_bus_levels, read_telemetry
 
 log = logging.getLogger("liveengine.engine")
@@ -326,12 +324,12 @@ class Engine:
         self._rate_warned = False
         self._ltc_rate_heard: str | None = None
         # Memory the audio thread may read, kept alive here: each synth's wavetables (and those of a
-        # patch staged for it), sample heads, and full sample data while the audio thread holds it.
+        # patch staged for it), the samples' heads (in the pool), and full sample data while the audio
+        # thread holds it.
         self._wavetables: dict[int, list[np.ndarray]] = {}
         self._staged_wavetables: dict[int, list[np.ndarray]] = {}
-        self._sample_heads: dict[int, np.ndarray] = {}
+        self.samples = SamplePool(self.state.sample_ints)
         self._sample_full: dict[int, np.ndarray] = {}
-        self._next_sample_slot = 0
         self._next_region_row = 0
         self.samples_not_ready: collections.deque[SampleNotReady] = collections.deque(maxlen=1000)
 
@@ -350,47 +348,29 @@ class Engine:
                         producer: Producer | None = None) -> list[int]:
         """Install a sampled instrument at `index`, its samples' heads already decoded (`samples[i]` for
         `instrument.samples[i]`; None for one that failed to load: its regions stay, silent, still choking
-        and taking their turns). Returns the sample slots given to its samples. The instrument sounds only
+        and taking their turns). Returns the sample slots its samples play from: a sample that an
+        instrument installed before plays has its slot already (`samples`). The instrument sounds only
         once every row is in place: at once if the stream does not run (`producer` None), else when
         `producer`'s event applies."""
         self._claim_instrument(index)
         for cc, value in instrument.controllers.items():
             self.state.controllers[index, cc] = value
-        loaded = [i for i, data in enumerate(samples) if data is not None]
-        # A region whose sample is missing stays, silent: it still chokes, switches and takes its turn.
         regions = instrument.regions
-        if self._next_sample_slot + len(loaded) > MAX_SAMPLES:
-            raise ValueError(f"{instrument.name}: the engine holds {MAX_SAMPLES} samples in all; "
-                             f"{MAX_SAMPLES - self._next_sample_slot} are left, {len(loaded)} needed")
         if self._next_region_row + len(regions) > MAX_REGIONS:
             raise ValueError(f"{instrument.name}: the engine holds {MAX_REGIONS} regions in all; "
                              f"{MAX_REGIONS - self._next_region_row} are left, {len(regions)} needed")
+        slots = self.samples.slots(instrument, samples)
         rate = self.settings.sample_rate
-        slots = {}
-        sample_ints = self.state.sample_ints
-        for i in loaded:
-            data = samples[i]
-            head = np.ascontiguousarray(data.head, np.float32)
-            if head.ndim != 2 or head.shape[1] not in (1, 2) or not 0 < len(head) <= data.frames:
-                raise ValueError(f"{instrument.name}: sample {i}: a head must be (frames, 1 or 2 channels)")
-            slot = self._next_sample_slot + len(slots)
-            self._sample_heads[slot] = head
-            sample_ints[:, slot] = 0
-            sample_ints[SI_HEAD_ADDRESS, slot] = head.ctypes.data
-            sample_ints[SI_HEAD_FRAMES, slot] = len(head)
-            sample_ints[SI_FRAMES, slot] = data.frames
-            sample_ints[SI_CHANNELS, slot] = head.shape[1]
-            slots[i] = slot
         first = self._next_region_row
         for row, region in enumerate(regions):
-            if region.sample in slots:
+            # A region whose sample is missing stays, silent: it still chokes, switches and takes its turn.
+            if 0 <= region.sample < len(slots) and slots[region.sample] >= 0:
                 data = samples[region.sample]
                 self.state.regions[first + row] = region_row(region, slots[region.sample], data.frames,
                                                              data.sample_rate, rate, data.root_key, data.loop,
                                                              data.tune)
             else:
                 self.state.regions[first + row] = region_row(region, -1, 1, rate, rate, ORIGINAL, None)
-        self._next_sample_slot += len(slots)
         self._next_region_row += len(regions)
         switches = [(r.sw_lokey, r.sw_hikey) for r in regions if r.sw_lokey >= 0 and r.sw_hikey >= r.sw_lokey]
         instruments = self.state.instruments
@@ -403,7 +383,7 @@ class Engine:
             instruments[I_KIND, index] = KIND_SAMPLER
         else:
             producer.adopt(Resource.INSTRUMENT, index, value=KIND_SAMPLER)
-        return [slots.get(i, -1) for i in range(len(samples))]
+        return slots
 
     def install_synth(self, index: int, patch: SynthPatch, tempo_bpm: float = 120.0):
         """Install a synth patch at `index` before the stream runs (while it runs: `reload_synth`).

@@ -32,6 +32,7 @@ import numpy as np
 import soundfile
 
 from ..engine import Engine, HandedOver, HandoverOutcome, Producer, Resource, SampleWanted
+from ..engine.samplepool import SamplePool, sample_key
 from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument, SampleSource
 from ..kernel.regiontable import pitch_problem
 
@@ -156,8 +157,9 @@ def read_frames(source: SampleSource, start: int, count: int) -> np.ndarray:
         raise SampleError(f"{source.path}: cannot decode: {error}") from None
 
 
-def read_head(source: SampleSource, head_frames: int) -> SampleData:
-    """The sample's first frames (all of it, if shorter), with its length, rate, loop and root key."""
+def read_head(source: SampleSource, head_frames: int, decoded: np.ndarray | None = None) -> SampleData:
+    """The sample's first frames (all of it, if shorter), with its length, rate, loop and root key;
+    `decoded`: those frames, decoded already (for another source of the same sample)."""
     if source.path.startswith("*"):
         wave = _generated_wave(source.path)
         loop = (0, len(wave) - 1)
@@ -182,7 +184,7 @@ def read_head(source: SampleSource, head_frames: int) -> SampleData:
             root = source.root_key
     if frames <= 0:
         raise SampleError(f"{source.path}: the sample is empty")
-    head = read_frames(source, 0, min(frames, head_frames))
+    head = read_frames(source, 0, min(frames, head_frames)) if decoded is None else decoded
     if len(head) == 0:
         raise SampleError(f"{source.path}: no frames could be read")
     if loop is not None and loop[1] == frames:
@@ -202,28 +204,47 @@ class LoadedInstrument:
 
     @property
     def head_bytes(self) -> int:
-        return sum(data.head.nbytes for data in self.samples if data is not None)
+        heads = {id(data.head): data.head.nbytes for data in self.samples if data is not None}  # shared once
+        return sum(heads.values())
 
 
 def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FRAMES,
-               progress: Callable[[int, int], None] | None = None, workers: int = 4) -> LoadedInstrument:
-    """Decode every sample's head (in threads: decoding releases the GIL). A sample that fails is
-    reported in `instrument.problems`; the regions on it are left out, the rest of the instrument plays.
-    So is a region that asks a voice to play faster than it can (its notes are held at the fastest)."""
+               progress: Callable[[int, int], None] | None = None, workers: int = 4,
+               pool: SamplePool | None = None) -> LoadedInstrument:
+    """Decode every sample's head (in threads: decoding releases the GIL), once for sources of the
+    same sample, and not at all for one an instrument installed in `pool`'s engine plays already.
+    A sample that fails is reported in `instrument.problems`; the regions on it are left out, the
+    rest of the instrument plays. So is a region that asks a voice to play faster than it can (its
+    notes are held at the fastest)."""
     sources = instrument.samples
     results: list[SampleData | None] = [None] * len(sources)
+    keys = [sample_key(source) for source in sources]
+    first = {}  # sample key -> the first source of it, decoded (or found in the pool) for all
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
     done = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(read_head, source, head_frames): i for i, source in enumerate(sources)}
-        for future, i in futures.items():
-            try:
-                results[i] = future.result()
-            except SampleError as error:
-                users = sum(1 for region in instrument.regions if region.sample == i)
-                instrument.problems.append(f"{error} ({users} region{'s' if users != 1 else ''} left out)")
-            done += 1
-            if progress is not None:
-                progress(done, len(sources))
+
+    def finish(i: int, read):
+        nonlocal done
+        try:
+            results[i] = read()
+        except SampleError as error:
+            users = sum(1 for region in instrument.regions if region.sample == i)
+            instrument.problems.append(f"{error} ({users} region{'s' if users != 1 else ''} left out)")
+        done += 1
+        if progress is not None:
+            progress(done, len(sources))
+
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        futures = {i: threads.submit(read_head, sources[i], head_frames,
+                                            None if pool is None else pool.head(sources[i]))
+                   for i in first.values()}
+        for i, future in futures.items():
+            finish(i, future.result)
+    for i, key in enumerate(keys):
+        decoded = results[first[key]]
+        if i != first[key]:
+            finish(i, lambda: read_head(sources[i], head_frames, None if decoded is None else decoded.head))
     for region in instrument.regions:
         data = results[region.sample] if region.sample >= 0 else None
         if data is not None and (problem := pitch_problem(region, data.root_key, data.tune)) is not None:

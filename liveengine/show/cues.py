@@ -26,7 +26,7 @@ from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverErro
 from ..loader.stems import StemFile, StemLoader
 from .rig import Rig, db_to_gain
 from .click import clicks
-from .midifile import bar_count, bar_seconds
+from ..midi.smf import bar_count, bar_seconds
 from .sequence import Sequence, SequencePlayer, click_sequence, held_across, part_sequence
 from .timecode import Timecode
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .click import ClickMap
-from .midifile import MidiNote
+from ..midi.smf import MidiNote
 from .timecode import FrameRate, Timecode
 
 SAMPLE_RATES = (44100, 48000, 96000)

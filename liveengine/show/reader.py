@@ -20,7 +20,7 @@ from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_
 from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
                           is_integer, is_number, list_of, name_of, number_in, one_of)
 from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
-from .midifile import MidiFileError, read_midi_notes
+from ..midi.smf import MidiFileError, read_midi_notes
 from .model import (CONTROL_CURVES, INSTRUMENT_TYPES, OPERATIONS, REQUIRED_BUSES, SAMPLE_RATES, TIMECODE_SOURCES,
                     VELOCITY_CURVES, AudioConfig, BusConfig, ClickConfig, ConductorConfig, ControlConfig, CueAction,
                     CueConfig, InstrumentConfig, KeyboardConfig, LayerConfig, Note, OscConfig, PartConfig,

@@ -101,7 +101,6 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
     numbers = {}
     streamer = SampleStreamer(engine, engine.producer("samples"), budget_bytes=audio.sample_memory_mb << 20)
     problems: dict[str, list[str]] = {}
-    preloaded = 0
     for number, instrument in enumerate(show.instruments.values()):
         numbers[instrument.name] = number
         engine.instrument_names[number] = instrument.name
@@ -123,14 +122,14 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
             problems[instrument.name] = [f"{error}: the instrument is left out, its notes are refused"]
             continue
         loaded = load_heads(sampled, audio.sample_preload_frames,
-                            progress=progress_bar(instrument.name) if show_progress else None)
+                            progress=progress_bar(instrument.name) if show_progress else None, pool=engine.samples)
         slots = engine.install_sampler(number, sampled, loaded.samples)
-        preloaded += loaded.head_bytes
         engine.instrument_gain(number, db_to_gain(instrument.gain_db))
         streamer.add(loaded, slots)
         if sampled.problems:
             problems[instrument.name] = sampled.problems
     budget = audio.sample_memory_mb << 20
+    preloaded = engine.samples.head_bytes  # each sample's head once, however many instruments play it
     if preloaded > budget:
         problems["samples"] = [f"the preloaded starts of every sample take {preloaded >> 20} MB, more than "
                                f"[audio] sample_memory_mb = {audio.sample_memory_mb}: long samples will not "

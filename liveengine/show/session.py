@@ -76,7 +76,7 @@ class Session:
 
     def _wire(self, stack: contextlib.ExitStack):
         from ..show.console import COMMANDS, read_commands
-        from ..control.midiports import close_midi_inputs
+        from ..midi.ports import close_midi_inputs
         from ..drivers.devices import choose_device, realtime_threads
         from ..drivers.stream import KeptStream
         from ..engine import NotificationPump
@@ -228,7 +228,7 @@ def _open_midi_port(rig, setting: str, pattern: str, what: str, open_on, kind: s
 def _open_mtc(rig):
     """MTC from the show's MIDI input into the chase (the MIDI input thread then owns the
     engine's "midi" ring)."""
-    from ..control.mtc import MtcInput, open_mtc_input
+    from ..midi.mtc import MtcInput, open_mtc_input
     timecode = rig.show.timecode
     mtc_input = MtcInput(rig.engine.producer("midi"), rig.engine.clock, timecode.rate)
     return _open_midi_port(rig, "[timecode] midi_input", timecode.midi_input, "MTC from MIDI input",
@@ -237,8 +237,8 @@ def _open_mtc(rig):
 
 def _open_pedal(rig, runner):
     """The conductor's pedal, from the show's [conductor] MIDI input, driving the cue runner."""
-    from ..control.midiports import open_midi_input
-    from ..control.pedal import ConductorPedal
+    from ..midi.ports import open_midi_input
+    from ..midi.pedal import ConductorPedal
     conductor = rig.show.conductor
     pedal = ConductorPedal(runner, conductor.triggers, conductor.stop_fade_seconds)
     def open_on(api):
@@ -254,8 +254,8 @@ def _open_pedal(rig, runner):
 def _start_keyboards(rig, runner, stack, report):
     """The keyboardists' MIDI inputs through their setups; an input that is missing or goes
     away is reported and taken again when it returns."""
-    from ..control.keyboard import Keyboards
-    from ..control.midiin import MidiInputs, MidiInputSpec
+    from ..midi.keyboard import Keyboards
+    from ..midi.inputs import MidiInputs, MidiInputSpec
 
     show = rig.show
     keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, rig.engine,
@@ -276,7 +276,7 @@ def _start_keyboards(rig, runner, stack, report):
 
 def open_thru(rig, keyboard: str, pattern: str):
     """A MIDI output to the first port whose name matches `pattern`, for a keyboard's thru."""
-    from ..control.midiports import open_midi_output
+    from ..midi.ports import open_midi_output
     return _open_midi_port(rig, f"[keyboards.{keyboard}] thru", pattern, f"Keyboard {keyboard!r} thru to MIDI output",
                            lambda api: open_midi_output(pattern, api=api, client_name=f"liveengine {keyboard} thru",
                                                         port_name="thru"), kind="output")
@@ -332,7 +332,7 @@ def _osc_summary(server, surface) -> str:
 def _send_mtc(rig, runner, midi_out, show_start: int):
     """MTC out of the master timeline from the show's start, following its jumps; returns the
     function that stops it and closes the port."""
-    from ..control.mtc import sender_locked_to_engine
+    from ..midi.mtc import sender_locked_to_engine
     engine, rate = rig.engine, rig.engine.settings.sample_rate
     senders = [sender_locked_to_engine(midi_out, rig.show.timecode.master_start, 0, engine.clock, rate,
                                        show_start).start()]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from liveengine.show.reader import parse_show
-from liveengine.control.keyboard import Keyboards
+from liveengine.midi.keyboard import Keyboards
 from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer, RingFullError, events
 from liveengine.engine.core import BACKLOG_LIMIT
 from liveengine.kernel.rings import ring_pop_into

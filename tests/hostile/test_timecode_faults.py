@@ -135,7 +135,7 @@ def test_the_run_loop_says_a_wrong_ltc_rate_once_as_an_error():
 
 
 def test_mtc_and_ltc_name_a_wrong_rate_in_the_same_words():
-    from liveengine.control.mtc import MtcReader, full_frame
+    from liveengine.midi.mtc import MtcReader, full_frame
     reader = MtcReader(RATES["25"])
     reader.feed(full_frame(Timecode.parse("01:00:00:00", RATES["30"])), 0)
     assert reader.rate_mismatch.startswith("MTC runs at 30 fps; the show expects 25 fps ([timecode] rate)")

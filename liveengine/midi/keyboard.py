@@ -4,9 +4,10 @@ A setup is layers (an instrument over a range of keys and velocities, transposed
 velocity curve, a channel, a bus and a level) and controller maps. Every key held remembers
 the notes it started, so its note-off releases exactly them whatever setup has taken over
 since: a setup change takes the next notes, and what rings goes on ringing until released.
-Sustain (64) holds released keys until the pedal lifts; sostenuto (66) holds the keys down
-when it was pressed; soft (67) plays new notes softer. Pitch bend, aftertouch (channel and
-poly) and every controller reach the instruments of the current setup. A program change selects
+The notes, sustain (64), sostenuto (66), all notes off (123), all sound off (120) and reset all
+controllers (121) mean what `midi.channel` says, as for a MIDI file; soft (67) plays new notes
+softer. Pitch bend, aftertouch (channel and poly) and every controller reach the instruments of
+the current setup. A program change selects
 the setup that has its number, and reaches the instruments of the setup then in force (SFZ
 regions with loprog/hiprog follow it).
 
@@ -26,12 +27,12 @@ import numpy as np
 
 from ..show.model import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
 from ..engine import Producer, RingFullError, events
+from .channel import MOD_WHEEL, SOFT, ChannelState
 
 log = logging.getLogger("liveengine.midi")
 
 NOTE_OFF, NOTE_ON, POLY_PRESSURE, CONTROL_CHANGE, PROGRAM_CHANGE, CHANNEL_PRESSURE, PITCH_BEND = \
     0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0
-SUSTAIN, SOSTENUTO, SOFT, MOD_WHEEL, ALL_NOTES_OFF = 64, 66, 67, 1, 123
 SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
 LIVE_NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: live playing, never stopped by a cue
 KEYBOARD_THREAD_PRIORITY = 40  # SCHED_FIFO, below JACK's (70) and the audio thread's
@@ -85,17 +86,12 @@ class Setup:
 
 
 class KeyboardState:
-    """What one keyboard holds: its setup, the notes each key started, its pedals."""
+    """What one keyboard holds: its setup, and each channel's notes, pedals and controllers."""
 
     def __init__(self, config: KeyboardConfig, setup: Setup):
         self.config = config
         self.setup = setup
-        self.held: dict[tuple[int, int], list[int]] = {}  # (channel, key) -> note ids
-        self.sustain: dict[int, bool] = {}  # per channel
-        self.sustained: dict[int, list[int]] = {}  # per channel: notes whose keys were released under it
-        self.sostenuto_keys: dict[int, set[int]] = {}  # per channel: keys caught when it went down
-        self.sostenuto_notes: dict[int, list[int]] = {}
-        self.soft: dict[int, bool] = {}
+        self.channels: collections.defaultdict[int, ChannelState] = collections.defaultdict(ChannelState)  # 1-based
 
 
 class Keyboards:
@@ -201,8 +197,8 @@ class Keyboards:
         kind, channel = message[0] & 0xF0, (message[0] & 0x0F) + 1
         if kind == NOTE_ON and message[2] > 0:
             self._note_on(state, channel, message[1], message[2], sample)
-        elif kind == NOTE_OFF or kind == NOTE_ON:
-            self._note_off(state, channel, message[1], sample)
+        elif kind == NOTE_OFF or kind == NOTE_ON:  # a note-off without its note-on is ignored
+            self._release(state.channels[channel].lift(message[1]), sample)
         elif kind == CONTROL_CHANGE:
             self._control(state, channel, message[1], message[2], sample)
         elif kind == PROGRAM_CHANGE:
@@ -223,12 +219,8 @@ class Keyboards:
                 if layer.plays(channel, message[1], 127) and 0 <= played <= 127:
                     self.producer.post(sample, events.POLY_AFTERTOUCH, layer.instrument, played, message[2] / 127.0)
         elif kind == PITCH_BEND:
-            wheel = (((message[2] << 7) | message[1]) - 8192) / 8192
-            # The setup's bend range, or (0) each instrument's own: a patch's, or an SFZ's bend_up/bend_down.
-            bend_range = state.setup.config.bend_range or 0.0
-            for instrument in state.setup.instruments_on(channel):
-                self.producer.instrument_parameter(instrument, "bend_range", bend_range, sample=sample)
-                self.producer.instrument_parameter(instrument, "pitch_bend", wheel, sample=sample)
+            state.channels[channel].bend = ((message[2] << 7) | message[1]) - 8192
+            self._bend(state, channel, sample)
 
     def set_setup(self, setup: str, keyboard: str | None = None) -> tuple[bool, str]:
         if setup not in self.setups:
@@ -243,67 +235,45 @@ class Keyboards:
         return True, text
 
     def _note_on(self, state: KeyboardState, channel: int, key: int, velocity: int, sample: int):
-        if (channel, key) in state.held:  # a repeated key without its note-off: end the first
-            self._release(state, channel, key, state.held.pop((channel, key)), sample)
-        soft = SOFT_PEDAL_LEVEL if state.soft.get(channel) else 1.0
-        started = []
+        channel_state = state.channels[channel]
+        soft = SOFT_PEDAL_LEVEL if channel_state.pedal(SOFT) else 1.0
+        started = []  # (note id, layer, key played, level)
         for layer in state.setup.layers:
             played = key + layer.config.transpose
-            if not layer.plays(channel, key, velocity) or not 0 <= played <= 127:
-                continue
-            level = velocity_level(layer.config.curve, layer.config.fixed_velocity, velocity) * layer.gain * soft
-            note_id = self._new_note_id()
+            if layer.plays(channel, key, velocity) and 0 <= played <= 127:
+                level = velocity_level(layer.config.curve, layer.config.fixed_velocity, velocity) * layer.gain * soft
+                started.append((self._new_note_id(), layer, played, level))
+        self._release(channel_state.strike(key, [note_id for note_id, *_ in started]), sample)
+        for note_id, layer, played, level in started:
             self.producer.post(sample, events.NOTE_ON, note_id, layer.instrument, float(played), level, layer.bus)
-            started.append(note_id)
-        if started:
-            state.held[(channel, key)] = started
 
-    def _note_off(self, state: KeyboardState, channel: int, key: int, sample: int):
-        notes = state.held.pop((channel, key), None)
-        if notes is not None:  # a note-off without its note-on is ignored
-            self._release(state, channel, key, notes, sample)
-
-    def _release(self, state: KeyboardState, channel: int, key: int, notes: list[int], sample: int):
-        if key in state.sostenuto_keys.get(channel, ()):
-            state.sostenuto_notes.setdefault(channel, []).extend(notes)
-        elif state.sustain.get(channel):
-            state.sustained.setdefault(channel, []).extend(notes)
-        else:
-            for note_id in notes:
-                self.producer.note_off(sample, note_id)
+    def _release(self, notes: list[int], sample: int):
+        for note_id in notes:
+            self.producer.note_off(sample, note_id)
 
     def _control(self, state: KeyboardState, channel: int, number: int, value: int, sample: int):
-        down = value >= 64
-        if number == SUSTAIN:
-            state.sustain[channel] = down
-            if not down:
-                for note_id in state.sustained.pop(channel, []):
-                    self.producer.note_off(sample, note_id)
-        elif number == SOSTENUTO:
-            if down and not state.sostenuto_keys.get(channel):
-                state.sostenuto_keys[channel] = {key for (c, key) in state.held if c == channel}
-            elif not down:
-                state.sostenuto_keys.pop(channel, None)
-                for note_id in state.sostenuto_notes.pop(channel, []):
-                    if state.sustain.get(channel):
-                        state.sustained.setdefault(channel, []).append(note_id)
-                    else:
-                        self.producer.note_off(sample, note_id)
-        elif number == SOFT:
-            state.soft[channel] = down
-        elif number == ALL_NOTES_OFF:
-            for (c, key) in [held for held in state.held if held[0] == channel]:
-                for note_id in state.held.pop((c, key)):
-                    self.producer.note_off(sample, note_id)
+        change = state.channels[channel].control(number, value)
+        self._release(change.released, sample)
+        for number, value in change.controllers:
+            for instrument in state.setup.instruments_on(channel):
+                # Every controller reaches the instruments: regions and synth routes that follow it move.
+                self.producer.controller(instrument, number, value / 127.0, sample=sample)
+                if number == MOD_WHEEL:
+                    self.producer.instrument_parameter(instrument, "modulation", value / 127.0, sample=sample)
+            for control, instrument in state.setup.controls:
+                if control.cc == number:
+                    self.producer.instrument_parameter(instrument, control.parameter, control_value(control, value),
+                                                       sample=sample)
+        if change.bend_moved:
+            self._bend(state, channel, sample)
+
+    def _bend(self, state: KeyboardState, channel: int, sample: int):
+        # The setup's bend range, or (0) each instrument's own: a patch's, or an SFZ's bend_up/bend_down.
+        bend_range = state.setup.config.bend_range or 0.0
+        wheel = state.channels[channel].wheel
         for instrument in state.setup.instruments_on(channel):
-            # Every controller reaches the instruments: regions and synth routes that follow it move.
-            self.producer.controller(instrument, number, value / 127.0, sample=sample)
-            if number == MOD_WHEEL:
-                self.producer.instrument_parameter(instrument, "modulation", value / 127.0, sample=sample)
-        for control, instrument in state.setup.controls:
-            if control.cc == number:
-                self.producer.instrument_parameter(instrument, control.parameter, control_value(control, value),
-                                                   sample=sample)
+            self.producer.instrument_parameter(instrument, "bend_range", bend_range, sample=sample)
+            self.producer.instrument_parameter(instrument, "pitch_bend", wheel, sample=sample)
 
     def _new_note_id(self) -> int:
         self._next_note_id = self._next_note_id % LIVE_NOTE_IDS + 1

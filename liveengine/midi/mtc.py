@@ -37,7 +37,7 @@ from typing import Iterator, Sequence
 
 from ..engine.core import rate_mismatch_text
 from ..show.timecode import RATES, FrameRate, Timecode
-from .midiports import open_midi_input
+from .ports import open_midi_input
 
 __all__ = ["MtcFrame", "MtcReader", "MtcInput", "MtcSender", "open_mtc_input", "quarter_frames", "full_frame",
            "sender_locked_to_engine"]

@@ -1,7 +1,7 @@
 """Playing a Standard MIDI File through one instrument, offline, as `fluidsynth -F` does.
 
 Every channel message of the file becomes engine events on its exact sample: the file's tempo
-map is worked out exactly (`show.midifile`) and each time rounded to the nearest sample. Each
+map is worked out exactly (`midi.smf`) and each time rounded to the nearest sample. Each
 MIDI channel gets engine instruments of its own, one for each preset it plays, so one channel's
 pitch bend, volume and controllers never move another channel's notes.
 
@@ -26,76 +26,42 @@ How the channel messages sound:
 - pan (CC10) places each note as it starts (a sounding note stays where it started);
 - pitch bend spans each instrument's own range (an SF2 preset's ±2 semitones, General MIDI's
   default; an SFZ file's bend_up/bend_down) until RPN 0 (pitch bend sensitivity) sets one;
-- sustain (CC64) holds released notes until the pedal lifts; a key struck again releases the
-  note it sounds, held or sustained, as FluidSynth does;
-- all notes off (CC123) releases the channel's notes as their note-offs would (the pedal still
-  holds them); all sound off (CC120) releases them whatever the pedal says (into their
-  release: the engine silences one channel no faster); reset all controllers (CC121) sets
-  expression, sustain, the mod wheel and pitch bend back as General MIDI says;
+- the notes, the pedals (sustain, CC64; sostenuto, CC66), all notes off (CC123), all sound off
+  (CC120) and reset all controllers (CC121) mean what `midi.channel` says, for keyboards and
+  files alike; all sound off releases the notes into their release (the engine silences one
+  channel no faster);
 - every controller below 120 also reaches the channel's instruments (`Producer.controller`),
   so SFZ regions that follow one (the mod wheel, CC1, among them) move with it.
 """
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from .instruments.patches import UnknownPatchError, synth_patch_path
-from .engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, RingFullError, events
-from .kernel.state import MAX_INSTRUMENTS
-from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
-from .instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
-from .instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
-from .instruments.synth import PatchError, load_patch
-from .show.midifile import MidiFileError, _tempo_map, open_midi_file
-from .show.rig import db_to_gain
+from ..instruments.patches import UnknownPatchError, synth_patch_path
+from ..engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, RingFullError, events
+from ..kernel.state import MAX_INSTRUMENTS
+from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
+from ..instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
+from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
+from ..instruments.synth import PatchError, load_patch
+from .channel import BANK_SELECT, CENTRE, EXPRESSION, PAN, VOLUME, ChannelState
+from .smf import MidiFileError, read_channel_messages
+from ..show.rig import db_to_gain
 
 CHANNELS = 16
 DRUM_CHANNEL = 9  # MIDI channel 10
-GM_VOLUME = 100  # every channel's volume (CC7) when General MIDI starts
-CENTRE = 64  # pan and the pedals' threshold
-GM_BEND_RANGE = 2.0  # semitones at full bend in General MIDI
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
 EVENTS_PER_CHUNK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
 CHUNK_FRAMES = 1024  # rendered in one call: a call, or a file write, per block costs more than a silent block
 NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: ids 1 .. NOTE_GROUP_SIZE - 1
 
-MOD_WHEEL, VOLUME, PAN, EXPRESSION, SUSTAIN = 1, 7, 10, 11, 64
-BANK_SELECT, DATA_ENTRY, DATA_ENTRY_FINE = 0, 6, 38
-NRPN_FINE, NRPN_COARSE, RPN_FINE, RPN_COARSE = 98, 99, 100, 101
-ALL_SOUND_OFF, RESET_CONTROLLERS, ALL_NOTES_OFF = 120, 121, 123
-PITCH_BEND_SENSITIVITY = (0, 0)  # RPN 0, as (coarse, fine)
-
 
 class PlayError(Exception):
     """A MIDI file or an instrument file that cannot be played; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class TimedMessage:
-    sample: int
-    message: object  # a mido channel message
-
-
-def read_midi_file(path, sample_rate: int) -> tuple[list[TimedMessage], int, float]:
-    """The channel messages of the MIDI file at `path` on their samples, in playing order, the
-    sample on which the file ends, and its tempo at its start in beats per minute."""
-    import mido
-    try:
-        midi = open_midi_file(path)
-        seconds_at = _tempo_map(midi)
-    except MidiFileError as error:
-        raise PlayError(str(error)) from None
-    timed, tick = [], 0
-    for message in mido.merge_tracks(midi.tracks):
-        tick += message.time
-        if not message.is_meta and hasattr(message, "channel"):
-            timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
-    first_tick_seconds = seconds_at(1) - seconds_at(0)
-    return timed, round(seconds_at(tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
 
 
 def gm_substitutes(bank: int, program: int) -> tuple[tuple[int, int], ...]:
@@ -109,21 +75,12 @@ def preset_label(preset: tuple[int, int]) -> str:
 
 
 @dataclass
-class Channel:
-    """One MIDI channel as it stands: the preset it asks for, its controllers, pedal and notes."""
+class Channel(ChannelState):
+    """One MIDI channel of the file as it stands: its notes, pedals and controllers, and the preset
+    it asks for."""
 
-    number: int  # 0-based
-    bank: int = 0  # bank select, as taken at the next program change
+    number: int = 0  # 0-based
     preset: tuple[int, int] = (0, 0)  # (bank, program) its next notes ask for
-    volume: int = GM_VOLUME
-    expression: int = 127
-    pan: int = CENTRE
-    bend: int = 0  # the wheel, -8192..8191
-    bend_range: float = 0.0  # semitones at full bend, as RPN 0 set it; 0: each instrument's own
-    parameter: tuple[int, int] | None = None  # the RPN data entry sets; None: none, or an NRPN
-    sustain: bool = False
-    held: dict[int, int] = field(default_factory=dict)  # key -> the note it sounds
-    sustained: dict[int, list[int]] = field(default_factory=dict)  # key -> notes the pedal holds
 
     def __post_init__(self):
         self.preset = (self.drum_offset, 0)
@@ -134,22 +91,18 @@ class Channel:
 
     def follow_program(self, message):
         """Take a bank select or program change."""
-        if message.type == "program_change":
-            self.preset = (self.drum_offset + self.bank, message.program)
+        if message.type == "program_change":  # the bank select takes effect here
+            self.preset = (self.drum_offset + self.controllers[BANK_SELECT], message.program)
         elif message.type == "control_change" and message.control == BANK_SELECT:
-            self.bank = message.value
+            self.controllers[BANK_SELECT] = message.value
 
     @property
     def gain(self) -> float:
-        return (self.volume / 127) ** 2 * (self.expression / 127) ** 2
+        return (self.controllers[VOLUME] / 127) ** 2 * (self.controllers[EXPRESSION] / 127) ** 2
 
     @property
     def pan_position(self) -> float:
-        return max(-1.0, (self.pan - CENTRE) / CENTRE)
-
-    @property
-    def wheel(self) -> float:
-        return self.bend / 8192
+        return max(-1.0, (self.controllers[PAN] - CENTRE) / CENTRE)
 
 
 @dataclass
@@ -172,7 +125,10 @@ class MidiPlayer:
         """`patch`: an SFZ file, an SF2 bank, or a synth patch (a .toml file or a shipped patch's name);
         `preset`: (bank, program) of an SF2 bank to play on every channel; `head_frames`: frames of
         each sample decoded at load (the rest streams)."""
-        self.messages, self.end_sample, self.tempo_bpm = read_midi_file(midi, sample_rate)
+        try:
+            self.messages, self.end_sample, self.tempo_bpm = read_channel_messages(midi, sample_rate)
+        except MidiFileError as error:
+            raise PlayError(str(error)) from None
         self.sample_rate = sample_rate
         self.block = block
         self.engine = Engine(EngineSettings(
@@ -181,7 +137,7 @@ class MidiPlayer:
             ring_capacity=EVENTS_PER_CHUNK, pending_capacity=EVENTS_PER_CHUNK))
         self.producer = self.engine.producer("control")
         self.streamer = SampleStreamer(self.engine, self.engine.producer("samples"))
-        self.channels = [Channel(number) for number in range(CHANNELS)]
+        self.channels = [Channel(number=number) for number in range(CHANNELS)]
         self.presets: list[LoadedPreset] = []
         self.notices: list[str] = []  # presets substituted or missing
         self._instrument: dict[tuple[int, tuple[int, int]], int] = {}  # (channel, preset asked) -> instrument
@@ -200,7 +156,7 @@ class MidiPlayer:
 
     def _presets_asked(self) -> set[tuple[int, tuple[int, int]]]:
         """(channel, preset) of every note of the file, following its program changes."""
-        channels = [Channel(number) for number in range(CHANNELS)]
+        channels = [Channel(number=number) for number in range(CHANNELS)]
         asked = set()
         for timed in self.messages:
             channel = channels[timed.message.channel]
@@ -254,7 +210,7 @@ class MidiPlayer:
                 instrument = read_sampled_instrument(patch, *key)
             except InstrumentError as error:
                 raise PlayError(str(error)) from None
-            loaded = load_heads(instrument, head_frames)
+            loaded = load_heads(instrument, head_frames, pool=self.engine.samples)
             label = preset_label(key) if patch.suffix.lower() == ".sf2" else patch.name
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
                                              len(instrument.regions), instrument.problems))
@@ -305,7 +261,8 @@ class MidiPlayer:
         self.engine.instrument_names[index] = f"{label} on channel {channel + 1}"
         state = self.channels[channel]
         self.engine.instrument_gain(index, state.gain)
-        for number, value in ((VOLUME, state.volume), (PAN, state.pan), (EXPRESSION, state.expression)):
+        for number, value in ((VOLUME, state.controllers[VOLUME]), (PAN, state.controllers[PAN]),
+                              (EXPRESSION, state.controllers[EXPRESSION])):
             if number not in set_controllers:
                 self.producer.controller(index, number, value / 127, sample=0)
 
@@ -346,9 +303,8 @@ class MidiPlayer:
         if kind == "note_on" and message.velocity > 0:
             self._note_on(channel, message.note, message.velocity, sample)
         elif kind in ("note_on", "note_off"):
-            self._note_off(channel, message.note, sample)
+            self._release(channel.lift(message.note), sample)
         elif kind == "control_change":
-            channel.follow_program(message)
             self._control(channel, message.control, message.value, sample)
         elif kind == "program_change":
             channel.follow_program(message)
@@ -359,81 +315,36 @@ class MidiPlayer:
             self._bend(channel, sample)
 
     def _note_on(self, channel: Channel, key: int, velocity: int, sample: int):
-        self._release_key(channel, key, sample)
         instrument = self._instrument.get((channel.number, channel.preset))
-        if instrument is None:
-            return  # a preset the bank has no substitute for
+        if instrument is None:  # a preset the bank has no substitute for
+            self._release(channel.strike(key, []), sample)
+            return
         self._next_note_id = self._next_note_id % NOTE_IDS + 1
+        self._release(channel.strike(key, [self._next_note_id]), sample)
         self.producer.note_on(sample, self._next_note_id, instrument, key, velocity / 127, "master",
                               pan=channel.pan_position)
-        channel.held[key] = self._next_note_id
 
-    def _note_off(self, channel: Channel, key: int, sample: int):
-        note_id = channel.held.pop(key, None)
-        if note_id is None:
-            return
-        if channel.sustain:
-            channel.sustained.setdefault(key, []).append(note_id)
-        else:
-            self.producer.note_off(sample, note_id)
-
-    def _release_key(self, channel: Channel, key: int, sample: int):
-        """Release the notes `key` sounds, held or sustained."""
-        notes = channel.sustained.pop(key, [])
-        if key in channel.held:
-            notes.append(channel.held.pop(key))
+    def _release(self, notes: list[int], sample: int):
         for note_id in notes:
             self.producer.note_off(sample, note_id)
 
     def _release_everything(self, sample: int):
         for channel in self.channels:
-            channel.sustain = False
-            for key in list(channel.held) + list(channel.sustained):
-                self._release_key(channel, key, sample)
+            self._release(channel.silence(), sample)
 
     def _control(self, channel: Channel, number: int, value: int, sample: int):
-        if number < ALL_SOUND_OFF:
+        change = channel.control(number, value)
+        self._release(change.released, sample)
+        for number, value in change.controllers:
             for instrument in self._channel_instruments[channel.number]:
                 self.producer.controller(instrument, number, value / 127, sample=sample)
-        if number == VOLUME:
-            channel.volume = value
-            self._gain(channel, sample)
-        elif number == EXPRESSION:
-            channel.expression = value
-            self._gain(channel, sample)
-        elif number == PAN:
-            channel.pan = value
-        elif number == SUSTAIN:
-            channel.sustain = value >= CENTRE
-            if not channel.sustain:
-                for key in list(channel.sustained):
-                    self._release_key(channel, key, sample)
-        elif number in (RPN_COARSE, RPN_FINE):
-            coarse, fine = channel.parameter or (127, 127)
-            channel.parameter = (value, fine) if number == RPN_COARSE else (coarse, value)
-        elif number in (NRPN_COARSE, NRPN_FINE):
-            channel.parameter = None
-        elif number in (DATA_ENTRY, DATA_ENTRY_FINE) and channel.parameter == PITCH_BEND_SENSITIVITY:
-            semitones, cents = divmod(round((channel.bend_range or GM_BEND_RANGE) * 100), 100)
-            semitones, cents = (value, cents) if number == DATA_ENTRY else (semitones, value)
-            channel.bend_range = semitones + cents / 100
+            if number in (VOLUME, EXPRESSION):
+                self._gain(channel, sample)
+        if change.bend_range_moved:
             for instrument in self._channel_instruments[channel.number]:
                 self.producer.instrument_parameter(instrument, "bend_range", channel.bend_range, sample=sample)
-        elif number == ALL_NOTES_OFF:
-            for key in list(channel.held):
-                self._note_off(channel, key, sample)
-        elif number == ALL_SOUND_OFF:
-            for key in list(channel.held) + list(channel.sustained):
-                self._release_key(channel, key, sample)
-        elif number == RESET_CONTROLLERS:
-            self._reset_controllers(channel, sample)
-
-    def _reset_controllers(self, channel: Channel, sample: int):
-        """General MIDI's reset (RP-015): expression full, pedal up, mod wheel and bend at rest."""
-        for number, value in ((EXPRESSION, 127), (SUSTAIN, 0), (MOD_WHEEL, 0)):
-            self._control(channel, number, value, sample)
-        channel.bend, channel.parameter = 0, None
-        self._bend(channel, sample)
+        if change.bend_moved:
+            self._bend(channel, sample)
 
     def _gain(self, channel: Channel, sample: int):
         for instrument in self._channel_instruments[channel.number]:

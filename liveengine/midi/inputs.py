@@ -39,7 +39,7 @@ from typing import Self
 
 import rtmidi
 
-from .midiports import PORT_ERRORS, close_midi_inputs, silence_midi_input
+from .ports import PORT_ERRORS, close_midi_inputs, silence_midi_input
 
 __all__ = ["MidiInputSpec", "MidiInputs"]
 

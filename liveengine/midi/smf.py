@@ -1,4 +1,5 @@
-"""Parts from Standard MIDI Files: the notes of one track or channel, timed by the file's tempo map.
+"""Standard MIDI Files: the notes of one track or channel (a cue's part), or every channel
+message on its sample (the file player), timed by the file's tempo map.
 
 mido reads the file; the times are worked out here from ticks and every tempo change of the
 file (in any track, as type 1 files keep them in the first), exactly, in Fractions of a second.
@@ -37,6 +38,28 @@ def read_midi_notes(path: str | os.PathLike[str], track: int | None = None,
             continue
         notes += _notes_of(events, channel, seconds_at)
     return tuple(sorted(notes, key=lambda note: (note.start_seconds, note.key)))
+
+
+@dataclass(frozen=True)
+class TimedMessage:
+    sample: int
+    message: object  # a mido channel message
+
+
+def read_channel_messages(path: str | os.PathLike[str], sample_rate: int) -> tuple[list[TimedMessage], int, float]:
+    """The channel messages of the MIDI file at `path` on their samples (each time rounded to the
+    nearest), in playing order, the sample on which the file ends, and its tempo at its start in
+    beats per minute."""
+    import mido
+    midi = open_midi_file(path)
+    seconds_at = _tempo_map(midi)
+    timed, tick = [], 0
+    for message in mido.merge_tracks(midi.tracks):
+        tick += message.time
+        if not message.is_meta and hasattr(message, "channel"):
+            timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
+    first_tick_seconds = seconds_at(1) - seconds_at(0)
+    return timed, round(seconds_at(tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
 
 
 def open_midi_file(path: str | os.PathLike[str]):

@@ -10,8 +10,6 @@ event's sample, applies the event, and goes on. An event asking for a sample alr
 past applies on the block's first sample and is counted and reported as late.
 """
 
-import math
-
 import numpy as np
 from numba import carray
 
@@ -46,13 +44,7 @@ from .chase import (
 from .intrinsics import address_as_void_pointer, monotonic_ns
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .rings import ring_pop_into
-from .sampler import (
-    evict_sample,
-    forget_held_notes,
-    render_sample_voice,
-    sampler_note_off,
-    sampler_note_on,
-)
+from .sampler.source import evict_sample
 from .state import (
     A_BUS_AUDIO,
     A_BUS_INTS,
@@ -99,7 +91,6 @@ from .state import (
     C_INPUT_CHANNELS,
     C_MAX_BLOCK,
     C_OUTPUT_CHANNELS,
-    C_POLYPHONY,
     C_SAMPLE_RATE,
     C_TIMECODE_DROP_FRAME,
     C_TIMECODE_INPUT,
@@ -119,9 +110,6 @@ from .state import (
     K_LAST_CALLBACK_NS,
     K_LAST_FRAMES,
     K_PENDING_COUNT,
-    KIND_NONE,
-    KIND_SAMPLER,
-    KIND_SYNTH,
     M_INPUT_MEAN_SQUARE,
     M_INPUT_PEAK,
     M_MEAN_SQUARE_LEFT,
@@ -142,7 +130,6 @@ from .state import (
     T_LATE_EVENTS,
     T_LONGEST_GAP_NS,
     T_MISSED_CYCLES,
-    T_NOTES_REFUSED,
     T_OVERFLOWS,
     T_POSITION,
     T_TIMECODE_FRAMES,
@@ -151,28 +138,25 @@ from .state import (
     T_TIMECODE_STATE,
     T_UNDERFLOWS,
     T_VOICES,
-    T_VOICES_STOLEN,
     TIMECODE_CHASE,
     TIMECODE_MASTER,
-    STAGE_FREE,
-    VS_KIND,
-    VS_STAGE,
 )
-from .synth import poly_aftertouch, render_synth_voice, swap_patch, synth_note_off, synth_note_on
 from .stems import render_stems, stem_start, stem_stop
 from .triggers import (
     arm_cue,
     disarm_cue,
     fire_cue,
     follow_cues,
-    group_is_closed,
     note_group_off,
     start_part,
     stop_all_parts,
     stop_part,
     template_note_id,
 )
-from .voices import TWO_PI, VIBRATO_HZ, count_sounding, fade_notes, note_off, note_on, render_tone_voice
+from .voices.held import forget_held_notes
+from .voices.kinds import note_off, note_on, render_voices
+from .voices.pool import count_sounding, fade_notes, group_is_closed
+from .voices.synth import poly_aftertouch, swap_patch
 
 PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
 PA_OUTPUT_UNDERFLOW = 0x4
@@ -241,26 +225,9 @@ def apply_event(table, event, sample):
         if target < 0 or (kind == ev.NOTE_ON and group_is_closed(table, target)):
             return  # its part is not playing, or has stopped
     if kind == ev.NOTE_ON:
-        instruments = f64_2d(table, A_INSTRUMENTS)
-        bus = int(event[ev.D])
-        kind_of_instrument = instruments[I_KIND, int(a)] if 0 <= a < instruments.shape[1] else KIND_NONE
-        if kind_of_instrument == KIND_SAMPLER and 0 <= bus < bus_count:
-            result = sampler_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
-        elif kind_of_instrument == KIND_SYNTH and 0 <= bus < bus_count:
-            result = synth_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
-        else:
-            result = note_on(voice_values, voice_ints, instruments, i64_2d(table, A_BUS_INTS),
-                             config_float, config[C_POLYPHONY], rate, sample, target,
-                             int(a), b, event[ev.C], bus, event[ev.E])
-        if result == -1:
-            telemetry[T_VOICES_STOLEN] += 1
-        elif result > 0:
-            telemetry[T_NOTES_REFUSED] += 1
-            notify(table, sample, ev.NOTE_REFUSED, target, result, a)
+        note_on(table, sample, target, int(a), b, event[ev.C], int(event[ev.D]), event[ev.E])
     elif kind == ev.NOTE_OFF:
-        if not synth_note_off(table, target):
-            note_off(voice_values, voice_ints, target)
-        sampler_note_off(table, sample, target)
+        note_off(table, sample, target)
     elif kind == ev.ALL_NOTES_OFF:
         stop_all_parts(table, config_float[CF_FADE_SAMPLES])
         fade_notes(voice_values, voice_ints, config_float[CF_FADE_SAMPLES], 0)
@@ -485,35 +452,16 @@ def generate_timecode(table, output_mix, frames):
 # One block of at most max_block frames.
 
 @realtime
-def render_voices(table, voice_values, voice_ints, instruments, bus_audio, start, end, position, sample_rate):
-    """Every sounding voice adds its samples [start, end) of the block into its bus; `position`:
-    where `start` falls on the engine's clock."""
-    vibrato = math.sin(TWO_PI * VIBRATO_HZ * position / sample_rate)
-    for slot in range(voice_ints.shape[1]):
-        if voice_ints[VS_STAGE, slot] == STAGE_FREE:
-            continue
-        kind = voice_ints[VS_KIND, slot]
-        if kind == KIND_SAMPLER:
-            render_sample_voice(table, slot, bus_audio, start, end, sample_rate)
-        elif kind == KIND_SYNTH:
-            render_synth_voice(table, slot, bus_audio, start, end, sample_rate)
-        else:
-            render_tone_voice(voice_values, voice_ints, instruments, bus_audio, slot, start, end, vibrato)
-
-
-@realtime
 def render_block(table, frames):
     telemetry = i64_1d(table, A_TELEMETRY)
     kernel = i64_1d(table, A_KERNEL)
     pending = f64_2d(table, A_PENDING)
-    voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
     bus_audio = f64_3d(table, A_BUS_AUDIO)
     output_mix = f64_2d(table, A_OUTPUT_MIX)
     scratch = f64_1d(table, A_EVENT_SCRATCH)
     stem_ints = i64_2d(table, A_STEM_INTS)
     stem_values = f64_2d(table, A_STEM_VALUES)
-    instruments = f64_2d(table, A_INSTRUMENTS)
     sample_rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
     stem_audio = f32_3d(table, A_STEM_AUDIO)
 
@@ -547,8 +495,7 @@ def render_block(table, frames):
                 wanted = block_start
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
-            render_voices(table, voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
-                          block_start + cursor, sample_rate)
+            render_voices(table, bus_audio, cursor, segment_end, block_start + cursor, sample_rate)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

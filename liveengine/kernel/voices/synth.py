@@ -20,35 +20,31 @@ import math
 import numpy as np
 from numba import carray
 
-from .dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
+from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
     damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
     svf_gains_gliding, svf_output
-from .dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
-from .realtime import DENORMAL_FLOOR, realtime
-from . import events as ev
-from .envelope import enter_stage, glide_left, next_stage, play_sample
-from .intrinsics import address_as_void_pointer
-from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
-from .regiontable import ENV_ATTACK, ENV_DECAY, ENV_DELAY, ENV_RELEASE, ENV_START, ENV_SUSTAIN, ENV_VEL2ATTACK, \
-    ENV_VEL2DECAY, ENV_VEL2DELAY, ENV_VEL2HOLD, ENV_VEL2RELEASE, ENV_VEL2SUSTAIN, ENV_HOLD
-from .sampler import GAIN_SETTLED, envelope_value, hold_note, next_random
-from .state import (
+from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
+from ..realtime import realtime
+from .. import events as ev
+from ..intrinsics import address_as_void_pointer
+from ..memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
+from ..state import (
     A_CONFIG, A_CONFIG_FLOAT, A_CONTROLLERS, A_HELD_NOTES, A_INSTRUMENTS, A_KERNEL, A_PATCHES, A_STAGED_PATCHES,
     A_STAGED_WAVETABLES, A_SYNTH_SCRATCH,
-    A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_TELEMETRY, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
-    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH,
+    A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
+    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, I_AFTERTOUCH,
     I_BEND_RANGE, I_GAIN,
     I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE,
     SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
     SV_CUTOFF, SV_FILTER_MODE, SV_G_TARGET, SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
-    SV_POLY_AFTERTOUCH, SVI_NOISE, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
-    V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
-    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID,
+    SV_POLY_AFTERTOUCH, SVI_NOISE, V_AGE, V_ATTACK_CURVE, 
+    V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
+    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_KEY, V_NOTE_ID,
     V_PAN,
-    V_RELEASE_LEVEL, V_RELEASE_SAMPLES, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_SUSTAIN, V_VELOCITY,
+    V_RELEASE_LEVEL, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_VELOCITY,
     VS_BUS, VS_INSTRUMENT, VS_KIND, VS_LOOP_MODE, VS_STAGE,
 )
-from .synthpatch import (
+from ..synthpatch import (
     DEST_AMPLITUDE, DEST_CUTOFF, DEST_FM_INDEX, DEST_LFO1_DEPTH, DEST_LFO1_RATE, DEST_LFO2_DEPTH, DEST_LFO2_RATE,
     DEST_OSC1_LEVEL, DEST_OSC2_LEVEL, DEST_PAN,
     DEST_PITCH, DEST_PULSE_WIDTH, DEST_RESONANCE, LFO_DELAY, LFO_DEPTH, LFO_FADE, LFO_RATE, LFO_SHAPE, MAX_LFOS,
@@ -61,7 +57,12 @@ from .synthpatch import (
     SOURCE_LFO1, SOURCE_LFO2, SOURCE_MOD_WHEEL, SOURCE_PITCH_BEND, SOURCE_POLY_AFTERTOUCH, SOURCE_VELOCITY,
     SYNTH_LFO_FIELDS, WAVE_NOISE, WAVE_PULSE, WAVE_SAW, WAVE_SINE, WAVE_TRIANGLE, WAVE_WAVETABLE,
 )
-from .voices import allocate_voice
+from .envelope import enter_release, enter_stage, envelope_value, glide_left, glide_toward, next_run, play_sample, \
+    set_stage_lengths, stage_samples
+from .envelope_row import ENV_DELAY, ENV_START, ENV_VEL2DELAY
+from .held import held_count, hold_note, last_key, newest_held
+from .pool import allocate_voice
+from .randomness import next_random
 
 TWO_PI = 2.0 * math.pi
 FILTER_OFF = 0  # FILTER_MODES: none, lowpass, highpass, bandpass, notch
@@ -74,9 +75,9 @@ LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_SAMPLE_HOLD = range(5)
 # Starting and ending notes.
 
 @realtime
-def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
-    """A note on a synth instrument. Returns 0, -1 (started, a voice stolen) or a REFUSED_* reason,
-    which the caller counts."""
+def start(table, sample, note_id, instrument, key, velocity, bus, pan):
+    """A note on a synth instrument: a new voice, or (mono, legato) the instrument's voice moving to the
+    note. Returns 0, or REFUSED_NO_VOICE."""
     patches = f64_2d(table, A_PATCHES)
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
@@ -97,11 +98,9 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
                 start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate,
                                voice_values[V_ENVELOPE, slot])
             return 0
-    slot, stolen = allocate_voice(voice_values, voice_ints, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES],
-                                  config[C_POLYPHONY])
+    slot = allocate_voice(table, voice_values, voice_ints, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES],
+                          config[C_POLYPHONY])
     if slot < 0:
-        if stolen:  # the caller counts the refusal it is told of, not the steal
-            i64_1d(table, A_TELEMETRY)[T_VOICES_STOLEN] += 1
         return ev.REFUSED_NO_VOICE
 
     kernel = i64_1d(table, A_KERNEL)
@@ -137,22 +136,14 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
         glide_to(patches, synth_voices, voice_values, slot, instrument, key, rate)
     i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise_seed(int(note_id) * 7919 + slot)
     start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate, 0.0)
-    return -1 if stolen else 0
+    return 0
 
 
 @realtime
 def start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate, level):
     """(Re)start the amplitude envelope from `level`, its stages scaled by velocity."""
     at = P_AMP_ENVELOPE
-    voice_values[V_ATTACK_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_ATTACK, ENV_VEL2ATTACK,
-                                                         velocity, rate)
-    voice_values[V_HOLD_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_HOLD, ENV_VEL2HOLD, velocity, rate)
-    voice_values[V_DECAY_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_DECAY, ENV_VEL2DECAY, velocity,
-                                                        rate)
-    voice_values[V_RELEASE_SAMPLES, slot] = max(1.0, stage_samples(patches, instrument, at, ENV_RELEASE,
-                                                                   ENV_VEL2RELEASE, velocity, rate))
-    voice_values[V_SUSTAIN, slot] = min(1.0, max(0.0, (patches[instrument, at + ENV_SUSTAIN] +
-                                                       patches[instrument, at + ENV_VEL2SUSTAIN] * velocity) / 100.0))
+    set_stage_lengths(voice_values, slot, patches, instrument, at, velocity, rate)
     voice_values[V_ATTACK_CURVE, slot] = patches[instrument, P_ATTACK_CURVE]
     voice_values[V_START_LEVEL, slot] = max(level, patches[instrument, at + ENV_START] / 100.0)
     voice_values[V_RELEASED_AT, slot] = -1.0
@@ -162,12 +153,6 @@ def start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity
     enter_stage(voice_values, voice_ints, slot, STAGE_DELAY,
                 stage_samples(patches, instrument, at, ENV_DELAY, ENV_VEL2DELAY, velocity, rate),
                 voice_values[V_START_LEVEL, slot])
-
-
-@realtime
-def stage_samples(patches, instrument, envelope, stage, vel2stage, velocity, rate):
-    return max(0.0, math.floor((patches[instrument, envelope + stage] +
-                                patches[instrument, envelope + vel2stage] * velocity) * rate + 0.5))
 
 
 @realtime
@@ -195,57 +180,33 @@ def instrument_voice(voice_ints, instrument):
 
 
 @realtime
-def held_count(table, instrument):
-    held = f64_2d(table, A_HELD_NOTES)
-    count = 0
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] == instrument:
-            count += 1
-    return count
-
-
-@realtime
-def last_key(table, instrument, except_note):
-    """The key of the newest note held on `instrument` other than `except_note`, or -1."""
-    held = f64_2d(table, A_HELD_NOTES)
-    newest = -1
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] == instrument and held[row, H_NOTE_ID] != except_note and \
-                (newest < 0 or held[row, H_SAMPLE] >= held[newest, H_SAMPLE]):
-            newest = row
-    return held[newest, H_KEY] if newest >= 0 else -1.0
-
-
-@realtime
-def synth_note_off(table, note_id):
-    """Mono and legato: releasing the sounding key while others are held returns to the newest of
-    them (True: handled; the voice plays on). Otherwise False: the note releases as any other."""
+def return_to_held_key(table, row):
+    """Mono and legato: releasing the sounding key (held in `row`) while others are held returns to the
+    newest of them (True: the voice plays on). Otherwise False: the note releases as any other."""
     held = f64_2d(table, A_HELD_NOTES)
     voice_values = f64_2d(table, A_VOICE_VALUES)
-    voice_ints = i64_2d(table, A_VOICE_INTS)
     patches = f64_2d(table, A_PATCHES)
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] < 0.0 or held[row, H_NOTE_ID] != note_id:
-            continue
-        instrument = int(held[row, H_INSTRUMENT])
-        if f64_2d(table, A_INSTRUMENTS)[0, instrument] != KIND_SYNTH or patches[instrument, P_MODE] == MODE_POLY:
-            return False
-        slot = instrument_voice(voice_ints, instrument)
-        if slot < 0 or voice_values[V_NOTE_ID, slot] != note_id:
-            return False
-        newest = -1
-        for other in range(held.shape[0]):
-            if held[other, H_INSTRUMENT] == instrument and other != row and \
-                    (newest < 0 or held[other, H_SAMPLE] >= held[newest, H_SAMPLE]):
-                newest = other
-        if newest < 0:
-            return False
-        rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
-        glide_to(patches, f64_2d(table, A_SYNTH_VOICES), voice_values, slot, instrument, held[newest, H_KEY], rate)
-        voice_values[V_NOTE_ID, slot] = held[newest, H_NOTE_ID]
-        voice_values[V_KEY, slot] = held[newest, H_KEY]
-        return True
-    return False
+    instrument = int(held[row, H_INSTRUMENT])
+    note_id = held[row, H_NOTE_ID]
+    if patches[instrument, P_MODE] == MODE_POLY:
+        return False
+    slot = instrument_voice(i64_2d(table, A_VOICE_INTS), instrument)
+    if slot < 0 or voice_values[V_NOTE_ID, slot] != note_id:
+        return False
+    newest = newest_held(table, instrument, note_id)
+    if newest < 0:
+        return False
+    rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+    glide_to(patches, f64_2d(table, A_SYNTH_VOICES), voice_values, slot, instrument, held[newest, H_KEY], rate)
+    voice_values[V_NOTE_ID, slot] = held[newest, H_NOTE_ID]
+    voice_values[V_KEY, slot] = held[newest, H_KEY]
+    return True
+
+
+@realtime
+def release(voice_values, voice_ints, slot):
+    """A note off: a held synth voice enters its release."""
+    enter_release(voice_values, voice_ints, slot)
 
 
 @realtime
@@ -322,7 +283,7 @@ def source_value(source, cc, velocity, key, controllers, instrument, instruments
 # Rendering.
 
 @realtime
-def render_synth_voice(table, slot, bus_audio, start, end, rate):
+def render(table, slot, bus_audio, start, end, position, rate):
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
     synth_voices = f64_2d(table, A_SYNTH_VOICES)
@@ -675,22 +636,10 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, left_in, right_in, envelope,
                                                               mul, add, gain_left, gain_right, step_left, step_right)
         i += run
-        if left < 0.0:
-            continue
-        left -= run
-        if left <= 0.0:
-            if stage == STAGE_RELEASE or stage == STAGE_FADE:
-                done = True
-                break
-            next_stage(voice_values, voice_ints, slot, stage, envelope)
-            stage = voice_ints[VS_STAGE, slot]
-            envelope = voice_values[V_ENVELOPE, slot]
-            mul = voice_values[V_ENV_MUL, slot]
-            add = voice_values[V_ENV_ADD, slot]
-            left = voice_values[V_ENV_LEFT, slot]
-            if stage == STAGE_FREE:
-                done = True
-                break
+        stage, envelope, mul, add, left, done = next_run(voice_values, voice_ints, slot, stage, envelope, mul, add,
+                                                         left, run)
+        if done:
+            break
     voice_values[V_AGE, slot] = age + n
     if done:
         # Nothing of a finished voice stays behind, not even its filter's ringing.
@@ -717,14 +666,6 @@ def filter_crossfading(x, state_1, state_2, a1, a2, a3, k, output, played_output
     if crossfading:
         filtered += (svf_output(x, low, band, k, played_output) - filtered) * fade
     return filtered, state_1, state_2
-
-
-@realtime
-def glide_toward(value, target, approach):
-    """A gliding level after a segment that leaves `approach` of its way to `target` to go;
-    within GAIN_SETTLED of the target, the target itself."""
-    end = target + (value - target) * approach
-    return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
 
 
 @realtime

@@ -284,21 +284,39 @@ def source_value(source, cc, velocity, key, controllers, instrument, instruments
 
 @realtime
 def render(table, slot, bus_audio, start, end, position, rate):
+    """Add synth voice `slot`'s samples [start, end) into its bus: what moves once a segment (filter envelope,
+    LFOs, the matrix's routes, pitch), the oscillators into the scratch pair, the filter's coefficient and the
+    gains, then the filter and the envelope per sample."""
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
     synth_voices = f64_2d(table, A_SYNTH_VOICES)
     patches = f64_2d(table, A_PATCHES)
-    instruments = f64_2d(table, A_INSTRUMENTS)
-    controllers = f64_2d(table, A_CONTROLLERS)
-    scratch = f64_2d(table, A_SYNTH_SCRATCH)
     instrument = voice_ints[VS_INSTRUMENT, slot]
-    bus = voice_ints[VS_BUS, slot]
     n = end - start
-    age = voice_values[V_AGE, slot]
-    velocity = voice_values[V_VELOCITY, slot]
-    key = voice_values[V_KEY, slot]
+    filter_envelope = filter_envelope_level(patches, voice_values, slot, instrument, rate)
+    lfo1, lfo2 = lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate)
+    pitch_cents, cutoff_cents, resonance_db, amplitude, pan, width_shift, fm_shift, level_shifts = routed_amounts(
+        table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope)
+    note_increment = sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate)
+    # Levels move toward their targets with a time constant of a fifth of the dezipper time,
+    # however short the segment (an event may end it after a sample): a controller's jump is no click.
+    first_segment = voice_values[V_GAIN_LEFT, slot] < 0.0
+    approach = glide_left(i64_1d(table, A_CONFIG), f64_1d(table, A_CONFIG_FLOAT), n)
+    stereo = fill_oscillators(table, patches, synth_voices, slot, instrument, n, note_increment, width_shift, fm_shift,
+                              level_shifts, first_segment, approach)
+    filter_motion = filter_glide(patches, synth_voices, voice_values, slot, instrument, filter_envelope, cutoff_cents,
+                                 resonance_db, approach, n, rate)
+    gains = glide_gains(table, patches, synth_voices, voice_values, slot, instrument, amplitude, pan, first_segment,
+                        approach, n)
+    voice_values[V_AGE, slot] += n
+    play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains)
 
-    # The filter envelope, from its row in the patch (evaluated once a segment).
+
+@realtime
+def filter_envelope_level(patches, voice_values, slot, instrument, rate):
+    """The filter envelope's level, from its row in the patch (evaluated once a segment)."""
+    velocity = voice_values[V_VELOCITY, slot]
+    age = voice_values[V_AGE, slot]
     released_at = voice_values[V_RELEASED_AT, slot]
     if released_at >= 0.0 and voice_values[V_RELEASE_LEVEL, slot] < 0.0:
         voice_values[V_RELEASE_LEVEL, slot] = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity,
@@ -307,10 +325,20 @@ def render(table, slot, bus_audio, start, end, position, rate):
     if patches[instrument, P_FILTER_ENV_DEPTH] != 0.0 or routes_from(patches, instrument, SOURCE_FILTER_ENVELOPE):
         filter_envelope = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity, age, released_at,
                                          voice_values[V_RELEASE_LEVEL, slot], rate)
+    return filter_envelope
+
+
+@realtime
+def lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate):
+    """The two LFOs' values this segment (their phases move on): the matrix's routes to their depths and
+    rates first (LFOs do not modulate LFOs)."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    controllers = f64_2d(table, A_CONTROLLERS)
+    velocity = voice_values[V_VELOCITY, slot]
+    key = voice_values[V_KEY, slot]
+    age = voice_values[V_AGE, slot]
     amp_envelope = voice_values[V_ENVELOPE, slot]
     poly_pressure = synth_voices[SV_POLY_AFTERTOUCH, slot]
-
-    # The matrix: first what scales and speeds the LFOs, then the LFOs, then everything else.
     routes = int(patches[instrument, P_ROUTES])
     depth_shift1 = 0.0  # added to each LFO's own depth
     depth_shift2 = 0.0
@@ -359,7 +387,20 @@ def render(table, slot, bus_audio, start, end, position, rate):
             lfo1 = value
         else:
             lfo2 = value
+    return lfo1, lfo2
 
+
+@realtime
+def routed_amounts(table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope):
+    """What the matrix's routes (other than to the LFOs) add this segment: (cents of pitch, cents of cutoff,
+    dB of resonance, amplitude factor, pan, pulse width, FM index, the three oscillators' level shifts)."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    controllers = f64_2d(table, A_CONTROLLERS)
+    velocity = voice_values[V_VELOCITY, slot]
+    key = voice_values[V_KEY, slot]
+    amp_envelope = voice_values[V_ENVELOPE, slot]
+    poly_pressure = synth_voices[SV_POLY_AFTERTOUCH, slot]
+    routes = int(patches[instrument, P_ROUTES])
     pitch_cents = 0.0
     cutoff_cents = 0.0
     resonance_db = 0.0
@@ -401,8 +442,14 @@ def render(table, slot, bus_audio, start, end, position, rate):
             level_shift2 += amount * value
         else:
             level_shift3 += amount * value
+    return pitch_cents, cutoff_cents, resonance_db, amplitude, pan, width_shift, fm_shift, \
+        (level_shift1, level_shift2, level_shift3)
 
-    # Pitch: the glide, then bend and the matrix.
+
+@realtime
+def sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate):
+    """The note's phase increment a sample (cycles), after the glide, pitch bend and the matrix."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
     pitch = synth_voices[SV_PITCH, slot]
     target = synth_voices[SV_PITCH_TARGET, slot]
     glide = synth_voices[SV_GLIDE_STEP, slot] * n
@@ -418,7 +465,16 @@ def render(table, slot, bus_audio, start, end, position, rate):
         synth_voices[SV_SOUNDING_PITCH, slot] = pitch
         synth_voices[SV_NOTE_INCREMENT, slot] = 440.0 * 2.0 ** ((pitch / 100.0 - 69.0) / 12.0) / rate
     note_increment = synth_voices[SV_NOTE_INCREMENT, slot]
+    return note_increment
 
+
+@realtime
+def fill_oscillators(table, patches, synth_voices, slot, instrument, n, note_increment, width_shift, fm_shift,
+                     level_shifts, first_segment, approach):
+    """The oscillators' segment into the scratch pair, each at its level gliding toward the patch's (and the
+    matrix's). Returns whether the voice is stereo yet."""
+    scratch = f64_2d(table, A_SYNTH_SCRATCH)
+    level_shift1, level_shift2, level_shift3 = level_shifts
     # Oscillators into the scratch pair; into its first row alone while no unison copy is panned
     # (the voice is mono until its pan: one filter, not two).
     oscillators = int(patches[instrument, P_OSCILLATORS])
@@ -432,10 +488,6 @@ def render(table, slot, bus_audio, start, end, position, rate):
     if stereo:
         for i in range(n):
             scratch[1, i] = 0.0
-    # Levels move toward their targets with a time constant of a fifth of the dezipper time,
-    # however short the segment (an event may end it after a sample): a controller's jump is no click.
-    first_segment = voice_values[V_GAIN_LEFT, slot] < 0.0
-    approach = glide_left(i64_1d(table, A_CONFIG), f64_1d(table, A_CONFIG_FLOAT), n)
     noise = i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot]
     for osc in range(oscillators):
         at = P_OSCILLATOR + osc * OSC_FIELDS
@@ -458,67 +510,83 @@ def render(table, slot, bus_audio, start, end, position, rate):
         base = note_increment * cents_ratio(patches[instrument, at + OSC_CENTS])
         per_copy = 1.0 / math.sqrt(copies)
         wavetable = wavetable_view(table, instrument, osc)
-        for copy in range(copies):
-            spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
-            increment = min(0.49, base * cents_ratio(patches[instrument, at + OSC_UNISON_DETUNE] * spread))
-            # A copy's place in the stereo field, as gains around the centre's 1.0 (constant power).
-            angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
-                * math.pi / 4.0
-            to_left = math.cos(angle) * math.sqrt(2.0) if stereo else 1.0
-            to_right = math.sin(angle) * math.sqrt(2.0) if stereo else 1.0
-            left = to_left * per_copy * level_start
-            right = to_right * per_copy * level_start
-            ramp = (level_end - level_start) / n * per_copy
-            left_ramp = ramp * to_left
-            right_ramp = ramp * to_right
-            phase_field = SV_PHASE + osc * MAX_UNISON + copy
-            phase = synth_voices[phase_field, slot]
-            if wave == WAVE_SAW:
-                for i in range(n):
-                    value = saw_tick(phase, increment)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_PULSE:
-                for i in range(n):
-                    value = pulse_tick(phase, increment, width)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_TRIANGLE:
-                for i in range(n):
-                    value = triangle_tick(phase, increment)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_SINE and fm_ratio > 0.0:
-                modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
-                modulator = synth_voices[SV_FM_LAST + osc, slot]
-                modulator_increment = increment * fm_ratio
-                for i in range(n):
-                    value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-                    modulator_phase += modulator_increment
-                    modulator_phase -= math.floor(modulator_phase)
-                if copy == copies - 1:
-                    synth_voices[SV_FM_PHASE + osc, slot] = modulator_phase
-                    synth_voices[SV_FM_LAST + osc, slot] = modulator
-            elif wave == WAVE_SINE:
-                for i in range(n):
-                    value = math.sin(TWO_PI * phase)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_NOISE:
-                for i in range(n):
-                    value, noise = noise_tick(noise)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-            elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
-                for i in range(n):
-                    value = wavetable_tick(wavetable, phase, increment)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            synth_voices[phase_field, slot] = phase
+        noise = fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, stereo, wave, copies, base,
+                            per_copy, level_start, level_end, width, fm_ratio, fm_index, fm_feedback, wavetable, noise)
     i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise
+    return stereo
 
-    # The filter's coefficient approaches its target as the levels do, and glides across the segment.
+
+@realtime
+def fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, stereo, wave, copies, base, per_copy,
+                level_start, level_end, width, fm_ratio, fm_index, fm_feedback, wavetable, noise):
+    """One oscillator's unison copies into the scratch pair, one loop per wave. Returns the noise state."""
+    for copy in range(copies):
+        spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
+        increment = min(0.49, base * cents_ratio(patches[instrument, at + OSC_UNISON_DETUNE] * spread))
+        # A copy's place in the stereo field, as gains around the centre's 1.0 (constant power).
+        angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
+            * math.pi / 4.0
+        to_left = math.cos(angle) * math.sqrt(2.0) if stereo else 1.0
+        to_right = math.sin(angle) * math.sqrt(2.0) if stereo else 1.0
+        left = to_left * per_copy * level_start
+        right = to_right * per_copy * level_start
+        ramp = (level_end - level_start) / n * per_copy
+        left_ramp = ramp * to_left
+        right_ramp = ramp * to_right
+        phase_field = SV_PHASE + osc * MAX_UNISON + copy
+        phase = synth_voices[phase_field, slot]
+        if wave == WAVE_SAW:
+            for i in range(n):
+                value = saw_tick(phase, increment)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_PULSE:
+            for i in range(n):
+                value = pulse_tick(phase, increment, width)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_TRIANGLE:
+            for i in range(n):
+                value = triangle_tick(phase, increment)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_SINE and fm_ratio > 0.0:
+            modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
+            modulator = synth_voices[SV_FM_LAST + osc, slot]
+            modulator_increment = increment * fm_ratio
+            for i in range(n):
+                value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+                modulator_phase += modulator_increment
+                modulator_phase -= math.floor(modulator_phase)
+            if copy == copies - 1:
+                synth_voices[SV_FM_PHASE + osc, slot] = modulator_phase
+                synth_voices[SV_FM_LAST + osc, slot] = modulator
+        elif wave == WAVE_SINE:
+            for i in range(n):
+                value = math.sin(TWO_PI * phase)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_NOISE:
+            for i in range(n):
+                value, noise = noise_tick(noise)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+        elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
+            for i in range(n):
+                value = wavetable_tick(wavetable, phase, increment)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        synth_voices[phase_field, slot] = phase
+    return noise
+
+
+@realtime
+def filter_glide(patches, synth_voices, voice_values, slot, instrument, filter_envelope, cutoff_cents, resonance_db,
+                 approach, n, rate):
+    """The filter this segment: (g_start, g_step, k, filtering, output, played_output); its coefficient
+    approaches its target as the levels do, and glides across the segment."""
+    velocity = voice_values[V_VELOCITY, slot]
     mode = int(patches[instrument, P_FILTER_MODE])
     g_start = 0.0
     g_step = 0.0
@@ -555,12 +623,16 @@ def render(table, slot, bus_audio, start, end, position, rate):
     filtering = mode != FILTER_OFF or (played_mode != FILTER_OFF and g_start > 0.0)
     output = filter_output(mode)
     played_output = filter_output(played_mode)
-    crossfading = played_output != output
-    fade = 1.0
-    fade_step = 1.0 / n
-    steady_low_pass = filtering and output == FILTER_LOWPASS and not crossfading and not stereo and g_step == 0.0
+    return g_start, g_step, k, filtering, output, played_output
 
-    # From the patch each segment too: a reloaded patch's gain is glided to.
+
+@realtime
+def glide_gains(table, patches, synth_voices, voice_values, slot, instrument, amplitude, pan, first_segment, approach,
+                n):
+    """The voice's gains (pan included) at the segment's start and their steps a sample: (gain_left, gain_right,
+    step_left, step_right), from the patch each segment too (a reloaded patch's gain is glided to)."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    velocity = voice_values[V_VELOCITY, slot]
     sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
     note_level = patches[instrument, P_GAIN] * (1.0 - sensitivity * (1.0 - velocity * velocity))
     gain = note_level * amplitude * instruments[I_GAIN, instrument]
@@ -583,7 +655,21 @@ def render(table, slot, bus_audio, start, end, position, rate):
     voice_values[V_GAIN_RIGHT, slot] = end_right
     step_left = (end_left - gain_left) / n
     step_right = (end_right - gain_right) / n
+    return gain_left, gain_right, step_left, step_right
 
+
+@realtime
+def play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains):
+    """The scratch pair through the filter and the amplitude envelope into the voice's bus, in runs over which
+    the envelope stays in one stage; a finished voice leaves nothing behind, not even its filter's ringing."""
+    scratch = f64_2d(table, A_SYNTH_SCRATCH)
+    bus = voice_ints[VS_BUS, slot]
+    g_start, g_step, k, filtering, output, played_output = filter_motion
+    gain_left, gain_right, step_left, step_right = gains
+    crossfading = played_output != output
+    fade = 1.0
+    fade_step = 1.0 / n
+    steady_low_pass = filtering and output == FILTER_LOWPASS and not crossfading and not stereo and g_step == 0.0
     state_1 = voice_values[V_FILTER_STATE, slot]
     state_2 = voice_values[V_FILTER_STATE_2, slot]
     state_3 = voice_values[V_FILTER_STATE_3, slot]
@@ -640,7 +726,6 @@ def render(table, slot, bus_audio, start, end, position, rate):
                                                          left, run)
         if done:
             break
-    voice_values[V_AGE, slot] = age + n
     if done:
         # Nothing of a finished voice stays behind, not even its filter's ringing.
         voice_ints[VS_STAGE, slot] = STAGE_FREE

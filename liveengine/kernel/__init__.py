@@ -10,13 +10,18 @@ memory the audio thread may still read is never freed or reallocated under it.
 The kernel cache is named by a fingerprint of every file in this folder (dsp/ included) and of
 nothing else, so only an edit here recompiles the kernels. Hence what lives here:
 - the contract (`realtime`), atomics (`intrinsics`), rings, event rows, memory views;
-- the block process (`render`), voices, envelopes, sampler, synth, timecode chase, armed cues
-  (`triggers`), the real-time half of stems, and `dsp/` (filters, oscillators, interpolation,
-  limiter, meters, LTC);
+- the block process (`render`), timecode chase, armed cues (`triggers`), the real-time half of
+  stems, and `dsp/` (filters, oscillators, interpolation, limiter, meters, LTC);
+- `voices/`: the voice pool (allocation, stealing, fades, note groups, every count of stolen
+  voices and refused notes), envelopes, held notes, and one module per kind of voice (`tone`,
+  `sample`, `synth`) behind one interface, dispatched by kind in `voices.kinds`;
+- `sampler/`: what of the sampler is not a voice: which regions sound (`layers`) and reading
+  a sample (`source`);
 - the layouts the kernel reads, with the Python that fills them, kept beside the constants
   they share: `state` (the engine's arrays and their settings), `regiontable` (a region as a
-  row), `synthpatch` (a patch as a row) and `regions` (the region description `regiontable`
-  reads; it sits here so that the kernel imports nothing from `engine/`).
+  row), `synthpatch` (a patch as a row), `voices.envelope_row` (an envelope as a block of such
+  rows) and `regions` (the region description `regiontable` reads; it sits here so that the
+  kernel imports nothing from `engine/`).
 
 The kernel's Python face (producers, installing instruments, the clock, telemetry, the
 PortAudio stream, stem streaming, the audit and the warm-up) lives in `liveengine/engine/`.

@@ -10,7 +10,7 @@ from numba import carray
 
 from ..dsp.filters import low_pass_biquad_step
 from ..dsp.interpolation import interpolate
-from ..realtime import realtime
+from ..realtime import realtime, realtime_inline
 from .. import events as ev
 from ..intrinsics import address_as_void_pointer, load_acquire
 from ..memory import i64_1d, i64_2d, notify
@@ -47,7 +47,7 @@ TAP_BEFORE, TAP_AFTER, TAP_AFTER_NEXT = np.uint64(1), np.uint64(1), np.uint64(2)
 SILENT_FRAME = np.float32(0.0)
 
 
-@realtime
+@realtime_inline
 def sample_view(sample_ints, s):
     """Where a voice reads sample slot `s`: the full data as far as it is read, else the preloaded head
     (the frames as one interleaved float32 array, and how many frames it holds)."""
@@ -106,7 +106,7 @@ def enter_sample_release(voice_values, voice_ints, slot):
         voice_values[V_ENV_LEFT, slot] = 1.0
 
 
-@realtime
+@realtime_inline
 def loop_bounds(regions, r, loop_mode, available):
     """How a voice of region r reads its sample this segment, as one tuple: (loop_mode, loop_start, loop_end,
     last_frame, looping, fast_last, wrap_at, loop_length). Frames up to `fast_last` have their four taps inside
@@ -120,7 +120,7 @@ def loop_bounds(regions, r, loop_mode, available):
         float(loop_end - loop_start + 1)
 
 
-@realtime
+@realtime_inline
 def read_frame(data, channels, available, frames_total, position, cubic, loop):
     """Both channels of the sample at `position`, interpolated (a mono sample's twice): (left, right, ended,
     starved): whether the sample has ended there, whether the voice outran the loader."""
@@ -140,7 +140,7 @@ def read_frame(data, channels, available, frames_total, position, cubic, loop):
     return left, right, False, starved
 
 
-@realtime
+@realtime_inline
 def wrap_into_loop(position, loop):
     """Back by whole loop lengths once past its end, to just after its start: so the tap before the read
     position is the loop's last frame, the one played before, not the frame before the loop. A remainder,

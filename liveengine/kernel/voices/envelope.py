@@ -12,7 +12,7 @@ table's row (`envelope_row`): the voices that start from one read it here.
 
 import math
 
-from ..realtime import DENORMAL_FLOOR, realtime
+from ..realtime import DENORMAL_FLOOR, realtime, realtime_inline
 from .envelope_row import (
     ENV_ATTACK,
     ENV_DECAY,
@@ -248,7 +248,7 @@ def envelope_value(rows, row, at, velocity, age, released_at, release_level, rat
     return sustain
 
 
-@realtime
+@realtime_inline
 def next_run(voice_values, voice_ints, slot, stage, envelope, mul, add, left, run):
     """The envelope after a run of `run` samples in `stage`, `left` of it to go before: (stage, envelope, mul,
     add, left, ended). A stage that ends there gives way to the next; the voice ends with its release or

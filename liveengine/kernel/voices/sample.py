@@ -25,7 +25,7 @@ from ..dsp.filters import (
     svf_states,
     svf_step,
 )
-from ..realtime import DENORMAL_FLOOR, realtime
+from ..realtime import DENORMAL_FLOOR, realtime, realtime_inline
 from .. import events as ev
 from ..memory import f64_1d, f64_2d, i64_1d, i64_2d
 from ..regiontable import (
@@ -352,7 +352,7 @@ def render(table, slot, bus_audio, start, end, position, rate):
     voice_values[V_GAIN_RIGHT, slot] = end_right
 
 
-@realtime
+@realtime_inline
 def segment_pitch_and_gains(table, voice_values, voice_ints, regions, slot, r, rate):
     """What moves once a segment: the voice's step through its sample (pitch bend, pitch LFO, controllers), the
     gains it aims at (amplitude LFO, controllers, pan), and the cents the controllers add to its cutoff."""
@@ -387,7 +387,7 @@ def segment_pitch_and_gains(table, voice_values, voice_ints, regions, slot, r, r
     return step, target_left, target_right, cutoff_cents
 
 
-@realtime
+@realtime_inline
 def glide_gains(table, voice_values, slot, target_left, target_right, n):
     """The gains at the segment's start and end (left, right, end_left, end_right): controllers, LFOs and pan
     move the gains by steps once a segment, so the gains glide toward them (a time constant of a fifth of the
@@ -410,7 +410,7 @@ def glide_gains(table, voice_values, slot, target_left, target_right, n):
     return gain_left, gain_right, end_left, end_right
 
 
-@realtime
+@realtime_inline
 def filter_glide(voice_values, regions, slot, r, cutoff_cents, per_sample, rate):
     """The filter's coefficient at the segment's start, its step a sample, and its damping (g_start, g_step, k):
     the cutoff follows the filter envelope and the controllers, the coefficient gliding across the segment."""
@@ -442,7 +442,7 @@ def filter_glide(voice_values, regions, slot, r, cutoff_cents, per_sample, rate)
     return g_start, (g_end - g_start) * per_sample, k
 
 
-@realtime
+@realtime_inline
 def filter_states(voice_values, voice_ints, slot, biquad, a1, a2, a3):
     """The filter's four states, in the form the segment runs them: a two-pole low-pass at rest runs as the
     biquad it then is (fewer operations a sample). Its states change form when it comes to rest and when
@@ -463,7 +463,7 @@ def filter_states(voice_values, voice_ints, slot, biquad, a1, a2, a3):
     return state_1, state_2, state_3, state_4
 
 
-@realtime
+@realtime_inline
 def filter_frame(left, right, stereo, filter_type, mode, biquad, states, coefficients):
     """A frame through the voice's filter (a mono sample is filtered once, and heard on both sides):
     (left, right, states). `coefficients`: the biquad's (b0, f1, f2), the state-variable filter's
@@ -487,7 +487,7 @@ def filter_frame(left, right, stereo, filter_type, mode, biquad, states, coeffic
     return left, right, (state_1, state_2, state_3, state_4)
 
 
-@realtime
+@realtime_inline
 def play(table, voice_values, voice_ints, regions, bus_audio, slot, r, start, end, step, gain_left, gain_right,
          step_left, step_right, g_start, g_step, k):
     """Read, filter and envelope the voice's samples [start, end) into its bus, in runs over which the envelope

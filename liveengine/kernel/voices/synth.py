@@ -24,7 +24,7 @@ from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILT
     damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
     svf_gains_gliding, svf_output
 from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
-from ..realtime import realtime
+from ..realtime import realtime, realtime_inline
 from .. import events as ev
 from ..intrinsics import address_as_void_pointer
 from ..memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
@@ -312,7 +312,7 @@ def render(table, slot, bus_audio, start, end, position, rate):
     play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains)
 
 
-@realtime
+@realtime_inline
 def filter_envelope_level(patches, voice_values, slot, instrument, rate):
     """The filter envelope's level, from its row in the patch (evaluated once a segment)."""
     velocity = voice_values[V_VELOCITY, slot]
@@ -328,7 +328,7 @@ def filter_envelope_level(patches, voice_values, slot, instrument, rate):
     return filter_envelope
 
 
-@realtime
+@realtime_inline
 def lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate):
     """The two LFOs' values this segment (their phases move on): the matrix's routes to their depths and
     rates first (LFOs do not modulate LFOs)."""
@@ -390,7 +390,7 @@ def lfo_values(table, patches, synth_voices, voice_values, slot, instrument, fil
     return lfo1, lfo2
 
 
-@realtime
+@realtime_inline
 def routed_amounts(table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope):
     """What the matrix's routes (other than to the LFOs) add this segment: (cents of pitch, cents of cutoff,
     dB of resonance, amplitude factor, pan, pulse width, FM index, the three oscillators' level shifts)."""
@@ -446,7 +446,7 @@ def routed_amounts(table, patches, synth_voices, voice_values, slot, instrument,
         (level_shift1, level_shift2, level_shift3)
 
 
-@realtime
+@realtime_inline
 def sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate):
     """The note's phase increment a sample (cycles), after the glide, pitch bend and the matrix."""
     instruments = f64_2d(table, A_INSTRUMENTS)
@@ -468,7 +468,7 @@ def sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cen
     return note_increment
 
 
-@realtime
+@realtime_inline
 def fill_oscillators(table, patches, synth_voices, slot, instrument, n, note_increment, width_shift, fm_shift,
                      level_shifts, first_segment, approach):
     """The oscillators' segment into the scratch pair, each at its level gliding toward the patch's (and the
@@ -516,7 +516,7 @@ def fill_oscillators(table, patches, synth_voices, slot, instrument, n, note_inc
     return stereo
 
 
-@realtime
+@realtime_inline
 def fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, stereo, wave, copies, base, per_copy,
                 level_start, level_end, width, fm_ratio, fm_index, fm_feedback, wavetable, noise):
     """One oscillator's unison copies into the scratch pair, one loop per wave. Returns the noise state."""
@@ -581,7 +581,7 @@ def fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, st
     return noise
 
 
-@realtime
+@realtime_inline
 def filter_glide(patches, synth_voices, voice_values, slot, instrument, filter_envelope, cutoff_cents, resonance_db,
                  approach, n, rate):
     """The filter this segment: (g_start, g_step, k, filtering, output, played_output); its coefficient
@@ -626,7 +626,7 @@ def filter_glide(patches, synth_voices, voice_values, slot, instrument, filter_e
     return g_start, g_step, k, filtering, output, played_output
 
 
-@realtime
+@realtime_inline
 def glide_gains(table, patches, synth_voices, voice_values, slot, instrument, amplitude, pan, first_segment, approach,
                 n):
     """The voice's gains (pan included) at the segment's start and their steps a sample: (gain_left, gain_right,
@@ -658,7 +658,7 @@ def glide_gains(table, patches, synth_voices, voice_values, slot, instrument, am
     return gain_left, gain_right, step_left, step_right
 
 
-@realtime
+@realtime_inline
 def play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains):
     """The scratch pair through the filter and the amplitude envelope into the voice's bus, in runs over which
     the envelope stays in one stage; a finished voice leaves nothing behind, not even its filter's ringing."""

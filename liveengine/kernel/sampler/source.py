@@ -190,20 +190,26 @@ def edge_channel(data, channels, available, index, t, cubic, channel, loop_mode,
         t, cubic)
 
 
-@realtime
+@realtime_inline
 def play_mono_run(cubic, filtered, run):
-    """`mono_run(cubic, filtered, *run)` with its two flags as constants: numba compiles a loop for each
-    pair, free of their tests (LLVM does not take them out of the loop by itself)."""
+    """`mono_run(cubic, filtered, *run)` with its two flags as constants: a loop for each pair, free of their
+    tests (LLVM does not take them out of the loop by itself)."""
+    data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1, state_2, envelope, mul, add, \
+        gain_left, gain_right, step_left, step_right = run
     if cubic:
         if filtered:
-            return mono_run(True, True, *run)
-        return mono_run(True, False, *run)
+            return mono_run(True, True, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
+                            state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
+        return mono_run(True, False, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
+                        state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
     if filtered:
-        return mono_run(False, True, *run)
-    return mono_run(False, False, *run)
+        return mono_run(False, True, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
+                        state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
+    return mono_run(False, False, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
+                    state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
 
 
-@realtime
+@realtime_inline
 def mono_run(cubic, filtered, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1, state_2,
              envelope, mul, add, gain_left, gain_right, step_left, step_right):
     """`count` samples of a mono sample voice whose four taps all lie inside what is read (and inside its loop),

@@ -61,7 +61,6 @@ GM_BEND_RANGE = 2.0  # semitones at full bend in General MIDI
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
 EVENTS_PER_CHUNK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
 CHUNK_FRAMES = 1024  # rendered in one call: a call, or a file write, per block costs more than a silent block
-NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: ids 1 .. NOTE_GROUP_SIZE - 1
 
 MOD_WHEEL, VOLUME, PAN, EXPRESSION, SUSTAIN = 1, 7, 10, 11, 64
 BANK_SELECT, DATA_ENTRY, DATA_ENTRY_FINE = 0, 6, 38
@@ -365,7 +364,7 @@ class MidiPlayer:
         instrument = self._instrument.get((channel.number, channel.preset))
         if instrument is None:
             return  # a preset the bank has no substitute for
-        self._next_note_id = self._next_note_id % NOTE_IDS + 1
+        self._next_note_id = self._next_note_id % events.LIVE_NOTE_IDS + 1
         self.producer.note_on(sample, self._next_note_id, instrument, key, velocity / 127, "master",
                               pan=channel.pan_position)
         channel.held[key] = self._next_note_id

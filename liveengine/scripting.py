@@ -32,7 +32,6 @@ from .instruments.synth import PatchError, load_patch
 from .kernel.state import MAX_INSTRUMENTS
 from .show.rig import db_to_gain
 
-NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0 (cues play in groups of their own): ids 1 .. this
 RENDER_STEP_FRAMES = 1024  # frames rendered in one call into the kernel: events are posted ahead, on their samples
 EVENT_CAPACITY = 1 << 14  # events at one instant (ring and the kernel's pending set)
 START_TIMEOUT_SECONDS = 5.0
@@ -176,7 +175,7 @@ class Engine:
         self._producer = self._engine.producer("control")
         self._samples = _SampleReader(SampleStreamer(self._engine, self._engine.producer("samples")))
         self.instruments: list[Instrument] = []
-        self._note_ids = itertools.cycle(range(1, NOTE_IDS + 1))
+        self._note_ids = itertools.cycle(range(1, events.LIVE_NOTE_IDS + 1))  # group 0: cues play in groups of their own
         self._scheduled: list[tuple[int, int, Callable]] = []  # offline: (sample, order, post) not yet posted
         self._order = itertools.count()
         self._loop: OfflineLoop | None = None

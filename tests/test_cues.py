@@ -97,13 +97,13 @@ class Performance:
         # (position, sample, bus) of every note the runner posts itself, after the cue's template.
         self.posted: list[tuple[int, int, int]] = []
         producer = self.runner.producer
-        post_note_on = producer.note_on
+        post_note_on = producer.part_note_on
 
-        def note_on(sample, note_id, instrument, key, velocity, bus, pan=0.0):
+        def part_note_on(sample, group, number, instrument, key, velocity, bus, pan=0.0):
             self.posted.append((self.position, int(sample), self.engine.bus_number(bus)))
-            post_note_on(sample, note_id, instrument, key, velocity, bus, pan)
+            post_note_on(sample, group, number, instrument, key, velocity, bus, pan)
 
-        producer.note_on = note_on
+        producer.part_note_on = part_note_on
 
     @property
     def position(self) -> int:

@@ -15,7 +15,7 @@ import pytest
 import soundfile
 
 from liveengine.engine import Engine, EngineSettings, HandedOver, HandoverOutcome, OfflineRenderer, SampleWanted
-from liveengine.kernel.envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT
+from liveengine.kernel.voices.envelope import RELEASE_TIME_CONSTANTS, RELEASE_UNDERSHOOT
 from liveengine.kernel.regions import (
     ORIGINAL,
     ControllerCrossfade,

@@ -12,7 +12,7 @@ import pytest
 from liveengine.kernel.dsp.oscillators import build_wavetable_from_harmonics
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.engine import events as ev
-from liveengine.kernel.envelope import RELEASE_UNDERSHOOT
+from liveengine.kernel.voices.envelope import RELEASE_UNDERSHOOT
 from liveengine.kernel.regions import Envelope
 from liveengine.kernel.state import (
     V_ENVELOPE,

@@ -173,7 +173,7 @@ def test_stopping_a_part_releases_its_notes_and_silences_what_it_still_had_on_it
     assert (started.slot, started.part, started.sample, started.offset) == (0, 0, 0, 0)
     group = started.group
     # The control plane posts the part's later notes in the group the audio thread gave it.
-    show.note_on(30000, group * NOTE + 9, 0, 76.0, 0.5, 0)
+    show.part_note_on(30000, group, 9, 0, 76.0, 0.5, 0)
     show.fire_cue(1, sample=20000)
     audio = renderer.render(40000)
     assert np.abs(audio[19000 - BLOCK:20000 - BLOCK, 0]).max() > 0.1
@@ -190,6 +190,28 @@ def test_a_jump_of_the_picture_stops_the_parts_cues_started():
     # The jump is known once three frames agree on it; then the note fades in 5 ms.
     assert not audio[len(first.audio) + 4 * SAMPLES_PER_FRAME:].any()
     assert StopReason.JUMP in [event.why for event in cue_reports(engine) if isinstance(event, PartsStopped)]
+
+
+def test_a_live_note_can_not_take_an_id_in_a_parts_note_group():
+    engine, renderer, show = make_engine(chase=False)
+    show.arm_cue(0, events.TRIGGER_MANUAL, tone_template(0, notes=((0, 96000),)))
+    show.arm_cue(1, events.TRIGGER_MANUAL, np.array([row(0, events.PART_STOP, 0)]))
+    show.fire_cue(0, sample=0)
+    renderer.render(BLOCK)
+    engine.poll()
+    group = int(next(event for event in engine.cue_events if event.what == "part started").detail)
+    keys = engine.producer("keyboards")
+    for taken in (group * NOTE + 1, NOTE, -1, 2.5):  # the part's group, the next one, none at all
+        with pytest.raises(ValueError, match=f"note id {taken} is no live note's: live notes take ids 0..{NOTE - 1}"):
+            keys.note_on(BLOCK, taken, 0, 40.0, 0.5, 0)
+        with pytest.raises(ValueError, match="no live note's"):
+            keys.post(BLOCK, events.NOTE_OFF, taken)
+    keys.note_on(BLOCK, NOTE - 1, 0, 40.0, 0.5, 0)  # the last live id: group 0, which no cue stops
+    show.fire_cue(1, sample=10000)
+    renderer.render(20000)
+    assert engine.telemetry().voices == 1, "the part stopped, the live note plays on"
+    with pytest.raises(ValueError, match="a part's note 0 in note group 1"):
+        show.part_note_on(0, 1, 0, 0, 40.0, 0.5, 0)
 
 
 def test_stop_all_fades_every_part_but_not_live_playing():

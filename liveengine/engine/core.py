@@ -143,7 +143,14 @@ class Producer:
     def post(self, sample: float, kind: int, target: float = 0, a: float = 0.0, b: float = 0.0,
              c: float = 0.0, d: float = 0.0, e: float = 0.0):
         """Queue one event for `sample` (negative: as soon as possible), behind any the full ring
-        still holds back. Raises RingFullError only when nothing drains the ring (BACKLOG_LIMIT)."""
+        still holds back. Raises RingFullError only when nothing drains the ring (BACKLOG_LIMIT).
+        A note's id must be a live note's (`events.live_note_id`): a part's notes go through
+        `part_note_on` and `part_note_off`."""
+        if kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
+            target = ev.live_note_id(target)
+        self._post(sample, kind, target, a, b, c, d, e)
+
+    def _post(self, sample, kind, target, a=0.0, b=0.0, c=0.0, d=0.0, e=0.0):
         self._check_thread()
         row = (float(sample), float(kind), float(target), float(a), float(b), float(c), float(d), float(e))
         if (self._backlog and self.flush() > 0) or not self._push(row):
@@ -185,6 +192,14 @@ class Producer:
 
     def note_off(self, sample, note_id):
         self.post(sample, ev.NOTE_OFF, note_id)
+
+    def part_note_on(self, sample, group, number, instrument, key, velocity, bus, pan=0.0):
+        """Note `number` of a part playing in note group `group` (the group the audio thread gave the part)."""
+        self._post(sample, ev.NOTE_ON, ev.part_note_id(group, number), instrument, key, velocity,
+                   self.engine.bus_number(bus), pan)
+
+    def part_note_off(self, sample, group, number):
+        self._post(sample, ev.NOTE_OFF, ev.part_note_id(group, number))
 
     def panic(self, sample=-1):
         self.post(sample, ev.ALL_NOTES_OFF)

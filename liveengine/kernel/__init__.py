@@ -11,14 +11,21 @@ The kernel cache is named by a fingerprint of every file in this folder (dsp/ in
 nothing else, so only an edit here recompiles the kernels. Hence what lives here:
 - the contract (`realtime`), atomics (`intrinsics`), rings, event rows, memory views;
 - the block (`process`), one handler per event kind (`commands`), the mixer, the timecode in
-  the block (`timecode`), the audio thread's half of the handover (`handover`), voices,
-  envelopes, sampler, synth, timecode chase, armed cues (`triggers`), the real-time half of
-  stems, and `dsp/` (filters, oscillators, interpolation, limiter, meters, LTC);
+  the block (`timecode`), the audio thread's half of the handover (`handover`), timecode chase,
+  armed cues (`triggers`), the real-time half of stems, and `dsp/` (filters, oscillators,
+  interpolation, limiter, meters, LTC);
+- `voices/`: the voice pool (allocation, stealing, fades, note groups, every count of stolen
+  voices and refused notes), envelopes, held notes, and one module per kind of voice (`tone`,
+  `sample`, `synth`) behind one interface, dispatched by kind in `voices.kinds`;
+- `sampler/`: what of the sampler is not a voice: which regions sound (`layers`) and reading
+  a sample (`source`);
 - the layouts the kernel reads, with the Python that fills them, kept beside the constants
   they share: `state` (the engine's arrays and their settings), `regiontable` (a region as a
-  row), `synthpatch` (a patch as a row) and `regions` (the region description `regiontable`
-  reads; it sits here so that the kernel imports nothing from `engine/`).
+  row), `synthpatch` (a patch as a row), `voices.envelope_row` (an envelope as a block of such
+  rows) and `regions` (the region description `regiontable` reads; it sits here so that the
+  kernel imports nothing from `engine/`).
 
-The kernel's Python face (producers, installing instruments, the clock, telemetry, the
-PortAudio stream, stem streaming, the audit and the warm-up) lives in `liveengine/engine/`.
+The kernel's Python face (producers, installing instruments, the handover, typed notifications,
+the clock, telemetry, offline rendering, the audit and the warm-up) lives in `liveengine/engine/`;
+the PortAudio stream that calls the kernel live lives in `liveengine/drivers/`.
 """

@@ -14,9 +14,7 @@ from .handover import hand_over
 from .memory import f64_1d, f64_2d, i64_1d, i64_2d, notify
 from .mixer import bus_count, fade_bus, mute_bus
 from .realtime import realtime
-from .sampler import forget_held_notes, sampler_note_off, sampler_note_on
 from .state import (
-    A_BUS_INTS,
     A_CHASE,
     A_CONFIG,
     A_CONFIG_FLOAT,
@@ -27,38 +25,32 @@ from .state import (
     A_TELEMETRY,
     A_VOICE_INTS,
     A_VOICE_VALUES,
-    C_POLYPHONY,
     C_SAMPLE_RATE,
     C_TIMECODE_MODE,
     CF_FADE_SAMPLES,
     CONTROLLERS,
     CUE_SLOTS,
-    I_KIND,
     I_PROGRAM,
-    KIND_NONE,
-    KIND_SAMPLER,
-    KIND_SYNTH,
     MAX_INSTRUMENTS,
     T_EVENTS_APPLIED,
     T_EVENTS_REJECTED,
-    T_NOTES_REFUSED,
-    T_VOICES_STOLEN,
     TIMECODE_CHASE,
     TIMECODE_MASTER,
 )
 from .stems import stem_start, stem_stop
-from .synth import poly_aftertouch, synth_note_off, synth_note_on
 from .timecode import chase_timecode_frame, locate_master_timecode
 from .triggers import (
     fire_cue,
-    group_is_closed,
     note_group_off,
     start_part,
     stop_all_parts,
     stop_part,
     template_note_id,
 )
-from .voices import fade_notes, note_off, note_on
+from .voices.held import forget_held_notes
+from .voices.kinds import note_off, note_on
+from .voices.pool import fade_notes, group_is_closed
+from .voices.synth import poly_aftertouch
 
 APPLIED, REJECTED, DROPPED = range(3)
 
@@ -82,30 +74,7 @@ def on_note_on(table, event, sample):
     target = template_note_id(table, event)
     if target < 0 or group_is_closed(table, target):
         return DROPPED  # its part is not playing, or has stopped
-    config = i64_1d(table, A_CONFIG)
-    config_float = f64_1d(table, A_CONFIG_FLOAT)
-    telemetry = i64_1d(table, A_TELEMETRY)
-    voice_values = f64_2d(table, A_VOICE_VALUES)
-    voice_ints = i64_2d(table, A_VOICE_INTS)
-    a = event[ev.A]
-    b = event[ev.B]
-    rate = float(config[C_SAMPLE_RATE])
-    instruments = f64_2d(table, A_INSTRUMENTS)
-    bus = int(event[ev.D])
-    kind_of_instrument = instruments[I_KIND, int(a)] if 0 <= a < instruments.shape[1] else KIND_NONE
-    if kind_of_instrument == KIND_SAMPLER and 0 <= bus < bus_count(table):
-        result = sampler_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
-    elif kind_of_instrument == KIND_SYNTH and 0 <= bus < bus_count(table):
-        result = synth_note_on(table, sample, target, int(a), b, event[ev.C], bus, event[ev.E])
-    else:
-        result = note_on(voice_values, voice_ints, instruments, i64_2d(table, A_BUS_INTS),
-                         config_float, config[C_POLYPHONY], rate, sample, target,
-                         int(a), b, event[ev.C], bus, event[ev.E])
-    if result == -1:
-        telemetry[T_VOICES_STOLEN] += 1
-    elif result > 0:
-        telemetry[T_NOTES_REFUSED] += 1
-        notify(table, sample, ev.NOTE_REFUSED, target, result, a)
+    note_on(table, sample, target, int(event[ev.A]), event[ev.B], event[ev.C], int(event[ev.D]), event[ev.E])
     return APPLIED
 
 
@@ -114,11 +83,7 @@ def on_note_off(table, event, sample):
     target = template_note_id(table, event)
     if target < 0:
         return DROPPED  # its part is not playing
-    voice_values = f64_2d(table, A_VOICE_VALUES)
-    voice_ints = i64_2d(table, A_VOICE_INTS)
-    if not synth_note_off(table, target):
-        note_off(voice_values, voice_ints, target)
-    sampler_note_off(table, sample, target)
+    note_off(table, sample, target)
     return APPLIED
 
 

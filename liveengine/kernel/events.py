@@ -45,6 +45,26 @@ NOTE_GROUP_SIZE = 1 << 20
 NOTE_GROUPS = 4096
 # In a cue template, a note's target is part * NOTE_GROUP_SIZE + number: when it applies, the
 # part's group at that moment takes the part's place.
+# Live notes (keyboards, files played, scripts) take ids 0..LIVE_NOTE_IDS, all in group 0; a part
+# numbers its notes 1..LIVE_NOTE_IDS within its group. The Producer holds every note to its range,
+# so a live note never falls into a part's group (where stopping the part would silence it).
+LIVE_NOTE_IDS = NOTE_GROUP_SIZE - 1
+
+
+def live_note_id(note_id) -> int:
+    """`note_id` as a live note's id; ValueError outside 0..LIVE_NOTE_IDS."""
+    if note_id != int(note_id) or not 0 <= note_id <= LIVE_NOTE_IDS:
+        raise ValueError(f"note id {note_id} is no live note's: live notes take ids 0..{LIVE_NOTE_IDS}; "
+                         f"the ids above are the cue parts' note groups")
+    return int(note_id)
+
+
+def part_note_id(group: int, number: int) -> int:
+    """The id of note `number` (1..LIVE_NOTE_IDS) of a part playing in note group `group` (1..NOTE_GROUPS-1)."""
+    if not 0 < group < NOTE_GROUPS or not 0 < number <= LIVE_NOTE_IDS:
+        raise ValueError(f"a part's note {number} in note group {group}: groups are 1..{NOTE_GROUPS - 1}, "
+                         f"a part's notes 1..{LIVE_NOTE_IDS}")
+    return group * NOTE_GROUP_SIZE + number
 
 TRIGGER_MANUAL, TRIGGER_TIMECODE, TRIGGER_FOLLOW = range(3)
 

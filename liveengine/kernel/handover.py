@@ -18,7 +18,7 @@ from .state import (
     SI_REQUESTED,
     SI_VOICES,
 )
-from .synth import swap_patch
+from .voices.synth import swap_patch
 from .triggers import arm_cue, disarm_cue
 
 

@@ -10,8 +10,6 @@ sample, the event applies (commands.py), and the block goes on. An event asking 
 sample already past applies on the block's first sample and is counted and reported as late.
 """
 
-import math
-
 from . import events as ev
 from .commands import apply_event
 from .intrinsics import monotonic_ns
@@ -19,14 +17,12 @@ from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .mixer import clear_mix, mix_buses, read_input, write_output
 from .realtime import realtime
 from .rings import ring_pop_into
-from .sampler import render_sample_voice
 from .state import (
     A_BUS_AUDIO,
     A_CONFIG,
     A_EVENT_SCRATCH,
     A_INPUT_RING_INDICES,
     A_INPUT_RING_ROWS,
-    A_INSTRUMENTS,
     A_KERNEL,
     A_OUTPUT_MIX,
     A_PENDING,
@@ -36,7 +32,6 @@ from .state import (
     A_TELEMETRY,
     A_TELEMETRY_FLOAT,
     A_VOICE_INTS,
-    A_VOICE_VALUES,
     C_COUNT_MISSED_CYCLES,
     C_MAX_BLOCK,
     C_SAMPLE_RATE,
@@ -44,11 +39,8 @@ from .state import (
     K_LAST_CALLBACK_NS,
     K_LAST_FRAMES,
     K_PENDING_COUNT,
-    KIND_SAMPLER,
-    KIND_SYNTH,
     PENDING_ORDER,
     PENDING_PART,
-    STAGE_FREE,
     T_CALLBACKS,
     T_DSP_LOAD,
     T_DSP_LOAD_AVERAGE,
@@ -61,14 +53,12 @@ from .state import (
     T_POSITION,
     T_UNDERFLOWS,
     T_VOICES,
-    VS_KIND,
-    VS_STAGE,
 )
 from .stems import render_stems
-from .synth import render_synth_voice
 from .timecode import follow_timecode, generate_timecode
 from .triggers import follow_cues
-from .voices import TWO_PI, VIBRATO_HZ, count_sounding, render_tone_voice
+from .voices.kinds import render_voices
+from .voices.pool import count_sounding
 
 PA_INPUT_OVERFLOW = 0x2  # PortAudio's PaStreamCallbackFlags
 PA_OUTPUT_UNDERFLOW = 0x4
@@ -126,35 +116,16 @@ def remove_pending(pending, kernel, index):
 # One block of at most max_block frames.
 
 @realtime
-def render_voices(table, voice_values, voice_ints, instruments, bus_audio, start, end, position, sample_rate):
-    """Every sounding voice adds its samples [start, end) of the block into its bus; `position`:
-    where `start` falls on the engine's clock."""
-    vibrato = math.sin(TWO_PI * VIBRATO_HZ * position / sample_rate)
-    for slot in range(voice_ints.shape[1]):
-        if voice_ints[VS_STAGE, slot] == STAGE_FREE:
-            continue
-        kind = voice_ints[VS_KIND, slot]
-        if kind == KIND_SAMPLER:
-            render_sample_voice(table, slot, bus_audio, start, end, sample_rate)
-        elif kind == KIND_SYNTH:
-            render_synth_voice(table, slot, bus_audio, start, end, sample_rate)
-        else:
-            render_tone_voice(voice_values, voice_ints, instruments, bus_audio, slot, start, end, vibrato)
-
-
-@realtime
 def render_block(table, frames):
     telemetry = i64_1d(table, A_TELEMETRY)
     kernel = i64_1d(table, A_KERNEL)
     pending = f64_2d(table, A_PENDING)
-    voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
     bus_audio = f64_3d(table, A_BUS_AUDIO)
     output_mix = f64_2d(table, A_OUTPUT_MIX)
     scratch = f64_1d(table, A_EVENT_SCRATCH)
     stem_ints = i64_2d(table, A_STEM_INTS)
     stem_values = f64_2d(table, A_STEM_VALUES)
-    instruments = f64_2d(table, A_INSTRUMENTS)
     sample_rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
     stem_audio = f32_3d(table, A_STEM_AUDIO)
 
@@ -182,8 +153,7 @@ def render_block(table, frames):
                 wanted = block_start
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
-            render_voices(table, voice_values, voice_ints, instruments, bus_audio, cursor, segment_end,
-                          block_start + cursor, sample_rate)
+            render_voices(table, bus_audio, cursor, segment_end, block_start + cursor, sample_rate)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

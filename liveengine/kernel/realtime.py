@@ -38,6 +38,11 @@ def _realtime_cache_dir() -> Path:
 numba.config.CACHE_DIR = str(_realtime_cache_dir())
 
 realtime = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
+# The same, inlined into its caller by numba itself: for the stages a voice renders in, and the helpers
+# its per-sample loops call, so that a render split into named stages costs what one function would
+# (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples).
+realtime_inline = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"},
+                       inline="always")
 
 # Below this, a decaying state is flushed to exact zero: subnormal floats cost ~3x per operation.
 DENORMAL_FLOOR = 1e-15

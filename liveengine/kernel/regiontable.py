@@ -16,15 +16,11 @@ from .regions import (
     OFF_MODES,
     ORIGINAL,
     TRIGGERS,
-    Envelope,
     Lfo,
     Region,
 )
+from .voices.envelope_row import ENVELOPE_FIELDS, write_envelope
 
-# An envelope's block of fields, in the order of `Envelope`'s fields.
-ENV_DELAY, ENV_START, ENV_ATTACK, ENV_HOLD, ENV_DECAY, ENV_SUSTAIN, ENV_RELEASE, ENV_VEL2DELAY, ENV_VEL2ATTACK, \
-    ENV_VEL2HOLD, ENV_VEL2DECAY, ENV_VEL2SUSTAIN, ENV_VEL2RELEASE, ENV_DEPTH = range(14)
-ENVELOPE_FIELDS = 14
 LFO_FREQUENCY, LFO_DEPTH, LFO_DELAY, LFO_FADE = range(4)
 LFO_FIELDS = 4
 MAX_MODULATIONS = 4  # controller modulations per region
@@ -72,13 +68,6 @@ MAX_PITCH_CENTS = 1200.0 * math.log2(MAX_PITCH_RATIO)
 
 class RegionTableError(ValueError):
     """A region the table cannot hold as it stands (too many modulations, an unknown name)."""
-
-
-def _envelope(row: np.ndarray, at: int, envelope: Envelope):
-    row[at:at + ENVELOPE_FIELDS] = (envelope.delay, envelope.start, envelope.attack, envelope.hold, envelope.decay,
-                                    envelope.sustain, envelope.release, envelope.vel2delay, envelope.vel2attack,
-                                    envelope.vel2hold, envelope.vel2decay, envelope.vel2sustain,
-                                    envelope.vel2release, envelope.depth)
 
 
 def _lfo(row: np.ndarray, at: int, lfo: Lfo):
@@ -140,8 +129,8 @@ def region_row(region: Region, sample_slot: int, sample_frames: int, sample_rate
     row[R_GROUP], row[R_OFF_BY] = region.group, region.off_by
     row[R_OFF_MODE], row[R_OFF_TIME] = OFF_MODES.index(region.off_mode), region.off_time
     row[R_POLYPHONY], row[R_NOTE_POLYPHONY] = region.polyphony, region.note_polyphony
-    _envelope(row, R_AMP_ENVELOPE, region.amp_envelope)
-    _envelope(row, R_FILTER_ENVELOPE, region.filter_envelope)
+    write_envelope(row, R_AMP_ENVELOPE, region.amp_envelope)
+    write_envelope(row, R_FILTER_ENVELOPE, region.filter_envelope)
     _lfo(row, R_AMP_LFO, region.amp_lfo)
     _lfo(row, R_PITCH_LFO, region.pitch_lfo)
     row[R_MODULATIONS] = len(region.modulations)

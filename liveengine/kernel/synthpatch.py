@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .regions import Envelope
-from .regiontable import ENVELOPE_FIELDS
+from .voices.envelope_row import ENVELOPE_FIELDS, write_envelope
 
 WAVES = ("saw", "pulse", "triangle", "sine", "noise", "wavetable")
 FILTER_MODES = ("none", "lowpass", "highpass", "bandpass", "notch")
@@ -125,13 +125,6 @@ assert tuple(DESTINATIONS) == ("pitch", "cutoff", "resonance", "amplitude", "pan
                                "fm_index")
 
 
-def _envelope(row: np.ndarray, at: int, envelope: Envelope):
-    row[at:at + ENVELOPE_FIELDS] = (envelope.delay, envelope.start, envelope.attack, envelope.hold, envelope.decay,
-                                    envelope.sustain, envelope.release, envelope.vel2delay, envelope.vel2attack,
-                                    envelope.vel2hold, envelope.vel2decay, envelope.vel2sustain,
-                                    envelope.vel2release, envelope.depth)
-
-
 def patch_row(patch: SynthPatch) -> np.ndarray:
     """The patch table row of `patch` (validated by its reader: names and ranges are trusted here)."""
     row = np.zeros(PATCH_FIELDS, np.float64)
@@ -146,8 +139,8 @@ def patch_row(patch: SynthPatch) -> np.ndarray:
     row[P_KEYTRACK] = 100.0 * patch.filter.keytrack
     row[P_FILTER_ENV_DEPTH], row[P_FILTER_VELOCITY] = patch.filter.envelope_depth, patch.filter.velocity
     row[P_ATTACK_CURVE] = patch.attack_curve
-    _envelope(row, P_AMP_ENVELOPE, patch.amp_envelope)
-    _envelope(row, P_FILTER_ENVELOPE, patch.filter_envelope)
+    write_envelope(row, P_AMP_ENVELOPE, patch.amp_envelope)
+    write_envelope(row, P_FILTER_ENVELOPE, patch.filter_envelope)
     row[P_LFOS] = len(patch.lfos)
     for i, lfo in enumerate(patch.lfos):
         at = P_LFO + i * SYNTH_LFO_FIELDS

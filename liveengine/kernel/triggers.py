@@ -70,7 +70,8 @@ from .state import (
     T_CUES_SKIPPED,
 )
 from .stems import stop_every_stem
-from .voices import fade_notes, release_note_group
+from .voices.kinds import release_note_group
+from .voices.pool import fade_notes
 
 
 @realtime
@@ -255,13 +256,6 @@ def stop_all_parts(table, fade_samples):
         part_groups[part] = 0
     fade_notes(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), fade_samples, 1)
     stop_every_stem(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), fade_samples)
-
-
-@realtime
-def group_is_closed(table, note_id):
-    closed = i64_1d(table, A_GROUP_CLOSED)
-    group = int(note_id) // ev.NOTE_GROUP_SIZE
-    return 0 < group < closed.shape[0] and closed[group] != 0
 
 
 @realtime

@@ -34,7 +34,6 @@ log = logging.getLogger("liveengine.midi")
 NOTE_OFF, NOTE_ON, POLY_PRESSURE, CONTROL_CHANGE, PROGRAM_CHANGE, CHANNEL_PRESSURE, PITCH_BEND = \
     0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0
 SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
-LIVE_NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: live playing, never stopped by a cue
 KEYBOARD_THREAD_PRIORITY = 40  # SCHED_FIFO, below JACK's (70) and the audio thread's
 QUEUE_CAPACITY = 8192  # messages waiting for the keyboard thread; beyond, dropped and counted
 BACKLOG_TICK_SECONDS = 0.002  # how often the thread posts what a full ring held back
@@ -276,7 +275,7 @@ class Keyboards:
             self.producer.instrument_parameter(instrument, "pitch_bend", wheel, sample=sample)
 
     def _new_note_id(self) -> int:
-        self._next_note_id = self._next_note_id % LIVE_NOTE_IDS + 1
+        self._next_note_id = self._next_note_id % events.LIVE_NOTE_IDS + 1
         return self._next_note_id
 
     def _send_thru(self, keyboard: str, message):

@@ -57,7 +57,6 @@ DRUM_CHANNEL = 9  # MIDI channel 10
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
 EVENTS_PER_CHUNK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
 CHUNK_FRAMES = 1024  # rendered in one call: a call, or a file write, per block costs more than a silent block
-NOTE_IDS = events.NOTE_GROUP_SIZE - 1  # note group 0: ids 1 .. NOTE_GROUP_SIZE - 1
 
 
 class PlayError(Exception):
@@ -319,7 +318,7 @@ class MidiPlayer:
         if instrument is None:  # a preset the bank has no substitute for
             self._release(channel.strike(key, []), sample)
             return
-        self._next_note_id = self._next_note_id % NOTE_IDS + 1
+        self._next_note_id = self._next_note_id % events.LIVE_NOTE_IDS + 1
         self._release(channel.strike(key, [self._next_note_id]), sample)
         self.producer.note_on(sample, self._next_note_id, instrument, key, velocity / 127, "master",
                               pan=channel.pan_position)

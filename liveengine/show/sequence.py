@@ -42,6 +42,8 @@ def _timeline(name: str, notes, instrument: int, bus: int, release_samples: floa
         timeline.append(TimedEvent(start, 1, events.NOTE_ON, number, instrument, float(key), velocity, bus))
         timeline.append(TimedEvent(end, 0, events.NOTE_OFF, number))
         length = max(length, math.ceil(end + release_samples))
+    if len(timeline) > 2 * events.LIVE_NOTE_IDS:  # its note numbers would reach into the next note group
+        raise ValueError(f"part {name!r} has {len(timeline) // 2} notes: a part holds at most {events.LIVE_NOTE_IDS}")
     return Sequence(name, tuple(sorted(timeline)), length)
 
 
@@ -100,7 +102,7 @@ class SequencePlayer:
         self.sequence = sequence
         self.producer = producer
         self.start_sample = start_sample
-        self.group_base = group * events.NOTE_GROUP_SIZE
+        self.group = group
         timeline = sequence.events
         self._next = next((i for i, event in enumerate(timeline) if event.sample >= first_sample), len(timeline))
         self._held = [] if held_in_template else held_across(sequence, offset)
@@ -109,18 +111,18 @@ class SequencePlayer:
     def post_until(self, horizon: int):
         """Post every event due before `horizon` (an absolute engine sample) not yet posted."""
         for event in self._held:
-            self.producer.note_on(self.start_sample + self._offset, self.group_base + event.number, event.instrument,
-                                  event.key, event.velocity, event.bus)
+            self.producer.part_note_on(self.start_sample + self._offset, self.group, event.number,
+                                       event.instrument, event.key, event.velocity, event.bus)
         self._held = []
         timeline = self.sequence.events
         while self._next < len(timeline) and self.start_sample + timeline[self._next].sample < horizon:
             event = timeline[self._next]
             sample = self.start_sample + event.sample
             if event.kind == events.NOTE_ON:
-                self.producer.note_on(sample, self.group_base + event.number, event.instrument, event.key,
-                                      event.velocity, event.bus)
+                self.producer.part_note_on(sample, self.group, event.number, event.instrument, event.key,
+                                           event.velocity, event.bus)
             else:
-                self.producer.note_off(sample, self.group_base + event.number)
+                self.producer.part_note_off(sample, self.group, event.number)
             self._next += 1
 
     @property

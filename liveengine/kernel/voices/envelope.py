@@ -1,23 +1,38 @@
-"""How a voice's level moves: envelope stages, release, and the fast fade.
+"""How a voice's level moves: envelope stages, release, gliding gains, and the envelope row.
 
-A tone voice rises linearly, sustains, and falls exponentially in its release. A sample
-voice follows a DAHDSR envelope, one segment at a time: level = level * ENV_MUL + ENV_ADD
-for ENV_LEFT samples (linear attack, exponential decay and release). Both end on an exact
-zero, never a step and never a subnormal tail: the exponential falls toward a target just
+A tone voice rises linearly, sustains, and falls exponentially in its release. Sample and
+synth voices follow a DAHDSR envelope, one segment at a time: level = level * ENV_MUL + ENV_ADD
+for ENV_LEFT samples (linear or curved attack, exponential decay and release). Both end on an
+exact zero, never a step and never a subnormal tail: the exponential falls toward a target just
 below zero and the voice ends where it crosses.
+
+A DAHDSR envelope's numbers (its stages' lengths, their velocity tracking) are a block in a
+table's row (`envelope_row`): the voices that start from one read it here.
 """
 
 import math
 
-from .realtime import realtime
-from .regiontable import LOOP_NONE, LOOP_ONE_SHOT, LOOP_SUSTAIN
-from .state import (
+from ..realtime import DENORMAL_FLOOR, realtime, realtime_inline
+from .envelope_row import (
+    ENV_ATTACK,
+    ENV_DECAY,
+    ENV_DELAY,
+    ENV_HOLD,
+    ENV_RELEASE,
+    ENV_START,
+    ENV_SUSTAIN,
+    ENV_VEL2ATTACK,
+    ENV_VEL2DECAY,
+    ENV_VEL2DELAY,
+    ENV_VEL2HOLD,
+    ENV_VEL2RELEASE,
+    ENV_VEL2SUSTAIN,
+)
+from ..state import (
     C_MAX_BLOCK,
     CF_BLOCK_APPROACH,
     CF_DEZIPPER_SAMPLES,
     GLIDES_PER_DEZIPPER,
-    KIND_SAMPLER,
-    KIND_TONE,
     STAGE_ATTACK,
     STAGE_DECAY,
     STAGE_DELAY,
@@ -34,15 +49,12 @@ from .state import (
     V_ENV_LEFT,
     V_ENV_MUL,
     V_ENVELOPE,
-    V_FADE_STEP,
     V_HOLD_SAMPLES,
     V_RELEASE_LEVEL,
     V_RELEASE_SAMPLES,
     V_RELEASED_AT,
     V_START_LEVEL,
     V_SUSTAIN,
-    VS_KIND,
-    VS_LOOP_MODE,
     VS_STAGE,
 )
 
@@ -52,6 +64,8 @@ RELEASE_UNDERSHOOT = -1e-3
 RELEASE_TIME_CONSTANTS = math.log((1.0 - RELEASE_UNDERSHOOT) / -RELEASE_UNDERSHOOT)
 # How far beyond the attack's span its exponential aims at full curve (attack_curve ±1).
 ATTACK_CURVE_BEND = 0.5
+GAIN_SETTLED = 1e-6  # a gliding gain this close to its target (relative) takes it
+
 
 
 @realtime
@@ -61,6 +75,14 @@ def glide_left(config, config_float, samples):
     if samples == config[C_MAX_BLOCK]:
         return config_float[CF_BLOCK_APPROACH]
     return math.exp(-GLIDES_PER_DEZIPPER * samples / config_float[CF_DEZIPPER_SAMPLES])
+
+
+@realtime
+def glide_toward(value, target, approach):
+    """A gliding level after a segment that leaves `approach` of its way to `target` to go;
+    within GAIN_SETTLED of the target, the target itself."""
+    end = target + (value - target) * approach
+    return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
 
 
 @realtime
@@ -76,26 +98,6 @@ def play_sample(bus_audio, bus, at, left, right, envelope, mul, add, gain_left, 
 @realtime
 def is_held(stage):
     return STAGE_FREE < stage < STAGE_RELEASE
-
-
-@realtime
-def start_fade(voice_values, voice_ints, slot, fade_samples):
-    """The fast linear fade of a stolen, choked or panicked voice, from wherever its level is."""
-    samples = max(1.0, math.floor(fade_samples))
-    voice_ints[VS_STAGE, slot] = STAGE_FADE
-    voice_values[V_FADE_STEP, slot] = voice_values[V_ENVELOPE, slot] / samples
-    voice_values[V_ENV_MUL, slot] = 1.0
-    voice_values[V_ENV_ADD, slot] = -voice_values[V_FADE_STEP, slot]
-    voice_values[V_ENV_LEFT, slot] = samples
-
-
-@realtime
-def release_voice(voice_values, voice_ints, slot):
-    """A held voice enters its release (a note off)."""
-    if voice_ints[VS_KIND, slot] == KIND_TONE:
-        voice_ints[VS_STAGE, slot] = STAGE_RELEASE
-    else:
-        release_sample_voice(voice_values, voice_ints, slot)
 
 
 @realtime
@@ -193,25 +195,72 @@ def next_stage(voice_values, voice_ints, slot, stage, level):
 
 
 @realtime
-def release_sample_voice(voice_values, voice_ints, slot):
-    """A note off: a held sample voice enters its release, unless it is a one-shot, which plays to its end."""
-    if voice_ints[VS_LOOP_MODE, slot] != LOOP_ONE_SHOT:
-        enter_release(voice_values, voice_ints, slot)
-
-
-@realtime
 def enter_release(voice_values, voice_ints, slot):
-    """A sample voice enters its release (a choke releases one-shots too); a loop_sustain loop plays on
-    to the sample's end."""
-    if voice_ints[VS_LOOP_MODE, slot] == LOOP_SUSTAIN:
-        voice_ints[VS_LOOP_MODE, slot] = LOOP_NONE
+    """A DAHDSR voice enters its release from wherever its level is."""
     voice_values[V_RELEASED_AT, slot] = voice_values[V_AGE, slot]
     voice_values[V_RELEASE_LEVEL, slot] = -1.0  # the filter envelope's level here: taken at the next segment
     enter_stage(voice_values, voice_ints, slot, STAGE_RELEASE, 0.0, voice_values[V_ENVELOPE, slot])
-    if voice_ints[VS_STAGE, slot] == STAGE_FREE and voice_ints[VS_KIND, slot] == KIND_SAMPLER:
-        # Silent already (released in its delay): one silent sample more, so the sampler ends the voice
-        # itself and lets go of its sample.
-        voice_ints[VS_STAGE, slot] = STAGE_RELEASE
-        voice_values[V_ENV_MUL, slot] = 0.0
-        voice_values[V_ENV_ADD, slot] = 0.0
-        voice_values[V_ENV_LEFT, slot] = 1.0
+
+
+@realtime
+def stage_samples(rows, row, at, stage, vel2stage, velocity, rate):
+    """A stage's length in samples, for the envelope at `at` of `rows[row]`, at `velocity` (0..1)."""
+    return max(0.0, math.floor((rows[row, at + stage] + rows[row, at + vel2stage] * velocity) * rate + 0.5))
+
+
+@realtime
+def set_stage_lengths(voice_values, slot, rows, row, at, velocity, rate):
+    """The attack, hold, decay and release lengths and the sustain level of a starting voice, from the
+    envelope at `at` of `rows[row]` (the delay is entered with `enter_stage`)."""
+    voice_values[V_ATTACK_SAMPLES, slot] = stage_samples(rows, row, at, ENV_ATTACK, ENV_VEL2ATTACK, velocity, rate)
+    voice_values[V_HOLD_SAMPLES, slot] = stage_samples(rows, row, at, ENV_HOLD, ENV_VEL2HOLD, velocity, rate)
+    voice_values[V_DECAY_SAMPLES, slot] = stage_samples(rows, row, at, ENV_DECAY, ENV_VEL2DECAY, velocity, rate)
+    voice_values[V_RELEASE_SAMPLES, slot] = max(1.0, stage_samples(rows, row, at, ENV_RELEASE, ENV_VEL2RELEASE,
+                                                                   velocity, rate))
+    voice_values[V_SUSTAIN, slot] = min(1.0, max(0.0, (rows[row, at + ENV_SUSTAIN] +
+                                                       rows[row, at + ENV_VEL2SUSTAIN] * velocity) / 100.0))
+
+
+@realtime
+def envelope_value(rows, row, at, velocity, age, released_at, release_level, rate):
+    """The level (0..1) of the envelope at `at` of `rows[row]`, `age` samples after the note, released at
+    `released_at` (negative: held) from `release_level`: for filter envelopes, evaluated once a segment."""
+    delay = (rows[row, at + ENV_DELAY] + rows[row, at + ENV_VEL2DELAY] * velocity) * rate
+    attack = (rows[row, at + ENV_ATTACK] + rows[row, at + ENV_VEL2ATTACK] * velocity) * rate
+    hold = (rows[row, at + ENV_HOLD] + rows[row, at + ENV_VEL2HOLD] * velocity) * rate
+    decay = (rows[row, at + ENV_DECAY] + rows[row, at + ENV_VEL2DECAY] * velocity) * rate
+    sustain = min(1.0, max(0.0, (rows[row, at + ENV_SUSTAIN] + rows[row, at + ENV_VEL2SUSTAIN] * velocity) / 100.0))
+    if released_at >= 0.0:
+        release = max(1.0, (rows[row, at + ENV_RELEASE] + rows[row, at + ENV_VEL2RELEASE] * velocity) * rate)
+        level = release_level * math.exp(-RELEASE_TIME_CONSTANTS * (age - released_at) / release)
+        return level if level > DENORMAL_FLOOR else 0.0
+    t = age - delay
+    if t < 0.0:
+        return 0.0
+    start = rows[row, at + ENV_START] / 100.0
+    if t < attack:
+        return start + (1.0 - start) * t / attack
+    t -= attack + hold
+    if t < 0.0:
+        return 1.0
+    if t < decay:
+        return sustain + (1.0 - sustain) * math.exp(-RELEASE_TIME_CONSTANTS * t / decay)
+    return sustain
+
+
+@realtime_inline
+def next_run(voice_values, voice_ints, slot, stage, envelope, mul, add, left, run):
+    """The envelope after a run of `run` samples in `stage`, `left` of it to go before: (stage, envelope, mul,
+    add, left, ended). A stage that ends there gives way to the next; the voice ends with its release or
+    its fade, or when nothing is left to sound."""
+    if left < 0.0:  # sustaining: no end in sight
+        return stage, envelope, mul, add, left, False
+    left -= run
+    if left > 0.0:
+        return stage, envelope, mul, add, left, False
+    if stage == STAGE_RELEASE or stage == STAGE_FADE:
+        return stage, envelope, mul, add, left, True
+    next_stage(voice_values, voice_ints, slot, stage, envelope)
+    stage = voice_ints[VS_STAGE, slot]
+    return stage, voice_values[V_ENVELOPE, slot], voice_values[V_ENV_MUL, slot], voice_values[V_ENV_ADD, slot], \
+        voice_values[V_ENV_LEFT, slot], stage == STAGE_FREE

@@ -20,35 +20,31 @@ import math
 import numpy as np
 from numba import carray
 
-from .dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
+from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
     damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
     svf_gains_gliding, svf_output
-from .dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
-from .realtime import DENORMAL_FLOOR, realtime
-from . import events as ev
-from .envelope import enter_stage, glide_left, next_stage, play_sample
-from .intrinsics import address_as_void_pointer
-from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
-from .regiontable import ENV_ATTACK, ENV_DECAY, ENV_DELAY, ENV_RELEASE, ENV_START, ENV_SUSTAIN, ENV_VEL2ATTACK, \
-    ENV_VEL2DECAY, ENV_VEL2DELAY, ENV_VEL2HOLD, ENV_VEL2RELEASE, ENV_VEL2SUSTAIN, ENV_HOLD
-from .sampler import GAIN_SETTLED, envelope_value, hold_note, next_random
-from .state import (
+from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
+from ..realtime import realtime, realtime_inline
+from .. import events as ev
+from ..intrinsics import address_as_void_pointer
+from ..memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
+from ..state import (
     A_CONFIG, A_CONFIG_FLOAT, A_CONTROLLERS, A_HELD_NOTES, A_INSTRUMENTS, A_KERNEL, A_PATCHES, A_STAGED_PATCHES,
     A_STAGED_WAVETABLES, A_SYNTH_SCRATCH,
-    A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_TELEMETRY, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
-    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, H_SAMPLE, I_AFTERTOUCH,
+    A_SYNTH_VOICE_INTS, A_SYNTH_VOICES, A_VOICE_INTS, A_VOICE_VALUES, A_WAVETABLES, C_POLYPHONY,
+    C_SAMPLE_RATE, CF_FADE_SAMPLES, H_INSTRUMENT, H_KEY, H_NOTE_ID, I_AFTERTOUCH,
     I_BEND_RANGE, I_GAIN,
     I_PITCH_BEND, KIND_SYNTH, STAGE_DELAY, STAGE_FADE, STAGE_FREE, STAGE_RELEASE, SV_FM_LAST, SV_FM_PHASE,
     SV_GLIDE_STEP, SV_LFO_HELD, SV_NOTE_INCREMENT, SV_RESONANCE, SV_SOUNDING_PITCH, SV_LFO_PHASE, SV_OSC_LEVEL,
     SV_CUTOFF, SV_FILTER_MODE, SV_G_TARGET, SV_PAN, SV_PAN_LEFT, SV_PAN_RIGHT, SV_PHASE, SV_PITCH, SV_PITCH_TARGET,
-    SV_POLY_AFTERTOUCH, SVI_NOISE, T_VOICES_STOLEN, V_AGE, V_ATTACK_CURVE, V_ATTACK_SAMPLES,
-    V_DECAY_SAMPLES, V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
-    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_HOLD_SAMPLES, V_KEY, V_NOTE_ID,
+    SV_POLY_AFTERTOUCH, SVI_NOISE, V_AGE, V_ATTACK_CURVE, 
+    V_ENV_ADD, V_ENV_LEFT, V_ENV_MUL, V_ENVELOPE, V_FILTER_G, V_FILTER_K, V_FILTER_STATE,
+    V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4, V_GAIN_LEFT, V_GAIN_RIGHT, V_KEY, V_NOTE_ID,
     V_PAN,
-    V_RELEASE_LEVEL, V_RELEASE_SAMPLES, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_SUSTAIN, V_VELOCITY,
+    V_RELEASE_LEVEL, V_RELEASED_AT, V_START_LEVEL, V_STARTED_AT, V_VELOCITY,
     VS_BUS, VS_INSTRUMENT, VS_KIND, VS_LOOP_MODE, VS_STAGE,
 )
-from .synthpatch import (
+from ..synthpatch import (
     DEST_AMPLITUDE, DEST_CUTOFF, DEST_FM_INDEX, DEST_LFO1_DEPTH, DEST_LFO1_RATE, DEST_LFO2_DEPTH, DEST_LFO2_RATE,
     DEST_OSC1_LEVEL, DEST_OSC2_LEVEL, DEST_PAN,
     DEST_PITCH, DEST_PULSE_WIDTH, DEST_RESONANCE, LFO_DELAY, LFO_DEPTH, LFO_FADE, LFO_RATE, LFO_SHAPE, MAX_LFOS,
@@ -61,7 +57,12 @@ from .synthpatch import (
     SOURCE_LFO1, SOURCE_LFO2, SOURCE_MOD_WHEEL, SOURCE_PITCH_BEND, SOURCE_POLY_AFTERTOUCH, SOURCE_VELOCITY,
     SYNTH_LFO_FIELDS, WAVE_NOISE, WAVE_PULSE, WAVE_SAW, WAVE_SINE, WAVE_TRIANGLE, WAVE_WAVETABLE,
 )
-from .voices import allocate_voice
+from .envelope import enter_release, enter_stage, envelope_value, glide_left, glide_toward, next_run, play_sample, \
+    set_stage_lengths, stage_samples
+from .envelope_row import ENV_DELAY, ENV_START, ENV_VEL2DELAY
+from .held import held_count, hold_note, last_key, newest_held
+from .pool import allocate_voice
+from .randomness import next_random
 
 TWO_PI = 2.0 * math.pi
 FILTER_OFF = 0  # FILTER_MODES: none, lowpass, highpass, bandpass, notch
@@ -74,9 +75,9 @@ LFO_SINE, LFO_TRIANGLE, LFO_SAW, LFO_SQUARE, LFO_SAMPLE_HOLD = range(5)
 # Starting and ending notes.
 
 @realtime
-def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
-    """A note on a synth instrument. Returns 0, -1 (started, a voice stolen) or a REFUSED_* reason,
-    which the caller counts."""
+def start(table, sample, note_id, instrument, key, velocity, bus, pan):
+    """A note on a synth instrument: a new voice, or (mono, legato) the instrument's voice moving to the
+    note. Returns 0, or REFUSED_NO_VOICE."""
     patches = f64_2d(table, A_PATCHES)
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
@@ -97,11 +98,9 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
                 start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate,
                                voice_values[V_ENVELOPE, slot])
             return 0
-    slot, stolen = allocate_voice(voice_values, voice_ints, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES],
-                                  config[C_POLYPHONY])
+    slot = allocate_voice(table, voice_values, voice_ints, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES],
+                          config[C_POLYPHONY])
     if slot < 0:
-        if stolen:  # the caller counts the refusal it is told of, not the steal
-            i64_1d(table, A_TELEMETRY)[T_VOICES_STOLEN] += 1
         return ev.REFUSED_NO_VOICE
 
     kernel = i64_1d(table, A_KERNEL)
@@ -137,22 +136,14 @@ def synth_note_on(table, sample, note_id, instrument, key, velocity, bus, pan):
         glide_to(patches, synth_voices, voice_values, slot, instrument, key, rate)
     i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise_seed(int(note_id) * 7919 + slot)
     start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate, 0.0)
-    return -1 if stolen else 0
+    return 0
 
 
 @realtime
 def start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity, rate, level):
     """(Re)start the amplitude envelope from `level`, its stages scaled by velocity."""
     at = P_AMP_ENVELOPE
-    voice_values[V_ATTACK_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_ATTACK, ENV_VEL2ATTACK,
-                                                         velocity, rate)
-    voice_values[V_HOLD_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_HOLD, ENV_VEL2HOLD, velocity, rate)
-    voice_values[V_DECAY_SAMPLES, slot] = stage_samples(patches, instrument, at, ENV_DECAY, ENV_VEL2DECAY, velocity,
-                                                        rate)
-    voice_values[V_RELEASE_SAMPLES, slot] = max(1.0, stage_samples(patches, instrument, at, ENV_RELEASE,
-                                                                   ENV_VEL2RELEASE, velocity, rate))
-    voice_values[V_SUSTAIN, slot] = min(1.0, max(0.0, (patches[instrument, at + ENV_SUSTAIN] +
-                                                       patches[instrument, at + ENV_VEL2SUSTAIN] * velocity) / 100.0))
+    set_stage_lengths(voice_values, slot, patches, instrument, at, velocity, rate)
     voice_values[V_ATTACK_CURVE, slot] = patches[instrument, P_ATTACK_CURVE]
     voice_values[V_START_LEVEL, slot] = max(level, patches[instrument, at + ENV_START] / 100.0)
     voice_values[V_RELEASED_AT, slot] = -1.0
@@ -162,12 +153,6 @@ def start_envelope(patches, voice_values, voice_ints, slot, instrument, velocity
     enter_stage(voice_values, voice_ints, slot, STAGE_DELAY,
                 stage_samples(patches, instrument, at, ENV_DELAY, ENV_VEL2DELAY, velocity, rate),
                 voice_values[V_START_LEVEL, slot])
-
-
-@realtime
-def stage_samples(patches, instrument, envelope, stage, vel2stage, velocity, rate):
-    return max(0.0, math.floor((patches[instrument, envelope + stage] +
-                                patches[instrument, envelope + vel2stage] * velocity) * rate + 0.5))
 
 
 @realtime
@@ -195,57 +180,33 @@ def instrument_voice(voice_ints, instrument):
 
 
 @realtime
-def held_count(table, instrument):
-    held = f64_2d(table, A_HELD_NOTES)
-    count = 0
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] == instrument:
-            count += 1
-    return count
-
-
-@realtime
-def last_key(table, instrument, except_note):
-    """The key of the newest note held on `instrument` other than `except_note`, or -1."""
-    held = f64_2d(table, A_HELD_NOTES)
-    newest = -1
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] == instrument and held[row, H_NOTE_ID] != except_note and \
-                (newest < 0 or held[row, H_SAMPLE] >= held[newest, H_SAMPLE]):
-            newest = row
-    return held[newest, H_KEY] if newest >= 0 else -1.0
-
-
-@realtime
-def synth_note_off(table, note_id):
-    """Mono and legato: releasing the sounding key while others are held returns to the newest of
-    them (True: handled; the voice plays on). Otherwise False: the note releases as any other."""
+def return_to_held_key(table, row):
+    """Mono and legato: releasing the sounding key (held in `row`) while others are held returns to the
+    newest of them (True: the voice plays on). Otherwise False: the note releases as any other."""
     held = f64_2d(table, A_HELD_NOTES)
     voice_values = f64_2d(table, A_VOICE_VALUES)
-    voice_ints = i64_2d(table, A_VOICE_INTS)
     patches = f64_2d(table, A_PATCHES)
-    for row in range(held.shape[0]):
-        if held[row, H_INSTRUMENT] < 0.0 or held[row, H_NOTE_ID] != note_id:
-            continue
-        instrument = int(held[row, H_INSTRUMENT])
-        if f64_2d(table, A_INSTRUMENTS)[0, instrument] != KIND_SYNTH or patches[instrument, P_MODE] == MODE_POLY:
-            return False
-        slot = instrument_voice(voice_ints, instrument)
-        if slot < 0 or voice_values[V_NOTE_ID, slot] != note_id:
-            return False
-        newest = -1
-        for other in range(held.shape[0]):
-            if held[other, H_INSTRUMENT] == instrument and other != row and \
-                    (newest < 0 or held[other, H_SAMPLE] >= held[newest, H_SAMPLE]):
-                newest = other
-        if newest < 0:
-            return False
-        rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
-        glide_to(patches, f64_2d(table, A_SYNTH_VOICES), voice_values, slot, instrument, held[newest, H_KEY], rate)
-        voice_values[V_NOTE_ID, slot] = held[newest, H_NOTE_ID]
-        voice_values[V_KEY, slot] = held[newest, H_KEY]
-        return True
-    return False
+    instrument = int(held[row, H_INSTRUMENT])
+    note_id = held[row, H_NOTE_ID]
+    if patches[instrument, P_MODE] == MODE_POLY:
+        return False
+    slot = instrument_voice(i64_2d(table, A_VOICE_INTS), instrument)
+    if slot < 0 or voice_values[V_NOTE_ID, slot] != note_id:
+        return False
+    newest = newest_held(table, instrument, note_id)
+    if newest < 0:
+        return False
+    rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+    glide_to(patches, f64_2d(table, A_SYNTH_VOICES), voice_values, slot, instrument, held[newest, H_KEY], rate)
+    voice_values[V_NOTE_ID, slot] = held[newest, H_NOTE_ID]
+    voice_values[V_KEY, slot] = held[newest, H_KEY]
+    return True
+
+
+@realtime
+def release(voice_values, voice_ints, slot):
+    """A note off: a held synth voice enters its release."""
+    enter_release(voice_values, voice_ints, slot)
 
 
 @realtime
@@ -322,22 +283,40 @@ def source_value(source, cc, velocity, key, controllers, instrument, instruments
 # Rendering.
 
 @realtime
-def render_synth_voice(table, slot, bus_audio, start, end, rate):
+def render(table, slot, bus_audio, start, end, position, rate):
+    """Add synth voice `slot`'s samples [start, end) into its bus: what moves once a segment (filter envelope,
+    LFOs, the matrix's routes, pitch), the oscillators into the scratch pair, the filter's coefficient and the
+    gains, then the filter and the envelope per sample."""
     voice_values = f64_2d(table, A_VOICE_VALUES)
     voice_ints = i64_2d(table, A_VOICE_INTS)
     synth_voices = f64_2d(table, A_SYNTH_VOICES)
     patches = f64_2d(table, A_PATCHES)
-    instruments = f64_2d(table, A_INSTRUMENTS)
-    controllers = f64_2d(table, A_CONTROLLERS)
-    scratch = f64_2d(table, A_SYNTH_SCRATCH)
     instrument = voice_ints[VS_INSTRUMENT, slot]
-    bus = voice_ints[VS_BUS, slot]
     n = end - start
-    age = voice_values[V_AGE, slot]
-    velocity = voice_values[V_VELOCITY, slot]
-    key = voice_values[V_KEY, slot]
+    filter_envelope = filter_envelope_level(patches, voice_values, slot, instrument, rate)
+    lfo1, lfo2 = lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate)
+    pitch_cents, cutoff_cents, resonance_db, amplitude, pan, width_shift, fm_shift, level_shifts = routed_amounts(
+        table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope)
+    note_increment = sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate)
+    # Levels move toward their targets with a time constant of a fifth of the dezipper time,
+    # however short the segment (an event may end it after a sample): a controller's jump is no click.
+    first_segment = voice_values[V_GAIN_LEFT, slot] < 0.0
+    approach = glide_left(i64_1d(table, A_CONFIG), f64_1d(table, A_CONFIG_FLOAT), n)
+    stereo = fill_oscillators(table, patches, synth_voices, slot, instrument, n, note_increment, width_shift, fm_shift,
+                              level_shifts, first_segment, approach)
+    filter_motion = filter_glide(patches, synth_voices, voice_values, slot, instrument, filter_envelope, cutoff_cents,
+                                 resonance_db, approach, n, rate)
+    gains = glide_gains(table, patches, synth_voices, voice_values, slot, instrument, amplitude, pan, first_segment,
+                        approach, n)
+    voice_values[V_AGE, slot] += n
+    play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains)
 
-    # The filter envelope, from its row in the patch (evaluated once a segment).
+
+@realtime_inline
+def filter_envelope_level(patches, voice_values, slot, instrument, rate):
+    """The filter envelope's level, from its row in the patch (evaluated once a segment)."""
+    velocity = voice_values[V_VELOCITY, slot]
+    age = voice_values[V_AGE, slot]
     released_at = voice_values[V_RELEASED_AT, slot]
     if released_at >= 0.0 and voice_values[V_RELEASE_LEVEL, slot] < 0.0:
         voice_values[V_RELEASE_LEVEL, slot] = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity,
@@ -346,10 +325,20 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     if patches[instrument, P_FILTER_ENV_DEPTH] != 0.0 or routes_from(patches, instrument, SOURCE_FILTER_ENVELOPE):
         filter_envelope = envelope_value(patches, instrument, P_FILTER_ENVELOPE, velocity, age, released_at,
                                          voice_values[V_RELEASE_LEVEL, slot], rate)
+    return filter_envelope
+
+
+@realtime_inline
+def lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate):
+    """The two LFOs' values this segment (their phases move on): the matrix's routes to their depths and
+    rates first (LFOs do not modulate LFOs)."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    controllers = f64_2d(table, A_CONTROLLERS)
+    velocity = voice_values[V_VELOCITY, slot]
+    key = voice_values[V_KEY, slot]
+    age = voice_values[V_AGE, slot]
     amp_envelope = voice_values[V_ENVELOPE, slot]
     poly_pressure = synth_voices[SV_POLY_AFTERTOUCH, slot]
-
-    # The matrix: first what scales and speeds the LFOs, then the LFOs, then everything else.
     routes = int(patches[instrument, P_ROUTES])
     depth_shift1 = 0.0  # added to each LFO's own depth
     depth_shift2 = 0.0
@@ -398,7 +387,20 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             lfo1 = value
         else:
             lfo2 = value
+    return lfo1, lfo2
 
+
+@realtime_inline
+def routed_amounts(table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope):
+    """What the matrix's routes (other than to the LFOs) add this segment: (cents of pitch, cents of cutoff,
+    dB of resonance, amplitude factor, pan, pulse width, FM index, the three oscillators' level shifts)."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    controllers = f64_2d(table, A_CONTROLLERS)
+    velocity = voice_values[V_VELOCITY, slot]
+    key = voice_values[V_KEY, slot]
+    amp_envelope = voice_values[V_ENVELOPE, slot]
+    poly_pressure = synth_voices[SV_POLY_AFTERTOUCH, slot]
+    routes = int(patches[instrument, P_ROUTES])
     pitch_cents = 0.0
     cutoff_cents = 0.0
     resonance_db = 0.0
@@ -440,8 +442,14 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
             level_shift2 += amount * value
         else:
             level_shift3 += amount * value
+    return pitch_cents, cutoff_cents, resonance_db, amplitude, pan, width_shift, fm_shift, \
+        (level_shift1, level_shift2, level_shift3)
 
-    # Pitch: the glide, then bend and the matrix.
+
+@realtime_inline
+def sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate):
+    """The note's phase increment a sample (cycles), after the glide, pitch bend and the matrix."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
     pitch = synth_voices[SV_PITCH, slot]
     target = synth_voices[SV_PITCH_TARGET, slot]
     glide = synth_voices[SV_GLIDE_STEP, slot] * n
@@ -457,7 +465,16 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         synth_voices[SV_SOUNDING_PITCH, slot] = pitch
         synth_voices[SV_NOTE_INCREMENT, slot] = 440.0 * 2.0 ** ((pitch / 100.0 - 69.0) / 12.0) / rate
     note_increment = synth_voices[SV_NOTE_INCREMENT, slot]
+    return note_increment
 
+
+@realtime_inline
+def fill_oscillators(table, patches, synth_voices, slot, instrument, n, note_increment, width_shift, fm_shift,
+                     level_shifts, first_segment, approach):
+    """The oscillators' segment into the scratch pair, each at its level gliding toward the patch's (and the
+    matrix's). Returns whether the voice is stereo yet."""
+    scratch = f64_2d(table, A_SYNTH_SCRATCH)
+    level_shift1, level_shift2, level_shift3 = level_shifts
     # Oscillators into the scratch pair; into its first row alone while no unison copy is panned
     # (the voice is mono until its pan: one filter, not two).
     oscillators = int(patches[instrument, P_OSCILLATORS])
@@ -471,10 +488,6 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     if stereo:
         for i in range(n):
             scratch[1, i] = 0.0
-    # Levels move toward their targets with a time constant of a fifth of the dezipper time,
-    # however short the segment (an event may end it after a sample): a controller's jump is no click.
-    first_segment = voice_values[V_GAIN_LEFT, slot] < 0.0
-    approach = glide_left(i64_1d(table, A_CONFIG), f64_1d(table, A_CONFIG_FLOAT), n)
     noise = i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot]
     for osc in range(oscillators):
         at = P_OSCILLATOR + osc * OSC_FIELDS
@@ -497,67 +510,83 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
         base = note_increment * cents_ratio(patches[instrument, at + OSC_CENTS])
         per_copy = 1.0 / math.sqrt(copies)
         wavetable = wavetable_view(table, instrument, osc)
-        for copy in range(copies):
-            spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
-            increment = min(0.49, base * cents_ratio(patches[instrument, at + OSC_UNISON_DETUNE] * spread))
-            # A copy's place in the stereo field, as gains around the centre's 1.0 (constant power).
-            angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
-                * math.pi / 4.0
-            to_left = math.cos(angle) * math.sqrt(2.0) if stereo else 1.0
-            to_right = math.sin(angle) * math.sqrt(2.0) if stereo else 1.0
-            left = to_left * per_copy * level_start
-            right = to_right * per_copy * level_start
-            ramp = (level_end - level_start) / n * per_copy
-            left_ramp = ramp * to_left
-            right_ramp = ramp * to_right
-            phase_field = SV_PHASE + osc * MAX_UNISON + copy
-            phase = synth_voices[phase_field, slot]
-            if wave == WAVE_SAW:
-                for i in range(n):
-                    value = saw_tick(phase, increment)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_PULSE:
-                for i in range(n):
-                    value = pulse_tick(phase, increment, width)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_TRIANGLE:
-                for i in range(n):
-                    value = triangle_tick(phase, increment)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_SINE and fm_ratio > 0.0:
-                modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
-                modulator = synth_voices[SV_FM_LAST + osc, slot]
-                modulator_increment = increment * fm_ratio
-                for i in range(n):
-                    value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-                    modulator_phase += modulator_increment
-                    modulator_phase -= math.floor(modulator_phase)
-                if copy == copies - 1:
-                    synth_voices[SV_FM_PHASE + osc, slot] = modulator_phase
-                    synth_voices[SV_FM_LAST + osc, slot] = modulator
-            elif wave == WAVE_SINE:
-                for i in range(n):
-                    value = math.sin(TWO_PI * phase)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            elif wave == WAVE_NOISE:
-                for i in range(n):
-                    value, noise = noise_tick(noise)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-            elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
-                for i in range(n):
-                    value = wavetable_tick(wavetable, phase, increment)
-                    mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                    phase = next_phase(phase, increment)
-            synth_voices[phase_field, slot] = phase
+        noise = fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, stereo, wave, copies, base,
+                            per_copy, level_start, level_end, width, fm_ratio, fm_index, fm_feedback, wavetable, noise)
     i64_2d(table, A_SYNTH_VOICE_INTS)[SVI_NOISE, slot] = noise
+    return stereo
 
-    # The filter's coefficient approaches its target as the levels do, and glides across the segment.
+
+@realtime_inline
+def fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, stereo, wave, copies, base, per_copy,
+                level_start, level_end, width, fm_ratio, fm_index, fm_feedback, wavetable, noise):
+    """One oscillator's unison copies into the scratch pair, one loop per wave. Returns the noise state."""
+    for copy in range(copies):
+        spread = (copy / (copies - 1) - 0.5) if copies > 1 else 0.0  # -0.5..0.5
+        increment = min(0.49, base * cents_ratio(patches[instrument, at + OSC_UNISON_DETUNE] * spread))
+        # A copy's place in the stereo field, as gains around the centre's 1.0 (constant power).
+        angle = (min(1.0, max(-1.0, 2.0 * spread * patches[instrument, at + OSC_UNISON_SPREAD])) + 1.0) \
+            * math.pi / 4.0
+        to_left = math.cos(angle) * math.sqrt(2.0) if stereo else 1.0
+        to_right = math.sin(angle) * math.sqrt(2.0) if stereo else 1.0
+        left = to_left * per_copy * level_start
+        right = to_right * per_copy * level_start
+        ramp = (level_end - level_start) / n * per_copy
+        left_ramp = ramp * to_left
+        right_ramp = ramp * to_right
+        phase_field = SV_PHASE + osc * MAX_UNISON + copy
+        phase = synth_voices[phase_field, slot]
+        if wave == WAVE_SAW:
+            for i in range(n):
+                value = saw_tick(phase, increment)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_PULSE:
+            for i in range(n):
+                value = pulse_tick(phase, increment, width)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_TRIANGLE:
+            for i in range(n):
+                value = triangle_tick(phase, increment)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_SINE and fm_ratio > 0.0:
+            modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
+            modulator = synth_voices[SV_FM_LAST + osc, slot]
+            modulator_increment = increment * fm_ratio
+            for i in range(n):
+                value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+                modulator_phase += modulator_increment
+                modulator_phase -= math.floor(modulator_phase)
+            if copy == copies - 1:
+                synth_voices[SV_FM_PHASE + osc, slot] = modulator_phase
+                synth_voices[SV_FM_LAST + osc, slot] = modulator
+        elif wave == WAVE_SINE:
+            for i in range(n):
+                value = math.sin(TWO_PI * phase)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        elif wave == WAVE_NOISE:
+            for i in range(n):
+                value, noise = noise_tick(noise)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+        elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
+            for i in range(n):
+                value = wavetable_tick(wavetable, phase, increment)
+                mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
+                phase = next_phase(phase, increment)
+        synth_voices[phase_field, slot] = phase
+    return noise
+
+
+@realtime_inline
+def filter_glide(patches, synth_voices, voice_values, slot, instrument, filter_envelope, cutoff_cents, resonance_db,
+                 approach, n, rate):
+    """The filter this segment: (g_start, g_step, k, filtering, output, played_output); its coefficient
+    approaches its target as the levels do, and glides across the segment."""
+    velocity = voice_values[V_VELOCITY, slot]
     mode = int(patches[instrument, P_FILTER_MODE])
     g_start = 0.0
     g_step = 0.0
@@ -594,12 +623,16 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     filtering = mode != FILTER_OFF or (played_mode != FILTER_OFF and g_start > 0.0)
     output = filter_output(mode)
     played_output = filter_output(played_mode)
-    crossfading = played_output != output
-    fade = 1.0
-    fade_step = 1.0 / n
-    steady_low_pass = filtering and output == FILTER_LOWPASS and not crossfading and not stereo and g_step == 0.0
+    return g_start, g_step, k, filtering, output, played_output
 
-    # From the patch each segment too: a reloaded patch's gain is glided to.
+
+@realtime_inline
+def glide_gains(table, patches, synth_voices, voice_values, slot, instrument, amplitude, pan, first_segment, approach,
+                n):
+    """The voice's gains (pan included) at the segment's start and their steps a sample: (gain_left, gain_right,
+    step_left, step_right), from the patch each segment too (a reloaded patch's gain is glided to)."""
+    instruments = f64_2d(table, A_INSTRUMENTS)
+    velocity = voice_values[V_VELOCITY, slot]
     sensitivity = patches[instrument, P_VELOCITY_SENSITIVITY]
     note_level = patches[instrument, P_GAIN] * (1.0 - sensitivity * (1.0 - velocity * velocity))
     gain = note_level * amplitude * instruments[I_GAIN, instrument]
@@ -622,7 +655,21 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
     voice_values[V_GAIN_RIGHT, slot] = end_right
     step_left = (end_left - gain_left) / n
     step_right = (end_right - gain_right) / n
+    return gain_left, gain_right, step_left, step_right
 
+
+@realtime_inline
+def play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains):
+    """The scratch pair through the filter and the amplitude envelope into the voice's bus, in runs over which
+    the envelope stays in one stage; a finished voice leaves nothing behind, not even its filter's ringing."""
+    scratch = f64_2d(table, A_SYNTH_SCRATCH)
+    bus = voice_ints[VS_BUS, slot]
+    g_start, g_step, k, filtering, output, played_output = filter_motion
+    gain_left, gain_right, step_left, step_right = gains
+    crossfading = played_output != output
+    fade = 1.0
+    fade_step = 1.0 / n
+    steady_low_pass = filtering and output == FILTER_LOWPASS and not crossfading and not stereo and g_step == 0.0
     state_1 = voice_values[V_FILTER_STATE, slot]
     state_2 = voice_values[V_FILTER_STATE_2, slot]
     state_3 = voice_values[V_FILTER_STATE_3, slot]
@@ -675,23 +722,10 @@ def render_synth_voice(table, slot, bus_audio, start, end, rate):
                 envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, left_in, right_in, envelope,
                                                               mul, add, gain_left, gain_right, step_left, step_right)
         i += run
-        if left < 0.0:
-            continue
-        left -= run
-        if left <= 0.0:
-            if stage == STAGE_RELEASE or stage == STAGE_FADE:
-                done = True
-                break
-            next_stage(voice_values, voice_ints, slot, stage, envelope)
-            stage = voice_ints[VS_STAGE, slot]
-            envelope = voice_values[V_ENVELOPE, slot]
-            mul = voice_values[V_ENV_MUL, slot]
-            add = voice_values[V_ENV_ADD, slot]
-            left = voice_values[V_ENV_LEFT, slot]
-            if stage == STAGE_FREE:
-                done = True
-                break
-    voice_values[V_AGE, slot] = age + n
+        stage, envelope, mul, add, left, done = next_run(voice_values, voice_ints, slot, stage, envelope, mul, add,
+                                                         left, run)
+        if done:
+            break
     if done:
         # Nothing of a finished voice stays behind, not even its filter's ringing.
         voice_ints[VS_STAGE, slot] = STAGE_FREE
@@ -717,14 +751,6 @@ def filter_crossfading(x, state_1, state_2, a1, a2, a3, k, output, played_output
     if crossfading:
         filtered += (svf_output(x, low, band, k, played_output) - filtered) * fade
     return filtered, state_1, state_2
-
-
-@realtime
-def glide_toward(value, target, approach):
-    """A gliding level after a segment that leaves `approach` of its way to `target` to go;
-    within GAIN_SETTLED of the target, the target itself."""
-    end = target + (value - target) * approach
-    return target if abs(end - target) <= GAIN_SETTLED * abs(target) + DENORMAL_FLOOR else end
 
 
 @realtime

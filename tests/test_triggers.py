@@ -196,10 +196,11 @@ def test_a_live_note_can_not_take_an_id_in_a_parts_note_group():
     engine, renderer, show = make_engine(chase=False)
     show.arm_cue(0, events.TRIGGER_MANUAL, tone_template(0, notes=((0, 96000),)))
     show.arm_cue(1, events.TRIGGER_MANUAL, np.array([row(0, events.PART_STOP, 0)]))
+    started = engine.subscribe(PartStarted)
     show.fire_cue(0, sample=0)
     renderer.render(BLOCK)
     engine.poll()
-    group = int(next(event for event in engine.cue_events if event.what == "part started").detail)
+    group, = [event.group for event in started.drain()]
     keys = engine.producer("keyboards")
     for taken in (group * NOTE + 1, NOTE, -1, 2.5):  # the part's group, the next one, none at all
         with pytest.raises(ValueError, match=f"note id {taken} is no live note's: live notes take ids 0..{NOTE - 1}"):

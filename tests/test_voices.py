@@ -4,7 +4,7 @@ stolen voices and refused notes are counted once each, the same way whatever the
 import numpy as np
 import pytest
 
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer, Refusal
 from liveengine.engine import events as ev
 from liveengine.instruments.samples import DEFAULT_HEAD_FRAMES, load_heads
 from liveengine.kernel.regions import Envelope, Region, SampledInstrument, SampleSource
@@ -48,7 +48,7 @@ def test_every_stolen_voice_and_every_refused_note_is_counted_once_whatever_the_
     telemetry = engine.telemetry()
     assert telemetry.voices_stolen == slots - 1, "each note but the first stole the one before it"
     engine.poll()
-    refused = [note for _, note, reason in engine.refused_notes if reason == ev.REFUSED_NO_VOICE]
+    refused = [refusal.note for refusal in engine.refused_notes if refusal.reason is Refusal.NO_VOICE]
     assert refused == list(range(slots + 1, notes + 1))
     assert telemetry.notes_refused == len(refused)
 
@@ -60,5 +60,5 @@ def test_a_note_to_a_bus_that_does_not_exist_is_refused_as_such_whatever_the_kin
     out = OfflineRenderer(engine.state, BLOCK).render(BLOCK)
     engine.poll()
     assert not out.any()
-    assert list(engine.refused_notes) == [(0, 1, ev.REFUSED_BAD_BUS)]
+    assert [(r.sample, r.note, r.reason) for r in engine.refused_notes] == [(0, 1, Refusal.BAD_BUS)]
     assert engine.telemetry().notes_refused == 1

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.toml"
 
 

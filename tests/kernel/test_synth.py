@@ -32,7 +32,7 @@ from liveengine.instruments.synth import load_patch
 
 RATE = 48000
 BLOCK = 64
-SHIPPED = sorted((pathlib.Path(__file__).parent.parent / "patches").glob("*.toml"))
+SHIPPED = sorted((pathlib.Path(__file__).resolve().parents[2] / "patches").glob("*.toml"))
 CENTRE = math.sqrt(0.5)  # a centred voice's gain on each side (constant-power pan)
 FILTER_STATES = [V_FILTER_STATE, V_FILTER_STATE_2, V_FILTER_STATE_3, V_FILTER_STATE_4]
 SMALLEST_NORMAL = np.finfo(np.float64).tiny

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from corpus import ABSENT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS_TEST_FILES = ("tests/test_sfz.py", "tests/test_sampler.py", "tests/test_player.py")
 
 

@@ -14,7 +14,7 @@ from liveengine.osc.surface import OscSurface
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SHOW = """
 [show]
 name = "Routes"

@@ -15,7 +15,7 @@ import pytest
 
 from test_show_end import TONE, one_note_show
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STATUS = re.compile(r"^\s*\d+\.\d s .*voices .*DSP .*\(max +([\d.]+)%\)")
 SUMMARY = re.compile(r"Audio: (\d+) callbacks of (\d+) frames .* in ([\d.]+) s; that time allows (\d+)")
 SUMMARY_DSP = re.compile(r"DSP load: average [\d.]+%, max ([\d.]+)% of a period")

@@ -14,7 +14,7 @@ from fileproblems import only_problem, problems_of, write_file
 from liveengine.kernel.synthpatch import PATCH_FIELDS, patch_row
 from liveengine.instruments.synth import PatchError, load_patch, parse_patch
 
-PATCHES = pathlib.Path(__file__).parent.parent / "patches"
+PATCHES = pathlib.Path(__file__).resolve().parents[2] / "patches"
 SHIPPED = sorted(PATCHES.glob("*.toml"))
 README = PATCHES / "README.md"
 

@@ -12,7 +12,7 @@ from liveengine.cli import main
 from liveengine.show.model import ShowConfig
 from liveengine.show.reader import ShowFileError, load_show, parse_show
 
-DEMO = pathlib.Path(__file__).parent.parent / "configs" / "demo.toml"
+DEMO = pathlib.Path(__file__).resolve().parents[2] / "configs" / "demo.toml"
 
 MINIMAL = '[show]\nname = "Test"\n'
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.jack_process
 RATE = 48000
 PERIOD = 64
 JACK_HOSTAPI = "JACK Audio Connection Kit"
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture

@@ -24,13 +24,13 @@ from .show.reader import ShowFileError, load_show
 from .drivers.devices import AudioDeviceError
 from .engine import (BusLayout, EngineSettings, NotificationPump, OfflineLoop, OutputFileError, collect_audio, events,
                      write_audio)
+from .levels import db_to_gain
 from .engine import Engine as InternalEngine  # the kernel's Python face, which this Engine drives
 from .instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
 from .instruments.samples import SampleStreamer, load_heads
 from .instruments.sf2 import Sf2Error, list_presets
 from .instruments.synth import PatchError, load_patch
 from .kernel.state import MAX_INSTRUMENTS
-from .show.rig import db_to_gain
 
 RENDER_STEP_FRAMES = 1024  # frames rendered in one call into the kernel: events are posted ahead, on their samples
 EVENT_CAPACITY = 1 << 14  # events at one instant (ring and the kernel's pending set)

@@ -30,7 +30,7 @@ def add_parser(commands):
 
 
 def _rate_and_timecode(rate_text: str, timecode_text: str):
-    from ..show.timecode import Timecode, frame_rate
+    from ..timecode import Timecode, frame_rate
     try:
         rate = frame_rate(rate_text)
         return rate, Timecode.parse(timecode_text, rate)
@@ -56,7 +56,7 @@ def command_ltc_decode(args) -> int:
     import json
 
     from ..show import ltcfile
-    from ..show.timecode import frame_rate
+    from ..timecode import frame_rate
     try:
         rate = None if args.rate == "auto" else frame_rate(args.rate)
         recording = ltcfile.read(args.input, args.channel - 1, rate)

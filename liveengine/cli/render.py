@@ -93,7 +93,7 @@ def _report_cues(runner):
 def _report_timecode(rig):
     """What the chase did over the render, in the show's timecode."""
     from ..engine import ChaseChange
-    from ..show.timecode import Timecode
+    from ..timecode import Timecode
     rate = rig.show.timecode.rate
     status = rig.engine.telemetry().timecode
     print(f"Timecode: {status.frames_decoded} frames decoded, {status.frames_rejected} rejected, "

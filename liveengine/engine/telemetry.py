@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from ..kernel.chase import S_REJECTED, S_RELOCATIONS, STATE_NAMES
+from ..levels import to_dbfs
 from ..kernel.state import (
     B_GAIN,
     B_GAIN_RAMP_LEFT,
@@ -47,13 +48,6 @@ from ..kernel.state import (
     T_VOICES_STOLEN,
     EngineState,
 )
-
-SILENCE_DBFS = -120.0  # meters floor: what "nothing" reads as
-
-
-def to_dbfs(amplitude: float) -> float:
-    return SILENCE_DBFS if amplitude <= 10 ** (SILENCE_DBFS / 20) else max(SILENCE_DBFS, 20 * math.log10(amplitude))
-
 
 @dataclass(frozen=True)
 class Meter:

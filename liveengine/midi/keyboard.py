@@ -27,6 +27,7 @@ import numpy as np
 
 from ..show.model import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
 from ..engine import Producer, RingFullError, events
+from ..levels import db_to_gain
 from .channel import MOD_WHEEL, SOFT, ChannelState
 
 log = logging.getLogger("liveengine.midi")
@@ -102,7 +103,7 @@ class Keyboards:
         self.engine = engine
         self.producer = producer
         self.setups = {name: Setup(config, tuple(
-            Layer(layer, instrument_numbers[layer.instrument], engine.bus_number(layer.bus), 10 ** (layer.level_db / 20))
+            Layer(layer, instrument_numbers[layer.instrument], engine.bus_number(layer.bus), db_to_gain(layer.level_db))
             for layer in config.layers), tuple((control, instrument_numbers[control.instrument])
                                                for control in config.controls))
             for name, config in setups.items()}

@@ -36,7 +36,7 @@ from fractions import Fraction
 from typing import Iterator, Sequence
 
 from ..engine.core import rate_mismatch_text
-from ..show.timecode import RATES, FrameRate, Timecode
+from ..timecode import RATES, FrameRate, Timecode
 from .ports import open_midi_input
 
 __all__ = ["MtcFrame", "MtcReader", "MtcInput", "MtcSender", "open_mtc_input", "quarter_frames", "full_frame",

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..instruments.patches import UnknownPatchError, synth_patch_path
 from ..engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, RingFullError, events
+from ..levels import db_to_gain
 from ..kernel.state import MAX_INSTRUMENTS
 from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
 from ..instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
@@ -50,7 +51,6 @@ from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
 from ..instruments.synth import PatchError, load_patch
 from .channel import BANK_SELECT, CENTRE, EXPRESSION, PAN, VOLUME, ChannelState
 from .smf import MidiFileError, read_channel_messages
-from ..show.rig import db_to_gain
 
 CHANNELS = 16
 DRUM_CHANNEL = 9  # MIDI channel 10

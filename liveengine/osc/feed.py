@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..show.timecode import FrameRate, Timecode
+from ..timecode import FrameRate, Timecode
 from .routes import CommandError
 from .server import OscClient
 

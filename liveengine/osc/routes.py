@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..show.timecode import Timecode
+from ..levels import db_to_gain
+from ..timecode import Timecode
 from ..validation import is_number
 from .server import OscClient
 
@@ -200,7 +201,7 @@ def _cue_standby(surface, call: Call):
 
 def _bus_gain(surface, call: Call):
     db, fade = call.arguments
-    surface.producer.bus_gain(surface.bus(call.parts["name"]), 10 ** (db / 20), fade)
+    surface.producer.bus_gain(surface.bus(call.parts["name"]), db_to_gain(db), fade)
     call.reply("ok", None)
 
 

@@ -24,11 +24,12 @@ from .model import CueAction, CueConfig
 from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted, Producer,
                       events)
 from ..loader.stems import StemFile, StemLoader
-from .rig import Rig, db_to_gain
+from ..levels import db_to_gain
+from .rig import Rig
 from .click import clicks
 from ..midi.smf import bar_count, bar_seconds
 from .sequence import Sequence, SequencePlayer, click_sequence, held_across, part_sequence
-from .timecode import Timecode
+from ..timecode import Timecode
 
 log = logging.getLogger("liveengine.cues")
 

@@ -12,7 +12,7 @@ import numpy as np
 import soundfile
 
 from ..kernel.dsp.ltc import LtcFrame, decode_ltc, encode_ltc
-from .timecode import RATES, FrameRate, Timecode
+from ..timecode import RATES, FrameRate, Timecode
 
 TRACKING_CENTRE_FPS = (25, 1)
 

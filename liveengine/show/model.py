@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .click import ClickMap
 from ..midi.smf import MidiNote
-from .timecode import FrameRate, Timecode
+from ..timecode import FrameRate, Timecode
 
 SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth")

@@ -5,7 +5,7 @@ import math
 import time
 
 from ..engine import ChaseChange, TimecodeEvent
-from .timecode import Timecode
+from ..timecode import Timecode
 
 
 def _timecode_text(status, rate) -> str:

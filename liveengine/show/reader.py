@@ -25,7 +25,7 @@ from .model import (CONTROL_CURVES, INSTRUMENT_TYPES, OPERATIONS, REQUIRED_BUSES
                     VELOCITY_CURVES, AudioConfig, BusConfig, ClickConfig, ConductorConfig, ControlConfig, CueAction,
                     CueConfig, InstrumentConfig, KeyboardConfig, LayerConfig, Note, OscConfig, PartConfig,
                     SetupConfig, ShowConfig, StemConfig, TimecodeConfig, parse_trigger)
-from .timecode import RATES, FrameRate, Timecode, frame_rate
+from ..timecode import RATES, FrameRate, Timecode, frame_rate
 
 MAX_NOTE_BEATS = 100_000  # a note starts, and lasts, at most this many beats: hours at any tempo
 

@@ -9,14 +9,11 @@ from dataclasses import dataclass, field, replace
 
 from .model import ShowConfig
 from ..engine import CUE_TEMPLATE_ROWS, BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeMaster
+from ..levels import db_to_gain
 from ..instruments.library import InstrumentError, read_sampled_instrument
 from ..instruments.samples import SampleStreamer, load_heads, progress_bar
 from ..instruments.synth import PatchError, load_patch
 from .sequence import click_sequence, first_instant, part_sequence
-
-
-def db_to_gain(db: float) -> float:
-    return 10.0 ** (db / 20.0)
 
 
 @dataclass(frozen=True)

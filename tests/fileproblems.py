@@ -1,8 +1,12 @@
-"""What a file reader reports for a file with a given text: every problem, each naming the file."""
+"""What a file reader reports for a file with a given text: every problem, each naming the file (and
+the line, where the format has lines, as SFZ does)."""
 
 import pathlib
+import re
 
 import pytest
+
+PROBLEM_AT_LINE = re.compile(r"^[^:\s][^:]*:\d+: \S")  # "file:line: message"
 
 
 def write_file(directory: pathlib.Path, text: str, name: str) -> pathlib.Path:

@@ -4,20 +4,19 @@ real files), so the README and the API cannot drift apart."""
 
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import liveengine
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
-from test_scripting import BANK, DEMO, needs_bank, piano, song
+
+from commandline import DEMO, ROOT
+from examplefiles import BANK, needs_bank, piano, song
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
 # `.ci/run` runs this file in a process of its own.
 pytestmark = pytest.mark.jack_process
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

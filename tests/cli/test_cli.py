@@ -5,19 +5,12 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "configs" / "demo.toml"
-
-
-def liveengine(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env=env)
+from commandline import DEMO, ROOT, liveengine
 
 
 def test_check_describes_the_demo():

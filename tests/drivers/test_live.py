@@ -12,22 +12,17 @@ import time
 import numpy as np
 import pytest
 
-from jackcapture import JackCapture
 from liveengine.bench.core import HostileLoad
 from liveengine.drivers.devices import choose_device
-from liveengine.drivers.jackserver import PrivateJackServer, portaudio_jack_client_name, realtime_allowed
+from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.drivers.stream import LiveStream
 from liveengine.engine import Engine, EngineSettings, NotificationPump, OfflineRenderer
+
+from livecapture import LATENCY, PERIOD, RATE, capture_engine, heard_without_interruption, stream_ports
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
 # `.ci/run` runs this file in a process of its own.
 pytestmark = pytest.mark.jack_process
-
-RATE = 48000
-PERIOD = 64
-# Covers the wake-up jitter of a dummy server without real-time priority on a shared machine;
-# the engine's default (two blocks) suits a real-time server with a sound card.
-LATENCY = 4 * PERIOD
 
 
 @pytest.fixture(scope="module")
@@ -44,21 +39,6 @@ def tone_engine():
                                    polyphony=64), scheduling_latency_samples=LATENCY)
     engine.install_tone(0, attack_seconds=0.002, release_seconds=0.05, gain=1.0)
     return engine
-
-
-def stream_ports(jack_client, kind, count):
-    """The names of the newest `count` PortAudio ports of `kind` ("in" or "out"): an open
-    stream's ports (PortAudio numbers its ports on, stream after stream, in one process)."""
-    ports = jack_client.get_ports(f"{portaudio_jack_client_name()}:{kind}_", is_audio=True)
-    return sorted((port.name for port in ports), key=lambda name: int(name.rsplit("_", 1)[1]))[-count:]
-
-
-def capture_engine(stream, seconds, channels=4):
-    """A started capture client connected to the first `channels` outputs of an open stream."""
-    stream.open()
-    capture = JackCapture(seconds=seconds, channels=channels).start()
-    capture.connect(stream_ports(capture.client, "out", 4)[:channels])
-    return capture
 
 
 NOTE_SAMPLES = 1440  # 30 ms, then a 50 ms release
@@ -133,23 +113,6 @@ def test_tones_arrive_on_their_scheduled_samples_plus_the_fixed_latency(server):
     # A dummy server without real-time priority on a shared machine skips a client's cycle
     # now and then; a note heard across such a gap cannot be compared, but enough must be.
     assert outcomes.count("exact") >= NOTES // 4, f"{outcomes}, capture gaps: {capture.gaps()}"
-
-
-def heard_without_interruption(capture, pairs, first_block, end_sample):
-    """Whether every engine block from `first_block` up to `end_sample` reached the capture in
-    the server cycle right after the previous one: no cycle skipped by the engine or the
-    capture, so the captured rows line up with engine samples one to one."""
-    first_cycle = capture.cycle_at_ns(pairs[first_block])
-    for block in range(first_block, end_sample, PERIOD):
-        if block not in pairs:
-            return False
-        try:
-            if capture.cycle_at_ns(pairs[block]) != first_cycle + block - first_block:
-                return False
-        except ValueError:
-            return False
-    return not any(first_cycle <= seen and expected < first_cycle + end_sample - first_block
-                   for expected, seen in capture.gaps())
 
 
 def test_callbacks_match_the_servers_cycles(server):

@@ -13,8 +13,10 @@ from liveengine.instruments.samples import SampleStreamer, load_heads
 from liveengine.kernel.regions import SampledInstrument, SampleSource
 from liveengine.midi.player import MidiPlayer
 
-from test_sampler import BLOCK, RATE, long_sample, plain
+from samples import long_sample, plain
 
+RATE = 48000
+BLOCK = 64
 FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 QUARTER = RATE // 4 // BLOCK * BLOCK  # about a quarter of a second, in whole blocks (each render call ends a block)
 

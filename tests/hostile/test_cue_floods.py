@@ -7,7 +7,8 @@ import sys
 import textwrap
 
 from liveengine.engine import CUE_TEMPLATE_ROWS
-from test_cues import CUE_SAMPLE, ONE, RATE, Performance, onsets, show_text
+
+from cueshows import CUE_SAMPLE, ONE, RATE, Performance, onsets, show_text
 
 BEAT = RATE // 2  # 120 bpm
 

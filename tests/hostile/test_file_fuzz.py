@@ -22,6 +22,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from sf2files import INSTRUMENT, KEY_RANGE, MONO, SAMPLE_ID, write_bank
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.toml"
 FUZZ_CASES = int(os.environ.get("LIVEENGINE_FUZZ_CASES", "6"))
@@ -258,7 +260,6 @@ SFZ = """// a small library: two groups, a keyswitch, a loop, an envelope
 
 def instrument_file(folder: Path, kind: str) -> Path:
     if kind == "sf2":
-        from test_sf2 import INSTRUMENT, KEY_RANGE, MONO, SAMPLE_ID, write_bank
         return write_bank(folder / "bank.sf2", [("low", 0, 0, [[(INSTRUMENT, 0)]]), ("high", 0, 1, [[(INSTRUMENT, 1)]])],
                           [("one", [[(KEY_RANGE, 60 << 8), (SAMPLE_ID, 0)]]), ("two", [[(SAMPLE_ID, 1)]])],
                           [("one", MONO, 0, 60, 0), ("two", MONO, 0, 64, 0)])

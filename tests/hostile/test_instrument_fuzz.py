@@ -17,7 +17,8 @@ import soundfile
 
 from liveengine.kernel.regions import ORIGINAL, Region
 from liveengine.kernel.regiontable import pitch_problem
-from test_sf2 import (INSTRUMENT, KEY_RANGE, LOOP_END, LOOP_START, MONO, ROOT_KEY, SAMPLE_ID, SAMPLE_MODES,
+
+from sf2files import (INSTRUMENT, KEY_RANGE, LOOP_END, LOOP_START, MONO, ROOT_KEY, SAMPLE_ID, SAMPLE_MODES,
                       SCALE_TUNING, START, COARSE_TUNE, FINE_TUNE, keys, write_bank)
 
 LIVEENGINE = [sys.executable, "-m", "liveengine.cli"]

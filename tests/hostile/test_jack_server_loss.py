@@ -18,9 +18,10 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
 from liveengine.drivers.jackserver import server_accepts_clients
-from test_osc import free_port
-from test_run_loop import KEYBOARD, NO_NOTES, Run
-from test_show_end import one_note_show
+
+from commandline import Run
+from oscpeers import free_port
+from shows import keyboard_only_show
 
 STATUS = re.compile(r"^\s*[\d.]+ s  TC (\d\d):(\d\d):(\d\d):(\d\d) locked")
 HANG_GUARD_SECONDS = 20  # far more than a run needs to stop; a run that takes longer hangs
@@ -29,8 +30,7 @@ KERNELS_SECONDS = 300  # the first run after an edit of the kernels compiles the
 
 def keyboard_show(tmp_path, osc_port: int | None = None):
     """A show with a keyboard (it runs until stopped) and its master timecode; OSC on `osc_port`."""
-    text = one_note_show(48000, 256, NO_NOTES)
-    text = text[:text.index("[[parts]]")] + KEYBOARD
+    text = keyboard_only_show()
     if osc_port is not None:
         text = text.replace("enabled = false", f"port = {osc_port}")
     show = tmp_path / "keys.toml"

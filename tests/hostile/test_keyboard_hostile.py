@@ -18,7 +18,8 @@ import rtmidi
 
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 
-from test_keyboard_live import PERIOD, RATE, playing_keyboard
+from livecapture import PERIOD, RATE
+from livekeyboard import playing_keyboard
 
 pytestmark = pytest.mark.jack_process
 

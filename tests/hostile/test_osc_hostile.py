@@ -23,9 +23,8 @@ from liveengine.osc import server as osc_module
 from liveengine.osc.server import (CONNECTIONS_OVER, DESCRIPTOR_RESERVE, MAX_BUNDLE_MESSAGES, NOT_READING,
                                     OVER_RATE, SHORT_OF_FILES, build, count_messages, message)
 
-from test_cli import ROOT
-from test_osc import Surface, UdpPeer, free_port
-from test_osc_fuzz import fuzzed_packets
+from commandline import ROOT
+from oscpeers import Surface, UdpPeer, free_port, fuzzed_packets
 
 CONNECTIONS = 1100  # beyond select()'s 1,024 descriptors
 

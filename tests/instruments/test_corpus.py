@@ -11,7 +11,7 @@ from pathlib import Path
 from corpus import ABSENT
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS_TEST_FILES = ("tests/test_sfz.py", "tests/test_sampler.py", "tests/test_player.py")
+CORPUS_TEST_FILES = ("tests/instruments/test_sfz.py", "tests/kernel/test_sampler.py", "tests/midi/test_player.py")
 
 
 def summary(reports: Path, corpus: Path) -> subprocess.CompletedProcess:

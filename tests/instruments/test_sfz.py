@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from corpus import corpus_files
+from fileproblems import PROBLEM_AT_LINE
 from liveengine.kernel.regions import ORIGINAL, ControllerCrossfade, ControllerModulation, Envelope, Lfo
 from liveengine.instruments.sfz import SfzError, load_sfz, parse_note_name
-
-PROBLEM = re.compile(r"^[^:\s][^:]*:\d+: \S")  # "file:line: message"
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -34,7 +33,7 @@ def without_comments(text: str) -> str:
 def test_every_sfizz_file_loads_with_sound_references(path):
     instrument = load_sfz(path)
     assert instrument.name == path.stem
-    assert all(PROBLEM.match(problem) for problem in instrument.problems), instrument.problems
+    assert all(PROBLEM_AT_LINE.match(problem) for problem in instrument.problems), instrument.problems
     paths = [sample.path for sample in instrument.samples]
     assert len(set(paths)) == len(paths)
     for sample in instrument.samples:

@@ -11,7 +11,7 @@ from liveengine.kernel.regions import SampledInstrument
 from liveengine.instruments.sfz import SfzError, load_sfz
 
 from corpus import CORPUS
-from test_sfz import PROBLEM
+from fileproblems import PROBLEM_AT_LINE
 
 HEADERS = ["<control>", "<global>", "<master>", "<group>", "<region>", "<curve>", "<effect>", "<sample>", "<midi>",
            "<bogus>", "<", ">", "<>", "<region", "region>", "< region>"]
@@ -70,5 +70,5 @@ def test_random_text_loads_or_is_refused(tmp_path, main, a, b, top_is_folder):
         assert top_is_folder
         return
     assert isinstance(instrument, SampledInstrument)
-    assert all(PROBLEM.match(problem) for problem in instrument.problems), instrument.problems
+    assert all(PROBLEM_AT_LINE.match(problem) for problem in instrument.problems), instrument.problems
     assert all(-1 <= region.sample < len(instrument.samples) for region in instrument.regions)

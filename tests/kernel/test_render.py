@@ -9,7 +9,7 @@ import soundfile
 from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer
 from liveengine.kernel.state import STAGE_FREE, VS_STAGE
 
-from test_cli import liveengine
+from commandline import liveengine
 
 RATE = 48000
 BLOCK = 64

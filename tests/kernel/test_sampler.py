@@ -6,7 +6,6 @@ Hand-made samples are sines of their own frequencies, so a rendered note is reco
 its spectrum; the sfizz test files stand for real libraries where they hold the case.
 """
 
-import struct
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +28,8 @@ from liveengine.kernel.regions import (
 from liveengine.instruments.samples import DEFAULT_HEAD_FRAMES, DEFAULT_RAM_BUDGET, SampleStreamer, load_heads
 from liveengine.instruments.sfz import load_sfz
 
+from samples import long_sample, plain, rng_wave, sine, write_aiff, write_wav
+
 RATE = 48000
 BLOCK = 64
 TONES = (300.0, 500.0, 700.0)  # Hz: the samples of the layer tests
@@ -36,57 +37,8 @@ TONES = (300.0, 500.0, 700.0)  # Hz: the samples of the layer tests
 
 # Samples.
 
-def sine(frequency, seconds, rate=44100, amplitude=0.5):
-    return amplitude * np.sin(2 * np.pi * frequency * np.arange(round(seconds * rate)) / rate)
-
-
-def rng_wave(frames, seed=0):
-    """A smooth random wave (noise through a gentle low-pass) peaking at 0.5, every frame different."""
-    wave = np.convolve(np.random.default_rng(seed).uniform(-1, 1, frames + 8), np.hanning(9), "valid")
-    return 0.5 * wave / np.abs(wave).max()
-
-
-def write_wav(path: Path, frames, rate=44100, root_key=None, loop=None) -> Path:
-    """A float WAV file, with a smpl chunk holding `root_key` and `loop` (start, end inclusive) when given."""
-    soundfile.write(path, np.asarray(frames, np.float32), rate, subtype="FLOAT")
-    if root_key is not None or loop is not None:
-        loops = [] if loop is None else [loop]
-        body = struct.pack("<9I", 0, 0, round(1e9 / rate), 60 if root_key is None else root_key, 0, 0, 0,
-                           len(loops), 0)
-        for start, end in loops:
-            body += struct.pack("<6I", 0, 0, start, end, 0, 0)
-        data = bytearray(path.read_bytes()) + b"smpl" + struct.pack("<I", len(body)) + body
-        data[4:8] = struct.pack("<I", len(data) - 8)
-        path.write_bytes(data)
-    return path
-
-
-def write_aiff(path: Path, frames, root_key, loop, rate=44100) -> Path:
-    """A 16-bit AIFF file whose INST chunk holds `root_key` and a sustain loop over MARK markers
-    (AIFF's loop end marker is the first frame after the loop)."""
-    soundfile.write(path, np.asarray(frames, np.float32), rate, format="AIFF", subtype="PCM_16")
-    start, end = loop
-    markers = struct.pack(">H", 2)
-    for marker, position, name in ((1, start, b"beg loop"), (2, end + 1, b"end")):
-        markers += struct.pack(">hIB", marker, position, len(name)) + name + b"\0" * ((1 + len(name)) % 2)
-    instrument = struct.pack(">6bh", root_key, 0, 0, 127, 1, 127, 0) + struct.pack(">3h", 1, 1, 2) + bytes(6)
-    data = bytearray(path.read_bytes())
-    for chunk_id, body in ((b"MARK", markers), (b"INST", instrument)):
-        data += chunk_id + struct.pack(">I", len(body)) + body + b"\0" * (len(body) % 2)
-    data[4:8] = struct.pack(">I", len(data) - 8)
-    path.write_bytes(data)
-    return path
-
-
 def tone_samples(tmp_path: Path, frequencies=TONES, seconds=1.0) -> list[SampleSource]:
     return [SampleSource(str(write_wav(tmp_path / f"tone{f:.0f}.wav", sine(f, seconds)))) for f in frequencies]
-
-
-def plain(sample, **fields) -> Region:
-    """A region that plays its sample at the pitch it was recorded at on key 60, at full level whatever
-    the velocity, and ends 5 ms after its note."""
-    return Region(sample=sample, **{"pitch_keycenter": 60, "amp_veltrack": 0.0,
-                                    "amp_envelope": Envelope(release=0.005), **fields})
 
 
 # Playing.
@@ -665,13 +617,6 @@ def test_the_filter_envelope_moves_the_cutoff():
 
 
 # Streaming and memory.
-
-def long_sample(tmp_path: Path, name="long.wav", seconds=10.0, seed=0) -> SampleSource:
-    """A stereo sample far longer than any head, every frame different."""
-    frames = round(seconds * 44100)
-    data = np.stack([rng_wave(frames, seed), rng_wave(frames, seed + 100)], axis=1)
-    return SampleSource(str(write_wav(tmp_path / name, data)))
-
 
 def test_a_streamed_sample_renders_as_if_it_were_all_in_memory(tmp_path):
     long = long_sample(tmp_path)

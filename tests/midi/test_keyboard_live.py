@@ -6,7 +6,6 @@ of the same note. JACK clients run in the test process, so `.ci/run` gives this 
 process of its own.
 """
 
-import contextlib
 import time
 
 import numpy as np
@@ -15,45 +14,18 @@ import rtmidi
 
 from liveengine.show.reader import parse_show
 from liveengine.midi.keyboard import Keyboards
-from liveengine.midi.inputs import MidiInputs, MidiInputSpec
 from liveengine.midi.ports import close_midi_inputs
-from liveengine.drivers.devices import choose_device
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
-from liveengine.drivers.stream import LiveStream
 from liveengine.engine import NotificationPump
 from liveengine.show.rig import build_rig
 
-from test_live import capture_engine, heard_without_interruption
+from livecapture import LATENCY, PERIOD, RATE, capture_engine, heard_without_interruption
+from livekeyboard import KEYBOARD_SHOW, live_keyboard, playing_keyboard
 
 pytestmark = pytest.mark.jack_process
 
-RATE = 48000
-PERIOD = 64
-LATENCY = 4 * PERIOD  # covers a dummy server's wake-up jitter on a shared machine
 NOTES = 16
 NOTE_SECONDS = 0.03
-SHOW = f"""
-[show]
-name = "Live keys"
-[audio]
-sample_rate = {RATE}
-block_size = {PERIOD}
-output_channels = 4
-input_channels = 2
-voices = 64
-scheduling_latency_ms = {LATENCY / RATE * 1000}
-[osc]
-enabled = false
-[instruments.tone]
-type = "tone"
-attack_ms = 2
-release_ms = 50
-[setups.plain]
-layers = [{{instrument = "tone", curve = "fixed", fixed = 0.5}}]
-[keyboards.upper]
-input = "test keys"
-setup = "plain"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -61,43 +33,6 @@ def server():
     with PrivateJackServer(sample_rate=RATE, period=PERIOD, capture_channels=2, playback_channels=4,
                            realtime=realtime_allowed()) as running:
         yield running
-
-
-def live_keyboard():
-    """An engine with the show's keyboard on a JACK MIDI input, a test client's port "test keys"
-    playing into it, and the engine's stream (not started)."""
-    show = parse_show(SHOW, "keys.toml")
-    rig = build_rig(show)
-    engine = rig.engine
-    keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, engine, engine.producer("keyboards"))
-    keys_out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test keys")
-    keys_out.open_virtual_port("out")
-    inputs = MidiInputs([MidiInputSpec("upper", "test keys", None)], keyboards.receive,
-                        apis=[rtmidi.API_UNIX_JACK], poll_seconds=0.2)
-    return engine, keyboards, keys_out, inputs, LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
-
-
-@contextlib.contextmanager
-def playing_keyboard():
-    """`live_keyboard()` running: its stream, keyboard and input started, the input open; yields
-    (engine, keyboards, keys_out, stream), and stops and closes everything after."""
-    engine, keyboards, keys_out, inputs, stream = live_keyboard()
-    try:
-        with NotificationPump(engine):
-            stream.start()
-            keyboards.start()
-            inputs.start()
-            deadline = time.monotonic() + 5
-            while "open" not in inputs.status()["upper"]:
-                assert time.monotonic() < deadline, inputs.status()
-                time.sleep(0.02)
-            yield engine, keyboards, keys_out, stream
-    finally:
-        inputs.stop()
-        keyboards.stop()
-        stream.close()
-        keys_out.close_port()
-        keys_out.delete()
 
 
 def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
@@ -157,7 +92,7 @@ def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
 
 
 def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
-    show = parse_show(SHOW.replace('setup = "plain"', 'setup = "plain"\nthru = "external synth"'), "keys.toml")
+    show = parse_show(KEYBOARD_SHOW.replace('setup = "plain"', 'setup = "plain"\nthru = "external synth"'), "keys.toml")
     rig = build_rig(show)
     engine = rig.engine
     received = []

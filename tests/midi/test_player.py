@@ -21,8 +21,8 @@ from liveengine.instruments.sf2 import load_sf2
 from liveengine.instruments.sfz import load_sfz
 from liveengine.midi.player import MidiPlayer
 
+from commandline import liveengine
 from corpus import corpus_folder
-from test_cli import liveengine
 
 RATE = 44100
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")

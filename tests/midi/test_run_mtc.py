@@ -21,7 +21,7 @@ from liveengine.midi.mtc import MtcReader, MtcSender, full_frame
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.show.timecode import RATES, Timecode
 
-from test_cli import ROOT, liveengine
+from commandline import ROOT, liveengine
 
 pytestmark = pytest.mark.jack_process
 

@@ -10,138 +10,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-import numpy as np
 import pytest
-from pythonosc import osc_packet, tcp_client
+from pythonosc import tcp_client
 
-from liveengine.show.reader import parse_show
-from liveengine.midi.keyboard import Keyboards
 from liveengine.osc.server import OscServer, message
-from liveengine.osc.feed import FeedPublisher
-from liveengine.osc.surface import OscSurface
 from liveengine.engine import events
-from liveengine.kernel.rings import ring_pop_into
-from liveengine.show.cues import CueRunner
-from liveengine.show.rig import build_rig
 
-from test_cli import ROOT, liveengine
-
-SHOW = """
-[show]
-name = "OSC"
-[timecode]
-rate = "25"
-[instruments.tone]
-type = "tone"
-[[parts]]
-name = "a"
-instrument = "tone"
-notes = [["A4", 0, 1, 0.5]]
-[[cues]]
-number = "1M1"
-name = "Opening"
-go = true
-actions = [{start = "a"}]
-[[cues]]
-number = "1M2"
-name = "Second"
-at = "01:00:10:00"
-actions = [{stop = "a"}]
-"""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Surface:
-    """A rig, its cue runner (run by a thread here, as by `run`), the OSC server and its feed."""
-
-    def __init__(self, allow=("127.0.0.1/32",), messages_per_second=500.0, show=SHOW, arm=False):
-        self.rig = build_rig(parse_show(show, "osc.toml"))
-        self.arm = arm  # the cues, for a test that plays the engine (`render`)
-        self.runner = CueRunner(self.rig, self.rig.engine.producer("show"))
-        self.port = free_port()
-        self.keyboards = Keyboards(self.rig.show.keyboards, self.rig.show.setups, self.rig.instrument_numbers,
-                                   self.rig.engine, self.rig.engine.producer("keyboards")) \
-            if self.rig.show.keyboards else None
-        self.surface = OscSurface(self.rig, self.runner, self.rig.engine.producer("osc"), keyboards=self.keyboards)
-        self.server = OscServer(self.surface.handle, self.port, ("127.0.0.1",), allow, messages_per_second)
-        self.feed = FeedPublisher(self.surface)
-        self._stopping = threading.Event()
-        self._runner_thread = threading.Thread(target=self._run_runner, daemon=True)
-
-    def _run_runner(self):
-        if self.arm:
-            self.runner.arm()
-        while not self._stopping.wait(0.005):
-            self.runner.update(self.rig.engine.position)
-
-    def __enter__(self):
-        if self.keyboards is not None:
-            self.keyboards.start()
-        self.server.start()
-        self.server.on_refused = lambda host: self.feed.event("osc", f"refused client {host}")
-        self.feed.start()
-        self._runner_thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stopping.set()
-        self._runner_thread.join()
-        self.feed.stop()
-        self.server.stop()
-        if self.keyboards is not None:
-            self.keyboards.stop()
-
-    def decisions(self):
-        return [(d.cue, d.text) for d in list(self.runner.decisions)]
-
-    def wait_for(self, condition, seconds=3.0):
-        deadline = time.monotonic() + seconds
-        while not condition():
-            assert time.monotonic() < deadline, self.decisions()
-            time.sleep(0.01)
-
-    def render(self, seconds: float, block_size: int = 256) -> float:
-        """Play the engine offline for about `seconds` (whole blocks), as its audio thread would;
-        returns the seconds played."""
-        from liveengine.engine import OfflineRenderer
-        renderer = OfflineRenderer(self.rig.engine.state, block_size)
-        blocks = math.ceil(seconds * self.rig.engine.settings.sample_rate / block_size)
-        for _ in range(blocks):
-            renderer.render_block()
-        return blocks * block_size / self.rig.engine.settings.sample_rate
-
-    def osc_events(self):
-        """Events the OSC worker posted on the engine's osc ring, as (kind, target, a, b)."""
-        ring = self.rig.engine.state.input_rings["osc"]
-        rows = np.zeros((64, events.EVENT_WIDTH))
-        count = ring_pop_into(ring.rows, ring.indices, rows, 64)
-        return [(int(r[events.KIND]), int(r[events.TARGET]), r[events.A], r[events.B]) for r in rows[:count]]
-
-
-class UdpPeer:
-    def __init__(self, host="127.0.0.1"):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.settimeout(2.0)
-
-    def send(self, port, address, *args):
-        self.sock.sendto(message(address, *args), ("127.0.0.1", port))
-
-    def receive(self):
-        packet, _ = self.sock.recvfrom(65536)
-        return [(timed.message.address, list(timed.message.params)) for timed in osc_packet.OscPacket(packet).messages]
-
-    def reply(self):
-        (address, (text,)), = self.receive()
-        return address, json.loads(text)
+from commandline import ROOT, liveengine
+from oscpeers import SURFACE_SHOW, Surface, UdpPeer, free_port
 
 
 def test_oscsend_fires_go_and_a_cue_by_number(tmp_path):
@@ -183,7 +61,7 @@ def test_replies_say_what_was_done_and_what_was_wrong():
 
 @pytest.mark.parametrize("rate", [44100, 48000, 96000])
 def test_buses_answers_the_gain_mute_and_fade_that_play_now(rate):
-    show = SHOW.replace("[timecode]", f"[audio]\nsample_rate = {rate}\n[timecode]") + """
+    show = SURFACE_SHOW.replace("[timecode]", f"[audio]\nsample_rate = {rate}\n[timecode]") + """
 [[cues]]
 number = "1M3"
 name = "Keys down"
@@ -239,7 +117,7 @@ setup = "piano"
 
 
 def test_replies_read_as_sentences_that_name_the_cue_setup_and_keyboard():
-    with Surface(show=SHOW + KEYBOARDS) as osc:
+    with Surface(show=SURFACE_SHOW + KEYBOARDS) as osc:
         peer = UdpPeer()
         peer.send(osc.port, "/replies", 1)
         peer.reply()
@@ -481,7 +359,7 @@ def test_liveengine_osc_rejects_a_bad_target_or_argument():
 
 def _show_file(tmp_path, osc_port: int):
     show = tmp_path / "show.toml"
-    show.write_text(SHOW + f"""
+    show.write_text(SURFACE_SHOW + f"""
 [[cues]]
 number = "1M3"
 name = "Keys down"

@@ -2,7 +2,6 @@
 
 import json
 import os
-import random
 import re
 import socket
 import subprocess
@@ -11,39 +10,8 @@ import time
 
 from liveengine.osc.server import message
 
-from test_cli import ROOT
-from test_osc import free_port
-
-ADDRESSES = ["/go", "/stop", "/panic", "/back", "/cue/1M1/start", "/cue/1M1/stop", "/cue/x/standby",
-             "/bus/keys/gain", "/bus/master/mute", "/locate", "/cuelist", "/state", "/subscribe", "/unsubscribe",
-             "/replies", "/seq/5/go", "/setup/a", "/ping"]
-ARGUMENTS = [[], [1], [-6.0, 2.0], ["01:00:00:00"], ["x" * 300], [float("nan")], [2 ** 31 - 1], [b"\x00" * 64],
-             [True], [1.5, "a", 3]]
-
-
-def fuzzed_packets(count, seed=1):
-    """Random bytes, and valid messages mutated: bytes flipped, truncated, extended, type tags changed."""
-    rng = random.Random(seed)
-    for _ in range(count):
-        roll = rng.random()
-        if roll < 0.3:
-            yield rng.randbytes(rng.randrange(0, 600))
-            continue
-        packet = bytearray(message(rng.choice(ADDRESSES), *rng.choice(ARGUMENTS)))
-        if roll < 0.5:
-            for _ in range(rng.randrange(1, 6)):
-                packet[rng.randrange(len(packet))] = rng.randrange(256)
-        elif roll < 0.6:
-            del packet[rng.randrange(len(packet)):]
-        elif roll < 0.7:
-            packet += rng.randbytes(rng.randrange(1, 64))
-        elif roll < 0.8:
-            tags = packet.find(b",")
-            if tags >= 0 and tags + 1 < len(packet):
-                packet[tags + 1] = rng.choice(b"ifsbhdtTFNIcmr[]")
-        elif roll < 0.9:
-            packet = bytearray(b"#bundle\0" + rng.randbytes(8) + len(packet).to_bytes(4, "big")) + packet
-        yield bytes(packet)
+from commandline import ROOT
+from oscpeers import free_port, fuzzed_packets
 
 
 def test_a_hundred_thousand_fuzzed_packets_leave_the_engine_playing_and_answering(tmp_path):

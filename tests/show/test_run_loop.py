@@ -2,86 +2,23 @@
 `quit`), unless it ends by itself after its last sound; Ctrl-C exits 130 and shuts down cleanly;
 the summary's figures agree with the status line's."""
 
-import queue
 import re
 import signal
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
-from test_show_end import TONE, one_note_show
+from commandline import Run
+from shows import TONE, keyboard_only_show, one_note_show
 
-ROOT = Path(__file__).resolve().parents[2]
 STATUS = re.compile(r"^\s*\d+\.\d s .*voices .*DSP .*\(max +([\d.]+)%\)")
 SUMMARY = re.compile(r"Audio: (\d+) callbacks of (\d+) frames .* in ([\d.]+) s; that time allows (\d+)")
 SUMMARY_DSP = re.compile(r"DSP load: average [\d.]+%, max ([\d.]+)% of a period")
-KEYBOARD = """
-[setups.plain]
-layers = [{instrument = "voice"}]
-[keyboards.upper]
-virtual = "upper keys"
-setup = "plain"
-"""
-NO_NOTES = "\n[instruments.voice]\ntype = \"tone\"\n"
-
-
-class Run:
-    """`liveengine run SHOW --jack-dummy` (or with other `options`) in a subprocess, its output read line by line."""
-
-    def __init__(self, show: Path, *options: str, env: dict | None = None):
-        self.process = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show),
-                                         *(options or ["--jack-dummy"])],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, cwd=ROOT, env=env)
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, pattern: re.Pattern, count: int = 1, timeout: float = 300) -> list[str]:
-        """The output's lines up to the `count`-th matching `pattern`; fails if the run ends first."""
-        deadline = time.monotonic() + timeout
-        matched = 0
-        while matched < count:
-            line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
-            assert line is not None, "the run ended before:\n" + "\n".join(self.lines)
-            self.lines.append(line)
-            matched += bool(pattern.search(line))
-        return self.lines
-
-    def finish(self, timeout: float = 60) -> int:
-        code = self.process.wait(timeout=timeout)
-        while (line := self._queue.get(timeout=10)) is not None:
-            self.lines.append(line)
-        return code
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def server_running(self) -> bool:
-        return subprocess.run(["pgrep", "-f", f"jackd -n liveengine-{self.process.pid}-"],
-                              capture_output=True).returncode == 0
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture
 def keyboard_show(tmp_path):
     show = tmp_path / "keys.toml"
-    text = one_note_show(48000, 256, NO_NOTES)
-    show.write_text(text[:text.index("[[parts]]")] + KEYBOARD)
+    show.write_text(keyboard_only_show())
     return show
 
 

@@ -2,55 +2,12 @@
 later than a cap when something rings forever. Offline renders through the CLI as typed, and a
 live run on a private JACK server."""
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile
 
-ROOT = Path(__file__).resolve().parents[2]
-RELEASE_SECONDS = 2.5
-
-
-def liveengine(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=timeout)
-
-
-def one_note_show(rate: int, block: int, instrument: str, note_seconds: float = 0.5) -> str:
-    """One note at the start of the show (tempo 60: a beat is a second), then nothing."""
-    return textwrap.dedent(f"""
-        [show]
-        name = "One note"
-        tempo = 60
-        [audio]
-        sample_rate = {rate}
-        block_size = {block}
-        output_channels = 2
-        input_channels = 0
-        [osc]
-        enabled = false
-        [timecode]
-        source = "none"
-        rate = "25"
-        {instrument}
-        [[parts]]
-        name = "note"
-        instrument = "voice"
-        notes = [[69, 0, {note_seconds}, 0.1]]
-        """)
-
-
-TONE = f"""
-[instruments.voice]
-type = "tone"
-attack_ms = 1
-release_ms = {RELEASE_SECONDS * 1000:g}
-gain_db = -20
-"""
+from commandline import liveengine
+from shows import RELEASE_SECONDS, TONE, one_note_show
 
 
 def level_dbfs(samples: np.ndarray) -> float:

@@ -19,7 +19,7 @@ from liveengine.engine import warmup
 from liveengine.show.rig import build_rig
 from liveengine.show.timecode import frame_rate
 
-from test_show_end import TONE, one_note_show
+from shows import TONE, one_note_show
 
 
 def test_a_message_ends_the_status_line_first_then_the_status_is_redrawn():

@@ -148,7 +148,7 @@ def test_ltc_generate_then_decode_json_gives_every_frame_on_its_sample(tmp_path,
     import json
     from fractions import Fraction
 
-    from liveengine.show.timecode import Timecode, frame_rate
+    from liveengine.timecode import Timecode, frame_rate
     path = tmp_path / "ltc.wav"
     separator = ";" if rate == "29.97df" else ":"
     start = f"00:59:59{separator}20"
@@ -280,7 +280,7 @@ def test_a_rendered_master_show_plays_its_cue_where_its_own_ltc_reaches_it(tmp_p
     import json
     from fractions import Fraction
 
-    from liveengine.show.timecode import Timecode, frame_rate
+    from liveengine.timecode import Timecode, frame_rate
     start = "00:59:59;00" if name == "29.97df" else "00:59:59:00"
     show = tmp_path / "master.toml"
     show.write_text(f'[show]\nname = "Master"\n[audio]\nsample_rate = {sample_rate}\noutput_channels = 3\n'
@@ -308,7 +308,7 @@ def test_ltc_decode_json_dates_a_frame_played_in_reverse_by_its_first_sample_in_
     import json
 
     import ltcref
-    from liveengine.show.timecode import RATES
+    from liveengine.timecode import RATES
     fps = RATES[rate].fps_ratio
     encoded = ltcref.encode(sample_rate, fps, (10, 0, 4, 10), 20, drop_frame=RATES[rate].drop_frame)
     backwards = encoded.audio[::-1]

@@ -22,7 +22,7 @@ from liveengine.midi.mtc import MtcReader, sender_locked_to_engine
 from liveengine.kernel.dsp.ltc import decode_ltc
 from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
-from liveengine.show.timecode import RATES, Timecode
+from liveengine.timecode import RATES, Timecode
 
 LTC_CHANNEL = 2  # 0-based: output 3
 RATE_NAMES = list(RATES)

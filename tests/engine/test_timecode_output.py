@@ -22,7 +22,7 @@ def generating_engine(fps, drop_frame, start=(0, 59, 59, 0)):
 
 
 def next_label(label, fps, drop_frame):
-    from liveengine.show.timecode import Timecode, frame_rate
+    from liveengine.timecode import Timecode, frame_rate
     name = {(24000, 1001): "23.976", (24, 1): "24", (25, 1): "25", (30, 1): "30"}.get(fps) or (
         "29.97df" if drop_frame else "29.97")
     return (Timecode.from_fields(*label, frame_rate(name)) + 1).fields

@@ -13,7 +13,7 @@ import soundfile
 
 from liveengine.kernel.dsp.ltc import encode_ltc
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput
-from liveengine.show.timecode import RATES, Timecode
+from liveengine.timecode import RATES, Timecode
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = 128

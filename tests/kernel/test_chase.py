@@ -166,7 +166,7 @@ def test_the_chase_kernels_obey_the_real_time_contract():
 
 
 def test_frame_count_of_a_label_agrees_with_the_timecode_module():
-    from liveengine.show.timecode import RATES, Timecode
+    from liveengine.timecode import RATES, Timecode
     for rate in RATES.values():
         for count in list(range(0, 40_000, 7)) + list(range(rate.frames_per_day() - 3000, rate.frames_per_day())):
             hours, minutes, seconds, frames = Timecode.from_frames(count, rate).fields
@@ -177,7 +177,7 @@ def test_the_masters_line_begins_every_frame_on_its_exact_sample_for_days_at_eve
     """Frame k after the master's start begins on ceil(k * sample rate / fps), as the LTC generator
     and Engine.master_frame_start place it, however far into the show (never a float's rounding)."""
     from liveengine.engine import Engine, EngineSettings, TimecodeMaster
-    from liveengine.show.timecode import RATES
+    from liveengine.timecode import RATES
     start = 3600 * 24  # 01:00:00:00 at 24 fps; any frame count will do
     for rate in RATES.values():
         for sample_rate in (44100, 48000, 96000):

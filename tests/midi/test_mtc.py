@@ -10,7 +10,7 @@ import pytest
 
 from liveengine.midi.ports import close_midi_inputs
 from liveengine.midi.mtc import MtcInput, MtcReader, MtcSender, full_frame, open_mtc_input, quarter_frames
-from liveengine.show.timecode import RATES, Timecode
+from liveengine.timecode import RATES, Timecode
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
 # `.ci/run` runs this file in a process of its own.

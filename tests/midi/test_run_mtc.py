@@ -19,7 +19,7 @@ import rtmidi
 from liveengine.midi.ports import close_midi_inputs
 from liveengine.midi.mtc import MtcReader, MtcSender, full_frame
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
-from liveengine.show.timecode import RATES, Timecode
+from liveengine.timecode import RATES, Timecode
 
 from commandline import ROOT, liveengine
 

@@ -17,7 +17,7 @@ from liveengine.show.terminal import ERASE_LINE, Terminal
 from liveengine.engine import ChaseChange, OfflineRenderer, TimecodeEvent
 from liveengine.engine import warmup
 from liveengine.show.rig import build_rig
-from liveengine.show.timecode import frame_rate
+from liveengine.timecode import frame_rate
 
 from shows import TONE, one_note_show
 

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from liveengine.show.timecode import RATES, FrameRate, Timecode, frame_rate
+from liveengine.timecode import RATES, FrameRate, Timecode, frame_rate
 
 DF = RATES["29.97df"]
 NDF = RATES["29.97"]

@@ -14,7 +14,6 @@ import pytest
 
 from liveengine.bench.core import HostileLoad
 from liveengine.drivers.devices import choose_device
-from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.drivers.stream import LiveStream
 from liveengine.engine import Engine, EngineSettings, NotificationPump, OfflineRenderer
 
@@ -24,14 +23,6 @@ from livecapture import LATENCY, PERIOD, RATE, capture_engine, heard_without_int
 # `.ci/run` runs this file in a process of its own.
 pytestmark = pytest.mark.jack_process
 
-
-@pytest.fixture(scope="module")
-def server():
-    # Real-time scheduling where the machine allows it, as on stage; without it the dummy
-    # server's cycles are at the mercy of every other process.
-    with PrivateJackServer(sample_rate=RATE, period=PERIOD, capture_channels=2, playback_channels=4,
-                           realtime=realtime_allowed()) as running:
-        yield running
 
 
 def tone_engine():
@@ -53,7 +44,7 @@ def reference_note():
     return OfflineRenderer(engine.state, PERIOD).render(NOTE_SAMPLES + 2400)
 
 
-def test_tones_arrive_on_their_scheduled_samples_plus_the_fixed_latency(server):
+def test_tones_arrive_on_their_scheduled_samples_plus_the_fixed_latency(live_server):
     engine = tone_engine()
     producer = engine.producer("control")
     stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
@@ -115,7 +106,7 @@ def test_tones_arrive_on_their_scheduled_samples_plus_the_fixed_latency(server):
     assert outcomes.count("exact") >= NOTES // 4, f"{outcomes}, capture gaps: {capture.gaps()}"
 
 
-def test_callbacks_match_the_servers_cycles(server):
+def test_callbacks_match_the_servers_cycles(live_server):
     engine = tone_engine()
     stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
     with NotificationPump(engine), capture_engine(stream, seconds=4.0, channels=1) as capture:
@@ -132,7 +123,7 @@ def test_callbacks_match_the_servers_cycles(server):
     assert abs((after - before) - server_cycles) <= 3 + capture.missed_frames // PERIOD
 
 
-def test_the_engine_keeps_its_cycles_beside_a_hostile_python_thread(server):
+def test_the_engine_keeps_its_cycles_beside_a_hostile_python_thread(live_server):
     """Busy loop, gc.collect() over a million objects, sorted() of two million floats, in
     the engine's own process. A sounddevice Python callback delivers 5-8 % of its cycles
     under this load here (liveengine bench); the floor asserted is generous, because the
@@ -159,7 +150,7 @@ def test_the_engine_keeps_its_cycles_beside_a_hostile_python_thread(server):
     assert engine.telemetry().voices == 32
 
 
-def test_live_inputs_reach_the_kernel(server):
+def test_live_inputs_reach_the_kernel(live_server):
     """The engine's left output looped back into its first input on the JACK graph."""
     engine = tone_engine()
     producer = engine.producer("control")
@@ -182,7 +173,7 @@ def test_live_inputs_reach_the_kernel(server):
     assert inputs[1].peak_dbfs[0] == -120.0
 
 
-def test_a_pause_between_stop_and_start_is_not_counted_as_missed_cycles(server):
+def test_a_pause_between_stop_and_start_is_not_counted_as_missed_cycles(live_server):
     engine = tone_engine()
     stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
     try:
@@ -199,7 +190,7 @@ def test_a_pause_between_stop_and_start_is_not_counted_as_missed_cycles(server):
     assert telemetry.missed_cycles < 50, telemetry.missed_cycles
 
 
-def test_a_stem_streams_from_disk_into_a_live_stream_frame_for_frame(server, tmp_path):
+def test_a_stem_streams_from_disk_into_a_live_stream_frame_for_frame(live_server, tmp_path):
     """A one-second ring and a four-second file: the loader refills it three times over while
     the audio thread plays, and every frame comes out in order."""
     import soundfile

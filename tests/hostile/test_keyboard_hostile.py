@@ -16,9 +16,6 @@ import time
 import pytest
 import rtmidi
 
-from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
-
-from livecapture import PERIOD, RATE
 from livekeyboard import playing_keyboard
 
 pytestmark = pytest.mark.jack_process
@@ -47,12 +44,6 @@ print(late[0], flush=True)
 os._exit(0)  # no deactivation: the process callback is left as it is
 """
 
-
-@pytest.fixture(scope="module")
-def server():
-    with PrivateJackServer(sample_rate=RATE, period=PERIOD, capture_channels=2, playback_channels=4,
-                           realtime=realtime_allowed()) as running:
-        yield running
 
 
 class ReferenceClient:
@@ -111,7 +102,7 @@ def every_note_released():
 
 
 @pytest.mark.parametrize("seed", [13, 2026])
-def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines_cycles(server, seed):
+def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines_cycles(live_server, seed):
     raised = []
     previous_hook = threading.excepthook
     threading.excepthook = lambda args: raised.append(args)
@@ -138,7 +129,7 @@ def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines
 @pytest.mark.xfail(strict=True, reason="rtmidi's JACK input joins every later event to a sysex left open (no F7) "
                                        "until an event ends in F7, and drops them all as sysex: the keyboard "
                                        "hears nothing, and notes already held stay held")
-def test_an_unterminated_sysex_does_not_deafen_the_keyboard(server):
+def test_an_unterminated_sysex_does_not_deafen_the_keyboard(live_server):
     with playing_keyboard() as (engine, keyboards, keys_out, stream):
         keys_out.send_message([0xF0, 0x7E, 0x01])
         time.sleep(0.05)

@@ -15,7 +15,6 @@ import rtmidi
 from liveengine.show.reader import parse_show
 from liveengine.midi.keyboard import Keyboards
 from liveengine.midi.ports import close_midi_inputs
-from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.engine import NotificationPump
 from liveengine.show.rig import build_rig
 
@@ -28,14 +27,8 @@ NOTES = 16
 NOTE_SECONDS = 0.03
 
 
-@pytest.fixture(scope="module")
-def server():
-    with PrivateJackServer(sample_rate=RATE, period=PERIOD, capture_channels=2, playback_channels=4,
-                           realtime=realtime_allowed()) as running:
-        yield running
 
-
-def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
+def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(live_server):
     engine, keyboards, keys_out, inputs, stream = live_keyboard()
     sent = []
     try:
@@ -91,7 +84,7 @@ def test_notes_played_over_jack_midi_sound_on_their_scheduled_samples(server):
     assert all(0 < ms < LATENCY / RATE * 1000 + 10 for ms in added_ms), added_ms
 
 
-def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
+def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(live_server):
     show = parse_show(KEYBOARD_SHOW.replace('setup = "plain"', 'setup = "plain"\nthru = "external synth"'), "keys.toml")
     rig = build_rig(show)
     engine = rig.engine
@@ -114,7 +107,7 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(server):
     assert received == [[0x90, 60, 100], [0xB0, 64, 127], [0x80, 60, 0]], "performance data only, in order"
 
 
-def test_garbage_through_jack_midi_leaves_the_engine_playing_and_no_note_stuck(server):
+def test_garbage_through_jack_midi_leaves_the_engine_playing_and_no_note_stuck(live_server):
     garbage = [[0x90, 60], [60, 100], [0x45], [0xF0] + [0x11] * 200 + [0xF7], [0xFE], [0xF8], [0x80, 61, 0],
                [0x90, 0x7F, 0x7F, 0x7F], [0xB0, 0x40], [0xE0, 0x00], [0xC0]]
     with playing_keyboard() as (engine, keyboards, keys_out, stream):

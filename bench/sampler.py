@@ -215,7 +215,7 @@ def run_render_costs(quick: bool, directory: Path):
           f"on channels 1-{len(PROGRAMS)}, chords held {seconds:g} s, {RATE} Hz, {BLOCK}-frame blocks, "
           f"{POLYPHONY} voices of polyphony:")
     print("  fluidsynth: " + " ".join(fluidsynth_command(directory / "FILE.mid", directory / "OUT.wav")))
-    print("  liveengine: player.MidiPlayer, cubic interpolation, rendered and written in this process")
+    print("  liveengine: midi.player.MidiPlayer, cubic interpolation, rendered and written in this process")
     notes = {n: chords(n) for n in counts}
     files = {n: write_midi(directory / f"chords{n}.mid", notes[n], seconds) for n in counts}
     empty = write_midi(directory / "empty.mid", [], 0.0)

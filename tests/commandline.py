@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "configs" / "demo.toml"
 
 
-def liveengine(*args, env=None):
-    """`liveengine ARGS...` run to its end: the completed process, its output as text."""
+def liveengine(*args, env=None, cwd=ROOT):
+    """`liveengine ARGS...` run to its end in `cwd`: the completed process, its output as text."""
     return subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env=env)
+                          timeout=300, cwd=cwd, env=env)
 
 
 class Run:

@@ -12,12 +12,12 @@ import soundfile
 import liveengine
 
 from commandline import DEMO, ROOT
+from commandline import liveengine as liveengine_command
 from examplefiles import BANK, RELEASE_SECONDS, needs_bank, piano, song
 
 
 def cli(*args):
-    result = subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=600)
+    result = liveengine_command(*args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 

@@ -4,10 +4,7 @@ Each gets a clear message and the show, and the conductor's commands, go on."""
 
 import io
 import queue
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import mido
 import numpy as np
@@ -21,16 +18,11 @@ from liveengine.show.cues import CueRunner
 from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
-ROOT = Path(__file__).resolve().parents[2]
+from commandline import ROOT, liveengine
 DEMO = ROOT / "configs" / "demo.toml"
 RATE = 48000
 BLOCK = 64
 HANG_SECONDS = 20  # far beyond what any of these takes; a hang is what is being tested
-
-
-def liveengine(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
 
 
 def write_three_bar_midi(path, ticks_per_beat=480):

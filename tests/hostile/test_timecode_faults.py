@@ -4,8 +4,6 @@ SHOW --ltc IN.wav`), and the engine and the OSC event feed below it."""
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,13 +13,8 @@ from liveengine.kernel.dsp.ltc import encode_ltc
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput
 from liveengine.timecode import RATES, Timecode
 
-ROOT = Path(__file__).resolve().parents[2]
+from commandline import liveengine
 BLOCK = 128
-
-
-def liveengine(*args):
-    return subprocess.run([sys.executable, "-m", "liveengine.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
 
 
 def ltc(rate: str, start: str, seconds: float, sample_rate: int) -> np.ndarray:

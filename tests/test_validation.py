@@ -73,6 +73,8 @@ def test_the_show_model_and_reader_stand_without_midi_ports_osc_or_drivers():
     loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
                             timeout=120).stdout.split()
     assert "liveengine.show.model" in loaded
-    # Of MIDI, a show file needs only Standard MIDI File reading (its parts), never ports or inputs.
-    assert not [module for module in loaded if module not in ("liveengine.midi", "liveengine.midi.smf")
+    # Of MIDI, a show file needs only the descriptions of its setups and pedal and Standard MIDI File
+    # reading (its parts), never ports or inputs.
+    assert not [module for module in loaded if module not in ("liveengine.midi", "liveengine.midi.setups",
+                                                              "liveengine.midi.smf")
                 and module.startswith(("liveengine.midi", "liveengine.osc", "liveengine.drivers", "liveengine.cli"))]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..show.model import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
+from .setups import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
 from ..engine import Producer, RingFullError, events
 from ..levels import db_to_gain
 from .channel import MOD_WHEEL, SOFT, ChannelState

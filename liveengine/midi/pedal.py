@@ -5,7 +5,7 @@ A note fires its operation on note-on; a controller (a sustain-style pedal) fire
 its value rises through the middle (64), so holding the pedal down fires once.
 """
 
-from ..show.model import PedalTrigger
+from .setups import PedalTrigger
 
 NOTE_ON, CONTROL_CHANGE = 0x90, 0xB0
 PRESSED = 64

@@ -21,10 +21,11 @@ from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, P
                           is_integer, is_number, list_of, name_of, number_in, one_of)
 from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
 from ..midi.smf import MidiFileError, read_midi_notes
-from .model import (CONTROL_CURVES, INSTRUMENT_TYPES, OPERATIONS, REQUIRED_BUSES, SAMPLE_RATES, TIMECODE_SOURCES,
-                    VELOCITY_CURVES, AudioConfig, BusConfig, ClickConfig, ConductorConfig, ControlConfig, CueAction,
-                    CueConfig, InstrumentConfig, KeyboardConfig, LayerConfig, Note, OscConfig, PartConfig,
-                    SetupConfig, ShowConfig, StemConfig, TimecodeConfig, parse_trigger)
+from ..midi.setups import (CONTROL_CURVES, OPERATIONS, VELOCITY_CURVES, ConductorConfig, ControlConfig, KeyboardConfig,
+                           LayerConfig, SetupConfig, parse_trigger)
+from .model import (INSTRUMENT_TYPES, REQUIRED_BUSES, SAMPLE_RATES, TIMECODE_SOURCES, AudioConfig, BusConfig, ClickConfig,
+                    CueAction, CueConfig, InstrumentConfig, Note, OscConfig, PartConfig, ShowConfig, StemConfig,
+                    TimecodeConfig)
 from ..timecode import RATES, FrameRate, Timecode, frame_rate
 
 MAX_NOTE_BEATS = 100_000  # a note starts, and lasts, at most this many beats: hours at any tempo

@@ -5,7 +5,7 @@ import pytest
 from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.show.console import carry_out
 from liveengine.midi.pedal import ConductorPedal
-from liveengine.show.model import PedalTrigger, parse_trigger
+from liveengine.midi.setups import PedalTrigger, parse_trigger
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 

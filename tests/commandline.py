@@ -1,6 +1,6 @@
 """The `liveengine` command as a user types it: a subprocess of `python -m liveengine.cli` run from
-the checkout, either to completion (`liveengine`) or as a `liveengine run` read line by line
-while it plays (`Run`)."""
+the checkout, either to completion (`liveengine`) or read line by line while it runs (`Running`,
+and `Run` for a `liveengine run`)."""
 
 import queue
 import re
@@ -20,12 +20,11 @@ def liveengine(*args, env=None, cwd=ROOT):
                           timeout=300, cwd=cwd, env=env)
 
 
-class Run:
-    """`liveengine run SHOW --jack-dummy` (or with other `options`) in a subprocess, its output read line by line."""
+class Running:
+    """`liveengine ARGS...` in a subprocess, its output (stdout and stderr) read line by line."""
 
-    def __init__(self, show: Path, *options: str, env: dict | None = None):
-        self.process = subprocess.Popen([sys.executable, "-m", "liveengine.cli", "run", str(show),
-                                         *(options or ["--jack-dummy"])],
+    def __init__(self, *args, env: dict | None = None):
+        self.process = subprocess.Popen([sys.executable, "-m", "liveengine.cli", *map(str, args)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, cwd=ROOT, env=env)
         self.lines: list[str] = []
@@ -58,11 +57,18 @@ class Run:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def server_running(self) -> bool:
-        return subprocess.run(["pgrep", "-f", f"jackd -n liveengine-{self.process.pid}-"],
-                              capture_output=True).returncode == 0
-
     def kill(self):
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class Run(Running):
+    """`liveengine run SHOW --jack-dummy` (or with other `options`) in a subprocess, its output read line by line."""
+
+    def __init__(self, show: Path, *options: str, env: dict | None = None):
+        super().__init__("run", show, *(options or ["--jack-dummy"]), env=env)
+
+    def server_running(self) -> bool:
+        return subprocess.run(["pgrep", "-f", f"jackd -n liveengine-{self.process.pid}-"],
+                              capture_output=True).returncode == 0

@@ -1,5 +1,5 @@
-"""What `run`, `render` and `check` share: audio and OSC settings given on the command line, which
-win over the show file, and the rig built from both."""
+"""What the verbs share: audio and OSC settings given on the command line, which win over the show
+file, the rig built from both, and the kernels prepared with their progress shown."""
 
 import argparse
 import dataclasses

@@ -6,7 +6,7 @@ kernel) compiling takes minutes, nearly all of it the render kernel: then each k
 its progress every second, with an estimate from the last time it compiled on this machine
 (or, the first time, from a 2-core machine's figures).
 
-`python -m liveengine.engine.warmup` prepares them once, as an installation step.
+`liveengine warmup` prepares them once, as an installation step.
 """
 
 import contextlib
@@ -215,7 +215,3 @@ def prepare_kernels_shown(out=None, quiet_when_warm: bool = False):
         print("Preparing kernels:", file=out, flush=True)
     prepare_kernels(report=ProgressPrinter(out))
     print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)
-
-
-if __name__ == "__main__":
-    prepare_kernels_shown(quiet_when_warm=True)  # an installation step: silent when there is nothing to do

@@ -20,7 +20,8 @@ os.wait4 reports it: CPU time (user + system, start-up, loading and writing the 
 and peak resident memory (ru_maxrss). The sides alternate round by round; each figure is the
 median of the rounds. The ratio is fluidsynth's CPU time over liveengine's: above 1, liveengine
 is faster. Issue 15 requires it at least 1.0 and liveengine's peak memory no higher than
-fluidsynth's. Both renders are checked for the same length and for sound.
+fluidsynth's. Both renders are checked for the same length and for sound, and liveengine's own
+count of voices stolen (polyphony reached) and notes refused is printed beside the table.
 
 Voice-seconds per CPU-second (`--part voices`). The held chords at 64, 256 and 512 voices,
 rendered at 44.1 kHz in 64-frame blocks with room for 1024 voices, through the releases to
@@ -145,8 +146,9 @@ def chords(voices: int, programs: tuple[int, ...] = PROGRAMS, shift: int = 0) ->
     return notes
 
 
-def held_chords(voices: int, seconds: float) -> list[Note]:
-    return [Note(0.0, seconds, channel, key) for channel, key in chords(voices)]
+def held(chord: list[tuple[int, int]], seconds: float) -> list[Note]:
+    """The (channel, key) notes of `chord` struck together at the start and held `seconds`."""
+    return [Note(0.0, seconds, channel, key) for channel, key in chord]
 
 
 def orchestral_notes(seconds: float) -> list[Note]:
@@ -196,7 +198,7 @@ class Workload:
 def write_workloads(directory: Path, quick: bool) -> list[Workload]:
     lengths = {"held chords": 3.0, "orchestral": 6.0, "fast plucked": 4.0, "sparse": 4.0} if quick else \
         {"held chords": 10.0, "orchestral": 60.0, "fast plucked": 40.0, "sparse": 20.0}
-    files = {"held chords": (dict(enumerate(PROGRAMS)), held_chords(256, lengths["held chords"])),
+    files = {"held chords": (dict(enumerate(PROGRAMS)), held(chords(256), lengths["held chords"])),
              "orchestral": (dict(zip(MELODIC_CHANNELS, ORCHESTRA)), orchestral_notes(lengths["orchestral"])),
              "fast plucked": (dict(enumerate(PLUCKED)), plucked_notes(lengths["fast plucked"])),
              "sparse": (dict(enumerate(SPARSE_PROGRAMS)), sparse_notes(lengths["sparse"]))}
@@ -249,8 +251,10 @@ def run_process(command: list[str], log: Path) -> ProcessCost:
 def check_renders(workload: Workload, outputs: dict[str, Path]) -> list[str]:
     """What is wrong with the two renders of `workload`: a different length, or silence."""
     lengths = {side: soundfile.info(path).frames for side, path in outputs.items()}
-    problems = [] if len(set(lengths.values())) == 1 else \
-        [f"{workload.name}: lengths differ, " + ", ".join(f"{side} {frames} frames" for side, frames in lengths.items())]
+    problems = []
+    if len(set(lengths.values())) > 1:
+        problems.append(f"{workload.name}: lengths differ, "
+                        + ", ".join(f"{side} {frames} frames" for side, frames in lengths.items()))
     for side, path in outputs.items():
         if np.abs(soundfile.read(path, dtype="float32")[0]).max() < SILENT_PEAK:
             problems.append(f"{workload.name}: {side}'s render is silent")
@@ -289,19 +293,18 @@ def run_whole_processes(quick: bool, directory: Path):
         print(f"  {workload.name}: a file of {workload.seconds:g} s, rendered "
               + ", ".join(f"{seconds[workload.name, rate]:.2f} s at {rate} Hz" for rate in RATES))
     costs = {(side, workload.name, rate): [] for side in sides for workload in workloads for rate in RATES}
-    logs = {}
     for round_number in range(rounds):
         for rate in RATES:
             for workload in workloads:
                 for side in list(sides)[::1 if round_number % 2 == 0 else -1]:
                     output = directory / f"{side}-{workload.midi.stem}-{rate}.wav"
-                    cost = run_process(sides[side](workload, output, rate), directory / f"{side}.log")
-                    costs[side, workload.name, rate].append(cost)
-                    logs[side, workload.name, rate] = cost.log
+                    costs[side, workload.name, rate].append(
+                        run_process(sides[side](workload, output, rate), directory / f"{side}.log"))
     for rate in RATES:
         print_whole_table(rate, workloads, costs)
         for workload in workloads:
-            print(f"    {workload.name}, liveengine: {liveengine_voice_report(logs['liveengine', workload.name, rate])}")
+            report = liveengine_voice_report(costs["liveengine", workload.name, rate][-1].log)
+            print(f"    {workload.name}, liveengine: {report}")
         problems = [problem for workload in workloads for problem in check_renders(workload, {
             side: directory / f"{side}-{workload.midi.stem}-{rate}.wav" for side in sides})]
         for problem in problems:
@@ -424,13 +427,13 @@ def run_render_costs(quick: bool, directory: Path):
     counts = (64, 256, 512)
     seconds, rounds = (3.0, 1) if quick else (10.0, 5)
     print(f"\nVoice-seconds per CPU-second, the sampler against FluidSynth {fluidsynth_version()}: {BANK.name}, "
-          f"programs {', '.join(map(str, PROGRAMS))} on channels 1-{len(PROGRAMS)}, chords held {seconds:g} s, {RATE} Hz, {BLOCK}-frame blocks, "
-          f"{POLYPHONY} voices of polyphony:")
+          f"programs {', '.join(map(str, PROGRAMS))} on channels 1-{len(PROGRAMS)}, chords held {seconds:g} s, "
+          f"{RATE} Hz, {BLOCK}-frame blocks, {POLYPHONY} voices of polyphony:")
     print("  fluidsynth: " + " ".join(fluidsynth_command(directory / "FILE.mid", directory / "OUT.wav")))
     print("  liveengine: midi.player.MidiPlayer, cubic interpolation, rendered and written in this process")
     notes = {n: chords(n) for n in counts}
     files = {n: write_midi(directory / f"chords{n}.mid", dict(enumerate(PROGRAMS)),
-                           [Note(0.0, seconds, channel, key) for channel, key in notes[n]], seconds) for n in counts}
+                           held(notes[n], seconds), seconds) for n in counts}
     empty = write_midi(directory / "empty.mid", {}, [], 0.0)
     sides = {"liveengine": {n: liveengine_voices(files[n], seconds) for n in counts},
              "fluidsynth": {n: fluidsynth_voices(notes[n], seconds) for n in counts}}

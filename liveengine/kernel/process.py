@@ -10,6 +10,8 @@ sample, the event applies (commands.py), and the block goes on. An event asking 
 sample already past applies on the block's first sample and is counted and reported as late.
 """
 
+import numpy as np
+
 from . import events as ev
 from .commands import apply_event
 from .intrinsics import monotonic_ns
@@ -141,7 +143,8 @@ def render_block(table, frames):
     # (what is left waits for the next block).
     most = 2 * pending.shape[0]
     applied = 0
-    cursor = 0
+    # An int64, not the literal 0: a literal would compile the voices, stems and mixer a second time.
+    cursor = np.int64(0)
     while True:
         due = next_due_event(pending, kernel[K_PENDING_COUNT], float(block_end)) if applied < most else -1
         segment_end = frames

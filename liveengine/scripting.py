@@ -245,7 +245,7 @@ class Engine:
             instrument = read_sampled_instrument(path, bank, program)
         except InstrumentError as error:
             raise ValueError(str(error)) from None
-        loaded = load_heads(instrument)
+        loaded = load_heads(instrument, pool=self._engine.samples)
         slots = self._engine.install_sampler(index, instrument, loaded.samples)
         self._samples.streamer.add(loaded, slots)
         return instrument.name

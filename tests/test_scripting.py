@@ -22,6 +22,24 @@ def cli(*args):
     return result
 
 
+def test_instruments_loaded_from_one_file_decode_it_once(tmp_path, monkeypatch):
+    import liveengine.instruments.samples as samples
+    reads = []
+    read_frames = samples.read_frames
+
+    def counted(source, *span):
+        reads.append(source.path)
+        return read_frames(source, *span)
+
+    monkeypatch.setattr(samples, "read_frames", counted)
+    engine = liveengine.Engine()
+    first, second = engine.load(piano(tmp_path)), engine.load(tmp_path / "Piano.sfz", gain_db=-6)
+    assert len(reads) == 1, "the second instrument plays the head the first decoded"
+    first.note_on(60, at=0.0)
+    second.note_on(60, at=0.0)
+    assert np.abs(engine.render(0.05)).max() > 0.1, "both play it"
+
+
 def test_import_liveengine_loads_nothing_heavy():
     result = subprocess.run([sys.executable, "-c", "import sys, liveengine; print(sorted(m for m in ('numpy', "
                              "'numba', 'sounddevice', 'liveengine.engine') if m in sys.modules))"],

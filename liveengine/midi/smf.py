@@ -50,16 +50,23 @@ def read_channel_messages(path: str | os.PathLike[str], sample_rate: int) -> tup
     """The channel messages of the MIDI file at `path` on their samples (each time rounded to the
     nearest), in playing order, the sample on which the file ends, and its tempo at its start in
     beats per minute."""
-    import mido
     midi = open_midi_file(path)
     seconds_at = _tempo_map(midi)
-    timed, tick = [], 0
-    for message in mido.merge_tracks(midi.tracks):
-        tick += message.time
-        if not message.is_meta and hasattr(message, "channel"):
-            timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
+    ticked, end_tick = [], 0
+    for events in midi.tracks:
+        for tick, message in _with_ticks(events):
+            if not message.is_meta and hasattr(message, "channel"):
+                ticked.append((tick, message))
+            end_tick = max(end_tick, tick)
+    ticked.sort(key=lambda tick_message: tick_message[0])  # stable: at one tick, earlier tracks first (mido's merge)
+    samples: dict[int, int] = {}  # tick -> its sample: many messages share a tick
+    timed = []
+    for tick, message in ticked:
+        if tick not in samples:
+            samples[tick] = round(seconds_at(tick) * sample_rate)
+        timed.append(TimedMessage(samples[tick], message))
     first_tick_seconds = seconds_at(1) - seconds_at(0)
-    return timed, round(seconds_at(tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
+    return timed, round(seconds_at(end_tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
 
 
 def open_midi_file(path: str | os.PathLike[str]):

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,8 +204,39 @@ class LoadedInstrument:
 
     @property
     def head_bytes(self) -> int:
-        heads = {id(data.head): data.head.nbytes for data in self.samples if data is not None}  # shared once
-        return sum(heads.values())
+        return sample_memory(sample_sizes([self])).preloaded
+
+
+@dataclass(frozen=True)
+class SampleMemory:
+    """What samples take in memory, in bytes, each sample counted once however many instruments play it."""
+
+    preloaded: int  # the decoded heads, held as long as the instruments are loaded
+    in_full: int  # every sample longer than its head, whole: the most streaming reads if each plays to its end
+    streamed: int  # of `in_full`, what the streamer holds now
+
+
+SampleSizes = dict[tuple, tuple[SampleSource, int, int]]  # sample key -> (a source of it, head bytes, whole bytes)
+
+
+def sample_sizes(instruments: Iterable[LoadedInstrument]) -> SampleSizes:
+    """Each sample of `instruments` once: a source of it, the bytes of its decoded head, and of all
+    of it if it is longer than its head (else 0: it never streams)."""
+    sizes = {}
+    for loaded in instruments:
+        for source, data in zip(loaded.instrument.samples, loaded.samples):
+            if data is not None and sample_key(source) not in sizes:
+                whole = data.frames * data.head.shape[1] * data.head.itemsize if data.frames > len(data.head) else 0
+                sizes[sample_key(source)] = source, data.head.nbytes, whole
+    return sizes
+
+
+def sample_memory(sizes: SampleSizes, streamer: SampleStreamer | None = None) -> SampleMemory:
+    """The memory of the samples in `sizes`; `streamer`: the one serving them, for what it holds."""
+    return SampleMemory(preloaded=sum(head for _, head, _ in sizes.values()),
+                        in_full=sum(whole for _, _, whole in sizes.values()),
+                        streamed=0 if streamer is None else sum(streamer.held_bytes(source)
+                                                                 for source, _, _ in sizes.values()))
 
 
 def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FRAMES,
@@ -301,6 +332,10 @@ class SampleStreamer:
     @property
     def resident_bytes(self) -> int:
         return sum(self.resident.values())
+
+    def held_bytes(self, source: SampleSource) -> int:
+        """Bytes of `source`'s sample read in full and held now (0: its head only)."""
+        return self.resident.get(self.engine.samples.slot(source), 0)
 
     def serve(self, wait_seconds: float = 0.0) -> int:
         """Carry out what the audio thread asked; returns how many requests were served."""

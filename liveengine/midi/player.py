@@ -46,7 +46,7 @@ from ..engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, Rin
 from ..levels import db_to_gain
 from ..kernel.state import MAX_INSTRUMENTS
 from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
-from ..instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
+from ..instruments.samples import DEFAULT_HEAD_FRAMES, LoadedInstrument, SampleStreamer, load_heads
 from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
 from ..instruments.synth import PatchError, load_patch
 from .channel import BANK_SELECT, CENTRE, EXPRESSION, PAN, VOLUME, ChannelState
@@ -113,6 +113,7 @@ class LoadedPreset:
     channels: list[int]  # 1-based
     regions: int | None  # None: a synth patch
     problems: list[str]
+    sampled: LoadedInstrument | None = None  # its samples' heads; None: a synth patch
 
 
 class MidiPlayer:
@@ -212,7 +213,7 @@ class MidiPlayer:
             loaded = load_heads(instrument, head_frames, pool=self.engine.samples)
             label = preset_label(key) if patch.suffix.lower() == ".sf2" else patch.name
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
-                                             len(instrument.regions), instrument.problems))
+                                             len(instrument.regions), instrument.problems, loaded))
             for channel, asked_for in channels.items():
                 index = self._install_sampled(instrument, loaded, channel, label)
                 for wanted in asked_for:

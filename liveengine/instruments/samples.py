@@ -349,14 +349,16 @@ class SampleStreamer:
                 return served
             if isinstance(request, SampleWanted):
                 served += 1
-                self._read_in_full(request.slot)
+                self.read_in_full(request.slot)
             elif request.resource is Resource.SAMPLE:
                 served += 1
                 self.evicting.discard(request.slot)
                 if request.outcome is HandoverOutcome.DONE:
                     self.resident.pop(request.slot, None)
 
-    def _read_in_full(self, slot: int):
+    def read_in_full(self, slot: int):
+        """Read sample `slot` in full now, if it streams and is not held already (offline, a player
+        that knows which samples a block's notes start may read them before the block renders)."""
         source = self.sources.get(slot)
         if source is None:
             return

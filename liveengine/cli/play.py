@@ -74,9 +74,8 @@ def command_play(args) -> int:
     for line in player.engine.refusal_report():
         print(f"  {line}")
     if args.verbose:
-        from ..instruments.samples import sample_sizes
-        for line in describe_sample_memory({f"{loaded.label} {loaded.name}": sample_sizes([loaded.sampled])
-                                            for loaded in player.presets if loaded.sampled is not None},
+        for line in describe_sample_memory({f"{loaded.label} {loaded.name}": loaded.samples
+                                            for loaded in player.presets if loaded.samples is not None},
                                            player.streamer):
             print(line)
     return 0

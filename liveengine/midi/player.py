@@ -51,7 +51,7 @@ from ..engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, Rin
 from ..levels import db_to_gain
 from ..kernel.state import MAX_INSTRUMENTS
 from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
-from ..instruments.samples import LoadedInstrument, SampleStreamer, load_heads
+from ..instruments.samples import SampleSizes, SampleStreamer, load_heads, sample_sizes
 from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
 from ..instruments.synth import PatchError, load_patch
 from .channel import BANK_SELECT, CENTRE, EXPRESSION, PAN, VOLUME, ChannelState
@@ -122,7 +122,7 @@ class LoadedPreset:
     channels: list[int]  # 1-based
     regions: int | None  # None: a synth patch
     problems: list[str]
-    sampled: LoadedInstrument | None = None  # its samples' heads; None: a synth patch
+    samples: SampleSizes | None = None  # what its samples take in memory; None: a synth patch
 
 
 class MidiPlayer:
@@ -224,7 +224,7 @@ class MidiPlayer:
             loaded = load_heads(instrument, head_frames, pool=self.engine.samples)
             label = preset_label(key) if patch.suffix.lower() == ".sf2" else patch.name
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
-                                             len(instrument.regions), instrument.problems, loaded))
+                                             len(instrument.regions), instrument.problems, sample_sizes([loaded])))
             for channel, asked_for in channels.items():
                 index = self._install_sampled(instrument, loaded, channel, label)
                 for wanted in asked_for:

@@ -7,6 +7,7 @@ from pathlib import Path
 import mido
 import pytest
 
+from liveengine.instruments.sf2 import load_sf2
 from liveengine.midi.player import MidiPlayer
 from liveengine.show.reader import load_show
 from liveengine.show.rig import build_rig
@@ -86,7 +87,8 @@ def test_play_verbose_reports_what_the_pool_and_the_streamer_hold(tmp_path):
     player = MidiPlayer(FLUID, tmp_path / "two.mid")
     for _ in player.render():
         pass
-    sampled = {f"{loaded.label} {loaded.name}": loaded.sampled.instrument for loaded in player.presets}
+    sampled = {f"{loaded.label} {loaded.name}": load_sf2(FLUID, *map(int, loaded.label.split(":")))
+               for loaded in player.presets}
     assert sorted(sampled) == sorted(name for name in figures if name != "sample memory in all")
     for name, instrument in sampled.items():
         heads, whole = pool_figures(player.engine, [instrument])

@@ -350,7 +350,7 @@ _GENERATORS = {  # SF2.04 section 8.1.3: default and range of each value generat
     57: _sample_only("exclusiveClass", 0, 0, 127),
     58: _sample_only("overridingRootKey", -1, -1, 127),
 }
-_NUMBERS = {generator.name: number for number, generator in _GENERATORS.items()}
+_BY_NAME = {generator.name: (number, generator) for number, generator in _GENERATORS.items()}
 # Generators the engine has no place for, and why: reported wherever they take effect.
 _UNMAPPED = {
     "modLfoToPitch": "no vibrato from the modulation LFO",
@@ -424,12 +424,14 @@ class _Values:
         self.instrument = instrument
 
     def __getitem__(self, name: str) -> int:
-        number = _NUMBERS[name]
-        generator = _GENERATORS[number]
-        value = _signed(self.instrument[number]) if number in self.instrument else generator.default
-        if generator.in_presets and number in self.preset:
-            value += _signed(self.preset[number])
-        return min(max(value, generator.low), generator.high)
+        number, generator = _BY_NAME[name]  # read some 40 times a region: one lookup, no min/max calls
+        amount = self.instrument.get(number)
+        value = generator.default if amount is None else _signed(amount)
+        if generator.in_presets:
+            offset = self.preset.get(number)
+            if offset is not None:
+                value += _signed(offset)
+        return generator.low if value < generator.low else generator.high if value > generator.high else value
 
     def sets(self, number: int) -> bool:
         return number in self.instrument or number in self.preset
@@ -614,7 +616,7 @@ class _PresetMapper:
         if INSTRUMENT in values.instrument:
             self.report(where, "instrument is not allowed in an instrument; ignored", ("instrument", instrument))
         for name, reason in _UNMAPPED.items():
-            if values[name] != _GENERATORS[_NUMBERS[name]].default:
+            if values[name] != _BY_NAME[name][1].default:
                 self.report(where, f"{name} ignored ({reason})", (name, instrument))
         if not one_key:
             for name in _KEY_SCALED:

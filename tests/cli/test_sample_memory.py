@@ -7,7 +7,8 @@ from pathlib import Path
 import mido
 import pytest
 
-from liveengine.instruments.sf2 import load_sf2
+from liveengine.instruments.samples import DEFAULT_HEAD_FRAMES
+from liveengine.instruments.sf2 import list_presets, load_sf2
 from liveengine.midi.player import MidiPlayer
 from liveengine.show.reader import load_show
 from liveengine.show.rig import build_rig
@@ -98,3 +99,25 @@ def test_play_verbose_reports_what_the_pool_and_the_streamer_hold(tmp_path):
     heads, whole = pool_figures(player.engine, sampled.values())
     assert figures["sample memory in all"] == (heads, megabytes(player.streamer.resident_bytes), whole)
     assert player.streamer.resident_bytes > 0, "some samples are longer than their heads and were read in full"
+
+
+TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+
+
+@pytest.mark.skipif(not TIMGM.exists(), reason=f"{TIMGM} is not installed (timgm6mb-soundfont)")
+def test_check_a_bank_reports_each_preset_and_the_whole_bank_each_sample_once():
+    done = liveengine("check", TIMGM)
+    figures = reported(done.stdout)
+    presets = {f"{preset.bank}:{preset.program} {preset.name}": load_sf2(TIMGM, preset.bank, preset.program)
+               for preset in list_presets(TIMGM)}
+    assert set(figures) == {*presets, "sample memory in all"}
+
+    def preloaded(instruments) -> float:  # 16-bit mono samples, decoded to float32, up to 65536 frames each
+        frames = {source.raw.byte_offset: source.raw.frames for instrument in instruments
+                  for source in instrument.samples}
+        return megabytes(sum(4 * min(length, DEFAULT_HEAD_FRAMES) for length in frames.values()))
+
+    for name, instrument in presets.items():
+        assert figures[name][0] == preloaded([instrument])
+    assert figures["sample memory in all"][0] == preloaded(presets.values()) < sum(
+        figures[name][0] for name in presets)

@@ -3,7 +3,8 @@
 Reading follows the SoundFont 2.04 specification. Only the bank's `pdta` chunk (its
 presets, instruments, zones, generators and sample headers) is read, and where its `smpl`
 chunk lies: regions point into that chunk through `RawPcm`, so the sample data stays on
-disk until the sample loader reads what it needs. `sm24` (the optional low bytes of
+disk until the sample loader reads what it needs. A bank's tables are parsed once per process
+(numpy records), however many of its presets load, and again only when the file's `pdta` changes. `sm24` (the optional low bytes of
 24-bit samples) is not used: samples play as their 16-bit words.
 
 Where the SF2 model and the engine's differ:

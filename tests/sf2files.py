@@ -66,3 +66,30 @@ def write_bank(path: Path, presets, instruments, samples) -> Path:
         (b"imod", imod), (b"igen", igen), (b"shdr", shdr))))
     path.write_bytes(chunk(b"RIFF", b"sfbk" + info + sdta + pdta))
     return path
+
+
+def preset_samples(path: Path, bank: int, program: int) -> set[int]:
+    """Where in the file (byte offsets) the samples lie that preset bank:program's zones reach through its
+    instruments, read here from the bank's tables on their own: the player's reader is what tests check."""
+    data = path.read_bytes()
+    sample_data = data.index(b"sdtasmpl") + 12  # the sdta list's type, the smpl chunk's id and size
+    at = data.rindex(b"pdtaphdr") + 4  # the pdta list comes last, its phdr chunk first
+    tables = {}
+    for name, layout in ((b"phdr", "<20sHHH12x"), (b"pbag", "<HH"), (b"pmod", "<10x"), (b"pgen", "<HH"),
+                         (b"inst", "<20sH"), (b"ibag", "<HH"), (b"imod", "<10x"), (b"igen", "<HH"),
+                         (b"shdr", "<20sI22x")):
+        chunk_id, size = struct.unpack_from("<4sI", data, at)
+        assert chunk_id == name
+        tables[name] = list(struct.iter_unpack(layout, data[at + 8:at + 8 + size]))
+        at += 8 + size
+
+    def generators(bags, table, first_zone, end_zone, wanted):
+        return {amount for zone in range(first_zone, end_zone)
+                for generator, amount in table[bags[zone][0]:bags[zone + 1][0]] if generator == wanted}
+
+    phdr, inst = tables[b"phdr"], tables[b"inst"]
+    index = next(i for i, (_, prog, bnk, _) in enumerate(phdr[:-1]) if (bnk, prog) == (bank, program))
+    instruments = generators(tables[b"pbag"], tables[b"pgen"], phdr[index][3], phdr[index + 1][3], INSTRUMENT)
+    samples = {sample for instrument in instruments for sample in generators(
+        tables[b"ibag"], tables[b"igen"], inst[instrument][1], inst[instrument + 1][1], SAMPLE_ID)}
+    return {sample_data + 2 * tables[b"shdr"][sample][1] for sample in samples}

@@ -4,7 +4,7 @@ import pathlib
 
 from ..show.reader import ShowFileError
 from . import UsageError
-from .describe import describe_cues, describe_rig
+from .describe import describe_cues, describe_rig, describe_sample_memory
 from .options import add_audio_options, load_rig, prepare_kernels
 
 
@@ -36,9 +36,10 @@ def command_check(args) -> int:
 
 
 def _check_instrument_file(path) -> int:
-    """Check one SFZ file, or every preset of an SF2 bank: every ignored opcode, missing or unreadable sample."""
+    """Check one SFZ file, or every preset of an SF2 bank: every ignored opcode, missing or unreadable
+    sample; and what its samples take in memory."""
     from ..instruments.library import InstrumentError, read_sampled_instrument
-    from ..instruments.samples import load_heads, progress_bar
+    from ..instruments.samples import load_heads, progress_bar, sample_sizes
     if pathlib.Path(path).suffix.lower() == ".sf2":
         from ..instruments.sf2 import Sf2Error, list_presets
         try:
@@ -48,6 +49,7 @@ def _check_instrument_file(path) -> int:
     else:
         presets = [(0, 0)]
     failed = 0
+    sizes = {}  # what each preset's samples take: its heads are let go before the next loads
     for bank, program in presets:
         try:
             instrument = read_sampled_instrument(path, bank, program)
@@ -61,4 +63,8 @@ def _check_instrument_file(path) -> int:
         for problem in instrument.problems:
             print(f"  {problem}")
         failed += bool(instrument.problems)
+        label = f"{bank}:{program} {instrument.name}" if len(presets) > 1 else instrument.name
+        sizes[label] = sample_sizes([loaded])
+    for line in describe_sample_memory(sizes):
+        print(line)
     return 1 if failed else 0

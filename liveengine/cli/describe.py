@@ -1,4 +1,5 @@
-"""A show described for whoever runs it (`check`, and `run` before it starts): its rig and its cue list."""
+"""A show described for whoever runs it (`check`, and `run` before it starts): its rig, its cue list, and
+what its samples take in memory."""
 
 import sys
 
@@ -51,7 +52,36 @@ def describe_rig(rig) -> list[str]:
     if timecode.mtc_output is not None:
         lines.append(f"  timecode master: MTC at {timecode.rate.name} fps on MIDI port {timecode.mtc_output!r}, "
                      f"from {timecode.master_start}")
+    from ..instruments.samples import sample_sizes
+    return lines + describe_sample_memory({name: sample_sizes([loaded]) for name, loaded in rig.sampled.items()},
+                                          rig.streamer)
+
+
+def describe_sample_memory(sizes: dict, streamer=None) -> list[str]:
+    """What each sampled instrument's samples take in memory, and all of them (a sample once however
+    many play it): `sizes`, the SampleSizes of each instrument by name; `streamer`, the SampleStreamer
+    serving them (None: nothing streams yet)."""
+    from ..instruments.samples import sample_memory
+    if not sizes:
+        return []
+
+    def figures(memory) -> str:
+        streamed = "" if streamer is None else f"{_megabytes(memory.streamed)} streamed now of "
+        return (f"{_megabytes(memory.preloaded)} preloaded, {streamed}{_megabytes(memory.in_full)} "
+                "if every sample plays to its end")
+
+    total = sample_memory({key: size for each in sizes.values() for key, size in each.items()}, streamer)
+    budget = "" if streamer is None else f" (streaming holds at most {_megabytes(streamer.budget_bytes)})"
+    lines = [f"  sample memory in all: {figures(total)}{budget}"]
+    each = {name: sample_memory(instrument_sizes, streamer) for name, instrument_sizes in sizes.items()}
+    lines += [f"    {name}: {figures(memory)}" for name, memory in each.items()]
+    if sum(memory.preloaded + memory.in_full for memory in each.values()) > total.preloaded + total.in_full:
+        lines.append("    (a sample that several instruments play is held once and counted once in all)")
     return lines
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MB"
 
 
 def _describe_keyboards(show) -> list[str]:

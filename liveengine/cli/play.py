@@ -4,6 +4,7 @@ import time
 
 from ..show.model import SAMPLE_RATES
 from . import UsageError
+from .describe import describe_sample_memory
 from .options import block_size, prepare_kernels
 
 
@@ -25,6 +26,8 @@ def add_parser(commands):
     play.add_argument("--bank", type=int, help="SF2 bank of one preset for every channel, program changes ignored")
     play.add_argument("--program", type=int, help="SF2 program of that preset (default 0)")
     play.add_argument("--subtype", default="PCM_24", help="sample format, e.g. PCM_16, PCM_24, FLOAT")
+    play.add_argument("-v", "--verbose", action="store_true",
+                      help="also report what the samples take in memory, each instrument's and in all")
     play.set_defaults(handler=command_play)
 
 
@@ -70,4 +73,9 @@ def command_play(args) -> int:
           f"ready in time; {t.late_events} late events")
     for line in player.engine.refusal_report():
         print(f"  {line}")
+    if args.verbose:
+        for line in describe_sample_memory({f"{loaded.label} {loaded.name}": loaded.samples
+                                            for loaded in player.presets if loaded.samples is not None},
+                                           player.streamer):
+            print(line)
     return 0

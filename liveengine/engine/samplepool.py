@@ -46,9 +46,13 @@ class SamplePool:
     def head_bytes(self) -> int:
         return sum(head.nbytes for head in self._heads)
 
+    def slot(self, source: SampleSource) -> int | None:
+        """The slot of `source`'s sample if an installed instrument plays it, else None."""
+        return self._slots.get(sample_key(source))
+
     def head(self, source: SampleSource) -> np.ndarray | None:
         """The decoded head of `source`'s sample if an installed instrument plays it, else None."""
-        slot = self._slots.get(sample_key(source))
+        slot = self.slot(source)
         return None if slot is None else self._heads[slot]
 
     def slots(self, instrument: SampledInstrument, samples: list[SampleData | None]) -> list[int]:

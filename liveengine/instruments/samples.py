@@ -17,13 +17,14 @@ read here too.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import struct
 import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,54 +54,67 @@ class SampleError(Exception):
 
 # Reading files.
 
-def _riff_chunks(data: bytes, start: int, end: int, big_endian: bool):
-    order = ">" if big_endian else "<"
-    at = start
-    while at + 8 <= end:
-        chunk_id = data[at:at + 4]
-        (size,) = struct.unpack(order + "I", data[at + 4:at + 8])
-        yield chunk_id, data[at + 8:min(end, at + 8 + size)]
+METADATA_LIMIT = 1 << 20  # bytes of a metadata chunk read: far more than any loop or marker list needs
+
+
+def _metadata_chunks(file, wanted: tuple[bytes, ...], big_endian: bool) -> dict[bytes, bytes]:
+    """The bodies of the `wanted` chunks of a RIFF or IFF file (the first of each id), found by reading
+    only each chunk's header: the sample data in between is skipped, not read, wherever they lie."""
+    order = ">I" if big_endian else "<I"
+    end = os.fstat(file.fileno()).st_size
+    found, at = {}, 12
+    while at + 8 <= end and len(found) < len(wanted):
+        file.seek(at)
+        header = file.read(8)
+        if len(header) < 8:
+            break
+        (size,) = struct.unpack(order, header[4:])
+        if header[:4] in wanted and header[:4] not in found:
+            found[header[:4]] = file.read(min(size, METADATA_LIMIT))
         at += 8 + size + (size & 1)
+    return found
 
 
 def file_loop_and_root(path: Path) -> tuple[tuple[int, int] | None, int]:
     """The first loop (start, end inclusive) and root key a WAV or AIFF file stores, or (None, ORIGINAL)."""
     try:
         with open(path, "rb") as file:
-            data = file.read(1 << 22)  # the metadata chunks of any real file lie well within
+            form = file.read(12)
+            if form[:4] == b"RIFF" and form[8:12] == b"WAVE":
+                chunks = _metadata_chunks(file, (b"smpl",), big_endian=False)
+            elif form[:4] == b"FORM" and form[8:12] in (b"AIFF", b"AIFC"):
+                chunks = _metadata_chunks(file, (b"MARK", b"INST"), big_endian=True)
+            else:
+                chunks = {}
     except OSError:
         return None, ORIGINAL
     loop, root = None, ORIGINAL
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        for chunk_id, body in _riff_chunks(data, 12, len(data), big_endian=False):
-            if chunk_id == b"smpl" and len(body) >= 36:
-                root = struct.unpack("<I", body[12:16])[0]
-                (loops,) = struct.unpack("<I", body[28:32])
-                if loops and len(body) >= 36 + 24:
-                    start, end = struct.unpack("<II", body[36 + 8:36 + 16])
-                    loop = (start, end)
-    elif data[:4] == b"FORM" and data[8:12] in (b"AIFF", b"AIFC"):
-        markers: dict[int, int] = {}
-        sustain_loop = None
-        for chunk_id, body in _riff_chunks(data, 12, len(data), big_endian=True):
-            if chunk_id == b"MARK" and len(body) >= 2:
-                (count,) = struct.unpack(">H", body[:2])
-                at = 2
-                for _ in range(count):
-                    if at + 7 > len(body):
-                        break
-                    marker_id, position = struct.unpack(">hI", body[at:at + 6])
-                    markers[marker_id] = position
-                    name_length = body[at + 6]
-                    at += 6 + 1 + name_length + ((1 + name_length) & 1)
-            elif chunk_id == b"INST" and len(body) >= 20:
-                root = body[0]
-                play_mode, begin, end = struct.unpack(">hhh", body[8:14])
-                if play_mode:
-                    sustain_loop = (begin, end)
-        if sustain_loop and sustain_loop[0] in markers and sustain_loop[1] in markers:
+    body = chunks.get(b"smpl", b"")
+    if len(body) >= 36:
+        root = struct.unpack("<I", body[12:16])[0]
+        (loops,) = struct.unpack("<I", body[28:32])
+        if loops and len(body) >= 36 + 24:
+            start, end = struct.unpack("<II", body[36 + 8:36 + 16])
+            loop = (start, end)
+    markers: dict[int, int] = {}
+    body = chunks.get(b"MARK", b"")
+    if len(body) >= 2:
+        (count,) = struct.unpack(">H", body[:2])
+        at = 2
+        for _ in range(count):
+            if at + 7 > len(body):
+                break
+            marker_id, position = struct.unpack(">hI", body[at:at + 6])
+            markers[marker_id] = position
+            name_length = body[at + 6]
+            at += 6 + 1 + name_length + ((1 + name_length) & 1)
+    body = chunks.get(b"INST", b"")
+    if len(body) >= 20:
+        root = body[0]
+        play_mode, begin, end = struct.unpack(">hhh", body[8:14])
+        if play_mode and begin in markers and end in markers:
             # AIFF's loop end marker is the first frame after the loop.
-            loop = (markers[sustain_loop[0]], markers[sustain_loop[1]] - 1)
+            loop = (markers[begin], markers[end] - 1)
     if root > 127:
         root = ORIGINAL
     return loop, root
@@ -204,8 +218,39 @@ class LoadedInstrument:
 
     @property
     def head_bytes(self) -> int:
-        heads = {id(data.head): data.head.nbytes for data in self.samples if data is not None}  # shared once
-        return sum(heads.values())
+        return sample_memory(sample_sizes([self])).preloaded
+
+
+@dataclass(frozen=True)
+class SampleMemory:
+    """What samples take in memory, in bytes, each sample counted once however many instruments play it."""
+
+    preloaded: int  # the decoded heads, held as long as the instruments are loaded
+    in_full: int  # every sample longer than its head, whole: the most streaming reads if each plays to its end
+    streamed: int  # of `in_full`, what the streamer holds now
+
+
+SampleSizes = dict[tuple, tuple[SampleSource, int, int]]  # sample key -> (a source of it, head bytes, whole bytes)
+
+
+def sample_sizes(instruments: Iterable[LoadedInstrument]) -> SampleSizes:
+    """Each sample of `instruments` once: a source of it, the bytes of its decoded head, and of all
+    of it if it is longer than its head (else 0: it never streams)."""
+    sizes = {}
+    for loaded in instruments:
+        for source, data in zip(loaded.instrument.samples, loaded.samples):
+            if data is not None and sample_key(source) not in sizes:
+                whole = data.frames * data.head.shape[1] * data.head.itemsize if data.frames > len(data.head) else 0
+                sizes[sample_key(source)] = source, data.head.nbytes, whole
+    return sizes
+
+
+def sample_memory(sizes: SampleSizes, streamer: SampleStreamer | None = None) -> SampleMemory:
+    """The memory of the samples in `sizes`; `streamer`: the one serving them, for what it holds."""
+    return SampleMemory(preloaded=sum(head for _, head, _ in sizes.values()),
+                        in_full=sum(whole for _, _, whole in sizes.values()),
+                        streamed=0 if streamer is None else sum(streamer.held_bytes(source)
+                                                                 for source, _, _ in sizes.values()))
 
 
 def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FRAMES,
@@ -302,6 +347,10 @@ class SampleStreamer:
     def resident_bytes(self) -> int:
         return sum(self.resident.values())
 
+    def held_bytes(self, source: SampleSource) -> int:
+        """Bytes of `source`'s sample read in full and held now (0: its head only)."""
+        return self.resident.get(self.engine.samples.slot(source), 0)
+
     def serve(self, wait_seconds: float = 0.0) -> int:
         """Carry out what the audio thread asked; returns how many requests were served."""
         self.engine.poll()
@@ -314,14 +363,16 @@ class SampleStreamer:
                 return served
             if isinstance(request, SampleWanted):
                 served += 1
-                self._read_in_full(request.slot)
+                self.read_in_full(request.slot)
             elif request.resource is Resource.SAMPLE:
                 served += 1
                 self.evicting.discard(request.slot)
                 if request.outcome is HandoverOutcome.DONE:
                     self.resident.pop(request.slot, None)
 
-    def _read_in_full(self, slot: int):
+    def read_in_full(self, slot: int):
+        """Read sample `slot` in full now, if it streams and is not held already (offline, a player
+        that knows which samples a block's notes start may read them before the block renders)."""
         source = self.sources.get(slot)
         if source is None:
             return

@@ -3,7 +3,8 @@
 Reading follows the SoundFont 2.04 specification. Only the bank's `pdta` chunk (its
 presets, instruments, zones, generators and sample headers) is read, and where its `smpl`
 chunk lies: regions point into that chunk through `RawPcm`, so the sample data stays on
-disk until the sample loader reads what it needs. `sm24` (the optional low bytes of
+disk until the sample loader reads what it needs. A bank's tables are parsed once per process
+(numpy records), however many of its presets load, and again only when the file's `pdta` changes. `sm24` (the optional low bytes of
 24-bit samples) is not used: samples play as their 16-bit words.
 
 Where the SF2 model and the engine's differ:
@@ -28,6 +29,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
+
+import numpy as np
 
 from ..kernel.regions import (
     ORIGINAL,
@@ -112,34 +115,43 @@ class _SampleHeader(NamedTuple):
 
 _Modulator = tuple[int, int, int, int, int]  # source, destination, amount, amount source, transform
 
-# The hydra's nine tables, in the order the specification requires, with their record layouts.
+# The hydra's nine tables, in the order the specification requires, with their record layouts
+# (little-endian, packed) and, for the three header tables, the record type their rows become.
 # Zones (bags) are (first generator, first modulator); generators are (generator, amount), the
 # amount an unsigned word that each generator reads as a range, an index or a signed value.
+_BAG = np.dtype([("generators", "<u2"), ("modulators", "<u2")])
+_GENERATOR = np.dtype([("generator", "<u2"), ("amount", "<u2")])
+_MODULATOR = np.dtype([("source", "<u2"), ("destination", "<u2"), ("amount", "<i2"), ("amount_source", "<u2"),
+                       ("transform", "<u2")])
 _TABLES = {
-    b"phdr": ("<20sHHHIII", _PresetHeader._make),
-    b"pbag": ("<HH", tuple),
-    b"pmod": ("<HHhHH", tuple),
-    b"pgen": ("<HH", tuple),
-    b"inst": ("<20sH", _InstrumentHeader._make),
-    b"ibag": ("<HH", tuple),
-    b"imod": ("<HHhHH", tuple),
-    b"igen": ("<HH", tuple),
-    b"shdr": ("<20sIIIIIBbHH", _SampleHeader._make),
+    b"phdr": (np.dtype([("name", "S20"), ("program", "<u2"), ("bank", "<u2"), ("first_zone", "<u2"),
+                        ("library", "<u4"), ("genre", "<u4"), ("morphology", "<u4")]), _PresetHeader),
+    b"pbag": (_BAG, None),
+    b"pmod": (_MODULATOR, None),
+    b"pgen": (_GENERATOR, None),
+    b"inst": (np.dtype([("name", "S20"), ("first_zone", "<u2")]), _InstrumentHeader),
+    b"ibag": (_BAG, None),
+    b"imod": (_MODULATOR, None),
+    b"igen": (_GENERATOR, None),
+    b"shdr": (np.dtype([("name", "S20"), ("start", "<u4"), ("end", "<u4"), ("loop_start", "<u4"),
+                        ("loop_end", "<u4"), ("rate", "<u4"), ("root_key", "u1"), ("correction", "i1"),
+                        ("link", "<u2"), ("type", "<u2")]), _SampleHeader),
 }
 
 
 @dataclass(frozen=True)
 class _Hydra:
-    """A bank's articulation data. Each header table ends with a terminal record."""
+    """A bank's articulation data. Each header table ends with a terminal record. The zone, generator
+    and modulator tables stay packed records (numpy): a preset reads only its own zones' slices."""
 
     presets: list[_PresetHeader]
-    preset_zones: list[tuple[int, int]]
-    preset_modulators: list[_Modulator]
-    preset_generators: list[tuple[int, int]]
+    preset_zones: np.ndarray  # of _BAG
+    preset_modulators: np.ndarray  # of _MODULATOR
+    preset_generators: np.ndarray  # of _GENERATOR
     instruments: list[_InstrumentHeader]
-    instrument_zones: list[tuple[int, int]]
-    instrument_modulators: list[_Modulator]
-    instrument_generators: list[tuple[int, int]]
+    instrument_zones: np.ndarray
+    instrument_modulators: np.ndarray
+    instrument_generators: np.ndarray
     samples: list[_SampleHeader]
     sample_data: int  # file offset of the smpl chunk's data
     sample_frames: int  # 16-bit words in it
@@ -153,13 +165,20 @@ def _read_hydra(path: Path) -> _Hydra:
         raise Sf2Error(f"{path}: cannot read: {error.strerror or error}") from error
 
 
+# The tables of each bank parsed in this process: file (device, inode) -> (its pdta bytes, their tables).
+# Every load walks the file's chunks and reads pdta again (tens of microseconds); its tables are
+# parsed again only when those bytes differ, so an edited bank is never played from stale tables.
+_parsed: dict[tuple[int, int], tuple[bytes, list]] = {}
+
+
 class _HydraReader:
     """Walks the RIFF structure, checking every size against its container, and reads `pdta`."""
 
     def __init__(self, path: Path, file: BinaryIO):
         self.path = path
         self.file = file
-        self.size = os.fstat(file.fileno()).st_size
+        self.status = os.fstat(file.fileno())
+        self.size = self.status.st_size
 
     def fail(self, message: str):
         raise Sf2Error(f"{self.path}: {message}")
@@ -188,8 +207,15 @@ class _HydraReader:
             if major != 2:
                 self.fail(f"SoundFont version {major}; only version 2 (16-bit PCM samples) is read")
         smpl = self.required(self.chunks(sdta[0], sdta[0] + sdta[1], "LIST sdta"), b"smpl", "LIST sdta")
-        tables = self.tables(self.read_at(*pdta), pdta[0])
-        return _Hydra(*tables, sample_data=smpl[0], sample_frames=smpl[1] // 2)
+        return _Hydra(*self.parsed_tables(pdta), sample_data=smpl[0], sample_frames=smpl[1] // 2)
+
+    def parsed_tables(self, pdta: tuple[int, int]) -> list:
+        data = self.read_at(*pdta)
+        identity = self.status.st_dev, self.status.st_ino
+        parsed = _parsed.get(identity)
+        if parsed is None or parsed[0] != data:
+            parsed = _parsed[identity] = data, self.tables(data, pdta[0])
+        return parsed[1]
 
     def chunks(self, start: int, end: int, container: str) -> dict[bytes, tuple[int, int]]:
         """The chunks from `start` to `end`, id → (data offset, size); a LIST by "LIST " + its type."""
@@ -212,9 +238,9 @@ class _HydraReader:
             self.fail(f"no {chunk_id.decode('latin-1')} chunk in {container}")
         return chunks[chunk_id]
 
-    def tables(self, pdta: bytes, offset: int) -> list[list]:
+    def tables(self, pdta: bytes, offset: int) -> list:
         tables, at = [], 0
-        for chunk_id, (layout, make) in _TABLES.items():
+        for chunk_id, (layout, header) in _TABLES.items():
             name = chunk_id.decode()
             if at + 8 > len(pdta):
                 self.fail(f"LIST pdta ends before its {name} chunk")
@@ -222,27 +248,28 @@ class _HydraReader:
             if found != chunk_id:
                 self.fail(f"LIST pdta has {found!r} at byte {offset + at} where {name} belongs")
             at += 8
-            record = struct.calcsize(layout)
             if at + size > len(pdta):
                 self.fail(f"the {name} chunk claims {size} bytes, past the end of LIST pdta")
-            if size == 0 or size % record:
-                self.fail(f"the {name} chunk is {size} bytes, not a whole number of {record}-byte records")
-            tables.append([make(values) for values in struct.iter_unpack(layout, pdta[at:at + size])])
+            if size == 0 or size % layout.itemsize:
+                self.fail(f"the {name} chunk is {size} bytes, not a whole number of {layout.itemsize}-byte records")
+            records = np.frombuffer(pdta, layout, size // layout.itemsize, at)
+            tables.append(records if header is None else list(map(header._make, records.tolist())))
             at += size
         presets, preset_zones, preset_modulators, preset_generators, instruments, instrument_zones, \
             instrument_modulators, instrument_generators, _ = tables
         # A header's zones run to the next header's first zone; a zone's generators and
         # modulators to the next zone's first.
-        self.check_ascending("phdr", [preset.first_zone for preset in presets], len(preset_zones) - 1)
-        self.check_ascending("pbag", [zone[0] for zone in preset_zones], len(preset_generators))
-        self.check_ascending("pbag", [zone[1] for zone in preset_zones], len(preset_modulators))
-        self.check_ascending("inst", [instrument.first_zone for instrument in instruments], len(instrument_zones) - 1)
-        self.check_ascending("ibag", [zone[0] for zone in instrument_zones], len(instrument_generators))
-        self.check_ascending("ibag", [zone[1] for zone in instrument_zones], len(instrument_modulators))
+        self.check_ascending("phdr", np.array([preset.first_zone for preset in presets]), len(preset_zones) - 1)
+        self.check_ascending("pbag", preset_zones["generators"], len(preset_generators))
+        self.check_ascending("pbag", preset_zones["modulators"], len(preset_modulators))
+        self.check_ascending("inst", np.array([instrument.first_zone for instrument in instruments]),
+                             len(instrument_zones) - 1)
+        self.check_ascending("ibag", instrument_zones["generators"], len(instrument_generators))
+        self.check_ascending("ibag", instrument_zones["modulators"], len(instrument_modulators))
         return tables
 
-    def check_ascending(self, table: str, indices: list[int], limit: int):
-        if any(later < earlier for earlier, later in zip(indices, indices[1:])):
+    def check_ascending(self, table: str, indices: np.ndarray, limit: int):
+        if np.any(indices[1:] < indices[:-1]):
             self.fail(f"the {table} chunk's indices are not in ascending order")
         if indices[-1] > limit:
             self.fail(f"the {table} chunk points past the end of the table it indexes")
@@ -324,7 +351,7 @@ _GENERATORS = {  # SF2.04 section 8.1.3: default and range of each value generat
     57: _sample_only("exclusiveClass", 0, 0, 127),
     58: _sample_only("overridingRootKey", -1, -1, 127),
 }
-_NUMBERS = {generator.name: number for number, generator in _GENERATORS.items()}
+_BY_NAME = {generator.name: (number, generator) for number, generator in _GENERATORS.items()}
 # Generators the engine has no place for, and why: reported wherever they take effect.
 _UNMAPPED = {
     "modLfoToPitch": "no vibrato from the modulation LFO",
@@ -366,18 +393,24 @@ class _Zone:
     modulators: list[_Modulator]
 
 
-def _zones(bags: list[tuple[int, int]], generators: list[tuple[int, int]], modulators: list[_Modulator],
+def _zones(bags: np.ndarray, generators: np.ndarray, modulators: np.ndarray,
            first: int, end: int, terminal: int) -> tuple[_Zone | None, list[_Zone], list[_Zone]]:
     """The global zone (if any), the zones that name their `terminal` (an instrument or a sample),
     and the others, which the specification ignores."""
+    bounds = bags[first:end + 1].tolist()  # each zone's first generator and modulator, and where the last ends
+    first_generator, first_modulator = bounds[0]
+    own_generators = generators[first_generator:bounds[-1][0]].tolist()
+    own_modulators = modulators[first_modulator:bounds[-1][1]].tolist()
     zones = []
-    for index, bag in enumerate(range(first, end)):
+    for index, ((generator_start, modulator_start), (generator_end, modulator_end)) in enumerate(
+            zip(bounds, bounds[1:])):
         values = {}
-        for generator, amount in generators[bags[bag][0]:bags[bag + 1][0]]:
+        for generator, amount in own_generators[generator_start - first_generator:generator_end - first_generator]:
             values[generator] = amount
             if generator == terminal:
                 break  # what follows the terminal generator is ignored
-        zones.append(_Zone(index, values, modulators[bags[bag][1]:bags[bag + 1][1]]))
+        zones.append(_Zone(index, values,
+                           own_modulators[modulator_start - first_modulator:modulator_end - first_modulator]))
     global_zone = zones.pop(0) if zones and terminal not in zones[0].generators else None
     return (global_zone, [zone for zone in zones if terminal in zone.generators],
             [zone for zone in zones if terminal not in zone.generators])
@@ -392,12 +425,14 @@ class _Values:
         self.instrument = instrument
 
     def __getitem__(self, name: str) -> int:
-        number = _NUMBERS[name]
-        generator = _GENERATORS[number]
-        value = _signed(self.instrument[number]) if number in self.instrument else generator.default
-        if generator.in_presets and number in self.preset:
-            value += _signed(self.preset[number])
-        return min(max(value, generator.low), generator.high)
+        number, generator = _BY_NAME[name]  # read some 40 times a region: one lookup, no min/max calls
+        amount = self.instrument.get(number)
+        value = generator.default if amount is None else _signed(amount)
+        if generator.in_presets:
+            offset = self.preset.get(number)
+            if offset is not None:
+                value += _signed(offset)
+        return generator.low if value < generator.low else generator.high if value > generator.high else value
 
     def sets(self, number: int) -> bool:
         return number in self.instrument or number in self.preset
@@ -582,7 +617,7 @@ class _PresetMapper:
         if INSTRUMENT in values.instrument:
             self.report(where, "instrument is not allowed in an instrument; ignored", ("instrument", instrument))
         for name, reason in _UNMAPPED.items():
-            if values[name] != _GENERATORS[_NUMBERS[name]].default:
+            if values[name] != _BY_NAME[name][1].default:
                 self.report(where, f"{name} ignored ({reason})", (name, instrument))
         if not one_key:
             for name in _KEY_SCALED:

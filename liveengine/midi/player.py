@@ -32,6 +32,11 @@ How the channel messages sound:
   channel no faster);
 - every controller below 120 also reaches the channel's instruments (`Producer.controller`),
   so SFZ regions that follow one (the mod wheel, CC1, among them) move with it.
+
+Memory: only the presets the file plays are loaded, and of their samples only a short head each;
+before the chunk in which a note starts, the samples its key and velocity may play are read in
+full (whatever round robin or controller picks among them), so a voice never waits for its sample
+and the render is the same as with every sample preloaded whole.
 """
 
 from collections import deque
@@ -46,7 +51,7 @@ from ..engine import BusLayout, Ending, Engine, EngineSettings, OfflineLoop, Rin
 from ..levels import db_to_gain
 from ..kernel.state import MAX_INSTRUMENTS
 from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sampled_instrument
-from ..instruments.samples import DEFAULT_HEAD_FRAMES, SampleStreamer, load_heads
+from ..instruments.samples import SampleSizes, SampleStreamer, load_heads, sample_sizes
 from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
 from ..instruments.synth import PatchError, load_patch
 from .channel import BANK_SELECT, CENTRE, EXPRESSION, PAN, VOLUME, ChannelState
@@ -57,6 +62,10 @@ DRUM_CHANNEL = 9  # MIDI channel 10
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
 EVENTS_PER_CHUNK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
 CHUNK_FRAMES = 1024  # rendered in one call: a call, or a file write, per block costs more than a silent block
+# Frames of each sample decoded at load. The file says which notes come, so each note's samples are
+# read in full before it sounds: a head only checks that its sample reads, and unplayed samples
+# cost next to nothing.
+HEAD_FRAMES = 1024
 
 
 class PlayError(Exception):
@@ -113,6 +122,7 @@ class LoadedPreset:
     channels: list[int]  # 1-based
     regions: int | None  # None: a synth patch
     problems: list[str]
+    samples: SampleSizes | None = None  # what its samples take in memory; None: a synth patch
 
 
 class MidiPlayer:
@@ -120,10 +130,10 @@ class MidiPlayer:
 
     def __init__(self, patch, midi, *, sample_rate: int = 44100, block: int = 64, interpolation: str = "cubic",
                  polyphony: int = 512, gain_db: float = 0.0, preset: tuple[int, int] | None = None,
-                 head_frames: int = DEFAULT_HEAD_FRAMES):
+                 head_frames: int = HEAD_FRAMES):
         """`patch`: an SFZ file, an SF2 bank, or a synth patch (a .toml file or a shipped patch's name);
         `preset`: (bank, program) of an SF2 bank to play on every channel; `head_frames`: frames of
-        each sample decoded at load (the rest streams)."""
+        each sample decoded at load (each note's samples are read in full before it sounds)."""
         try:
             self.messages, self.end_sample, self.tempo_bpm = read_channel_messages(midi, sample_rate)
         except MidiFileError as error:
@@ -141,6 +151,8 @@ class MidiPlayer:
         self.notices: list[str] = []  # presets substituted or missing
         self._instrument: dict[tuple[int, tuple[int, int]], int] = {}  # (channel, preset asked) -> instrument
         self._channel_instruments: list[list[int]] = [[] for _ in range(CHANNELS)]
+        # Sampled engine instrument -> key -> (lowest velocity, highest, slot) of its regions on streamed samples.
+        self._streamed: dict[int, list[list[tuple[int, int, int]]]] = {}
         self._next_note_id = 0
         suffix = Path(patch).suffix.lower()
         if suffix in SAMPLED_SUFFIXES:
@@ -212,7 +224,7 @@ class MidiPlayer:
             loaded = load_heads(instrument, head_frames, pool=self.engine.samples)
             label = preset_label(key) if patch.suffix.lower() == ".sf2" else patch.name
             self.presets.append(LoadedPreset(label, instrument.name, [channel + 1 for channel in channels],
-                                             len(instrument.regions), instrument.problems))
+                                             len(instrument.regions), instrument.problems, sample_sizes([loaded])))
             for channel, asked_for in channels.items():
                 index = self._install_sampled(instrument, loaded, channel, label)
                 for wanted in asked_for:
@@ -250,6 +262,11 @@ class MidiPlayer:
         except ValueError as error:  # beyond the engine's samples or regions
             raise PlayError(str(error)) from None
         self.streamer.add(loaded, slots)
+        self._streamed[index] = by_key = [[] for _ in range(128)]
+        for region in answering.regions:
+            if region.sample >= 0 and slots[region.sample] in self.streamer.sources:
+                for key in range(region.lokey, region.hikey + 1):
+                    by_key[key].append((region.lovel, region.hivel, slots[region.sample]))
         self._join(index, channel, label, set_controllers=instrument.controllers)
         return index
 
@@ -318,10 +335,19 @@ class MidiPlayer:
         if instrument is None:  # a preset the bank has no substitute for
             self._release(channel.strike(key, []), sample)
             return
+        self._read_ahead(instrument, key, velocity)
         self._next_note_id = self._next_note_id % events.LIVE_NOTE_IDS + 1
         self._release(channel.strike(key, [self._next_note_id]), sample)
         self.producer.note_on(sample, self._next_note_id, instrument, key, velocity / 127, "master",
                               pan=channel.pan_position)
+
+    def _read_ahead(self, instrument: int, key: int, velocity: int):
+        """Read in full, now, before the chunk of the note renders, every streamed sample a region of
+        `instrument` may play for it (whatever its other conditions): its voice never waits for one."""
+        regions = self._streamed.get(instrument)
+        for lowest, highest, slot in regions[key] if regions is not None else ():
+            if lowest <= velocity <= highest:
+                self.streamer.read_in_full(slot)
 
     def _release(self, notes: list[int], sample: int):
         for note_id in notes:

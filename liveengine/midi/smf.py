@@ -50,16 +50,18 @@ def read_channel_messages(path: str | os.PathLike[str], sample_rate: int) -> tup
     """The channel messages of the MIDI file at `path` on their samples (each time rounded to the
     nearest), in playing order, the sample on which the file ends, and its tempo at its start in
     beats per minute."""
-    import mido
     midi = open_midi_file(path)
-    seconds_at = _tempo_map(midi)
-    timed, tick = [], 0
-    for message in mido.merge_tracks(midi.tracks):
-        tick += message.time
-        if not message.is_meta and hasattr(message, "channel"):
-            timed.append(TimedMessage(round(seconds_at(tick) * sample_rate), message))
-    first_tick_seconds = seconds_at(1) - seconds_at(0)
-    return timed, round(seconds_at(tick) * sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
+    tempo_map = _tempo_map(midi)
+    ticked, end_tick = [], 0
+    for events in midi.tracks:
+        for tick, message in _with_ticks(events):
+            if not message.is_meta and hasattr(message, "channel"):
+                ticked.append((tick, message))
+            end_tick = max(end_tick, tick)
+    ticked.sort(key=lambda tick_message: tick_message[0])  # stable: at one tick, earlier tracks first (mido's merge)
+    timed = [TimedMessage(tempo_map.sample_at(tick, sample_rate), message) for tick, message in ticked]
+    first_tick_seconds = tempo_map(1) - tempo_map(0)
+    return timed, tempo_map.sample_at(end_tick, sample_rate), float(60 / (first_tick_seconds * midi.ticks_per_beat))
 
 
 def open_midi_file(path: str | os.PathLike[str]):
@@ -125,7 +127,7 @@ def _with_ticks(events):
         yield tick, message
 
 
-def _tempo_map(midi):
+def _tempo_map(midi) -> "_TempoMap":
     """A function from absolute ticks to exact seconds, through every tempo change."""
     changes = []
     for events in midi.tracks:
@@ -137,17 +139,38 @@ def _tempo_map(midi):
                     raise MidiFileError(f"{midi.filename}: a tempo of 0 microseconds per beat at tick {tick}")
                 changes.append((tick, message.tempo))
     changes.sort(key=lambda change: change[0])
-    ticks, tempos, starts = [0], [DEFAULT_TEMPO], [Fraction(0)]
-    for tick, tempo in changes:
-        starts.append(starts[-1] + Fraction(tick - ticks[-1]) * tempos[-1] / (midi.ticks_per_beat * 1_000_000))
-        ticks.append(tick)
-        tempos.append(tempo)
+    return _TempoMap(changes, midi.ticks_per_beat)
 
-    def seconds_at(tick: int) -> Fraction:
-        i = bisect.bisect_right(ticks, tick) - 1
-        return starts[i] + Fraction(tick - ticks[i]) * tempos[i] / (midi.ticks_per_beat * 1_000_000)
 
-    return seconds_at
+class _TempoMap:
+    """Absolute ticks to exact seconds (calling it), or to the nearest sample, through every tempo change."""
+
+    def __init__(self, changes: list[tuple[int, int]], ticks_per_beat: int):
+        self.per_tick = ticks_per_beat * 1_000_000  # a tick lasts tempo / per_tick seconds
+        self.ticks, self.tempos, self.starts = [0], [DEFAULT_TEMPO], [Fraction(0)]
+        for tick, tempo in changes:
+            self.starts.append(self._seconds(len(self.ticks) - 1, tick))
+            self.ticks.append(tick)
+            self.tempos.append(tempo)
+
+    def _seconds(self, segment: int, tick: int) -> Fraction:
+        return self.starts[segment] + Fraction((tick - self.ticks[segment]) * self.tempos[segment], self.per_tick)
+
+    def __call__(self, tick: int) -> Fraction:
+        return self._seconds(bisect.bisect_right(self.ticks, tick) - 1, tick)
+
+    def sample_at(self, tick: int, sample_rate: int) -> int:
+        """round(self(tick) * sample_rate), exactly (half to even), in integers: a file has a message
+        on almost every tick, and Fractions cost microseconds each."""
+        segment = bisect.bisect_right(self.ticks, tick) - 1
+        start = self.starts[segment]
+        numerator = (start.numerator * self.per_tick
+                     + start.denominator * (tick - self.ticks[segment]) * self.tempos[segment]) * sample_rate
+        denominator = start.denominator * self.per_tick
+        sample, remainder = divmod(numerator, denominator)
+        if 2 * remainder > denominator or (2 * remainder == denominator and sample & 1):
+            sample += 1
+        return sample
 
 
 def _notes_of(events, channel: int | None, seconds_at) -> list[MidiNote]:

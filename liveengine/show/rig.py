@@ -11,7 +11,7 @@ from .model import ShowConfig
 from ..engine import CUE_TEMPLATE_ROWS, BusLayout, Engine, EngineSettings, TimecodeInput, TimecodeMaster
 from ..levels import db_to_gain
 from ..instruments.library import InstrumentError, read_sampled_instrument
-from ..instruments.samples import SampleStreamer, load_heads, progress_bar
+from ..instruments.samples import LoadedInstrument, SampleStreamer, load_heads, progress_bar
 from ..instruments.synth import PatchError, load_patch
 from .sequence import click_sequence, first_instant, part_sequence
 
@@ -37,6 +37,8 @@ class Rig:
     streamer: SampleStreamer
     # What loading the sampled instruments found (missing samples, ignored opcodes), per instrument.
     instrument_problems: dict[str, list[str]] = field(default_factory=dict)
+    # The sampled instruments as loaded, by name: their samples' heads (for what they take in memory).
+    sampled: dict[str, LoadedInstrument] = field(default_factory=dict)
 
 
 def ring_capacity(show: ShowConfig) -> int:
@@ -98,6 +100,7 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
     numbers = {}
     streamer = SampleStreamer(engine, engine.producer("samples"), budget_bytes=audio.sample_memory_mb << 20)
     problems: dict[str, list[str]] = {}
+    sampled_instruments: dict[str, LoadedInstrument] = {}
     for number, instrument in enumerate(show.instruments.values()):
         numbers[instrument.name] = number
         engine.instrument_names[number] = instrument.name
@@ -123,6 +126,7 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         slots = engine.install_sampler(number, sampled, loaded.samples)
         engine.instrument_gain(number, db_to_gain(instrument.gain_db))
         streamer.add(loaded, slots)
+        sampled_instruments[instrument.name] = loaded
         if sampled.problems:
             problems[instrument.name] = sampled.problems
     budget = audio.sample_memory_mb << 20
@@ -132,4 +136,4 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
                                f"[audio] sample_memory_mb = {audio.sample_memory_mb}: long samples will not "
                                f"stay in memory between notes; lower sample_preload_frames or raise the budget"]
     streamer.budget_bytes = max(0, budget - preloaded)  # what streamed samples may hold beside the preloads
-    return Rig(show, engine, audio.block_size, audio.device, numbers, streamer, problems)
+    return Rig(show, engine, audio.block_size, audio.device, numbers, streamer, problems, sampled_instruments)

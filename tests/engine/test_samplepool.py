@@ -12,8 +12,12 @@ from liveengine.engine import Engine, EngineSettings, HandedOver, HandoverOutcom
 from liveengine.instruments.samples import SampleStreamer, load_heads
 from liveengine.kernel.regions import SampledInstrument, SampleSource
 from liveengine.midi.player import MidiPlayer
+from liveengine.show.reader import parse_show
+from liveengine.show.rig import build_rig
 
 from samples import long_sample, plain
+from sf2files import preset_samples
+from shows import one_note_show
 
 RATE = 48000
 BLOCK = 64
@@ -108,3 +112,20 @@ def test_a_shared_slot_is_evicted_only_when_no_voice_of_any_instrument_plays_it(
     again = render(2 * QUARTER)
     assert [w.slot for w in wanted.drain()] == [0]
     np.testing.assert_array_equal(again, alone(0))
+
+
+@pytest.mark.skipif(not FLUID.exists(), reason=f"{FLUID} is not installed (fluid-soundfont-gm)")
+def test_a_show_naming_presets_of_a_bank_loads_only_their_samples_each_once():
+    presets = {"piano": 0, "strings": 48, "slow": 49}  # Strings and Slow Strings play the same samples
+    instruments = "".join(f'\n[instruments.{name}]\ntype = "sf2"\nfile = "{FLUID}"\nprogram = {program}\n'
+                          for name, program in presets.items())
+    rig = build_rig(parse_show(one_note_show(RATE, BLOCK, instruments + '\n[instruments.voice]\ntype = "tone"\n'),
+                               "presets.toml"))
+    reached = {name: preset_samples(FLUID, 0, program) for name, program in presets.items()}
+    assert len(reached["piano"]) == 40 and reached["strings"] == reached["slow"] and len(reached["slow"]) == 34
+    held = {source.raw.byte_offset for loaded in rig.sampled.values() for source in loaded.instrument.samples
+            if rig.engine.samples.slot(source) is not None}
+    assert held == reached["piano"] | reached["strings"], "the samples of the presets named, of no other"
+    assert len(rig.engine.samples) == 74, "one slot a sample: the two string presets share theirs"
+    streamed = {rig.streamer.sources[slot].raw.byte_offset for slot in rig.streamer.sources}
+    assert streamed <= held and len(rig.streamer.sources) == len(streamed), "each long sample streams once"

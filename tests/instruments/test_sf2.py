@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liveengine.kernel.regions import ORIGINAL
+from liveengine.instruments import sf2
 from liveengine.instruments.sf2 import Sf2Error, Sf2Preset, gm_drum_kit, list_presets, load_sf2
 
 from sf2files import (ATTACK_MOD_ENV, ATTACK_VOL_ENV, ATTENUATION, COARSE_TUNE, DECAY_MOD_ENV, DECAY_VOL_ENV,
@@ -325,6 +326,33 @@ def test_asking_for_a_preset_the_bank_lacks(tmp_path):
     assert list_presets(path) == [Sf2Preset(0, 0, "preset")]
     with pytest.raises(Sf2Error, match=re.escape(f"{path}: no preset 128:0")):
         gm_drum_kit(path)
+
+
+# --- Reading a bank once ---------------------------------------------------------------------------
+
+
+@needs_fluid
+def test_a_bank_is_parsed_once_for_all_its_presets(monkeypatch):
+    parsed = []
+    tables = sf2._HydraReader.tables
+    monkeypatch.setattr(sf2, "_parsed", {})
+    monkeypatch.setattr(sf2._HydraReader, "tables", lambda reader, *args: parsed.append(1) or tables(reader, *args))
+    presets = list_presets(FLUID)
+    pianos = [load_sf2(FLUID, 0, program) for program in range(8)]
+    assert len(presets) == 189 and len({piano.name for piano in pianos}) == 8
+    assert len(parsed) == 1
+
+
+def test_a_bank_edited_in_place_is_read_again(tmp_path):
+    path = write_bank(tmp_path / "edited.sf2", [("preset", 0, 0, [[(INSTRUMENT, 0)]])],
+                      [("instrument", [[(KEY_RANGE, keys(0, 63)), (SAMPLE_ID, 0)]])], [("a", MONO, 0, 60, 0)])
+    assert load_sf2(path).regions[0].hikey == 63
+    patched(path, path, path.read_bytes().index(struct.pack("<HH", KEY_RANGE, keys(0, 63))) + 2,
+            struct.pack("<H", keys(0, 70)))  # the same file, the same size, maybe the same modification time
+    assert load_sf2(path).regions[0].hikey == 70
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(Sf2Error, match="truncated"):
+        load_sf2(path)
 
 
 # --- Corrupt files --------------------------------------------------------------------------------

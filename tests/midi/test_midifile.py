@@ -5,9 +5,11 @@ from fractions import Fraction
 import mido
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liveengine.show.reader import ShowFileError, parse_show
-from liveengine.midi.smf import MidiFileError, read_midi_notes
+from liveengine.midi.smf import MidiFileError, _TempoMap, read_midi_notes
 from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
 
@@ -150,3 +152,17 @@ actions = [{{start = "theme"}}]
     key_of = {round(RATE * 0.25): "C", RATE: "E"}
     assert [int(s) - 1 - fired for s in starts[1:]] == list(key_of), "C a quarter second in, E a second in"
     assert ("4M2", "fired by hand from bar 3") in [(d.cue, d.text) for d in render.runner.decisions]
+
+
+@settings(max_examples=200, deadline=None)
+@given(ticks_per_beat=st.integers(1, 960), tempos=st.lists(st.tuples(st.integers(1, 5000), st.integers(1, 2 ** 24 - 1)),
+                                                             max_size=4),
+       ticks=st.lists(st.integers(0, 30000), min_size=1, max_size=20), rate=st.sampled_from([44100, 48000, 96000]))
+def test_each_tick_falls_on_the_nearest_sample_to_its_exact_time(ticks_per_beat, tempos, ticks, rate):
+    changes, at = [], 0
+    for gap, tempo in tempos:
+        at += gap
+        changes.append((at, tempo))
+    tempo_map = _TempoMap(changes, ticks_per_beat)
+    for tick in ticks + [at for at, _ in changes]:
+        assert tempo_map.sample_at(tick, rate) == round(tempo_map(tick) * rate)  # half to even, as Fraction does

@@ -19,13 +19,15 @@ from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.instruments.samples import load_heads
 from liveengine.instruments.sf2 import load_sf2
 from liveengine.instruments.sfz import load_sfz
-from liveengine.midi.player import MidiPlayer
+from liveengine.midi.player import HEAD_FRAMES, MidiPlayer
 
 from commandline import liveengine
 from corpus import corpus_folder
 
 RATE = 44100
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+needs_fluid = pytest.mark.skipif(not FLUID.exists(), reason=f"{FLUID} is not installed (fluid-soundfont-gm)")
 needs_timgm = pytest.mark.skipif(not TIMGM.exists(), reason=f"{TIMGM} is not installed (timgm6mb-soundfont)")
 TICKS_PER_BEAT = 480
 # 120 bpm, then 75 bpm from beat 8 (4 s), then 150 bpm from beat 13 (8 s); microseconds per beat.
@@ -394,3 +396,23 @@ def test_bad_inputs_get_one_clear_message_and_no_traceback(tmp_path, capsys, cas
     assert code == 1
     assert len(error) == 1 and error[0].startswith("liveengine: ") and named in error[0]
     assert not (tmp_path / "out.wav").exists()
+
+
+@needs_fluid
+def test_the_samples_a_note_may_play_are_read_in_full_before_it_sounds(tmp_path):
+    notes = {(0, 60, 100): 0, (0, 72, 30): 960, (1, 48, 100): 480}  # (channel, key, velocity): tick
+    events = program(0, 48, channel=1)
+    for (channel, key, velocity), tick in notes.items():
+        events += note(tick, key, 480, channel=channel, velocity=velocity)
+    midi = write_midi(tmp_path / "ahead.mid", events)
+    audio, player = play(FLUID, midi)
+    whole, _ = play(FLUID, midi, head_frames=1 << 22)  # every sample decoded whole before the first note
+    np.testing.assert_array_equal(audio, whole)
+    assert player.engine.telemetry().samples_not_ready == 0
+    assert player.engine.samples.head_bytes <= len(player.engine.samples) * HEAD_FRAMES * 2 * 4
+    presets = {0: load_sf2(FLUID, 0, 0), 1: load_sf2(FLUID, 0, 48)}
+    reached = {presets[channel].samples[region.sample].raw for (channel, key, velocity) in notes
+               for region in presets[channel].regions
+               if region.lokey <= key <= region.hikey and region.lovel <= velocity <= region.hivel}
+    assert player.streamer.reads == sum(1 for raw in reached if raw.frames > HEAD_FRAMES) > 0, \
+        "read in full: the samples those notes may play, each once, and no other"

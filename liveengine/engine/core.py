@@ -16,7 +16,7 @@ import numpy as np
 
 from ..background import BackgroundLoop
 from ..kernel.dsp.ltc import nominal_fps, rate_heard
-from ..kernel.realtime import realtime
+from ..kernel.realtime import realtime_entry
 from ..kernel import chase
 from ..kernel import events as ev
 from .clock import SampleClock
@@ -107,7 +107,7 @@ def rate_mismatch_text(source: str, heard: str, expected: str) -> str:
     return f"{source} runs at {heard} fps; the show expects {expected} fps ([timecode] rate)"
 
 
-@realtime
+@realtime_entry
 def publish_frames_ready(sample_ints, slot, frames):
     """Release store: the frames written before it are visible to the audio thread before the count."""
     store_release(sample_ints[SI_FRAMES_READY], slot, frames)

@@ -30,7 +30,7 @@ from ..drivers.stream import audio_callback
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
 # compiles its callees first (most functions, a third of the time), then optimises the whole.
-FIRST_ESTIMATES = {"render kernel": (40.0, 274), "event rings": (1.0, 4), "audio callback": (1.5, 1)}
+FIRST_ESTIMATES = {"render kernel": (28.0, 250), "event rings": (1.0, 4), "audio callback": (1.5, 1)}
 TICK_SECONDS = 1.0
 
 

@@ -25,7 +25,7 @@ decoder. All state lives in one float64 vector and a small window of recent fram
 
 import numpy as np
 
-from .realtime import realtime
+from .realtime import realtime, realtime_entry
 
 STOPPED, LOCKING, LOCKED, FREEWHEEL = range(4)
 STATE_NAMES = ("stopped", "locking", "locked", "freewheel")
@@ -62,7 +62,7 @@ STATE_FIELDS = 22
 # whose located frame is then the last frame heard before the dropout.
 
 
-@realtime
+@realtime_entry
 def frame_count(hours, minutes, seconds, frames, nominal, drop_frame):
     """Frames since midnight of a timecode label; drop-frame skips labels 0 and 1 of every
     minute not divisible by ten (the audio thread's twin of show.timecode, tested against it)."""
@@ -98,7 +98,7 @@ def new_master(sample_rate: int, fps: tuple[int, int], frames_per_day: int, star
     return state, window
 
 
-@realtime
+@realtime_entry
 def unwrap(frame, reference, frames_per_day):
     """`frame` moved by whole days to lie nearest `reference` (timecode wraps at 24 h)."""
     half = frames_per_day / 2.0
@@ -171,7 +171,7 @@ def fit_line(state, window):
     state[S_ANCHOR_FRAME] = origin_frame + mean_y - slope * mean_x
 
 
-@realtime
+@realtime_entry
 def new_epoch(state, located_frame):
     state[S_EPOCH] += 1.0
     state[S_LOCATED_FRAME] = located_frame
@@ -186,14 +186,14 @@ def master_frame_start(state, index):
     return -((-numerator) // int(state[S_MASTER_SAMPLES_DEN]))
 
 
-@realtime
+@realtime_entry
 def master_locate(state, index, frame):
     """The master's timecode jumps: frame `frame` (since midnight) is the one its grid begins at `index`."""
     state[S_ANCHOR_FRAME] = frame - index
     new_epoch(state, frame)
 
 
-@realtime
+@realtime_entry
 def chase_frame(state, window, sample, frame):
     """Take one decoded frame: `sample` where it starts, `frame` its frame count since midnight."""
     mode = int(state[S_STATE])
@@ -254,7 +254,7 @@ def chase_frame(state, window, sample, frame):
     return REJECTED
 
 
-@realtime
+@realtime_entry
 def chase_idle(state, sample):
     """Let time pass to `sample` with no frame: dropout -> freewheel -> stopped."""
     mode = int(state[S_STATE])
@@ -275,13 +275,13 @@ def chase_idle(state, sample):
     return NOTHING
 
 
-@realtime
+@realtime_entry
 def chase_position(state, sample):
     """The frame position (frames since midnight, fractional, unwrapped) the line gives at `sample`."""
     return state[S_ANCHOR_FRAME] + (sample - state[S_ANCHOR_SAMPLE]) * state[S_FRAMES_PER_SAMPLE]
 
 
-@realtime
+@realtime_entry
 def chase_sample_at(state, frame_position):
     """The sample at which the line reaches `frame_position`; -1 if the picture stands still.
     On the master's line, frame positions are whole frames and the answer is the exact sample
@@ -293,7 +293,7 @@ def chase_sample_at(state, frame_position):
     return state[S_ANCHOR_SAMPLE] + (frame_position - state[S_ANCHOR_FRAME]) / state[S_FRAMES_PER_SAMPLE]
 
 
-@realtime
+@realtime_entry
 def chase_speed(state):
     """Speed of the picture: 1.0 at the nominal frame rate, negative in reverse."""
     return state[S_FRAMES_PER_SAMPLE] * state[S_SAMPLES_PER_FRAME]

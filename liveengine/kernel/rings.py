@@ -9,7 +9,7 @@ ring refuses the push and the caller counts it.
 
 import numpy as np
 
-from .realtime import realtime
+from .realtime import realtime_entry
 from .events import EVENT_WIDTH
 from .intrinsics import load_acquire, store_release
 
@@ -18,7 +18,7 @@ READ_INDEX = 8  # 64 bytes after the write index: no false sharing between the t
 INDEX_WORDS = 16
 
 
-@realtime
+@realtime_entry
 def ring_push(rows, indices, sample, kind, target, a, b, c, d, e):
     """Producer side: append one event; False when the ring is full."""
     write = indices[WRITE_INDEX]  # only this producer writes it: a plain load is enough
@@ -39,7 +39,7 @@ def ring_push(rows, indices, sample, kind, target, a, b, c, d, e):
     return True
 
 
-@realtime
+@realtime_entry
 def ring_pop_into(rows, indices, destination, limit):
     """Consumer side: move up to `limit` rows into `destination`; returns how many."""
     read = indices[READ_INDEX]
@@ -54,7 +54,7 @@ def ring_pop_into(rows, indices, destination, limit):
     return count
 
 
-@realtime
+@realtime_entry
 def ring_fill(indices):
     """Rows waiting in the ring, as seen from either side."""
     return load_acquire(indices, WRITE_INDEX) - load_acquire(indices, READ_INDEX)

@@ -54,7 +54,7 @@ test sits on the recursion's path, and measured, it doubled a step's cost (4.4 t
 
 import math
 
-from ..realtime import DENORMAL_FLOOR, realtime
+from ..realtime import DENORMAL_FLOOR, realtime, realtime_entry
 
 FILTER_LOWPASS = 0
 FILTER_HIGHPASS = 1
@@ -76,7 +76,7 @@ def flush_denormal(value):
     return value if abs(value) >= DENORMAL_FLOOR else 0.0
 
 
-@realtime
+@realtime_entry
 def prewarp(cutoff_hz, sample_rate):
     """The integrator gain g = tan(pi fc / fs) of a trapezoidal filter, fc clamped."""
     cutoff = min(max(cutoff_hz, MIN_CUTOFF_HZ), MAX_CUTOFF_RATIO * sample_rate)
@@ -90,12 +90,12 @@ def prewarp(cutoff_hz, sample_rate):
     return numerator / denominator if angle <= _QUARTER_PI else denominator / numerator
 
 
-@realtime
+@realtime_entry
 def damping_from_q(q):
     return 1.0 / max(q, MIN_Q)
 
 
-@realtime
+@realtime_entry
 def damping_from_resonance_db(resonance_db):
     """k = 1/Q for a two-pole low-pass whose peak stands `resonance_db` above its pass band."""
     # The analog peak is Q / sqrt(1 - 1/(4 Q^2)); solved for Q at a peak gain G:
@@ -105,7 +105,7 @@ def damping_from_resonance_db(resonance_db):
     return 1.0 / math.sqrt(q_squared)
 
 
-@realtime
+@realtime_entry
 def svf_tick(x, ic1, ic2, g, k, mode):
     """One sample of the state-variable filter: (output, ic1, ic2); g from `prewarp`, k = 1/Q."""
     a1, a2, a3 = svf_gains(g, k)
@@ -124,7 +124,7 @@ def flush_states(ic1, ic2):
     return ic1, ic2
 
 
-@realtime
+@realtime_entry
 def svf_gains(g, k):
     """The state-variable filter's gains for g and k: a division, which a caller whose
     coefficients hold still over many samples computes once for all of them."""
@@ -133,7 +133,7 @@ def svf_gains(g, k):
     return a1, a2, g * a2
 
 
-@realtime
+@realtime_entry
 def svf_gains_gliding(g_start, g_step, k, samples):
     """The gains at g_start and their steps a sample, for g gliding by g_step a sample over `samples`:
     they move in straight lines between their exact values at the ends (they are smooth in g), two
@@ -146,7 +146,7 @@ def svf_gains_gliding(g_start, g_step, k, samples):
     return a1, a2, a3, (end_1 - a1) * per_sample, (end_2 - a2) * per_sample, (end_3 - a3) * per_sample
 
 
-@realtime
+@realtime_entry
 def svf_step(x, ic1, ic2, a1, a2, a3, k, mode):
     """`svf_tick` with its gains given (`svf_gains(g, k)`), and without the flush of its states:
     the caller runs `flush_states` at the end of each run of samples. In the loop, the flush's
@@ -174,7 +174,7 @@ def svf_bands(x, ic1, ic2, a1, a2, a3):
     return low, band, next_ic1, next_ic2
 
 
-@realtime
+@realtime_entry
 def low_pass_biquad(a1, a2, a3):
     """The state-variable low-pass with its gains held still, as a biquad in transposed direct form II:
     (b0, f1, f2) of y = b0 (x + 2 x[n-1] + x[n-2]) - f1 y[n-1] - f2 y[n-2]. The same transfer function (f1
@@ -182,14 +182,14 @@ def low_pass_biquad(a1, a2, a3):
     return a3, 2.0 * (a3 - a1), 2.0 * (a1 + a3) - 1.0
 
 
-@realtime
+@realtime_entry
 def biquad_states(ic1, ic2, a1, a2, a3):
     """The biquad's states (z1, z2) that go on from the state-variable filter's (ic1, ic2): z1 is the part
     of the next output the past gives, z2 the part of the one after."""
     return a2 * ic1 + (1.0 - a3) * ic2, a2 * ic1 + (1.0 - 2.0 * a1 - a3) * ic2
 
 
-@realtime
+@realtime_entry
 def svf_states(z1, z2, a1, a2, a3):
     """`biquad_states` inverted: the state-variable filter's (ic1, ic2) that go on from the biquad's."""
     per_a1_a2 = 0.5 / (a1 * a2)  # one division for both
@@ -197,7 +197,7 @@ def svf_states(z1, z2, a1, a2, a3):
     return (z1 - (1.0 - a3) * ic2) * 2.0 * a1 * per_a1_a2, ic2
 
 
-@realtime
+@realtime_entry
 def low_pass_biquad_step(x, z1, z2, b0, f1, f2):
     """One sample of `low_pass_biquad`'s filter: (y, z1, z2)."""
     # The next states from z1 itself rather than from y (y = b0 x + z1 put in): the recursion then waits
@@ -205,7 +205,7 @@ def low_pass_biquad_step(x, z1, z2, b0, f1, f2):
     return b0 * x + z1, (z2 + (2.0 - f1) * b0 * x) - f1 * z1, (1.0 - f2) * b0 * x - f2 * z1
 
 
-@realtime
+@realtime_entry
 def low_pass_pair_gains(a1, a2, a3):
     """The gains of `low_pass_pair`: the state-variable low-pass (gains from `svf_gains`) two samples at a
     time. One sample's step is s' = M s + B x, y = C s + D x; two are s'' = M^2 s + M B x0 + B x1,
@@ -223,7 +223,7 @@ def low_pass_pair_gains(a1, a2, a3):
             c1, c2, c1 * m11 + c2 * m21, c1 * m12 + c2 * m22, c1 * b1 + c2 * b2, a3)
 
 
-@realtime
+@realtime_entry
 def low_pass_pair(x0, x1, ic1, ic2, gains):
     """Two samples of the state-variable low-pass at rest: (y0, y1, ic1, ic2). Each state waits on two
     multiply-adds a pair, not a sample: half the recursion's latency, for loops it bounds."""
@@ -249,7 +249,7 @@ def svf_output(x, low, band, k, mode):
     return x
 
 
-@realtime
+@realtime_entry
 def one_pole_tick(x, s, g, mode):
     """One sample of the one-pole filter: (output, s); g from `prewarp`, mode low- or high-pass."""
     low = s + (x - s) * (g / (1.0 + g))

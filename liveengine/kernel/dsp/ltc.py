@@ -41,7 +41,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..realtime import DENORMAL_FLOOR, realtime
+from ..realtime import DENORMAL_FLOOR, realtime, realtime_entry
 
 BITS_PER_FRAME = 80
 HALF_CELLS_PER_FRAME = 2 * BITS_PER_FRAME
@@ -112,7 +112,7 @@ def _flag_positions(nominal_fps):
     return 43, 59, 27
 
 
-@realtime
+@realtime_entry
 def pack_frame(hours, minutes, seconds, frames, nominal_fps, drop_frame=0, user_bits=0, color_frame=0,
                binary_group_flags=0):
     """Bits 0-63 of the frame, polarity correction bit set; user_bits fill groups 1-8 from their low nibble."""
@@ -130,7 +130,7 @@ def pack_frame(hours, minutes, seconds, frames, nominal_fps, drop_frame=0, user_
     return word | (ones & 1) << polarity
 
 
-@realtime
+@realtime_entry
 def unpack_frame(word, nominal_fps):
     """(hours, minutes, seconds, frames, drop_frame, color_frame, user_bits, binary_group_flags) of a frame."""
     frames = (word & 0xF) + 10 * ((word >> 8) & 0x3)
@@ -155,7 +155,7 @@ def _is_timecode(word, nominal_fps):
     return digits_valid and frames < MAX_FRAME_LABELS and seconds < 60 and minutes < 60 and hours < 24
 
 
-@realtime
+@realtime_entry
 def next_timecode(hours, minutes, seconds, frames, nominal_fps, drop_frame):
     """The label after (hours, minutes, seconds, frames): drop-frame rule, 24-hour wrap."""
     frames += 1
@@ -220,7 +220,7 @@ def _advance_edge(ints):
     ints[E_NEXT_EDGE] = _ceil_div(half_cell * ints[E_HALF_CELL_SAMPLES_NUM], ints[E_HALF_CELL_SAMPLES_DEN])
 
 
-@realtime
+@realtime_entry
 def ltc_encode(out, ints, floats):
     """Write the next len(out) samples of LTC. Each transition is a raised-cosine ramp
     centred half a sample before the first sample of its cell."""
@@ -241,7 +241,7 @@ def ltc_encode(out, ints, floats):
         ints[E_SAMPLE] = sample + 1
 
 
-@realtime
+@realtime_entry
 def ltc_encoder_locate(ints, hours, minutes, seconds, frames, index):
     """Give frame `index` (counted from the encoder's origin, sample 0) this timecode: a jump; the
     labels count on from there. Should that frame have begun already, the frames after it carry
@@ -377,7 +377,7 @@ def _on_edge(edge, ints, floats, frames_out, rows):
     return _push_bit(bit, edge, ints, floats, frames_out, rows)
 
 
-@realtime
+@realtime_entry
 def ltc_decode(samples, first_sample, ints, floats, frames_out):
     """Decode a block whose first sample is `first_sample` of the stream; write each frame
     completed in it as a row of frames_out (see F_*) and return how many rows were written.

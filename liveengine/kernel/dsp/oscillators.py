@@ -52,7 +52,7 @@ import math
 import numpy as np
 import soundfile
 
-from ..realtime import realtime
+from ..realtime import realtime, realtime_entry
 
 TWO_PI = 2.0 * math.pi
 
@@ -62,12 +62,12 @@ def _wrap(phase):
     return phase - math.floor(phase)
 
 
-@realtime
+@realtime_entry
 def advance_phase(phase, increment):
     return _wrap(phase + increment)
 
 
-@realtime
+@realtime_entry
 def sine_tick(phase):
     return math.sin(TWO_PI * phase)
 
@@ -125,12 +125,12 @@ def _corner_correction(phase, per_increment):
     return correction
 
 
-@realtime
+@realtime_entry
 def saw_tick(phase, increment):
     return 2.0 * phase - 1.0 - 2.0 * _step_correction(phase, 1.0 / increment)
 
 
-@realtime
+@realtime_entry
 def pulse_tick(phase, increment, width):
     width = min(max(width, 0.0), 1.0)
     per_increment = 1.0 / increment
@@ -140,7 +140,7 @@ def pulse_tick(phase, increment, width):
                           _step_correction(_wrap(phase - width), per_increment))
 
 
-@realtime
+@realtime_entry
 def triangle_tick(phase, increment):
     # Measured from the trough (phase 0.75): the slope turns from -4 to +4 per cycle
     # there, and back at the peak half a cycle later; 8 per cycle is 8 * increment per sample.
@@ -151,7 +151,7 @@ def triangle_tick(phase, increment):
                                       _corner_correction(_wrap(from_trough + 0.5), per_increment))
 
 
-@realtime
+@realtime_entry
 def fm_tick(carrier_phase, modulator_phase, index, feedback, modulator):
     modulator = math.sin(TWO_PI * modulator_phase + feedback * modulator)
     return math.sin(TWO_PI * carrier_phase + index * modulator), modulator
@@ -164,7 +164,7 @@ _XORSHIFT_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
 _SCALE_53_BITS = 2.0 ** -52  # 53 random bits onto [0, 2)
 
 
-@realtime
+@realtime_entry
 def noise_seed(seed):
     """A noise state from any integer; neighbouring seeds give unrelated streams."""
     # splitmix64's output function: a bijection that spreads every input bit over all 64.
@@ -175,7 +175,7 @@ def noise_seed(seed):
     return np.int64(z) if z != np.uint64(0) else np.int64(1)
 
 
-@realtime
+@realtime_entry
 def noise_tick(state):
     x = np.uint64(state)
     x ^= x >> np.uint64(12)
@@ -209,7 +209,7 @@ def _cubic(row, index, fraction):
     return ((cubic * fraction + curve) * fraction + slope) * fraction + start
 
 
-@realtime
+@realtime_entry
 def wavetable_tick(table, phase, increment):
     size = table.shape[1] - _GUARD_BEFORE - _GUARD_AFTER
     last_level = table.shape[0] - 1

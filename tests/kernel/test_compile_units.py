@@ -1,0 +1,62 @@
+"""How the kernel's functions compile (kernel/realtime.py): once per set of argument types, not once
+per constant a caller passes; and with a way in from Python only for the entry points, so a Python
+call to any other function is refused with a message saying so, never a crash."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from numba import typeof
+
+from liveengine.kernel.memory import f64_2d
+from liveengine.kernel.realtime import realtime_entry
+
+
+@realtime_entry
+def two_views(table):
+    """Two calls naming two address-table entries as constants, as every kernel function does."""
+    return f64_2d(table, 3)[0, 0] + f64_2d(table, 4)[0, 0]
+
+
+def test_a_function_called_with_different_constants_compiles_once():
+    values = np.zeros(4)
+    table = np.zeros((8, 4), np.int64)
+    table[3] = table[4] = (values.ctypes.data, 2, 2, 0)
+    values[0] = 1.5
+    assert two_views(table) == 3.0
+    assert [str(arg) for arg in next(iter(f64_2d.overloads))] == [str(typeof(table)), "int64"]
+    assert len(f64_2d.overloads) == 1
+
+
+def run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("compiled_first", [False, True], ids=["not compiled yet", "compiled by its callers"])
+def test_a_kernel_only_function_called_from_python_is_refused_with_a_message(compiled_first):
+    done = run(f"""
+        import numpy as np
+        from liveengine.engine.warmup import prepare_kernels
+        from liveengine.kernel.memory import i64_1d
+        if {compiled_first}:
+            prepare_kernels()
+        try:
+            i64_1d(np.zeros((4, 4), np.int64), 0)
+        except TypeError as error:
+            print(error)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "liveengine.kernel.memory.i64_1d is compiled for the kernel's own calls only" in done.stdout
+    assert "realtime_entry" in done.stdout
+
+
+def test_an_entry_point_is_called_from_python():
+    done = run("""
+        import numpy as np
+        from liveengine.kernel.dsp.filters import prewarp
+        print(prewarp(1000.0, 48000.0) > 0)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]

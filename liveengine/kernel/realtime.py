@@ -11,14 +11,18 @@ functions it inlines: after an edit or an upgrade of a callee, the callback woul
 stale code. So the cache lives in a directory named by a fingerprint of every file of the
 kernel package (this folder and dsp/ below it), and of nothing else: editing the Python face in
 engine/ keeps the compiled kernels. Every kernel module imports this one before it compiles.
+
+numba itself is imported only when a kernel function is first compiled or called from Python
+(`KernelFunction`): the control plane imports the kernel's layouts without it, and an offline
+render that runs the kernel's native object (engine/native.py) never imports numba at all.
 """
 
+import functools
 import hashlib
 import os
 from pathlib import Path
 
-import numba
-from numba import njit
+COMPILE_OPTIONS = dict(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
 
 
 def kernel_sources() -> list[Path]:
@@ -27,22 +31,87 @@ def kernel_sources() -> list[Path]:
     return sorted(path for path in kernel.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
 
 
-def _realtime_cache_dir() -> Path:
-    sources = kernel_sources()
-    fingerprint = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
+@functools.cache
+def kernel_fingerprint() -> str:
+    """The SHA-256 of every file of the kernel package: compiled code of other sources is stale."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in kernel_sources())).hexdigest()
+
+
+def kernel_cache_dir() -> Path:
+    """Where the compiled kernels of these sources live: numba's cache and their native object."""
     base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "liveengine")
-    return Path(base, f"kernels-{fingerprint}")
+    return Path(base, f"kernels-{kernel_fingerprint()[:16]}")
 
 
-numba.config.CACHE_DIR = str(_realtime_cache_dir())
+@functools.cache
+def numba_for_kernels():
+    """numba, its cache pointed at the kernel cache: whatever compiles kernel code gets numba here."""
+    import numba
+    numba.config.CACHE_DIR = str(kernel_cache_dir())
+    return numba
 
-realtime = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
-# The same, inlined into its caller by numba itself: for the stages a voice renders in, and the helpers
-# its per-sample loops call, so that a render split into named stages costs what one function would
-# (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples).
-realtime_inline = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"},
-                       inline="always")
+
+class KernelFunction:
+    """A kernel function as numba compiles it (`njit` with `options`), made when first needed: when
+    called from Python, or when a caller that numba compiles refers to it (numba types it by the
+    dispatcher's `_numba_type_`). Anything else asked of it is the dispatcher's (`py_func`,
+    `stats`, `inspect_llvm`, ...)."""
+
+    def __init__(self, py_func, options: dict):
+        functools.update_wrapper(self, py_func)
+        self.py_func = py_func
+        self._options = options
+
+    @functools.cached_property
+    def dispatcher(self):
+        return numba_for_kernels().njit(**self._options)(self.py_func)
+
+    @property
+    def _numba_type_(self):
+        return self.dispatcher._numba_type_
+
+    def __call__(self, *args):
+        return self.dispatcher(*args)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.dispatcher, name)
+
+
+def realtime(py_func):
+    return KernelFunction(py_func, COMPILE_OPTIONS)
+
+
+def realtime_inline(py_func):
+    """The same, inlined into its caller by numba itself: for the stages a voice renders in, and the
+    helpers its per-sample loops call, so that a render split into named stages costs what one function
+    would (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples)."""
+    return KernelFunction(py_func, dict(COMPILE_OPTIONS, inline="always"))
+
+
+class KernelIntrinsic:
+    """An LLVM-level operation for kernel code, as numba's `intrinsic` makes one (`definition(typingctx,
+    *argument types)` returns the signature and the code generator), without importing numba until a
+    caller compiles. Only compiled code can call it."""
+
+    def __init__(self, definition):
+        functools.update_wrapper(self, definition)
+        self._definition = definition
+
+    @functools.cached_property
+    def _numba_type_(self):
+        numba_for_kernels()
+        from numba.core import types
+        from numba.core.typing.templates import make_intrinsic_template
+        return types.Function(make_intrinsic_template(self, self._definition, self.__name__))
+
+    def __call__(self, *args):
+        raise NotImplementedError(f"{self.__name__} is an intrinsic: only compiled kernel code can call it")
+
+
+intrinsic = KernelIntrinsic
 
 # Below this, a decaying state is flushed to exact zero: subnormal floats cost ~3x per operation.
 DENORMAL_FLOOR = 1e-15

@@ -1,0 +1,113 @@
+"""The kernel functions the control plane calls from Python: the block, the event rings, the sample
+slots' release store (kernel/entries.py), each called through its C entry point.
+
+Offline (`play`, `render`, the scripting API's renders) they come from the native object of the
+compiled kernel when the kernel cache holds a sound one for these sources (engine/native.py): the
+process then never imports numba. Otherwise, and for the live stream, numba compiles them or loads
+them from its cache, and `liveengine warmup` or a cold start writes the native object for next time.
+The first call decides, once per process; `kernel_entries().source` says which it is.
+"""
+
+import sys
+
+import numpy as np
+
+from . import native
+
+NAMES = ("process_block", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready")
+NATIVE = "native code"
+NUMBA = "numba"
+
+
+class KernelEntries:
+    """The entry points as Python calls them; `source` is NATIVE or NUMBA, `why_not_native` the reason
+    native code was not used (None when it is)."""
+
+    def __init__(self, source: str, resolve, why_not_native: str | None = None):
+        self.source = source
+        self.why_not_native = why_not_native
+        self._resolve = resolve  # name -> native.EntryPoint
+        self._functions = {}
+
+    def _function(self, name):
+        function = self._functions.get(name)
+        if function is None:
+            function = self._functions[name] = self._resolve(name).c_function()
+        return function
+
+    def process(self, table: np.ndarray, input_address: int, output_address: int, frames: int):
+        self._function("process_block")(table.ctypes.data, input_address, output_address, frames)
+
+    def drain_input_rings(self, table: np.ndarray, block_start: float):
+        self._function("drain_rings")(table.ctypes.data, block_start)
+
+    def ring_push(self, rows: np.ndarray, indices: np.ndarray, sample, kind, target, a, b, c, d, e) -> bool:
+        return bool(self._function("push_event")(rows.ctypes.data, rows.shape[0], indices.ctypes.data,
+                                                 sample, kind, target, a, b, c, d, e))
+
+    def ring_pop_into(self, rows: np.ndarray, indices: np.ndarray, destination: np.ndarray, limit: int) -> int:
+        return self._function("pop_events")(rows.ctypes.data, rows.shape[0], indices.ctypes.data,
+                                            destination.ctypes.data, destination.shape[0], limit)
+
+    def ring_fill(self, indices: np.ndarray) -> int:
+        return self._function("events_waiting")(indices.ctypes.data)
+
+    def publish_frames_ready(self, frames_ready: np.ndarray, slot: int, frames: int):
+        """Release store of `frames` into `frames_ready[slot]` (a C-contiguous row of the sample slots)."""
+        self._function("publish_frames_ready")(frames_ready.ctypes.data, slot, frames)
+
+
+_entries: KernelEntries | None = None
+
+
+def kernel_entries(native_allowed: bool = True) -> KernelEntries:
+    """The process's entry points, chosen on the first call: native code when `native_allowed` and the
+    kernel cache holds a usable object (a damaged or stale one is said on stderr, then compiled again)."""
+    global _entries
+    if _entries is None:
+        why_not = "numba was asked for"
+        if native_allowed:
+            try:
+                points = native.load(NAMES)
+                _entries = KernelEntries(NATIVE, points.__getitem__)
+                return _entries
+            except native.NativeCodeUnusable as error:
+                why_not = str(error)
+                if native.native_dir().exists():
+                    print(f"Kernel native code not used: {why_not}; numba compiles the kernels again and "
+                          "writes it anew.", file=sys.stderr, flush=True)
+        _entries = KernelEntries(NUMBA, _compile, why_not)
+    return _entries
+
+
+# Through numba: each entry point compiled (or loaded from numba's cache) on its first call.
+
+_compiled = {}
+
+
+def _compile(name: str) -> native.EntryPoint:
+    cfunc, signature = compiled_entry(name)
+    return native.EntryPoint(name, cfunc.address, signature)
+
+
+def compiled_entry(name: str):
+    """(numba CFunc, signature) of entry point `name`, compiled or loaded from numba's cache."""
+    if name not in _compiled:
+        from ..kernel.realtime import COMPILE_OPTIONS, numba_for_kernels
+        numba = numba_for_kernels()
+        from ..kernel.entries import ENTRY_POINTS
+        function, signature = ENTRY_POINTS[name]
+        options = {key: value for key, value in COMPILE_OPTIONS.items() if key != "nogil"}
+        _compiled[name] = (numba.cfunc(signature, nopython=True, **options)(function), signature)
+    return _compiled[name]
+
+
+def compiled_cfuncs() -> list:
+    """The entry points numba has compiled or loaded in this process."""
+    return [cfunc for cfunc, _ in _compiled.values()]
+
+
+def write_native_code():
+    """Compile every entry point through numba (or load it from numba's cache), and keep its object code
+    as this kernel cache's native code."""
+    return native.write({name: compiled_entry(name) for name in NAMES})

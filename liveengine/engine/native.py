@@ -79,15 +79,28 @@ def write(compiled: dict, directory: Path | None = None) -> Path:
         payload = cfunc._cache._cache_file.load(cfunc._cache._index_key(cfunc._sig, codegen))
         if payload is None:
             raise NativeCodeUnusable(f"numba's cache holds no object code for {name}")
-        _, kind, (object_code, _) = payload[0]  # CompileResult._reduce(): the library's object, its bitcode
+        # CompileResult._reduce(): the library's object code, and the bitcode of the module it was emitted from
+        _, kind, (object_code, bitcode) = payload[0]
         if kind != "object":
             raise NativeCodeUnusable(f"numba's cache holds {kind}, not object code, for {name}")
         (directory / f"{name}.o").write_bytes(object_code)
+        (directory / f"{name}.bc").write_bytes(bitcode)  # what the audit reads (engine/audit.py --native)
         entries[name] = {"symbol": cfunc.native_name, "signature": signature, "object": f"{name}.o",
-                         "sha256": hashlib.sha256(object_code).hexdigest()}
+                         "sha256": hashlib.sha256(object_code).hexdigest(), "bitcode": f"{name}.bc"}
     manifest = {"fingerprint": kernel_fingerprint(), "host": host, "entries": entries}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return directory
+
+
+def native_ir(directory: Path | None = None) -> str:
+    """The LLVM IR the native objects were compiled from (numba keeps it beside each object), for the audit."""
+    directory = directory or native_dir()
+    manifest = json.loads((directory / MANIFEST).read_text())
+    if manifest.get("fingerprint") != kernel_fingerprint():
+        raise NativeCodeUnusable(f"{directory} holds native code of other kernel sources")
+    llvm = _llvm()
+    return "\n".join(str(llvm.parse_bitcode((directory / entry["bitcode"]).read_bytes()))
+                     for entry in manifest["entries"].values())
 
 
 # Loading: no numba.

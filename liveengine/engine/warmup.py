@@ -229,7 +229,7 @@ def prepare_kernels_shown(out=None, quiet_when_warm: bool = False, offline: bool
         print(f"Preparing kernels: numba's cache is cold (the first start after an install or an update), "
               f"compiling once, about {total:.0f} s:", file=out, flush=True)
     else:
-        print("Preparing kernels (numba):", file=out, flush=True)
+        print("Preparing kernels:", file=out, flush=True)
     prepare_kernels(report=ProgressPrinter(out))
     print(f"  native code written to {native.native_dir()}: offline renders load it without numba", file=out)
     print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)

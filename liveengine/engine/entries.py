@@ -1,5 +1,5 @@
 """The kernel functions the control plane calls from Python: the block, the event rings, the sample
-slots' release store (kernel/entries.py), each called through its C entry point.
+slots' release store, the stems' windows (kernel/entries.py), each called through its C entry point.
 
 Offline (`play`, `render`, the scripting API's renders) they come from the native object of the
 compiled kernel when the kernel cache holds a sound one for these sources (engine/native.py): the
@@ -12,9 +12,11 @@ import sys
 
 import numpy as np
 
+from ..kernel.stems import ST_PLAYING
 from . import native
 
-NAMES = ("process_block", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready")
+NAMES = ("process_block", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready",
+         "stem_play_position", "publish_stem_window", "invalidate_stem_window")
 NATIVE = "native code"
 NUMBA = "numba"
 
@@ -55,6 +57,18 @@ class KernelEntries:
     def publish_frames_ready(self, frames_ready: np.ndarray, slot: int, frames: int):
         """Release store of `frames` into `frames_ready[slot]` (a C-contiguous row of the sample slots)."""
         self._function("publish_frames_ready")(frames_ready.ctypes.data, slot, frames)
+
+    def play_position(self, stem_ints: np.ndarray, slot: int) -> tuple[int, bool]:
+        """The next frame stem `slot` plays, and whether it plays (read after the position, as the kernel does)."""
+        position = self._function("stem_play_position")(stem_ints.ctypes.data, stem_ints.shape[1], slot)
+        return position, bool(stem_ints[ST_PLAYING, slot])
+
+    def publish_window(self, stem_ints: np.ndarray, slot: int, window_start: int, window_end: int):
+        self._function("publish_stem_window")(stem_ints.ctypes.data, stem_ints.shape[1], slot, window_start,
+                                              window_end)
+
+    def invalidate_window(self, stem_ints: np.ndarray, slot: int):
+        self._function("invalidate_stem_window")(stem_ints.ctypes.data, stem_ints.shape[1], slot)
 
 
 _entries: KernelEntries | None = None

@@ -1,4 +1,4 @@
-"""The kernel's entry points for the control plane: the functions engine/ calls from Python, each with
+"""The kernel's entry points for the control plane: the functions engine/ and loader/ call from Python, each with
 a C signature, so the same compiled code runs through numba or, with no numba in the process, from
 the native object engine/native.py keeps of it.
 
@@ -16,6 +16,7 @@ from .intrinsics import address_as_void_pointer, store_release
 from .process import drain_input_rings, process
 from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push
 from .state import MAX_SAMPLES, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+from .stems import STEM_INT_FIELDS, invalidate_window, play_position, publish_window
 
 
 def process_block(table_address, input_address, output_address, frames):
@@ -53,6 +54,22 @@ def publish_frames_ready(frames_ready_address, slot, frames):
     store_release(carray(address_as_void_pointer(frames_ready_address), (MAX_SAMPLES,), np.int64), slot, frames)
 
 
+def stem_play_position(stem_ints_address, slots, slot):
+    """The next frame stem `slot` plays (an acquire load: whether it plays may be read after it)."""
+    position, _ = play_position(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots),
+                                       np.int64), slot)
+    return position
+
+
+def publish_stem_window(stem_ints_address, slots, slot, window_start, window_end):
+    publish_window(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots), np.int64), slot,
+                   window_start, window_end)
+
+
+def invalidate_stem_window(stem_ints_address, slots, slot):
+    invalidate_window(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots), np.int64), slot)
+
+
 # name: (function, C signature). Addresses and counts are int64; sample times and event fields float64.
 ENTRY_POINTS = {
     "process_block": (process_block, "void(int64, int64, int64, int64)"),
@@ -62,4 +79,7 @@ ENTRY_POINTS = {
     "pop_events": (pop_events, "int64(int64, int64, int64, int64, int64, int64)"),
     "events_waiting": (events_waiting, "int64(int64)"),
     "publish_frames_ready": (publish_frames_ready, "void(int64, int64, int64)"),
+    "stem_play_position": (stem_play_position, "int64(int64, int64, int64)"),
+    "publish_stem_window": (publish_stem_window, "void(int64, int64, int64, int64, int64)"),
+    "invalidate_stem_window": (invalidate_stem_window, "void(int64, int64, int64)"),
 }

@@ -82,16 +82,47 @@ def test_play_renders_through_native_code_without_numba_exactly_as_numba_does(ca
     assert np.abs(audio).max() > 0.1  # the song sounded
 
 
-def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(cache, tmp_path):
+STEM_SHOW = """[show]
+name = "stems"
+[audio]
+sample_rate = 48000
+block_size = 64
+[timecode]
+source = "none"
+rate = "25"
+master_start = "00:59:58:00"
+[stems.strings]
+file = "strings.wav"
+[[cues]]
+number = "1M1"
+at = "01:00:00:00"
+actions = [{start = "strings"}]
+"""
+
+
+def stem_show(folder):
+    """A show whose one cue starts a stem: the loader publishes its windows through the entry points."""
+    noise = np.random.default_rng(1).uniform(-0.25, 0.25, (3 * 48000, 2)).astype(np.float32)
+    soundfile.write(folder / "strings.wav", noise, 48000, subtype="FLOAT")
+    (folder / "show.toml").write_text(STEM_SHOW)
+    return folder / "show.toml"
+
+
+@pytest.mark.parametrize("show", ["demo", "stems"])
+def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(cache, tmp_path, show):
     base, _ = cache
+    path = DEMO if show == "demo" else stem_show(tmp_path)
     renders = []
     for name in ("numba.wav", "native.wav"):
-        result = liveengine(base, "render", DEMO, "-o", tmp_path / name, "--seconds", 25)
+        result = liveengine(base, "render", path, "-o", tmp_path / name, "--seconds", 25 if show == "demo" else 6)
         renders.append((result.stdout, (tmp_path / name).read_bytes()))
     (numba_out, numba_wav), (native_out, native_wav) = renders
     assert NUMBA_LINE in numba_out and NATIVE_LINE in native_out and "numba imported: False" in native_out
-    assert "cue 1M2: fired" in native_out
+    assert ("cue 1M2: fired" if show == "demo" else "cue 1M1: fired") in native_out, native_out
     assert native_wav == numba_wav
+    if show == "stems":
+        audio, _ = soundfile.read(tmp_path / "native.wav", dtype="float32")
+        assert np.abs(audio[2 * 48000:5 * 48000]).max() > 0.2  # the stem played
 
 
 def truncate_the_block(native):

@@ -1,19 +1,24 @@
 """The kernel functions the control plane calls from Python: the block, the event rings, the sample
 slots' release store, the stems' windows (kernel/entries.py), each called through its C entry point.
 
-Offline (`play`, `render`, the scripting API's renders) they come from the native object of the
-compiled kernel when the kernel cache holds a sound one for these sources (engine/native.py): the
-process then never imports numba. Otherwise, and for the live stream, numba compiles them or loads
-them from its cache, and `liveengine warmup` or a cold start writes the native object for next time.
-The first call decides, once per process; `kernel_entries().source` says which it is.
+They come from the native object of the compiled kernel when the kernel cache holds a sound one for
+these sources (engine/native.py): an offline render (`play`, `render`, the scripting API's renders)
+then never imports numba (a live `run` does, for its audio callback). Otherwise numba compiles them or
+loads them from its cache, and preparing the kernels (`liveengine warmup`, the start of a command)
+writes the native object for next time. The first call decides, once per process;
+`kernel_entries().source` says which it is.
 """
 
+import logging
 import sys
+import threading
 
 import numpy as np
 
 from ..kernel.stems import ST_PLAYING
 from . import native
+
+log = logging.getLogger("liveengine.engine")
 
 NAMES = ("process_block", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready",
          "stem_play_position", "publish_stem_window", "invalidate_stem_window")
@@ -22,12 +27,10 @@ NUMBA = "numba"
 
 
 class KernelEntries:
-    """The entry points as Python calls them; `source` is NATIVE or NUMBA, `why_not_native` the reason
-    native code was not used (None when it is)."""
+    """The entry points as Python calls them; `source` is NATIVE or NUMBA."""
 
-    def __init__(self, source: str, resolve, why_not_native: str | None = None):
+    def __init__(self, source: str, resolve):
         self.source = source
-        self.why_not_native = why_not_native
         self._resolve = resolve  # name -> native.EntryPoint
         self._functions = {}
 
@@ -72,26 +75,29 @@ class KernelEntries:
 
 
 _entries: KernelEntries | None = None
+_choosing = threading.Lock()
 
 
-def kernel_entries(native_allowed: bool = True) -> KernelEntries:
-    """The process's entry points, chosen on the first call: native code when `native_allowed` and the
-    kernel cache holds a usable object (a damaged or stale one is said on stderr, then compiled again)."""
+def kernel_entries() -> KernelEntries:
+    """The process's entry points, chosen on the first call: native code when the kernel cache holds a
+    usable object (a damaged or stale one is said on stderr, and numba's code runs)."""
     global _entries
-    if _entries is None:
-        why_not = "numba was asked for"
-        if native_allowed:
-            try:
-                points = native.load(NAMES)
-                _entries = KernelEntries(NATIVE, points.__getitem__)
-                return _entries
-            except native.NativeCodeUnusable as error:
-                why_not = str(error)
-                if native.native_dir().exists():
-                    print(f"Kernel native code not used: {why_not}; numba compiles the kernels again and "
-                          "writes it anew.", file=sys.stderr, flush=True)
-        _entries = KernelEntries(NUMBA, _compile, why_not)
+    with _choosing:
+        if _entries is None:
+            _entries = _choose()
     return _entries
+
+
+def _choose() -> KernelEntries:
+    try:
+        points = native.load(NAMES)
+    except native.NativeCodeUnusable as error:
+        if native.native_dir().exists():
+            print(f"Kernel native code not used: {error}; numba's code runs instead.", file=sys.stderr, flush=True)
+        log.info("kernel entry points: numba's (%s)", error)
+        return KernelEntries(NUMBA, _compile)
+    log.info("kernel entry points: native code from %s", native.native_dir())
+    return KernelEntries(NATIVE, points.__getitem__)
 
 
 # Through numba: each entry point compiled (or loaded from numba's cache) on its first call.
@@ -123,5 +129,10 @@ def compiled_cfuncs() -> list:
 
 def write_native_code():
     """Compile every entry point through numba (or load it from numba's cache), and keep its object code
-    as this kernel cache's native code."""
-    return native.write({name: compiled_entry(name) for name in NAMES})
+    as this kernel cache's native code; says on stderr when it cannot (numba's code then runs)."""
+    compiled = {name: compiled_entry(name) for name in NAMES}
+    try:
+        native.write(compiled)
+    except (native.NativeCodeUnusable, OSError) as error:
+        print(f"Kernel native code not written: {error}; offline renders run numba's code.", file=sys.stderr,
+              flush=True)

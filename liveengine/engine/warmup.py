@@ -29,7 +29,7 @@ from . import entries, native
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
 # compiles its callees first (most functions, a third of the time), then optimises the whole.
-FIRST_ESTIMATES = {"render kernel": (40.0, 274), "entry points": (8.0, 6), "audio callback": (1.5, 1)}
+FIRST_ESTIMATES = {"render kernel": (40.0, 274), "entry points": (5.0, 9), "audio callback": (1.5, 1)}
 TICK_SECONDS = 1.0
 
 
@@ -231,5 +231,6 @@ def prepare_kernels_shown(out=None, quiet_when_warm: bool = False, offline: bool
     else:
         print("Preparing kernels:", file=out, flush=True)
     prepare_kernels(report=ProgressPrinter(out))
-    print(f"  native code written to {native.native_dir()}: offline renders load it without numba", file=out)
+    if (native.native_dir() / native.MANIFEST).exists():
+        print(f"  native code written to {native.native_dir()}: offline renders load it without numba", file=out)
     print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)

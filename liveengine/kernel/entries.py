@@ -1,6 +1,6 @@
-"""The kernel's entry points for the control plane: the functions engine/ and loader/ call from Python, each with
-a C signature, so the same compiled code runs through numba or, with no numba in the process, from
-the native object engine/native.py keeps of it.
+"""The kernel's entry points for the control plane: the functions engine/ and loader/ call from
+Python, each with a C signature, so the same compiled code runs through numba or, with no numba in
+the process, from the native object engine/native.py keeps of it.
 
 Each takes addresses and sizes where the kernel function takes arrays, and views them as the kernel
 does (numba.carray), so the entry point is only the kernel function under a C signature. The

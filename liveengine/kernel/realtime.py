@@ -20,6 +20,8 @@ render that runs the kernel's native object (engine/native.py) never imports num
 import functools
 import hashlib
 import os
+import sys
+import types
 from pathlib import Path
 
 COMPILE_OPTIONS = dict(cache=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
@@ -52,6 +54,12 @@ def numba_for_kernels():
     return numba
 
 
+if "numba" in sys.modules:
+    # Whoever imported numba first may compile functions that call the kernel, with numba's cache on:
+    # they take the kernel's code into theirs, so they belong in the kernel cache too.
+    numba_for_kernels()
+
+
 class KernelFunction:
     """A kernel function as numba compiles it (`njit` with `options`), made when first needed: when
     called from Python, or when a caller that numba compiles refers to it (numba types it by the
@@ -73,6 +81,18 @@ class KernelFunction:
 
     def __call__(self, *args):
         return self.dispatcher(*args)
+
+    @functools.cached_property
+    def as_python(self):
+        """The function run by the interpreter, the kernel functions it calls too: for the few cheap
+        computations that set up state from Python, which then need neither compiled code nor numba."""
+        namespace = {name: value._call_as_python if isinstance(value, KernelFunction) else value
+                     for name, value in self.py_func.__globals__.items()}
+        return types.FunctionType(self.py_func.__code__, namespace, self.py_func.__name__,
+                                  self.py_func.__defaults__, self.py_func.__closure__)
+
+    def _call_as_python(self, *args):
+        return self.as_python(*args)
 
     def __getattr__(self, name):
         if name.startswith("__"):

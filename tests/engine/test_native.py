@@ -108,21 +108,31 @@ def stem_show(folder):
     return folder / "show.toml"
 
 
-@pytest.mark.parametrize("show", ["demo", "stems"])
-def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(cache, tmp_path, show):
+def ltc_show(folder):
+    """The demo, generating LTC on a fifth output."""
+    text = DEMO.read_text().replace("output_channels = 4 ", "output_channels = 5 ", 1)
+    (folder / "show.toml").write_text(text.replace("[timecode]\n", "[timecode]\nltc_output = 5\n", 1))
+    return folder / "show.toml"
+
+
+@pytest.mark.parametrize("show, seconds, fired", [("demo", 25, "cue 1M2: fired"), ("stems", 6, "cue 1M1: fired"),
+                                                  ("ltc", 4, "cue 1M1: fired")])
+def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(cache, tmp_path, show, seconds, fired):
     base, _ = cache
-    path = DEMO if show == "demo" else stem_show(tmp_path)
+    path = {"demo": lambda folder: DEMO, "stems": stem_show, "ltc": ltc_show}[show](tmp_path)
     renders = []
     for name in ("numba.wav", "native.wav"):
-        result = liveengine(base, "render", path, "-o", tmp_path / name, "--seconds", 25 if show == "demo" else 6)
+        result = liveengine(base, "render", path, "-o", tmp_path / name, "--seconds", seconds)
         renders.append((result.stdout, (tmp_path / name).read_bytes()))
     (numba_out, numba_wav), (native_out, native_wav) = renders
     assert NUMBA_LINE in numba_out and NATIVE_LINE in native_out and "numba imported: False" in native_out
-    assert ("cue 1M2: fired" if show == "demo" else "cue 1M1: fired") in native_out, native_out
+    assert fired in native_out, native_out
     assert native_wav == numba_wav
+    audio, _ = soundfile.read(tmp_path / "native.wav", dtype="float32")
     if show == "stems":
-        audio, _ = soundfile.read(tmp_path / "native.wav", dtype="float32")
         assert np.abs(audio[2 * 48000:5 * 48000]).max() > 0.2  # the stem played
+    if show == "ltc":
+        assert np.abs(audio[:, 4]).max() > 0.1  # the timecode sounded
 
 
 def truncate_the_block(native):

@@ -6,7 +6,7 @@ object code from numba's cache into the kernel cache's `native/` folder, with a 
 fingerprint of the kernel sources, the machine it was compiled for, each entry point's symbol,
 C signature and the SHA-256 of its object. `load` maps those objects with llvmlite's MCJIT alone
 and returns each entry point's address, for ctypes: the same machine code numba would run,
-without importing numba (which costs an offline render about 0.4 s of CPU and 70 MB).
+without importing numba (which costs an offline render about 0.3 s of CPU and 70 MB).
 
 The objects call a few functions outside themselves: the C library and libm, which the process
 has; CPython's error functions and numba's helpers, on the path a raise would take (the audit

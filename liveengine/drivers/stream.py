@@ -15,6 +15,7 @@ from numba import carray, cfunc, types
 from .devices import AudioDeviceError, DeviceChoice
 from ..kernel.intrinsics import void_pointer_as_address
 from ..kernel.process import process
+from ..kernel.realtime import numba_for_kernels
 from ..kernel.state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
 
 PA_CONTINUE = 0
@@ -42,6 +43,7 @@ def audio_callback():
     """The compiled PortAudio callback (compiled or loaded from cache on first use)."""
     global _compiled_callback
     if _compiled_callback is None:
+        numba_for_kernels()  # the kernel cache
         _compiled_callback = cfunc(CALLBACK_SIGNATURE, cache=True, error_model="numpy", nopython=True)(
             _audio_callback)
     return _compiled_callback

@@ -12,7 +12,10 @@ The audit proves that from the IR, and counts what must never appear in the body
 - CPython API calls: Py*/_Py* functions and numba's GIL and exception helpers.
 
 IR is only available for code compiled in this process, not loaded from numba's
-cache, so `audit_callback` compiles in a subprocess with an empty cache directory.
+cache, so `audit_callback` compiles in a subprocess with an empty cache directory: the
+callback, and the entry points the control plane calls (kernel/entries.py). The native code an
+offline render runs instead (engine/native.py) is numba's object code of those entry points;
+numba keeps beside it the IR it was compiled from, which `--native` audits.
 """
 
 import json
@@ -133,7 +136,10 @@ def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
 _COMPILE_AND_PRINT = """
 import sys
 from liveengine.drivers.stream import audio_callback
+from liveengine.engine.entries import NAMES, compiled_entry
 sys.stdout.write(audio_callback().inspect_llvm())
+for name in NAMES:
+    sys.stdout.write(compiled_entry(name)[0].inspect_llvm())
 """
 
 
@@ -154,8 +160,14 @@ def audit_callback() -> AuditReport:
     return audit_ir(compiled_ir(_COMPILE_AND_PRINT))
 
 
+def audit_native_code() -> AuditReport:
+    """The audit of the IR the kernel cache's native code was compiled from."""
+    from .native import native_ir
+    return audit_ir(native_ir())
+
+
 def main():
-    report = audit_callback()
+    report = audit_native_code() if "--native" in sys.argv[1:] else audit_callback()
     print(report.summary())
     print(json.dumps({"raise_sites": len(report.raise_sites), "nrt_allocations": len(report.allocations),
                       "cpython_calls": len(report.cpython_calls)}))

@@ -16,10 +16,10 @@ import numpy as np
 
 from ..background import BackgroundLoop
 from ..kernel.dsp.ltc import nominal_fps, rate_heard
-from ..kernel.realtime import realtime_entry
 from ..kernel import chase
 from ..kernel import events as ev
 from .clock import SampleClock
+from .entries import kernel_entries
 from .handover import Handover, HandoverError
 from .notifications import (
     Acknowledged,
@@ -37,11 +37,9 @@ from .notifications import (
     TimecodeEvent,
     decode,
 )
-from ..kernel.intrinsics import store_release
 from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument
 from ..kernel.regiontable import region_row
 from ..kernel.synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, patch_row
-from ..kernel.rings import ring_fill, ring_pop_into, ring_push
 from ..kernel.state import (
     I_ATTACK_SECONDS,
     I_GAIN,
@@ -107,12 +105,6 @@ def rate_mismatch_text(source: str, heard: str, expected: str) -> str:
     return f"{source} runs at {heard} fps; the show expects {expected} fps ([timecode] rate)"
 
 
-@realtime_entry
-def publish_frames_ready(sample_ints, slot, frames):
-    """Release store: the frames written before it are visible to the audio thread before the count."""
-    store_release(sample_ints[SI_FRAMES_READY], slot, frames)
-
-
 class RingFullError(RuntimeError):
     """A producer's ring is full and BACKLOG_LIMIT events wait behind it: the audio thread is not
     draining it (the stream stopped or stalled)."""
@@ -173,12 +165,12 @@ class Producer:
         return len(self._backlog)
 
     def _push(self, row) -> bool:
-        if ring_push(self._ring.rows, self._ring.indices, *row):
+        if kernel_entries().ring_push(self._ring.rows, self._ring.indices, *row):
             return True
         if self.drain is None:
             return False
         self.drain()
-        return ring_push(self._ring.rows, self._ring.indices, *row)
+        return kernel_entries().ring_push(self._ring.rows, self._ring.indices, *row)
 
     def _check_thread(self):
         thread = threading.get_ident()
@@ -303,7 +295,7 @@ class Producer:
 
     @property
     def waiting(self) -> int:
-        return int(ring_fill(self._ring.indices))
+        return kernel_entries().ring_fill(self._ring.indices)
 
 
 class Engine:
@@ -478,7 +470,7 @@ class Engine:
 
     def publish_sample_frames(self, slot: int, frames: int):
         """The first `frames` frames of sample `slot`'s full data are written: voices may read them."""
-        publish_frames_ready(self.state.sample_ints, slot, frames)
+        kernel_entries().publish_frames_ready(self.state.sample_ints[SI_FRAMES_READY], slot, frames)
 
     def let_go_of_full_sample(self, slot: int, producer: Producer) -> int:
         """Ask the audio thread to stop reading sample `slot`'s full data; it is freed once it has (a
@@ -547,8 +539,8 @@ class Engine:
         handled = 0
         with self._poll_lock:
             while True:
-                count = ring_pop_into(self.state.notify_ring.rows, self.state.notify_ring.indices,
-                                      self._notifications, self._notifications.shape[0])
+                count = kernel_entries().ring_pop_into(self.state.notify_ring.rows, self.state.notify_ring.indices,
+                                                       self._notifications, self._notifications.shape[0])
                 for row in self._notifications[:count]:
                     self._handle(row)
                 handled += count

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernel.process import drain_input_rings, process
 from ..kernel.state import T_POSITION
+from .entries import kernel_entries
 
 
 class OfflineRenderer:
@@ -42,13 +42,13 @@ class OfflineRenderer:
             source = np.ascontiguousarray(input_block, np.float32)
             if source.shape != (self.block_size, self.state.settings.input_channels):
                 raise ValueError(f"input block must be ({self.block_size}, input channels), got {source.shape}")
-        process(self.state.table, source.ctypes.data, self._block.ctypes.data, self.block_size, 0)
+        kernel_entries().process(self.state.table, source.ctypes.data, self._block.ctypes.data, self.block_size)
         return self._block
 
     def drain(self):
         """Move what waits in the event rings into the pending set now, as the next block would
         (as far as the set has room): offline, producers call it when their ring fills."""
-        drain_input_rings(self.state.table, float(self.state.telemetry[T_POSITION]))
+        kernel_entries().drain_input_rings(self.state.table, float(self.state.telemetry[T_POSITION]))
 
     def render_frames(self, frames: int) -> np.ndarray:
         """Render `frames` frames in one call into the kernel, which takes them a block at a time (no
@@ -57,7 +57,7 @@ class OfflineRenderer:
         if len(self._frames) < frames:
             self._frames = np.zeros((frames, self.state.settings.output_channels), np.float32)
             self._silent_frames = np.zeros((frames, max(1, self.state.settings.input_channels)), np.float32)
-        process(self.state.table, self._silent_frames.ctypes.data, self._frames.ctypes.data, frames, 0)
+        kernel_entries().process(self.state.table, self._silent_frames.ctypes.data, self._frames.ctypes.data, frames)
         return self._frames[:frames]
 
     def render(self, frames: int, before_block=None) -> np.ndarray:

@@ -6,6 +6,10 @@ kernel) compiling takes minutes, nearly all of it the render kernel: then each k
 its progress every second, with an estimate from the last time it compiled on this machine
 (or, the first time, from a 2-core machine's figures).
 
+Once numba has them, the entry points the control plane calls (kernel/entries.py) are kept as native
+code too (engine/native.py): an offline render (`play`, `render`) then loads that instead, without
+importing numba, and says so (`prepare_kernels_shown(offline=True)`).
+
 `liveengine warmup` prepares them once, as an installation step.
 """
 
@@ -17,20 +21,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numba
 import numpy as np
-from numba.core import event
-from numba.core.caching import FunctionCache
 
-from ..kernel.rings import Ring, ring_fill, ring_pop_into, ring_push
-from ..kernel.process import drain_input_rings, process
-from ..drivers import stream
+from ..kernel.realtime import numba_for_kernels
 from ..kernel.state import EngineSettings, EngineState
-from ..drivers.stream import audio_callback
+from . import entries, native
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
 # compiles its callees first (most functions, a third of the time), then optimises the whole.
-FIRST_ESTIMATES = {"render kernel": (28.0, 250), "event rings": (1.0, 4), "audio callback": (1.5, 1)}
+FIRST_ESTIMATES = {"render kernel": (28.0, 250), "entry points": (5.0, 9), "audio callback": (1.5, 1)}
 TICK_SECONDS = 1.0
 
 
@@ -55,32 +54,36 @@ def _cache_counts(dispatcher) -> tuple[int, int]:
     return sum(dispatcher.stats.cache_hits.values()), sum(dispatcher.stats.cache_misses.values())
 
 
-def _callback_cache_counts() -> tuple[int, int]:
-    if stream._compiled_callback is None:
-        return 0, 0
-    hits = stream._compiled_callback.cache_hits
-    return hits, 1 - hits  # a cfunc is compiled once: from the cache, or not
+def _cfunc_cache_counts(cfuncs) -> tuple[int, int]:
+    hits = sum(cfunc.cache_hits for cfunc in cfuncs)
+    return hits, len(cfuncs) - hits  # a cfunc is compiled once: from the cache, or not
 
 
 def _is_cached(py_func) -> bool:
     """numba's index file for `py_func` exists in the kernel cache: it loads instead of compiling."""
+    numba_for_kernels()
+    from numba.core.caching import FunctionCache
     return Path(FunctionCache(py_func)._cache_file._index_path).exists()
 
 
 def _kernels():
+    numba_for_kernels()
+    from ..drivers import stream
+    from ..kernel.entries import ENTRY_POINTS
+    from ..kernel.process import process
     scratch = EngineState(EngineSettings(max_block=32, polyphony=4, input_channels=1, ring_capacity=16,
                                          notify_capacity=16, pending_capacity=16))
-    ring = Ring(16)
-    rows = np.zeros((4, ring.rows.shape[1]))
     out = np.zeros((32, scratch.settings.output_channels), np.float32)
     silent = np.zeros((32, 1), np.float32)
     return (
         ("render kernel", process.py_func, lambda: _cache_counts(process),
          lambda: process(scratch.table, silent.ctypes.data, out.ctypes.data, 32, 0)),
-        ("event rings", ring_push.py_func, lambda: _cache_counts(ring_push),
-         lambda: (ring.push(0, 0), ring_pop_into(ring.rows, ring.indices, rows, 4), ring_fill(ring.indices),
-                  drain_input_rings(scratch.table, 0.0))),
-        ("audio callback", stream._audio_callback, _callback_cache_counts, audio_callback),
+        ("entry points", ENTRY_POINTS["process_block"][0],
+         lambda: _cfunc_cache_counts(entries.compiled_cfuncs()),
+         entries.write_native_code),
+        ("audio callback", stream._audio_callback,
+         lambda: _cfunc_cache_counts([stream._compiled_callback] if stream._compiled_callback else []),
+         stream.audio_callback),
     )
 
 
@@ -89,21 +92,26 @@ def cache_is_cold() -> bool:
     return not all(_is_cached(py_func) for _, py_func, _, _ in _kernels())
 
 
-class _CompileCounter(event.Listener):
-    """Counts the functions numba finishes compiling (a kernel's callees each count)."""
+def _compile_counter():
+    """A numba event listener counting the functions numba finishes compiling (a kernel's callees each
+    count) in `finished`."""
+    from numba.core import event
 
-    def __init__(self):
-        self.finished = 0
+    class CompileCounter(event.Listener):
+        def __init__(self):
+            self.finished = 0
 
-    def on_start(self, ev):
-        pass
+        def on_start(self, ev):
+            pass
 
-    def on_end(self, ev):
-        self.finished += 1
+        def on_end(self, ev):
+            self.finished += 1
+
+    return CompileCounter()
 
 
 def _records_path() -> Path:
-    return Path(numba.config.CACHE_DIR).parent / "compile-times.json"
+    return Path(numba_for_kernels().config.CACHE_DIR).parent / "compile-times.json"
 
 
 def _read_records() -> dict:
@@ -116,11 +124,12 @@ def _read_records() -> dict:
 def prepare_kernels(report=print):
     """Compile or load every kernel; `report(KernelProgress)` at each kernel's start and end, and
     every TICK_SECONDS while one compiles."""
+    from numba.core import event
     records = _read_records()
     for name, py_func, cache_counts, run in _kernels():
         cold = not _is_cached(py_func)
         seconds, functions = records.get(name, FIRST_ESTIMATES[name])
-        counter = _CompileCounter()
+        counter = _compile_counter()
         began = time.monotonic()
 
         def progress(source=""):
@@ -197,15 +206,23 @@ class ProgressPrinter:
         self.out.flush()
 
 
-def prepare_kernels_shown(out=None, quiet_when_warm: bool = False):
+def prepare_kernels_shown(out=None, quiet_when_warm: bool = False, offline: bool = False):
     """Prepare the kernels and tell a person: a line per kernel, and progress with an estimate for each
-    one that compiles. `quiet_when_warm`: say nothing when every kernel loads from the cache."""
+    one that compiles. `quiet_when_warm`: say nothing when every kernel loads from the cache. `offline`
+    (a render, no stream): the kernel's native code will do, when the kernel cache holds it."""
     out = out if out is not None else sys.stdout
+    began = time.monotonic()
+    if offline and entries.kernel_entries().source == entries.NATIVE:
+        if not quiet_when_warm:
+            print("Preparing kernels:", file=out)
+            print(f"  {'native code':<16} {time.monotonic() - began:6.2f} s  (loaded from {native.native_dir()}, "
+                  "without numba)", file=out)
+            print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)
+        return
     cold = cache_is_cold()
     if quiet_when_warm and not cold:
         prepare_kernels(report=lambda progress: None)
         return
-    began = time.monotonic()
     if cold:
         records = _read_records()
         total = sum(records.get(name, estimate)[0] for name, estimate in FIRST_ESTIMATES.items())
@@ -214,4 +231,6 @@ def prepare_kernels_shown(out=None, quiet_when_warm: bool = False):
     else:
         print("Preparing kernels:", file=out, flush=True)
     prepare_kernels(report=ProgressPrinter(out))
+    if (native.native_dir() / native.MANIFEST).exists():
+        print(f"  native code written to {native.native_dir()}: offline renders load it without numba", file=out)
     print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)

@@ -94,7 +94,7 @@ def new_master(sample_rate: int, fps: tuple[int, int], frames_per_day: int, star
     state[S_FRAMES_PER_SAMPLE] = num / (sample_rate * den)
     state[S_ANCHOR_FRAME] = start_frame
     state[S_STATE] = LOCKED
-    new_epoch(state, float(start_frame))
+    new_epoch.as_python(state, float(start_frame))
     return state, window
 
 

@@ -1,18 +1,19 @@
 """LLVM-level operations numba does not offer: atomics, raw addresses, the monotonic clock.
 
 Each is a numba intrinsic, so it inlines into the caller's IR and stays cacheable
-(no ctypes function pointers), and none of them can raise or allocate.
+(no ctypes function pointers), and none of them can raise or allocate. numba's modules are
+imported as a caller compiles (realtime.KernelIntrinsic), not when the kernel's layouts are.
 """
 
 from llvmlite import ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
+
+from .realtime import intrinsic
 
 CLOCK_MONOTONIC = 1  # Linux <time.h>
 
 
 def _element_pointer(context, builder, array_type, array_value, index):
+    from numba.core import cgutils
     array = context.make_array(array_type)(context, builder, array_value)
     return cgutils.get_item_pointer(
         context, builder, array_type, array, [index], wraparound=False, boundscheck=False
@@ -22,6 +23,7 @@ def _element_pointer(context, builder, array_type, array_value, index):
 @intrinsic
 def load_acquire(typingctx, array, index):
     """array[index] read with acquire ordering: later reads cannot move before it."""
+    from numba.core import types
     if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
         return None
 
@@ -35,6 +37,7 @@ def load_acquire(typingctx, array, index):
 @intrinsic
 def store_release(typingctx, array, index, value):
     """array[index] = value with release ordering: earlier writes are visible first."""
+    from numba.core import types
     if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
         return None
 
@@ -50,6 +53,7 @@ def store_release(typingctx, array, index, value):
 @intrinsic
 def address_as_void_pointer(typingctx, address):
     """An integer address as a void pointer, for numba.carray views of memory handed over at run time."""
+    from numba.core import cgutils, types
     if not isinstance(address, types.Integer):
         return None
 
@@ -62,6 +66,7 @@ def address_as_void_pointer(typingctx, address):
 @intrinsic
 def monotonic_ns(typingctx):
     """CLOCK_MONOTONIC in nanoseconds, the clock of Python's time.monotonic_ns() (a vDSO call, no syscall)."""
+    from numba.core import cgutils, types
 
     def codegen(context, builder, signature, args):
         int64 = ir.IntType(64)
@@ -81,6 +86,7 @@ def monotonic_ns(typingctx):
 @intrinsic
 def void_pointer_as_address(typingctx, pointer):
     """A pointer as an integer address (the inverse of address_as_void_pointer)."""
+    from numba.core import types
     if pointer != types.voidptr:
         return None
 

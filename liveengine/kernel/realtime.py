@@ -11,15 +11,21 @@ functions it inlines: after an edit or an upgrade of a callee, the callback woul
 stale code. So the cache lives in a directory named by a fingerprint of every file of the
 kernel package (this folder and dsp/ below it), and of nothing else: editing the Python face in
 engine/ keeps the compiled kernels. Every kernel module imports this one before it compiles.
+
+numba itself is imported only when a kernel function is first compiled or called from Python
+(`KernelFunction`): the control plane imports the kernel's layouts without it, and an offline
+render that runs the kernel's native object (engine/native.py) never imports numba at all.
 """
 
+import functools
 import hashlib
 import os
+import sys
+import types
 from pathlib import Path
 
-import numba
-from numba.core import types
-from numba.core.registry import CPUDispatcher
+# The contract as numba's compile options.
+CONTRACT = dict(error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
 
 
 def kernel_sources() -> list[Path]:
@@ -28,18 +34,37 @@ def kernel_sources() -> list[Path]:
     return sorted(path for path in kernel.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
 
 
-def _realtime_cache_dir() -> Path:
-    sources = kernel_sources()
-    fingerprint = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
+@functools.cache
+def kernel_fingerprint() -> str:
+    """The SHA-256 of every file of the kernel package: compiled code of other sources is stale."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in kernel_sources())).hexdigest()
+
+
+def kernel_cache_dir() -> Path:
+    """Where the compiled kernels of these sources live: numba's cache and their native object."""
     base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "liveengine")
-    return Path(base, f"kernels-{fingerprint}")
+    return Path(base, f"kernels-{kernel_fingerprint()[:16]}")
 
 
-numba.config.CACHE_DIR = str(_realtime_cache_dir())
+@functools.cache
+def numba_for_kernels():
+    """numba, its cache pointed at the kernel cache: whatever compiles kernel code gets numba here."""
+    import numba
+    numba.config.CACHE_DIR = str(kernel_cache_dir())
+    return numba
 
-class KernelDispatcher(CPUDispatcher):
-    """A kernel function, compiled to cost as little as it can while its callers compile:
+
+if "numba" in sys.modules:
+    # Whoever imported numba first may compile functions that call the kernel, with numba's cache on:
+    # they take the kernel's code into theirs, so they belong in the kernel cache too.
+    numba_for_kernels()
+
+
+@functools.cache
+def kernel_dispatcher_class():
+    """numba's dispatcher, made to compile a kernel function for as little as it can cost while its callers
+    compile:
     - once for each set of argument *types*: numba would compile it once for each constant a caller
       passes as well (every layout row, event kind and envelope stage is a literal int where a caller
       names it), a third of a cold compile; inside the compiled block the constants still fold, once
@@ -47,46 +72,119 @@ class KernelDispatcher(CPUDispatcher):
     - with no way in from Python unless it is an entry point (`realtime_entry`): compiled code calls a
       kernel function directly, so the CPython wrapper numba builds for each one was a fifth of a cold
       compile spent on code that never ran."""
+    numba_for_kernels()
+    from numba.core import types as numba_types
+    from numba.core.registry import CPUDispatcher
 
-    def get_call_template(self, args, kws):
-        return super().get_call_template([types.unliteral(arg) for arg in args],
-                                         {name: types.unliteral(arg) for name, arg in kws.items()})
+    class KernelDispatcher(CPUDispatcher):
+        def get_call_template(self, args, kws):
+            return super().get_call_template([numba_types.unliteral(arg) for arg in args],
+                                             {name: numba_types.unliteral(arg) for name, arg in kws.items()})
 
-    @property
-    def entry_point(self) -> bool:
-        return not self.targetoptions.get("no_cpython_wrapper", False)
+        @property
+        def entry_point(self) -> bool:
+            return not self.targetoptions.get("no_cpython_wrapper", False)
 
-    def add_overload(self, cres):
-        if self.entry_point:
-            super().add_overload(cres)
-        else:  # for compiled callers only: Python's calls never find it, and come to _compile_for_args
-            self.overloads[tuple(cres.signature.args)] = cres
+        def add_overload(self, cres):
+            if self.entry_point:
+                super().add_overload(cres)
+            else:  # for compiled callers only: Python's calls never find it, and come to _compile_for_args
+                self.overloads[tuple(cres.signature.args)] = cres
 
-    def _compile_for_args(self, *args, **kws):
-        if not self.entry_point:
-            raise TypeError(f"{self.py_func.__module__}.{self.py_func.__qualname__} is compiled for the kernel's "
-                            "own calls only: call it from compiled code, or declare it with realtime_entry")
-        return super()._compile_for_args(*args, **kws)
+        def _compile_for_args(self, *args, **kws):
+            if not self.entry_point:
+                raise TypeError(f"{self.py_func.__module__}.{self.py_func.__qualname__} is compiled for the "
+                                "kernel's own calls only: call it from compiled code, or declare it with "
+                                "realtime_entry")
+            return super()._compile_for_args(*args, **kws)
+
+    return KernelDispatcher
 
 
-def _kernel_function(**options):
-    def compile_lazily(function):
-        dispatcher = KernelDispatcher(py_func=function, locals={}, targetoptions={**_CONTRACT, **options})
+class KernelFunction:
+    """A kernel function as numba compiles it (`kernel_dispatcher_class` with `options`), made when first
+    needed: when called from Python, or when a caller that numba compiles refers to it (numba types it
+    by the dispatcher's `_numba_type_`). Anything else asked of it is the dispatcher's (`py_func`,
+    `stats`, `inspect_llvm`, ...)."""
+
+    def __init__(self, py_func, options: dict):
+        functools.update_wrapper(self, py_func)
+        self.py_func = py_func
+        self._options = options
+
+    @functools.cached_property
+    def dispatcher(self):
+        dispatcher = kernel_dispatcher_class()(py_func=self.py_func, locals={}, targetoptions=self._options)
         dispatcher.enable_caching()
         return dispatcher
-    return compile_lazily
+
+    @property
+    def _numba_type_(self):
+        return self.dispatcher._numba_type_
+
+    def __call__(self, *args):
+        return self.dispatcher(*args)
+
+    @functools.cached_property
+    def as_python(self):
+        """The function run by the interpreter, the kernel functions it calls too: for the few cheap
+        computations that set up state from Python, which then need neither compiled code nor numba."""
+        namespace = {name: value._call_as_python if isinstance(value, KernelFunction) else value
+                     for name, value in self.py_func.__globals__.items()}
+        return types.FunctionType(self.py_func.__code__, namespace, self.py_func.__name__,
+                                  self.py_func.__defaults__, self.py_func.__closure__)
+
+    def _call_as_python(self, *args):
+        return self.as_python(*args)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.dispatcher, name)
 
 
-_CONTRACT = dict(nopython=True, error_model="numpy", boundscheck=False, nogil=True, fastmath={"contract"})
-_KERNEL_ONLY = dict(no_cpython_wrapper=True, no_cfunc_wrapper=True)
-realtime = _kernel_function(**_KERNEL_ONLY)
-# The same, inlined into its caller by numba itself: for the stages a voice renders in, and the helpers
-# its per-sample loops call, so that a render split into named stages costs what one function would
-# (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples).
-realtime_inline = _kernel_function(inline="always", **_KERNEL_ONLY)
-# A kernel function the control plane (or a test) calls from Python: the block's process, the rings'
-# producer and consumer ends, the DSP building blocks tested one by one.
-realtime_entry = _kernel_function()
+_ENTRY = dict(CONTRACT, nopython=True)
+_KERNEL_ONLY = dict(_ENTRY, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+def realtime(py_func):
+    return KernelFunction(py_func, _KERNEL_ONLY)
+
+
+def realtime_inline(py_func):
+    """The same, inlined into its caller by numba itself: for the stages a voice renders in, and the
+    helpers its per-sample loops call, so that a render split into named stages costs what one function
+    would (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples)."""
+    return KernelFunction(py_func, dict(_KERNEL_ONLY, inline="always"))
+
+
+def realtime_entry(py_func):
+    """A kernel function the control plane (or a test) calls from Python: the rings' ends, the chase's
+    and the stems' set-up, the DSP building blocks tested one by one."""
+    return KernelFunction(py_func, _ENTRY)
+
+
+class KernelIntrinsic:
+    """An LLVM-level operation for kernel code, as numba's `intrinsic` makes one (`definition(typingctx,
+    *argument types)` returns the signature and the code generator), without importing numba until a
+    caller compiles. Only compiled code can call it."""
+
+    def __init__(self, definition):
+        functools.update_wrapper(self, definition)
+        self._definition = definition
+
+    @functools.cached_property
+    def _numba_type_(self):
+        numba_for_kernels()
+        from numba.core import types
+        from numba.core.typing.templates import make_intrinsic_template
+        return types.Function(make_intrinsic_template(self, self._definition, self.__name__))
+
+    def __call__(self, *args):
+        raise NotImplementedError(f"{self.__name__} is an intrinsic: only compiled kernel code can call it")
+
+
+intrinsic = KernelIntrinsic
 
 # Below this, a decaying state is flushed to exact zero: subnormal floats cost ~3x per operation.
 DENORMAL_FLOOR = 1e-15

@@ -183,7 +183,7 @@ class BusLayout:
 
 
 def _frames_per_day(fps: tuple[int, int], drop_frame: bool) -> int:
-    return int(frame_count(24, 0, 0, 0, nominal_fps(fps), drop_frame))
+    return int(frame_count.as_python(24, 0, 0, 0, nominal_fps(fps), drop_frame))
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ class TimecodeMaster:
         if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 60 and 0 <= frames < nominal) or dropped:
             raise ValueError(f"{hours:02}:{minutes:02}:{seconds:02}:{frames:02} is no timecode at "
                              f"{self.fps[0]}/{self.fps[1]} fps{' drop-frame' if self.drop_frame else ''}")
-        return int(frame_count(hours, minutes, seconds, frames, nominal, self.drop_frame))
+        return int(frame_count.as_python(hours, minutes, seconds, frames, nominal, self.drop_frame))
 
 
 @dataclass(frozen=True)

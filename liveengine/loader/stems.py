@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile
 
-from ..kernel.stems import ST_LENGTH, ST_PLAYING, ST_STARVED, ST_WINDOW_END, ST_WINDOW_START, invalidate_window, \
-    play_position, publish_window
+from ..engine.entries import kernel_entries
+from ..kernel.stems import ST_LENGTH, ST_PLAYING, ST_STARVED, ST_WINDOW_END, ST_WINDOW_START
 
 log = logging.getLogger("liveengine.stems")
 
@@ -111,7 +111,7 @@ class StemLoader:
 
     def _step(self, slot: int) -> int:
         length = self.length_frames(slot)
-        position, playing = play_position(self._ints, slot)
+        position, playing = kernel_entries().play_position(self._ints, slot)
         wanted = position if playing else 0  # at rest, the beginning waits for the next start
         window_start, window_end = int(self._ints[ST_WINDOW_START, slot]), int(self._ints[ST_WINDOW_END, slot])
         if wanted >= length:
@@ -121,15 +121,15 @@ class StemLoader:
         reaches = held_from - (self._lead if playing else 0)
         if not reaches <= wanted <= window_end or window_end < 0:
             start = min(length, wanted + (self._lead if playing else 0))
-            invalidate_window(self._ints, slot)
+            kernel_entries().invalidate_window(self._ints, slot)
             self._wait_for_block()
             count = self._write(slot, start, min(self._chunk, length - start))
-            publish_window(self._ints, slot, start, start + count)
+            kernel_entries().publish_window(self._ints, slot, start, start + count)
             return count
         limit = min(length, max(wanted, held_from) + self._capacity - self._guard)
         if window_end < limit:
             count = self._write(slot, window_end, min(self._chunk, limit - window_end))
-            publish_window(self._ints, slot, window_start, window_end + count)
+            kernel_entries().publish_window(self._ints, slot, window_start, window_end + count)
             return count
         return 0
 
@@ -156,7 +156,7 @@ class StemLoader:
             starved = int(self._ints[ST_STARVED, slot])
             still_waiting = starved != self._starved_seen[slot]
             if still_waiting and self._starved_seen[slot] == reported:  # it begins: silent up to where it plays
-                position, _ = play_position(self._ints, slot)
+                position, _ = kernel_entries().play_position(self._ints, slot)
                 self._starved_from[slot] = max(0, int(position) - (starved - reported))
             self._starved_seen[slot] = starved
             if starved > reported and not still_waiting:

@@ -33,7 +33,7 @@ def package_copy(tmp_path) -> Path:
 def cache_dir(root: Path, tmp_path: Path) -> str:
     """The kernel cache directory the package copy under `root` names."""
     env = dict(os.environ, PYTHONPATH=str(root), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    program = "import liveengine.kernel.realtime as r; print(r.numba.config.CACHE_DIR)"
+    program = "import liveengine.kernel.realtime as r; print(r.numba_for_kernels().config.CACHE_DIR)"
     result = subprocess.run([sys.executable, "-c", program], env=env, cwd=root, capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.strip().startswith(str(tmp_path / "cache" / "kernels-"))

@@ -456,7 +456,9 @@ def encoder_state(sample_rate: int, fps: tuple[int, int], start: tuple[int, int,
     ints[E_DROP_FRAME] = drop_frame
     ints[E_USER_BITS] = user_bits
     ints[E_HOURS], ints[E_MINUTES], ints[E_SECONDS], ints[E_FRAMES] = start
-    ints[E_WORD] = pack_frame(*start, nominal_fps(fps), int(drop_frame), user_bits)
+    # As Python (no numba needed to set up), the word's 64 bits as an unbounded int: stored as numba's int64 holds them.
+    word = pack_frame.as_python(*start, nominal_fps(fps), int(drop_frame), user_bits)
+    ints[E_WORD] = np.uint64(word).astype(np.int64)
     ints[E_LEVEL] = -1  # the level before the first edge, at sample 0
     floats = np.zeros(ENCODER_FLOATS, np.float64)
     floats[E_AMPLITUDE] = 10.0 ** (level_dbfs / 20.0)

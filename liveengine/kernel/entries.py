@@ -1,0 +1,85 @@
+"""The kernel's entry points for the control plane: the functions engine/ and loader/ call from
+Python, each with a C signature, so the same compiled code runs through numba or, with no numba in
+the process, from the native object engine/native.py keeps of it.
+
+Each takes addresses and sizes where the kernel function takes arrays, and views them as the kernel
+does (numba.carray), so the entry point is only the kernel function under a C signature. The
+signatures are numba's type strings; their ctypes twins are engine/native.py's. This module is
+imported where numba compiles the entry points, never on the native path.
+"""
+
+import numpy as np
+from numba import carray
+
+from .events import EVENT_WIDTH
+from .intrinsics import address_as_void_pointer, store_release
+from .process import drain_input_rings, process
+from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push
+from .state import MAX_SAMPLES, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+from .stems import STEM_INT_FIELDS, invalidate_window, play_position, publish_window
+
+
+def process_block(table_address, input_address, output_address, frames):
+    """`process` of an offline block: no device, so no status flags."""
+    table = carray(address_as_void_pointer(table_address), (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
+    process(table, input_address, output_address, frames, 0)
+
+
+def drain_rings(table_address, block_start):
+    table = carray(address_as_void_pointer(table_address), (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
+    drain_input_rings(table, block_start)
+
+
+def push_event(rows_address, capacity, indices_address, sample, kind, target, a, b, c, d, e):
+    """1 when the ring took the event, 0 when it is full."""
+    rows = carray(address_as_void_pointer(rows_address), (capacity, EVENT_WIDTH), np.float64)
+    indices = carray(address_as_void_pointer(indices_address), (INDEX_WORDS,), np.int64)
+    return 1 if ring_push(rows, indices, sample, kind, target, a, b, c, d, e) else 0
+
+
+def pop_events(rows_address, capacity, indices_address, destination_address, destination_rows, limit):
+    rows = carray(address_as_void_pointer(rows_address), (capacity, EVENT_WIDTH), np.float64)
+    indices = carray(address_as_void_pointer(indices_address), (INDEX_WORDS,), np.int64)
+    destination = carray(address_as_void_pointer(destination_address), (destination_rows, EVENT_WIDTH), np.float64)
+    return ring_pop_into(rows, indices, destination, limit)
+
+
+def events_waiting(indices_address):
+    return ring_fill(carray(address_as_void_pointer(indices_address), (INDEX_WORDS,), np.int64))
+
+
+def publish_frames_ready(frames_ready_address, slot, frames):
+    """Release store of a sample slot's frames ready (a row of MAX_SAMPLES): the frames written before
+    it are visible to the audio thread before the count."""
+    store_release(carray(address_as_void_pointer(frames_ready_address), (MAX_SAMPLES,), np.int64), slot, frames)
+
+
+def stem_play_position(stem_ints_address, slots, slot):
+    """The next frame stem `slot` plays (an acquire load: whether it plays may be read after it)."""
+    position, _ = play_position(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots),
+                                       np.int64), slot)
+    return position
+
+
+def publish_stem_window(stem_ints_address, slots, slot, window_start, window_end):
+    publish_window(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots), np.int64), slot,
+                   window_start, window_end)
+
+
+def invalidate_stem_window(stem_ints_address, slots, slot):
+    invalidate_window(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots), np.int64), slot)
+
+
+# name: (function, C signature). Addresses and counts are int64; sample times and event fields float64.
+ENTRY_POINTS = {
+    "process_block": (process_block, "void(int64, int64, int64, int64)"),
+    "drain_rings": (drain_rings, "void(int64, float64)"),
+    "push_event": (push_event, "int64(int64, int64, int64, float64, float64, float64, float64, float64, float64, "
+                               "float64, float64)"),
+    "pop_events": (pop_events, "int64(int64, int64, int64, int64, int64, int64)"),
+    "events_waiting": (events_waiting, "int64(int64)"),
+    "publish_frames_ready": (publish_frames_ready, "void(int64, int64, int64)"),
+    "stem_play_position": (stem_play_position, "int64(int64, int64, int64)"),
+    "publish_stem_window": (publish_stem_window, "void(int64, int64, int64, int64, int64)"),
+    "invalidate_stem_window": (invalidate_stem_window, "void(int64, int64, int64)"),
+}

@@ -1,52 +1,24 @@
 """Live output through PortAudio with a compiled callback.
 
-The live callback is a numba cfunc with PortAudio's PaStreamCallback signature,
-opened through sounddevice's own PortAudio handle. It calls `kernel.process.process`, which
-is what the offline renderer (engine/offline.py) calls too, so both produce the same samples.
+The live callback is the kernel's `audio_callback` entry point (kernel/entries.py), a compiled
+function with PortAudio's PaStreamCallback signature, opened through sounddevice's own PortAudio
+handle. The offline renderer (engine/offline.py) calls the same function, so both produce the
+same samples.
 """
 
 import threading
 import time
 from typing import Callable
 
-import numpy as np
-from numba import carray, cfunc, types
-
 from .devices import AudioDeviceError, DeviceChoice
-from ..kernel.intrinsics import void_pointer_as_address
-from ..kernel.process import process
-from ..kernel.realtime import numba_for_kernels
-from ..kernel.state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+from ..engine.entries import kernel_entries
+from ..kernel.state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS
 
-PA_CONTINUE = 0
 PA_FLOAT32 = 0x00000001
 PA_CLIP_OFF = 0x00000001  # the kernel limits and clamps itself
 PA_DITHER_OFF = 0x00000002
 PA_FRAMES_PER_BUFFER_UNSPECIFIED = 0
 JACK_HOST_API = "JACK Audio Connection Kit"
-
-CALLBACK_SIGNATURE = types.int32(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64,
-                                 types.voidptr)
-
-
-def _audio_callback(input_buffer, output_buffer, frames, time_info, status_flags, user_data):
-    table = carray(user_data, (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
-    process(table, void_pointer_as_address(input_buffer), void_pointer_as_address(output_buffer),
-            types.int64(frames), types.int64(status_flags))
-    return PA_CONTINUE
-
-
-_compiled_callback = None
-
-
-def audio_callback():
-    """The compiled PortAudio callback (compiled or loaded from cache on first use)."""
-    global _compiled_callback
-    if _compiled_callback is None:
-        numba_for_kernels()  # the kernel cache
-        _compiled_callback = cfunc(CALLBACK_SIGNATURE, cache=True, error_model="numpy", nopython=True)(
-            _audio_callback)
-    return _compiled_callback
 
 
 class LiveStream:
@@ -82,7 +54,7 @@ class LiveStream:
         if self.device.input_index is not None:
             input_ = self._parameters(self.device.input_index, settings.input_channels,
                                       lib.Pa_GetDeviceInfo(self.device.input_index).defaultLowInputLatency)
-        callback = ffi.cast("PaStreamCallback*", audio_callback().address)
+        callback = ffi.cast("PaStreamCallback*", kernel_entries().audio_callback_address())
         user_data = ffi.cast("void*", self.state.table_address)
         stream = ffi.new("PaStream**")
         self._keepalive = [output, input_, callback, user_data, stream]

@@ -12,8 +12,8 @@ The audit proves that from the IR, and counts what must never appear in the body
 - CPython API calls: Py*/_Py* functions and numba's GIL and exception helpers.
 
 IR is only available for code compiled in this process, not loaded from numba's
-cache, so `audit_callback` compiles in a subprocess with an empty cache directory: the
-callback, and the entry points the control plane calls (kernel/entries.py). The native code an
+cache, so `audit_callback` compiles in a subprocess with an empty cache directory the entry
+points PortAudio and the control plane call (kernel/entries.py), the audio callback first. The native code an
 offline render runs instead (engine/native.py) is numba's object code of those entry points;
 numba keeps beside it the IR it was compiled from, which `--native` audits.
 """
@@ -135,9 +135,7 @@ def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
 
 _COMPILE_AND_PRINT = """
 import sys
-from liveengine.drivers.stream import audio_callback
 from liveengine.engine.entries import NAMES, compiled_entry
-sys.stdout.write(audio_callback().inspect_llvm())
 for name in NAMES:
     sys.stdout.write(compiled_entry(name)[0].inspect_llvm())
 """

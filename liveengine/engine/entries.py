@@ -1,9 +1,10 @@
-"""The kernel functions the control plane calls from Python: the block, the event rings, the sample
-slots' release store, the stems' windows (kernel/entries.py), each called through its C entry point.
+"""The kernel functions called from outside compiled code: the block (PortAudio's audio callback, which
+an offline render calls too), the event rings, the sample slots' release store, the stems' windows
+(kernel/entries.py), each through its C entry point.
 
 They come from the native object of the compiled kernel when the kernel cache holds a sound one for
 these sources (engine/native.py): an offline render (`play`, `render`, the scripting API's renders)
-then never imports numba (a live `run` does, for its audio callback). Otherwise numba compiles them or
+then never imports numba, and a live stream runs the same native callback. Otherwise numba compiles them or
 loads them from its cache, and preparing the kernels (`liveengine warmup`, the start of a command)
 writes the native object for next time. The first call decides, once per process;
 `kernel_entries().source` says which it is.
@@ -20,7 +21,7 @@ from . import native
 
 log = logging.getLogger("liveengine.engine")
 
-NAMES = ("process_block", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready",
+NAMES = ("audio_callback", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready",
          "stem_play_position", "publish_stem_window", "invalidate_stem_window")
 NATIVE = "native code"
 NUMBA = "numba"
@@ -41,7 +42,12 @@ class KernelEntries:
         return function
 
     def process(self, table: np.ndarray, input_address: int, output_address: int, frames: int):
-        self._function("process_block")(table.ctypes.data, input_address, output_address, frames)
+        """One offline call of the audio callback: no time info, no status flags."""
+        self._function("audio_callback")(input_address, output_address, frames, 0, 0, table.ctypes.data)
+
+    def audio_callback_address(self) -> int:
+        """The audio callback as PortAudio calls it (a PaStreamCallback; user data: the address table)."""
+        return self._resolve("audio_callback").address
 
     def drain_input_rings(self, table: np.ndarray, block_start: float):
         self._function("drain_rings")(table.ctypes.data, block_start)
@@ -122,9 +128,9 @@ def compiled_entry(name: str):
     return _compiled[name]
 
 
-def compiled_cfuncs() -> list:
-    """The entry points numba has compiled or loaded in this process."""
-    return [cfunc for cfunc, _ in _compiled.values()]
+def compiled_cfuncs(names=None) -> list:
+    """The entry points numba has compiled or loaded in this process (of `names`, if given)."""
+    return [cfunc for name, (cfunc, _) in _compiled.items() if names is None or name in names]
 
 
 def write_native_code():

@@ -21,15 +21,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from ..kernel.realtime import numba_for_kernels
-from ..kernel.state import EngineSettings, EngineState
 from . import entries, native
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
 # compiles its callees first (most functions, a third of the time), then optimises the whole.
-FIRST_ESTIMATES = {"render kernel": (28.0, 250), "entry points": (5.0, 9), "audio callback": (1.5, 1)}
+FIRST_ESTIMATES = {"render kernel": (28.0, 250), "entry points": (2.0, 8)}
 TICK_SECONDS = 1.0
 
 
@@ -50,10 +48,6 @@ class KernelProgress:
         return bool(self.source)
 
 
-def _cache_counts(dispatcher) -> tuple[int, int]:
-    return sum(dispatcher.stats.cache_hits.values()), sum(dispatcher.stats.cache_misses.values())
-
-
 def _cfunc_cache_counts(cfuncs) -> tuple[int, int]:
     hits = sum(cfunc.cache_hits for cfunc in cfuncs)
     return hits, len(cfuncs) - hits  # a cfunc is compiled once: from the cache, or not
@@ -67,23 +61,19 @@ def _is_cached(py_func) -> bool:
 
 
 def _kernels():
+    """(name, a function whose cache entry says whether it is cold, its cache hits and misses, what
+    compiles or loads it) of each kernel, in order."""
     numba_for_kernels()
-    from ..drivers import stream
     from ..kernel.entries import ENTRY_POINTS
-    from ..kernel.process import process
-    scratch = EngineState(EngineSettings(max_block=32, polyphony=4, input_channels=1, ring_capacity=16,
-                                         notify_capacity=16, pending_capacity=16))
-    out = np.zeros((32, scratch.settings.output_channels), np.float32)
-    silent = np.zeros((32, 1), np.float32)
     return (
-        ("render kernel", process.py_func, lambda: _cache_counts(process),
-         lambda: process(scratch.table, silent.ctypes.data, out.ctypes.data, 32, 0)),
-        ("entry points", ENTRY_POINTS["process_block"][0],
+        # The whole kernel, as PortAudio and the offline renderer call it.
+        ("render kernel", ENTRY_POINTS["audio_callback"][0],
+         lambda: _cfunc_cache_counts(entries.compiled_cfuncs(["audio_callback"])),
+         lambda: entries.compiled_entry("audio_callback")),
+        # The rings' ends, the sample slots' and the stems' handover; then the native code of them all.
+        ("entry points", ENTRY_POINTS["push_event"][0],
          lambda: _cfunc_cache_counts(entries.compiled_cfuncs()),
          entries.write_native_code),
-        ("audio callback", stream._audio_callback,
-         lambda: _cfunc_cache_counts([stream._compiled_callback] if stream._compiled_callback else []),
-         stream.audio_callback),
     )
 
 

@@ -16,13 +16,18 @@ from .intrinsics import address_as_void_pointer, store_release
 from .process import drain_input_rings, process
 from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push
 from .state import MAX_SAMPLES, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+
+PA_CONTINUE = 0  # PortAudio: call again for the next block
 from .stems import STEM_INT_FIELDS, invalidate_window, play_position, publish_window
 
 
-def process_block(table_address, input_address, output_address, frames):
-    """`process` of an offline block: no device, so no status flags."""
+def audio_callback(input_address, output_address, frames, time_info, status_flags, table_address):
+    """The block, as PortAudio calls it (a PaStreamCallback, its user data the engine's address table) and
+    as an offline render does (no time info, no status flags): live and offline run this one function.
+    PortAudio's pointers and unsigned longs pass as int64s, the same registers on 64-bit Linux."""
     table = carray(address_as_void_pointer(table_address), (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
-    process(table, input_address, output_address, frames, 0)
+    process(table, input_address, output_address, frames, status_flags)
+    return PA_CONTINUE
 
 
 def drain_rings(table_address, block_start):
@@ -72,7 +77,7 @@ def invalidate_stem_window(stem_ints_address, slots, slot):
 
 # name: (function, C signature). Addresses and counts are int64; sample times and event fields float64.
 ENTRY_POINTS = {
-    "process_block": (process_block, "void(int64, int64, int64, int64)"),
+    "audio_callback": (audio_callback, "int32(int64, int64, int64, int64, int64, int64)"),
     "drain_rings": (drain_rings, "void(int64, float64)"),
     "push_event": (push_event, "int64(int64, int64, int64, float64, float64, float64, float64, float64, float64, "
                                "float64, float64)"),

@@ -14,7 +14,7 @@ reads the end with an acquire load. Filling ahead within a window only ever writ
 the audio thread has played (or is not yet allowed to play).
 """
 
-from .realtime import realtime, realtime_entry
+from .realtime import realtime
 from .intrinsics import load_acquire, store_release
 
 # Per-stem integers, one column per slot.
@@ -93,20 +93,20 @@ def render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, sta
         store_release(stem_ints[ST_POSITION], slot, frame)
 
 
-@realtime_entry
+@realtime
 def publish_window(stem_ints, slot, window_start, window_end):
     """The loader's side: the window now holds [window_start, window_end) (frames already written)."""
     stem_ints[ST_WINDOW_START, slot] = window_start
     store_release(stem_ints[ST_WINDOW_END], slot, window_end)
 
 
-@realtime_entry
+@realtime
 def invalidate_window(stem_ints, slot):
     """The loader's side, before it overwrites frames for a new window."""
     store_release(stem_ints[ST_WINDOW_END], slot, -1)
 
 
-@realtime_entry
+@realtime
 def play_position(stem_ints, slot):
     """The loader's side: the next frame the audio thread will play, and whether it plays."""
     return load_acquire(stem_ints[ST_POSITION], slot), stem_ints[ST_PLAYING, slot] != 0

@@ -13,7 +13,7 @@ from commandline import DEMO, Running, liveengine
 from examplefiles import piano, song
 from liveengine.engine import warmup
 
-KERNELS = ("render kernel", "entry points", "audio callback")
+KERNELS = ("render kernel", "entry points")
 FIRST_PROGRESS = re.compile(r"^\s+render kernel\s+compiling:")
 STARTUP_SECONDS = 60  # generous: the first progress line comes within seconds, even on a busy machine
 

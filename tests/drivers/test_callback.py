@@ -5,7 +5,7 @@ import ctypes
 import numpy as np
 from numba import carray, cfunc, njit, types
 
-from liveengine.drivers.stream import audio_callback
+from liveengine.engine.entries import compiled_entry
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.engine.audit import audit_callback, audit_ir
 
@@ -97,7 +97,7 @@ def test_calling_the_cfunc_through_its_pointer_matches_the_offline_renderer_bit_
                               for i in range(blocks)])
 
     live_engine = scripted_engine()
-    callback = PA_CALLBACK(audio_callback().address)
+    callback = PA_CALLBACK(compiled_entry("audio_callback")[0].address)
     through_pointer = np.zeros((block * blocks, 4), np.float32)
     for i in range(blocks):
         source = np.ascontiguousarray(input_signal[i * block:(i + 1) * block])
@@ -115,7 +115,7 @@ def test_a_callback_larger_than_the_block_is_rendered_in_chunks_identically():
     renderer = OfflineRenderer(small.state, 128)
     expected = renderer.render(1024)
     large = scripted_engine()
-    callback = PA_CALLBACK(audio_callback().address)
+    callback = PA_CALLBACK(compiled_entry("audio_callback")[0].address)
     out = np.zeros((1024, 4), np.float32)
     silent = np.zeros((1024, 2), np.float32)
     callback(silent.ctypes.data, out.ctypes.data, 1024, None, 0, large.state.table_address)
@@ -124,7 +124,7 @@ def test_a_callback_larger_than_the_block_is_rendered_in_chunks_identically():
 
 def test_a_callback_with_no_frames_changes_nothing():
     engine = scripted_engine()
-    callback = PA_CALLBACK(audio_callback().address)
+    callback = PA_CALLBACK(compiled_entry("audio_callback")[0].address)
     assert callback(None, None, 0, None, 0, engine.state.table_address) == 0
     telemetry = engine.telemetry()
     assert telemetry.callbacks == 0 and telemetry.position == 0

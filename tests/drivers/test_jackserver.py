@@ -207,12 +207,14 @@ def _cfunc_stream_callback():
     """A PortAudio callback like the engine's: a numba cfunc, opened through
     sounddevice's PortAudio handle. Plays a ramp (sample index + 1) on channel 0 and
     logs, per block, its first sample and CLOCK_MONOTONIC ns at entry."""
-    from numba import carray, cfunc
+    from numba import carray, cfunc, types
 
     from liveengine.kernel.intrinsics import address_as_void_pointer, monotonic_ns
-    from liveengine.drivers.stream import CALLBACK_SIGNATURE
 
-    @cfunc(CALLBACK_SIGNATURE, nopython=True, error_model="numpy")
+    pa_stream_callback = types.int32(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64,
+                                     types.voidptr)
+
+    @cfunc(pa_stream_callback, nopython=True, error_model="numpy")
     def callback(inp, outp, frames, time_info, flags, user):
         st = carray(user, 5, np.int64)      # blocks, pos, max, log, nch
         now = monotonic_ns()

@@ -136,7 +136,7 @@ def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(c
 
 
 def truncate_the_block(native):
-    path = native / "process_block.o"
+    path = native / "audio_callback.o"
     path.write_bytes(path.read_bytes()[:1000])
 
 

@@ -94,8 +94,9 @@ def void_pointer_as_address(typingctx, pointer):
 def borrowed(typingctx, array):
     """The same array, without its reference count: a view for the duration of a call that holds the array
     itself. numba counts references to an array whenever a function takes it, with atomic (locked)
-    instructions, which stall the pipeline; measured, a sample voice's render spent a sixth of its time in
-    them. A view without one (as `numba.carray` makes) costs nothing to pass."""
+    instructions, which stall the pipeline: profiled on FluidR3_GM renders, a sixth of the sample voices'
+    time, and the renders ran 5-9 % faster without it. A view without one (as `numba.carray` makes) costs
+    nothing to pass."""
     if not isinstance(array, types.Array):
         return None
 

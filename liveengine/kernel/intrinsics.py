@@ -1,4 +1,4 @@
-"""LLVM-level operations numba does not offer: atomics, raw addresses, the monotonic clock.
+"""LLVM-level operations numba does not offer: atomics, raw addresses, the monotonic clock, borrowed views.
 
 Each is a numba intrinsic, so it inlines into the caller's IR and stays cacheable
 (no ctypes function pointers), and none of them can raise or allocate. numba's modules are
@@ -94,3 +94,24 @@ def void_pointer_as_address(typingctx, pointer):
         return builder.ptrtoint(args[0], ir.IntType(64))
 
     return types.int64(pointer), codegen
+
+
+@intrinsic
+def borrowed(typingctx, array):
+    """The same array, without its reference count: a view for the duration of a call that holds the array
+    itself. numba counts references to an array whenever a function takes it, with atomic (locked)
+    instructions, which stall the pipeline: profiled on FluidR3_GM renders, a sixth of the sample voices'
+    time, and the renders ran 5-9 % faster without it. A view without one (as `numba.carray` makes) costs
+    nothing to pass."""
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        source = context.make_array(signature.args[0])(context, builder, args[0])
+        view = context.make_array(signature.return_type)(context, builder)
+        cgutils.copy_struct(view, source)
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return array(array), codegen

@@ -616,6 +616,27 @@ def test_the_filter_envelope_moves_the_cutoff():
         assert abs(measured - expected) < 0.1, f"cutoff {at_cutoff} Hz: {measured:.2f} dB, not {expected:.2f} dB"
 
 
+
+@pytest.mark.parametrize("interpolation", ["cubic", "linear"])
+def test_a_mono_voice_through_a_sweeping_filter_renders_as_the_general_loop_does(tmp_path, interpolation):
+    # A mono voice whose cutoff sweeps (its filter envelope's attack, decay and release) runs its own loop;
+    # a stereo sample of the same wave on both sides goes through the general one: each side the same.
+    wave = rng_wave(RATE)
+    mono = SampleSource(str(write_wav(tmp_path / "mono.wav", wave)))
+    stereo = SampleSource(str(write_wav(tmp_path / "stereo.wav", np.stack([wave, wave], axis=1))))
+    fileg = Envelope(attack=0.05, decay=0.1, sustain=30.0, release=0.1, depth=3600)
+    renders = []
+    for source in (mono, stereo):
+        region = plain(0, fil_type="lpf_2p", cutoff=300.0, resonance=6.0, filter_envelope=fileg,
+                       amp_envelope=Envelope(release=0.1))
+        rig = Rig(SampledInstrument("sweep", [region], [source]), interpolation=interpolation)
+        rig.note(0, 67, length=RATE // 4 + 17)  # a fifth up: the voice reads between frames
+        renders.append(rig.render(RATE // 2, channel=None))
+    mono_out, stereo_out = renders
+    assert np.abs(mono_out).max() > 0.05
+    np.testing.assert_allclose(mono_out, stereo_out, atol=1e-6)  # the output's float32, to a rounding or two
+
+
 # Streaming and memory.
 
 def test_a_streamed_sample_renders_as_if_it_were_all_in_memory(tmp_path):

@@ -8,7 +8,7 @@ reported. The loader takes a sample's full data back (eviction) only while no vo
 import numpy as np
 from numba import carray
 
-from ..dsp.filters import low_pass_biquad_step
+from ..dsp.filters import low_pass_biquad_step, svf_bands
 from ..dsp.interpolation import interpolate
 from ..realtime import realtime, realtime_inline
 from .. import events as ev
@@ -190,40 +190,64 @@ def edge_channel(data, channels, available, index, t, cubic, channel, loop_mode,
         t, cubic)
 
 
+# How a mono run filters its samples: not at all, through the low-pass at rest (as its biquad), or through
+# the low-pass while its cutoff sweeps (the state-variable filter, its gains gliding a sample at a time).
+RUN_UNFILTERED, RUN_LOW_PASS_AT_REST, RUN_LOW_PASS_SWEEPING = range(3)
+
+
 @realtime_inline
-def play_mono_run(cubic, filtered, run):
-    """`mono_run(cubic, filtered, *run)` with its two flags as constants: a loop for each pair, free of their
-    tests (LLVM does not take them out of the loop by itself)."""
-    data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1, state_2, envelope, mul, add, \
+def play_mono_run(cubic, form, run):
+    """`mono_run(cubic, form, *run)` with its interpolation and filter form as constants: a loop for each, free
+    of their tests (LLVM does not take them out of the loop by itself)."""
+    data, bus_audio, bus, begin, count, position, step, coefficients, state_1, state_2, envelope, mul, add, \
         gain_left, gain_right, step_left, step_right = run
     if cubic:
-        if filtered:
-            return mono_run(True, True, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
-                            state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
-        return mono_run(True, False, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
-                        state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
-    if filtered:
-        return mono_run(False, True, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
-                        state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
-    return mono_run(False, False, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1,
-                    state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
+        if form == RUN_LOW_PASS_SWEEPING:
+            return mono_run(True, RUN_LOW_PASS_SWEEPING, data, bus_audio, bus, begin, count, position, step,
+                            coefficients, state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left,
+                            step_right)
+        if form == RUN_LOW_PASS_AT_REST:
+            return mono_run(True, RUN_LOW_PASS_AT_REST, data, bus_audio, bus, begin, count, position, step,
+                            coefficients, state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left,
+                            step_right)
+        return mono_run(True, RUN_UNFILTERED, data, bus_audio, bus, begin, count, position, step, coefficients,
+                        state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
+    if form == RUN_LOW_PASS_SWEEPING:
+        return mono_run(False, RUN_LOW_PASS_SWEEPING, data, bus_audio, bus, begin, count, position, step,
+                        coefficients, state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left,
+                        step_right)
+    if form == RUN_LOW_PASS_AT_REST:
+        return mono_run(False, RUN_LOW_PASS_AT_REST, data, bus_audio, bus, begin, count, position, step,
+                        coefficients, state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left,
+                        step_right)
+    return mono_run(False, RUN_UNFILTERED, data, bus_audio, bus, begin, count, position, step, coefficients,
+                    state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
 
 
 @realtime_inline
-def mono_run(cubic, filtered, data, bus_audio, bus, begin, count, position, step, b0, f1, f2, state_1, state_2,
+def mono_run(cubic, form, data, bus_audio, bus, begin, count, position, step, coefficients, state_1, state_2,
              envelope, mul, add, gain_left, gain_right, step_left, step_right):
     """`count` samples of a mono sample voice whose four taps all lie inside what is read (and inside its loop),
-    through a low-pass at rest (the biquad `low_pass_biquad` gives, with its states) or none: the common case,
-    in a loop of its own free of the tests the general loop makes each sample. Returns (position, state_1,
-    state_2, envelope, gain_left, gain_right)."""
+    unfiltered or through its low-pass: the common case, in a loop of its own free of the tests the general
+    loop makes each sample. `coefficients`: the biquad's (b0, f1, f2) of the low-pass at rest
+    (`low_pass_biquad`), then the state-variable filter's gains (a1, a2, a3) and their steps a sample while it
+    sweeps; the states are the biquad's at rest, the state-variable filter's while it sweeps, as
+    `filter_states` gives them. Returns (position, state_1, state_2, envelope, gain_left, gain_right, a1, a2,
+    a3): the gains where the sweep has taken them."""
+    b0, f1, f2, a1, a2, a3, step_1, step_2, step_3 = coefficients
     # Unsigned indices: numba indexes with them without testing for a negative index.
     for j in range(np.uint64(begin), np.uint64(begin + count)):
         index = np.uint64(position)
         value = interpolate(data[index - TAP_BEFORE], data[index], data[index + TAP_AFTER],
                             data[index + TAP_AFTER_NEXT], position - index, cubic)
-        if filtered:
+        if form == RUN_LOW_PASS_AT_REST:
             value, state_1, state_2 = low_pass_biquad_step(value, state_1, state_2, b0, f1, f2)
+        elif form == RUN_LOW_PASS_SWEEPING:
+            value, _, state_1, state_2 = svf_bands(value, state_1, state_2, a1, a2, a3)
+            a1 += step_1
+            a2 += step_2
+            a3 += step_3
         envelope, gain_left, gain_right = play_sample(bus_audio, bus, j, value, value, envelope, mul, add,
                                                       gain_left, gain_right, step_left, step_right)
         position += step
-    return position, state_1, state_2, envelope, gain_left, gain_right
+    return position, state_1, state_2, envelope, gain_left, gain_right, a1, a2, a3

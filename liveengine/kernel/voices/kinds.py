@@ -14,6 +14,7 @@ the pool); stolen voices once, by the pool when it allocates.
 
 from ..realtime import realtime
 from .. import events as ev
+from ..intrinsics import borrowed
 from ..memory import f64_2d, i64_1d, i64_2d
 from ..state import (
     A_BUS_INTS,
@@ -119,6 +120,9 @@ def render_voices(table, bus_audio, start, end, position, rate):
     """Every sounding voice adds its samples [start, end) of the block into its bus; `position`: where
     `start` falls on the engine's clock."""
     voice_ints = i64_2d(table, A_VOICE_INTS)
+    # Views without reference counts: each voice's render would otherwise count its references to both.
+    table = borrowed(table)
+    bus_audio = borrowed(bus_audio)
     for slot in range(voice_ints.shape[1]):
         if voice_ints[VS_STAGE, slot] == STAGE_FREE:
             continue

@@ -103,6 +103,7 @@ def borrowed(typingctx, array):
     instructions, which stall the pipeline: profiled on FluidR3_GM renders, a sixth of the sample voices'
     time, and the renders ran 5-9 % faster without it. A view without one (as `numba.carray` makes) costs
     nothing to pass."""
+    from numba.core import cgutils, types
     if not isinstance(array, types.Array):
         return None
 

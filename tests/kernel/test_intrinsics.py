@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from liveengine.kernel.intrinsics import borrowed
-from liveengine.kernel.realtime import realtime
+from liveengine.kernel.realtime import realtime_entry
 
 
-@realtime
+@realtime_entry
 def add_through_a_borrowed_view(array, value):
     view = borrowed(array)
     view += value

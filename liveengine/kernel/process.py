@@ -17,7 +17,7 @@ from .commands import apply_event
 from .intrinsics import monotonic_ns
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .mixer import clear_mix, mix_buses, read_input, write_output
-from .realtime import realtime
+from .realtime import realtime, realtime_inline
 from .rings import ring_pop_into
 from .state import (
     A_BUS_AUDIO,
@@ -195,7 +195,7 @@ def account_for_time(table, entry_ns, frames):
     kernel[K_LAST_FRAMES] = frames
 
 
-@realtime
+@realtime_inline
 def process(table, input_address, output_address, frames, status_flags):
     """The audio callback's body: render `frames` frames, in chunks of at most max_block."""
     if frames <= 0:

@@ -700,7 +700,8 @@ REFERENCE_PATCHES = {
     # A stereo voice through the general filter loop: panned unison copies, a pulse and an FM sine.
     "stereo_unison": SynthPatch("unison", oscillators=(
         Oscillator("saw", unison=3, unison_detune=20.0, unison_spread=0.7), Oscillator("pulse", 0.5, semitones=-12),
-        Oscillator("sine", 0.3, fm_ratio=2.0, fm_index=1.5, fm_feedback=0.3)), filter=SynthFilter("highpass", 300.0, 3.0),
+        Oscillator("sine", 0.3, fm_ratio=2.0, fm_index=1.5, fm_feedback=0.3)),
+        filter=SynthFilter("highpass", 300.0, 3.0),
         amp_envelope=Envelope(attack=0.005, decay=0.03, sustain=50.0, release=0.015), attack_curve=0.5, gain=0.3),
 }
 

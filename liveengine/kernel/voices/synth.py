@@ -3,7 +3,10 @@
 A segment at a time (at most a block), a voice works out what moves slowly: its glide,
 LFOs, envelope-driven cutoff and the matrix's routes. The oscillators (each with its
 unison copies) then render the segment into a scratch pair, one oscillator at a time so
-each loop knows its wave; the filter and the envelope run per sample over the sum. The
+each loop knows its wave; the filter runs over the sum in place, and the envelope and the
+gains carry it into the bus. Each loop works without a chain from sample to sample where it
+can (an oscillator's phase from the segment's start, a held envelope level as one gain), so
+it vectorises; the filter's recursion alone cannot. The
 cutoff's coefficient, the oscillators' levels and the voice's gains (pan included) approach
 what the segment asks with the dezipper's time constant and glide across it, so nothing
 moved by a controller, an LFO or a patch reload steps, however short the segment (no zipper
@@ -23,7 +26,8 @@ from numba import carray
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
     damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
     svf_gains_gliding, svf_output
-from ..dsp.oscillators import advance_phase, fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
+from ..dsp.oscillators import advance_phase, fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, \
+    wavetable_tick
 from ..realtime import realtime, realtime_inline
 from .. import events as ev
 from ..intrinsics import address_as_void_pointer

@@ -297,8 +297,13 @@ def render(table, slot, bus_audio, start, end, position, rate):
     patches = f64_2d(table, A_PATCHES)
     instrument = voice_ints[VS_INSTRUMENT, slot]
     n = end - start
-    filter_envelope = filter_envelope_level(patches, voice_values, slot, instrument, rate)
-    lfo1, lfo2 = lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate)
+    filter_envelope = 0.0
+    lfo1 = 0.0
+    lfo2 = 0.0
+    if modulated(patches, instrument):
+        filter_envelope = filter_envelope_level(patches, voice_values, slot, instrument, rate)
+        lfo1, lfo2 = lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n,
+                                rate)
     pitch_cents, cutoff_cents, resonance_db, amplitude, pan, width_shift, fm_shift, level_shifts = routed_amounts(
         table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope)
     note_increment = sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate)
@@ -314,6 +319,15 @@ def render(table, slot, bus_audio, start, end, position, rate):
                         approach, n)
     voice_values[V_AGE, slot] += n
     play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains)
+
+
+@realtime
+def modulated(patches, instrument):
+    """Whether the patch has LFOs, routes or a filter envelope. A patch with none of them (the common case)
+    skips their stages: measured, a quarter of a segment's set-up. A released voice's filter envelope takes its
+    release level at the first segment that works it out."""
+    return patches[instrument, P_LFOS] > 0 or patches[instrument, P_ROUTES] > 0 or \
+        patches[instrument, P_FILTER_ENV_DEPTH] != 0.0
 
 
 @realtime_inline

@@ -685,3 +685,44 @@ def test_a_shipped_patch_plays_in_tune(path):
 def test_a_shipped_patch_plays_a_full_chord_below_full_scale(path):
     output, _ = play(load_patch(path), CHORD, 2.5, release=2.0)
     assert 0.0 < np.abs(output).max() < 1.0
+
+
+# --- Renders that must not move --------------------------------------------------------------
+
+# Rendered by the voice before its loops were vectorised (the oscillators' phase from the segment's start,
+# the filter over the whole segment, a held envelope level as one gain): each case at each rate, in 64-frame
+# blocks, as float32 (the renderer's output). Both cases render the same in any block size, to rounding.
+REFERENCE_RENDERS = pathlib.Path(__file__).resolve().parent / "synth_reference_renders.npz"
+REFERENCE_PATCHES = {
+    # The benchmark's voice: a mono saw through a resonant low-pass at rest (the voice's fast path).
+    "saw_low_pass": SynthPatch("saw", oscillators=(Oscillator("saw"),), filter=SynthFilter("lowpass", 2000.0, 6.0),
+                               amp_envelope=Envelope(attack=0.01, decay=0.02, sustain=70.0, release=0.02), gain=0.3),
+    # A stereo voice through the general filter loop: panned unison copies, a pulse and an FM sine.
+    "stereo_unison": SynthPatch("unison", oscillators=(
+        Oscillator("saw", unison=3, unison_detune=20.0, unison_spread=0.7), Oscillator("pulse", 0.5, semitones=-12),
+        Oscillator("sine", 0.3, fm_ratio=2.0, fm_index=1.5, fm_feedback=0.3)),
+        filter=SynthFilter("highpass", 300.0, 3.0),
+        amp_envelope=Envelope(attack=0.005, decay=0.03, sustain=50.0, release=0.015), attack_curve=0.5, gain=0.3),
+}
+
+
+def reference_render(case, rate, block):
+    """Three notes from sample 0, panned apart, released 50 ms in (their releases end within the render)."""
+    engine = Engine(EngineSettings(sample_rate=rate, max_block=block, polyphony=8, limiter_ceiling=100.0))
+    engine.install_synth(0, REFERENCE_PATCHES[case])
+    producer = engine.producer("control")
+    for note, key in enumerate((45, 64, 83)):
+        producer.note_on(0, note, 0, key, 0.8, "keys", pan=0.4 * note - 0.4)
+        producer.note_off(round(0.05 * rate) + 7 * note, note)
+    return OfflineRenderer(engine.state, block).render(round(0.08 * rate))
+
+
+@pytest.mark.parametrize("block", [32, 64, 256, 1024])
+@pytest.mark.parametrize("rate", [44100, 48000, 96000])
+@pytest.mark.parametrize("case", REFERENCE_PATCHES)
+def test_a_voice_renders_within_1e_6_of_its_reference(case, rate, block):
+    expected = np.load(REFERENCE_RENDERS)[f"{case}/{rate}"]
+    output = reference_render(case, rate, block)
+    assert output.shape == expected.shape
+    assert np.abs(expected).max() > 0.05  # every note sounds
+    assert np.abs(output.astype(np.float64) - expected).max() < 1e-6

@@ -3,7 +3,10 @@
 A segment at a time (at most a block), a voice works out what moves slowly: its glide,
 LFOs, envelope-driven cutoff and the matrix's routes. The oscillators (each with its
 unison copies) then render the segment into a scratch pair, one oscillator at a time so
-each loop knows its wave; the filter and the envelope run per sample over the sum. The
+each loop knows its wave; the filter runs over the sum in place, and the envelope and the
+gains carry it into the bus. Each loop works without a chain from sample to sample where it
+can (an oscillator's phase from the segment's start, a held envelope level as one gain), so
+it vectorises; the filter's recursion alone cannot. The
 cutoff's coefficient, the oscillators' levels and the voice's gains (pan included) approach
 what the segment asks with the dezipper's time constant and glide across it, so nothing
 moved by a controller, an LFO or a patch reload steps, however short the segment (no zipper
@@ -23,7 +26,8 @@ from numba import carray
 from ..dsp.filters import FILTER_BANDPASS, FILTER_HIGHPASS, FILTER_LOWPASS, FILTER_NOTCH, FILTER_THROUGH, \
     damping_from_resonance_db, flush_states, low_pass_pair, low_pass_pair_gains, prewarp, svf_bands, \
     svf_gains_gliding, svf_output
-from ..dsp.oscillators import fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, wavetable_tick
+from ..dsp.oscillators import advance_phase, fm_tick, noise_seed, noise_tick, pulse_tick, saw_tick, triangle_tick, \
+    wavetable_tick
 from ..realtime import realtime, realtime_inline
 from .. import events as ev
 from ..intrinsics import address_as_void_pointer
@@ -293,8 +297,13 @@ def render(table, slot, bus_audio, start, end, position, rate):
     patches = f64_2d(table, A_PATCHES)
     instrument = voice_ints[VS_INSTRUMENT, slot]
     n = end - start
-    filter_envelope = filter_envelope_level(patches, voice_values, slot, instrument, rate)
-    lfo1, lfo2 = lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n, rate)
+    filter_envelope = 0.0
+    lfo1 = 0.0
+    lfo2 = 0.0
+    if modulated(patches, instrument):
+        filter_envelope = filter_envelope_level(patches, voice_values, slot, instrument, rate)
+        lfo1, lfo2 = lfo_values(table, patches, synth_voices, voice_values, slot, instrument, filter_envelope, n,
+                                rate)
     pitch_cents, cutoff_cents, resonance_db, amplitude, pan, width_shift, fm_shift, level_shifts = routed_amounts(
         table, patches, synth_voices, voice_values, slot, instrument, lfo1, lfo2, filter_envelope)
     note_increment = sounding_increment(table, patches, synth_voices, slot, instrument, pitch_cents, n, rate)
@@ -310,6 +319,15 @@ def render(table, slot, bus_audio, start, end, position, rate):
                         approach, n)
     voice_values[V_AGE, slot] += n
     play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains)
+
+
+@realtime
+def modulated(patches, instrument):
+    """Whether the patch has LFOs, routes or a filter envelope. A patch with none of them (the common case)
+    skips their stages: measured, a quarter of a segment's set-up. A released voice's filter envelope takes its
+    release level at the first segment that works it out."""
+    return patches[instrument, P_LFOS] > 0 or patches[instrument, P_ROUTES] > 0 or \
+        patches[instrument, P_FILTER_ENV_DEPTH] != 0.0
 
 
 @realtime_inline
@@ -535,48 +553,45 @@ def fill_copies(scratch, synth_voices, patches, slot, instrument, osc, at, n, st
         right_ramp = ramp * to_right
         phase_field = SV_PHASE + osc * MAX_UNISON + copy
         phase = synth_voices[phase_field, slot]
+        # Each sample's phase from the segment's start, not from the sample before: no chain of
+        # additions from sample to sample, so the loops vectorise (measured: a saw copy 2.3 times faster).
         if wave == WAVE_SAW:
             for i in range(n):
-                value = saw_tick(phase, increment)
+                value = saw_tick(advance_phase(phase, i * increment), increment)
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                phase = next_phase(phase, increment)
         elif wave == WAVE_PULSE:
             for i in range(n):
-                value = pulse_tick(phase, increment, width)
+                value = pulse_tick(advance_phase(phase, i * increment), increment, width)
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                phase = next_phase(phase, increment)
         elif wave == WAVE_TRIANGLE:
             for i in range(n):
-                value = triangle_tick(phase, increment)
+                value = triangle_tick(advance_phase(phase, i * increment), increment)
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                phase = next_phase(phase, increment)
         elif wave == WAVE_SINE and fm_ratio > 0.0:
             modulator_phase = synth_voices[SV_FM_PHASE + osc, slot]
             modulator = synth_voices[SV_FM_LAST + osc, slot]
             modulator_increment = increment * fm_ratio
             for i in range(n):
-                value, modulator = fm_tick(phase, modulator_phase, fm_index, fm_feedback, modulator)
+                value, modulator = fm_tick(advance_phase(phase, i * increment),
+                                           advance_phase(modulator_phase, i * modulator_increment), fm_index,
+                                           fm_feedback, modulator)
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                phase = next_phase(phase, increment)
-                modulator_phase += modulator_increment
-                modulator_phase -= math.floor(modulator_phase)
             if copy == copies - 1:
-                synth_voices[SV_FM_PHASE + osc, slot] = modulator_phase
+                synth_voices[SV_FM_PHASE + osc, slot] = advance_phase(modulator_phase, n * modulator_increment)
                 synth_voices[SV_FM_LAST + osc, slot] = modulator
         elif wave == WAVE_SINE:
             for i in range(n):
-                value = math.sin(TWO_PI * phase)
+                value = math.sin(TWO_PI * advance_phase(phase, i * increment))
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                phase = next_phase(phase, increment)
         elif wave == WAVE_NOISE:
             for i in range(n):
                 value, noise = noise_tick(noise)
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
         elif wave == WAVE_WAVETABLE and wavetable.shape[0] > 0:
             for i in range(n):
-                value = wavetable_tick(wavetable, phase, increment)
+                value = wavetable_tick(wavetable, advance_phase(phase, i * increment), increment)
                 mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo)
-                phase = next_phase(phase, increment)
+        phase = advance_phase(phase, n * increment)
         synth_voices[phase_field, slot] = phase
     return noise
 
@@ -660,67 +675,45 @@ def glide_gains(table, patches, synth_voices, voice_values, slot, instrument, am
 
 @realtime_inline
 def play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, filter_motion, gains):
-    """The scratch pair through the filter and the amplitude envelope into the voice's bus, in runs over which
-    the envelope stays in one stage; a finished voice leaves nothing behind, not even its filter's ringing."""
+    """The scratch pair through the filter, then through the amplitude envelope into the voice's bus in runs over
+    which the envelope stays in one stage; a finished voice leaves nothing behind, not even its filter's ringing."""
     scratch = f64_2d(table, A_SYNTH_SCRATCH)
     bus = voice_ints[VS_BUS, slot]
-    g_start, g_step, k, filtering, output, played_output = filter_motion
     gain_left, gain_right, step_left, step_right = gains
-    crossfading = played_output != output
-    fade = 1.0
-    fade_step = 1.0 / n
-    steady_low_pass = filtering and output == FILTER_LOWPASS and not crossfading and not stereo and g_step == 0.0
-    state_1 = voice_values[V_FILTER_STATE, slot]
-    state_2 = voice_values[V_FILTER_STATE_2, slot]
-    state_3 = voice_values[V_FILTER_STATE_3, slot]
-    state_4 = voice_values[V_FILTER_STATE_4, slot]
+    filter_segment(scratch, voice_values, slot, n, stereo, filter_motion)
     stage = voice_ints[VS_STAGE, slot]
     envelope = voice_values[V_ENVELOPE, slot]
     mul = voice_values[V_ENV_MUL, slot]
     add = voice_values[V_ENV_ADD, slot]
     left = voice_values[V_ENV_LEFT, slot]
-    a1, a2, a3, step_1, step_2, step_3 = svf_gains_gliding(g_start, g_step, k, n)
+    right_row = 1 if stereo else 0
     done = False
-    # In runs over which the envelope stays in one stage (to the segment's end while it sustains).
     i = 0
     while i < n:
         # At least a sample a run, so the loop ends within the segment whatever the envelope holds.
         run = n - i if left < 0.0 else max(1, min(n - i, int(left)))
-        if steady_low_pass:
-            # The common case (a mono voice through a low-pass at rest) in a loop of its own, free of the
-            # tests the general loop makes each sample (measured, 15 % faster), filtering two samples a step.
-            pair_gains = low_pass_pair_gains(a1, a2, a3)
-            for j in range(i, i + run - 1, 2):
-                low, next_low, state_1, state_2 = low_pass_pair(scratch[0, j], scratch[0, j + 1], state_1, state_2,
-                                                                pair_gains)
-                envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, low, low, envelope, mul,
-                                                              add, gain_left, gain_right, step_left, step_right)
-                envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j + 1, next_low, next_low,
-                                                              envelope, mul, add, gain_left, gain_right, step_left,
-                                                              step_right)
-            if run % 2 == 1:
-                j = i + run - 1
-                low, band, state_1, state_2 = svf_bands(scratch[0, j], state_1, state_2, a1, a2, a3)
-                envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, low, low, envelope, mul,
-                                                              add, gain_left, gain_right, step_left, step_right)
+        # Views that start with the run: indices from 0, which the compiled loops need not wrap around.
+        in_left = scratch[0, i:i + run]
+        in_right = scratch[right_row, i:i + run]
+        if mul == 1.0 and add == 0.0:
+            # The envelope holds its level (a sustain, a hold): a gain a side moving in a straight line, no
+            # chain from sample to sample, and contiguous views, so the loop vectorises.
+            out_left = bus_audio[bus, 0, start + i:start + i + run]
+            out_right = bus_audio[bus, 1, start + i:start + i + run]
+            left_start = envelope * gain_left
+            right_start = envelope * gain_right
+            left_step = envelope * step_left
+            right_step = envelope * step_right
+            for j in range(run):
+                out_left[j] += in_left[j] * (left_start + left_step * j)
+                out_right[j] += in_right[j] * (right_start + right_step * j)
+            gain_left += step_left * run
+            gain_right += step_right * run
         else:
-            for j in range(i, i + run):
-                left_in = scratch[0, j]
-                right_in = scratch[1, j]
-                if filtering:
-                    left_in, state_1, state_2 = filter_crossfading(left_in, state_1, state_2, a1, a2, a3, k, output,
-                                                                   played_output, crossfading, fade)
-                    if stereo:
-                        right_in, state_3, state_4 = filter_crossfading(right_in, state_3, state_4, a1, a2, a3, k,
-                                                                        output, played_output, crossfading, fade)
-                    a1 += step_1
-                    a2 += step_2
-                    a3 += step_3
-                    fade -= fade_step
-                if not stereo:
-                    right_in = left_in
-                envelope, gain_left, gain_right = play_sample(bus_audio, bus, start + j, left_in, right_in, envelope,
-                                                              mul, add, gain_left, gain_right, step_left, step_right)
+            out = bus_audio[bus:bus + 1, :, start + i:start + i + run]
+            for j in range(run):
+                envelope, gain_left, gain_right = play_sample(out, 0, j, in_left[j], in_right[j], envelope, mul, add,
+                                                              gain_left, gain_right, step_left, step_right)
         i += run
         stage, envelope, mul, add, left, done = next_run(voice_values, voice_ints, slot, stage, envelope, mul, add,
                                                          left, run)
@@ -738,6 +731,45 @@ def play(table, voice_values, voice_ints, slot, bus_audio, start, n, stereo, fil
     voice_values[V_ENVELOPE, slot] = envelope
     voice_values[V_ENV_LEFT, slot] = left
     voice_ints[VS_STAGE, slot] = stage
+
+
+@realtime_inline
+def filter_segment(scratch, voice_values, slot, n, stereo, filter_motion):
+    """The scratch pair through the voice's filter, in place, over the whole segment (the filter does not
+    depend on the envelope: a voice that ends within the segment drops the rest, and its filter's states)."""
+    g_start, g_step, k, filtering, output, played_output = filter_motion
+    if not filtering:
+        return
+    crossfading = played_output != output
+    state_1 = voice_values[V_FILTER_STATE, slot]
+    state_2 = voice_values[V_FILTER_STATE_2, slot]
+    state_3 = voice_values[V_FILTER_STATE_3, slot]
+    state_4 = voice_values[V_FILTER_STATE_4, slot]
+    a1, a2, a3, step_1, step_2, step_3 = svf_gains_gliding(g_start, g_step, k, n)
+    if output == FILTER_LOWPASS and not crossfading and not stereo and g_step == 0.0:
+        # The common case (a mono voice through a low-pass at rest) in a loop of its own, free of the tests the
+        # general loop makes each sample, filtering two samples a step.
+        pair_gains = low_pass_pair_gains(a1, a2, a3)
+        evens = scratch[0, 0:n - 1:2]
+        odds = scratch[0, 1:n:2]
+        for j in range(n // 2):
+            evens[j], odds[j], state_1, state_2 = low_pass_pair(evens[j], odds[j], state_1, state_2, pair_gains)
+        if n % 2 == 1:
+            low, band, state_1, state_2 = svf_bands(scratch[0, n - 1], state_1, state_2, a1, a2, a3)
+            scratch[0, n - 1] = low
+    else:
+        fade = 1.0
+        fade_step = 1.0 / n
+        for j in range(n):
+            scratch[0, j], state_1, state_2 = filter_crossfading(scratch[0, j], state_1, state_2, a1, a2, a3, k,
+                                                                 output, played_output, crossfading, fade)
+            if stereo:
+                scratch[1, j], state_3, state_4 = filter_crossfading(scratch[1, j], state_3, state_4, a1, a2, a3, k,
+                                                                     output, played_output, crossfading, fade)
+            a1 += step_1
+            a2 += step_2
+            a3 += step_3
+            fade -= fade_step
     voice_values[V_FILTER_STATE, slot], voice_values[V_FILTER_STATE_2, slot] = flush_states(state_1, state_2)
     voice_values[V_FILTER_STATE_3, slot], voice_values[V_FILTER_STATE_4, slot] = flush_states(state_3, state_4)
 
@@ -759,12 +791,6 @@ def mix(scratch, i, value, left, left_ramp, right, right_ramp, stereo):
     scratch[0, i] += value * (left + left_ramp * i)
     if stereo:
         scratch[1, i] += value * (right + right_ramp * i)
-
-
-@realtime
-def next_phase(phase, increment):
-    phase += increment
-    return phase - 1.0 if phase >= 1.0 else phase
 
 
 @realtime

@@ -15,14 +15,16 @@ The workloads: (1) held chords, 256 voices on six presets struck together and he
 orchestral file, 15 General MIDI programs each striking and releasing notes in turn, 110 notes
 held at every moment; (3) fast repeated short notes on piano and plucked programs, 280 note
 starts a second, where starting voices dominates; (4) a sparse file, chords of 16 voices on
-piano and strings, where start-up and loading dominate. Cost is each child's whole process, as
+piano and strings, where start-up and loading dominate. Cost is each command's whole process, as
 os.wait4 reports it: CPU time (user + system, start-up, loading and writing the file included)
-and peak resident memory (ru_maxrss). liveengine runs as an installed wheel does, its modules
-byte-compiled, after a first run not counted (which also compiles its kernels if their cache is
-cold). The sides alternate round by round; each figure is the median of the rounds. The ratio is fluidsynth's CPU time over liveengine's: above 1, liveengine
-is faster. Issue 15 requires it at least 1.0 and liveengine's peak memory no higher than
-fluidsynth's. Both renders are checked for the same length and for sound, and liveengine's own
-count of voices stolen (polyphony reached) and notes refused is printed beside the table.
+and peak resident memory (ru_maxrss), the command forked from a small launcher so that its peak
+is its own, not this benchmark's carried over an exec. liveengine runs as an installed wheel
+does, its modules byte-compiled, after a first run not counted (which also compiles its kernels
+if their cache is cold). The sides alternate round by round; each figure is the median of the
+rounds. The ratio is fluidsynth's CPU time over liveengine's: above 1, liveengine is faster.
+Issue 15 requires it at least 1.0 and liveengine's peak memory no higher than fluidsynth's. Both
+renders are checked for the same length and for sound, and liveengine's own count of voices
+stolen (polyphony reached) and notes refused is printed beside the table.
 
 Voice-seconds per CPU-second (`--part voices`). The held chords at 64, 256 and 512 voices,
 rendered at 44.1 kHz in 64-frame blocks with room for 1024 voices, through the releases to
@@ -238,15 +240,35 @@ class ProcessCost:
     log: str  # what it printed
 
 
+# Runs a command as its own child and reports that child's CPU time and peak memory. A process's peak
+# resident memory (ru_maxrss) carries over an exec from the process image it replaced, so a command spawned
+# from this benchmark, which holds the bank's tables and numpy, would report at least this process's size:
+# the command is forked from this small launcher instead.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_utime + usage.ru_stime!r} {usage.ru_maxrss}")
+"""
+
+
 def run_process(command: list[str], log: Path, environment: dict[str, str] | None = None) -> ProcessCost:
     """Run `command` to its end, its output into `log`; its own CPU time and peak memory."""
-    pid = os.posix_spawnp(command[0], command, environment or os.environ, file_actions=[
+    report = log.with_suffix(".cost")
+    launched = [sys.executable, "-c", LAUNCHER, str(report), *command]
+    pid = os.posix_spawnp(launched[0], launched, environment or os.environ, file_actions=[
         (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), (os.POSIX_SPAWN_DUP2, 1, 2)])
-    _, status, usage = os.wait4(pid, 0)
+    _, status = os.waitpid(pid, 0)
     printed = log.read_text(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({os.waitstatus_to_exitcode(status)}): {printed.strip()}")
-    return ProcessCost(usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / 1e6, printed)
+        raise RuntimeError(f"the launcher of {' '.join(command)} failed: {printed.strip()}")
+    code, cpu_seconds, peak_kb = report.read_text().split()
+    if int(code) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({code}): {printed.strip()}")
+    return ProcessCost(float(cpu_seconds), int(peak_kb) * 1024 / 1e6, printed)
 
 
 def check_renders(workload: Workload, outputs: dict[str, Path]) -> list[str]:

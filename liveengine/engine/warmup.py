@@ -27,7 +27,7 @@ from . import entries, native
 
 # Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
 # compiles its callees first (most functions, a third of the time), then optimises the whole.
-FIRST_ESTIMATES = {"render kernel": (28.0, 250), "entry points": (2.0, 8)}
+FIRST_ESTIMATES = {"render kernel": (33.0, 253), "entry points": (0.5, 8)}
 TICK_SECONDS = 1.0
 
 

@@ -3,8 +3,9 @@
 Every function the audio callback can reach is compiled with `realtime`: numpy's
 error model (a division by zero gives inf, never an exception: the setting does not
 pass from caller to callee, so each function needs it), no bounds checks, no GIL,
-and numba's on-disk cache so the show starts without compiling.
-`audit.py` verifies the result in the compiled callback's IR.
+and numba's on-disk cache so the show starts without compiling. Only compiled code calls a
+`realtime` function; the few that Python calls as well (a ring's ends, the DSP blocks tests call
+one by one) are `realtime_entry`. `audit.py` verifies the result in the compiled callback's IR.
 
 numba checks a cached function against its own source file only, not the files of the
 functions it inlines: after an edit or an upgrade of a callee, the callback would run

@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from ..kernel.realtime import numba_for_kernels
 from . import entries, native
 

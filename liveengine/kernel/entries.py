@@ -14,65 +14,73 @@ from numba import carray
 from .events import EVENT_WIDTH
 from .intrinsics import address_as_void_pointer, store_release
 from .process import drain_input_rings, process
+from .realtime import realtime_inline
 from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push
 from .state import MAX_SAMPLES, TABLE_ENTRIES, TABLE_ENTRY_WIDTH
+from .stems import STEM_INT_FIELDS, invalidate_window, play_position, publish_window
 
 PA_CONTINUE = 0  # PortAudio: call again for the next block
-from .stems import STEM_INT_FIELDS, invalidate_window, play_position, publish_window
+
+
+@realtime_inline
+def int64_view(address, shape):
+    return carray(address_as_void_pointer(address), shape, np.int64)
+
+
+@realtime_inline
+def ring_view(rows_address, capacity, indices_address):
+    """An event ring's rows and indices."""
+    return carray(address_as_void_pointer(rows_address), (capacity, EVENT_WIDTH), np.float64), \
+        int64_view(indices_address, (INDEX_WORDS,))
 
 
 def audio_callback(input_address, output_address, frames, time_info, status_flags, table_address):
     """The block, as PortAudio calls it (a PaStreamCallback, its user data the engine's address table) and
     as an offline render does (no time info, no status flags): live and offline run this one function.
     PortAudio's pointers and unsigned longs pass as int64s, the same registers on 64-bit Linux."""
-    table = carray(address_as_void_pointer(table_address), (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
-    process(table, input_address, output_address, frames, status_flags)
+    process(int64_view(table_address, (TABLE_ENTRIES, TABLE_ENTRY_WIDTH)), input_address, output_address, frames,
+            status_flags)
     return PA_CONTINUE
 
 
 def drain_rings(table_address, block_start):
-    table = carray(address_as_void_pointer(table_address), (TABLE_ENTRIES, TABLE_ENTRY_WIDTH), np.int64)
-    drain_input_rings(table, block_start)
+    drain_input_rings(int64_view(table_address, (TABLE_ENTRIES, TABLE_ENTRY_WIDTH)), block_start)
 
 
 def push_event(rows_address, capacity, indices_address, sample, kind, target, a, b, c, d, e):
     """1 when the ring took the event, 0 when it is full."""
-    rows = carray(address_as_void_pointer(rows_address), (capacity, EVENT_WIDTH), np.float64)
-    indices = carray(address_as_void_pointer(indices_address), (INDEX_WORDS,), np.int64)
+    rows, indices = ring_view(rows_address, capacity, indices_address)
     return 1 if ring_push(rows, indices, sample, kind, target, a, b, c, d, e) else 0
 
 
 def pop_events(rows_address, capacity, indices_address, destination_address, destination_rows, limit):
-    rows = carray(address_as_void_pointer(rows_address), (capacity, EVENT_WIDTH), np.float64)
-    indices = carray(address_as_void_pointer(indices_address), (INDEX_WORDS,), np.int64)
+    rows, indices = ring_view(rows_address, capacity, indices_address)
     destination = carray(address_as_void_pointer(destination_address), (destination_rows, EVENT_WIDTH), np.float64)
     return ring_pop_into(rows, indices, destination, limit)
 
 
 def events_waiting(indices_address):
-    return ring_fill(carray(address_as_void_pointer(indices_address), (INDEX_WORDS,), np.int64))
+    return ring_fill(int64_view(indices_address, (INDEX_WORDS,)))
 
 
 def publish_frames_ready(frames_ready_address, slot, frames):
     """Release store of a sample slot's frames ready (a row of MAX_SAMPLES): the frames written before
     it are visible to the audio thread before the count."""
-    store_release(carray(address_as_void_pointer(frames_ready_address), (MAX_SAMPLES,), np.int64), slot, frames)
+    store_release(int64_view(frames_ready_address, (MAX_SAMPLES,)), slot, frames)
 
 
 def stem_play_position(stem_ints_address, slots, slot):
     """The next frame stem `slot` plays (an acquire load: whether it plays may be read after it)."""
-    position, _ = play_position(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots),
-                                       np.int64), slot)
+    position, _ = play_position(int64_view(stem_ints_address, (STEM_INT_FIELDS, slots)), slot)
     return position
 
 
 def publish_stem_window(stem_ints_address, slots, slot, window_start, window_end):
-    publish_window(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots), np.int64), slot,
-                   window_start, window_end)
+    publish_window(int64_view(stem_ints_address, (STEM_INT_FIELDS, slots)), slot, window_start, window_end)
 
 
 def invalidate_stem_window(stem_ints_address, slots, slot):
-    invalidate_window(carray(address_as_void_pointer(stem_ints_address), (STEM_INT_FIELDS, slots), np.int64), slot)
+    invalidate_window(int64_view(stem_ints_address, (STEM_INT_FIELDS, slots)), slot)
 
 
 # name: (function, C signature). Addresses and counts are int64; sample times and event fields float64.

@@ -149,6 +149,7 @@ _KERNEL_ONLY = dict(_ENTRY, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
 def realtime(py_func):
+    """A kernel function under the contract, called only by compiled code."""
     return KernelFunction(py_func, _KERNEL_ONLY)
 
 
@@ -160,8 +161,8 @@ def realtime_inline(py_func):
 
 
 def realtime_entry(py_func):
-    """A kernel function the control plane (or a test) calls from Python: the rings' ends, the chase's
-    and the stems' set-up, the DSP building blocks tested one by one."""
+    """A kernel function Python calls as well: a ring's ends, and the chase, LTC and DSP building blocks
+    that the control plane's set-up or the tests call one by one."""
     return KernelFunction(py_func, _ENTRY)
 
 

@@ -2,7 +2,7 @@
 client playing garbage into the keyboard's JACK MIDI input (running-status fragments, sysex, every
 channel, note-on and pedal storms, pitch bend extremes, program changes, random bytes), then every
 note released. The engine keeps its cycles (it misses no more of them than an idle reference client
-on the same server), nothing raises in any thread, and no voice is left sounding.
+on the same server, within the scheduler's noise), nothing raises in any thread, and no voice is left sounding.
 
 JACK clients run in the test process, so `.ci/run` gives this file a process of its own.
 """
@@ -22,6 +22,11 @@ pytestmark = pytest.mark.jack_process
 
 MESSAGES = 6000  # about 2 s of MIDI at the pace below
 BATCH = 40  # messages a batch, a batch every 5 ms: what a JACK MIDI buffer takes without dropping
+# The engine's callback shares 2 cores with the storm's sender, the server and the reference client: any
+# one of its cycles may be held up by the scheduler. Idle runs counted 0-1 late cycles on either side, in
+# either order. The storm brings about five messages to every cycle: a callback that overran its period on
+# them would be late on most of the ~1,200 cycles, not on a few.
+SCHEDULING_NOISE = 3
 
 # An idle JACK client in a process of its own, counting the gaps between its callbacks of 1.5 periods
 # or more as the engine counts its late cycles (DESIGN.md §7: a Python process callback is fine idle).
@@ -123,7 +128,8 @@ def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines
     assert telemetry.voices == 0, "every note released: no voice left sounding"
     assert not raised, [f"{args.exc_type.__name__}: {args.exc_value}" for args in raised]
     engine_late = telemetry.missed_cycles - late_before
-    assert engine_late <= reference_late, f"the engine missed {engine_late} cycles, an idle client {reference_late}"
+    assert engine_late <= reference_late + SCHEDULING_NOISE, \
+        f"the engine missed {engine_late} cycles, an idle client {reference_late}"
 
 
 @pytest.mark.xfail(strict=True, reason="rtmidi's JACK input joins every later event to a sysex left open (no F7) "

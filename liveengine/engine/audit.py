@@ -9,7 +9,10 @@ The audit proves that from the IR, and counts what must never appear in the body
   body function (numba's raise, and the propagation of a Python error);
 - NRT allocations: any call into numba's runtime that allocates, reallocates or frees
   (reference counting of the callback's borrowed views is not one: they own nothing);
-- CPython API calls: Py*/_Py* functions and numba's GIL and exception helpers.
+- CPython API calls: Py*/_Py* functions and numba's GIL and exception helpers;
+- calls through an address anywhere but kernel/plugins.py (and the worker's entry points): the kernel calls C code by address only to run
+  an LV2 plugin (its run, work, work_response, end_run). Those are listed as plugin calls: the plugins
+  themselves are C binaries that declare themselves hard-real-time capable (liveengine refuses any other).
 
 IR is only available for code compiled in this process, not loaded from numba's
 cache, so `audit_callback` compiles in a subprocess with an empty cache directory the entry
@@ -31,6 +34,9 @@ _RET = re.compile(r"^\s*ret i32 (.+)$")
 _ASSIGN = re.compile(r"^\s*(%[\w.\"-]+) = (.*)$")
 _CALL = re.compile(r"\bcall [^@]*@(\"[^\"]+\"|[\w.$]+)\(")
 _VALUE = re.compile(r"(%[\w.\"-]+|-?\d+|undef|poison)")
+_CALL_BY_ADDRESS = re.compile(r"\bcall [^@%]*%[\w.\"-]+\(")
+# kernel/plugins.py, and the worker's entry points, into which numba inlines it.
+PLUGIN_CALLERS = re.compile(r"^liveengine\.kernel\.(plugins\.|entries\.(schedule_work|work)$)")
 
 CPYTHON_API = re.compile(r"^(_?Py\w+|numba_gil_ensure|numba_gil_release|numba_unpickle|numba_do_raise|"
                          r"numba_runtime_build_excinfo_struct|numba_\w*pyobject\w*)$")
@@ -44,16 +50,20 @@ class AuditReport:
     raise_sites: list[str] = field(default_factory=list)
     allocations: list[str] = field(default_factory=list)
     cpython_calls: list[str] = field(default_factory=list)
+    foreign_calls: list[str] = field(default_factory=list)  # by address, outside kernel/plugins.py
+    plugin_calls: list[str] = field(default_factory=list)  # by address, in kernel/plugins.py
 
     @property
     def clean(self) -> bool:
-        return not (self.raise_sites or self.allocations or self.cpython_calls)
+        return not (self.raise_sites or self.allocations or self.cpython_calls or self.foreign_calls)
 
     def summary(self) -> str:
         lines = [f"audited {self.functions} functions: {len(self.raise_sites)} raise sites, "
-                 f"{len(self.allocations)} NRT allocations, {len(self.cpython_calls)} CPython API calls"]
+                 f"{len(self.allocations)} NRT allocations, {len(self.cpython_calls)} CPython API calls, "
+                 f"{len(self.foreign_calls)} calls by address outside the plugin calls "
+                 f"({len(self.plugin_calls)} plugin calls)"]
         for title, items in (("raise sites", self.raise_sites), ("NRT allocations", self.allocations),
-                             ("CPython API calls", self.cpython_calls)):
+                             ("CPython API calls", self.cpython_calls), ("calls by address", self.foreign_calls)):
             lines += [f"  {title}: {item}" for item in items[:20]]
         return "\n".join(lines)
 
@@ -125,6 +135,10 @@ def audit_ir(ir: str, entry_prefix: str = "cfunc.") -> AuditReport:
                     report.cpython_calls.append(f"{_short(name)} calls {callee}")
                 elif ALLOCATORS.match(callee) and callee not in NRT_NOT_ALLOCATING:
                     report.allocations.append(f"{_short(name)} calls {callee}")
+            if _CALL_BY_ADDRESS.search(line):
+                caller = _short(name)
+                (report.plugin_calls if PLUGIN_CALLERS.match(caller) else report.foreign_calls).append(
+                    f"{caller} calls by address")
 
         for line in lines:
             returned = _RET.match(line)
@@ -168,7 +182,8 @@ def main():
     report = audit_native_code() if "--native" in sys.argv[1:] else audit_callback()
     print(report.summary())
     print(json.dumps({"raise_sites": len(report.raise_sites), "nrt_allocations": len(report.allocations),
-                      "cpython_calls": len(report.cpython_calls)}))
+                      "cpython_calls": len(report.cpython_calls), "foreign_calls": len(report.foreign_calls),
+                      "plugin_calls": len(report.plugin_calls)}))
     sys.exit(0 if report.clean else 1)
 
 

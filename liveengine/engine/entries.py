@@ -22,7 +22,7 @@ from . import native
 log = logging.getLogger("liveengine.engine")
 
 NAMES = ("audio_callback", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready",
-         "stem_play_position", "publish_stem_window", "invalidate_stem_window")
+         "stem_play_position", "publish_stem_window", "invalidate_stem_window", "schedule_work", "respond", "work")
 NATIVE = "native code"
 NUMBA = "numba"
 
@@ -47,7 +47,15 @@ class KernelEntries:
 
     def audio_callback_address(self) -> int:
         """The audio callback as PortAudio calls it (a PaStreamCallback; user data: the address table)."""
-        return self._resolve("audio_callback").address
+        return self.address("audio_callback")
+
+    def address(self, name: str) -> int:
+        """An entry point's address, for C code to call: an LV2 plugin's schedule_work and respond."""
+        return self._resolve(name).address
+
+    def perform_work(self, record_address: int) -> bool:
+        """Hand one waiting request of a plugin's worker to its work() (the GIL is released meanwhile)."""
+        return bool(self._function("work")(record_address))
 
     def drain_input_rings(self, table: np.ndarray, block_start: float):
         self._function("drain_rings")(table.ctypes.data, block_start)

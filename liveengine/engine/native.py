@@ -27,7 +27,8 @@ from pathlib import Path
 from ..kernel.realtime import kernel_cache_dir, kernel_fingerprint
 
 MANIFEST = "manifest.json"
-C_TYPES = {"void": None, "int32": ctypes.c_int32, "int64": ctypes.c_int64, "float64": ctypes.c_double}
+C_TYPES = {"void": None, "int32": ctypes.c_int32, "uint32": ctypes.c_uint32, "int64": ctypes.c_int64,
+           "float64": ctypes.c_double}
 # numba's C extensions whose helpers the objects call, and the prefix numba gives their names.
 HELPER_EXTENSIONS = (("numba._helperlib", "numba_"), ("numba.core.runtime._nrt_python", "NRT_"))
 

@@ -30,6 +30,9 @@ from .state import (
     CF_FADE_SAMPLES,
     CONTROLLERS,
     CUE_SLOTS,
+    I_AFTERTOUCH,
+    I_MODULATION,
+    I_PITCH_BEND,
     I_PROGRAM,
     MAX_INSTRUMENTS,
     T_EVENTS_APPLIED,
@@ -37,6 +40,7 @@ from .state import (
     TIMECODE_CHASE,
     TIMECODE_MASTER,
 )
+from .plugins import bypass_insert, send_midi, set_plugin_control, silence_plugin_instruments
 from .stems import stem_start, stem_stop
 from .timecode import chase_timecode_frame, locate_master_timecode
 from .triggers import (
@@ -93,6 +97,7 @@ def on_all_notes_off(table):
     stop_all_parts(table, fade)
     fade_notes(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), fade, 0)
     forget_held_notes(table)
+    silence_plugin_instruments(table)
     return APPLIED
 
 
@@ -102,6 +107,7 @@ def on_poly_aftertouch(table, event):
     if not 0 <= instrument < MAX_INSTRUMENTS:
         return REJECTED
     poly_aftertouch(table, int(instrument), event[ev.A], event[ev.B])
+    send_midi(table, int(instrument), 0xA0, int(event[ev.A]) & 0x7F, midi_value(event[ev.B]), 3)
     return APPLIED
 
 
@@ -184,6 +190,13 @@ def on_instrument_parameter(table, event):
     if not (0 <= instrument < instruments.shape[1] and 0 < field < instruments.shape[0]):
         return REJECTED
     instruments[field, int(instrument)] = event[ev.B]
+    if field == I_PITCH_BEND:
+        bend = min(16383, max(0, int((event[ev.B] + 1.0) * 8192.0 + 0.5)))
+        send_midi(table, int(instrument), 0xE0, bend & 0x7F, bend >> 7, 3)
+    elif field == I_MODULATION:
+        send_midi(table, int(instrument), 0xB0, 1, midi_value(event[ev.B]), 3)
+    elif field == I_AFTERTOUCH:
+        send_midi(table, int(instrument), 0xD0, midi_value(event[ev.B]), 0, 2)
     return APPLIED
 
 
@@ -194,6 +207,7 @@ def on_controller(table, event):
     if not (0 <= instrument < MAX_INSTRUMENTS and 0 <= controller < CONTROLLERS):
         return REJECTED
     f64_2d(table, A_CONTROLLERS)[int(instrument), int(controller)] = min(1.0, max(0.0, event[ev.B]))
+    send_midi(table, int(instrument), 0xB0, int(controller), midi_value(event[ev.B]), 3)
     return APPLIED
 
 
@@ -204,7 +218,26 @@ def on_program_change(table, event):
     if not (0 <= instrument < MAX_INSTRUMENTS and 0 <= program <= 127):
         return REJECTED
     f64_2d(table, A_INSTRUMENTS)[I_PROGRAM, int(instrument)] = np.floor(program)
+    send_midi(table, int(instrument), 0xC0, int(program), 0, 2)
     return APPLIED
+
+
+# LV2 plugins (their instruments' MIDI: above, with each event that carries it).
+
+@realtime
+def midi_value(value):
+    """A 0..1 value as a MIDI data byte."""
+    return min(127, max(0, int(value * 127.0 + 0.5)))
+
+
+@realtime
+def on_plugin_control(table, event):
+    return outcome(set_plugin_control(table, int(event[ev.TARGET]), int(event[ev.A]), event[ev.B]))
+
+
+@realtime
+def on_plugin_bypass(table, event):
+    return outcome(bypass_insert(table, int(event[ev.TARGET]), event[ev.A] != 0.0))
 
 
 # Timecode.
@@ -283,6 +316,10 @@ def apply_event(table, event, sample):
         result = on_handover(table, event, sample, kind == ev.LET_GO)
     elif kind == ev.FENCE:
         result = on_fence(table, event, sample)
+    elif kind == ev.PLUGIN_CONTROL:
+        result = on_plugin_control(table, event)
+    elif kind == ev.PLUGIN_BYPASS:
+        result = on_plugin_bypass(table, event)
     else:
         result = REJECTED
     telemetry = i64_1d(table, A_TELEMETRY)

@@ -13,6 +13,7 @@ from numba import carray
 
 from .events import EVENT_WIDTH
 from .intrinsics import address_as_void_pointer, store_release
+from .plugins import perform_work, respond_to_plugin, schedule_work_request
 from .process import drain_input_rings, process
 from .realtime import realtime_inline
 from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push
@@ -83,7 +84,23 @@ def invalidate_stem_window(stem_ints_address, slots, slot):
     invalidate_window(int64_view(stem_ints_address, (STEM_INT_FIELDS, slots)), slot)
 
 
-# name: (function, C signature). Addresses and counts are int64; sample times and event fields float64.
+def schedule_work(record_address, size, data_address):
+    """An LV2 plugin's LV2_Worker_Schedule.schedule_work; its handle is the plugin's worker record."""
+    return schedule_work_request(record_address, size, data_address)
+
+
+def respond(record_address, size, data_address):
+    """The LV2_Worker_Respond_Function an LV2 plugin's work() is given."""
+    return respond_to_plugin(record_address, size, data_address)
+
+
+def work(record_address):
+    """The worker thread's step for one plugin: 1 if it handed a request to the plugin's work(), else 0."""
+    return perform_work(record_address)
+
+
+# name: (function, C signature). Addresses and counts are int64, LV2's byte counts uint32; sample times and
+# event fields float64.
 ENTRY_POINTS = {
     "audio_callback": (audio_callback, "int32(int64, int64, int64, int64, int64, int64)"),
     "drain_rings": (drain_rings, "void(int64, float64)"),
@@ -95,4 +112,7 @@ ENTRY_POINTS = {
     "stem_play_position": (stem_play_position, "int64(int64, int64, int64)"),
     "publish_stem_window": (publish_stem_window, "void(int64, int64, int64, int64, int64)"),
     "invalidate_stem_window": (invalidate_stem_window, "void(int64, int64, int64)"),
+    "schedule_work": (schedule_work, "int32(int64, uint32, int64)"),
+    "respond": (respond, "int32(int64, uint32, int64)"),
+    "work": (work, "int64(int64)"),
 }

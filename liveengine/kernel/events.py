@@ -32,6 +32,8 @@ STEM_STOP = 19  # target: stem slot; A: fade seconds (0: the fast fade)
 CONTROLLER = 20  # target: instrument; A: controller number 0..127; B: value 0..1 (regions follow it)
 POLY_AFTERTOUCH = 23  # target: instrument; A: key; B: pressure 0..1 (the voices on that key follow it)
 PROGRAM_CHANGE = 25  # target: instrument; A: program 0..127 of its channel (regions with loprog/hiprog follow it)
+PLUGIN_CONTROL = 26  # target: plugin column; A: control port index; B: value (an LV2 control port)
+PLUGIN_BYPASS = 27  # target: plugin column (an insert); A: 1 bypass, 0 back in the chain (a short crossfade)
 # The handover of memory (engine/handover.py): the control plane writes a resource while it is its own,
 # then one ADOPT hands it to the audio thread; one LET_GO asks for it back. Each is answered HANDED_OVER
 # with its token: only that answer lets the control plane rewrite or free the memory.
@@ -100,6 +102,8 @@ EVENT_NAMES = {
     LET_GO: "let go",
     POLY_AFTERTOUCH: "poly aftertouch",
     PROGRAM_CHANGE: "program change",
+    PLUGIN_CONTROL: "plugin control",
+    PLUGIN_BYPASS: "plugin bypass",
 }
 
 # Audio -> control notifications, same row layout.

@@ -116,3 +116,35 @@ def borrowed(typingctx, array):
         return view._getvalue()
 
     return array(array), codegen
+
+
+def _call_at(return_type, doc):
+    """An intrinsic calling the C function at an integer address with a tuple of arguments: a plugin's
+    functions, whose addresses the control plane writes into the kernel's memory at run time (a baked-in
+    function pointer would keep numba from caching the kernel). int64 arguments pass pointers and
+    handles, uint32 ones frame and byte counts."""
+    def call(typingctx, address, arguments):
+        from numba.core import cgutils, types
+        if not (isinstance(address, types.Integer) and isinstance(arguments, types.BaseTuple)
+                and all(isinstance(t, types.Integer) for t in arguments)):
+            return None
+        result = types.void if return_type == "void" else types.int32
+
+        def codegen(context, builder, signature, args):
+            argument_types = signature.args[1]
+            values = cgutils.unpack_tuple(builder, args[1], len(argument_types))
+            function_type = ir.FunctionType(context.get_value_type(result),
+                                            [context.get_value_type(t) for t in argument_types])
+            function = builder.inttoptr(args[0], function_type.as_pointer())
+            returned = builder.call(function, values)
+            return context.get_dummy_value() if return_type == "void" else returned
+
+        return result(address, arguments), codegen
+
+    call.__name__, call.__doc__ = f"call_{return_type}_at", doc
+    return call
+
+
+call_void_at = intrinsic(_call_at("void", "call_void_at(address, (arguments...)): a C function returning nothing."))
+call_status_at = intrinsic(_call_at("status", "call_status_at(address, (arguments...)): a C function returning an "
+                                              "int32 status (an LV2_Worker_Status)."))

@@ -1,8 +1,8 @@
-"""The mixer: buses with their fades and mutes, the limiter on every bus that reaches outputs,
+"""The mixer: buses with their insert chains (kernel/plugins.py), fades and mutes, the limiter on every bus that reaches outputs,
 meters, and the block's input and output.
 
-Voices and stems add into their buses' audio; `mix_buses` then applies each bus's gain and
-mute in mix order (a bus before the bus it feeds) and limits what reaches the outputs. Gain
+Voices and stems add into their buses' audio; `mix_buses` then runs each bus's inserts and applies
+its gain and mute in mix order (a bus before the bus it feeds) and limits what reaches the outputs. Gain
 changes glide (never a click): a fade over its time, a mute over the de-zipper time.
 """
 
@@ -13,6 +13,7 @@ from .dsp.limiter import limiter_gain
 from .dsp.meters import mean_square_follow, peak_follow
 from .intrinsics import address_as_void_pointer
 from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d
+from .plugins import run_inserts
 from .realtime import realtime
 from .state import (
     A_BUS_AUDIO,
@@ -108,6 +109,7 @@ def mix_buses(table, start, end):
 
     for k in range(bus_order.shape[0]):
         bus = bus_order[k]
+        run_inserts(table, bus_audio, bus, start, end)
         feeds = bus_ints[B_FEEDS, bus]
         out_left = bus_ints[B_OUTPUT_LEFT, bus]
         out_right = bus_ints[B_OUTPUT_RIGHT, bus]

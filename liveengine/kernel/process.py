@@ -17,6 +17,7 @@ from .commands import apply_event
 from .intrinsics import monotonic_ns
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .mixer import clear_mix, mix_buses, read_input, write_output
+from .plugins import render_plugin_instruments
 from .realtime import realtime, realtime_inline
 from .rings import ring_pop_into
 from .state import (
@@ -157,6 +158,7 @@ def render_block(table, frames):
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
             render_voices(table, bus_audio, cursor, segment_end, block_start + cursor, sample_rate)
+            render_plugin_instruments(table, bus_audio, cursor, segment_end)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
             mix_buses(table, cursor, segment_end)
             cursor = segment_end

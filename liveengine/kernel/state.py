@@ -70,16 +70,17 @@ INPUT_METER_FIELDS = 2
 # and aftertouch are 0..1. I_PROGRAM is the last program change of the instrument's channel,
 # 0..127 (0 until one comes): a sampler's regions with loprog/hiprog sound only in their range.
 I_KIND, I_ATTACK_SECONDS, I_RELEASE_SECONDS, I_GAIN, I_PITCH_BEND, I_MODULATION, I_REGION_FIRST, \
-    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES, I_BEND_RANGE, I_AFTERTOUCH, I_PROGRAM = range(15)
-INSTRUMENT_FIELDS = 15
-KIND_NONE, KIND_TONE, KIND_SAMPLER, KIND_SYNTH = range(4)
+    I_REGION_COUNT, I_SW_LOKEY, I_SW_HIKEY, I_SW_LAST, I_HELD_NOTES, I_BEND_RANGE, I_AFTERTOUCH, I_PROGRAM, \
+    I_PLUGIN = range(16)
+INSTRUMENT_FIELDS = 16  # I_PLUGIN: an LV2 instrument's plugin slot
+KIND_NONE, KIND_TONE, KIND_SAMPLER, KIND_SYNTH, KIND_PLUGIN = range(5)
 CONTROLLERS = 128  # each instrument's controller values (0..1), for regions that follow them
 
 # Fixed settings (int and float), written before the stream opens.
 C_SAMPLE_RATE, C_MAX_BLOCK, C_OUTPUT_CHANNELS, C_INPUT_CHANNELS, C_POLYPHONY, C_BUS_COUNT, \
     C_COUNT_MISSED_CYCLES, C_TIMECODE_MODE, C_TIMECODE_INPUT, C_TIMECODE_NOMINAL, C_TIMECODE_DROP_FRAME, \
-    C_TIMECODE_OUTPUT, C_INTERPOLATION = range(13)
-CONFIG_INT_FIELDS = 13
+    C_TIMECODE_OUTPUT, C_INTERPOLATION, C_URID_SEQUENCE, C_URID_CHUNK, C_URID_MIDI_EVENT = range(16)
+CONFIG_INT_FIELDS = 16  # C_URID_*: the LV2 host's URIDs for atom:Sequence, atom:Chunk and midi:MidiEvent
 # C_TIMECODE_MODE: no timecode; chasing a timecode input (TimecodeInput); the timecode master (TimecodeMaster).
 TIMECODE_NONE, TIMECODE_CHASE, TIMECODE_MASTER = range(3)
 INTERPOLATION_LINEAR, INTERPOLATION_CUBIC = range(2)
@@ -118,6 +119,29 @@ TELEMETRY_FLOAT_FIELDS = 6
 PENDING_ORDER, PENDING_PART = EVENT_WIDTH, EVENT_WIDTH + 1
 PENDING_WIDTH = EVENT_WIDTH + 2
 
+# LV2 plugins: one column per plugin instance, an instrument or an insert on a bus. The addresses are
+# the instance's (engine/plugins.py): its handle, its functions, and the buffers connected once to its
+# ports (float32 audio rows of max_block frames, the MIDI atom:Sequence, the control values). A mono
+# insert on a stereo bus is two instances: the left's P_TWIN is the right's column.
+P_ROLE, P_HANDLE, P_RUN, P_WORK_RESPONSE, P_END_RUN, P_AUDIO_IN, P_INPUTS, P_AUDIO_OUT, P_OUTPUTS, P_MIDI, \
+    P_MIDI_CAPACITY, P_BUS, P_TWIN, P_CONTROLS, P_CONTROL_COUNT, P_ATOM_OUTPUTS = range(16)
+PLUGIN_INT_FIELDS = 16
+ROLE_NONE, ROLE_INSTRUMENT, ROLE_INSERT = range(3)
+# An insert's mix of its own output (wet) against its input: 1 while it plays, 0 bypassed (it then does
+# not run); bypassing glides over the de-zipper time.
+PV_WET, PV_WET_TARGET = range(2)
+PLUGIN_VALUE_FIELDS = 2
+MAX_PLUGINS = 32
+MAX_INSERTS = 8  # a bus's insert chain
+MAX_ATOM_OUTPUTS = 4  # a plugin's atom output ports: (address, capacity in bytes) each, reset every run
+# The LV2 worker, one record per plugin column (kernel/plugins.py): its request and response byte
+# rings, and how to call the plugin's work() when rendering offline (synchronously).
+W_REQUESTS, W_REQUEST_INDICES, W_RESPONSES, W_RESPONSE_INDICES, W_SCRATCH, W_SYNCHRONOUS, W_WORK, W_HANDLE, \
+    W_RESPOND, W_REFUSED = range(10)
+WORKER_FIELDS = 16  # 128 bytes a record: two cache lines
+WORKER_RING_BYTES = 1 << 14
+WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
+
 # Address table entries, each (address, dim0, dim1, dim2).
 (A_CONFIG, A_CONFIG_FLOAT, A_KERNEL, A_TELEMETRY, A_TELEMETRY_FLOAT, A_VOICE_VALUES, A_VOICE_INTS,
  A_BUS_VALUES, A_BUS_INTS, A_BUS_ORDER, A_BUS_AUDIO, A_BUS_METERS, A_INPUT_AUDIO, A_INPUT_METERS,
@@ -126,8 +150,8 @@ PENDING_WIDTH = EVENT_WIDTH + 2
  A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH, A_STEM_INTS,
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
- A_STAGED_WAVETABLES) = range(48)
-TABLE_ENTRIES = 48
+ A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS) = range(53)
+TABLE_ENTRIES = 53
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -388,6 +412,8 @@ class EngineState:
         self.synth_voice_ints = np.zeros((SYNTH_VOICE_INT_FIELDS, slots), np.int64)
         self.synth_scratch = np.zeros((2, s.max_block), np.float64)
 
+        self._lay_out_plugins(nbus)
+
         self.input_ring_rows = np.zeros((len(s.input_rings), s.ring_capacity, EVENT_WIDTH), np.float64)
         self.input_ring_indices = np.zeros((len(s.input_rings), INDEX_WORDS), np.int64)
         self.input_rings = {name: Ring.over(self.input_ring_rows[i], self.input_ring_indices[i])
@@ -417,8 +443,31 @@ class EngineState:
             (A_WAVETABLES, self.wavetables), (A_SYNTH_VOICES, self.synth_voices),
             (A_SYNTH_VOICE_INTS, self.synth_voice_ints), (A_SYNTH_SCRATCH, self.synth_scratch),
             (A_STAGED_PATCHES, self.staged_patches), (A_STAGED_WAVETABLES, self.staged_wavetables),
+            (A_PLUGIN_INTS, self.plugin_ints), (A_PLUGIN_VALUES, self.plugin_values),
+            (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
+            (A_WORKERS, self.workers),
         ):
             self._enter(entry, array)
+
+    def _lay_out_plugins(self, nbus: int):
+        """Plugin columns, insert chains and worker records, all empty until a plugin is installed. Each
+        worker record holds the addresses of its own rings: the plugin hands it to schedule_work as is."""
+        self.plugin_ints = np.zeros((PLUGIN_INT_FIELDS, MAX_PLUGINS), np.int64)
+        self.plugin_ints[P_TWIN] = -1
+        self.plugin_values = np.zeros((PLUGIN_VALUE_FIELDS, MAX_PLUGINS), np.float64)
+        self.bus_inserts = np.full((nbus, MAX_INSERTS), -1, np.int64)
+        self.plugin_atom_outputs = np.zeros((MAX_PLUGINS, MAX_ATOM_OUTPUTS, 2), np.int64)
+        self.worker_bytes = np.zeros((MAX_PLUGINS, 2, WORKER_RING_BYTES), np.uint8)
+        self.worker_indices = np.zeros((MAX_PLUGINS, 2, INDEX_WORDS), np.int64)
+        self.worker_scratch = np.zeros((MAX_PLUGINS, 2, WORKER_MESSAGE_BYTES), np.uint8)
+        self.workers = np.zeros((MAX_PLUGINS, WORKER_FIELDS), np.int64)
+        for plugin in range(MAX_PLUGINS):
+            record = self.workers[plugin]
+            record[W_REQUESTS] = self.worker_bytes[plugin, 0].ctypes.data
+            record[W_REQUEST_INDICES] = self.worker_indices[plugin, 0].ctypes.data
+            record[W_RESPONSES] = self.worker_bytes[plugin, 1].ctypes.data
+            record[W_RESPONSE_INDICES] = self.worker_indices[plugin, 1].ctypes.data
+            record[W_SCRATCH] = self.worker_scratch[plugin].ctypes.data
 
     def _lay_out_timecode(self, s: EngineSettings):
         """The chase or the master's line, the LTC decoder and generator. Memory nothing uses stays

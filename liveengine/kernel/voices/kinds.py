@@ -1,4 +1,4 @@
-"""The voice interface: every kind of voice (tone, sample, synth) is started, released and rendered
+"""The voice interface: every kind of voice (tone, sample, synth, an LV2 instrument's note) is started, released and rendered
 through the same three calls, and this module alone chooses the kind:
 
 - `start(table, sample, note_id, instrument, key, velocity, bus, pan)`: a note on the instrument
@@ -31,6 +31,7 @@ from ..state import (
     H_VELOCITY,
     I_KIND,
     KIND_NONE,
+    KIND_PLUGIN,
     KIND_SAMPLER,
     KIND_SYNTH,
     STAGE_FREE,
@@ -38,7 +39,7 @@ from ..state import (
     VS_KIND,
     VS_STAGE,
 )
-from . import sample, synth, tone
+from . import plugin, sample, synth, tone
 from .envelope import is_held
 from .held import held_row, let_go
 from .pool import count_refused, group_is_closed, note_group
@@ -57,6 +58,8 @@ def note_on(table, sample_time, note_id, instrument, key, velocity, bus, pan):
         refused = sample.start(table, sample_time, note_id, instrument, key, velocity, bus, pan)
     elif kind == KIND_SYNTH:
         refused = synth.start(table, sample_time, note_id, instrument, key, velocity, bus, pan)
+    elif kind == KIND_PLUGIN:
+        refused = plugin.start(table, sample_time, note_id, instrument, key, velocity, bus, pan)
     else:
         refused = tone.start(table, sample_time, note_id, instrument, key, velocity, bus, pan)
     if refused > 0:
@@ -93,6 +96,8 @@ def release_voice(voice_values, voice_ints, slot):
         sample.release(voice_values, voice_ints, slot)
     elif kind == KIND_SYNTH:
         synth.release(voice_values, voice_ints, slot)
+    elif kind == KIND_PLUGIN:
+        plugin.release(voice_values, voice_ints, slot)
     else:
         tone.release(voice_values, voice_ints, slot)
 
@@ -131,5 +136,7 @@ def render_voices(table, bus_audio, start, end, position, rate):
             sample.render(table, slot, bus_audio, start, end, position, rate)
         elif kind == KIND_SYNTH:
             synth.render(table, slot, bus_audio, start, end, position, rate)
+        elif kind == KIND_PLUGIN:
+            plugin.render(table, slot)
         else:
             tone.render(table, slot, bus_audio, start, end, position, rate)

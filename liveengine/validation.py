@@ -170,6 +170,10 @@ class Table:
     def table(self, key: str) -> Table:
         return self._problems.table(self.get(key, TABLE, {}), self._child_name(key))
 
+    def keys(self) -> list[str]:
+        """The keys the file gives here, where the file chooses them (a plugin's control symbols)."""
+        return list(self._values)
+
     def subtables(self) -> dict[str, Table]:
         """The tables in this one, keyed by their names (bus names, instrument names)."""
         found = {}

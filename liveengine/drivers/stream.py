@@ -67,6 +67,7 @@ class LiveStream:
                     f"cannot open {self.device.name!r} at {settings.sample_rate} Hz, block {self.block_size}")
         self._stream = stream[0]
         self.state.config[C_COUNT_MISSED_CYCLES] = 1
+        self.state.run_plugin_workers_live(True)
 
     def start(self):
         if self._stream is None:
@@ -92,6 +93,7 @@ class LiveStream:
         from .jackserver import abandon_portaudio
         self._stream, self._started = None, False
         self.state.config[C_COUNT_MISSED_CYCLES] = 0
+        self.state.run_plugin_workers_live(False)
         abandon_portaudio()
 
     def close(self):
@@ -111,6 +113,7 @@ class LiveStream:
             return
         self._stream, self._started = None, False
         self.state.config[C_COUNT_MISSED_CYCLES] = 0
+        self.state.run_plugin_workers_live(False)
 
     def stream_time(self) -> float:
         """The host's clock for this stream, in seconds (for JACK: its frame counter)."""

@@ -43,6 +43,7 @@ from ..kernel.synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, p
 from ..kernel.state import (
     I_ATTACK_SECONDS,
     I_GAIN,
+    I_PLUGIN,
     I_KIND,
     I_MODULATION,
     I_AFTERTOUCH,
@@ -56,6 +57,7 @@ from ..kernel.state import (
     I_SW_LOKEY,
     KIND_NONE,
     KIND_SAMPLER,
+    KIND_PLUGIN,
     KIND_SYNTH,
     KIND_TONE,
     CUE_SLOTS,
@@ -218,6 +220,14 @@ class Producer:
         loprog/hiprog range holds it."""
         self.post(sample, ev.PROGRAM_CHANGE, instrument, program)
 
+    def plugin_control(self, column: int, port: int, value: float, sample=-1):
+        """Control port `port` (its index) of the plugin in kernel column `column` takes `value` on its sample."""
+        self.post(sample, ev.PLUGIN_CONTROL, column, port, value)
+
+    def bypass_insert(self, column: int, bypassed: bool, sample=-1):
+        """The insert in column `column` crossfades out of its bus's chain (or back in)."""
+        self.post(sample, ev.PLUGIN_BYPASS, column, 1.0 if bypassed else 0.0)
+
     def adopt(self, resource: Resource, slot: int, write=lambda: None, value: float = 0.0, then=None) -> int:
         """Write a resource while it is the control plane's, then hand it to the audio thread
         (engine/handover.py); `then` runs once it is adopted. Returns the handover's token."""
@@ -339,6 +349,7 @@ class Engine:
         self._sample_full: dict[int, np.ndarray] = {}
         self._next_region_row = 0
         self.samples_not_ready: collections.deque[SampleNotReady] = collections.deque(maxlen=1000)
+        self._plugins = None
 
     # Set-up, before the stream runs.
 
@@ -434,6 +445,36 @@ class Engine:
                 kept.append(data)
                 wavetables[index, osc] = (data.ctypes.data, data.shape[0], data.shape[1])
         return kept
+
+    @property
+    def plugins(self):
+        """The engine's LV2 plugins (engine/pluginrack.py), made when first asked: a show without plugins
+        never loads liblilv."""
+        if self._plugins is None:
+            from .pluginrack import PluginRack
+            self._plugins = PluginRack(self.state)
+        return self._plugins
+
+    def install_plugin_instrument(self, index: int, uri: str, *, preset: str | None = None,
+                                  controls: dict | None = None, bus=0) -> int:
+        """Install the LV2 instrument `uri` at `index` before the stream runs, playing into `bus` (until a
+        note names another); returns its plugin column. PluginError when it cannot be hosted."""
+        self._claim_instrument(index)
+        column = self.plugins.instantiate(uri, preset=preset, controls=controls)
+        self.plugins.add_instrument(column, index, self.bus_number(bus))
+        self.plugins.names[column] = self.instrument_name(index)
+        self.state.instruments[I_PLUGIN, index] = column
+        self.state.instruments[I_KIND, index] = KIND_PLUGIN
+        return column
+
+    def install_insert(self, bus, uri: str, *, preset: str | None = None, controls: dict | None = None,
+                       bypassed: bool = False) -> int:
+        """Append the LV2 effect `uri` to `bus`'s insert chain before the stream runs; returns its plugin
+        column. PluginError when it cannot be hosted."""
+        number = self.bus_number(bus)
+        position = int((self.state.bus_inserts[number] >= 0).sum()) + 1
+        name = f"{self.settings.buses[number].name} insert {position}"
+        return self.plugins.add_insert(number, uri, name=name, preset=preset, controls=controls, bypassed=bypassed)
 
     def _claim_instrument(self, index: int):
         if not 0 <= index < MAX_INSTRUMENTS:

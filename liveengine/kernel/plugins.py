@@ -34,6 +34,7 @@ from .state import (
     C_URID_MIDI_EVENT,
     C_URID_SEQUENCE,
     CF_DEZIPPER_SAMPLES,
+    I_GAIN,
     I_KIND,
     I_PLUGIN,
     KIND_PLUGIN,
@@ -47,6 +48,7 @@ from .state import (
     P_END_RUN,
     P_HANDLE,
     P_INPUTS,
+    P_INSTRUMENT,
     P_MIDI,
     P_MIDI_CAPACITY,
     P_OUTPUTS,
@@ -258,8 +260,10 @@ def audio_rows(address, rows, max_block):
 
 @realtime
 def render_plugin_instruments(table, bus_audio, start, end):
-    """Every LV2 instrument runs for the frames [start, end) of the block and adds its output into its bus."""
+    """Every LV2 instrument runs for the frames [start, end) of the block and adds its output, at the
+    instrument's gain, into its bus."""
     ints = i64_2d(table, A_PLUGIN_INTS)
+    instruments = f64_2d(table, A_INSTRUMENTS)
     max_block = i64_1d(table, A_CONFIG)[C_MAX_BLOCK]
     for plugin in range(MAX_PLUGINS):
         if ints[P_ROLE, plugin] != ROLE_INSTRUMENT:
@@ -268,7 +272,7 @@ def render_plugin_instruments(table, bus_audio, start, end):
         out = audio_rows(ints[P_AUDIO_OUT, plugin], ints[P_OUTPUTS, plugin], max_block)
         bus = ints[P_BUS, plugin]
         right = 1 if ints[P_OUTPUTS, plugin] > 1 else 0
-        scale = 1.0 if right else SQRT_HALF
+        scale = instruments[I_GAIN, ints[P_INSTRUMENT, plugin]] * (1.0 if right else SQRT_HALF)
         for i in range(start, end):
             bus_audio[bus, 0, i] += scale * out[0, i - start]
             bus_audio[bus, 1, i] += scale * out[right, i - start]

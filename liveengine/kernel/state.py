@@ -124,8 +124,8 @@ PENDING_WIDTH = EVENT_WIDTH + 2
 # ports (float32 audio rows of max_block frames, the MIDI atom:Sequence, the control values). A mono
 # insert on a stereo bus is two instances: the left's P_TWIN is the right's column.
 P_ROLE, P_HANDLE, P_RUN, P_WORK_RESPONSE, P_END_RUN, P_AUDIO_IN, P_INPUTS, P_AUDIO_OUT, P_OUTPUTS, P_MIDI, \
-    P_MIDI_CAPACITY, P_BUS, P_TWIN, P_CONTROLS, P_CONTROL_COUNT, P_ATOM_OUTPUTS = range(16)
-PLUGIN_INT_FIELDS = 16
+    P_MIDI_CAPACITY, P_BUS, P_TWIN, P_CONTROLS, P_CONTROL_COUNT, P_ATOM_OUTPUTS, P_INSTRUMENT = range(17)
+PLUGIN_INT_FIELDS = 17  # P_INSTRUMENT: an instrument's column in the instrument table (its gain is there)
 ROLE_NONE, ROLE_INSTRUMENT, ROLE_INSERT = range(3)
 # An insert's mix of its own output (wet) against its input: 1 while it plays, 0 bypassed (it then does
 # not run); bypassing glides over the de-zipper time.
@@ -468,6 +468,12 @@ class EngineState:
             record[W_RESPONSES] = self.worker_bytes[plugin, 1].ctypes.data
             record[W_RESPONSE_INDICES] = self.worker_indices[plugin, 1].ctypes.data
             record[W_SCRATCH] = self.worker_scratch[plugin].ctypes.data
+            record[W_SYNCHRONOUS] = 1
+
+    def run_plugin_workers_live(self, live: bool):
+        """Live, an LV2 plugin's work() runs on the worker thread (engine/pluginrack.py); offline (as before
+        a stream opens), inside its schedule_work, so that a render is the same every time."""
+        self.workers[:, W_SYNCHRONOUS] = 0 if live else 1
 
     def _lay_out_timecode(self, s: EngineSettings):
         """The chase or the master's line, the LTC decoder and generator. Memory nothing uses stays

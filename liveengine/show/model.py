@@ -17,7 +17,7 @@ from ..midi.smf import MidiNote
 from ..timecode import FrameRate, Timecode
 
 SAMPLE_RATES = (44100, 48000, 96000)
-INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth")
+INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth", "lv2")
 TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")
 
@@ -37,18 +37,30 @@ class AudioConfig:
 
 
 @dataclass(frozen=True)
+class PluginConfig:
+    """An LV2 plugin as the show names it: its URI, a preset (its label or URI) and control values by
+    port symbol, applied in that order; an insert may start bypassed."""
+
+    uri: str
+    preset: str | None = None
+    controls: tuple[tuple[str, float], ...] = ()
+    bypass: bool = False
+
+
+@dataclass(frozen=True)
 class BusConfig:
     name: str
     gain_db: float
     mute: bool
     outputs: tuple[int, ...]  # 0-based output channels; () when the bus feeds another bus
     feeds: str | None  # the bus it sends into; None when it has outputs
+    inserts: tuple[PluginConfig, ...] = ()  # LV2 effects, in order, before the bus's gain (and limiter)
 
 
 @dataclass(frozen=True)
 class InstrumentConfig:
     """An instrument of the show: the test tone, a sampled library (an SFZ file, or a preset of an SF2
-    bank), or a synth patch."""
+    bank), a synth patch, or an LV2 instrument plugin."""
 
     name: str
     type: str
@@ -58,6 +70,7 @@ class InstrumentConfig:
     file: pathlib.Path | None = None  # sfz, sf2: the library; synth: the patch file
     bank: int = 0  # sf2
     program: int = 0  # sf2
+    plugin: PluginConfig | None = None  # lv2
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from ..midi.smf import MidiFileError, read_midi_notes
 from ..midi.setups import (CONTROL_CURVES, OPERATIONS, VELOCITY_CURVES, ConductorConfig, ControlConfig, KeyboardConfig,
                            LayerConfig, SetupConfig, parse_trigger)
 from .model import (INSTRUMENT_TYPES, REQUIRED_BUSES, SAMPLE_RATES, TIMECODE_SOURCES, AudioConfig, BusConfig, ClickConfig,
-                    CueAction, CueConfig, InstrumentConfig, Note, OscConfig, PartConfig, ShowConfig, StemConfig,
-                    TimecodeConfig)
+                    CueAction, CueConfig, InstrumentConfig, Note, OscConfig, PartConfig, PluginConfig, ShowConfig,
+                    StemConfig, TimecodeConfig)
 from ..timecode import RATES, FrameRate, Timecode, frame_rate
 
 MAX_NOTE_BEATS = 100_000  # a note starts, and lasts, at most this many beats: hours at any tempo
@@ -138,6 +138,9 @@ _DEVICE = Kind(
     lambda v: v if (isinstance(v, str) and v.strip()) or (is_integer(v) and v >= 0) else None,
 )
 _GAIN_DB = number_in(-96, 12)
+# An LV2 control port's value: a number, or true/false for a toggle (its range is the plugin's to say).
+_CONTROL_VALUE = Kind("a number or true/false",
+                      lambda v: float(v) if isinstance(v, bool) or is_number(v) else None)
 _PITCH = Kind("a MIDI note number from 0 to 127 or a note name like 'C4', 'F#3', 'Eb5'", _midi_key)
 _NOTE = Kind(
     "a note [pitch, start beat, length in beats, velocity]",
@@ -276,6 +279,7 @@ def _read_bus(
         mute=bus.get("mute", BOOLEAN, False),
         outputs=outputs,
         feeds=feeds,
+        inserts=_read_inserts(bus, problems),
     )
 
 
@@ -328,6 +332,7 @@ def _read_instrument(instrument: Table, name: str, folder: pathlib.Path, problem
     kind = instrument.get("type", one_of(INSTRUMENT_TYPES), required=True)
     file = instrument.get("file", TEXT, "", required=kind in ("sfz", "sf2"))
     patch = instrument.get("patch", TEXT, "", required=kind == "synth")
+    plugin = _read_plugin(instrument, problems, insert=False) if kind == "lv2" else None
     if file and kind not in ("sfz", "sf2"):
         problems.add(f"{instrument.label} file", f"a {kind} instrument plays no file")
     if patch and kind != "synth":
@@ -349,7 +354,27 @@ def _read_instrument(instrument: Table, name: str, folder: pathlib.Path, problem
         file=path,
         bank=instrument.get("bank", integer_in(0, 128), 0),
         program=instrument.get("program", integer_in(0, 127), 0),
+        plugin=plugin,
     )
+
+
+def _read_plugin(plugin: Table, problems: Problems, *, insert: bool) -> PluginConfig:
+    """An LV2 plugin's URI, preset and controls (and, for an insert, whether it starts bypassed). Whether the
+    plugin is installed, and has that preset and those controls, is `check`'s and the rig's to say."""
+    controls = plugin.table("controls")
+    values = tuple((symbol, controls.get(symbol, _CONTROL_VALUE)) for symbol in controls.keys())
+    return PluginConfig(
+        uri=plugin.get("uri", TEXT, "", required=True),
+        preset=plugin.get("preset", TEXT),
+        controls=tuple((symbol, value) for symbol, value in values if value is not None),
+        bypass=plugin.get("bypass", BOOLEAN, False) if insert else False,
+    )
+
+
+def _read_inserts(bus: Table, problems: Problems) -> tuple[PluginConfig, ...]:
+    items = bus.get("inserts", TABLES, [])
+    return tuple(_read_plugin(problems.table(item, f"{bus.name}.inserts[{number}]"), problems, insert=True)
+                 for number, item in enumerate(items, 1))
 
 
 def _unique_name(table: Table, key: str, seen: set[str], section: str, thing: str,

@@ -1,0 +1,200 @@
+"""The engine's LV2 plugins: which kernel column each instance runs in, the buses' insert chains, and
+the worker thread.
+
+A plugin is instantiated (engine/plugins.py) with its column's worker record as the handle of its
+schedule_work, so the column is chosen first. Its ports' buffers, its functions and its worker are
+written into the kernel's memory before the stream runs; the instances live as long as the engine.
+
+The worker: rendering offline, the kernel calls a plugin's work() inside its schedule_work, so a render
+is the same every time; a live stream (drivers/stream.py) hands requests to the worker thread here,
+which calls work() with the GIL released, and the kernel hands the responses back on the next run.
+"""
+
+import threading
+import time
+import weakref
+
+import numpy as np
+
+from ..kernel.state import (
+    C_URID_CHUNK,
+    C_URID_MIDI_EVENT,
+    C_URID_SEQUENCE,
+    MAX_ATOM_OUTPUTS,
+    MAX_INSERTS,
+    MAX_PLUGINS,
+    P_ATOM_OUTPUTS,
+    P_AUDIO_IN,
+    P_AUDIO_OUT,
+    P_BUS,
+    P_CONTROL_COUNT,
+    P_CONTROLS,
+    P_END_RUN,
+    P_HANDLE,
+    P_INPUTS,
+    P_INSTRUMENT,
+    P_MIDI,
+    P_MIDI_CAPACITY,
+    P_OUTPUTS,
+    P_ROLE,
+    P_RUN,
+    P_TWIN,
+    P_WORK_RESPONSE,
+    PV_WET,
+    PV_WET_TARGET,
+    ROLE_INSERT,
+    ROLE_INSTRUMENT,
+    ROLE_NONE,
+    W_HANDLE,
+    W_RESPOND,
+    W_WORK,
+    EngineState,
+)
+from .entries import kernel_entries
+from .plugins import PluginHost, PluginInstance, PluginRefused
+
+ATOM_SEQUENCE = "http://lv2plug.in/ns/ext/atom#Sequence"
+ATOM_CHUNK = "http://lv2plug.in/ns/ext/atom#Chunk"
+MIDI_EVENT = "http://lv2plug.in/ns/ext/midi#MidiEvent"
+WORKER_POLL_SECONDS = 0.002
+
+
+class PluginRack:
+    """The plugins installed in one engine."""
+
+    def __init__(self, state: EngineState):
+        self.state = state
+        self.instances: dict[int, PluginInstance] = {}  # by kernel column
+        self.names: dict[int, str] = {}  # how messages name each column: "keys insert 1 (x42 fil4)"
+        self._worker = None
+
+    # Instantiating into a column.
+
+    def instantiate(self, uri: str, *, preset: str | None = None, controls: dict | None = None) -> int:
+        """A new instance of `uri` in a free column, its worker wired to that column; returns the column."""
+        column = self._free_column()
+        record = self.state.workers[column]
+        schedule = (kernel_entries().address("schedule_work"), record.ctypes.data)
+        instance = PluginHost.shared().instantiate(uri, self.state.settings.sample_rate, self.state.settings.max_block,
+                                                   preset=preset, controls=controls, schedule=schedule)
+        self._write_column(column, instance)
+        self.instances[column] = instance
+        return column
+
+    def _free_column(self) -> int:
+        for column in range(MAX_PLUGINS):
+            if column not in self.instances:
+                return column
+        raise PluginRefused(f"the engine runs at most {MAX_PLUGINS} plugin instances")
+
+    def _write_column(self, column: int, instance: PluginInstance):
+        ints, config = self.state.plugin_ints, self.state.config
+        host = PluginHost.shared()
+        config[C_URID_SEQUENCE] = host.map_uri(ATOM_SEQUENCE)
+        config[C_URID_CHUNK] = host.map_uri(ATOM_CHUNK)
+        config[C_URID_MIDI_EVENT] = host.map_uri(MIDI_EVENT)
+        ints[:, column] = 0
+        ints[P_TWIN, column] = -1
+        ints[P_HANDLE, column] = instance.handle
+        ints[P_RUN, column] = instance.run_address
+        ints[P_WORK_RESPONSE, column] = instance.work_response_address
+        ints[P_END_RUN, column] = instance.end_run_address
+        ints[P_INPUTS, column] = instance.audio_inputs.shape[0]
+        ints[P_AUDIO_IN, column] = instance.audio_inputs.ctypes.data if instance.audio_inputs.size else 0
+        ints[P_OUTPUTS, column] = min(2, instance.audio_outputs.shape[0])
+        ints[P_AUDIO_OUT, column] = instance.audio_outputs.ctypes.data
+        ints[P_CONTROLS, column] = instance.controls.ctypes.data
+        ints[P_CONTROL_COUNT, column] = instance.controls.shape[0]
+        if instance.midi_input is not None:
+            ints[P_MIDI, column] = instance.midi_input.ctypes.data
+            ints[P_MIDI_CAPACITY, column] = instance.midi_input.nbytes
+            instance.reset_midi_input()
+        atom_outputs = instance.atom_output_buffers()
+        if len(atom_outputs) > MAX_ATOM_OUTPUTS:
+            raise PluginRefused(f"{instance.description.name}: {len(atom_outputs)} atom outputs; liveengine "
+                                f"connects at most {MAX_ATOM_OUTPUTS}")
+        for port, buffer in enumerate(atom_outputs):
+            self.state.plugin_atom_outputs[column, port] = (buffer.ctypes.data, buffer.nbytes)
+        ints[P_ATOM_OUTPUTS, column] = len(atom_outputs)
+        record = self.state.workers[column]
+        record[W_WORK] = instance.work_address
+        record[W_HANDLE] = instance.handle
+        record[W_RESPOND] = kernel_entries().address("respond")
+        if instance.work_address:
+            self._start_worker()
+
+    # Roles.
+
+    def add_instrument(self, column: int, instrument: int, bus: int):
+        """Column `column` plays as instrument `instrument` into `bus` (until a note names another)."""
+        self.state.plugin_ints[P_INSTRUMENT, column] = instrument
+        self.state.plugin_ints[P_BUS, column] = bus
+        self.state.plugin_ints[P_ROLE, column] = ROLE_INSTRUMENT
+
+    def add_insert(self, bus: int, uri: str, *, name: str, preset: str | None = None,
+                   controls: dict | None = None, bypassed: bool = False) -> int:
+        """Append `uri` to `bus`'s insert chain; returns its column (a mono plugin: the left one of two)."""
+        chain = self.state.bus_inserts[bus]
+        free = np.flatnonzero(chain < 0)
+        if not free.size:
+            raise PluginRefused(f"{name}: a bus takes at most {MAX_INSERTS} inserts")
+        column = self.instantiate(uri, preset=preset, controls=controls)
+        instance = self.instances[column]
+        shape = (instance.audio_inputs.shape[0], instance.audio_outputs.shape[0])
+        if shape not in ((1, 1), (1, 2), (2, 2)):
+            self.remove(column)
+            raise PluginRefused(f"{name}: {instance.description.name} has {shape[0]} audio inputs and {shape[1]} "
+                                f"outputs; an insert on a stereo bus takes 1 or 2 inputs and gives as many outputs "
+                                f"or 2")
+        if shape == (1, 1):  # mono on a stereo bus: one instance a side, the same settings
+            try:
+                twin = self.instantiate(uri, preset=preset, controls=controls)
+            except Exception:
+                self.remove(column)
+                raise
+            self.state.plugin_ints[P_TWIN, column] = twin
+            self.names[twin] = f"{name} (right)"
+        ints, values = self.state.plugin_ints, self.state.plugin_values
+        ints[P_BUS, column] = bus
+        wet = 0.0 if bypassed else 1.0
+        values[PV_WET, column] = values[PV_WET_TARGET, column] = wet
+        ints[P_ROLE, column] = ROLE_INSERT
+        chain[free[0]] = column
+        self.names[column] = name
+        return column
+
+    def remove(self, column: int):
+        """Free a column the audio thread does not run (set-up went wrong after instantiating)."""
+        self.state.plugin_ints[P_ROLE, column] = ROLE_NONE
+        self.instances.pop(column).close()
+
+    # The worker.
+
+    def _start_worker(self):
+        if self._worker is None:
+            self._worker = threading.Thread(target=_serve_workers, args=(weakref.ref(self),), name="lv2 worker",
+                                            daemon=True)
+            self._worker.start()
+
+    def close(self):
+        """Every instance deactivated and freed (the stream must be stopped)."""
+        for column in list(self.instances):
+            self.remove(column)
+
+
+def _serve_workers(rack_reference):
+    """The worker thread: hands every waiting request to its plugin's work(), while the rack lives."""
+    entries = kernel_entries()
+    while True:
+        rack = rack_reference()
+        if rack is None:
+            return
+        records = [rack.state.workers[column].ctypes.data for column, instance in list(rack.instances.items())
+                   if instance.work_address]
+        del rack
+        busy = False
+        for record in records:
+            while entries.perform_work(record):
+                busy = True
+        if not busy:
+            time.sleep(WORKER_POLL_SECONDS)

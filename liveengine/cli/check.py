@@ -24,6 +24,8 @@ def command_check(args) -> int:
     problems = [f"{args.show}: {problem}" for problem in runner.stems.problems]
     problems += [f"{args.show}: instrument {name}: {problem}" for name, instrument_problems
                  in rig.instrument_problems.items() for problem in instrument_problems]
+    problems += [f"{args.show}: bus {where}: {problem}" for where, insert_problems in rig.insert_problems.items()
+                 for problem in insert_problems]
     if problems:
         raise ShowFileError(problems)
     print(f"{args.show}: OK")

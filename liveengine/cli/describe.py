@@ -4,6 +4,23 @@ what its samples take in memory."""
 import sys
 
 
+def _plugin_text(state: dict) -> str:
+    latency = f", latency {state['latency_samples']} samples" if state["latency_samples"] else ""
+    return f"{state['plugin']} <{state['uri']}>{latency}"
+
+
+def _describe_inserts(rig, bus: str) -> list[str]:
+    number = rig.engine.state.bus_index[bus]
+    chain = [column for column in rig.engine.state.bus_inserts[number] if column >= 0] \
+        if rig.show.buses[bus].inserts else []
+    lines = []
+    for position, column in enumerate(chain, 1):
+        state = rig.engine.plugins.state_of(column)
+        bypassed = ", bypassed" if state.get("bypassed") else ""
+        lines.append(f"    insert {position}: {_plugin_text(state)}{bypassed}")
+    return lines
+
+
 def describe_rig(rig) -> list[str]:
     settings = rig.engine.settings
     block_ms = rig.block_size / settings.sample_rate * 1000
@@ -14,8 +31,18 @@ def describe_rig(rig) -> list[str]:
             f"feeds {bus.feeds}" if bus.feeds else "no outputs (silent)"
         mute = ", muted" if bus.mute else ""
         lines.append(f"  bus {bus.name:<8} {bus.gain_db:+.1f} dB{mute}, {route}")
+        lines += _describe_inserts(rig, bus.name)
+    if rig.latency_samples:
+        lines.append(f"  latency of the inserts: {rig.latency_samples} samples "
+                     f"({rig.latency_samples / settings.sample_rate * 1000:.2f} ms); every bus is held back to match")
     for name, instrument in rig.show.instruments.items():
-        if instrument.type == "tone":
+        if instrument.type == "lv2" and name in rig.instrument_problems:
+            lines.append(f"  instrument {name}: lv2 <{instrument.plugin.uri}>, not loaded")
+        elif instrument.type == "lv2":
+            column = rig.engine.plugins.instrument_column(rig.instrument_numbers[name])
+            lines.append(f"  instrument {name}: lv2 {_plugin_text(rig.engine.plugins.state_of(column))}, "
+                         f"{instrument.gain_db:+.1f} dB")
+        elif instrument.type == "tone":
             lines.append(f"  instrument {name}: tone, attack {instrument.attack_ms:g} ms, "
                          f"release {instrument.release_ms:g} ms, {instrument.gain_db:+.1f} dB")
         else:

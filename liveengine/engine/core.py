@@ -21,6 +21,7 @@ from ..kernel import events as ev
 from .clock import SampleClock
 from .entries import kernel_entries
 from .handover import Handover, HandoverError
+from .latency import compensation_delays
 from .notifications import (
     Acknowledged,
     CueEvent,
@@ -41,6 +42,7 @@ from ..kernel.regions import ORIGINAL, SampleData, SampledInstrument
 from ..kernel.regiontable import region_row
 from ..kernel.synthpatch import LFO_RATE, P_LFO, SYNTH_LFO_FIELDS, SynthPatch, patch_row
 from ..kernel.state import (
+    B_DELAY,
     I_ATTACK_SECONDS,
     I_GAIN,
     I_PLUGIN,
@@ -475,6 +477,13 @@ class Engine:
         position = int((self.state.bus_inserts[number] >= 0).sum()) + 1
         name = f"{self.settings.buses[number].name} insert {position}"
         return self.plugins.add_insert(number, uri, name=name, preset=preset, controls=controls, bypassed=bypassed)
+
+    def compensate_latency(self) -> int:
+        """Delay each bus so that every path to the outputs is as late as the one whose inserts have the most
+        latency (before the stream runs, once the inserts are installed); returns that latency in samples."""
+        delays, total = compensation_delays(self.settings.buses, self.plugins.insert_latencies())
+        self.state.bus_ints[B_DELAY] = delays
+        return total
 
     def _claim_instrument(self, index: int):
         if not 0 <= index < MAX_INSTRUMENTS:

@@ -51,7 +51,8 @@ from ..kernel.state import (
     EngineState,
 )
 from .entries import kernel_entries
-from .plugins import PluginHost, PluginInstance, PluginRefused
+from ..instruments.lv2 import PluginRefused
+from .plugins import PluginHost, PluginInstance
 
 ATOM_SEQUENCE = "http://lv2plug.in/ns/ext/atom#Sequence"
 ATOM_CHUNK = "http://lv2plug.in/ns/ext/atom#Chunk"
@@ -162,6 +163,51 @@ class PluginRack:
         chain[free[0]] = column
         self.names[column] = name
         return column
+
+    # Finding plugins and their controls, for the OSC surface and the screens.
+
+    def insert_column(self, bus: int, position: int) -> int:
+        """The column of insert `position` (from 1) in bus `bus`'s chain; LookupError if there is none."""
+        chain = [column for column in self.state.bus_inserts[bus] if column >= 0]
+        if not 1 <= position <= len(chain):
+            raise LookupError(f"no insert {position}; the bus has {len(chain)}")
+        return int(chain[position - 1])
+
+    def instrument_column(self, instrument: int) -> int:
+        """The column of the LV2 instrument at `instrument`; LookupError if it is none."""
+        for column, instance in self.instances.items():
+            if self.state.plugin_ints[P_ROLE, column] == ROLE_INSTRUMENT and \
+                    self.state.plugin_ints[P_INSTRUMENT, column] == instrument:
+                return column
+        raise LookupError("it is no LV2 instrument")
+
+    def control_port(self, column: int, symbol: str, value: float) -> int:
+        """The index of the input control port `symbol`, `value` being within its range; LookupError saying
+        what the plugin has when not."""
+        description = self.instances[column].description
+        inputs = {port.symbol: port for port in description.control_inputs}
+        port = inputs.get(symbol)
+        if port is None:
+            raise LookupError(f"{description.name} has no control {symbol!r}; its controls: {', '.join(inputs)}")
+        if not port.accepts(value):
+            raise LookupError(f"{description.name} {symbol}: expected {port.range_text()}, got {value:g}")
+        return port.index
+
+    def state_of(self, column: int) -> dict:
+        """A plugin as it plays now: what it is, its latency, whether bypassed, every control's value."""
+        instance = self.instances[column]
+        description = instance.description
+        state = {"name": self.names.get(column, description.name), "plugin": description.name,
+                 "uri": description.uri, "latency_samples": instance.latency(),
+                 "controls": {port.symbol: float(instance.controls[port.index]) for port in description.control_ports}}
+        if self.state.plugin_ints[P_ROLE, column] == ROLE_INSERT:
+            state["bypassed"] = bool(self.state.plugin_values[PV_WET_TARGET, column] == 0.0)
+        return state
+
+    def insert_latencies(self) -> list[int]:
+        """Each bus's inserts' latency together, in samples, as the plugins report it."""
+        return [sum(self.instances[column].latency() for column in chain if column >= 0)
+                for chain in self.state.bus_inserts]
 
     def remove(self, column: int):
         """Free a column the audio thread does not run (set-up went wrong after instantiating)."""

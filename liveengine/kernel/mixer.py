@@ -1,4 +1,5 @@
-"""The mixer: buses with their insert chains (kernel/plugins.py), fades and mutes, the limiter on every bus that reaches outputs,
+"""The mixer: buses with their insert chains (kernel/plugins.py), fades and mutes, the delay that keeps
+them aligned when inserts have latency, the limiter on every bus that reaches outputs,
 meters, and the block's input and output.
 
 Voices and stems add into their buses' audio; `mix_buses` then runs each bus's inserts and applies
@@ -17,6 +18,7 @@ from .plugins import run_inserts
 from .realtime import realtime
 from .state import (
     A_BUS_AUDIO,
+    A_BUS_DELAY_AUDIO,
     A_BUS_INTS,
     A_BUS_METERS,
     A_BUS_ORDER,
@@ -26,6 +28,8 @@ from .state import (
     A_INPUT_AUDIO,
     A_INPUT_METERS,
     A_OUTPUT_MIX,
+    B_DELAY,
+    B_DELAY_WRITE,
     B_FEEDS,
     B_GAIN,
     B_GAIN_RAMP_LEFT,
@@ -44,6 +48,7 @@ from .state import (
     CF_LIMITER_RELEASE_COEFF,
     CF_MEAN_SQUARE_COEFF,
     CF_PEAK_DECAY,
+    MAX_COMPENSATION,
     M_INPUT_MEAN_SQUARE,
     M_INPUT_PEAK,
     M_MEAN_SQUARE_LEFT,
@@ -106,6 +111,8 @@ def mix_buses(table, start, end):
     peak_decay = config_float[CF_PEAK_DECAY]
     mean_square_coeff = config_float[CF_MEAN_SQUARE_COEFF]
     mute_step = 1.0 / config_float[CF_DEZIPPER_SAMPLES]
+    delay_audio = f64_3d(table, A_BUS_DELAY_AUDIO)
+    delay_mask = MAX_COMPENSATION - 1
 
     for k in range(bus_order.shape[0]):
         bus = bus_order[k]
@@ -123,6 +130,8 @@ def mix_buses(table, start, end):
         peak_right = meters[M_PEAK_RIGHT, bus]
         square_left = meters[M_MEAN_SQUARE_LEFT, bus]
         square_right = meters[M_MEAN_SQUARE_RIGHT, bus]
+        delay = bus_ints[B_DELAY, bus]
+        delay_write = bus_ints[B_DELAY_WRITE, bus]
         for i in range(start, end):
             if ramp_left > 0.0:
                 ramp_left -= 1.0
@@ -132,6 +141,12 @@ def mix_buses(table, start, end):
                     else max(mute_target, mute_gain - mute_step)
             left = bus_audio[bus, 0, i] * gain * mute_gain
             right = bus_audio[bus, 1, i] * gain * mute_gain
+            if delay > 0:
+                delay_audio[bus, 0, delay_write] = left
+                delay_audio[bus, 1, delay_write] = right
+                left = delay_audio[bus, 0, (delay_write - delay) & delay_mask]
+                right = delay_audio[bus, 1, (delay_write - delay) & delay_mask]
+                delay_write = (delay_write + 1) & delay_mask
             if feeds >= 0:
                 bus_audio[feeds, 0, i] += left
                 bus_audio[feeds, 1, i] += right
@@ -155,6 +170,7 @@ def mix_buses(table, start, end):
         bus_values[B_GAIN_RAMP_LEFT, bus] = ramp_left
         bus_values[B_MUTE_GAIN, bus] = mute_gain
         bus_values[B_LIMITER_GAIN, bus] = limiter
+        bus_ints[B_DELAY_WRITE, bus] = delay_write
         meters[M_PEAK_LEFT, bus] = peak_left
         meters[M_PEAK_RIGHT, bus] = peak_right
         meters[M_MEAN_SQUARE_LEFT, bus] = square_left

@@ -53,8 +53,11 @@ STAGE_FREE, STAGE_DELAY, STAGE_ATTACK, STAGE_HOLD, STAGE_DECAY, STAGE_SUSTAIN, S
 # Buses: one column per bus.
 B_GAIN, B_GAIN_TARGET, B_GAIN_STEP, B_GAIN_RAMP_LEFT, B_MUTE_GAIN, B_MUTE_TARGET, B_LIMITER_GAIN = range(7)
 BUS_VALUE_FIELDS = 7
-B_FEEDS, B_OUTPUT_LEFT, B_OUTPUT_RIGHT = range(3)  # a bus index, or output channels; -1 for none
-BUS_INT_FIELDS = 3
+B_FEEDS, B_OUTPUT_LEFT, B_OUTPUT_RIGHT, B_DELAY, B_DELAY_WRITE = range(5)  # a bus index, or output channels;
+# -1 for none. B_DELAY: samples the bus is held back so that it stays aligned with buses whose inserts
+# have latency (engine/latency.py), through its delay line (B_DELAY_WRITE: where the next sample goes).
+BUS_INT_FIELDS = 5
+MAX_COMPENSATION = 1 << 13  # samples of delay a bus can take: 170 ms at 48 kHz
 
 # Meters: ballistic peak and mean square, per bus (post-fader, post-limiter) and per input channel.
 M_PEAK_LEFT, M_PEAK_RIGHT, M_MEAN_SQUARE_LEFT, M_MEAN_SQUARE_RIGHT = range(4)
@@ -150,8 +153,9 @@ WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
  A_LTC_OUT_FLOATS, A_CUE_SLOTS, A_CUE_TEMPLATES, A_PART_GROUPS, A_GROUP_CLOSED, A_EVENT_SCRATCH, A_STEM_INTS,
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
- A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS) = range(53)
-TABLE_ENTRIES = 53
+ A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS,
+ A_BUS_DELAY_AUDIO) = range(54)
+TABLE_ENTRIES = 54
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -356,6 +360,8 @@ class EngineState:
 
         self.bus_values = np.zeros((BUS_VALUE_FIELDS, nbus), np.float64)
         self.bus_ints = np.full((BUS_INT_FIELDS, nbus), -1, np.int64)
+        self.bus_ints[B_DELAY] = self.bus_ints[B_DELAY_WRITE] = 0
+        self.bus_delay_audio = np.zeros((nbus, 2, MAX_COMPENSATION), np.float64)
         for i, bus in enumerate(s.buses):
             if bus.feeds is not None and bus.outputs:
                 raise ValueError(f"bus {bus.name!r} has both outputs and a bus it feeds")
@@ -445,7 +451,7 @@ class EngineState:
             (A_STAGED_PATCHES, self.staged_patches), (A_STAGED_WAVETABLES, self.staged_wavetables),
             (A_PLUGIN_INTS, self.plugin_ints), (A_PLUGIN_VALUES, self.plugin_values),
             (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
-            (A_WORKERS, self.workers),
+            (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio),
         ):
             self._enter(entry, array)
 

@@ -11,6 +11,7 @@ Run `python -m liveengine.osc.routes` to print the table.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -216,6 +217,33 @@ def _setup(surface, call: Call):
     surface.keyboards.change_setup(call.parts["name"], call.arguments[0], call.done)
 
 
+def _insert_bypass(surface, call: Call):
+    column = surface.insert_column(call.parts["name"], call.parts["n"])
+    surface.producer.bypass_insert(column, call.arguments[0])
+    call.reply("ok", None)
+
+
+def _insert_control(surface, call: Call):
+    column = surface.insert_column(call.parts["name"], call.parts["n"])
+    surface.set_plugin_control(column, call.parts["symbol"], call.arguments[0], call.address)
+    call.reply("ok", None)
+
+
+def _insert_query(surface, call: Call):
+    column = surface.insert_column(call.parts["name"], call.parts["n"])
+    surface.answer(call.client, call.address, "ok", surface.plugin_state(column))
+
+
+def _instrument_control(surface, call: Call):
+    column = surface.instrument_column(call.parts["name"])
+    surface.set_plugin_control(column, call.parts["symbol"], call.arguments[0], call.address)
+    call.reply("ok", None)
+
+
+def _instrument_query(surface, call: Call):
+    surface.answer(call.client, call.address, "ok", surface.plugin_state(surface.instrument_column(call.parts["name"])))
+
+
 def _locate(surface, call: Call):
     try:
         where = Timecode.parse(call.arguments[0], surface.rig.show.timecode.rate)
@@ -269,6 +297,19 @@ ADDRESS_SPACE = AddressSpace([
           "bus gain, -96 to +12 dB", _bus_gain,
           expects="dB from -96 to 12 and an optional fade time, 0 to 600 seconds"),
     Route("/bus/{name}/mute", (flag("1 or 0"),), "mute with a short ramp", _bus_mute, expects="1 (mute) or 0"),
+    Route("/bus/{name}/insert/{n}/bypass", (flag("1 or 0"),),
+          "bypass the bus's LV2 insert n (from 1), or put it back, with a short crossfade", _insert_bypass,
+          expects="1 (bypass) or 0"),
+    Route("/bus/{name}/insert/{n}/{symbol}", (number("value", "value", -math.inf, math.inf),),
+          "set that control port of the bus's LV2 insert n, on its sample", _insert_control,
+          expects="one number, within the port's range"),
+    Route("/bus/{name}/insert/{n}", (), "query: the insert's plugin, latency, bypass and every control's value",
+          _insert_query, answered=True),
+    Route("/instrument/{name}/{symbol}", (number("value", "value", -math.inf, math.inf),),
+          "set that control port of an LV2 instrument, on its sample", _instrument_control,
+          expects="one number, within the port's range"),
+    Route("/instrument/{name}", (), "query: an LV2 instrument's plugin, latency and every control's value",
+          _instrument_query, answered=True),
     Route("/locate", (text("\"HH:MM:SS:FF\""),), "as timecode master: jump the timecode there (what plays stops)",
           _locate, expects="one timecode string, like \"01:00:00:00\""),
     Route("/setup/{name}", (text("keyboard", optional=True),),

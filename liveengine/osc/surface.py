@@ -99,6 +99,36 @@ class OscSurface:
             raise CommandError(f"no bus {name!r}; buses: {', '.join(self.engine.state.bus_index)}")
         return name
 
+    # LV2 plugins.
+
+    def insert_column(self, bus: str, position: str) -> int:
+        """The plugin column of insert `position` (from 1) on `bus`."""
+        number = self.engine.state.bus_index[self.bus(bus)]
+        try:
+            return self.engine.plugins.insert_column(number, int(position))
+        except (ValueError, LookupError) as error:
+            raise CommandError(f"bus {bus!r}: {error}") from None
+
+    def instrument_column(self, name: str) -> int:
+        """The plugin column of the LV2 instrument `name`."""
+        number = self.rig.instrument_numbers.get(name)
+        if number is None:
+            raise CommandError(f"no instrument {name!r}; instruments: {', '.join(self.rig.instrument_numbers)}")
+        try:
+            return self.engine.plugins.instrument_column(number)
+        except LookupError as error:
+            raise CommandError(f"instrument {name!r}: {error}") from None
+
+    def set_plugin_control(self, column: int, symbol: str, value: float, address: str):
+        try:
+            port = self.engine.plugins.control_port(column, symbol, value)
+        except LookupError as error:
+            raise CommandError(f"{address}: {error}") from None
+        self.producer.plugin_control(column, port, value)
+
+    def plugin_state(self, column: int) -> dict:
+        return self.engine.plugins.state_of(column)
+
     # Queries.
 
     def query(self, address: str):

@@ -13,6 +13,7 @@ from ..levels import db_to_gain
 from ..instruments.library import InstrumentError, read_sampled_instrument
 from ..instruments.samples import LoadedInstrument, SampleStreamer, load_heads, progress_bar
 from ..instruments.synth import PatchError, load_patch
+from ..instruments.lv2 import PluginError
 from .sequence import click_sequence, first_instant, part_sequence
 
 
@@ -39,6 +40,9 @@ class Rig:
     instrument_problems: dict[str, list[str]] = field(default_factory=dict)
     # The sampled instruments as loaded, by name: their samples' heads (for what they take in memory).
     sampled: dict[str, LoadedInstrument] = field(default_factory=dict)
+    # What went wrong installing the buses' LV2 inserts, by bus and position ("keys insert 2").
+    insert_problems: dict[str, list[str]] = field(default_factory=dict)
+    latency_samples: int = 0  # of the whole output, from the inserts' latencies (engine/latency.py)
 
 
 def ring_capacity(show: ShowConfig) -> int:
@@ -108,6 +112,16 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
             engine.install_tone(number, attack_seconds=instrument.attack_ms / 1000,
                                 release_seconds=instrument.release_ms / 1000, gain=db_to_gain(instrument.gain_db))
             continue
+        if instrument.type == "lv2":
+            plugin = instrument.plugin
+            try:
+                engine.install_plugin_instrument(number, plugin.uri, preset=plugin.preset,
+                                                 controls=dict(plugin.controls), bus="keys")
+            except PluginError as error:
+                problems[instrument.name] = [f"{error}: the instrument is left out, its notes are refused"]
+                continue
+            engine.instrument_gain(number, db_to_gain(instrument.gain_db))
+            continue
         if instrument.type == "synth":
             try:
                 engine.install_synth(number, load_patch(instrument.file), tempo_bpm=show.tempo_bpm)
@@ -129,6 +143,8 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         sampled_instruments[instrument.name] = loaded
         if sampled.problems:
             problems[instrument.name] = sampled.problems
+    insert_problems: dict[str, list[str]] = {}
+    latency = _install_inserts(show, engine, insert_problems)
     budget = audio.sample_memory_mb << 20
     preloaded = engine.samples.head_bytes  # each sample's head once, however many instruments play it
     if preloaded > budget:
@@ -136,4 +152,25 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
                                f"[audio] sample_memory_mb = {audio.sample_memory_mb}: long samples will not "
                                f"stay in memory between notes; lower sample_preload_frames or raise the budget"]
     streamer.budget_bytes = max(0, budget - preloaded)  # what streamed samples may hold beside the preloads
-    return Rig(show, engine, audio.block_size, audio.device, numbers, streamer, problems, sampled_instruments)
+    return Rig(show, engine, audio.block_size, audio.device, numbers, streamer, problems, sampled_instruments,
+               insert_problems, latency)
+
+
+def _install_inserts(show: ShowConfig, engine: Engine, problems: dict[str, list[str]]) -> int:
+    """Each bus's LV2 inserts, in order (one that cannot be hosted is left out, and said so), and the delays
+    that keep the buses aligned; returns the latency of the whole output, in samples."""
+    for bus in show.buses.values():
+        for number, insert in enumerate(bus.inserts, 1):
+            try:
+                engine.install_insert(bus.name, insert.uri, preset=insert.preset, controls=dict(insert.controls),
+                                      bypassed=insert.bypass)
+            except PluginError as error:
+                problems[f"{bus.name} insert {number}"] = [f"{error}: the bus plays on without it"]
+    if not any(bus.inserts for bus in show.buses.values()):
+        return 0
+    try:
+        return engine.compensate_latency()
+    except ValueError as error:
+        problems["latency"] = [f"{error}: the buses play uncompensated"]
+        return 0
+

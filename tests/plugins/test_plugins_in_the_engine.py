@@ -1,0 +1,162 @@
+"""LV2 plugins run by the compiled kernel, offline (the live stream runs the same callback): an LV2
+instrument's notes on their exact samples, inserts on buses, dual mono, bypass, control changes,
+delay compensation, and the worker."""
+
+import numpy as np
+import pytest
+
+from liveengine.engine import BusLayout, Engine, EngineSettings, OfflineRenderer
+from liveengine.kernel.state import B_DELAY
+from lv2plugins import DPL_STEREO, EPIANO, FIL4_STEREO, require
+
+FIL4_MONO = "http://gareus.org/oss/lv2/fil4#mono"
+TONE, EPIANO_INSTRUMENT = 0, 1
+KEYS = 1
+BUSES = (BusLayout("master", outputs=(0, 1)), BusLayout("keys", feeds="master"), BusLayout("stems", feeds="master"),
+         BusLayout("click", outputs=(2, 3)))
+
+
+def engine_with(sample_rate=48000, max_block=256, outputs=2, buses=None) -> Engine:
+    settings = EngineSettings(sample_rate=sample_rate, max_block=max_block, output_channels=outputs,
+                              buses=buses or EngineSettings.buses)
+    engine = Engine(settings)
+    engine.install_tone(TONE, attack_seconds=0.0, release_seconds=0.05, gain=0.5)
+    return engine
+
+
+def first_sound(channel: np.ndarray) -> int:
+    return int(np.flatnonzero(np.abs(channel) > 1e-6)[0])
+
+
+@pytest.mark.parametrize("sample_rate", (44100, 48000, 96000))
+@pytest.mark.parametrize("max_block", (32, 256, 1024))
+def test_an_lv2_instruments_note_sounds_from_its_own_sample(sample_rate, max_block):
+    require(EPIANO)
+    engine = engine_with(sample_rate, max_block)
+    engine.install_plugin_instrument(EPIANO_INSTRUMENT, EPIANO, bus="keys")
+    at = 3 * max_block + 37
+    engine.producer("midi").note_on(at, 1, EPIANO_INSTRUMENT, 60, 0.8, KEYS)
+    out = OfflineRenderer(engine.state, max_block).render(at + sample_rate // 10)
+    assert first_sound(out[:, 0]) == at and first_sound(out[:, 1]) == at
+    assert np.abs(out).max() > 0.01
+    assert engine.telemetry().voices == 1, "the held note holds a voice slot"
+
+
+def test_the_note_off_reaches_the_plugin_and_frees_the_slot():
+    require(EPIANO)
+    rate, block = 48000, 256
+    levels = {}
+    for released in (False, True):
+        engine = engine_with(rate, block)
+        engine.install_plugin_instrument(EPIANO_INSTRUMENT, EPIANO, bus="keys")
+        producer = engine.producer("midi")
+        producer.note_on(0, 1, EPIANO_INSTRUMENT, 60, 0.8, KEYS)
+        if released:
+            producer.note_off(rate // 10, 1)
+        out = OfflineRenderer(engine.state, block).render(rate)
+        levels[released] = np.abs(out[rate // 2:]).max()
+        assert engine.telemetry().voices == (0 if released else 1)
+    assert levels[True] < 0.1 * levels[False], levels
+
+
+def test_panic_silences_an_lv2_instrument():
+    require(EPIANO)
+    rate, block = 48000, 256
+    engine = engine_with(rate, block)
+    engine.install_plugin_instrument(EPIANO_INSTRUMENT, EPIANO, bus="keys")
+    producer = engine.producer("midi")
+    for key in (48, 55, 60, 64, 67):
+        producer.note_on(0, key, EPIANO_INSTRUMENT, key, 0.9, KEYS)
+    producer.panic(rate // 10)
+    out = OfflineRenderer(engine.state, block).render(rate)
+    assert engine.telemetry().voices == 0
+    assert np.abs(out[rate // 2:]).max() < 0.1 * np.abs(out[:rate // 10]).max()
+
+
+def tone_through(engine: Engine, seconds: float = 0.5, pan: float = 0.0, block: int = 256) -> np.ndarray:
+    engine.producer("midi").note_on(0, 1, TONE, 69, 1.0, KEYS, pan)
+    return OfflineRenderer(engine.state, block).render(round(seconds * engine.settings.sample_rate))
+
+
+def rms(signal: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(signal.astype(np.float64)))))
+
+
+def test_an_insert_on_the_keys_bus_processes_what_the_bus_plays():
+    require(FIL4_STEREO)
+    dry = tone_through(engine_with())
+    engine = engine_with()
+    engine.install_insert("keys", FIL4_STEREO, controls={"gain": -6.0})
+    wet = tone_through(engine)
+    ratio = rms(wet[12000:, 0]) / rms(dry[12000:, 0])
+    assert ratio == pytest.approx(10 ** (-6 / 20), rel=0.02)
+
+
+def test_a_mono_insert_on_a_stereo_bus_runs_once_a_side():
+    require(FIL4_STEREO)
+    engine = engine_with()
+    engine.install_insert("keys", FIL4_MONO, controls={"gain": -6.0})
+    out = tone_through(engine, pan=-1.0)
+    assert rms(out[12000:, 0]) > 0.05
+    assert rms(out[12000:, 1]) < 1e-4, "the left side's signal stays on the left: one instance a side"
+
+
+def test_a_control_change_applies_on_its_sample_and_can_be_read_back():
+    require(FIL4_STEREO)
+    engine = engine_with()
+    column = engine.install_insert("keys", FIL4_STEREO)
+    instance = engine.plugins.instances[column]
+    gain = instance.description.control("gain").index
+    at = 24000
+    engine.producer("osc").plugin_control(column, gain, -12.0, at)
+    out = tone_through(engine, seconds=1.0)
+    assert instance.controls[gain] == -12.0
+    before, after = rms(out[12000:at, 0]), rms(out[at + 12000:, 0])
+    assert after / before == pytest.approx(10 ** (-12 / 20), rel=0.02)
+
+
+def test_bypass_crossfades_out_and_back_without_a_click():
+    require(FIL4_STEREO)
+    rate = 48000
+    engine = engine_with()
+    column = engine.install_insert("keys", FIL4_STEREO, controls={"gain": -12.0})
+    producer = engine.producer("osc")
+    producer.bypass_insert(column, True, rate // 2)
+    producer.bypass_insert(column, False, rate)
+    out = tone_through(engine, seconds=1.5)[:, 0]
+    dry = tone_through(engine_with(), seconds=1.5)[:, 0]
+    assert rms(out[rate // 2 + 2400:rate]) == pytest.approx(rms(dry[rate // 2 + 2400:rate]), rel=0.01)
+    assert rms(out[rate + 12000:]) == pytest.approx(rms(dry[rate + 12000:]) * 10 ** (-12 / 20), rel=0.02)
+    step = np.abs(np.diff(out)).max()
+    assert step <= 1.05 * np.abs(np.diff(dry)).max(), "no sample jumps further than the tone itself does"
+
+
+def test_a_look_ahead_limiter_on_the_keys_does_not_move_them_against_the_click():
+    require(DPL_STEREO)
+    rate = 48000
+    engine = engine_with(rate, 256, outputs=4, buses=BUSES)
+    engine.install_insert("keys", DPL_STEREO)
+    latency = engine.compensate_latency()
+    assert latency > 0
+    assert engine.state.bus_ints[B_DELAY, 3] == latency, "the click, on its own outputs, waits for the keys"
+    producer = engine.producer("midi")
+    at = 1000
+    producer.note_on(at, 1, TONE, 69, 0.2, KEYS)
+    producer.note_on(at, 2, TONE, 81, 0.2, 3)
+    out = OfflineRenderer(engine.state, 256).render(rate // 4)
+    assert first_sound(out[:, 0]) == first_sound(out[:, 2]) == at + latency
+
+
+def test_an_offline_render_with_plugins_is_the_same_every_time():
+    require(EPIANO, FIL4_STEREO)
+    renders = []
+    for _ in range(2):
+        engine = engine_with()
+        engine.install_plugin_instrument(EPIANO_INSTRUMENT, EPIANO, bus="keys")
+        engine.install_insert("keys", FIL4_STEREO, controls={"gain": -3.0})
+        producer = engine.producer("midi")
+        for number, key in enumerate((60, 64, 67)):
+            producer.note_on(100 * number, number, EPIANO_INSTRUMENT, key, 0.7, KEYS)
+            producer.note_off(12000 + 100 * number, number)
+        renders.append(OfflineRenderer(engine.state, 256).render(24000).copy())
+    assert np.array_equal(renders[0], renders[1])

@@ -7,7 +7,8 @@ PLUGIN_PACKAGES = "mda-lv2 x42-plugins dragonfly-reverb-lv2"  # Debian's, as the
 
 
 def add_parser(commands):
-    plugins = commands.add_parser("plugins", help="list the installed LV2 plugins liveengine can host, and why not the others")
+    plugins = commands.add_parser("plugins",
+                                  help="list the installed LV2 plugins liveengine can host, and why not the others")
     plugins.add_argument("--block", type=block_size, default=DEFAULT_BLOCK,
                          help=f"the block size to judge against, 32-1024 (default {DEFAULT_BLOCK}, the engine's)")
     plugins.set_defaults(handler=command_plugins)

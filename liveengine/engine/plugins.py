@@ -29,6 +29,9 @@ from ..instruments.lv2 import PluginError, PluginRefused
 
 ATOM_HEADER_BYTES = 8  # LV2_Atom: uint32 size, uint32 type
 SEQUENCE_BODY_BYTES = 8  # LV2_Atom_Sequence_Body: uint32 unit, uint32 pad
+# How a port value of a state (a preset, the default state) is read, by its atom type.
+STATE_VALUE_TYPES = {lilv.ATOM_FLOAT: "float*", lilv.ATOM_DOUBLE: "double*", lilv.ATOM_INT: "int32_t*",
+                     lilv.ATOM_LONG: "int64_t*", lilv.ATOM_BOOL: "int32_t*"}
 
 
 class PluginHost:
@@ -88,14 +91,14 @@ class PluginHost:
         `schedule` is the worker's (function address, handle address): the C function the plugin's
         LV2_Worker_Schedule.schedule_work points to, and its first argument. A plugin liveengine cannot
         host raises PluginRefused with every reason; a preset or control that does not fit, PluginError."""
+        if not (sample_rate > 0 and max_block > 0):
+            raise ValueError(f"sample rate {sample_rate} and block size {max_block} must be positive")
         description = lv2.describe(uri)
         reasons = lv2.refusal(description, max_block)
         if reasons:
             raise PluginRefused(description, reasons)
         if schedule is None and lilv.WORKER_SCHEDULE in description.required_features:
             raise PluginError(f"{description.name} <{uri}> needs the LV2 worker, and no schedule function was given")
-        if not (sample_rate > 0 and max_block > 0):
-            raise ValueError(f"sample rate {sample_rate} and block size {max_block} must be positive")
         return PluginInstance(self, description, sample_rate, max_block, preset=preset, controls=controls or {},
                               schedule=schedule)
 
@@ -139,7 +142,7 @@ class PluginInstance:
             self._find_worker_interface()
             self._connect_ports()
             if lilv.STATE_LOAD_DEFAULT_STATE in description.required_features + description.optional_features:
-                self._restore(host.world.node(description.uri), "its default state")
+                self._restore(host.world.node(description.uri), "its default state", missing_is_fine=True)
             if preset is not None:
                 self._restore(host.world.node(description.preset(preset).uri), f"the preset {preset!r}")
             for symbol, value in controls.items():
@@ -243,14 +246,14 @@ class PluginInstance:
         for index, buffer in (*self.atom_inputs.items(), *self.atom_outputs.items()):
             connect(handle, index, ffi.cast("void*", buffer.ctypes.data))
 
-    def _restore(self, subject, what: str):
+    def _restore(self, subject, what: str, *, missing_is_fine: bool = False):
         """Restore a state (the plugin's default or a preset): its port values into `controls`,
         its properties through the plugin's state interface."""
         lib = self.host.world.lib
         state = lib.lilv_state_new_from_world(self.host.world.pointer, self.host.urid_map, subject)
         if state == ffi.NULL:
-            if what.startswith("its default"):
-                return  # a plugin may offer loadDefaultState and have no default state to load
+            if missing_is_fine:
+                return
             raise PluginError(f"{self.description.name} <{self.description.uri}>: {what} cannot be read")
         self._restore_problems = []
         try:
@@ -264,9 +267,7 @@ class PluginInstance:
     def _set_value_from_state(self, symbol, user_data, value, size, value_type):
         """lilv's callback for each port value of a state (a cffi callback: problems are collected, not raised)."""
         symbol = ffi.string(symbol).decode()
-        readers = {lilv.ATOM_FLOAT: "float*", lilv.ATOM_DOUBLE: "double*", lilv.ATOM_INT: "int32_t*",
-                   lilv.ATOM_LONG: "int64_t*", lilv.ATOM_BOOL: "int32_t*"}
-        reader = readers.get(self.host.unmap(value_type))
+        reader = STATE_VALUE_TYPES.get(self.host.unmap(value_type))
         port = next((port for port in self.description.control_inputs if port.symbol == symbol), None)
         if port is None:
             self._restore_problems.append(f"the port {symbol!r}, which is not one of its control inputs")

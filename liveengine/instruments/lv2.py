@@ -19,6 +19,8 @@ SUPPORTED_FEATURES = frozenset({
     lilv.WORKER_SCHEDULE, lilv.STATE_LOAD_DEFAULT_STATE,
     # hardRTCapable is a promise of the plugin, listed among its features; the host has nothing to give.
     lilv.LV2_HARD_RT_CAPABLE,
+    # Audio inputs and outputs are separate buffers (never processed in place), and the engine runs live.
+    lilv.LV2_IN_PLACE_BROKEN, lilv.LV2_IS_LIVE,
 })
 MIDI_BUFFER_BYTES = 8192  # the least an atom sequence buffer holds: a few hundred MIDI events a block
 
@@ -243,7 +245,8 @@ class World:
             audio_inputs=tuple(audio_inputs), audio_outputs=tuple(audio_outputs), control_ports=tuple(controls),
             midi_input=midi_input, midi_input_minimum_size=midi_input_size, atom_ports=tuple(atoms),
             unconnectable_ports=tuple(unconnectable),
-            latency_port=lib.lilv_plugin_get_latency_port_index(plugin) if lib.lilv_plugin_has_latency(plugin) else None,
+            latency_port=(lib.lilv_plugin_get_latency_port_index(plugin) if lib.lilv_plugin_has_latency(plugin)
+                          else None),
             required_features=tuple(required), optional_features=tuple(optional),
             hard_rt_capable=lilv.LV2_HARD_RT_CAPABLE in required + optional,
             min_block_length=self._plugin_int(plugin, lilv.BUF_SIZE_MIN_BLOCK_LENGTH),

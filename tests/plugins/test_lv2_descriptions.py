@@ -46,7 +46,8 @@ def test_convolv_needs_the_worker_and_blocks_of_at_least_64_frames(block):
     assert [port.symbol for port in convolver.atom_ports] == ["control", "notify"]
     reasons = lv2.refusal(convolver, block)
     if block < 64:
-        assert reasons == [f"it needs blocks of at least 64 frames (buf-size:minBlockLength), above the block size {block}"]
+        assert reasons == ["it needs blocks of at least 64 frames (buf-size:minBlockLength), "
+                           f"above the block size {block}"]
     else:
         assert reasons is None
 
@@ -126,3 +127,14 @@ def test_discovery_describes_every_installed_plugin_once():
     uris = [description.uri for description in descriptions]
     assert len(uris) == len(set(uris)) and {EPIANO, DPL_STEREO} <= set(uris)
     assert lv2.discover() == descriptions  # read once: the same descriptions again
+
+
+def test_without_liblilv_the_error_names_the_debian_package(monkeypatch):
+    monkeypatch.setattr(lilv, "LIBRARY", "liblilv-absent.so.0")
+    lilv.library.cache_clear()
+    try:
+        with pytest.raises(lilv.LilvUnavailable) as error:
+            lilv.library()
+    finally:
+        lilv.library.cache_clear()
+    assert "sudo apt install liblilv-0-0" in str(error.value)

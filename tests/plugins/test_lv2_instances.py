@@ -41,7 +41,7 @@ def test_epiano_buffers_are_laid_out_as_the_kernel_expects(host):
         assert epiano.audio_inputs.shape == (0, 256)
         assert epiano.controls.shape == (epiano.description.port_count,) and epiano.controls.dtype == np.float32
         assert epiano.midi_input.nbytes >= 8192 and epiano.midi_input.ctypes.data % 8 == 0
-        assert tuple(epiano.midi_input.view(np.uint32)[:4]) == (8, host.map("http://lv2plug.in/ns/ext/atom#Sequence"), 0, 0)
+        assert tuple(epiano.midi_input.view(np.uint32)[:4]) == (8, host.map(lilv.ATOM_SEQUENCE), 0, 0)
         assert epiano.handle and epiano.run_address
         assert (epiano.work_address, epiano.work_response_address, epiano.end_run_address) == (0, 0, 0)
         assert epiano.latency_port == -1 and epiano.latency() == 0

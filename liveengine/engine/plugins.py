@@ -7,7 +7,9 @@ The audio thread never calls liblilv or connect_port: it calls `run_address` (an
 already connected. Everything here runs on the control plane, before the kernel takes the
 instance and after it has let it go.
 
-Buffers the kernel reads and writes (all connected before `activate`):
+The kernel runs a plugin with at least `min_block` and at most `max_block` frames: the block
+lengths the options feature promised it. Buffers the kernel reads and writes (all connected
+before `activate`):
 - `audio_inputs`, `audio_outputs`: float32 (ports, max_block), one row per audio port in port order;
 - `controls`: float32, one slot per port index (control inputs and outputs; other slots unused);
 - `midi_input`: bytes holding one atom:Sequence (LV2_Atom {size, type} then LV2_Atom_Sequence_Body
@@ -112,14 +114,17 @@ class PluginInstance:
         self.description = description
         self.sample_rate = sample_rate
         self.max_block = max_block
-        self.min_block = description.min_block_length or 1  # the kernel never runs fewer frames
+        self.min_block = description.min_block_length or 1
         self.active = False
         self._instance = ffi.NULL
         self._make_buffers()
         features = list(host.common_features)
         features.append(host.feature(lilv.OPTIONS_OPTIONS, self._options()))
+        preset_uri = description.preset(preset).uri if preset is not None else None
         if schedule is not None:
             function_address, handle_address = schedule
+            if not function_address:
+                raise ValueError("the worker's schedule function address is 0")
             self._schedule = ffi.new("LV2_Worker_Schedule*", {
                 "handle": ffi.cast("void*", handle_address),
                 "schedule_work": ffi.cast("LV2_Worker_Status(*)(void*, uint32_t, const void*)", function_address)})
@@ -143,8 +148,8 @@ class PluginInstance:
             self._connect_ports()
             if lilv.STATE_LOAD_DEFAULT_STATE in description.required_features + description.optional_features:
                 self._restore(host.world.node(description.uri), "its default state", missing_is_fine=True)
-            if preset is not None:
-                self._restore(host.world.node(description.preset(preset).uri), f"the preset {preset!r}")
+            if preset_uri is not None:
+                self._restore(host.world.node(preset_uri), f"the preset {preset!r}")
             for symbol, value in controls.items():
                 self.set_control(symbol, value)
         except BaseException:

@@ -136,8 +136,8 @@ def refusal(description: PluginDescription, max_block: int) -> list[str] | None:
     reasons = []
     for feature in description.required_features:
         if feature == lilv.BUF_SIZE_FIXED_BLOCK_LENGTH:
-            reasons.append("it needs every block to have the same length (buf-size:fixedBlockLength); "
-                           "liveengine's last block before a stop or a relocation may be shorter")
+            reasons.append("it needs every block to have the same length (buf-size:fixedBlockLength), "
+                           "which liveengine does not promise")
         elif feature == lilv.BUF_SIZE_POWER_OF_2_BLOCK_LENGTH:
             reasons.append("it needs blocks of a power-of-two length (buf-size:powerOf2BlockLength), "
                            "which liveengine does not promise")

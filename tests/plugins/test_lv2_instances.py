@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from liveengine.engine.plugins import PluginHost
-from liveengine.instruments import lilv
+from liveengine.instruments import lilv, lv2
 from liveengine.instruments.lv2 import PluginError, PluginRefused
 from lv2plugins import CONVOLV_STEREO, DPL_STEREO, EPIANO, FIL4_STEREO, ZEROCONVOLV_MONO, WorkRecorder, require, run, \
     write_midi
@@ -171,3 +171,26 @@ def test_urids_are_shared_and_unmap_back(host):
     uri = "http://lv2plug.in/ns/ext/midi#MidiEvent"
     assert host.map(uri) == host.map(uri) > 0
     assert host.unmap(host.map(uri)) == uri and host.unmap(0) is None
+
+
+@pytest.mark.parametrize("sample_rate, block", [(44100, 64), (96000, 1024)])
+def test_every_plugin_liveengine_says_it_hosts_loads_runs_and_closes(host, sample_rate, block):
+    """What `liveengine plugins` lists as hostable must be: each installed one is instantiated with
+    the worker, run, its work done, run again, and freed."""
+    require(EPIANO, FIL4_STEREO)
+    failed, hosted = [], 0
+    for description in lv2.discover():
+        if lv2.refusal(description, block):
+            continue
+        worker = WorkRecorder()
+        try:
+            with host.instantiate(description.uri, sample_rate, block, schedule=worker.schedule) as plugin:
+                plugin.activate()
+                run(plugin, block)
+                worker.work_all(plugin)
+                run(plugin, block)
+                assert np.all(np.isfinite(plugin.audio_outputs))
+            hosted += 1
+        except Exception as error:  # every plugin is tried; the assertion names each that failed
+            failed.append(f"<{description.uri}>: {error!r}")
+    assert failed == [] and hosted >= 2

@@ -35,10 +35,10 @@ def write_midi(instance, host, events: list[tuple[int, bytes]]):
     """Fill the instance's MIDI input with one atom:Sequence of midi:MidiEvents at their frames."""
     buffer = instance.midi_input
     words = buffer.view(np.uint32)
-    words[1] = host.map(lilv.ATOM_SEQUENCE)
+    words[1] = host.map_uri(lilv.ATOM_SEQUENCE)
     words[2:4] = 0  # LV2_Atom_Sequence_Body: unit (frames), pad
     offset = 16
-    midi_event = host.map(lilv.MIDI_EVENT)
+    midi_event = host.map_uri(lilv.MIDI_EVENT)
     for frame, message in events:
         buffer[offset:offset + 8].view(np.int64)[0] = frame
         buffer[offset + 8:offset + 16].view(np.uint32)[:] = (len(message), midi_event)

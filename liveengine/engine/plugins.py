@@ -20,6 +20,7 @@ before `activate`):
   (capacity - 8, atom:Chunk), which `reset_atom_outputs` writes and `atom_output_header` spells out.
 """
 
+import functools
 import math
 import threading
 
@@ -59,7 +60,13 @@ class PluginHost:
             self.feature(lilv.STATE_LOAD_DEFAULT_STATE),
         ]
 
-    def map(self, uri: str) -> int:
+    @classmethod
+    @functools.cache
+    def shared(cls) -> "PluginHost":
+        """The process's host: one URID map for every plugin the engine runs."""
+        return cls()
+
+    def map_uri(self, uri: str) -> int:
         """The URID of `uri`, the same for every plugin of this host."""
         with self._lock:
             urid = self._urids.get(uri)
@@ -68,12 +75,12 @@ class PluginHost:
                 self._uris.append(ffi.new("char[]", uri.encode()))
             return urid
 
-    def unmap(self, urid: int) -> str | None:
+    def unmap_urid(self, urid: int) -> str | None:
         with self._lock:
             return ffi.string(self._uris[urid]).decode() if 0 < urid < len(self._uris) else None
 
     def _map_from_plugin(self, handle, uri) -> int:
-        return self.map(ffi.string(uri).decode())
+        return self.map_uri(ffi.string(uri).decode())
 
     def _unmap_from_plugin(self, handle, urid):
         with self._lock:
@@ -88,7 +95,8 @@ class PluginHost:
     def instantiate(self, uri: str, sample_rate: float, max_block: int, *, preset: str | None = None,
                     controls: dict[str, float] | None = None,
                     schedule: tuple[int, int] | None = None) -> "PluginInstance":
-        """A loaded plugin, its ports connected, at its default state, then `preset`'s, then `controls`.
+        """A loaded plugin, active (ready to run), its ports connected, at its default state, then
+        `preset`'s, then `controls`.
 
         `schedule` is the worker's (function address, handle address): the C function the plugin's
         LV2_Worker_Schedule.schedule_work points to, and its first argument. A plugin liveengine cannot
@@ -98,7 +106,7 @@ class PluginHost:
         description = lv2.describe(uri)
         reasons = lv2.refusal(description, max_block)
         if reasons:
-            raise PluginRefused(description, reasons)
+            raise PluginRefused.naming(description, reasons)
         if schedule is None and lilv.WORKER_SCHEDULE in description.required_features:
             raise PluginError(f"{description.name} <{uri}> needs the LV2 worker, and no schedule function was given")
         return PluginInstance(self, description, sample_rate, max_block, preset=preset, controls=controls or {},
@@ -152,6 +160,7 @@ class PluginInstance:
                 self._restore(host.world.node(preset_uri), f"the preset {preset!r}")
             for symbol, value in controls.items():
                 self.set_control(symbol, value)
+            self.activate()
         except BaseException:
             self.close()
             raise
@@ -189,16 +198,20 @@ class PluginInstance:
         return np.zeros((capacity + 7) // 8, np.int64).view(np.uint8)
 
     def _empty_sequence(self, buffer: np.ndarray):
-        buffer.view(np.uint32)[:4] = (SEQUENCE_BODY_BYTES, self.host.map(lilv.ATOM_SEQUENCE), 0, 0)
+        buffer.view(np.uint32)[:4] = (SEQUENCE_BODY_BYTES, self.host.map_uri(lilv.ATOM_SEQUENCE), 0, 0)
 
-    def clear_midi_input(self):
+    def reset_midi_input(self):
         """Make the MIDI input an empty sequence again."""
         if self.midi_input is not None:
             self._empty_sequence(self.midi_input)
 
+    def atom_output_buffers(self) -> list[np.ndarray]:
+        """The atom outputs' buffers in port order (the kernel resets each before every run)."""
+        return [self.atom_outputs[index] for index in sorted(self.atom_outputs)]
+
     def atom_output_header(self, index: int) -> tuple[int, int]:
         """What the first two uint32 of atom output `index` must hold before each run: (size, type)."""
-        return self.atom_outputs[index].nbytes - ATOM_HEADER_BYTES, self.host.map(lilv.ATOM_CHUNK)
+        return self.atom_outputs[index].nbytes - ATOM_HEADER_BYTES, self.host.map_uri(lilv.ATOM_CHUNK)
 
     def reset_atom_outputs(self):
         """Give every atom output its whole capacity back, as the host must before each run."""
@@ -219,9 +232,9 @@ class PluginInstance:
         options = ffi.new("LV2_Options_Option[]", len(keys) + 1)  # ends with a zeroed option
         for option, key, value_type, value in zip(options, keys, types, self._option_values):
             option.context = 0  # LV2_OPTIONS_INSTANCE
-            option.key = host.map(key)
+            option.key = host.map_uri(key)
             option.size = 4
-            option.type = host.map(value_type)
+            option.type = host.map_uri(value_type)
             option.value = value
         self._options_array = options
         return options
@@ -272,12 +285,12 @@ class PluginInstance:
     def _set_value_from_state(self, symbol, user_data, value, size, value_type):
         """lilv's callback for each port value of a state (a cffi callback: problems are collected, not raised)."""
         symbol = ffi.string(symbol).decode()
-        reader = STATE_VALUE_TYPES.get(self.host.unmap(value_type))
+        reader = STATE_VALUE_TYPES.get(self.host.unmap_urid(value_type))
         port = next((port for port in self.description.control_inputs if port.symbol == symbol), None)
         if port is None:
             self._restore_problems.append(f"the port {symbol!r}, which is not one of its control inputs")
         elif reader is None:
-            self._restore_problems.append(f"{symbol!r} to a value of type <{self.host.unmap(value_type)}>")
+            self._restore_problems.append(f"{symbol!r} to a value of type <{self.host.unmap_urid(value_type)}>")
         else:
             self.controls[port.index] = float(ffi.cast(reader, value)[0])
 
@@ -304,6 +317,7 @@ class PluginInstance:
         return float(self.controls[self.description.control(symbol).index])  # raises, listing the controls
 
     def activate(self):
+        """Activate the plugin (instantiate did; again after nothing but close is an error)."""
         if self._instance == ffi.NULL:
             raise PluginError(f"{self.description.name} <{self.description.uri}> is closed")
         if not self.active:
@@ -318,7 +332,7 @@ class PluginInstance:
             return 0
         self.activate()
         self.audio_inputs[:] = 0
-        self.clear_midi_input()
+        self.reset_midi_input()
         self.reset_atom_outputs()
         self._descriptor.run(self._instance.lv2_handle, self.max_block)
         return int(round(float(self.controls[self.description.latency_port])))

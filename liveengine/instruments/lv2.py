@@ -30,12 +30,17 @@ class PluginError(Exception):
 
 
 class PluginRefused(PluginError):
-    """A plugin liveengine cannot host, with every reason."""
+    """A plugin liveengine cannot host (or cannot host one more of), with every reason."""
 
-    def __init__(self, description: "PluginDescription", reasons: list[str]):
-        self.description = description
-        self.reasons = reasons
-        super().__init__(f"cannot host the LV2 plugin {description.name} <{description.uri}>: " + "; ".join(reasons))
+    def __init__(self, message: str, reasons: list[str] | None = None):
+        super().__init__(message)
+        self.reasons = reasons or [message]
+
+    @classmethod
+    def naming(cls, description: "PluginDescription", reasons: list[str]) -> "PluginRefused":
+        """The refusal of `description` for `reasons` (from `refusal`), naming the plugin and its URI."""
+        return cls(f"cannot host the LV2 plugin {description.name} <{description.uri}>: " + "; ".join(reasons),
+                   reasons)
 
 
 @dataclass(frozen=True)

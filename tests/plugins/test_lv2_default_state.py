@@ -20,10 +20,9 @@ sys.path.insert(0, sys.argv[1])
 from lv2plugins import ZEROCONVOLV_MONO, WorkRecorder
 from liveengine.engine.plugins import PluginHost
 from liveengine.instruments import lv2
-host, worker = PluginHost(), WorkRecorder()
+host, worker = PluginHost.shared(), WorkRecorder()
 plugin = host.instantiate(ZEROCONVOLV_MONO, 48000, 256, schedule=worker.schedule)
 requests = len(worker.requests)
-plugin.activate()
 worker.work_all(plugin)
 print(json.dumps({"optional": lv2.describe(ZEROCONVOLV_MONO).optional_features, "requests": requests,
                   "latency": plugin.latency()}))

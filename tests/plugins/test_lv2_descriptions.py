@@ -90,7 +90,7 @@ def test_every_reason_is_given_at_once_and_named_with_the_plugin():
     require(CONVOLV_STEREO)
     convolver = lv2.describe(CONVOLV_STEREO)
     crippled = dataclasses.replace(convolver, hard_rt_capable=False, audio_outputs=())
-    refused = lv2.PluginRefused(crippled, lv2.refusal(crippled, 32))
+    refused = lv2.PluginRefused.naming(crippled, lv2.refusal(crippled, 32))
     assert len(refused.reasons) == 3
     assert str(refused).startswith(f"cannot host the LV2 plugin LV2 Convolution Stereo <{CONVOLV_STEREO}>: ")
     assert all(reason in str(refused) for reason in refused.reasons)

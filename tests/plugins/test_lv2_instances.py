@@ -18,7 +18,7 @@ NOTE_ON = bytes([0x90, 60, 100])
 @pytest.fixture(scope="module")
 def host():
     require()
-    return PluginHost()
+    return PluginHost.shared()
 
 
 @pytest.mark.parametrize("sample_rate", (44100, 48000, 96000))
@@ -26,7 +26,7 @@ def host():
 def test_epiano_sounds_from_the_frame_its_note_on_is_stamped_with(host, sample_rate, block, frame):
     require(EPIANO)
     with host.instantiate(EPIANO, sample_rate, block) as epiano:
-        epiano.activate()
+        assert epiano.active
         write_midi(epiano, host, [(frame, NOTE_ON)])
         run(epiano, block)
         for channel in epiano.audio_outputs:
@@ -41,7 +41,7 @@ def test_epiano_buffers_are_laid_out_as_the_kernel_expects(host):
         assert epiano.audio_inputs.shape == (0, 256)
         assert epiano.controls.shape == (epiano.description.port_count,) and epiano.controls.dtype == np.float32
         assert epiano.midi_input.nbytes >= 8192 and epiano.midi_input.ctypes.data % 8 == 0
-        assert tuple(epiano.midi_input.view(np.uint32)[:4]) == (8, host.map(lilv.ATOM_SEQUENCE), 0, 0)
+        assert tuple(epiano.midi_input.view(np.uint32)[:4]) == (8, host.map_uri(lilv.ATOM_SEQUENCE), 0, 0)
         assert epiano.handle and epiano.run_address
         assert (epiano.work_address, epiano.work_response_address, epiano.end_run_address) == (0, 0, 0)
         assert epiano.latency_port == -1 and epiano.latency() == 0
@@ -54,7 +54,6 @@ def test_fil4_passes_audio_and_its_gain_control_reaches_it(host):
     levels = {}
     for gain_db in (0.0, -6.0):
         with host.instantiate(FIL4_STEREO, sample_rate, block, controls={"gain": gain_db}) as eq:
-            eq.activate()
             out = []
             for start in range(0, tone.size, block):
                 eq.audio_inputs[:] = tone[start:start + block]
@@ -130,11 +129,10 @@ def test_convolv_loads_with_the_worker_and_its_interface_is_found(host):
         assert convolver.work_address and convolver.work_response_address
         assert set(convolver.atom_inputs) == {0} and set(convolver.atom_outputs) == {1}
         assert convolver.atom_output_header(1) == (convolver.atom_outputs[1].nbytes - 8,
-                                                    host.map("http://lv2plug.in/ns/ext/atom#Chunk"))
-        convolver.activate()
+                                                    host.map_uri("http://lv2plug.in/ns/ext/atom#Chunk"))
         run(convolver, 256)
         # the plugin turned the chunk it was given into its (empty) notification sequence
-        assert tuple(convolver.atom_outputs[1].view(np.uint32)[:2]) == (8, host.map(lilv.ATOM_SEQUENCE))
+        assert tuple(convolver.atom_outputs[1].view(np.uint32)[:2]) == (8, host.map_uri(lilv.ATOM_SEQUENCE))
 
 
 def test_a_preset_restored_through_the_worker_convolves_once_the_work_is_done(host):
@@ -145,7 +143,6 @@ def test_a_preset_restored_through_the_worker_convolves_once_the_work_is_done(ho
     worker = WorkRecorder()
     with host.instantiate(ZEROCONVOLV_MONO, 48000, 256, preset="No-OP Mono", schedule=worker.schedule) as convolver:
         assert [handle for handle, _ in worker.requests] == [WorkRecorder.HANDLE]
-        convolver.activate()
         worker.work_all(convolver)
         latency = convolver.latency()
         assert latency == 64
@@ -159,7 +156,7 @@ def test_a_preset_restored_through_the_worker_convolves_once_the_work_is_done(ho
 def test_close_is_idempotent_and_forgets_the_addresses(host):
     require(EPIANO)
     epiano = host.instantiate(EPIANO, 48000, 256)
-    epiano.activate()
+    epiano.activate()  # active already: nothing to do
     epiano.close()
     epiano.close()
     assert (epiano.handle, epiano.run_address) == (0, 0) and not epiano.active
@@ -169,8 +166,9 @@ def test_close_is_idempotent_and_forgets_the_addresses(host):
 
 def test_urids_are_shared_and_unmap_back(host):
     uri = "http://lv2plug.in/ns/ext/midi#MidiEvent"
-    assert host.map(uri) == host.map(uri) > 0
-    assert host.unmap(host.map(uri)) == uri and host.unmap(0) is None
+    assert PluginHost.shared() is host
+    assert host.map_uri(uri) == host.map_uri(uri) > 0
+    assert host.unmap_urid(host.map_uri(uri)) == uri and host.unmap_urid(0) is None
 
 
 @pytest.mark.parametrize("sample_rate, block", [(44100, 64), (96000, 1024)])
@@ -185,7 +183,6 @@ def test_every_plugin_liveengine_says_it_hosts_loads_runs_and_closes(host, sampl
         worker = WorkRecorder()
         try:
             with host.instantiate(description.uri, sample_rate, block, schedule=worker.schedule) as plugin:
-                plugin.activate()
                 run(plugin, block)
                 worker.work_all(plugin)
                 run(plugin, block)

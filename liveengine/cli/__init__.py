@@ -1,5 +1,5 @@
-"""The `liveengine` command: run a show live, render it offline, check it, list devices, benchmark,
-prepare the kernels."""
+"""The `liveengine` command: run a show live, render it offline, check it, list devices and LV2
+plugins, benchmark, prepare the kernels."""
 
 import argparse
 import sys
@@ -15,10 +15,10 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import bench, check, demo, devices, ltc, monitor, osc, play, render, run, warmup
+    from . import bench, check, demo, devices, ltc, monitor, osc, play, plugins, render, run, warmup
     parser = argparse.ArgumentParser(prog="liveengine", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for verb in (run, render, play, check, demo, devices, ltc, monitor, osc, bench, warmup):
+    for verb in (run, render, play, check, demo, devices, plugins, ltc, monitor, osc, bench, warmup):
         verb.add_parser(commands)
     return parser
 

@@ -122,6 +122,10 @@ class PluginRack:
         record[W_HANDLE] = instance.handle
         record[W_RESPOND] = kernel_entries().address("respond")
         if instance.work_address:
+            # What the plugin asked while restoring its state, before its record was wired: done now, the
+            # responses waiting for its first run.
+            while kernel_entries().perform_work(record.ctypes.data):
+                pass
             self._start_worker()
 
     # Roles.

@@ -148,9 +148,11 @@ def worker_record(record_address):
 @realtime
 def schedule_work_request(record_address, size, data_address):
     """The plugin's schedule_work, called from its run(): the request goes to the worker thread, or, when
-    rendering offline, to the plugin's work() at once. Never waits."""
+    rendering offline, to the plugin's work() at once. Never waits. A plugin restoring its state as it is
+    instantiated may ask before its record is wired (no work() yet): the request waits in the ring, and
+    the rack hands it over once it is (engine/pluginrack.py)."""
     record = worker_record(record_address)
-    if record[W_SYNCHRONOUS] != 0:
+    if record[W_SYNCHRONOUS] != 0 and record[W_WORK] != 0:
         return call_status_at(record[W_WORK], (record[W_HANDLE], record[W_RESPOND], record_address, np.uint32(size),
                                                data_address))
     if byte_ring_write(record[W_REQUESTS], record[W_REQUEST_INDICES], size, data_address):

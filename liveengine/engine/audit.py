@@ -36,7 +36,7 @@ _CALL = re.compile(r"\bcall [^@]*@(\"[^\"]+\"|[\w.$]+)\(")
 _VALUE = re.compile(r"(%[\w.\"-]+|-?\d+|undef|poison)")
 _CALL_BY_ADDRESS = re.compile(r"\bcall [^@%]*%[\w.\"-]+\(")
 # kernel/plugins.py, and the worker's entry points, into which numba inlines it.
-PLUGIN_CALLERS = re.compile(r"^liveengine\.kernel\.(plugins\.|entries\.(schedule_work|work)$)")
+PLUGIN_CALLERS = re.compile(r"^liveengine\.kernel\.(plugins\.|entries\.(schedule_work|work|work_responses)$)")
 
 CPYTHON_API = re.compile(r"^(_?Py\w+|numba_gil_ensure|numba_gil_release|numba_unpickle|numba_do_raise|"
                          r"numba_runtime_build_excinfo_struct|numba_\w*pyobject\w*)$")

@@ -22,7 +22,8 @@ from . import native
 log = logging.getLogger("liveengine.engine")
 
 NAMES = ("audio_callback", "drain_rings", "push_event", "pop_events", "events_waiting", "publish_frames_ready",
-         "stem_play_position", "publish_stem_window", "invalidate_stem_window", "schedule_work", "respond", "work")
+         "stem_play_position", "publish_stem_window", "invalidate_stem_window", "schedule_work", "respond", "work",
+         "work_responses")
 NATIVE = "native code"
 NUMBA = "numba"
 
@@ -56,6 +57,10 @@ class KernelEntries:
     def perform_work(self, record_address: int) -> bool:
         """Hand one waiting request of a plugin's worker to its work() (the GIL is released meanwhile)."""
         return bool(self._function("work")(record_address))
+
+    def deliver_work_responses(self, record_address: int, work_response_address: int, handle: int):
+        """A plugin's waiting worker responses to its work_response: only while the kernel does not run it."""
+        self._function("work_responses")(record_address, work_response_address, handle)
 
     def drain_input_rings(self, table: np.ndarray, block_start: float):
         self._function("drain_rings")(table.ctypes.data, block_start)

@@ -35,6 +35,7 @@ from ..kernel.state import (
     P_INSTRUMENT,
     P_MIDI,
     P_MIDI_CAPACITY,
+    P_MIN_BLOCK,
     P_OUTPUTS,
     P_ROLE,
     P_RUN,
@@ -106,10 +107,10 @@ class PluginRack:
         ints[P_AUDIO_OUT, column] = instance.audio_outputs.ctypes.data
         ints[P_CONTROLS, column] = instance.controls.ctypes.data
         ints[P_CONTROL_COUNT, column] = instance.controls.shape[0]
+        ints[P_MIN_BLOCK, column] = instance.min_block
         if instance.midi_input is not None:
             ints[P_MIDI, column] = instance.midi_input.ctypes.data
             ints[P_MIDI_CAPACITY, column] = instance.midi_input.nbytes
-            instance.reset_midi_input()
         atom_outputs = instance.atom_output_buffers()
         if len(atom_outputs) > MAX_ATOM_OUTPUTS:
             raise PluginRefused(f"{instance.description.name}: {len(atom_outputs)} atom outputs; liveengine "
@@ -122,10 +123,13 @@ class PluginRack:
         record[W_HANDLE] = instance.handle
         record[W_RESPOND] = kernel_entries().address("respond")
         if instance.work_address:
-            # What the plugin asked while restoring its state, before its record was wired: done now, the
-            # responses waiting for its first run.
-            while kernel_entries().perform_work(record.ctypes.data):
+            # What the plugin asked while restoring its state, before its record was wired: done now, and
+            # answered, before the kernel first runs it (its latency may depend on it).
+            entries = kernel_entries()
+            while entries.perform_work(record.ctypes.data):
                 pass
+            if instance.work_response_address:
+                entries.deliver_work_responses(record.ctypes.data, instance.work_response_address, instance.handle)
             self._start_worker()
 
     # Roles.

@@ -12,7 +12,7 @@ from . import events as ev
 from .chase import chase_position
 from .handover import hand_over
 from .memory import f64_1d, f64_2d, i64_1d, i64_2d, notify
-from .mixer import bus_count, fade_bus, mute_bus
+from .mixer import bus_count, queue_bus_change
 from .realtime import realtime
 from .state import (
     A_CHASE,
@@ -25,22 +25,25 @@ from .state import (
     A_TELEMETRY,
     A_VOICE_INTS,
     A_VOICE_VALUES,
-    C_SAMPLE_RATE,
-    C_TIMECODE_MODE,
+    BUS_CHANGE_GAIN,
+    BUS_CHANGE_MUTE,
     CF_FADE_SAMPLES,
+    CHANGE_BYPASS,
     CONTROLLERS,
     CUE_SLOTS,
+    C_SAMPLE_RATE,
+    C_TIMECODE_MODE,
     I_AFTERTOUCH,
     I_MODULATION,
     I_PITCH_BEND,
     I_PROGRAM,
     MAX_INSTRUMENTS,
-    T_EVENTS_APPLIED,
-    T_EVENTS_REJECTED,
     TIMECODE_CHASE,
     TIMECODE_MASTER,
+    T_EVENTS_APPLIED,
+    T_EVENTS_REJECTED,
 )
-from .plugins import bypass_insert, send_midi, set_plugin_control, silence_plugin_instruments
+from .plugins import queue_change, send_midi, silence_plugin_instruments
 from .stems import stem_start, stem_stop
 from .timecode import chase_timecode_frame, locate_master_timecode
 from .triggers import (
@@ -92,22 +95,22 @@ def on_note_off(table, event, sample):
 
 
 @realtime
-def on_all_notes_off(table):
+def on_all_notes_off(table, sample):
     fade = f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES]
     stop_all_parts(table, fade)
     fade_notes(f64_2d(table, A_VOICE_VALUES), i64_2d(table, A_VOICE_INTS), fade, 0)
     forget_held_notes(table)
-    silence_plugin_instruments(table)
+    silence_plugin_instruments(table, sample)
     return APPLIED
 
 
 @realtime
-def on_poly_aftertouch(table, event):
+def on_poly_aftertouch(table, event, sample):
     instrument = event[ev.TARGET]
     if not 0 <= instrument < MAX_INSTRUMENTS:
         return REJECTED
     poly_aftertouch(table, int(instrument), event[ev.A], event[ev.B])
-    send_midi(table, int(instrument), 0xA0, int(event[ev.A]) & 0x7F, midi_value(event[ev.B]), 3)
+    send_midi(table, int(instrument), sample, 0xA0, int(event[ev.A]) & 0x7F, midi_value(event[ev.B]), 3)
     return APPLIED
 
 
@@ -163,27 +166,26 @@ def on_stem_stop(table, event):
 # Buses.
 
 @realtime
-def on_bus_gain(table, event):
+def on_bus_gain(table, event, sample):
     bus = event[ev.TARGET]
     if not 0 <= bus < bus_count(table):
         return REJECTED
-    fade_bus(table, int(bus), event[ev.A], event[ev.B])
-    return APPLIED
+    return outcome(queue_bus_change(table, int(bus), sample, BUS_CHANGE_GAIN, event[ev.A], event[ev.B]))
 
 
 @realtime
-def on_bus_mute(table, event):
+def on_bus_mute(table, event, sample):
     bus = event[ev.TARGET]
     if not 0 <= bus < bus_count(table):
         return REJECTED
-    mute_bus(table, int(bus), event[ev.A] != 0.0)
-    return APPLIED
+    return outcome(queue_bus_change(table, int(bus), sample, BUS_CHANGE_MUTE, 1.0 if event[ev.A] != 0.0 else 0.0,
+                                    0.0))
 
 
 # Instruments.
 
 @realtime
-def on_instrument_parameter(table, event):
+def on_instrument_parameter(table, event, sample):
     instruments = f64_2d(table, A_INSTRUMENTS)
     instrument = event[ev.TARGET]
     field = int(event[ev.A])
@@ -192,33 +194,33 @@ def on_instrument_parameter(table, event):
     instruments[field, int(instrument)] = event[ev.B]
     if field == I_PITCH_BEND:
         bend = min(16383, max(0, int((event[ev.B] + 1.0) * 8192.0 + 0.5)))
-        send_midi(table, int(instrument), 0xE0, bend & 0x7F, bend >> 7, 3)
+        send_midi(table, int(instrument), sample, 0xE0, bend & 0x7F, bend >> 7, 3)
     elif field == I_MODULATION:
-        send_midi(table, int(instrument), 0xB0, 1, midi_value(event[ev.B]), 3)
+        send_midi(table, int(instrument), sample, 0xB0, 1, midi_value(event[ev.B]), 3)
     elif field == I_AFTERTOUCH:
-        send_midi(table, int(instrument), 0xD0, midi_value(event[ev.B]), 0, 2)
+        send_midi(table, int(instrument), sample, 0xD0, midi_value(event[ev.B]), 0, 2)
     return APPLIED
 
 
 @realtime
-def on_controller(table, event):
+def on_controller(table, event, sample):
     instrument = event[ev.TARGET]
     controller = event[ev.A]
     if not (0 <= instrument < MAX_INSTRUMENTS and 0 <= controller < CONTROLLERS):
         return REJECTED
     f64_2d(table, A_CONTROLLERS)[int(instrument), int(controller)] = min(1.0, max(0.0, event[ev.B]))
-    send_midi(table, int(instrument), 0xB0, int(controller), midi_value(event[ev.B]), 3)
+    send_midi(table, int(instrument), sample, 0xB0, int(controller), midi_value(event[ev.B]), 3)
     return APPLIED
 
 
 @realtime
-def on_program_change(table, event):
+def on_program_change(table, event, sample):
     instrument = event[ev.TARGET]
     program = event[ev.A]
     if not (0 <= instrument < MAX_INSTRUMENTS and 0 <= program <= 127):
         return REJECTED
     f64_2d(table, A_INSTRUMENTS)[I_PROGRAM, int(instrument)] = np.floor(program)
-    send_midi(table, int(instrument), 0xC0, int(program), 0, 2)
+    send_midi(table, int(instrument), sample, 0xC0, int(program), 0, 2)
     return APPLIED
 
 
@@ -231,13 +233,15 @@ def midi_value(value):
 
 
 @realtime
-def on_plugin_control(table, event):
-    return outcome(set_plugin_control(table, int(event[ev.TARGET]), int(event[ev.A]), event[ev.B]))
+def on_plugin_control(table, event, sample):
+    port = event[ev.A]
+    return outcome(port >= 0 and queue_change(table, int(event[ev.TARGET]), sample, int(port), event[ev.B]))
 
 
 @realtime
-def on_plugin_bypass(table, event):
-    return outcome(bypass_insert(table, int(event[ev.TARGET]), event[ev.A] != 0.0))
+def on_plugin_bypass(table, event, sample):
+    return outcome(queue_change(table, int(event[ev.TARGET]), sample, CHANGE_BYPASS,
+                                1.0 if event[ev.A] != 0.0 else 0.0))
 
 
 # Timecode.
@@ -281,9 +285,9 @@ def apply_event(table, event, sample):
     elif kind == ev.NOTE_OFF:
         result = on_note_off(table, event, sample)
     elif kind == ev.ALL_NOTES_OFF:
-        result = on_all_notes_off(table)
+        result = on_all_notes_off(table, sample)
     elif kind == ev.POLY_AFTERTOUCH:
-        result = on_poly_aftertouch(table, event)
+        result = on_poly_aftertouch(table, event, sample)
     elif kind == ev.STOP_ALL:
         result = on_stop_all(table, event)
     elif kind == ev.NOTE_GROUP_OFF:
@@ -299,15 +303,15 @@ def apply_event(table, event, sample):
     elif kind == ev.STEM_STOP:
         result = on_stem_stop(table, event)
     elif kind == ev.BUS_GAIN:
-        result = on_bus_gain(table, event)
+        result = on_bus_gain(table, event, sample)
     elif kind == ev.BUS_MUTE:
-        result = on_bus_mute(table, event)
+        result = on_bus_mute(table, event, sample)
     elif kind == ev.INSTRUMENT_PARAMETER:
-        result = on_instrument_parameter(table, event)
+        result = on_instrument_parameter(table, event, sample)
     elif kind == ev.CONTROLLER:
-        result = on_controller(table, event)
+        result = on_controller(table, event, sample)
     elif kind == ev.PROGRAM_CHANGE:
-        result = on_program_change(table, event)
+        result = on_program_change(table, event, sample)
     elif kind == ev.TIMECODE_FRAME:
         result = on_timecode_frame(table, event)
     elif kind == ev.TIMECODE_LOCATE:
@@ -317,9 +321,9 @@ def apply_event(table, event, sample):
     elif kind == ev.FENCE:
         result = on_fence(table, event, sample)
     elif kind == ev.PLUGIN_CONTROL:
-        result = on_plugin_control(table, event)
+        result = on_plugin_control(table, event, sample)
     elif kind == ev.PLUGIN_BYPASS:
-        result = on_plugin_bypass(table, event)
+        result = on_plugin_bypass(table, event, sample)
     else:
         result = REJECTED
     telemetry = i64_1d(table, A_TELEMETRY)

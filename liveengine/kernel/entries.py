@@ -13,7 +13,7 @@ from numba import carray
 
 from .events import EVENT_WIDTH
 from .intrinsics import address_as_void_pointer, store_release
-from .plugins import perform_work, respond_to_plugin, schedule_work_request
+from .plugins import deliver_work_responses, perform_work, respond_to_plugin, schedule_work_request, worker_record
 from .process import drain_input_rings, process
 from .realtime import realtime_inline
 from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push
@@ -99,6 +99,11 @@ def work(record_address):
     return perform_work(record_address)
 
 
+def work_responses(record_address, work_response, handle):
+    """The plugin's waiting responses to its work_response, before the kernel first runs it (set-up)."""
+    deliver_work_responses(worker_record(record_address), work_response, handle)
+
+
 # name: (function, C signature). Addresses and counts are int64, LV2's byte counts uint32; sample times and
 # event fields float64.
 ENTRY_POINTS = {
@@ -115,4 +120,5 @@ ENTRY_POINTS = {
     "schedule_work": (schedule_work, "int32(int64, uint32, int64)"),
     "respond": (respond, "int32(int64, uint32, int64)"),
     "work": (work, "int64(int64)"),
+    "work_responses": (work_responses, "void(int64, int64, int64)"),
 }

@@ -18,6 +18,7 @@ from .plugins import run_inserts
 from .realtime import realtime
 from .state import (
     A_BUS_AUDIO,
+    A_BUS_CHANGES,
     A_BUS_DELAY_AUDIO,
     A_BUS_INTS,
     A_BUS_METERS,
@@ -28,6 +29,13 @@ from .state import (
     A_INPUT_AUDIO,
     A_INPUT_METERS,
     A_OUTPUT_MIX,
+    A_TELEMETRY,
+    BC_FRAME,
+    BC_KIND,
+    BC_SECONDS,
+    BC_VALUE,
+    BUS_CHANGE_GAIN,
+    B_CHANGE_COUNT,
     B_DELAY,
     B_DELAY_WRITE,
     B_FEEDS,
@@ -40,14 +48,15 @@ from .state import (
     B_MUTE_TARGET,
     B_OUTPUT_LEFT,
     B_OUTPUT_RIGHT,
-    C_INPUT_CHANNELS,
-    C_OUTPUT_CHANNELS,
-    C_SAMPLE_RATE,
     CF_DEZIPPER_SAMPLES,
     CF_LIMITER_CEILING,
     CF_LIMITER_RELEASE_COEFF,
     CF_MEAN_SQUARE_COEFF,
     CF_PEAK_DECAY,
+    C_INPUT_CHANNELS,
+    C_OUTPUT_CHANNELS,
+    C_SAMPLE_RATE,
+    MAX_BUS_CHANGES,
     MAX_COMPENSATION,
     M_INPUT_MEAN_SQUARE,
     M_INPUT_PEAK,
@@ -55,6 +64,7 @@ from .state import (
     M_MEAN_SQUARE_RIGHT,
     M_PEAK_LEFT,
     M_PEAK_RIGHT,
+    T_POSITION,
 )
 
 SQRT_HALF = 0.7071067811865476
@@ -66,20 +76,21 @@ def bus_count(table):
 
 
 @realtime
-def fade_bus(table, bus, gain, seconds):
-    """Bus `bus` glides to `gain` over `seconds` (at least the de-zipper time)."""
-    bus_values = f64_2d(table, A_BUS_VALUES)
-    rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
-    ramp = max(f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES], np.floor(seconds * rate))
-    bus_values[B_GAIN_TARGET, bus] = gain
-    bus_values[B_GAIN_STEP, bus] = (gain - bus_values[B_GAIN, bus]) / ramp
-    bus_values[B_GAIN_RAMP_LEFT, bus] = ramp
-
-
-@realtime
-def mute_bus(table, bus, muted):
-    """Bus `bus` mutes or unmutes over the de-zipper time."""
-    f64_2d(table, A_BUS_VALUES)[B_MUTE_TARGET, bus] = 0.0 if muted else 1.0
+def queue_bus_change(table, bus, sample, kind, value, seconds):
+    """A gain (BUS_CHANGE_GAIN: to `value` over `seconds`, at least the de-zipper time) or mute
+    (BUS_CHANGE_MUTE: `value` 1 mutes, 0 unmutes, over the de-zipper time) change of bus `bus`, from
+    `sample` on, when the block is mixed; False when the bus has had too many changes in this block."""
+    bus_ints = i64_2d(table, A_BUS_INTS)
+    count = bus_ints[B_CHANGE_COUNT, bus]
+    if count >= MAX_BUS_CHANGES:
+        return False
+    row = f64_3d(table, A_BUS_CHANGES)[bus, count]
+    row[BC_FRAME] = max(0, int(sample) - i64_1d(table, A_TELEMETRY)[T_POSITION])
+    row[BC_KIND] = kind
+    row[BC_VALUE] = value
+    row[BC_SECONDS] = seconds
+    bus_ints[B_CHANGE_COUNT, bus] = count + 1
+    return True
 
 
 @realtime
@@ -97,8 +108,9 @@ def clear_mix(table, frames):
 
 
 @realtime
-def mix_buses(table, start, end):
-    """Apply each bus's gain and mute in mix order; send it on, or limit it into its outputs."""
+def mix_buses(table, frames):
+    """Mix the block's `frames` frames: in mix order, each bus's inserts, then its gain and mute (each change
+    on its frame), its delay; then it is sent on, or limited into its outputs."""
     config_float = f64_1d(table, A_CONFIG_FLOAT)
     bus_values = f64_2d(table, A_BUS_VALUES)
     bus_ints = i64_2d(table, A_BUS_INTS)
@@ -113,10 +125,13 @@ def mix_buses(table, start, end):
     mute_step = 1.0 / config_float[CF_DEZIPPER_SAMPLES]
     delay_audio = f64_3d(table, A_BUS_DELAY_AUDIO)
     delay_mask = MAX_COMPENSATION - 1
+    changes = f64_3d(table, A_BUS_CHANGES)
+    rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
+    dezipper = config_float[CF_DEZIPPER_SAMPLES]
 
     for k in range(bus_order.shape[0]):
         bus = bus_order[k]
-        run_inserts(table, bus_audio, bus, start, end)
+        run_inserts(table, bus_audio, bus, frames)
         feeds = bus_ints[B_FEEDS, bus]
         out_left = bus_ints[B_OUTPUT_LEFT, bus]
         out_right = bus_ints[B_OUTPUT_RIGHT, bus]
@@ -132,7 +147,18 @@ def mix_buses(table, start, end):
         square_right = meters[M_MEAN_SQUARE_RIGHT, bus]
         delay = bus_ints[B_DELAY, bus]
         delay_write = bus_ints[B_DELAY_WRITE, bus]
-        for i in range(start, end):
+        change_count = bus_ints[B_CHANGE_COUNT, bus]
+        change = 0
+        for i in range(frames):
+            while change < change_count and changes[bus, change, BC_FRAME] <= i:
+                value = changes[bus, change, BC_VALUE]
+                if changes[bus, change, BC_KIND] == BUS_CHANGE_GAIN:
+                    ramp_left = max(dezipper, np.floor(changes[bus, change, BC_SECONDS] * rate))
+                    bus_values[B_GAIN_TARGET, bus] = value
+                    gain_step = (value - gain) / ramp_left
+                else:
+                    mute_target = 0.0 if value != 0.0 else 1.0
+                change += 1
             if ramp_left > 0.0:
                 ramp_left -= 1.0
                 gain = bus_values[B_GAIN_TARGET, bus] if ramp_left <= 0.0 else gain + gain_step
@@ -168,7 +194,10 @@ def mix_buses(table, start, end):
             square_right = mean_square_follow(square_right, right, mean_square_coeff)
         bus_values[B_GAIN, bus] = gain
         bus_values[B_GAIN_RAMP_LEFT, bus] = ramp_left
+        bus_values[B_GAIN_STEP, bus] = gain_step
         bus_values[B_MUTE_GAIN, bus] = mute_gain
+        bus_values[B_MUTE_TARGET, bus] = mute_target
+        bus_ints[B_CHANGE_COUNT, bus] = 0
         bus_values[B_LIMITER_GAIN, bus] = limiter
         bus_ints[B_DELAY_WRITE, bus] = delay_write
         meters[M_PEAK_LEFT, bus] = peak_left

@@ -2,9 +2,10 @@
 
 The control plane instantiates each plugin and connects its ports once, to buffers it owns
 (engine/plugins.py); the kernel copies audio into and out of those buffers, writes MIDI into the
-plugin's atom:Sequence, resets its atom outputs, and calls its run(). Plugins run in the same segments
-as the voices: a block splits at every event's sample, so an event reaches a plugin on frame 0 of the
-run that starts on its own sample, and a control change applies from its sample on.
+plugin's atom:Sequence, resets its atom outputs, and calls its run(). A plugin runs once a block, after
+the voices: what events ask of it waits until then at its frame in the block (kernel/state.py's MIDI and
+change tables), so a note reaches an instrument stamped with its own frame, and the run is split where a
+control change or a bypass applies (never shorter than the plugin's minimum block length).
 
 The worker (LV2's worker extension): the plugin's schedule_work is `schedule_work` below, its handle
 the plugin's worker record. Requests go through a byte ring to the control plane's worker thread,
@@ -17,7 +18,7 @@ import numpy as np
 from numba import carray
 
 from .intrinsics import address_as_void_pointer, call_status_at, call_void_at, load_acquire, store_release
-from .memory import f64_1d, f64_2d, i64_1d, i64_2d, i64_3d
+from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, i64_3d
 from .realtime import realtime, realtime_inline
 from .rings import READ_INDEX, WRITE_INDEX
 from .state import (
@@ -26,53 +27,73 @@ from .state import (
     A_CONFIG_FLOAT,
     A_INSTRUMENTS,
     A_PLUGIN_ATOM_OUTPUTS,
+    A_PLUGIN_CHANGES,
     A_PLUGIN_INTS,
+    A_PLUGIN_MIDI,
     A_PLUGIN_VALUES,
+    A_TELEMETRY,
     A_WORKERS,
+    CF_DEZIPPER_SAMPLES,
+    CHANGE_BYPASS,
     C_MAX_BLOCK,
     C_URID_CHUNK,
     C_URID_MIDI_EVENT,
     C_URID_SEQUENCE,
-    CF_DEZIPPER_SAMPLES,
     I_GAIN,
     I_KIND,
     I_PLUGIN,
     KIND_PLUGIN,
     MAX_PLUGINS,
+    MAX_PLUGIN_CHANGES,
+    MAX_PLUGIN_MIDI,
+    PC_FRAME,
+    PC_PORT,
+    PC_VALUE,
+    PM_DATA1,
+    PM_DATA2,
+    PM_FRAME,
+    PM_LENGTH,
+    PM_STATUS,
+    PV_WET,
+    PV_WET_TARGET,
     P_ATOM_OUTPUTS,
     P_AUDIO_IN,
     P_AUDIO_OUT,
     P_BUS,
-    P_CONTROL_COUNT,
+    P_CHANGE_COUNT,
     P_CONTROLS,
+    P_CONTROL_COUNT,
     P_END_RUN,
     P_HANDLE,
     P_INPUTS,
     P_INSTRUMENT,
     P_MIDI,
     P_MIDI_CAPACITY,
+    P_MIDI_COUNT,
+    P_MIDI_DROPPED,
+    P_MIN_BLOCK,
     P_OUTPUTS,
     P_ROLE,
     P_RUN,
     P_TWIN,
     P_WORK_RESPONSE,
-    PV_WET,
-    PV_WET_TARGET,
     ROLE_INSERT,
     ROLE_INSTRUMENT,
-    W_HANDLE,
-    W_REFUSED,
-    W_REQUEST_INDICES,
-    W_REQUESTS,
-    W_RESPOND,
-    W_RESPONSE_INDICES,
-    W_RESPONSES,
-    W_SCRATCH,
-    W_SYNCHRONOUS,
-    W_WORK,
+    ROLE_NONE,
+    T_POSITION,
     WORKER_FIELDS,
     WORKER_MESSAGE_BYTES,
     WORKER_RING_BYTES,
+    W_HANDLE,
+    W_REFUSED,
+    W_REQUESTS,
+    W_REQUEST_INDICES,
+    W_RESPOND,
+    W_RESPONSES,
+    W_RESPONSE_INDICES,
+    W_SCRATCH,
+    W_SYNCHRONOUS,
+    W_WORK,
 )
 
 SQRT_HALF = 0.7071067811865476  # a mono signal on both sides of a stereo bus, and back: the same level
@@ -185,38 +206,206 @@ def perform_work(record_address):
 # Running a plugin.
 
 @realtime
-def reset_sequence(address, sequence_urid):
-    """An empty atom:Sequence, in frames."""
-    words = word_view(address, 4)
-    words[0] = SEQUENCE_BODY_BYTES
-    words[1] = sequence_urid
-    words[2] = 0
-    words[3] = 0
+def block_frame(table, sample):
+    """Where `sample` falls in the block being rendered (the telemetry's position is the block's start)."""
+    return max(0, int(sample) - i64_1d(table, A_TELEMETRY)[T_POSITION])
 
 
 @realtime
-def append_midi(table, plugin, status, data1, data2, length):
-    """A MIDI message of `length` (1-3) bytes at the start of the plugin's next run; False when its
-    sequence is full (the message is dropped)."""
+def write_midi_piece(table, plugin, start, end):
+    """The plugin's MIDI input, for a run over the block's frames [start, end): an atom:Sequence of its
+    waiting messages from those frames, each at its frame in the run. What does not fit is dropped (and
+    counted): the buffer holds at least 8 KiB, 500 messages."""
     ints = i64_2d(table, A_PLUGIN_INTS)
+    config = i64_1d(table, A_CONFIG)
     address = ints[P_MIDI, plugin]
-    if address == 0:
-        return False
-    words = word_view(address, 2)
-    end = ATOM_HEADER_BYTES + words[0]
-    needed = EVENT_HEADER_BYTES + padded(length)
-    if end + needed > ints[P_MIDI_CAPACITY, plugin]:
-        return False
-    carray(address_as_void_pointer(address + end), (1,), np.int64)[0] = 0  # frame 0 of the run
-    header = word_view(address + end + 8, 2)
-    header[0] = length
-    header[1] = i64_1d(table, A_CONFIG)[C_URID_MIDI_EVENT]
-    message = byte_view(address + end + EVENT_HEADER_BYTES, 8)
-    message[0] = status
-    message[1] = data1
-    message[2] = data2
-    words[0] += needed
-    return True
+    words = word_view(address, 4)
+    words[0] = SEQUENCE_BODY_BYTES
+    words[1] = config[C_URID_SEQUENCE]
+    words[2] = 0  # unit: frames
+    words[3] = 0
+    waiting = f64_3d(table, A_PLUGIN_MIDI)
+    for row in range(ints[P_MIDI_COUNT, plugin]):
+        frame = waiting[plugin, row, PM_FRAME]
+        if not start <= frame < end:
+            continue
+        length = int(waiting[plugin, row, PM_LENGTH])
+        offset = ATOM_HEADER_BYTES + words[0]
+        needed = EVENT_HEADER_BYTES + padded(length)
+        if offset + needed > ints[P_MIDI_CAPACITY, plugin]:
+            ints[P_MIDI_DROPPED, plugin] += 1
+            continue
+        carray(address_as_void_pointer(address + offset), (1,), np.int64)[0] = int(frame) - start
+        header = word_view(address + offset + 8, 2)
+        header[0] = length
+        header[1] = config[C_URID_MIDI_EVENT]
+        message = byte_view(address + offset + EVENT_HEADER_BYTES, 8)
+        message[0] = int(waiting[plugin, row, PM_STATUS])
+        message[1] = int(waiting[plugin, row, PM_DATA1])
+        message[2] = int(waiting[plugin, row, PM_DATA2])
+        words[0] += needed
+
+
+@realtime
+def run_plugin(table, plugin, frames):
+    """One run() of `frames` frames on the buffers connected to its ports, then its worker's responses and
+    end_run."""
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    config = i64_1d(table, A_CONFIG)
+    outputs = i64_3d(table, A_PLUGIN_ATOM_OUTPUTS)
+    for port in range(ints[P_ATOM_OUTPUTS, plugin]):
+        words = word_view(outputs[plugin, port, 0], 2)
+        words[0] = outputs[plugin, port, 1] - ATOM_HEADER_BYTES
+        words[1] = config[C_URID_CHUNK]
+    handle = ints[P_HANDLE, plugin]
+    call_void_at(ints[P_RUN, plugin], (handle, np.uint32(frames)))
+    if ints[P_WORK_RESPONSE, plugin] != 0:
+        deliver_work_responses(i64_2d(table, A_WORKERS)[plugin], ints[P_WORK_RESPONSE, plugin], handle)
+    if ints[P_END_RUN, plugin] != 0:
+        call_status_at(ints[P_END_RUN, plugin], (handle,))
+
+
+@realtime
+def deliver_work_responses(record, work_response, handle):
+    """Every response the plugin's work() gave, to its work_response, in order."""
+    responses = record[W_SCRATCH] + WORKER_MESSAGE_BYTES  # the audio thread's half of the scratch
+    while True:
+        size = byte_ring_read(record[W_RESPONSES], record[W_RESPONSE_INDICES], responses)
+        if size < 0:
+            break
+        call_status_at(work_response, (handle, np.uint32(size), responses))
+
+
+@realtime_inline
+def audio_rows(address, rows, max_block):
+    return carray(address_as_void_pointer(address), (rows, max_block), np.float32)
+
+
+@realtime
+def instrument_piece(table, bus_audio, plugin, start, end):
+    """An LV2 instrument's run over the block's frames [start, end), its output added into its bus at the
+    instrument's gain (a mono output on both sides, at the level it would have folded back to mono)."""
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    if ints[P_MIDI, plugin] != 0:
+        write_midi_piece(table, plugin, start, end)
+    run_plugin(table, plugin, end - start)
+    out = audio_rows(ints[P_AUDIO_OUT, plugin], ints[P_OUTPUTS, plugin], i64_1d(table, A_CONFIG)[C_MAX_BLOCK])
+    bus = ints[P_BUS, plugin]
+    right = 1 if ints[P_OUTPUTS, plugin] > 1 else 0
+    scale = f64_2d(table, A_INSTRUMENTS)[I_GAIN, ints[P_INSTRUMENT, plugin]] * (1.0 if right else SQRT_HALF)
+    for i in range(start, end):
+        bus_audio[bus, 0, i] += scale * out[0, i - start]
+        bus_audio[bus, 1, i] += scale * out[right, i - start]
+
+
+@realtime
+def insert_piece(table, bus_audio, plugin, start, end):
+    """An insert's run over the block's frames [start, end) of its bus: its output replaces its input,
+    crossfaded by its wet level. Bypassed for good, it does not run."""
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    values = f64_2d(table, A_PLUGIN_VALUES)
+    wet = values[PV_WET, plugin]
+    target = values[PV_WET_TARGET, plugin]
+    if wet == 0.0 and target == 0.0:
+        return
+    max_block = i64_1d(table, A_CONFIG)[C_MAX_BLOCK]
+    bus = ints[P_BUS, plugin]
+    twin = ints[P_TWIN, plugin]
+    frames = end - start
+    first_in = audio_rows(ints[P_AUDIO_IN, plugin], ints[P_INPUTS, plugin], max_block)
+    first_out = audio_rows(ints[P_AUDIO_OUT, plugin], ints[P_OUTPUTS, plugin], max_block)
+    stereo_in = ints[P_INPUTS, plugin] == 2
+    for i in range(frames):
+        left = bus_audio[bus, 0, start + i]
+        right = bus_audio[bus, 1, start + i]
+        if stereo_in:
+            first_in[0, i] = left
+            first_in[1, i] = right
+        elif twin >= 0:
+            first_in[0, i] = left
+        else:
+            first_in[0, i] = (left + right) * SQRT_HALF
+    run_plugin(table, plugin, frames)
+    second_out = first_out
+    right_row = 1 if ints[P_OUTPUTS, plugin] > 1 else 0
+    if twin >= 0:
+        twin_in = audio_rows(ints[P_AUDIO_IN, twin], 1, max_block)
+        for i in range(frames):
+            twin_in[0, i] = bus_audio[bus, 1, start + i]
+        run_plugin(table, twin, frames)
+        second_out = audio_rows(ints[P_AUDIO_OUT, twin], 1, max_block)
+        right_row = 0
+    wet_step = 1.0 / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES]
+    for i in range(frames):
+        if wet != target:
+            wet = min(target, wet + wet_step) if wet < target else max(target, wet - wet_step)
+        left = bus_audio[bus, 0, start + i]
+        right = bus_audio[bus, 1, start + i]
+        bus_audio[bus, 0, start + i] = left + (first_out[0, i] - left) * wet
+        bus_audio[bus, 1, start + i] = right + (second_out[right_row, i] - right) * wet
+    values[PV_WET, plugin] = wet
+
+
+@realtime
+def run_piece(table, bus_audio, plugin, start, end):
+    if i64_2d(table, A_PLUGIN_INTS)[P_ROLE, plugin] == ROLE_INSTRUMENT:
+        instrument_piece(table, bus_audio, plugin, start, end)
+    else:
+        insert_piece(table, bus_audio, plugin, start, end)
+
+
+@realtime
+def apply_change(table, plugin, port, value):
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    if port == CHANGE_BYPASS:
+        f64_2d(table, A_PLUGIN_VALUES)[PV_WET_TARGET, plugin] = 0.0 if value != 0.0 else 1.0
+        return
+    carray(address_as_void_pointer(ints[P_CONTROLS, plugin]), (ints[P_CONTROL_COUNT, plugin],),
+           np.float32)[port] = np.float32(value)
+    twin = ints[P_TWIN, plugin]
+    if twin >= 0:
+        carray(address_as_void_pointer(ints[P_CONTROLS, twin]), (ints[P_CONTROL_COUNT, twin],),
+               np.float32)[port] = np.float32(value)
+
+
+@realtime
+def run_for_block(table, bus_audio, plugin, frames):
+    """The plugin's run over the block's `frames` frames, split where its changes apply: each on its frame,
+    unless that would make a run shorter than the plugin's minimum (then on the start of the run it falls in)."""
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    changes = f64_3d(table, A_PLUGIN_CHANGES)
+    shortest = ints[P_MIN_BLOCK, plugin]
+    piece_start = 0
+    for row in range(ints[P_CHANGE_COUNT, plugin]):
+        frame = int(changes[plugin, row, PC_FRAME])
+        if frame - piece_start >= max(1, shortest) and frames - frame >= shortest:
+            run_piece(table, bus_audio, plugin, piece_start, frame)
+            piece_start = frame
+        apply_change(table, plugin, int(changes[plugin, row, PC_PORT]), changes[plugin, row, PC_VALUE])
+    if frames > piece_start:
+        run_piece(table, bus_audio, plugin, piece_start, frames)
+    ints[P_CHANGE_COUNT, plugin] = 0
+    ints[P_MIDI_COUNT, plugin] = 0
+
+
+@realtime
+def render_plugin_instruments(table, bus_audio, frames):
+    """Every LV2 instrument runs over the block, its MIDI at its frames, and adds its output into its bus."""
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    for plugin in range(MAX_PLUGINS):
+        if ints[P_ROLE, plugin] == ROLE_INSTRUMENT:
+            run_for_block(table, bus_audio, plugin, frames)
+
+
+@realtime
+def run_inserts(table, bus_audio, bus, frames):
+    """The bus's insert chain, in order, over the block."""
+    inserts = i64_2d(table, A_BUS_INSERTS)
+    for k in range(inserts.shape[1]):
+        plugin = inserts[bus, k]
+        if plugin < 0:
+            break
+        run_for_block(table, bus_audio, plugin, frames)
 
 
 @realtime
@@ -228,153 +417,65 @@ def instrument_plugin(table, instrument):
     return int(instruments[I_PLUGIN, instrument])
 
 
-@realtime
-def run_plugin(table, plugin, frames):
-    """One run() of `frames` frames on the buffers connected to its ports, then its worker's responses and
-    end_run; its MIDI input is empty again for the next run."""
-    ints = i64_2d(table, A_PLUGIN_INTS)
-    config = i64_1d(table, A_CONFIG)
-    outputs = i64_3d(table, A_PLUGIN_ATOM_OUTPUTS)
-    for port in range(ints[P_ATOM_OUTPUTS, plugin]):
-        words = word_view(outputs[plugin, port, 0], 2)
-        words[0] = outputs[plugin, port, 1] - ATOM_HEADER_BYTES
-        words[1] = config[C_URID_CHUNK]
-    handle = ints[P_HANDLE, plugin]
-    call_void_at(ints[P_RUN, plugin], (handle, np.uint32(frames)))
-    if ints[P_WORK_RESPONSE, plugin] != 0:
-        record = i64_2d(table, A_WORKERS)[plugin]
-        responses = record[W_SCRATCH] + WORKER_MESSAGE_BYTES  # the audio thread's half
-        while True:
-            size = byte_ring_read(record[W_RESPONSES], record[W_RESPONSE_INDICES], responses)
-            if size < 0:
-                break
-            call_status_at(ints[P_WORK_RESPONSE, plugin], (handle, np.uint32(size), responses))
-    if ints[P_END_RUN, plugin] != 0:
-        call_status_at(ints[P_END_RUN, plugin], (handle,))
-    if ints[P_MIDI, plugin] != 0:
-        reset_sequence(ints[P_MIDI, plugin], config[C_URID_SEQUENCE])
-
-
-@realtime_inline
-def audio_rows(address, rows, max_block):
-    return carray(address_as_void_pointer(address), (rows, max_block), np.float32)
-
+# What events do to plugins: each waits for the plugin's run, at its frame in the block.
 
 @realtime
-def render_plugin_instruments(table, bus_audio, start, end):
-    """Every LV2 instrument runs for the frames [start, end) of the block and adds its output, at the
-    instrument's gain, into its bus."""
+def queue_midi(table, plugin, sample, status, data1, data2, length):
+    """A MIDI message of `length` (1-3) bytes for the plugin, on `sample`; False when its block holds too
+    many already (dropped, and counted)."""
     ints = i64_2d(table, A_PLUGIN_INTS)
-    instruments = f64_2d(table, A_INSTRUMENTS)
-    max_block = i64_1d(table, A_CONFIG)[C_MAX_BLOCK]
-    for plugin in range(MAX_PLUGINS):
-        if ints[P_ROLE, plugin] != ROLE_INSTRUMENT:
-            continue
-        run_plugin(table, plugin, end - start)
-        out = audio_rows(ints[P_AUDIO_OUT, plugin], ints[P_OUTPUTS, plugin], max_block)
-        bus = ints[P_BUS, plugin]
-        right = 1 if ints[P_OUTPUTS, plugin] > 1 else 0
-        scale = instruments[I_GAIN, ints[P_INSTRUMENT, plugin]] * (1.0 if right else SQRT_HALF)
-        for i in range(start, end):
-            bus_audio[bus, 0, i] += scale * out[0, i - start]
-            bus_audio[bus, 1, i] += scale * out[right, i - start]
-
-
-@realtime
-def run_inserts(table, bus_audio, bus, start, end):
-    """The bus's insert chain, in order, on its frames [start, end): each insert's output replaces its input,
-    crossfaded by its wet level (an insert bypassed for good does not run)."""
-    inserts = i64_2d(table, A_BUS_INSERTS)
-    if inserts[bus, 0] < 0:
-        return
-    ints = i64_2d(table, A_PLUGIN_INTS)
-    values = f64_2d(table, A_PLUGIN_VALUES)
-    max_block = i64_1d(table, A_CONFIG)[C_MAX_BLOCK]
-    wet_step = 1.0 / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES]
-    frames = end - start
-    for k in range(inserts.shape[1]):
-        plugin = inserts[bus, k]
-        if plugin < 0:
-            break
-        wet = values[PV_WET, plugin]
-        target = values[PV_WET_TARGET, plugin]
-        if wet == 0.0 and target == 0.0:
-            continue
-        twin = ints[P_TWIN, plugin]
-        first_in = audio_rows(ints[P_AUDIO_IN, plugin], ints[P_INPUTS, plugin], max_block)
-        first_out = audio_rows(ints[P_AUDIO_OUT, plugin], ints[P_OUTPUTS, plugin], max_block)
-        stereo_in = ints[P_INPUTS, plugin] == 2
-        for i in range(frames):
-            left = bus_audio[bus, 0, start + i]
-            right = bus_audio[bus, 1, start + i]
-            if stereo_in:
-                first_in[0, i] = left
-                first_in[1, i] = right
-            elif twin >= 0:
-                first_in[0, i] = left
-            else:
-                first_in[0, i] = (left + right) * SQRT_HALF
-        run_plugin(table, plugin, frames)
-        second_out = first_out
-        right_row = 1 if ints[P_OUTPUTS, plugin] > 1 else 0
-        if twin >= 0:
-            twin_in = audio_rows(ints[P_AUDIO_IN, twin], 1, max_block)
-            for i in range(frames):
-                twin_in[0, i] = bus_audio[bus, 1, start + i]
-            run_plugin(table, twin, frames)
-            second_out = audio_rows(ints[P_AUDIO_OUT, twin], 1, max_block)
-            right_row = 0
-        for i in range(frames):
-            if wet != target:
-                wet = min(target, wet + wet_step) if wet < target else max(target, wet - wet_step)
-            left = bus_audio[bus, 0, start + i]
-            right = bus_audio[bus, 1, start + i]
-            bus_audio[bus, 0, start + i] = left + (first_out[0, i] - left) * wet
-            bus_audio[bus, 1, start + i] = right + (second_out[right_row, i] - right) * wet
-        values[PV_WET, plugin] = wet
-
-
-# What events do to plugins.
-
-@realtime
-def set_plugin_control(table, plugin, port, value):
-    """Control port `port` of a plugin column (and of its twin) takes `value` from this sample on."""
-    ints = i64_2d(table, A_PLUGIN_INTS)
-    if not 0 <= plugin < MAX_PLUGINS or ints[P_ROLE, plugin] == 0 or not 0 <= port < ints[P_CONTROL_COUNT, plugin]:
+    count = ints[P_MIDI_COUNT, plugin]
+    if count >= MAX_PLUGIN_MIDI:
+        ints[P_MIDI_DROPPED, plugin] += 1
         return False
-    carray(address_as_void_pointer(ints[P_CONTROLS, plugin]), (ints[P_CONTROL_COUNT, plugin],),
-           np.float32)[port] = np.float32(value)
-    twin = ints[P_TWIN, plugin]
-    if twin >= 0:
-        carray(address_as_void_pointer(ints[P_CONTROLS, twin]), (ints[P_CONTROL_COUNT, twin],),
-               np.float32)[port] = np.float32(value)
+    row = f64_3d(table, A_PLUGIN_MIDI)[plugin, count]
+    row[PM_FRAME] = block_frame(table, sample)
+    row[PM_STATUS] = status
+    row[PM_DATA1] = data1
+    row[PM_DATA2] = data2
+    row[PM_LENGTH] = length
+    ints[P_MIDI_COUNT, plugin] = count + 1
     return True
 
 
 @realtime
-def bypass_insert(table, plugin, bypassed):
-    """An insert glides to bypassed (its input passes, and it stops running) or back into the chain."""
-    if not 0 <= plugin < MAX_PLUGINS or i64_2d(table, A_PLUGIN_INTS)[P_ROLE, plugin] != ROLE_INSERT:
+def queue_change(table, plugin, sample, port, value):
+    """A control change (or, `port` CHANGE_BYPASS, a bypass) on `sample`; False when there is no such port,
+    or the plugin's block holds too many changes already (the event is rejected, and counted as such)."""
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    if not 0 <= plugin < MAX_PLUGINS or ints[P_ROLE, plugin] == ROLE_NONE:
         return False
-    f64_2d(table, A_PLUGIN_VALUES)[PV_WET_TARGET, plugin] = 0.0 if bypassed else 1.0
+    if port == CHANGE_BYPASS:
+        if ints[P_ROLE, plugin] != ROLE_INSERT:
+            return False
+    elif not 0 <= port < ints[P_CONTROL_COUNT, plugin]:
+        return False
+    count = ints[P_CHANGE_COUNT, plugin]
+    if count >= MAX_PLUGIN_CHANGES:
+        return False
+    row = f64_3d(table, A_PLUGIN_CHANGES)[plugin, count]
+    row[PC_FRAME] = block_frame(table, sample)
+    row[PC_PORT] = port
+    row[PC_VALUE] = value
+    ints[P_CHANGE_COUNT, plugin] = count + 1
     return True
 
 
 @realtime
-def send_midi(table, instrument, status, data1, data2, length):
-    """A MIDI message to an LV2 instrument's next run, on its channel 1; False if the instrument is none."""
+def send_midi(table, instrument, sample, status, data1, data2, length):
+    """A MIDI message to an LV2 instrument, on its channel 1, on `sample`; False if the instrument is none."""
     plugin = instrument_plugin(table, instrument)
     if plugin < 0:
         return False
-    append_midi(table, plugin, status, data1, data2, length)
+    queue_midi(table, plugin, sample, status, data1, data2, length)
     return True
 
 
 @realtime
-def silence_plugin_instruments(table):
+def silence_plugin_instruments(table, sample):
     """Panic: every LV2 instrument hears All Sound Off and All Notes Off."""
     ints = i64_2d(table, A_PLUGIN_INTS)
     for plugin in range(MAX_PLUGINS):
         if ints[P_ROLE, plugin] == ROLE_INSTRUMENT:
-            append_midi(table, plugin, 0xB0, 120, 0, 3)
-            append_midi(table, plugin, 0xB0, 123, 0, 3)
+            queue_midi(table, plugin, sample, 0xB0, 120, 0, 3)
+            queue_midi(table, plugin, sample, 0xB0, 123, 0, 3)

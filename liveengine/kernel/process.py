@@ -5,8 +5,9 @@ renderer both call it with the same arguments (address table, interleaved float3
 input and output, frame count, PortAudio status flags), so live and offline output
 are the same computation.
 
-Within a block, time is split at every due event: the voices render up to the event's
-sample, the event applies (commands.py), and the block goes on. An event asking for a
+Within a block, time is split at every due event: the voices and stems render up to the event's
+sample, the event applies (commands.py), and the block goes on. Then the LV2 instruments run and the
+buses are mixed over the whole block, each change an event made to them applying on its own frame. An event asking for a
 sample already past applies on the block's first sample and is counted and reported as late.
 """
 
@@ -158,9 +159,7 @@ def render_block(table, frames):
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
             render_voices(table, bus_audio, cursor, segment_end, block_start + cursor, sample_rate)
-            render_plugin_instruments(table, bus_audio, cursor, segment_end)
             render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
-            mix_buses(table, cursor, segment_end)
             cursor = segment_end
         if due < 0:
             break
@@ -171,6 +170,9 @@ def render_block(table, frames):
         apply_event(table, scratch, float(block_start + cursor))
         applied += 1
 
+    # The plugins and the mix take the whole block: what events changed in them waits for its frame.
+    render_plugin_instruments(table, bus_audio, frames)
+    mix_buses(table, frames)
     generate_timecode(table, output_mix, frames)
     telemetry[T_POSITION] = block_end
     telemetry[T_VOICES] = count_sounding(voice_ints)

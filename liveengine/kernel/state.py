@@ -53,10 +53,16 @@ STAGE_FREE, STAGE_DELAY, STAGE_ATTACK, STAGE_HOLD, STAGE_DECAY, STAGE_SUSTAIN, S
 # Buses: one column per bus.
 B_GAIN, B_GAIN_TARGET, B_GAIN_STEP, B_GAIN_RAMP_LEFT, B_MUTE_GAIN, B_MUTE_TARGET, B_LIMITER_GAIN = range(7)
 BUS_VALUE_FIELDS = 7
-B_FEEDS, B_OUTPUT_LEFT, B_OUTPUT_RIGHT, B_DELAY, B_DELAY_WRITE = range(5)  # a bus index, or output channels;
-# -1 for none. B_DELAY: samples the bus is held back so that it stays aligned with buses whose inserts
-# have latency (engine/latency.py), through its delay line (B_DELAY_WRITE: where the next sample goes).
-BUS_INT_FIELDS = 5
+B_FEEDS, B_OUTPUT_LEFT, B_OUTPUT_RIGHT, B_DELAY, B_DELAY_WRITE, B_CHANGE_COUNT = range(6)  # a bus index, or
+# output channels; -1 for none. B_DELAY: samples the bus is held back so that it stays aligned with buses
+# whose inserts have latency (engine/latency.py), through its delay line (B_DELAY_WRITE: where the next
+# sample goes). The buses are mixed once a block: a gain or mute change waits in the bus's rows of the
+# change table (B_CHANGE_COUNT of them) for the frame it applies on.
+BUS_INT_FIELDS = 6
+BC_FRAME, BC_KIND, BC_VALUE, BC_SECONDS = range(4)
+BUS_CHANGE_FIELDS = 4
+BUS_CHANGE_GAIN, BUS_CHANGE_MUTE = range(2)
+MAX_BUS_CHANGES = 16  # a bus's changes in one block
 MAX_COMPENSATION = 1 << 13  # samples of delay a bus can take: 170 ms at 48 kHz
 
 # Meters: ballistic peak and mean square, per bus (post-fader, post-limiter) and per input channel.
@@ -125,15 +131,29 @@ PENDING_WIDTH = EVENT_WIDTH + 2
 # LV2 plugins: one column per plugin instance, an instrument or an insert on a bus. The addresses are
 # the instance's (engine/plugins.py): its handle, its functions, and the buffers connected once to its
 # ports (float32 audio rows of max_block frames, the MIDI atom:Sequence, the control values). A mono
-# insert on a stereo bus is two instances: the left's P_TWIN is the right's column.
+# insert on a stereo bus is two instances: the left's P_TWIN is the right's column. A plugin runs once a
+# block, in pieces split where a change (a control, a bypass) applies, each piece at least P_MIN_BLOCK
+# frames long; its MIDI waits in its rows of the MIDI table until then (P_MIDI_COUNT of them, and
+# P_MIDI_DROPPED counts what did not fit), its changes in its rows of the change table (P_CHANGE_COUNT).
 P_ROLE, P_HANDLE, P_RUN, P_WORK_RESPONSE, P_END_RUN, P_AUDIO_IN, P_INPUTS, P_AUDIO_OUT, P_OUTPUTS, P_MIDI, \
-    P_MIDI_CAPACITY, P_BUS, P_TWIN, P_CONTROLS, P_CONTROL_COUNT, P_ATOM_OUTPUTS, P_INSTRUMENT = range(17)
-PLUGIN_INT_FIELDS = 17  # P_INSTRUMENT: an instrument's column in the instrument table (its gain is there)
+    P_MIDI_CAPACITY, P_BUS, P_TWIN, P_CONTROLS, P_CONTROL_COUNT, P_ATOM_OUTPUTS, P_INSTRUMENT, P_MIN_BLOCK, \
+    P_MIDI_COUNT, P_MIDI_DROPPED, P_CHANGE_COUNT = range(21)
+PLUGIN_INT_FIELDS = 21  # P_INSTRUMENT: an instrument's column in the instrument table (its gain is there)
 ROLE_NONE, ROLE_INSTRUMENT, ROLE_INSERT = range(3)
 # An insert's mix of its own output (wet) against its input: 1 while it plays, 0 bypassed (it then does
 # not run); bypassing glides over the de-zipper time.
 PV_WET, PV_WET_TARGET = range(2)
 PLUGIN_VALUE_FIELDS = 2
+# A MIDI message waiting for its plugin's run: the frame in the block, then its bytes and length.
+PM_FRAME, PM_STATUS, PM_DATA1, PM_DATA2, PM_LENGTH = range(5)
+PLUGIN_MIDI_FIELDS = 5
+MAX_PLUGIN_MIDI = 512  # a plugin's MIDI messages in one block
+# A change waiting for its plugin's run: the frame it applies on, the control port (CHANGE_BYPASS: the
+# insert's bypass), the value.
+PC_FRAME, PC_PORT, PC_VALUE = range(3)
+PLUGIN_CHANGE_FIELDS = 3
+CHANGE_BYPASS = -1
+MAX_PLUGIN_CHANGES = 64  # a plugin's changes in one block
 MAX_PLUGINS = 32
 MAX_INSERTS = 8  # a bus's insert chain
 MAX_ATOM_OUTPUTS = 4  # a plugin's atom output ports: (address, capacity in bytes) each, reset every run
@@ -154,8 +174,8 @@ WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
  A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS,
- A_BUS_DELAY_AUDIO) = range(54)
-TABLE_ENTRIES = 54
+ A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES) = range(57)
+TABLE_ENTRIES = 57
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -360,7 +380,8 @@ class EngineState:
 
         self.bus_values = np.zeros((BUS_VALUE_FIELDS, nbus), np.float64)
         self.bus_ints = np.full((BUS_INT_FIELDS, nbus), -1, np.int64)
-        self.bus_ints[B_DELAY] = self.bus_ints[B_DELAY_WRITE] = 0
+        self.bus_ints[B_DELAY] = self.bus_ints[B_DELAY_WRITE] = self.bus_ints[B_CHANGE_COUNT] = 0
+        self.bus_changes = np.zeros((nbus, MAX_BUS_CHANGES, BUS_CHANGE_FIELDS), np.float64)
         self.bus_delay_audio = np.zeros((nbus, 2, MAX_COMPENSATION), np.float64)
         for i, bus in enumerate(s.buses):
             if bus.feeds is not None and bus.outputs:
@@ -451,7 +472,8 @@ class EngineState:
             (A_STAGED_PATCHES, self.staged_patches), (A_STAGED_WAVETABLES, self.staged_wavetables),
             (A_PLUGIN_INTS, self.plugin_ints), (A_PLUGIN_VALUES, self.plugin_values),
             (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
-            (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio),
+            (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio), (A_BUS_CHANGES, self.bus_changes),
+            (A_PLUGIN_MIDI, self.plugin_midi), (A_PLUGIN_CHANGES, self.plugin_changes),
         ):
             self._enter(entry, array)
 
@@ -463,6 +485,8 @@ class EngineState:
         self.plugin_values = np.zeros((PLUGIN_VALUE_FIELDS, MAX_PLUGINS), np.float64)
         self.bus_inserts = np.full((nbus, MAX_INSERTS), -1, np.int64)
         self.plugin_atom_outputs = np.zeros((MAX_PLUGINS, MAX_ATOM_OUTPUTS, 2), np.int64)
+        self.plugin_midi = np.zeros((MAX_PLUGINS, MAX_PLUGIN_MIDI, PLUGIN_MIDI_FIELDS), np.float64)
+        self.plugin_changes = np.zeros((MAX_PLUGINS, MAX_PLUGIN_CHANGES, PLUGIN_CHANGE_FIELDS), np.float64)
         self.worker_bytes = np.zeros((MAX_PLUGINS, 2, WORKER_RING_BYTES), np.uint8)
         self.worker_indices = np.zeros((MAX_PLUGINS, 2, INDEX_WORDS), np.int64)
         self.worker_scratch = np.zeros((MAX_PLUGINS, 2, WORKER_MESSAGE_BYTES), np.uint8)

@@ -137,6 +137,6 @@ def render_voices(table, bus_audio, start, end, position, rate):
         elif kind == KIND_SYNTH:
             synth.render(table, slot, bus_audio, start, end, position, rate)
         elif kind == KIND_PLUGIN:
-            plugin.render(table, slot)
+            plugin.render(table, slot, position)
         else:
             tone.render(table, slot, bus_audio, start, end, position, rate)

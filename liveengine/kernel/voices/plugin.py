@@ -2,14 +2,15 @@
 its notes holds a voice slot that renders nothing, so that note ids, parts and their note groups,
 stealing, panic and the polyphony treat a plugin's notes as every other voice's.
 
-The plugin hears the note on as the note starts. Released, stolen or faded (panic, a stopped part), the
-slot sends the note off on its next render, the start of the segment on the release's sample, and is
-free again: the plugin's own release rings on.
+The plugin hears the note on on the note's sample. Released, stolen or faded (panic, a stopped part), the
+slot sends the note off on its next render, at the start of the segment that starts on the release's
+sample, and is free again: the plugin's own release rings on. A note on sends first the note offs still
+owed on its sample, so that a key struck again on the sample it was let go is heard let go, then struck.
 """
 
 from .. import events as ev
 from ..memory import f64_1d, f64_2d, i64_1d, i64_2d
-from ..plugins import append_midi, instrument_plugin
+from ..plugins import instrument_plugin, queue_midi
 from ..realtime import realtime
 from ..state import (
     A_CONFIG,
@@ -66,7 +67,11 @@ def start(table, sample_time, note_id, instrument, key, velocity, bus, pan):
     voice_values[V_STARTED_AT, slot] = sample_time
     voice_values[V_ENVELOPE, slot] = velocity  # what stealing compares
     i64_2d(table, A_PLUGIN_INTS)[P_BUS, plugin] = bus
-    append_midi(table, plugin, NOTE_ON_STATUS, midi_key(key), min(127, max(1, int(velocity * 127.0 + 0.5))), 3)
+    for other in range(voice_ints.shape[1]):
+        if voice_ints[VS_KIND, other] == KIND_PLUGIN and other != slot:
+            render(table, other, sample_time)
+    queue_midi(table, plugin, sample_time, NOTE_ON_STATUS, midi_key(key),
+               min(127, max(1, int(velocity * 127.0 + 0.5))), 3)
     return 0
 
 
@@ -76,14 +81,14 @@ def release(voice_values, voice_ints, slot):
 
 
 @realtime
-def render(table, slot):
-    """A released, stolen or faded note sends its note off and frees its slot."""
+def render(table, slot, position):
+    """A released, stolen or faded note sends its note off on `position` and frees its slot."""
     voice_ints = i64_2d(table, A_VOICE_INTS)
     stage = voice_ints[VS_STAGE, slot]
-    if stage == STAGE_SUSTAIN:
+    if stage == STAGE_SUSTAIN or stage == STAGE_FREE:
         return
     plugin = instrument_plugin(table, voice_ints[VS_INSTRUMENT, slot])
     if plugin >= 0:
-        append_midi(table, plugin, NOTE_OFF_STATUS, int(f64_2d(table, A_VOICE_VALUES)[V_KEY, slot]),
-                    RELEASE_VELOCITY, 3)
+        queue_midi(table, plugin, position, NOTE_OFF_STATUS, int(f64_2d(table, A_VOICE_VALUES)[V_KEY, slot]),
+                   RELEASE_VELOCITY, 3)
     voice_ints[VS_STAGE, slot] = STAGE_FREE

@@ -10,6 +10,7 @@ is the same every time; a live stream (drivers/stream.py) hands requests to the 
 which calls work() with the GIL released, and the kernel hands the responses back on the next run.
 """
 
+import math
 import threading
 import time
 import weakref
@@ -189,17 +190,20 @@ class PluginRack:
                 return column
         raise LookupError("it is no LV2 instrument")
 
-    def control_port(self, column: int, symbol: str, value: float) -> int:
-        """The index of the input control port `symbol`, `value` being within its range; LookupError saying
-        what the plugin has when not."""
+    def control_value(self, column: int, symbol: str, value: float) -> tuple[int, float]:
+        """(the index of input control port `symbol`, `value` clamped to its range); LookupError saying what
+        the plugin has when it has no such port, ValueError for a value no port can take (NaN)."""
         description = self.instances[column].description
         inputs = {port.symbol: port for port in description.control_inputs}
         port = inputs.get(symbol)
         if port is None:
             raise LookupError(f"{description.name} has no control {symbol!r}; its controls: {', '.join(inputs)}")
-        if not port.accepts(value):
-            raise LookupError(f"{description.name} {symbol}: expected {port.range_text()}, got {value:g}")
-        return port.index
+        low = -math.inf if port.minimum is None else port.minimum
+        high = math.inf if port.maximum is None else port.maximum
+        clamped = min(high, max(low, value))
+        if not math.isfinite(clamped):
+            raise ValueError(f"{description.name} {symbol}: expected a number in {port.range_text()}, got {value}")
+        return port.index, clamped
 
     def state_of(self, column: int) -> dict:
         """A plugin as it plays now: what it is, its latency, whether bypassed, every control's value."""

@@ -69,6 +69,12 @@ def whole_number(doc: str, low: int, *, optional: bool = False) -> Argument:
                     optional)
 
 
+def control_value(doc: str) -> Argument:
+    """Any OSC number, infinities included (a plugin's port clamps it to its range); NaN is none."""
+    return Argument(doc, "value", lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and not math.isnan(v) else None)
+
+
 def text(doc: str, *, optional: bool = False) -> Argument:
     return Argument(doc, "", lambda value: value if isinstance(value, str) else None, optional)
 
@@ -225,8 +231,8 @@ def _insert_bypass(surface, call: Call):
 
 def _insert_control(surface, call: Call):
     column = surface.insert_column(call.parts["name"], call.parts["n"])
-    surface.set_plugin_control(column, call.parts["symbol"], call.arguments[0], call.address)
-    call.reply("ok", None)
+    call.reply("ok", {"value": surface.set_plugin_control(column, call.parts["symbol"], call.arguments[0],
+                                                          call.address)})
 
 
 def _insert_query(surface, call: Call):
@@ -236,8 +242,8 @@ def _insert_query(surface, call: Call):
 
 def _instrument_control(surface, call: Call):
     column = surface.instrument_column(call.parts["name"])
-    surface.set_plugin_control(column, call.parts["symbol"], call.arguments[0], call.address)
-    call.reply("ok", None)
+    call.reply("ok", {"value": surface.set_plugin_control(column, call.parts["symbol"], call.arguments[0],
+                                                          call.address)})
 
 
 def _instrument_query(surface, call: Call):
@@ -300,14 +306,14 @@ ADDRESS_SPACE = AddressSpace([
     Route("/bus/{name}/insert/{n}/bypass", (flag("1 or 0"),),
           "bypass the bus's LV2 insert n (from 1), or put it back, with a short crossfade", _insert_bypass,
           expects="1 (bypass) or 0"),
-    Route("/bus/{name}/insert/{n}/{symbol}", (number("value", "value", -math.inf, math.inf),),
-          "set that control port of the bus's LV2 insert n, on its sample", _insert_control,
-          expects="one number, within the port's range"),
+    Route("/bus/{name}/insert/{n}/{symbol}", (control_value("value"),),
+          "set that control port of the bus's LV2 insert n, on its sample (clamped to the port's range; the "
+          "reply says the value set)", _insert_control, expects="one number (not NaN)"),
     Route("/bus/{name}/insert/{n}", (), "query: the insert's plugin, latency, bypass and every control's value",
           _insert_query, answered=True),
-    Route("/instrument/{name}/{symbol}", (number("value", "value", -math.inf, math.inf),),
-          "set that control port of an LV2 instrument, on its sample", _instrument_control,
-          expects="one number, within the port's range"),
+    Route("/instrument/{name}/{symbol}", (control_value("value"),),
+          "set that control port of an LV2 instrument, on its sample (clamped to the port's range)",
+          _instrument_control, expects="one number (not NaN)"),
     Route("/instrument/{name}", (), "query: an LV2 instrument's plugin, latency and every control's value",
           _instrument_query, answered=True),
     Route("/locate", (text("\"HH:MM:SS:FF\""),), "as timecode master: jump the timecode there (what plays stops)",

@@ -119,12 +119,14 @@ class OscSurface:
         except LookupError as error:
             raise CommandError(f"instrument {name!r}: {error}") from None
 
-    def set_plugin_control(self, column: int, symbol: str, value: float, address: str):
+    def set_plugin_control(self, column: int, symbol: str, value: float, address: str) -> float:
+        """Post the control change, its value clamped to the port's range; returns the value posted."""
         try:
-            port = self.engine.plugins.control_port(column, symbol, value)
-        except LookupError as error:
+            port, clamped = self.engine.plugins.control_value(column, symbol, value)
+        except (LookupError, ValueError) as error:
             raise CommandError(f"{address}: {error}") from None
-        self.producer.plugin_control(column, port, value)
+        self.producer.plugin_control(column, port, clamped)
+        return clamped
 
     def plugin_state(self, column: int) -> dict:
         return self.engine.plugins.state_of(column)

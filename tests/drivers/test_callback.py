@@ -8,6 +8,7 @@ from numba import carray, cfunc, njit, types
 from liveengine.engine.entries import compiled_entry
 from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.engine.audit import audit_callback, audit_ir
+from liveengine.kernel.intrinsics import call_void_at
 
 PA_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p,
                                ctypes.c_ulong, ctypes.c_void_p)
@@ -56,6 +57,12 @@ def _printing(pointer, n):
     return 0
 
 
+def _calling_by_address(pointer, n):
+    """A C function called through an address, as the kernel calls a plugin, but not from kernel/plugins.py."""
+    call_void_at(n, (np.int64(0), np.uint32(64)))
+    return 0
+
+
 def _clean(pointer, n):
     return int(carray(pointer, (4,), np.float64)[n & 3])
 
@@ -71,6 +78,7 @@ def test_the_audit_catches_every_kind_of_violation():
     allocating = audit_of(_allocating)
     assert allocating.allocations
     assert audit_of(_printing).cpython_calls
+    assert audit_of(_calling_by_address).foreign_calls
     assert audit_of(_clean).clean
 
 

@@ -2,6 +2,8 @@
 instrument's notes on their exact samples, inserts on buses, dual mono, bypass, control changes,
 delay compensation, and the worker."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,9 @@ from liveengine.kernel.state import B_DELAY
 from lv2plugins import DPL_STEREO, EPIANO, FIL4_STEREO, require
 
 FIL4_MONO = "http://gareus.org/oss/lv2/fil4#mono"
+DX10 = "http://drobilla.net/plugins/mda/DX10"
+ROOM = "urn:dragonfly:room"
+ZEROCONVOLV = "http://gareus.org/oss/lv2/zeroconvolv#Stereo"
 TONE, EPIANO_INSTRUMENT = 0, 1
 KEYS = 1
 BUSES = (BusLayout("master", outputs=(0, 1)), BusLayout("keys", feeds="master"), BusLayout("stems", feeds="master"),
@@ -28,18 +33,34 @@ def first_sound(channel: np.ndarray) -> int:
     return int(np.flatnonzero(np.abs(channel) > 1e-6)[0])
 
 
+@pytest.mark.parametrize("uri", (EPIANO, DX10))
 @pytest.mark.parametrize("sample_rate", (44100, 48000, 96000))
-@pytest.mark.parametrize("max_block", (32, 256, 1024))
-def test_an_lv2_instruments_note_sounds_from_its_own_sample(sample_rate, max_block):
+@pytest.mark.parametrize("max_block", (32, 64, 256, 1024))
+def test_an_lv2_instruments_notes_sound_from_their_own_samples(uri, sample_rate, max_block):
+    require(uri)
+    for offset in (0, 1, max_block // 2, max_block - 1):  # several places inside one block
+        engine = engine_with(sample_rate, max_block)
+        engine.install_plugin_instrument(EPIANO_INSTRUMENT, uri, bus="keys")
+        at = 3 * max_block + offset
+        engine.producer("midi").note_on(at, 1, EPIANO_INSTRUMENT, 60, 0.8, KEYS)
+        out = OfflineRenderer(engine.state, max_block).render(at + sample_rate // 10)
+        assert first_sound(out[:, 0]) == at and first_sound(out[:, 1]) == at
+        assert np.abs(out).max() > 0.01
+        assert engine.telemetry().voices == 1, "the held note holds a voice slot"
+
+
+def test_a_key_struck_again_on_the_sample_it_is_let_go_sounds_again():
     require(EPIANO)
-    engine = engine_with(sample_rate, max_block)
+    rate, block = 48000, 256
+    engine = engine_with(rate, block)
     engine.install_plugin_instrument(EPIANO_INSTRUMENT, EPIANO, bus="keys")
-    at = 3 * max_block + 37
-    engine.producer("midi").note_on(at, 1, EPIANO_INSTRUMENT, 60, 0.8, KEYS)
-    out = OfflineRenderer(engine.state, max_block).render(at + sample_rate // 10)
-    assert first_sound(out[:, 0]) == at and first_sound(out[:, 1]) == at
-    assert np.abs(out).max() > 0.01
-    assert engine.telemetry().voices == 1, "the held note holds a voice slot"
+    producer = engine.producer("midi")
+    producer.note_on(0, 1, EPIANO_INSTRUMENT, 60, 0.8, KEYS)
+    producer.note_off(rate // 10, 1)
+    producer.note_on(rate // 10, 2, EPIANO_INSTRUMENT, 60, 0.8, KEYS)
+    out = OfflineRenderer(engine.state, block).render(rate)
+    assert engine.telemetry().voices == 1
+    assert np.abs(out[rate // 2:]).max() > 0.01, "the second note is held: the plugin heard off, then on"
 
 
 def test_the_note_off_reaches_the_plugin_and_frees_the_slot():
@@ -161,3 +182,89 @@ def test_an_offline_render_with_plugins_is_the_same_every_time():
             producer.note_off(12000 + 100 * number, number)
         renders.append(OfflineRenderer(engine.state, 256).render(24000).copy())
     assert np.array_equal(renders[0], renders[1])
+
+
+def level_db(signal: np.ndarray) -> float:
+    return 20 * math.log10(rms(signal))
+
+
+def tone_level_db(frequency: float, controls: dict | None) -> float:
+    """The steady level of a tone of `frequency` on the keys bus, through fil4 with `controls` (None: none)."""
+    engine = engine_with()
+    if controls is not None:
+        engine.install_insert("keys", FIL4_STEREO, controls=controls)
+    engine.producer("midi").note_on(0, 1, TONE, 69 + 12 * math.log2(frequency / 440), 1.0, KEYS)
+    return level_db(OfflineRenderer(engine.state, 256).render(48000)[24000:, 0])
+
+
+@pytest.mark.parametrize("controls, expected_db", [
+    # A low shelf of +9 dB at 100 Hz: all of it far below, half of it on its frequency, none far above.
+    ({"LSgain": 9.0, "LSfreq": 100.0}, {30: 9.0, 100: 4.5, 1000: 0.0}),
+    # A second-order low-pass at 2 kHz: |H| = 1 / sqrt(1 + (f / 2000) ** 4).
+    ({"LowPass": 1.0, "LPfreq": 2000.0, "LPQ": 0.7},
+     {frequency: -10 * math.log10(1 + (frequency / 2000) ** 4) for frequency in (100, 1000, 2000)}),
+])
+def test_fil4s_measured_response_matches_its_settings(controls, expected_db):
+    require(FIL4_STEREO)
+    for frequency, expected in expected_db.items():
+        measured = tone_level_db(frequency, controls) - tone_level_db(frequency, None)
+        assert measured == pytest.approx(expected, abs=0.5), f"{frequency} Hz"
+
+
+def reverb_decay_seconds(decay: float) -> float:
+    """Dragonfly Room's tail after a 10 ms burst, wet only: the time it takes to fall by 60 dB, from its
+    fall from -5 to -35 dB (T30)."""
+    rate, window = 48000, 960
+    engine = engine_with(rate)
+    engine.install_insert("keys", ROOM, controls={"decay": decay, "dry_level": 0.0, "early_level": 0.0,
+                                                  "late_level": 100.0})
+    producer = engine.producer("midi")
+    producer.note_on(0, 1, TONE, 69, 1.0, KEYS)
+    producer.note_off(480, 1)
+    out = OfflineRenderer(engine.state, 256).render(4 * rate)[:, 0].astype(np.float64)
+    levels = 10 * np.log10(np.square(out[:len(out) // window * window]).reshape(-1, window).mean(axis=1) + 1e-30)
+    peak = int(levels.argmax())
+    tail = levels[peak:] - levels[peak]
+    return 2 * (np.argmax(tail < -35) - np.argmax(tail < -5)) * window / rate
+
+
+def test_a_reverbs_tail_decays_over_its_decay_time():
+    require(ROOM)
+    measured = {decay: reverb_decay_seconds(decay) for decay in (0.5, 1.0, 2.0)}
+    # Dragonfly's decay is its own, not a strict RT60: measured here 0.84, 1.52 and 2.16 s.
+    for decay, seconds in measured.items():
+        assert 0.5 * decay <= seconds <= 2 * decay, measured
+    assert measured[0.5] < measured[1.0] < measured[2.0], measured
+
+
+def test_bypassing_a_reverb_crossfades_without_a_step():
+    require(ROOM)
+    rate = 48000
+    renders = {}
+    for bypass_at in (None, rate // 2):
+        engine = engine_with(rate)
+        column = engine.install_insert("keys", ROOM, controls={"decay": 1.0})
+        if bypass_at is not None:
+            engine.producer("osc").bypass_insert(column, True, bypass_at)
+        renders[bypass_at] = tone_through(engine, seconds=1.0)[:, 0]
+    dry = tone_through(engine_with(), seconds=1.0)[:, 0]
+    own_step = max(np.abs(np.diff(dry)).max(), np.abs(np.diff(renders[None])).max())
+    crossfaded = renders[rate // 2]
+    assert np.abs(np.diff(crossfaded)).max() <= 1.05 * own_step
+    assert np.array_equal(crossfaded[rate // 2 + 480:], dry[rate // 2 + 480:]), "bypassed: the dry signal, as is"
+
+
+def test_a_plugin_that_needs_the_worker_renders_the_same_every_time():
+    require(ZEROCONVOLV)
+    renders = []
+    for _ in range(2):
+        engine = engine_with()
+        column = engine.install_insert("keys", ZEROCONVOLV, preset="No-OP Stereo")
+        assert engine.plugins.instances[column].work_address, "the convolver loads its impulse response in its worker"
+        latency = engine.compensate_latency()
+        renders.append(tone_through(engine, seconds=0.5).copy())
+    dry = tone_through(engine_with(), seconds=0.5)
+    assert np.array_equal(renders[0], renders[1])
+    # Its preset's impulse response is a single 0 dB tap: the tone, the convolver's latency later.
+    assert latency > 0
+    assert np.allclose(renders[0][latency:, 0], dry[:-latency, 0], atol=1e-6)

@@ -9,10 +9,11 @@ from .options import block_size, prepare_kernels
 
 
 def add_parser(commands):
-    play = commands.add_parser("play", help="render a MIDI file through one instrument (SFZ, SF2 or synth patch), "
-                                            "like fluidsynth -F")
-    play.add_argument("patch", help="instrument: an SFZ file, an SF2 bank, or a synth patch (a .toml file, or a "
-                                    "shipped patch's name such as warm_pad)")
+    play = commands.add_parser("play", help="render a MIDI file through one instrument (SFZ, SF2, synth patch or "
+                                            "LV2 instrument), like fluidsynth -F")
+    play.add_argument("patch", help="instrument: an SFZ file, an SF2 bank, a synth patch (a .toml file, or a "
+                                    "shipped patch's name such as warm_pad), or an LV2 instrument's URI "
+                                    "(`liveengine plugins` lists them)")
     play.add_argument("--midi", required=True, metavar="FILE.mid", help="Standard MIDI File (type 0 or 1)")
     play.add_argument("-o", "--output", required=True, help="output file (.wav, .flac)")
     play.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, default=44100,
@@ -51,7 +52,8 @@ def command_play(args) -> int:
         problems = f", {len(loaded.problems)} problem{'s' if len(loaded.problems) != 1 else ''}" \
             if loaded.problems else ""
         channels = ", ".join(map(str, loaded.channels))
-        kind = "synth patch" if loaded.regions is None else f"{loaded.regions} regions"
+        kind = "LV2 instrument" if loaded.plugin else "synth patch" if loaded.regions is None \
+            else f"{loaded.regions} regions"
         print(f"  {loaded.label} {loaded.name}: {kind}, "
               f"channel{'s' if len(loaded.channels) > 1 else ''} {channels}{problems}")
     for notice in player.notices:

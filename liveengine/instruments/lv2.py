@@ -9,6 +9,7 @@ reason at once. lilv is not thread-safe: everything here belongs to the control 
 
 import difflib
 import functools
+import re
 from dataclasses import dataclass
 
 from . import lilv
@@ -319,6 +320,12 @@ class World:
 
 
 @functools.cache
+def looks_like_uri(text: str) -> bool:
+    """Whether `text` names a plugin by its URI (a scheme of two letters or more, then a colon: http://...,
+    urn:...) rather than a file."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", text) is not None
+
+
 def world() -> World:
     """The process's LV2 world, loaded on first use."""
     return World()

@@ -12,6 +12,10 @@ Which instrument plays:
 - a synth patch (a .toml file, or the name of a shipped patch such as "warm_pad") plays on every
   channel that has notes, whatever the program changes say; LFOs synced to beats follow the
   file's tempo at its start;
+- an LV2 instrument (its URI): an instance of it on every channel that has notes; the plugin hears
+  the channel's messages (program changes, controllers, pitch bend, aftertouch) and makes of them what
+  it does, volume and expression included (the engine does not apply them again), and the render ends
+  once the plugin's sound has died away;
 - an SF2 bank: each channel plays the preset that its bank select and program changes choose,
   as FluidSynth does by default (its "gs" style): CC0 is the bank, CC32 is ignored, a new bank
   takes effect at the next program change, and channel 10 plays the drum bank (128 + CC0). A
@@ -54,6 +58,7 @@ from ..instruments.library import SAMPLED_SUFFIXES, InstrumentError, read_sample
 from ..instruments.samples import SampleSizes, SampleStreamer, load_heads, sample_sizes
 from ..instruments.sf2 import DRUM_BANK, Sf2Error, list_presets
 from ..instruments.synth import PatchError, load_patch
+from ..instruments.lv2 import PluginError, looks_like_uri
 from .channel import BANK_SELECT, CENTRE, EXPRESSION, PAN, VOLUME, ChannelState
 from .smf import MidiFileError, read_channel_messages
 
@@ -66,6 +71,7 @@ CHUNK_FRAMES = 1024  # rendered in one call: a call, or a file write, per block 
 # read in full before it sounds: a head only checks that its sample reads, and unplayed samples
 # cost next to nothing.
 HEAD_FRAMES = 1024
+PLUGIN_SILENCE = 10 ** (-100 / 20)  # a plugin's tail has died away below this peak
 
 
 class PlayError(Exception):
@@ -120,9 +126,10 @@ class LoadedPreset:
     label: str  # "bank:program", or the SFZ file's name, or the synth patch as named
     name: str
     channels: list[int]  # 1-based
-    regions: int | None  # None: a synth patch
+    regions: int | None  # None: a synth patch or a plugin
     problems: list[str]
-    samples: SampleSizes | None = None  # what its samples take in memory; None: a synth patch
+    samples: SampleSizes | None = None  # what its samples take in memory; None: a synth patch or a plugin
+    plugin: bool = False  # an LV2 instrument
 
 
 class MidiPlayer:
@@ -154,14 +161,19 @@ class MidiPlayer:
         # Sampled engine instrument -> key -> (lowest velocity, highest, slot) of its regions on streamed samples.
         self._streamed: dict[int, list[list[tuple[int, int, int]]]] = {}
         self._next_note_id = 0
+        self._plugins: set[int] = set()  # engine instruments that are LV2 plugins
+        self._last_peak = 0.0  # of the last chunk rendered
         suffix = Path(patch).suffix.lower()
-        if suffix in SAMPLED_SUFFIXES:
+        if looks_like_uri(str(patch)):
+            self._load_plugin(str(patch), preset)
+        elif suffix in SAMPLED_SUFFIXES:
             self._load_sampled(Path(patch), preset, head_frames)
         elif suffix in ("", ".toml"):
             self._load_synth(str(patch), preset)
         else:
-            raise PlayError(f"{patch}: not an instrument the engine plays: an SFZ file, an SF2 bank, or a synth "
-                            "patch (a .toml file, or a shipped patch's name such as warm_pad)")
+            raise PlayError(f"{patch}: not an instrument the engine plays: an SFZ file, an SF2 bank, a synth "
+                            "patch (a .toml file, or a shipped patch's name such as warm_pad), or an LV2 "
+                            "instrument's URI")
 
     # Loading.
 
@@ -249,6 +261,25 @@ class MidiPlayer:
         for channel, wanted in asked:
             self._instrument[(channel, wanted)] = indices[channel]
 
+    def _load_plugin(self, uri: str, preset):
+        """An instance of the LV2 instrument `uri` for every channel that has notes."""
+        if preset is not None:
+            raise PlayError(f"{uri}: a bank and program choose a preset of an SF2 bank, not of an LV2 plugin")
+        channels = sorted({channel for channel, _ in self._presets_asked()})
+        name = uri
+        for channel in channels:
+            index = self._next_index()
+            try:
+                column = self.engine.install_plugin_instrument(index, uri, bus="master")
+            except PluginError as error:
+                raise PlayError(str(error)) from None
+            name = self.engine.plugins.instances[column].description.name
+            self._plugins.add(index)
+            self._join(index, channel, uri, set_controllers={})
+            for wanted in {wanted for asked_channel, wanted in self._presets_asked() if asked_channel == channel}:
+                self._instrument[(channel, wanted)] = index
+        self.presets.append(LoadedPreset(uri, name, [channel + 1 for channel in channels], None, [], plugin=True))
+
     def _next_index(self) -> int:
         return sum(len(instruments) for instruments in self._channel_instruments)
 
@@ -276,7 +307,7 @@ class MidiPlayer:
         self._channel_instruments[channel].append(index)
         self.engine.instrument_names[index] = f"{label} on channel {channel + 1}"
         state = self.channels[channel]
-        self.engine.instrument_gain(index, state.gain)
+        self.engine.instrument_gain(index, 1.0 if index in self._plugins else state.gain)
         for number, value in ((VOLUME, state.controllers[VOLUME]), (PAN, state.controllers[PAN]),
                               (EXPRESSION, state.controllers[EXPRESSION])):
             if number not in set_controllers:
@@ -309,9 +340,20 @@ class MidiPlayer:
 
         if seconds is not None:
             return loop.run(round(seconds * self.sample_rate), before_step=post_chunk)
-        ending = Ending(finished=lambda: self.end_sample if ended else None, quiet=lambda t: t.voices == 0,
+        ending = Ending(finished=lambda: self.end_sample if ended else None, quiet=self._quiet,
                         tail_limit_seconds=TAIL_LIMIT_SECONDS)
-        return loop.run(before_step=post_chunk, ending=ending)
+        return self._peaks(loop.run(before_step=post_chunk, ending=ending))
+
+    def _peaks(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """The chunks, each one's peak kept for `_quiet` (which the loop asks once the chunk is taken)."""
+        for chunk in chunks:
+            self._last_peak = float(np.abs(chunk).max()) if chunk.size else 0.0
+            yield chunk
+
+    def _quiet(self, telemetry) -> bool:
+        """Every voice has ended; with LV2 instruments, whose notes end before their sound does, the sound
+        too (the last chunk below PLUGIN_SILENCE)."""
+        return telemetry.voices == 0 and (not self._plugins or self._last_peak < PLUGIN_SILENCE)
 
     def _play(self, message, sample: int):
         channel = self.channels[message.channel]
@@ -373,7 +415,8 @@ class MidiPlayer:
 
     def _gain(self, channel: Channel, sample: int):
         for instrument in self._channel_instruments[channel.number]:
-            self.producer.instrument_parameter(instrument, "gain", channel.gain, sample=sample)
+            if instrument not in self._plugins:  # a plugin follows volume and expression itself
+                self.producer.instrument_parameter(instrument, "gain", channel.gain, sample=sample)
 
     def _bend(self, channel: Channel, sample: int):
         for instrument in self._channel_instruments[channel.number]:

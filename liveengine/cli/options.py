@@ -71,11 +71,12 @@ def load_rig(args):
 
 
 def warn_about_instruments(rig):
-    """An instrument plays without what it could not load; whoever runs the show must know what that is."""
-    for name, problems in rig.instrument_problems.items():
-        print(f"WARNING: instrument {name}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:",
-              file=sys.stderr)
-        for problem in problems:
+    """An instrument plays without what it could not load, a bus without an insert that could not be hosted;
+    whoever runs the show must know what that is."""
+    for what, found in [*(("instrument " + name, problems) for name, problems in rig.instrument_problems.items()),
+                        *(("bus " + where, problems) for where, problems in rig.insert_problems.items())]:
+        print(f"WARNING: {what}: {len(found)} problem{'s' if len(found) != 1 else ''}:", file=sys.stderr)
+        for problem in found:
             print(f"  {problem}", file=sys.stderr)
     sys.stderr.flush()
 

@@ -319,13 +319,13 @@ class World:
         return tuple(sorted(presets, key=lambda preset: preset.label.lower()))
 
 
-@functools.cache
 def looks_like_uri(text: str) -> bool:
     """Whether `text` names a plugin by its URI (a scheme of two letters or more, then a colon: http://...,
     urn:...) rather than a file."""
     return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", text) is not None
 
 
+@functools.cache
 def world() -> World:
     """The process's LV2 world, loaded on first use."""
     return World()

@@ -99,6 +99,10 @@ WRONG_ARGUMENTS = [
     ("/subscribe", [10, 9000.5], "/subscribe: expected a rate above 0"),
     ("/subscribe", ["fast"], "/subscribe rate: expected a number, got 'fast'"),
     ("/unsubscribe", ["now"], "/unsubscribe: expected no arguments"),
+    ("/bus/keys/insert/1/gain", ["loud"], "/bus/keys/insert/1/gain: expected one number (not NaN)"),
+    ("/bus/keys/insert/1/gain", [float("nan")], "/bus/keys/insert/1/gain: expected one number (not NaN)"),
+    ("/bus/keys/insert/1/bypass", [2], "/bus/keys/insert/1/bypass: expected 1 (bypass) or 0"),
+    ("/instrument/piano/treble_boost", [], "/instrument/piano/treble_boost: expected one number (not NaN)"),
 ]
 
 
@@ -127,7 +131,8 @@ def test_arguments_left_out_take_their_defaults(surface):
 
 
 def test_queries_and_subscribe_are_always_answered_and_are_not_commands(surface):
-    assert set(ADDRESS_SPACE.always_answered) == {"/cuelist", "/buses", "/setups", "/state", "/ping", "/subscribe"}
+    assert set(ADDRESS_SPACE.always_answered) == {"/cuelist", "/buses", "/setups", "/state", "/ping", "/subscribe",
+                                                  "/bus/{name}/insert/{n}", "/instrument/{name}"}
     client = Client()
     surface.handle(client, "/ping", [])
     surface.handle(client, "/subscribe", [5])

@@ -60,6 +60,7 @@ ATOM_SEQUENCE = "http://lv2plug.in/ns/ext/atom#Sequence"
 ATOM_CHUNK = "http://lv2plug.in/ns/ext/atom#Chunk"
 MIDI_EVENT = "http://lv2plug.in/ns/ext/midi#MidiEvent"
 WORKER_POLL_SECONDS = 0.002
+GLIDE_STEPS = 8  # a control change from OSC glides in this many steps over the de-zipper time
 
 
 class PluginRack:
@@ -204,6 +205,20 @@ class PluginRack:
         if not math.isfinite(clamped):
             raise ValueError(f"{description.name} {symbol}: expected a number in {port.range_text()}, got {value}")
         return port.index, clamped
+
+    def glide(self, column: int, port: int, value: float) -> list[float]:
+        """The values a change of control `port` to `value` steps through, over GLIDE_STEPS steps from where
+        the port stands (geometric on a logarithmic port): plugins that do not smooth their controls
+        themselves would click on a jump. A toggle, an integer or an enumeration jumps."""
+        description = self.instances[column].description
+        control = next(control for control in description.control_inputs if control.index == port)
+        start = float(self.instances[column].controls[port])
+        if control.toggled or control.integer or control.enumeration or start == value:
+            return [value]
+        fractions = [(step + 1) / GLIDE_STEPS for step in range(GLIDE_STEPS)]
+        if control.logarithmic and start > 0 < value:
+            return [start * (value / start) ** fraction for fraction in fractions[:-1]] + [value]
+        return [start + (value - start) * fraction for fraction in fractions[:-1]] + [value]
 
     def state_of(self, column: int) -> dict:
         """A plugin as it plays now: what it is, its latency, whether bypassed, every control's value."""

@@ -12,6 +12,7 @@ Monitoring: /subscribe [rate Hz [UDP port, else the sender's]], renewed within
 import collections
 import json
 import threading
+import time
 
 from ..engine import BusLevel
 from .feed import Feed, cue_fields, timecode_text
@@ -120,12 +121,20 @@ class OscSurface:
             raise CommandError(f"instrument {name!r}: {error}") from None
 
     def set_plugin_control(self, column: int, symbol: str, value: float, address: str) -> float:
-        """Post the control change, its value clamped to the port's range; returns the value posted."""
+        """Post the control change, its value clamped to the port's range, gliding there over the de-zipper
+        time while the stream runs (each step on its sample); returns the value set."""
         try:
             port, clamped = self.engine.plugins.control_value(column, symbol, value)
         except (LookupError, ValueError) as error:
             raise CommandError(f"{address}: {error}") from None
-        self.producer.plugin_control(column, port, clamped)
+        steps = self.engine.plugins.glide(column, port, clamped)
+        if not self.engine.clock.running or len(steps) == 1:
+            self.producer.plugin_control(column, port, clamped)
+            return clamped
+        start = self.engine.clock.sample_for_arrival(time.monotonic_ns())
+        spacing = max(1, round(self.engine.settings.dezipper_seconds * self.engine.settings.sample_rate / len(steps)))
+        for number, step in enumerate(steps):
+            self.producer.plugin_control(column, port, step, sample=start + number * spacing)
         return clamped
 
     def plugin_state(self, column: int) -> dict:

@@ -103,3 +103,13 @@ def test_bypass_from_osc_takes_an_insert_out_and_back(surface):
     render(surface)
     assert not ask(surface, "/bus/keys/insert/1")["data"]["bypassed"]
     assert np.isfinite(surface.engine.state.plugin_values).all()
+
+
+def test_a_control_change_glides_unless_the_port_is_a_switch(surface):
+    plugins = surface.engine.plugins
+    column = plugins.insert_column(surface.engine.state.bus_index["keys"], 1)
+    description = plugins.instances[column].description
+    gain, enable = description.control("gain").index, description.control("enable").index
+    steps = plugins.glide(column, gain, -18.0)  # from the show's -6 dB
+    assert steps == pytest.approx([-6.0 - 12.0 * (step + 1) / 8 for step in range(8)])
+    assert plugins.glide(column, enable, 0.0) == [0.0], "a toggle jumps"

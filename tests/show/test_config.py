@@ -413,12 +413,12 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + '[instruments.piano]\ntype = "sampler"\n',
-            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', 'synth', got 'sampler'",
+            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', 'synth', 'lv2', got 'sampler'",
             id="unknown-instrument-type",
         ),
         pytest.param(
             MINIMAL + "[instruments.piano]\nattack_ms = 5\n",
-            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', 'synth', got nothing",
+            "[instruments.piano] type: expected one of 'tone', 'sfz', 'sf2', 'synth', 'lv2', got nothing",
             id="instrument-without-type",
         ),
         pytest.param(

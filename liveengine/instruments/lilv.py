@@ -8,13 +8,12 @@ the plugin's `LV2_Descriptor` through the public head of the instance struct ins
 
 import functools
 
-import cffi
-
 LIBRARY = "liblilv-0.so.0"
 DEBIAN_PACKAGE = "liblilv-0-0"
 
-ffi = cffi.FFI()
-ffi.cdef("""
+# `ffi` (this module's attribute, made on first use by `__getattr__` below) knows these: parsing them
+# takes some 30 ms, which a show or a `play` without plugins never spends.
+DECLARATIONS = """
     /* LV2 core (lv2.h) */
     typedef void* LV2_Handle;
     typedef struct { const char* URI; void* data; } LV2_Feature;
@@ -140,7 +139,21 @@ ffi.cdef("""
     LilvInstance* lilv_plugin_instantiate(const LilvPlugin* plugin, double sample_rate,
                                           const LV2_Feature* const* features);
     void lilv_instance_free(LilvInstance* instance);
-""")
+"""
+
+
+@functools.cache
+def declared_ffi():
+    import cffi
+    ffi = cffi.FFI()
+    ffi.cdef(DECLARATIONS)
+    return ffi
+
+
+def __getattr__(name: str):
+    if name == "ffi":
+        return declared_ffi()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class LilvUnavailable(RuntimeError):
@@ -151,7 +164,7 @@ class LilvUnavailable(RuntimeError):
 def library():
     """liblilv, opened once; a clear error naming the Debian package when it is missing."""
     try:
-        return ffi.dlopen(LIBRARY)
+        return declared_ffi().dlopen(LIBRARY)
     except OSError as error:
         raise LilvUnavailable(
             f"LV2 plugins need liblilv, which is not installed ({error}); on Debian or Ubuntu: "
@@ -160,6 +173,7 @@ def library():
 
 def text(node) -> str | None:
     """A lilv node's string (a URI or a literal), None for a NULL node."""
+    ffi = declared_ffi()
     if node == ffi.NULL:
         return None
     return ffi.string(library().lilv_node_as_string(node)).decode()
@@ -167,7 +181,7 @@ def text(node) -> str | None:
 
 def address(pointer) -> int:
     """A C pointer as a plain integer (0 for NULL): how the kernel receives functions and handles."""
-    return int(ffi.cast("uintptr_t", pointer))
+    return int(declared_ffi().cast("uintptr_t", pointer))
 
 
 LV2 = "http://lv2plug.in/ns/lv2core#"

@@ -22,6 +22,7 @@ from ..kernel.state import (
     C_URID_MIDI_EVENT,
     C_URID_SEQUENCE,
     MAX_ATOM_OUTPUTS,
+    MAX_COMPENSATION,
     MAX_INSERTS,
     MAX_PLUGINS,
     P_ATOM_OUTPUTS,
@@ -34,6 +35,7 @@ from ..kernel.state import (
     P_HANDLE,
     P_INPUTS,
     P_INSTRUMENT,
+    P_LATENCY,
     P_MIDI,
     P_MIDI_CAPACITY,
     P_MIN_BLOCK,
@@ -152,11 +154,16 @@ class PluginRack:
         column = self.instantiate(uri, preset=preset, controls=controls)
         instance = self.instances[column]
         shape = (instance.audio_inputs.shape[0], instance.audio_outputs.shape[0])
+        latency = instance.latency()
+        problem = None
         if shape not in ((1, 1), (1, 2), (2, 2)):
+            problem = (f"has {shape[0]} audio inputs and {shape[1]} outputs; an insert on a stereo bus takes 1 or 2 "
+                       f"inputs and gives as many outputs or 2")
+        elif latency >= MAX_COMPENSATION:
+            problem = f"reports a latency of {latency} samples; the engine compensates at most {MAX_COMPENSATION - 1}"
+        if problem is not None:
             self.remove(column)
-            raise PluginRefused(f"{name}: {instance.description.name} has {shape[0]} audio inputs and {shape[1]} "
-                                f"outputs; an insert on a stereo bus takes 1 or 2 inputs and gives as many outputs "
-                                f"or 2")
+            raise PluginRefused(f"{name}: {instance.description.name} {problem}")
         if shape == (1, 1):  # mono on a stereo bus: one instance a side, the same settings
             try:
                 twin = self.instantiate(uri, preset=preset, controls=controls)
@@ -166,6 +173,7 @@ class PluginRack:
             self.state.plugin_ints[P_TWIN, column] = twin
             self.names[twin] = f"{name} (right)"
         ints, values = self.state.plugin_ints, self.state.plugin_values
+        ints[P_LATENCY, column] = latency
         ints[P_BUS, column] = bus
         wet = 0.0 if bypassed else 1.0
         values[PV_WET, column] = values[PV_WET_TARGET, column] = wet

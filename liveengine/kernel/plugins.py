@@ -28,6 +28,7 @@ from .state import (
     A_INSTRUMENTS,
     A_PLUGIN_ATOM_OUTPUTS,
     A_PLUGIN_CHANGES,
+    A_PLUGIN_DRY,
     A_PLUGIN_INTS,
     A_PLUGIN_MIDI,
     A_PLUGIN_VALUES,
@@ -63,10 +64,12 @@ from .state import (
     P_CHANGE_COUNT,
     P_CONTROLS,
     P_CONTROL_COUNT,
+    P_DRY_WRITE,
     P_END_RUN,
     P_HANDLE,
     P_INPUTS,
     P_INSTRUMENT,
+    P_LATENCY,
     P_MIDI,
     P_MIDI_CAPACITY,
     P_MIDI_COUNT,
@@ -299,17 +302,38 @@ def instrument_piece(table, bus_audio, plugin, start, end):
 
 
 @realtime
+def delay_dry(table, bus_audio, plugin, bus, start, end):
+    """The insert's input, held back by the insert's own latency in place (its dry path, so that
+    bypassing it neither moves the bus in time nor combs the crossfade)."""
+    latency = i64_2d(table, A_PLUGIN_INTS)[P_LATENCY, plugin]
+    if latency == 0:
+        return
+    ints = i64_2d(table, A_PLUGIN_INTS)
+    line = f64_3d(table, A_PLUGIN_DRY)
+    mask = line.shape[2] - 1
+    write = ints[P_DRY_WRITE, plugin]
+    for i in range(start, end):
+        for channel in range(2):
+            line[plugin, channel, write] = bus_audio[bus, channel, i]
+            bus_audio[bus, channel, i] = line[plugin, channel, (write - latency) & mask]
+        write = (write + 1) & mask
+    ints[P_DRY_WRITE, plugin] = write
+
+
+@realtime
 def insert_piece(table, bus_audio, plugin, start, end):
     """An insert's run over the block's frames [start, end) of its bus: its output replaces its input,
-    crossfaded by its wet level. Bypassed for good, it does not run."""
+    crossfaded by its wet level against its dry path. Bypassed for good, it does not run: the bus passes
+    through its dry path."""
     ints = i64_2d(table, A_PLUGIN_INTS)
     values = f64_2d(table, A_PLUGIN_VALUES)
     wet = values[PV_WET, plugin]
     target = values[PV_WET_TARGET, plugin]
+    bus = ints[P_BUS, plugin]
     if wet == 0.0 and target == 0.0:
+        delay_dry(table, bus_audio, plugin, bus, start, end)
         return
     max_block = i64_1d(table, A_CONFIG)[C_MAX_BLOCK]
-    bus = ints[P_BUS, plugin]
     twin = ints[P_TWIN, plugin]
     frames = end - start
     first_in = audio_rows(ints[P_AUDIO_IN, plugin], ints[P_INPUTS, plugin], max_block)
@@ -335,6 +359,7 @@ def insert_piece(table, bus_audio, plugin, start, end):
         run_plugin(table, twin, frames)
         second_out = audio_rows(ints[P_AUDIO_OUT, twin], 1, max_block)
         right_row = 0
+    delay_dry(table, bus_audio, plugin, bus, start, end)
     wet_step = 1.0 / f64_1d(table, A_CONFIG_FLOAT)[CF_DEZIPPER_SAMPLES]
     for i in range(frames):
         if wet != target:

@@ -137,8 +137,10 @@ PENDING_WIDTH = EVENT_WIDTH + 2
 # P_MIDI_DROPPED counts what did not fit), its changes in its rows of the change table (P_CHANGE_COUNT).
 P_ROLE, P_HANDLE, P_RUN, P_WORK_RESPONSE, P_END_RUN, P_AUDIO_IN, P_INPUTS, P_AUDIO_OUT, P_OUTPUTS, P_MIDI, \
     P_MIDI_CAPACITY, P_BUS, P_TWIN, P_CONTROLS, P_CONTROL_COUNT, P_ATOM_OUTPUTS, P_INSTRUMENT, P_MIN_BLOCK, \
-    P_MIDI_COUNT, P_MIDI_DROPPED, P_CHANGE_COUNT = range(21)
-PLUGIN_INT_FIELDS = 21  # P_INSTRUMENT: an instrument's column in the instrument table (its gain is there)
+    P_MIDI_COUNT, P_MIDI_DROPPED, P_CHANGE_COUNT, P_LATENCY, P_DRY_WRITE = range(23)
+PLUGIN_INT_FIELDS = 23  # P_INSTRUMENT: an instrument's column in the instrument table (its gain is there)
+# P_LATENCY: an insert's latency, which its dry path (its rows of the dry table, P_DRY_WRITE the next
+# frame's place) holds its input back by, so that crossfading or bypassing it never moves the bus in time.
 ROLE_NONE, ROLE_INSTRUMENT, ROLE_INSERT = range(3)
 # An insert's mix of its own output (wet) against its input: 1 while it plays, 0 bypassed (it then does
 # not run); bypassing glides over the de-zipper time.
@@ -174,8 +176,8 @@ WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
  A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS,
- A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES) = range(57)
-TABLE_ENTRIES = 57
+ A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY) = range(58)
+TABLE_ENTRIES = 58
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -474,6 +476,7 @@ class EngineState:
             (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
             (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio), (A_BUS_CHANGES, self.bus_changes),
             (A_PLUGIN_MIDI, self.plugin_midi), (A_PLUGIN_CHANGES, self.plugin_changes),
+            (A_PLUGIN_DRY, self.plugin_dry),
         ):
             self._enter(entry, array)
 
@@ -487,6 +490,7 @@ class EngineState:
         self.plugin_atom_outputs = np.zeros((MAX_PLUGINS, MAX_ATOM_OUTPUTS, 2), np.int64)
         self.plugin_midi = np.zeros((MAX_PLUGINS, MAX_PLUGIN_MIDI, PLUGIN_MIDI_FIELDS), np.float64)
         self.plugin_changes = np.zeros((MAX_PLUGINS, MAX_PLUGIN_CHANGES, PLUGIN_CHANGE_FIELDS), np.float64)
+        self.plugin_dry = np.zeros((MAX_PLUGINS, 2, MAX_COMPENSATION), np.float64)
         self.worker_bytes = np.zeros((MAX_PLUGINS, 2, WORKER_RING_BYTES), np.uint8)
         self.worker_indices = np.zeros((MAX_PLUGINS, 2, INDEX_WORDS), np.int64)
         self.worker_scratch = np.zeros((MAX_PLUGINS, 2, WORKER_MESSAGE_BYTES), np.uint8)

@@ -152,11 +152,12 @@ def test_bypass_crossfades_out_and_back_without_a_click():
     assert step <= 1.05 * np.abs(np.diff(dry)).max(), "no sample jumps further than the tone itself does"
 
 
-def test_a_look_ahead_limiter_on_the_keys_does_not_move_them_against_the_click():
+@pytest.mark.parametrize("bypassed", (False, True))
+def test_a_look_ahead_limiter_on_the_keys_does_not_move_them_against_the_click(bypassed):
     require(DPL_STEREO)
     rate = 48000
     engine = engine_with(rate, 256, outputs=4, buses=BUSES)
-    engine.install_insert("keys", DPL_STEREO)
+    engine.install_insert("keys", DPL_STEREO, bypassed=bypassed)
     latency = engine.compensate_latency()
     assert latency > 0
     assert engine.state.bus_ints[B_DELAY, 3] == latency, "the click, on its own outputs, waits for the keys"
@@ -165,8 +166,25 @@ def test_a_look_ahead_limiter_on_the_keys_does_not_move_them_against_the_click()
     producer.note_on(at, 1, TONE, 69, 0.2, KEYS)
     producer.note_on(at, 2, TONE, 81, 0.2, 3)
     out = OfflineRenderer(engine.state, 256).render(rate // 4)
-    # The tone starts at phase zero: its first sample is 0, its second the first one heard.
+    # The tone starts at phase zero: its first sample is 0, its second the first one heard. Bypassed, the
+    # limiter's dry path keeps its latency.
     assert first_sound(out[:, 0]) == first_sound(out[:, 2]) == at + latency + 1
+
+
+def test_bypassing_an_insert_with_latency_crossfades_between_aligned_signals():
+    require(DPL_STEREO)
+    rate = 48000
+    renders = []
+    for bypass_at in (None, rate // 4):
+        engine = engine_with(rate)
+        column = engine.install_insert("keys", DPL_STEREO)
+        if bypass_at is not None:
+            engine.producer("osc").bypass_insert(column, True, bypass_at)
+        renders.append(tone_through(engine, seconds=0.5)[:, 0])
+    # The tone is far below the limiter's threshold: wet and dry are the same signal, 64 samples late, and
+    # crossfading from one to the other changes nothing (no comb, no dip, no jump).
+    playing, bypassed = renders
+    assert np.abs(bypassed - playing).max() < 1e-3 * np.abs(playing).max()
 
 
 def test_an_offline_render_with_plugins_is_the_same_every_time():

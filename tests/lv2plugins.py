@@ -9,12 +9,14 @@ from liveengine.instruments import lilv
 from liveengine.instruments.lilv import ffi
 
 EPIANO = "http://drobilla.net/plugins/mda/EPiano"
+DX10 = "http://drobilla.net/plugins/mda/DX10"
 FIL4_STEREO = "http://gareus.org/oss/lv2/fil4#stereo"
 DPL_STEREO = "http://gareus.org/oss/lv2/dpl#stereo"
 CONVOLV_STEREO = "http://gareus.org/oss/lv2/convoLV2#Stereo"
 ZEROCONVOLV_MONO = "http://gareus.org/oss/lv2/zeroconvolv#Mono"
-DEBIAN_PACKAGES = {EPIANO: "mda-lv2", FIL4_STEREO: "x42-plugins", DPL_STEREO: "x42-plugins",
-                   CONVOLV_STEREO: "x42-plugins", ZEROCONVOLV_MONO: "x42-plugins"}
+ZEROCONVOLV_STEREO = "http://gareus.org/oss/lv2/zeroconvolv#Stereo"
+DEBIAN_PACKAGES = {EPIANO: "mda-lv2", DX10: "mda-lv2", FIL4_STEREO: "x42-plugins", DPL_STEREO: "x42-plugins",
+                   CONVOLV_STEREO: "x42-plugins", ZEROCONVOLV_MONO: "x42-plugins", ZEROCONVOLV_STEREO: "x42-plugins"}
 
 WORKER_STATUS = "LV2_Worker_Status(void*, uint32_t, const void*)"
 

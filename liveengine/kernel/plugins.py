@@ -441,7 +441,9 @@ def queue_midi(table, plugin, sample, status, data1, data2, length):
 @realtime
 def queue_change(table, plugin, sample, port, value):
     """A control change (or, `port` CHANGE_BYPASS, a bypass) on `sample`; False when there is no such port,
-    or the plugin's block holds too many changes already (the event is rejected, and counted as such)."""
+    or the plugin's block holds too many changes already (the event is rejected, and counted as such).
+    A change of a port on the frame of one waiting already takes its place: only the later one would sound,
+    and a burst of changes (an OSC client's fader, all due at once) must not crowd out its own last value."""
     ints = i64_2d(table, A_PLUGIN_INTS)
     if not 0 <= plugin < MAX_PLUGINS or ints[P_ROLE, plugin] == ROLE_NONE:
         return False
@@ -450,13 +452,18 @@ def queue_change(table, plugin, sample, port, value):
             return False
     elif not 0 <= port < ints[P_CONTROL_COUNT, plugin]:
         return False
+    changes = f64_3d(table, A_PLUGIN_CHANGES)
+    frame = block_frame(table, sample)
     count = ints[P_CHANGE_COUNT, plugin]
+    for row in range(count):
+        if changes[plugin, row, PC_PORT] == port and changes[plugin, row, PC_FRAME] == frame:
+            changes[plugin, row, PC_VALUE] = value
+            return True
     if count >= MAX_PLUGIN_CHANGES:
         return False
-    row = f64_3d(table, A_PLUGIN_CHANGES)[plugin, count]
-    row[PC_FRAME] = block_frame(table, sample)
-    row[PC_PORT] = port
-    row[PC_VALUE] = value
+    changes[plugin, count, PC_FRAME] = frame
+    changes[plugin, count, PC_PORT] = port
+    changes[plugin, count, PC_VALUE] = value
     ints[P_CHANGE_COUNT, plugin] = count + 1
     return True
 

@@ -70,11 +70,18 @@ def load_rig(args):
         raise UsageError(f"{args.show}: {error}") from None
 
 
-def warn_about_instruments(rig):
-    """An instrument plays without what it could not load; whoever runs the show must know what that is."""
-    for name, problems in rig.instrument_problems.items():
-        print(f"WARNING: instrument {name}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:",
-              file=sys.stderr)
+def rig_problems(rig) -> dict[str, list[str]]:
+    """What building the rig found, by where in the show: "instrument piano", "bus keys insert 1"."""
+    problems = {f"instrument {name}": found for name, found in rig.instrument_problems.items()}
+    problems.update((f"bus {where}", found) for where, found in rig.insert_problems.items())
+    return problems
+
+
+def warn_about_the_rig(rig):
+    """An instrument plays without what it could not load, a bus without an insert it could not host: whoever
+    runs the show must know what that is."""
+    for where, problems in rig_problems(rig).items():
+        print(f"WARNING: {where}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
     sys.stderr.flush()

@@ -5,7 +5,7 @@ import pathlib
 from ..show.reader import ShowFileError
 from . import UsageError
 from .describe import describe_cues, describe_rig, describe_sample_memory
-from .options import add_audio_options, load_rig, prepare_kernels, rig_problems
+from .options import add_audio_options, load_rig, prepare_kernels
 
 
 def add_parser(commands):
@@ -22,7 +22,10 @@ def command_check(args) -> int:
     from ..show.cues import CueRunner
     runner = CueRunner(rig, rig.engine.producer("show"))
     problems = [f"{args.show}: {problem}" for problem in runner.stems.problems]
-    problems += [f"{args.show}: {where}: {problem}" for where, found in rig_problems(rig).items() for problem in found]
+    problems += [f"{args.show}: instrument {name}: {problem}" for name, instrument_problems
+                 in rig.instrument_problems.items() for problem in instrument_problems]
+    problems += [f"{args.show}: bus {where}: {problem}" for where, insert_problems in rig.insert_problems.items()
+                 for problem in insert_problems]
     if problems:
         raise ShowFileError(problems)
     print(f"{args.show}: OK")

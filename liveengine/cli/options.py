@@ -70,19 +70,13 @@ def load_rig(args):
         raise UsageError(f"{args.show}: {error}") from None
 
 
-def rig_problems(rig) -> dict[str, list[str]]:
-    """What building the rig found, by where in the show: "instrument piano", "bus keys insert 1"."""
-    problems = {f"instrument {name}": found for name, found in rig.instrument_problems.items()}
-    problems.update((f"bus {where}", found) for where, found in rig.insert_problems.items())
-    return problems
-
-
-def warn_about_the_rig(rig):
-    """An instrument plays without what it could not load, a bus without an insert it could not host: whoever
-    runs the show must know what that is."""
-    for where, problems in rig_problems(rig).items():
-        print(f"WARNING: {where}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:", file=sys.stderr)
-        for problem in problems:
+def warn_about_instruments(rig):
+    """An instrument plays without what it could not load, a bus without an insert that could not be hosted;
+    whoever runs the show must know what that is."""
+    for what, found in [*(("instrument " + name, problems) for name, problems in rig.instrument_problems.items()),
+                        *(("bus " + where, problems) for where, problems in rig.insert_problems.items())]:
+        print(f"WARNING: {what}: {len(found)} problem{'s' if len(found) != 1 else ''}:", file=sys.stderr)
+        for problem in found:
             print(f"  {problem}", file=sys.stderr)
     sys.stderr.flush()
 

@@ -6,7 +6,7 @@ import time
 
 from . import UsageError
 from .describe import warn_about_stems
-from .options import add_audio_options, load_rig, prepare_kernels, warn_about_the_rig
+from .options import add_audio_options, load_rig, prepare_kernels, warn_about_instruments
 
 
 def add_parser(commands):
@@ -35,7 +35,7 @@ def command_render(args) -> int:
     prepare_kernels(offline=True)
     render = ShowRender(rig, inputs=inputs, go_seconds=args.go)
     warn_about_stems(render.runner)
-    warn_about_the_rig(rig)
+    warn_about_instruments(rig)
     settings = rig.engine.settings
     rate = settings.sample_rate
     began = time.monotonic()

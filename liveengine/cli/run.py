@@ -2,7 +2,7 @@
 
 from . import EXIT_INTERRUPTED
 from .describe import describe_cues, describe_rig, warn_about_stems
-from .options import add_audio_options, add_osc_options, load_rig, warn_about_the_rig
+from .options import add_audio_options, add_osc_options, load_rig, warn_about_instruments
 
 
 def add_parser(commands):
@@ -25,7 +25,7 @@ def command_run(args) -> int:
     for line in describe_cues(session.runner):
         print(line)
     warn_about_stems(session.runner)
-    warn_about_the_rig(rig)
+    warn_about_instruments(rig)
     with session:
         session.run(args.seconds)
     for line in session.summary():

@@ -30,7 +30,9 @@ INSTRUMENT = 1
 # about 22,000 samples, so every note starts from silence.
 SPACING = 96 * 256
 NOTE_SAMPLES = 2400
-JUDGED_SAMPLES = 12000  # of each note: its attack, its release and a good part of its tail
+# Of each note: its attack, its release and a good part of its tail, before any sample loop's end (mda EPiano
+# rewrites the ends of its loops in data its instances share, at each instantiation).
+JUDGED_SAMPLES = 12000
 AHEAD_SECONDS = 0.2  # the first note's distance from the block playing when the notes are posted
 REFERENCE_ORIGIN_BLOCKS = 4  # silence before the offline render's first note: a block to judge before it
 

@@ -441,9 +441,10 @@ def queue_midi(table, plugin, sample, status, data1, data2, length):
 @realtime
 def queue_change(table, plugin, sample, port, value):
     """A control change (or, `port` CHANGE_BYPASS, a bypass) on `sample`; False when there is no such port,
-    or the plugin's block holds too many changes already (the event is rejected, and counted as such).
-    A change of a port on the frame of one waiting already takes its place: only the later one would sound,
-    and a burst of changes (an OSC client's fader, all due at once) must not crowd out its own last value."""
+    or the plugin's block holds too many changes already and none of that port (the event is rejected, and
+    counted as such). A change takes the place of the last one waiting for its port when that one is on the
+    same frame (only the later would sound), and when the block holds no more (it then lands on that one's
+    frame): a flood of changes, an OSC client's fader or a glide's steps, never crowds out its own last value."""
     ints = i64_2d(table, A_PLUGIN_INTS)
     if not 0 <= plugin < MAX_PLUGINS or ints[P_ROLE, plugin] == ROLE_NONE:
         return False
@@ -455,10 +456,13 @@ def queue_change(table, plugin, sample, port, value):
     changes = f64_3d(table, A_PLUGIN_CHANGES)
     frame = block_frame(table, sample)
     count = ints[P_CHANGE_COUNT, plugin]
+    latest = -1
     for row in range(count):
-        if changes[plugin, row, PC_PORT] == port and changes[plugin, row, PC_FRAME] == frame:
-            changes[plugin, row, PC_VALUE] = value
-            return True
+        if changes[plugin, row, PC_PORT] == port:
+            latest = row
+    if latest >= 0 and (changes[plugin, latest, PC_FRAME] == frame or count >= MAX_PLUGIN_CHANGES):
+        changes[plugin, latest, PC_VALUE] = value
+        return True
     if count >= MAX_PLUGIN_CHANGES:
         return False
     changes[plugin, count, PC_FRAME] = frame

@@ -89,6 +89,22 @@ def test_a_burst_of_values_to_one_control_ends_on_the_last_one():
         assert peer.reply()[1]["data"]["controls"]["gain"] == values[-1]
 
 
+
+def test_a_flood_of_changes_on_every_frame_of_a_block_ends_on_the_last_value():
+    """Two hundred changes of one port on successive frames of one block (more than a block's table holds,
+    as a glide's steps under a burst of values may be): the port ends on the last of them."""
+    require(DX10, FIL4_STEREO, DPL_STEREO)
+    with Surface(show=PLUGIN_SHOW) as osc:
+        engine = osc.rig.engine
+        column = engine.plugins.insert_column(engine.state.bus_index["keys"], 1)
+        gain = engine.plugins.instances[column].description.control("gain").index
+        values = [-18.0 + 36.0 * frame / 199 for frame in range(200)]
+        producer = engine.producer("control")
+        for frame, value in enumerate(values):
+            producer.plugin_control(column, gain, value, sample=frame)
+        OfflineRenderer(engine.state, BLOCK_SIZE).render_block()
+        assert engine.plugins.instances[column].controls[gain] == np.float32(values[-1])
+
 # The plugins of PLUGIN_SHOW by the addresses of their controls.
 TARGETS = {"/instrument/dx": DX10, "/bus/keys/insert/1": FIL4_STEREO, "/bus/keys/insert/2": DPL_STEREO}
 VALUES = 10_000

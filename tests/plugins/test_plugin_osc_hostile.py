@@ -1,6 +1,6 @@
-"""LV2 plugins' control ports over OSC, from real sockets: a query leaves what plays alone, and a storm of
-random values to a live show's plugins is clamped to each port's range, NaN refused, and costs the engine
-no cycle."""
+"""LV2 plugins' control ports over OSC, from real sockets: a query leaves what plays alone, a burst or a
+flood of values to one port ends on the last of them, and a storm of random values to a live show's plugins
+is clamped to each port's range, NaN refused, and costs the engine no cycle."""
 
 import math
 import os
@@ -105,10 +105,11 @@ def test_a_flood_of_changes_on_every_frame_of_a_block_ends_on_the_last_value():
         OfflineRenderer(engine.state, BLOCK_SIZE).render_block()
         assert engine.plugins.instances[column].controls[gain] == np.float32(values[-1])
 
+
 # The plugins of PLUGIN_SHOW by the addresses of their controls.
 TARGETS = {"/instrument/dx": DX10, "/bus/keys/insert/1": FIL4_STEREO, "/bus/keys/insert/2": DPL_STEREO}
 VALUES = 10_000
-BURST = 250  # values sent at once; then their replies, and every control read back
+BURST = 100  # values sent at once (a socket's receive buffer holds them); then their replies, and a read-back
 # What a value sent live needs to be in place: the scheduling latency (two blocks), a glide over the
 # de-zipper time (5 ms), and the block that applies its last step.
 SETTLE_BLOCKS = 8

@@ -90,21 +90,23 @@ def test_a_burst_of_values_to_one_control_ends_on_the_last_one():
 
 
 
-def test_a_flood_of_changes_on_every_frame_of_a_block_ends_on_the_last_value():
+def test_a_flood_of_changes_on_every_frame_of_a_block_ends_on_the_last_value_and_crowds_out_no_other():
     """Two hundred changes of one port on successive frames of one block (more than a block's table holds,
-    as a glide's steps under a burst of values may be): the port ends on the last of them."""
+    as a glide's steps under a burst of values may be), then one of another port: the first ends on the last
+    of its values, and the other port takes its own."""
     require(DX10, FIL4_STEREO, DPL_STEREO)
     with Surface(show=PLUGIN_SHOW) as osc:
         engine = osc.rig.engine
         column = engine.plugins.insert_column(engine.state.bus_index["keys"], 1)
-        gain = engine.plugins.instances[column].description.control("gain").index
+        instance = engine.plugins.instances[column]
+        gain, shelf = (instance.description.control(symbol).index for symbol in ("gain", "LSgain"))
         values = [-18.0 + 36.0 * frame / 199 for frame in range(200)]
         producer = engine.producer("control")
         for frame, value in enumerate(values):
             producer.plugin_control(column, gain, value, sample=frame)
+        producer.plugin_control(column, shelf, 9.0, sample=200)
         OfflineRenderer(engine.state, BLOCK_SIZE).render_block()
-        assert engine.plugins.instances[column].controls[gain] == np.float32(values[-1])
-
+        assert (instance.controls[gain], instance.controls[shelf]) == (np.float32(values[-1]), 9.0)
 
 # The plugins of PLUGIN_SHOW by the addresses of their controls.
 TARGETS = {"/instrument/dx": DX10, "/bus/keys/insert/1": FIL4_STEREO, "/bus/keys/insert/2": DPL_STEREO}

@@ -27,12 +27,12 @@ def capture_engine(stream, seconds, channels=4):
     return capture
 
 
-def heard_without_interruption(capture, pairs, first_block, end_sample):
-    """Whether every engine block (of PERIOD frames) from `first_block` up to `end_sample` reached
+def heard_without_interruption(capture, pairs, first_block, end_sample, period=PERIOD):
+    """Whether every engine block (of `period` frames) from `first_block` up to `end_sample` reached
     the capture in the server cycle right after the previous one: no cycle skipped by the engine or
     the capture, so the captured rows line up with engine samples one to one."""
     first_cycle = capture.cycle_at_ns(pairs[first_block])
-    for block in range(first_block, end_sample, PERIOD):
+    for block in range(first_block, end_sample, period):
         if block not in pairs:
             return False
         try:

@@ -1,6 +1,9 @@
 """Real LV2 plugins from Debian for the plugin host's tests: which ones, from which package (a test
 skips, saying so, only where liblilv or the package is missing), and what the kernel will do with
-an instance, done from Python through cffi: write an atom:Sequence of MIDI events, call `run`."""
+an instance, done from Python through cffi: write an atom:Sequence of MIDI events, call `run`; and
+plugin bundles of descriptions only, for plugins liveengine must refuse."""
+
+import os
 
 import numpy as np
 import pytest
@@ -9,12 +12,14 @@ from liveengine.instruments import lilv
 from liveengine.instruments.lilv import ffi
 
 EPIANO = "http://drobilla.net/plugins/mda/EPiano"
+DX10 = "http://drobilla.net/plugins/mda/DX10"
 FIL4_STEREO = "http://gareus.org/oss/lv2/fil4#stereo"
 DPL_STEREO = "http://gareus.org/oss/lv2/dpl#stereo"
 CONVOLV_STEREO = "http://gareus.org/oss/lv2/convoLV2#Stereo"
 ZEROCONVOLV_MONO = "http://gareus.org/oss/lv2/zeroconvolv#Mono"
-DEBIAN_PACKAGES = {EPIANO: "mda-lv2", FIL4_STEREO: "x42-plugins", DPL_STEREO: "x42-plugins",
-                   CONVOLV_STEREO: "x42-plugins", ZEROCONVOLV_MONO: "x42-plugins"}
+ZEROCONVOLV_STEREO = "http://gareus.org/oss/lv2/zeroconvolv#Stereo"
+DEBIAN_PACKAGES = {EPIANO: "mda-lv2", DX10: "mda-lv2", FIL4_STEREO: "x42-plugins", DPL_STEREO: "x42-plugins",
+                   CONVOLV_STEREO: "x42-plugins", ZEROCONVOLV_MONO: "x42-plugins", ZEROCONVOLV_STEREO: "x42-plugins"}
 
 WORKER_STATUS = "LV2_Worker_Status(void*, uint32_t, const void*)"
 
@@ -85,3 +90,35 @@ class WorkRecorder:
             assert work(handle, respond, ffi.NULL, len(request), request) == 0
         for response in responses:
             assert work_response(handle, len(response), response) == 0
+
+
+SYSTEM_LV2_FOLDERS = "/usr/lib/lv2"  # where Debian's packages install their bundles
+
+
+def write_stereo_effect_bundle(folder, uri: str, name: str, *, required: tuple[str, ...] = (),
+                               hard_rt_capable: bool = True):
+    """A plugin bundle of descriptions only (no binary: liveengine refuses it before loading one), found
+    through LV2_PATH: a stereo effect called `name`, requiring the host features `required`."""
+    features = [f"lv2:requiredFeature <{feature}>" for feature in required]
+    if hard_rt_capable:
+        features.append("lv2:optionalFeature lv2:hardRTCapable")
+    bundle = folder / f"{name.lower().replace(' ', '-')}.lv2"
+    bundle.mkdir(parents=True)
+    (bundle / "manifest.ttl").write_text(
+        "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<{uri}> a lv2:Plugin ; lv2:binary <plugin.so> ; rdfs:seeAlso <plugin.ttl> .\n")
+    audio = (("Input", "in_l"), ("Input", "in_r"), ("Output", "out_l"), ("Output", "out_r"))
+    ports = ", ".join(f"[ a lv2:{direction}Port, lv2:AudioPort ; lv2:index {index} ; lv2:symbol \"{symbol}\" ; "
+                      f"lv2:name \"{symbol}\" ]" for index, (direction, symbol) in enumerate(audio))
+    (bundle / "plugin.ttl").write_text(
+        "@prefix doap: <http://usefulinc.com/ns/doap#> .\n"
+        "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
+        f"<{uri}> a lv2:Plugin, lv2:ReverbPlugin ; doap:name \"{name}\" ;\n"
+        + "".join(f"    {feature} ;\n" for feature in features)
+        + f"    lv2:port {ports} .\n")
+
+
+def lv2_path_with(folder) -> str:
+    """LV2_PATH for a child process that finds the bundles in `folder` beside the installed plugins."""
+    return os.pathsep.join([str(folder), os.environ.get("LV2_PATH") or SYSTEM_LV2_FOLDERS])

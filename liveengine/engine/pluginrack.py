@@ -229,11 +229,12 @@ class PluginRack:
         return [start + (value - start) * fraction for fraction in fractions[:-1]] + [value]
 
     def state_of(self, column: int) -> dict:
-        """A plugin as it plays now: what it is, its latency, whether bypassed, every control's value."""
+        """A plugin as it plays now: what it is, its latency, whether bypassed, every control's value (read, never
+        run: the audio thread may be running it)."""
         instance = self.instances[column]
         description = instance.description
         state = {"name": self.names.get(column, description.name), "plugin": description.name,
-                 "uri": description.uri, "latency_samples": instance.latency(),
+                 "uri": description.uri, "latency_samples": instance.reported_latency(),
                  "controls": {port.symbol: float(instance.controls[port.index]) for port in description.control_ports}}
         if self.state.plugin_ints[P_ROLE, column] == ROLE_INSERT:
             state["bypassed"] = bool(self.state.plugin_values[PV_WET_TARGET, column] == 0.0)

@@ -335,6 +335,13 @@ class PluginInstance:
         self.reset_midi_input()
         self.reset_atom_outputs()
         self._descriptor.run(self._instance.lv2_handle, self.max_block)
+        return self.reported_latency()
+
+    def reported_latency(self) -> int:
+        """The latency in frames that the plugin's latency port reported on its last run (0 without a latency
+        port). Never runs the plugin, so the control plane may ask while the kernel runs it."""
+        if self.description.latency_port is None:
+            return 0
         return int(round(float(self.controls[self.description.latency_port])))
 
     def close(self):

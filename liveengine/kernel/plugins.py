@@ -50,6 +50,7 @@ from .state import (
     PC_FRAME,
     PC_PORT,
     PC_VALUE,
+    PLUGIN_CHANGE_FIELDS,
     PM_DATA1,
     PM_DATA2,
     PM_FRAME,
@@ -464,9 +465,24 @@ def queue_midi(table, plugin, sample, status, data1, data2, length):
 
 
 @realtime
+def superseded_change(changes, count):
+    """The first of the `count` waiting changes that a later one of the same port follows; -1 if none is."""
+    for row in range(count):
+        for later in range(row + 1, count):
+            if changes[later, PC_PORT] == changes[row, PC_PORT]:
+                return row
+    return -1
+
+
+@realtime
 def queue_change(table, plugin, sample, port, value):
     """A control change (or, `port` CHANGE_BYPASS, a bypass) on `sample`; False when there is no such port,
-    or the plugin's block holds too many changes already (the event is rejected, and counted as such)."""
+    or the plugin's block holds as many changes as it can, each the last of its port (the event is rejected,
+    and counted as such). A change takes the place of the last one waiting for its port when that one is on
+    the same frame (only the later would sound), and when the block holds no more (it then lands on that
+    one's frame); a port with none waiting takes the room of a change another change of its port follows.
+    So a flood of changes (an OSC client's fader, a glide's steps) ends on its last value, and crowds out no
+    other port's."""
     ints = i64_2d(table, A_PLUGIN_INTS)
     if not 0 <= plugin < MAX_PLUGINS or ints[P_ROLE, plugin] == ROLE_NONE:
         return False
@@ -475,13 +491,27 @@ def queue_change(table, plugin, sample, port, value):
             return False
     elif not 0 <= port < ints[P_CONTROL_COUNT, plugin]:
         return False
+    changes = f64_3d(table, A_PLUGIN_CHANGES)
+    frame = block_frame(table, sample)
     count = ints[P_CHANGE_COUNT, plugin]
+    latest = -1
+    for row in range(count):
+        if changes[plugin, row, PC_PORT] == port:
+            latest = row
+    if latest >= 0 and (changes[plugin, latest, PC_FRAME] == frame or count >= MAX_PLUGIN_CHANGES):
+        changes[plugin, latest, PC_VALUE] = value
+        return True
     if count >= MAX_PLUGIN_CHANGES:
-        return False
-    row = f64_3d(table, A_PLUGIN_CHANGES)[plugin, count]
-    row[PC_FRAME] = block_frame(table, sample)
-    row[PC_PORT] = port
-    row[PC_VALUE] = value
+        superseded = superseded_change(changes[plugin], count)
+        if superseded < 0:
+            return False
+        for row in range(superseded, count - 1):  # the rest keep their order (their frames')
+            for field in range(PLUGIN_CHANGE_FIELDS):
+                changes[plugin, row, field] = changes[plugin, row + 1, field]
+        count -= 1
+    changes[plugin, count, PC_FRAME] = frame
+    changes[plugin, count, PC_PORT] = port
+    changes[plugin, count, PC_VALUE] = value
     ints[P_CHANGE_COUNT, plugin] = count + 1
     return True
 

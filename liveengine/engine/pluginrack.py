@@ -72,6 +72,9 @@ class PluginRack:
         self.state = state
         self.instances: dict[int, PluginInstance] = {}  # by kernel column
         self.names: dict[int, str] = {}  # how messages name each column: "keys insert 1 (x42 fil4)"
+        # The value each control was last set to by a glide, (column, port) -> value: where its next glide
+        # starts (the port itself may still be on its way there).
+        self._glided_to: dict[tuple[int, int], float] = {}
         self._worker = None
 
     # Instantiating into a column.
@@ -216,11 +219,12 @@ class PluginRack:
 
     def glide(self, column: int, port: int, value: float) -> list[float]:
         """The values a change of control `port` to `value` steps through, over GLIDE_STEPS steps from where
-        the port stands (geometric on a logarithmic port): plugins that do not smooth their controls
-        themselves would click on a jump. A toggle, an integer or an enumeration jumps."""
+        the port was last set to go (geometric on a logarithmic port): plugins that do not smooth their
+        controls themselves would click on a jump. A toggle, an integer or an enumeration jumps."""
         description = self.instances[column].description
         control = next(control for control in description.control_inputs if control.index == port)
-        start = float(self.instances[column].controls[port])
+        start = self._glided_to.get((column, port), float(self.instances[column].controls[port]))
+        self._glided_to[column, port] = value
         if control.toggled or control.integer or control.enumeration or start == value:
             return [value]
         fractions = [(step + 1) / GLIDE_STEPS for step in range(GLIDE_STEPS)]

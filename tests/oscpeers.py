@@ -46,6 +46,19 @@ actions = [{stop = "a"}]
 """
 
 
+class ReplyCatcher:
+    """An OSC client as the surface sees it, whose replies (address, decoded JSON) are kept instead of sent."""
+
+    host, port, connection, server = "127.0.0.1", 9000, None, None
+    key = ("udp", "127.0.0.1", 9000)
+
+    def __init__(self):
+        self.replies = []
+
+    def send(self, address, *args):
+        self.replies.append((address, json.loads(args[0])))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))

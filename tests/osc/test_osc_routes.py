@@ -1,7 +1,6 @@
 """The OSC address space as a table of routes: the README's table of addresses is the table's own,
 every route's arguments are checked before anything is carried out, and each address finds its route."""
 
-import json
 import re
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from liveengine.osc.surface import OscSurface
 from liveengine.show.cues import CueRunner
 from liveengine.show.rig import build_rig
 
+from oscpeers import ReplyCatcher
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 SHOW = """
 [show]
@@ -25,17 +26,6 @@ number = "1M1"
 go = true
 actions = [{gain = "keys", db = -6}]
 """
-
-
-class Client:
-    host, port, connection, server = "127.0.0.1", 9000, None, None
-    key = ("udp", "127.0.0.1", 9000)
-
-    def __init__(self):
-        self.replies = []
-
-    def send(self, address, *args):
-        self.replies.append((address, json.loads(args[0])))
 
 
 def osc_ring_fill(surface) -> int:
@@ -108,7 +98,7 @@ WRONG_ARGUMENTS = [
 
 @pytest.mark.parametrize("address, args, complaint", WRONG_ARGUMENTS)
 def test_wrong_arguments_are_answered_and_nothing_is_carried_out(surface, address, args, complaint):
-    client = Client()
+    client = ReplyCatcher()
     surface.handle(client, f"/seq/7{address}", args)
     (reply_address, reply), = client.replies
     assert reply_address == f"/reply/seq/7{address}" and reply["status"] == "error"
@@ -133,7 +123,7 @@ def test_arguments_left_out_take_their_defaults(surface):
 def test_queries_and_subscribe_are_always_answered_and_are_not_commands(surface):
     assert set(ADDRESS_SPACE.always_answered) == {"/cuelist", "/buses", "/setups", "/state", "/ping", "/subscribe",
                                                   "/bus/{name}/insert/{n}", "/instrument/{name}"}
-    client = Client()
+    client = ReplyCatcher()
     surface.handle(client, "/ping", [])
     surface.handle(client, "/subscribe", [5])
     assert client.replies[0] == ("/reply/ping", {"address": "/ping", "status": "ok", "data": "pong"})

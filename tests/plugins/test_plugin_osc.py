@@ -1,8 +1,6 @@
 """Plugins over OSC: a control set on its sample (clamped to the port's range), an insert bypassed, each
 plugin's state read back; and the show file's plugins, as the rig installs them."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -13,6 +11,7 @@ from liveengine.show.cues import CueRunner
 from liveengine.show.reader import parse_show
 from liveengine.show.rig import build_rig
 from lv2plugins import EPIANO, FIL4_STEREO, require
+from oscpeers import ReplyCatcher
 
 SHOW = f"""
 [show]
@@ -31,17 +30,6 @@ type = "tone"
 """
 
 
-class Client:
-    host, port, connection, server = "127.0.0.1", 9000, None, None
-    key = ("udp", "127.0.0.1", 9000)
-
-    def __init__(self):
-        self.replies = []
-
-    def send(self, address, *args):
-        self.replies.append((address, json.loads(args[0])))
-
-
 @pytest.fixture
 def surface():
     require(EPIANO, FIL4_STEREO)
@@ -51,7 +39,7 @@ def surface():
 
 
 def ask(surface, address, *args):
-    client = Client()
+    client = ReplyCatcher()
     surface.answer_commands(client, True)
     surface.handle(client, address, list(args))
     (_, reply), = client.replies

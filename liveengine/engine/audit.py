@@ -10,9 +10,10 @@ The audit proves that from the IR, and counts what must never appear in the body
 - NRT allocations: any call into numba's runtime that allocates, reallocates or frees
   (reference counting of the callback's borrowed views is not one: they own nothing);
 - CPython API calls: Py*/_Py* functions and numba's GIL and exception helpers;
-- calls through an address anywhere but kernel/plugins.py (and the worker's entry points): the kernel calls C code by address only to run
-  an LV2 plugin (its run, work, work_response, end_run). Those are listed as plugin calls: the plugins
-  themselves are C binaries that declare themselves hard-real-time capable (liveengine refuses any other).
+- calls through an address anywhere but kernel/plugins.py and kernel/worker.py (and the worker's entry
+  points): the kernel calls C code by address only to run an LV2 plugin (its run, work, work_response,
+  end_run). Those are listed as plugin calls: the plugins themselves are C binaries that declare
+  themselves hard-real-time capable (liveengine refuses any other).
 
 IR is only available for code compiled in this process, not loaded from numba's
 cache, so `audit_callback` compiles in a subprocess with an empty cache directory the entry
@@ -36,7 +37,7 @@ _CALL = re.compile(r"\bcall [^@]*@(\"[^\"]+\"|[\w.$]+)\(")
 _VALUE = re.compile(r"(%[\w.\"-]+|-?\d+|undef|poison)")
 _CALL_BY_ADDRESS = re.compile(r"\bcall [^@%]*%[\w.\"-]+\(")
 # kernel/plugins.py, and the worker's entry points, into which numba inlines it.
-PLUGIN_CALLERS = re.compile(r"^liveengine\.kernel\.(plugins\.|entries\.(schedule_work|work|work_responses)$)")
+PLUGIN_CALLERS = re.compile(r"^liveengine\.kernel\.(plugins\.|worker\.|entries\.(schedule_work|work|work_responses)$)")
 
 CPYTHON_API = re.compile(r"^(_?Py\w+|numba_gil_ensure|numba_gil_release|numba_unpickle|numba_do_raise|"
                          r"numba_runtime_build_excinfo_struct|numba_\w*pyobject\w*)$")

@@ -13,7 +13,7 @@ from numba import carray
 
 from .events import EVENT_WIDTH
 from .intrinsics import address_as_void_pointer, store_release
-from .plugins import deliver_work_responses, perform_work, respond_to_plugin, schedule_work_request, worker_record
+from .worker import deliver_work_responses, perform_work, respond_to_plugin, schedule_work_request, worker_record
 from .process import drain_input_rings, process
 from .realtime import realtime_inline
 from .rings import INDEX_WORDS, ring_fill, ring_pop_into, ring_push

@@ -134,8 +134,9 @@ class Session:
         if rig.show.conductor.midi_input is not None:
             stack.callback(close_midi_inputs, _open_pedal(rig, runner))
         keyboards = _start_keyboards(rig, runner, stack, say) if rig.show.keyboards else None
-        if osc_server is not None:
-            self.terminal.message(_start_osc(osc_server, rig, runner, stack, keyboards, audio=stream))
+        if osc_server is not None or rig.show.web.enabled:
+            for line in _start_surfaces(osc_server, rig, runner, stack, keyboards, audio=stream):
+                self.terminal.message(line)
         if self.console:
             read_commands(runner, report=lambda text: self.terminal.message(text, error=True),
                           on_quit=self._quit_requested.set)
@@ -303,21 +304,59 @@ def _open_osc(rig, stack):
     return server
 
 
-def _start_osc(server, rig, runner, stack, keyboards=None, audio=None) -> str:
-    """The sound engineer's OSC surface and its feed, on the server `_open_osc` started; says where it listens."""
+def _start_surfaces(osc_server, rig, runner, stack, keyboards=None, audio=None) -> list[str]:
+    """The sound engineer's OSC surface with its feed, on the server `_open_osc` started, and the
+    conductor's and engineer's pages, whose actions the surface carries out in the thread that owns its
+    ring (the OSC worker's, or one of their own without OSC); says where they listen."""
     from ..osc.feed import FeedPublisher
     from ..osc.surface import OscSurface
-    osc = rig.show.osc
     surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
+    feed = FeedPublisher(surface, audio)
+    said = []
+    if osc_server is not None:
+        said.append(_start_osc(osc_server, rig, surface, feed, stack))
+        submit = osc_server.carry_out
+    else:
+        from ..web.server import ActionThread
+        actions = ActionThread(surface.handle).start()
+        stack.callback(actions.stop)
+        submit = actions.submit
+    if rig.show.web.enabled:
+        said += _start_web(rig, surface, feed, submit, stack)
+    stack.callback(feed.start().stop)
+    return said
+
+
+def _start_osc(server, rig, surface, feed, stack) -> str:
+    """The OSC surface on the server `_open_osc` started; says where it listens."""
+    osc = rig.show.osc
     server.handle = surface.handle
     stack.callback(lambda: print(_osc_summary(server, surface)))
     # At the end, OSC stops before its summary and before what the show opened earlier (the stop
     # `_open_osc` registered then does nothing).
     stack.callback(server.stop)
-    feed = FeedPublisher(surface, audio)
     server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
-    stack.callback(feed.start().stop)
     return f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}"
+
+
+def _start_web(rig, surface, feed, submit, stack) -> list[str]:
+    """The conductor's and engineer's pages; says their addresses and the control token."""
+    import secrets
+    from ..web.server import WebError, WebServer
+    config = rig.show.web
+    token = config.token or secrets.token_urlsafe(12)
+    server = WebServer(config, surface, submit, token)
+    try:
+        server.start()
+    except WebError as error:
+        raise SessionError(f"{error}. Give another port in {rig.show.path.name}'s [web] port.") from None
+    stack.callback(server.stop)
+    feed.listeners.append(server.events_from_feed)
+    view = f"?view={config.view_token}" if config.view_token else ""
+    said = [f"Pages: {address}{view}" for address in server.pages]
+    said.append(f"Control token for GO, stop and faders: {token} (open /engineer?token={token})"
+                if config.token is None else "Control token: the show's [web] token")
+    return said
 
 
 def _osc_summary(server, surface) -> str:

@@ -1,0 +1,100 @@
+"""A show with the pages on, run by `liveengine run --jack-dummy`, and Debian's chromium driven headless."""
+
+import re
+import shutil
+import socket
+import textwrap
+
+import pytest
+
+from tests.commandline import Run
+from tests.cueshows import show_text
+
+TOKEN = "conductor-token-1"
+PAGES_LINE = re.compile(r"Pages: (http://\S+/engineer)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def web_show(port: int, *, token: str | None = TOKEN, extra: str = "") -> str:
+    """Master timecode from 00:59:59:00; cue 1M1 at 01:00:00:00 starts a click (one bar of count-in at
+    120 bpm, 4/4, a tempo change at bar 5: a yellow streamer into bar 4), GO cues 1M2 and 1M3, and a
+    punch of the show's own at bar 3 beat 1 of 1M1."""
+    token_line = f'token = "{token}"' if token else ""
+    return show_text(textwrap.dedent(f"""
+        [clicks.conductor]
+        instrument = "blip"
+        bus = "click"
+        tempo = [{{bar = 1, bpm = 120}}, {{bar = 5, bpm = 100}}]
+        meter = [{{bar = 1, time = "4/4"}}]
+        bars = 40
+        count_in = 1
+
+        [[cues]]
+        number = "1M1"
+        name = "Main title"
+        at = "01:00:00:00"
+        actions = [{{start = "conductor"}}]
+
+        [[cues]]
+        number = "1M2"
+        name = "Pads swell"
+        go = true
+        actions = [{{gain = "one", db = -6.0}}]
+
+        [[cues]]
+        number = "1M3"
+        name = "Pads settle"
+        go = true
+        actions = [{{gain = "one", db = -3.0}}]
+
+        [[hits]]
+        kind = "punch"
+        cue = "1M1"
+        at = "3.1"
+        color = "red"
+
+        [osc]
+        enabled = false
+
+        [web]
+        port = {port}
+        {token_line}
+        {extra}
+        """))
+
+
+class LiveShow:
+    """`liveengine run SHOW --jack-dummy` with the pages on, until the pages' addresses are printed."""
+
+    def __init__(self, tmp_path, seconds: float = 60, **show):
+        self.port = free_port()
+        path = tmp_path / "web.toml"
+        path.write_text(web_show(self.port, **show))
+        self.run = Run(path, "--jack-dummy", "--seconds", str(seconds))
+        self.run.wait_for(re.compile(r"Control token"), timeout=240)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> str:
+        self.run.process.stdin.write("quit\n")
+        self.run.process.stdin.flush()
+        self.run.finish(timeout=60)
+        return self.run.output
+
+
+def browser(width: int = 1920, height: int = 1080):
+    """Debian's chromium, headless, at that window size."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    if shutil.which("chromium") is None or shutil.which("chromedriver") is None:
+        pytest.fail("chromium and chromium-driver are needed (.ci/setup installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     f"--window-size={width},{height}", "--hide-scrollbars"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)

@@ -21,6 +21,7 @@ import json
 import logging
 import pathlib
 import queue
+import socket as socket_module
 import threading
 import time
 
@@ -36,6 +37,7 @@ STATIC = pathlib.Path(__file__).with_name("static")
 TICK_HZ = 20
 VIEWER_QUEUE = 16  # messages waiting for one viewer; past that it is dropped
 MAX_VIEWERS = 64
+SEND_BUFFER_BYTES = 64 * 1024
 EVENT_LOG = 200
 # What a page may ask for (with the control token): the same routes an OSC client sends.
 PAGE_ROUTES = ("/go", "/back", "/stop", "/panic", "/cue/{number}/standby", "/cue/{number}/start",
@@ -221,6 +223,10 @@ class WebServer:
             raise web.HTTPServiceUnavailable(text=f"{MAX_VIEWERS} viewers are watching already")
         socket = web.WebSocketResponse(heartbeat=10.0, max_msg_size=64 * 1024)
         await socket.prepare(request)
+        # A small kernel buffer: a viewer that stops reading fills it, then its queue, within seconds.
+        raw = request.transport.get_extra_info("socket") if request.transport else None
+        if raw is not None:
+            raw.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_SNDBUF, SEND_BUFFER_BYTES)
         viewer = Viewer(self, socket, request.remote or "", page, control)
         self.viewers.add(viewer)
         viewer.post(self._hello(viewer))

@@ -10,6 +10,8 @@ import pytest
 from tests.commandline import Run
 from tests.cueshows import show_text
 
+TIMECODE = '[timecode]\nsource = "none"\nrate = "25"\nmaster_start = "00:59:48:00"\n'
+
 TOKEN = "conductor-token-1"
 PAGES_LINE = re.compile(r"Pages: (http://\S+/engineer)")
 
@@ -21,7 +23,7 @@ def free_port() -> int:
 
 
 def web_show(port: int, *, token: str | None = TOKEN, extra: str = "") -> str:
-    """Master timecode from 00:59:59:00; cue 1M1 at 01:00:00:00 starts a click (one bar of count-in at
+    """Master timecode from 00:59:48:00 (12 s before the first cue, time to open the pages); cue 1M1 at 01:00:00:00 starts a click (one bar of count-in at
     120 bpm, 4/4, a tempo change at bar 5: a yellow streamer into bar 4), GO cues 1M2 and 1M3, and a
     punch of the show's own at bar 3 beat 1 of 1M1."""
     token_line = f'token = "{token}"' if token else ""
@@ -65,7 +67,7 @@ def web_show(port: int, *, token: str | None = TOKEN, extra: str = "") -> str:
         port = {port}
         {token_line}
         {extra}
-        """))
+        """), timecode=TIMECODE)
 
 
 class LiveShow:

@@ -25,6 +25,7 @@ class Show {
     this.page = page; this.handlers = handlers; this.clock = new ServerClock();
     this.seq = Date.now() * 1000 % 1e15;  // a new page never repeats an old one's sequence numbers
     this.pending = new Map();
+    window.serverNow = () => (this.clock.ready ? this.clock.now() : null);
     this.connect();
   }
   connect() {

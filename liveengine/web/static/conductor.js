@@ -26,7 +26,6 @@ const show = new Show("conductor", {
   closed() { mapping = null; marks = { beats: [], visuals: [] }; },
 });
 window.liveShow = show;
-window.serverNow = () => (show.clock.ready ? show.clock.now() : null);
 
 function moving() { return mapping && (mapping.state === "locked" || mapping.state === "freewheel") && mapping.speed > 0; }
 

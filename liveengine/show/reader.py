@@ -95,7 +95,7 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
                       list(keyboards), problems)
     conductor = _read_conductor(top.table("conductor"), problems)
     osc = _read_osc(top.table("osc"))
-    web = _read_web(top.table("web")) if top.has("web") else WebConfig()
+    web = _read_web(top.table("web"), given=top.has("web"))
     hits = _read_hits(top.get("hits", TABLES, []), timecode.rate, cues, clicks, problems)
 
     problems.raise_if_any()
@@ -616,9 +616,10 @@ _TOKEN = Kind("a string of 8 to 200 letters, digits, '-' or '_'",
                lambda v: v if isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,200}", v) else None)
 
 
-def _read_web(web: Table) -> WebConfig:
+def _read_web(web: Table, given: bool) -> WebConfig:
+    """The pages are served when the show has a [web] table (unless it says enabled = false)."""
     return WebConfig(
-        enabled=web.get("enabled", BOOLEAN, True),
+        enabled=web.get("enabled", BOOLEAN, given),
         port=web.get("port", integer_in(1024, 65535), 8080),
         bind=web.get("bind", _ADDRESSES, ("127.0.0.1",)),
         allow=web.get("allow", _NETWORKS, ("127.0.0.1/32", "::1/128")),

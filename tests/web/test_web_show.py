@@ -15,13 +15,14 @@ def read(tmp_path, text):
 def test_web_and_hits_are_read(tmp_path):
     show = read(tmp_path, web_show(8123))
     assert show.web.enabled and show.web.port == 8123 and show.web.bind == ("127.0.0.1",)
-    hit, = show.hits
-    assert (hit.kind, hit.cue, hit.bar, hit.beat, hit.color) == ("punch", "1M1", 3, 1, "red")
+    punch, flutter = show.hits
+    assert (punch.kind, punch.cue, punch.bar, punch.beat, punch.color) == ("punch", "1M1", 3, 1, "red")
+    assert (flutter.kind, str(flutter.timecode), flutter.punches) == ("flutter", "01:05:00:00", 3)
 
 
 @pytest.mark.parametrize("extra, said", [
     ('[[hits]]\ncue = "1M2"\nat = "1.1"', "cue 1M2 starts no click track"),
-    ('[[hits]]\ncue = "1M1"\nat = "99.1"', "has no bar 99 beat 1"),
+    ('[[hits]]\ncue = "1M1"\nat = "999.1"', "has no bar 999 beat 1"),
     ('[[hits]]\nat = "3.1"', "expected either timecode"),
     ('[[hits]]\ntimecode = "01:00:01:00"\nkind = "flash"', "kind"),
     ('[[hits]]\ntimecode = "01:00:01:00"\nkind = "flutter"\npunches = 4', "punches"),

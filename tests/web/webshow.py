@@ -22,10 +22,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def web_show(port: int, *, token: str | None = TOKEN, extra: str = "") -> str:
+def web_show(port: int, *, osc_port: int = 0, token: str | None = TOKEN, extra: str = "") -> str:
     """Master timecode from 00:59:48:00 (12 s before the first cue, time to open the pages); cue 1M1 at 01:00:00:00 starts a click (one bar of count-in at
     120 bpm, 4/4, a tempo change at bar 5: a yellow streamer into bar 4), GO cues 1M2 and 1M3, and a
-    punch of the show's own at bar 3 beat 1 of 1M1."""
+    punch of the show's own at bar 3 beat 1 of 1M1; cue 1M4 at 01:00:30:00 (no click), a flutter of
+    three punches into 01:05:00:00; OSC on `osc_port` (for /locate)."""
     token_line = f'token = "{token}"' if token else ""
     return show_text(textwrap.dedent(f"""
         [clicks.conductor]
@@ -33,7 +34,7 @@ def web_show(port: int, *, token: str | None = TOKEN, extra: str = "") -> str:
         bus = "click"
         tempo = [{{bar = 1, bpm = 120}}, {{bar = 5, bpm = 100}}]
         meter = [{{bar = 1, time = "4/4"}}]
-        bars = 40
+        bars = 100
         count_in = 1
 
         [[cues]]
@@ -54,14 +55,27 @@ def web_show(port: int, *, token: str | None = TOKEN, extra: str = "") -> str:
         go = true
         actions = [{{gain = "one", db = -3.0}}]
 
+        [[cues]]
+        number = "1M4"
+        name = "Reel 2"
+        at = "01:00:30:00"
+        actions = [{{gain = "one", db = 0.0}}]
+
         [[hits]]
         kind = "punch"
         cue = "1M1"
         at = "3.1"
         color = "red"
 
+        [[hits]]
+        kind = "flutter"
+        timecode = "01:05:00:00"
+        punches = 3
+        color = "cyan"
+
         [osc]
-        enabled = false
+        enabled = {"true" if osc_port else "false"}
+        port = {osc_port or 53100}
 
         [web]
         port = {port}
@@ -74,12 +88,18 @@ class LiveShow:
     """`liveengine run SHOW --jack-dummy` with the pages on, until the pages' addresses are printed."""
 
     def __init__(self, tmp_path, seconds: float = 60, **show):
-        self.port = free_port()
+        self.port, self.osc_port = free_port(), free_port()
         path = tmp_path / "web.toml"
-        path.write_text(web_show(self.port, **show))
+        path.write_text(web_show(self.port, osc_port=self.osc_port, **show))
         self.run = Run(path, "--jack-dummy", "--seconds", str(seconds))
         self.run.wait_for(re.compile(r"Control token"), timeout=240)
+        self.server_name = re.search(r"private JACK server '([^']+)'", self.run.output).group(1)
         self.base = f"http://127.0.0.1:{self.port}"
+
+    def locate(self, timecode: str):
+        """Jump the master timecode there, as the engineer's OSC /locate does."""
+        from pythonosc.udp_client import SimpleUDPClient
+        SimpleUDPClient("127.0.0.1", self.osc_port).send_message("/locate", timecode)
 
     def stop(self) -> str:
         self.run.process.stdin.write("quit\n")

@@ -18,8 +18,8 @@ import aiohttp
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.hostile.test_keyboard_hostile import SCHEDULING_NOISE, ReferenceClient
-from tests.web.webshow import TOKEN, LiveShow, browser
+from jackreference import SCHEDULING_NOISE, ReferenceClient
+from webshow import TOKEN, LiveShow, browser
 
 FPS = 25
 FIRST_DOWNBEAT = 90000 + 2 * FPS  # 1M1 at 01:00:00:00, one bar of count-in at 120 bpm
@@ -294,3 +294,18 @@ def test_after_a_jump_nothing_of_the_old_position_is_drawn_and_a_flutter_lands(l
     assert punches == pytest.approx([FLUTTER - FPS, FLUTTER - FPS / 2, FLUTTER])
     for punch in punches:
         assert_drawn_from_its_frame(log, punch, lambda entry: any(m["frame"] == punch for m in entry["punches"]))
+
+
+def test_the_calibration_view_sets_the_display_latency_the_page_draws_for(live, chromium):
+    from selenium.webdriver.common.by import By
+    chromium.get(f"{live.base}/conductor?calibrate=1")
+    wait(chromium, "return serverNow() !== null")
+    body = chromium.find_element(By.TAG_NAME, "body")
+    for key in "]]]]]][":  # six steps later, one back: 25 ms
+        body.send_keys(key)
+    assert chromium.find_element(By.ID, "calibration").text.startswith("display latency 25 ms")
+    chromium.get(f"{live.base}/conductor")  # kept in this browser
+    wait(chromium, "return serverNow() !== null && drawLog.some(e => e.t !== null)")
+    ahead = chromium.execute_script("const e = drawLog.filter(e => e.t !== null).pop(); return e.t - serverNow();")
+    assert 25 - 20 <= ahead <= 25  # drawn for 25 ms after the page's clock, less the time since that frame
+    chromium.execute_script("localStorage.removeItem('displayLatency')")

@@ -3,7 +3,7 @@
 import pytest
 
 from liveengine.show.reader import ShowFileError, load_show
-from tests.web.webshow import web_show
+from webshow import web_show
 
 
 def read(tmp_path, text):

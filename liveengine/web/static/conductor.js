@@ -1,13 +1,16 @@
 // The conductor's screen: timecode and lock, bar and beat, cues, and the visual cues on a canvas, drawn
-// each animation frame for the instant it will be on screen (?latency=ms: the display's latency;
-// ?flash=1: a flash on every click). window.drawLog records (page clock time, what was drawn).
+// each animation frame for the instant it will be on screen (?latency=ms: the display's latency, else the
+// one calibrated; ?flash=1: a flash on every click). ?calibrate=1: the calibration view, a flash on every
+// click while [ and ] move the latency by 5 ms until flash and click coincide (kept in this browser).
+// window.drawLog records (page clock time, what was drawn).
 "use strict";
 
 const PUNCH_SECONDS = 0.15, FLASH_SECONDS = 0.1, FLUTTER_SPACING_SECONDS = 0.5;
 const COLORS = { green: "#2e2", yellow: "#ee2", red: "#e22", white: "#fff", blue: "#36f", cyan: "#2ee",
                  magenta: "#e2e", orange: "#f92" };
-const displayLatency = Number(params.get("latency") || 0);
-const beatFlash = params.get("flash") === "1";
+const calibrating = params.get("calibrate") === "1";
+let displayLatency = Number(params.get("latency") ?? localStorage.getItem("displayLatency") ?? 0);
+const beatFlash = params.get("flash") === "1" || calibrating;
 const $ = (id) => document.getElementById(id);
 const canvas = $("visuals"), context = canvas.getContext("2d");
 
@@ -15,7 +18,18 @@ let rate = { fps: 25, nominal: 25, drop: false }, cues = [];
 let mapping = null, epoch = -1, marks = { beats: [], visuals: [] }, cueState = null;
 let shownFrames = null;  // never moves backwards except on a relocation (a new epoch)
 window.drawLog = [];
-window.displayLatency = displayLatency;
+if (calibrating) {
+  const readout = $("calibration");
+  const say = () => { readout.textContent = `display latency ${displayLatency} ms: [ earlier, ] later`; };
+  readout.hidden = false; say();
+  addEventListener("keydown", (event) => {
+    const step = { "[": -5, "]": 5 }[event.key];
+    if (step === undefined) return;
+    displayLatency += step;
+    localStorage.setItem("displayLatency", String(displayLatency));
+    say();
+  });
+}
 
 const show = new Show("conductor", {
   hello(message) { rate = message.rate; cues = message.cues; },

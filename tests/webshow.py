@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from tests.commandline import Run
-from tests.cueshows import show_text
+from commandline import Run
+from cueshows import show_text
 
 TIMECODE = '[timecode]\nsource = "none"\nrate = "25"\nmaster_start = "00:59:48:00"\n'
 

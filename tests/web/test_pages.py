@@ -309,3 +309,16 @@ def test_the_calibration_view_sets_the_display_latency_the_page_draws_for(live, 
     ahead = chromium.execute_script("const e = drawLog.filter(e => e.t !== null).pop(); return e.t - serverNow();")
     assert 25 - 20 <= ahead <= 25  # drawn for 25 ms after the page's clock, less the time since that frame
     chromium.execute_script("localStorage.removeItem('displayLatency')")
+
+
+def test_the_pages_write_timecode_as_the_engine_does_at_every_frame_rate(live, chromium):
+    from liveengine.timecode import RATES, Timecode
+    chromium.get(f"{live.base}/conductor")
+    wait(chromium, "return typeof timecodeLabel === 'function'")
+    for rate in RATES.values():
+        day = rate.frames_per_day()
+        frames = [0, 1, 1799, 1800, 1801, 17981, 17982, 17983, 107892, day - 1, day, day + 5, 90000.6]
+        labels = chromium.execute_script(
+            "const [frames, rate] = arguments; return frames.map(f => timecodeLabel(f, rate));",
+            frames, {"fps": float(rate.fps), "nominal": rate.nominal, "drop": rate.drop_frame})
+        assert labels == [str(Timecode.from_frames(int(f), rate)) for f in frames], rate.name

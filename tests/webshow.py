@@ -87,8 +87,8 @@ def web_show(port: int, *, osc_port: int = 0, token: str | None = TOKEN, extra: 
 class LiveShow:
     """`liveengine run SHOW --jack-dummy` with the pages on, until the pages' addresses are printed."""
 
-    def __init__(self, tmp_path, seconds: float = 60, **show):
-        self.port, self.osc_port = free_port(), free_port()
+    def __init__(self, tmp_path, seconds: float = 60, osc: bool = True, **show):
+        self.port, self.osc_port = free_port(), free_port() if osc else 0
         path = tmp_path / "web.toml"
         path.write_text(web_show(self.port, osc_port=self.osc_port, **show))
         self.run = Run(path, "--jack-dummy", "--seconds", str(seconds))

@@ -94,17 +94,17 @@ class Viewer:
 
 
 class WebServer:
-    """`surface`: the show's OscSurface; `submit(client, address, args)`: carry out an action in the
-    thread that owns the surface's ring. Start with `start()`; addresses are in `pages`."""
+    """The pages of `rig`'s show and its cue runner. `start()` takes the port before the show starts (a
+    port another program holds stops `run` there); until `carry_out_with(submit)` names the thread that
+    carries out actions, every action hears that the show is starting. Addresses are in `pages`."""
 
-    def __init__(self, config, surface, submit, token: str):
+    def __init__(self, config, rig, runner, token: str):
         self.config = config
-        self.surface = surface
-        self.submit = submit
+        self.submit = None
         self.token = token
-        self.engine = surface.engine
-        self.runner = surface.runner
-        self.show = surface.rig.show
+        self.engine = rig.engine
+        self.runner = runner
+        self.show = rig.show
         self.schedule = Schedule(self.show, self.engine, self.runner)
         self.drift = Drift(self.engine.settings.sample_rate, float(self.show.timecode.rate.fps))
         self.allow = tuple(ipaddress.ip_network(entry, strict=False) for entry in config.allow)
@@ -138,6 +138,11 @@ class WebServer:
         if self.loop is not None and self._stop is not None:
             self.loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=5.0)
+
+    def carry_out_with(self, submit):
+        """`submit(client, address, args)` carries out an action in the thread that owns the OSC surface's
+        ring, through the surface's handlers."""
+        self.submit = submit
 
     def event(self, kind: str, text: str):
         """An entry for the engineer's event log (from any thread)."""
@@ -288,6 +293,10 @@ class WebServer:
         if route is None or route.pattern not in PAGE_ROUTES:
             viewer.post({"type": "reply", "seq": seq, "address": address, "status": "error",
                          "data": problem if route is None else f"{address} is not an action of the pages"})
+            return
+        if self.submit is None:
+            viewer.post({"type": "reply", "seq": seq, "address": address, "status": "error",
+                         "data": "the show is starting: nothing was carried out; try again in a moment"})
             return
         self.submit(viewer.client, f"/seq/{seq}{address}", args)
 

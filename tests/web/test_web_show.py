@@ -1,9 +1,18 @@
 """The show file's [web] table and [[hits]]: read as written, and every mistake said by name."""
 
+import asyncio
+import json
+import re
+import socket
+import time
+
+import aiohttp
+
 import pytest
 
 from liveengine.show.reader import ShowFileError, load_show
-from webshow import web_show
+from commandline import liveengine
+from webshow import TOKEN, LiveShow, free_port, web_show
 
 
 def read(tmp_path, text):
@@ -36,3 +45,51 @@ def test_a_wrong_hit_is_said_by_name(tmp_path, extra, said):
 def test_a_short_token_is_refused(tmp_path):
     with pytest.raises(ShowFileError, match="token"):
         read(tmp_path, web_show(8123, token="short"))
+
+
+def test_run_stops_before_any_sound_when_the_pages_port_is_taken(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        path = tmp_path / "show.toml"
+        path.write_text(web_show(port))
+        done = liveengine("run", path, "--jack-dummy", "--seconds", "5")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"cannot serve the pages on port {port} of 127.0.0.1" in output
+    assert "Starting a private JACK server" not in output  # stopped before the audio started
+
+
+def test_run_prints_the_pages_and_the_control_token_it_made(tmp_path):
+    path = tmp_path / "show.toml"
+    port = free_port()
+    path.write_text(web_show(port, token=None))
+    done = liveengine("run", path, "--jack-dummy", "--seconds", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Pages: http://127.0.0.1:{port}/conductor" in done.stdout
+    assert f"Pages: http://127.0.0.1:{port}/engineer" in done.stdout
+    token = re.search(r"Control token for GO, stop and faders: (\S+) \(open /engineer\?token=\1\)", done.stdout)
+    assert token and len(token.group(1)) >= 16
+
+
+def test_without_osc_the_pages_actions_still_reach_the_cue_runner_once(tmp_path):
+    show = LiveShow(tmp_path, seconds=30, osc=False)
+
+    async def go_twice():
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"ws://127.0.0.1:{show.port}/ws?page=engineer&token={TOKEN}") as ws:
+                replies = []
+                for sent in range(2):  # the second as a page resends an action whose reply it lost: carried out once
+                    await ws.send_str(json.dumps({"type": "action", "seq": 7, "address": "/go", "args": []}))
+                    while len(replies) <= sent:
+                        message = json.loads((await ws.receive(timeout=10)).data)
+                        if message["type"] == "reply":
+                            replies.append(message)
+                return replies
+
+    try:
+        replies = asyncio.run(go_twice())
+        time.sleep(0.5)  # for the cue runner to hear that it fired
+    finally:
+        output = show.stop()
+    assert [reply["status"] for reply in replies] == ["ok", "ok"] and replies[0]["data"] == replies[1]["data"]
+    assert output.count("cue 1M2: GO") == 1 and output.count("cue 1M2: fired") == 1, output

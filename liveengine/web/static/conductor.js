@@ -41,6 +41,15 @@ const show = new Show("conductor", {
 });
 window.liveShow = show;
 
+// The chase's state, and "lost" once a freewheel has run out (until the timecode locks again).
+let lockLost = false, lastState = "stopped";
+function lockState() {
+  const state = mapping ? mapping.state : "stopped";
+  if (state !== lastState) lockLost = state === "stopped" && (lastState === "freewheel" || lockLost);
+  lastState = state;
+  return lockLost ? "lost" : state;
+}
+
 function moving() { return mapping && (mapping.state === "locked" || mapping.state === "freewheel") && mapping.speed > 0; }
 
 // The timecode (frames) that will be on screen when this frame is: the page's clock, the display's latency.
@@ -67,7 +76,7 @@ function draw(pageMs) {
   const frames = framesOnScreen(pageMs);
   const drawn = { t: show.clock.ready ? show.clock.now(pageMs) + displayLatency : null, frames, epoch,
                   streamers: [], punches: [], flashes: [] };
-  const state = mapping ? mapping.state : "stopped";
+  const state = lockState();
   $("lock").textContent = state; $("lock").className = `state-${state}`;
   $("timecode").textContent = frames === null || !moving() && state !== "freewheel"
     ? (mapping && mapping.state !== "stopped" ? timecodeLabel(mapping.frames, rate) : "--:--:--:--")

@@ -24,15 +24,17 @@ def free_port() -> int:
 
 def web_show(port: int, *, osc_port: int = 0, token: str | None = TOKEN, extra: str = "") -> str:
     """Master timecode from 00:59:48:00 (12 s before the first cue, time to open the pages); cue 1M1 at 01:00:00:00 starts a click (one bar of count-in at
-    120 bpm, 4/4, a tempo change at bar 5: a yellow streamer into bar 4), GO cues 1M2 and 1M3, and a
+    120 bpm, 4/4, a tempo change at bar 5: a yellow streamer into bar 4; from bar 12 a change every other bar), GO cues 1M2 and 1M3, and a
     punch of the show's own at bar 3 beat 1 of 1M1; cue 1M4 at 01:00:30:00 (no click), a flutter of
     three punches into 01:05:00:00; OSC on `osc_port` (for /locate)."""
     token_line = f'token = "{token}"' if token else ""
+    # From bar 12 a change every other bar: a yellow streamer into every other downbeat, for the screenshots.
+    tempo_changes = ", ".join(f"{{bar = {bar}, bpm = {96 if bar % 4 else 100}}}" for bar in range(12, 100, 2))
     return show_text(textwrap.dedent(f"""
         [clicks.conductor]
         instrument = "blip"
         bus = "click"
-        tempo = [{{bar = 1, bpm = 120}}, {{bar = 5, bpm = 100}}]
+        tempo = [{{bar = 1, bpm = 120}}, {{bar = 5, bpm = 100}}, {tempo_changes}]
         meter = [{{bar = 1, time = "4/4"}}]
         bars = 100
         count_in = 1
@@ -109,7 +111,7 @@ class LiveShow:
 
 
 def browser(width: int = 1920, height: int = 1080):
-    """Debian's chromium, headless, at that window size."""
+    """Debian's chromium, headless, its pages at that size."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     if shutil.which("chromium") is None or shutil.which("chromedriver") is None:
@@ -119,4 +121,8 @@ def browser(width: int = 1920, height: int = 1080):
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      f"--window-size={width},{height}", "--hide-scrollbars"):
         options.add_argument(argument)
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    # The page's own area at exactly that size (the window's includes its frame).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return driver

@@ -134,11 +134,15 @@ def test_screenshots_of_both_pages(live, width, height):
             driver.get(f"{live.base}/{page}?token={TOKEN}")
             wait(driver, "return serverNow() !== null")
             time.sleep(1.0)
+            if page == "conductor":  # with a streamer on its way
+                wait(driver, "const e = drawLog[drawLog.length - 1]; return e.streamers.length && "
+                             "e.streamers[0].progress > 0.5", timeout=20)
             path = DOCS / f"{page}-{width}x{height}.png"
             path.parent.mkdir(exist_ok=True)
             assert driver.save_screenshot(str(path))
             data = path.read_bytes()
             assert data.startswith(b"\x89PNG") and len(data) > 5000
+            assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (width, height)
     finally:
         driver.quit()
 
@@ -322,3 +326,14 @@ def test_the_pages_write_timecode_as_the_engine_does_at_every_frame_rate(live, c
             "const [frames, rate] = arguments; return frames.map(f => timecodeLabel(f, rate));",
             frames, {"fps": float(rate.fps), "nominal": rate.nominal, "drop": rate.drop_frame})
         assert labels == [str(Timecode.from_frames(int(f), rate)) for f in frames], rate.name
+
+
+def test_the_lock_shows_lost_once_a_freewheel_has_run_out(live, chromium):
+    chromium.get(f"{live.base}/conductor")
+    wait(chromium, "return serverNow() !== null")
+    states = chromium.execute_script("""
+        liveShow.socket.onclose = null; liveShow.socket.onmessage = null; liveShow.socket.close();
+        return ["locked", "freewheel", "stopped", "stopped", "locking", "stopped", "locked", "stopped"].map(
+            state => { mapping = {frames: 90000, speed: 0, t0: 0, state, epoch}; return lockState(); });
+    """)
+    assert states == ["locked", "freewheel", "lost", "lost", "locking", "stopped", "locked", "stopped"]

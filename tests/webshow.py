@@ -26,7 +26,7 @@ def web_show(port: int, *, osc_port: int = 0, token: str | None = TOKEN, extra: 
     """Master timecode from 00:59:48:00 (12 s before the first cue, time to open the pages); cue 1M1 at 01:00:00:00 starts a click (one bar of count-in at
     120 bpm, 4/4, a tempo change at bar 5: a yellow streamer into bar 4; from bar 12 a change every other bar), GO cues 1M2 and 1M3, and a
     punch of the show's own at bar 3 beat 1 of 1M1; cue 1M4 at 01:00:30:00 (no click), a flutter of
-    three punches into 01:05:00:00; OSC on `osc_port` (for /locate)."""
+    three punches into 01:10:00:00; OSC on `osc_port` (for /locate)."""
     token_line = f'token = "{token}"' if token else ""
     # From bar 12 a change every other bar: a yellow streamer into every other downbeat, for the screenshots.
     tempo_changes = ", ".join(f"{{bar = {bar}, bpm = {96 if bar % 4 else 100}}}" for bar in range(12, 100, 2))
@@ -71,7 +71,7 @@ def web_show(port: int, *, osc_port: int = 0, token: str | None = TOKEN, extra: 
 
         [[hits]]
         kind = "flutter"
-        timecode = "01:05:00:00"
+        timecode = "01:10:00:00"
         punches = 3
         color = "cyan"
 

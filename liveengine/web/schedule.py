@@ -78,8 +78,11 @@ class Schedule:
         self.tracks = click_tracks(show)
         self.track_of_cue = {cue.number: next((a.target for a in cue.actions if a.verb == "start"
                                                and a.target in self.tracks), None) for cue in show.cues}
+        # Where each hit counted in a click track falls, in seconds from the track's first click.
+        self.hit_seconds = {hit: self._seconds_of(self.tracks[self.track_of_cue[hit.cue]], hit)
+                            for hit in show.hits if hit.cue is not None}
         self.epoch = 0
-        self._last = None  # (frames, monotonic ns, frames per ns, state) of the last mapping
+        self._last = None  # (frames, monotonic ns, frames per second, state) of the last mapping
 
     def clock(self, telemetry) -> dict:
         """Timecode frames at server monotonic time t (ms): frames + speed_fps * (t - t0) / 1000."""
@@ -105,13 +108,12 @@ class Schedule:
         now = status.position
         low, high = now - BEHIND_SECONDS * self.fps, now + HORIZON_SECONDS * self.fps
         beats, visuals = [], []
-        for start, track, cue in self._placed_tracks(telemetry):
+        for start, track, hits in self._placed_tracks(telemetry):
             first = bisect.bisect_left(track.seconds, (low - start) / self.fps)
             last = bisect.bisect_right(track.seconds, (high - start) / self.fps)
             beats += [[start + track.seconds[i] * self.fps, track.bars[i], track.beats[i], track.kinds[i]]
                       for i in range(first, last)]
-            marks = list(track.visuals)
-            marks += [_hit_visual(hit, self._seconds_of(track, hit)) for hit in self.show.hits if hit.cue == cue]
+            marks = [*track.visuals, *(_hit_visual(hit, self.hit_seconds[hit]) for hit in hits)]
             visuals += [{**mark, "frame": start + mark["seconds"] * self.fps} for mark in marks]
         visuals += [{**_hit_visual(hit, 0.0), "frame": hit.timecode.frame_count}
                     for hit in self.show.hits if hit.timecode is not None]
@@ -120,27 +122,28 @@ class Schedule:
         return {"beats": beats, "visuals": sorted(visuals, key=lambda mark: mark["frame"])}
 
     def _placed_tracks(self, telemetry):
-        """(frame of the track's first click, track, cue number) for every click track that plays now,
-        and for those that timecode cues not yet fired will start."""
+        """(frame of the track's first click, track, the hits counted in it) for every click track that
+        plays now (with the hits of every cue that counts in it), and for those that timecode cues not yet
+        fired will start (with that cue's hits)."""
         status, placed, playing = telemetry.timecode, [], set()
         frames_per_sample = status.speed * self.fps / self.rate
         for part, player in self.runner.players.items():
             name = self.runner.sequences[part].name
             if name in self.tracks:
-                cue = self.runner.current.cue.number if self.runner.current else None
                 start = status.position + (player.start_sample - telemetry.position) * frames_per_sample
-                placed.append((start, self.tracks[name], cue))
+                hits = [hit for hit in self.hit_seconds if self.track_of_cue[hit.cue] == name]
+                placed.append((start, self.tracks[name], hits))
                 playing.add(name)
         for cue in self.show.cues:
-            name = self.track_of_cue.get(cue.number)
+            name = self.track_of_cue[cue.number]
             if cue.trigger == "timecode" and name is not None and name not in playing \
                     and cue.timecode.frame_count > status.position:
-                placed.append((float(cue.timecode.frame_count), self.tracks[name], cue.number))
+                hits = [hit for hit in self.hit_seconds if hit.cue == cue.number]
+                placed.append((float(cue.timecode.frame_count), self.tracks[name], hits))
         return placed
 
     @staticmethod
     def _seconds_of(track: ClickTrack, hit) -> float:
-        for seconds, bar, beat in zip(track.seconds, track.bars, track.beats):
-            if (bar, beat) == (hit.bar, hit.beat):
-                return seconds
-        return 0.0
+        """The reader made sure the track has that bar and beat."""
+        return next(seconds for seconds, bar, beat in zip(track.seconds, track.bars, track.beats)
+                    if (bar, beat) == (hit.bar, hit.beat))

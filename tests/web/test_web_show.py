@@ -26,7 +26,7 @@ def test_web_and_hits_are_read(tmp_path):
     assert show.web.enabled and show.web.port == 8123 and show.web.bind == ("127.0.0.1",)
     punch, flutter = show.hits
     assert (punch.kind, punch.cue, punch.bar, punch.beat, punch.color) == ("punch", "1M1", 3, 1, "red")
-    assert (flutter.kind, str(flutter.timecode), flutter.punches) == ("flutter", "01:05:00:00", 3)
+    assert (flutter.kind, str(flutter.timecode), flutter.punches) == ("flutter", "01:10:00:00", 3)
 
 
 @pytest.mark.parametrize("extra, said", [

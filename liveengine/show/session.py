@@ -354,6 +354,7 @@ def _open_web(rig, runner, stack):
         server.start()
     except WebError as error:
         raise SessionError(f"{error}. Give another port in {rig.show.path.name}'s [web] port.") from None
+    stack.callback(lambda: print(server.summary()))
     stack.callback(server.stop)
     return server
 

@@ -21,7 +21,7 @@ import json
 import logging
 import pathlib
 import queue
-import socket as socket_module
+import socket
 import threading
 import time
 
@@ -67,9 +67,9 @@ class WebClient:
 
 
 class Viewer:
-    def __init__(self, server: "WebServer", socket: web.WebSocketResponse, remote: str, page: str, control: bool):
+    def __init__(self, server: "WebServer", ws: web.WebSocketResponse, remote: str, page: str, control: bool):
         self.server = server
-        self.socket = socket
+        self.ws = ws
         self.remote = remote
         self.page = page  # "conductor" or "engineer"
         self.control = control  # gave the control token
@@ -110,6 +110,7 @@ class WebServer:
         self.allow = tuple(ipaddress.ip_network(entry, strict=False) for entry in config.allow)
         self.viewers: set[Viewer] = set()
         self.viewer_numbers = itertools.count(1)
+        self.viewers_seen = 0
         self.viewers_dropped = 0
         self.refused = 0
         self.events: list[dict] = []
@@ -118,6 +119,10 @@ class WebServer:
         self._started = threading.Event()
         self._failure: BaseException | None = None
         self._stop: asyncio.Event | None = None
+
+    def summary(self) -> str:
+        return (f"Pages: {self.viewers_seen} viewers, {self.viewers_dropped} dropped for not reading, "
+                f"{self.refused} requests refused")
 
     @property
     def pages(self) -> list[str]:
@@ -181,7 +186,7 @@ class WebServer:
             await self._stop.wait()
             ticker.cancel()
             for viewer in list(self.viewers):
-                await viewer.socket.close()
+                await viewer.ws.close()
         finally:
             await runner.cleanup()
 
@@ -226,30 +231,31 @@ class WebServer:
         control = self._matches(request.query.get("token", ""), self.token)
         if len(self.viewers) >= MAX_VIEWERS:
             raise web.HTTPServiceUnavailable(text=f"{MAX_VIEWERS} viewers are watching already")
-        socket = web.WebSocketResponse(heartbeat=10.0, max_msg_size=64 * 1024)
-        await socket.prepare(request)
+        ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=64 * 1024)
+        await ws.prepare(request)
         # A small kernel buffer: a viewer that stops reading fills it, then its queue, within seconds.
         raw = request.transport.get_extra_info("socket") if request.transport else None
         if raw is not None:
-            raw.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_SNDBUF, SEND_BUFFER_BYTES)
-        viewer = Viewer(self, socket, request.remote or "", page, control)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        viewer = Viewer(self, ws, request.remote or "", page, control)
+        self.viewers_seen += 1
         self.viewers.add(viewer)
         viewer.post(self._hello(viewer))
         sender = asyncio.ensure_future(self._send(viewer))
         try:
-            async for message in socket:
+            async for message in ws:
                 if message.type != WSMsgType.TEXT:
                     continue
                 self._receive(viewer, message.data)
         finally:
             sender.cancel()
             self.viewers.discard(viewer)
-        return socket
+        return ws
 
     async def _send(self, viewer: Viewer):
         try:
             while True:
-                await viewer.socket.send_str(await viewer.queue.get())
+                await viewer.ws.send_str(await viewer.queue.get())
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             pass
 
@@ -261,7 +267,7 @@ class WebServer:
         self.viewers_dropped += 1
         log.warning("web viewer %s dropped: %s", viewer.remote, why)
         self._add_events([("web", f"viewer {viewer.remote} dropped: {why}")])
-        asyncio.ensure_future(viewer.socket.close())
+        asyncio.ensure_future(viewer.ws.close())
 
     def _receive(self, viewer: Viewer, text: str):
         try:

@@ -93,3 +93,37 @@ def test_without_osc_the_pages_actions_still_reach_the_cue_runner_once(tmp_path)
         output = show.stop()
     assert [reply["status"] for reply in replies] == ["ok", "ok"] and replies[0]["data"] == replies[1]["data"]
     assert output.count("cue 1M2: GO") == 1 and output.count("cue 1M2: fired") == 1, output
+
+
+def test_a_view_token_keeps_the_pages_from_whoever_lacks_it(tmp_path):
+    show = LiveShow(tmp_path, seconds=30, extra='view_token = "viewers-only-1"')
+
+    async def statuses():
+        async with aiohttp.ClientSession() as session:
+            found = []
+            for query in ("", "?view=viewers-only-1", f"?token={TOKEN}", "?view=wrong-token"):
+                async with session.get(f"{show.base}/conductor{query}") as response:
+                    found.append(response.status)
+            return found
+
+    try:
+        found = asyncio.run(statuses())
+    finally:
+        output = show.stop()
+    assert found == [401, 200, 200, 401]
+    assert "Pages: 0 viewers, 0 dropped for not reading, 2 requests refused" in output
+
+
+def test_a_client_off_the_allow_list_is_refused(tmp_path):
+    show = LiveShow(tmp_path, seconds=30, extra='allow = ["192.0.2.0/24"]')
+
+    async def status():
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{show.base}/engineer?token={TOKEN}") as response:
+                return response.status, await response.text()
+
+    try:
+        code, text = asyncio.run(status())
+    finally:
+        show.stop()
+    assert code == 403 and "127.0.0.1 may not see this show's pages" in text

@@ -100,9 +100,11 @@ def test_go_from_the_engineer_page_fires_the_cue_standing_by_once(live, chromium
     reply, = chromium.execute_script("return window.acknowledged")
     assert reply["status"] == "ok", reply
     wait(chromium, f"return document.querySelector('#cuelist tr.current')?.dataset.number === '{standing_by}'")
+    # The event log says so, as the OSC feed does.
+    wait(chromium, f"return [...document.querySelectorAll('#log li')].some(li => li.textContent.startsWith("
+                   f"'cue: {standing_by} ') && li.textContent.includes('fired'))")
     time.sleep(0.5)
     assert len(chromium.execute_script("return window.acknowledged")) == 1
-    live.fired_by_page = standing_by
 
 
 def test_a_fader_on_the_engineer_page_moves_the_bus_gain(live, chromium):

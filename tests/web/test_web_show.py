@@ -67,6 +67,8 @@ def test_run_prints_the_pages_and_the_control_token_it_made(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Pages: http://127.0.0.1:{port}/conductor" in done.stdout
     assert f"Pages: http://127.0.0.1:{port}/engineer" in done.stdout
+    assert (f"  pages: port {port} on 127.0.0.1, clients 127.0.0.1/32, ::1/128, no view token; "
+            "2 hits of the show's own") in done.stdout
     token = re.search(r"Control token for GO, stop and faders: (\S+) \(open /engineer\?token=\1\)", done.stdout)
     assert token and len(token.group(1)) >= 16
 

@@ -341,3 +341,23 @@ def test_the_lock_shows_lost_once_a_freewheel_has_run_out(live, chromium):
             state => { mapping = {frames: 90000, speed: 0, t0: 0, state, epoch}; return lockState(); });
     """)
     assert states == ["locked", "freewheel", "lost", "lost", "locking", "stopped", "locked", "stopped"]
+
+
+def test_the_countdown_to_a_timecode_cue_counts_the_clicks_beats_and_seconds(live, chromium):
+    chromium.get(f"{live.base}/conductor")
+    wait(chromium, "return serverNow() !== null && cues.length > 0")
+    countdowns = chromium.execute_script(f"""
+        liveShow.socket.onclose = null; liveShow.socket.onmessage = null; liveShow.socket.close();
+        const reel2 = cues.find(c => c.number === "1M4").frame;
+        cueState = {{current: ["1M3", ""], standing_by: ["", ""], next: ["1M4", "Reel 2"]}};
+        const said = [];
+        for (const beats of [[], [reel2 - 100, reel2 - 50, reel2 - 37.5, reel2 - 25, reel2 - 12.5, reel2]]) {{
+            mapping = {{frames: reel2 - 2.5 * {FPS}, speed: {FPS}, t0: serverNow(), state: "locked", epoch}};
+            shownFrames = null;
+            marks = {{beats: beats.map(f => [f, 1, 1, "beat"]), visuals: []}};
+            draw(performance.now());
+            said.push(document.getElementById("countdown").textContent);
+        }}
+        return said;
+    """)
+    assert countdowns == ["in 2.5 s", "in 5 beats, 2.5 s"]  # the last on the cue

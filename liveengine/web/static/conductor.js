@@ -126,7 +126,11 @@ function draw(pageMs) {
     let countdown = "";
     if (cue && cue.trigger === "timecode" && frames !== null && moving()) {
       const seconds = (cue.frame - frames) / rate.fps;
-      if (seconds > 0) countdown = `in ${seconds.toFixed(1)} s`;
+      // In beats of the running click too, when its schedule reaches the cue.
+      const clicking = marks.beats.length && marks.beats[0][0] <= frames
+        && marks.beats[marks.beats.length - 1][0] >= cue.frame - 0.01;
+      const beats = marks.beats.filter((b) => b[0] > frames && b[0] <= cue.frame + 0.01).length;
+      if (seconds > 0) countdown = clicking ? `in ${beats} beats, ${seconds.toFixed(1)} s` : `in ${seconds.toFixed(1)} s`;
     } else if (cue && cue.trigger === "go") countdown = "on GO";
     $("countdown").textContent = countdown;
   }

@@ -19,7 +19,7 @@ from ..instruments.patches import UnknownPatchError, synth_patch_path
 from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
                           is_integer, is_number, list_of, name_of, number_in, one_of)
-from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
+from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, clicks as clicks_of, validate
 from ..midi.smf import MidiFileError, read_midi_notes
 from ..midi.setups import (CONTROL_CURVES, OPERATIONS, VELOCITY_CURVES, ConductorConfig, ControlConfig, KeyboardConfig,
                            LayerConfig, SetupConfig, parse_trigger)
@@ -664,10 +664,9 @@ def _read_hits(tables, rate: FrameRate, cues, clicks, problems: Problems) -> tup
     return tuple(hits)
 
 
-def _has_beat(map, bar: int, beat: int) -> bool:
-    from .click import ClickMapError, clicks
+def _has_beat(map: ClickMap, bar: int, beat: int) -> bool:
     try:
-        return any(click.bar == bar and click.beat == beat for click in clicks(map))
+        return any(click.bar == bar and click.beat == beat for click in clicks_of(map))
     except ClickMapError:
         return True  # the click track's own problem is said where it is read
 

@@ -3,7 +3,6 @@ plays live on a private JACK dummy server: the page's actions reach the cue runn
 the conductor page's clock follows the engine's, and streamers and punches land on their hits."""
 
 import asyncio
-import contextlib
 import json
 import os
 import pathlib
@@ -18,13 +17,16 @@ import aiohttp
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from jackreference import SCHEDULING_NOISE, ReferenceClient
+from idleclient import ReferenceClient
 from webshow import TOKEN, LiveShow, browser
 
 FPS = 25
 FIRST_DOWNBEAT = 90000 + 2 * FPS  # 1M1 at 01:00:00:00, one bar of count-in at 120 bpm
 OWN_PUNCH = 90000 + 2 * FPS + 2 * 2 * FPS  # the show's [[hits]] punch at bar 3 beat 1
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+# The engine's callback shares 2 cores with the viewers, the server and the reference client: the scheduler
+# alone may hold up a few of anyone's cycles (as tests/hostile/test_keyboard_hostile.py measured).
+SCHEDULING_NOISE = 3
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +228,7 @@ def test_ten_viewers_and_a_stalled_one_cost_the_engine_no_cycle_an_idle_client_k
             return ticks
 
     # An idle JACK client on the same server counts the cycles the scheduler alone takes from anyone.
-    with jack_server(live.server_name):
-        reference = ReferenceClient()
+    reference = ReferenceClient(env={**os.environ, "JACK_DEFAULT_SERVER": live.server_name})
     # A viewer that connects, then never reads: its socket's buffers fill, then its queue.
     stalled = socket.socket()
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -246,20 +247,6 @@ def test_ten_viewers_and_a_stalled_one_cost_the_engine_no_cycle_an_idle_client_k
         assert time.monotonic() < deadline, "the stalled viewer was never dropped"
         time.sleep(0.5)
     stalled.close()
-
-
-@contextlib.contextmanager
-def jack_server(name: str):
-    """JACK clients started inside talk to the private server `name`."""
-    before = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["JACK_DEFAULT_SERVER"]
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = before
 
 
 def _events(live):

@@ -1,16 +1,11 @@
-"""An idle JACK client in a process of its own, the reference a live test judges the engine's missed
-cycles against: on 2 shared cores the scheduler alone may hold up any client's cycle now and then."""
+"""An idle JACK client in a process of its own, counting its late cycles: what the server's scheduling
+costs any client, the reference a live engine's missed cycles are judged against (a Python process
+callback is fine while idle, DESIGN.md §7)."""
 
 import subprocess
 import sys
 
-# The engine's callback shares 2 cores with the test's load, the server and the reference client: any
-# one of its cycles may be held up by the scheduler. Idle runs counted 0-1 late cycles on either side, in
-# either order; a callback that overran its period under load would be late on most cycles, not on a few.
-SCHEDULING_NOISE = 3
-
-# An idle JACK client in a process of its own, counting the gaps between its callbacks of 1.5 periods
-# or more as the engine counts its late cycles (DESIGN.md §7: a Python process callback is fine idle).
+# Counts the gaps between its callbacks of 1.5 periods or more as the engine counts its late cycles.
 REFERENCE_CLIENT = """
 import os, sys, time
 import jack
@@ -31,11 +26,13 @@ os._exit(0)  # no deactivation: the process callback is left as it is
 """
 
 
-
 class ReferenceClient:
-    def __init__(self):
+    """Started on the server `env`'s JACK_DEFAULT_SERVER names (default: this process's), counting from
+    now; `late_cycles()` ends it and says how many of its cycles came late."""
+
+    def __init__(self, env: dict | None = None):
         self.process = subprocess.Popen([sys.executable, "-c", REFERENCE_CLIENT], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, text=True, env=env)
         assert self.process.stdout.readline().strip() == "ready"
 
     def late_cycles(self) -> int:

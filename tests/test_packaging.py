@@ -1,5 +1,5 @@
 """liveengine as a user installs it: a wheel, or a plain (not editable) `pip install .`, carries the
-shipped patches and the demo show, and the demo plays from it with every instrument.
+web pages, the shipped patches and the demo show, and the demo plays from it with every instrument.
 
 The wheel is built from a copy of the files the build reads, so nothing left over in the
 checkout (an old build/ folder) can slip into it.
@@ -46,9 +46,10 @@ def wheel(source, tmp_path_factory) -> Path:
     return built
 
 
-def test_the_wheel_carries_every_module_the_shipped_patches_and_the_demo_show(wheel):
+def test_the_wheel_carries_every_module_the_pages_the_shipped_patches_and_the_demo_show(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {path.relative_to(ROOT).as_posix() for path in (ROOT / "liveengine").rglob("*.py")}
+    expected |= {path.relative_to(ROOT).as_posix() for path in (ROOT / "liveengine" / "web" / "static").iterdir()}
     expected |= {f"liveengine/patches/{path.name}" for path in (ROOT / "patches").glob("*.toml")}
     expected |= {"liveengine/patches/README.md", "liveengine/configs/demo.toml"}
     assert len(expected) > 50 and "liveengine/patches/warm_pad.toml" in expected

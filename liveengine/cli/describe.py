@@ -66,6 +66,11 @@ def describe_rig(rig) -> list[str]:
                      f"{osc.max_connections_per_client} a client, closed after {osc.idle_seconds:g} s idle")
     else:
         lines.append("  OSC: off")
+    web = rig.show.web
+    if web.enabled:
+        hits = f"; {len(rig.show.hits)} hits of the show's own" if rig.show.hits else ""
+        lines.append(f"  pages: port {web.port} on {', '.join(web.bind)}, clients {', '.join(web.allow)}, "
+                     f"{'a view token' if web.view_token else 'no view token'}{hits}")
     timecode = rig.show.timecode
     if timecode.source == "ltc":
         lines.append(f"  timecode: chase LTC on input {timecode.input + 1} at {timecode.rate.name} fps, "

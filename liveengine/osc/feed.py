@@ -133,11 +133,13 @@ class FeedPublisher:
 
     TICK_SECONDS = 1.0 / 120
 
-    def __init__(self, surface, audio=None):
+    def __init__(self, surface, audio=None, listeners=()):
         """`surface`: the OscSurface whose feed this publishes; `audio`: the show's KeptStream, whose losses of its server are said even when it reconnects
-        before the callbacks have been silent for long."""
+        before the callbacks have been silent for long; `listeners`: called with each batch of events too
+        (the web pages' event log)."""
         self.surface = surface
         self.audio = audio
+        self.listeners = list(listeners)
         self._losses = 0
         self._events: collections.deque[tuple[str, str]] = collections.deque(maxlen=256)
         self._decisions_seen = surface.runner.decisions_made
@@ -167,6 +169,8 @@ class FeedPublisher:
             while self._events:
                 events.append(self._events.popleft())
             self.surface.feed.publish(events)
+            for listener in self.listeners if events else ():
+                listener(events)
 
     def _watch(self):
         runner = self.surface.runner

@@ -640,6 +640,11 @@ class OscServer:
             log.warning("OSC client %s: %s", host, _tally_text(self._unsaid.pop(host)))
             self._last_said[host] = now
 
+    def carry_out(self, client, address: str, args: list) -> bool:
+        """Queue a message from outside the network (the web pages' actions) for the worker, which owns
+        the surface's ring; False when the queue is full."""
+        return self._queue.put(client.host, (client, address, args))
+
     # The worker thread.
 
     def _work(self):

@@ -151,6 +151,39 @@ class OscConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The conductor's and engineer's pages: where their server listens, whom it serves, and the tokens
+    that control actions (and, when given, viewing) need."""
+
+    enabled: bool = False  # a show without a [web] table serves no pages
+    port: int = 8080
+    bind: tuple[str, ...] = ("127.0.0.1",)
+    allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    token: str | None = None  # None: `run` makes one and prints it
+    view_token: str | None = None  # None: anyone allowed may watch
+
+
+HIT_KINDS = ("streamer", "punch", "flutter")
+FLUTTER_PUNCHES = (1, 3, 5, 7)
+
+
+@dataclass(frozen=True)
+class HitConfig:
+    """A visual cue of the show's own for the conductor's screen, at a timecode or at a bar and beat of
+    a cue's click track: a streamer (a sweep ending on the hit, then a punch), a punch alone, or a
+    flutter (punches on the beats before the hit, the last on it)."""
+
+    kind: str  # one of HIT_KINDS
+    timecode: Timecode | None  # where it is, or:
+    cue: str | None  # the cue whose first click track counts bar and beat
+    bar: int = 1
+    beat: int = 1
+    length_seconds: float = 3.0  # of a streamer's sweep
+    punches: int = 3  # of a flutter
+    color: str = "white"
+
+
+@dataclass(frozen=True)
 class TimecodeConfig:
     source: str  # "none": the engine is its own clock; "ltc": chase LTC on an input; "mtc": MTC over MIDI
     input: int | None  # 0-based input channel that carries the LTC
@@ -179,6 +212,8 @@ class ShowConfig:
     osc: OscConfig
     setups: dict[str, SetupConfig]
     keyboards: dict[str, KeyboardConfig]
+    web: WebConfig = WebConfig()
+    hits: tuple[HitConfig, ...] = ()
 
     def seconds_per_beat(self) -> float:
         return 60.0 / self.tempo_bpm

@@ -19,13 +19,13 @@ from ..instruments.patches import UnknownPatchError, synth_patch_path
 from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
 from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
                           is_integer, is_number, list_of, name_of, number_in, one_of)
-from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, validate
+from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, clicks as clicks_of, validate
 from ..midi.smf import MidiFileError, read_midi_notes
 from ..midi.setups import (CONTROL_CURVES, OPERATIONS, VELOCITY_CURVES, ConductorConfig, ControlConfig, KeyboardConfig,
                            LayerConfig, SetupConfig, parse_trigger)
 from .model import (INSTRUMENT_TYPES, REQUIRED_BUSES, SAMPLE_RATES, TIMECODE_SOURCES, AudioConfig, BusConfig, ClickConfig,
                     CueAction, CueConfig, InstrumentConfig, Note, OscConfig, PartConfig, PluginConfig, ShowConfig,
-                    StemConfig, TimecodeConfig)
+                    StemConfig, TimecodeConfig, FLUTTER_PUNCHES, HIT_KINDS, HitConfig, WebConfig)
 from ..timecode import RATES, FrameRate, Timecode, frame_rate
 
 MAX_NOTE_BEATS = 100_000  # a note starts, and lasts, at most this many beats: hours at any tempo
@@ -95,10 +95,12 @@ def parse_show(text: str, path: str | os.PathLike[str]) -> ShowConfig:
                       list(keyboards), problems)
     conductor = _read_conductor(top.table("conductor"), problems)
     osc = _read_osc(top.table("osc"))
+    web = _read_web(top.table("web"), given=top.has("web"))
+    hits = _read_hits(top.get("hits", TABLES, []), timecode.rate, cues, clicks, problems)
 
     problems.raise_if_any()
     return ShowConfig(pathlib.Path(path), show_name, tempo_bpm, audio, buses, instruments, parts, timecode,
-                      clicks, stems, cues, conductor, osc, setups, keyboards)
+                      clicks, stems, cues, conductor, osc, setups, keyboards, web, hits)
 
 
 # --- What a value must be, in a show -------------------------------------------------
@@ -608,6 +610,65 @@ def _read_osc(osc: Table) -> OscConfig:
         max_connections_per_client=osc.get("max_connections_per_client", integer_in(1, 4096), 16),
         idle_seconds=osc.get("idle_seconds", number_in(1, 86400), 300.0),
     )
+
+
+_TOKEN = Kind("a string of 8 to 200 letters, digits, '-' or '_'",
+               lambda v: v if isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,200}", v) else None)
+
+
+def _read_web(web: Table, given: bool) -> WebConfig:
+    """The pages are served when the show has a [web] table (unless it says enabled = false)."""
+    return WebConfig(
+        enabled=web.get("enabled", BOOLEAN, given),
+        port=web.get("port", integer_in(1024, 65535), 8080),
+        bind=web.get("bind", _ADDRESSES, ("127.0.0.1",)),
+        allow=web.get("allow", _NETWORKS, ("127.0.0.1/32", "::1/128")),
+        token=web.get("token", _TOKEN),
+        view_token=web.get("view_token", _TOKEN),
+    )
+
+
+_COLOR_NAMES = ("green", "yellow", "red", "white", "blue", "cyan", "magenta", "orange")
+_COLOR = Kind(f"a colour: one of {', '.join(_COLOR_NAMES)}, or \"#rrggbb\"",
+              lambda v: v if isinstance(v, str) and (v in _COLOR_NAMES or re.fullmatch(r"#[0-9a-fA-F]{6}", v))
+              else None)
+_BAR_BEAT = Kind("a bar and beat like \"17.1\" (bar 17, beat 1)",
+                 lambda v: tuple(map(int, v.split("."))) if isinstance(v, str)
+                 and re.fullmatch(r"-?[0-9]{1,5}\.[0-9]{1,2}", v) else None)
+
+
+def _read_hits(tables, rate: FrameRate, cues, clicks, problems: Problems) -> tuple[HitConfig, ...]:
+    """The show's own visual cues: each at a timecode, or at a bar.beat of a cue that starts a click track."""
+    cue_clicks = {cue.number: [action.target for action in cue.actions
+                               if action.verb == "start" and action.target in clicks] for cue in cues}
+    hits = []
+    for index, values in enumerate(tables, start=1):
+        hit = problems.table(values, f"hits #{index}")
+        kind = hit.get("kind", one_of(HIT_KINDS), "streamer")
+        timecode = hit.get("timecode", _timecode_at(rate))
+        cue = hit.get("cue", name_of("a cue's number", list(cue_clicks)))
+        bar, beat = hit.get("at", _BAR_BEAT, (1, 1))
+        if hit.has("timecode") == hit.has("cue"):
+            problems.add(hit.label, "expected either timecode = \"HH:MM:SS:FF\", or cue = \"number\" with "
+                                    "at = \"bar.beat\"")
+        elif hit.has("at") and not hit.has("cue"):
+            problems.add(f"{hit.label} at", "a bar.beat counts in a cue's click track: give cue too")
+        elif cue is not None:
+            if not cue_clicks[cue]:
+                problems.add(f"{hit.label} cue", f"cue {cue} starts no click track to count bars and beats in")
+            elif not _has_beat(clicks[cue_clicks[cue][0]].map, bar, beat):
+                problems.add(f"{hit.label} at", f"click track {cue_clicks[cue][0]!r} of cue {cue} has no bar "
+                                                f"{bar} beat {beat}")
+        hits.append(HitConfig(kind, timecode, cue, bar, beat, hit.get("length", number_in(0.1, 60), 3.0),
+                              hit.get("punches", one_of(FLUTTER_PUNCHES), 3), hit.get("color", _COLOR, "white")))
+    return tuple(hits)
+
+
+def _has_beat(map: ClickMap, bar: int, beat: int) -> bool:
+    try:
+        return any(click.bar == bar and click.beat == beat for click in clicks_of(map))
+    except ClickMapError:
+        return True  # the click track's own problem is said where it is read
 
 
 PEDALS = {64: "sustain", 66: "sostenuto", 67: "soft"}

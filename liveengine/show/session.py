@@ -6,11 +6,12 @@ in the right order, for the command line and for scripts alike.
         session.run(seconds=None)       # until it is stopped (Ctrl-C, `quit`), or ends by itself
     print("\n".join(session.summary()))
 
-Start, in order: the kernels prepared and the cue list armed; the OSC port taken (a port another
-program holds stops the show here, before any sound); a private JACK server if asked; the audio
+Start, in order: the kernels prepared and the cue list armed; the OSC port and the pages' port taken (a
+port another program holds stops the show here, before any sound); a private JACK server if asked; the audio
 stream (kept: a lost device is reconnected); warnings to the terminal, the notification pump, the
 sample streamer, the patch watcher; MTC in; once the callback runs, the show starts a moment later;
-MTC out, the conductor's pedal, the keyboards, the OSC surface, the conductor's typed commands.
+MTC out, the conductor's pedal, the keyboards, the OSC surface and the pages' actions, the conductor's
+typed commands.
 Stop undoes all of it in reverse order, after a panic if the show was interrupted or quit.
 """
 
@@ -84,6 +85,7 @@ class Session:
         settings = engine.settings
         rate = settings.sample_rate
         osc_server = _open_osc(rig, stack)
+        web_server = _open_web(rig, self.runner, stack) if rig.show.web.enabled else None
         server = None
         if self.jack_dummy:
             from ..drivers.jackserver import PrivateJackServer, realtime_allowed
@@ -134,8 +136,9 @@ class Session:
         if rig.show.conductor.midi_input is not None:
             stack.callback(close_midi_inputs, _open_pedal(rig, runner))
         keyboards = _start_keyboards(rig, runner, stack, say) if rig.show.keyboards else None
-        if osc_server is not None:
-            self.terminal.message(_start_osc(osc_server, rig, runner, stack, keyboards, audio=stream))
+        if osc_server is not None or web_server is not None:
+            for line in _start_surfaces(osc_server, web_server, rig, runner, stack, keyboards, audio=stream):
+                self.terminal.message(line)
         if self.console:
             read_commands(runner, report=lambda text: self.terminal.message(text, error=True),
                           on_quit=self._quit_requested.set)
@@ -303,21 +306,67 @@ def _open_osc(rig, stack):
     return server
 
 
-def _start_osc(server, rig, runner, stack, keyboards=None, audio=None) -> str:
-    """The sound engineer's OSC surface and its feed, on the server `_open_osc` started; says where it listens."""
+def _start_surfaces(osc_server, web_server, rig, runner, stack, keyboards=None, audio=None) -> list[str]:
+    """The sound engineer's OSC surface with its feed, on the server `_open_osc` started, and the actions
+    of the pages `_open_web` serves, which the surface carries out in the thread that owns its ring (the
+    OSC worker's, or one of their own without OSC); says where they listen."""
     from ..osc.feed import FeedPublisher
     from ..osc.surface import OscSurface
-    osc = rig.show.osc
     surface = OscSurface(rig, runner, rig.engine.producer("osc"), keyboards=keyboards)
+    feed = FeedPublisher(surface, audio)
+    said = []
+    if osc_server is not None:
+        said.append(_start_osc(osc_server, rig, surface, feed, stack))
+        submit = osc_server.carry_out
+    else:
+        from ..web.server import ActionThread
+        actions = ActionThread(surface.handle).start()
+        stack.callback(actions.stop)
+        submit = actions.submit
+    if web_server is not None:
+        web_server.carry_out_with(submit)
+        feed.listeners.append(web_server.events_from_feed)
+        said += _web_summary(rig, web_server)
+    stack.callback(feed.start().stop)
+    return said
+
+
+def _start_osc(server, rig, surface, feed, stack) -> str:
+    """The OSC surface on the server `_open_osc` started; says where it listens."""
+    osc = rig.show.osc
     server.handle = surface.handle
     stack.callback(lambda: print(_osc_summary(server, surface)))
     # At the end, OSC stops before its summary and before what the show opened earlier (the stop
     # `_open_osc` registered then does nothing).
     stack.callback(server.stop)
-    feed = FeedPublisher(surface, audio)
     server.on_refused = lambda host: feed.event("osc", f"refused client {host}")
-    stack.callback(feed.start().stop)
     return f"OSC on UDP and TCP port {osc.port} of {', '.join(osc.bind)}; clients allowed: {', '.join(osc.allow)}"
+
+
+def _open_web(rig, runner, stack):
+    """The conductor's and engineer's pages, their port taken before the show starts (a port another
+    program holds stops `run` here); their actions wait for `_start_surfaces`."""
+    import secrets
+    from ..web.server import WebError, WebServer
+    config = rig.show.web
+    server = WebServer(config, rig, runner, config.token or secrets.token_urlsafe(12))
+    try:
+        server.start()
+    except WebError as error:
+        raise SessionError(f"{error}. Give another port in {rig.show.path.name}'s [web] port.") from None
+    stack.callback(lambda: print(server.summary()))
+    stack.callback(server.stop)
+    return server
+
+
+def _web_summary(rig, server) -> list[str]:
+    """The pages' addresses, and the control token when `run` made it."""
+    config = rig.show.web
+    view = f"?view={config.view_token}" if config.view_token else ""
+    said = [f"Pages: {address}{view}" for address in server.pages]
+    said.append(f"Control token for GO, stop and faders: {server.token} (open /engineer?token={server.token})"
+                if config.token is None else "Control token: the show's [web] token")
+    return said
 
 
 def _osc_summary(server, surface) -> str:

@@ -329,8 +329,8 @@ def test_instrument_defaults(tmp_path):
         ),
         pytest.param(
             MINIMAL + "[audoi]\nblock_size = 64\n",
-            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, conductor, cues, instruments, "
-            "keyboards, osc, parts, setups, show, stems, timecode",
+            "unknown key 'audoi' in the top level; known keys: audio, buses, clicks, conductor, cues, hits, instruments, "
+            "keyboards, osc, parts, setups, show, stems, timecode, web",
             id="unknown-table",
         ),
         pytest.param(

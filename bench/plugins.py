@@ -34,6 +34,7 @@ Without it, or with --liveengine-only, only liveengine's figures are measured.
 
 import argparse
 import contextlib
+import gc
 import os
 import re
 import select
@@ -41,6 +42,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +72,7 @@ SILENT_DBFS = -40.0
 DPL_LEVEL_FLOOR = -10.0  # x42 dpl's signal level output (dB) in silence: the bottom of its range
 JALV_INSTALL = "apt-get install -y --no-install-recommends jalv"
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+LV2_WORKER_THREAD = "lv2 worker"  # the name engine/pluginrack.py gives it
 
 # The client that plays the held notes into jalv's EPiano: a process of its own, so that no JACK client
 # shares this process with PortAudio's; python-rtmidi's JACK port is served in C, never waiting for a GIL.
@@ -102,19 +105,35 @@ def missing_plugins() -> list[str]:
     return [f"<{uri}> (Debian package {package})" for uri, package in DEBIAN_PACKAGES.items() if uri not in installed]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a whole process, every thread, from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(stat: Path) -> float:
+    """User + system CPU time from a /proc stat file: /proc/PID/stat for a whole process, every thread."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND  # utime and stime, fields 14 and 15
 
 
-def cpu_per_audio_second(pids: list[int], seconds: float) -> list[float]:
-    """Each process's CPU seconds per second over the next `seconds` of wall-clock time."""
-    before = [cpu_seconds(pid) for pid in pids]
+def thread_cpu_seconds() -> dict[str, float]:
+    """This process's CPU time by thread: Python's threads by their names, the others (PortAudio's and
+    JACK's, the audio callback's among them) together as "native"."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    times: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        name = names.get(int(task.name), "native")
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            times[name] = times.get(name, 0.0) + cpu_seconds(task / "stat")
+    return times
+
+
+def cpu_per_audio_second(pids: list[int], seconds: float) -> tuple[list[float], dict[str, float]]:
+    """Each process's CPU seconds per second over the next `seconds` of wall-clock time, and this process's
+    by thread (threads that started or ended meanwhile left out)."""
+    before, threads_before = [cpu_seconds(Path(f"/proc/{pid}/stat")) for pid in pids], thread_cpu_seconds()
     began = time.monotonic()
     time.sleep(seconds)
     elapsed = time.monotonic() - began
-    return [(cpu_seconds(pid) - used) / elapsed for pid, used in zip(pids, before)]
+    after, threads_after = [cpu_seconds(Path(f"/proc/{pid}/stat")) for pid in pids], thread_cpu_seconds()
+    threads = {name: (threads_after[name] - used) / elapsed for name, used in threads_before.items()
+               if name in threads_after}
+    return [(now - used) / elapsed for now, used in zip(after, before)], threads
 
 
 # The chain in liveengine.
@@ -134,6 +153,18 @@ def chain_engine(block: int) -> tuple[Engine, list[int]]:
     for note, key in enumerate(HELD_KEYS):
         producer.note_on(0, note, INSTRUMENT, key, VELOCITY / 127, KEYS_BUS)
     return engine, columns
+
+
+def end_lv2_workers():
+    """End the LV2 worker threads of the engines no longer referenced: each polls for work every few
+    milliseconds for as long as its engine's plugin rack lives, and a rack, in reference cycles, lives
+    until the garbage collector frees it."""
+    workers = [thread for thread in threading.enumerate() if thread.name == LV2_WORKER_THREAD]
+    gc.collect()
+    for thread in workers:
+        thread.join(timeout=5.0)
+        if thread.is_alive():
+            raise RuntimeError("an LV2 worker thread outlives its engine")
 
 
 def check_chain_sounds(engine: Engine):
@@ -158,14 +189,16 @@ def liveengine_live(block: int, seconds: float, server: PrivateJackServer, *, ch
             time.sleep(SETTLE_SECONDS)
             before, stream_before = engine.telemetry(), stream.stream_time()
             with HostileLoad() if hostile else contextlib.nullcontext() as load:
-                cpu, jackd = cpu_per_audio_second([os.getpid(), server.pid], seconds)
+                (cpu, jackd), threads = cpu_per_audio_second([os.getpid(), server.pid], seconds)
             after, stream_after = engine.telemetry(), stream.stream_time()
     finally:
         stream.close()
-        engine.plugins.close()
     if chain:
         check_chain_sounds(engine)
-    return {"cpu": cpu, "jackd": jackd, "missed_cycles": after.missed_cycles - before.missed_cycles,
+    engine.plugins.close()
+    del engine
+    end_lv2_workers()
+    return {"cpu": cpu, "jackd": jackd, "threads": threads, "missed_cycles": after.missed_cycles - before.missed_cycles,
             "delivered": after.callbacks - before.callbacks,
             "expected": (stream_after - stream_before) * RATE / block, "longest_gap_ms": after.longest_gap_ms,
             "hostile_rounds": load.rounds if hostile else 0}
@@ -310,7 +343,7 @@ def jalv_live(notes: NoteClient, seconds: float, server: PrivateJackServer, atte
             time.sleep(SETTLE_SECONDS)
             if chain.monitor(DPL, "level") <= DPL_LEVEL_FLOOR:
                 continue
-            *plugins, jackd = cpu_per_audio_second([*chain.pids, server.pid], seconds)
+            (*plugins, jackd), _ = cpu_per_audio_second([*chain.pids, server.pid], seconds)
             if chain.monitor(DPL, "level") <= DPL_LEVEL_FLOOR:
                 continue
             return {"cpu": sum(plugins), "jackd": jackd, "restarts": restarts}
@@ -361,15 +394,18 @@ def offline_costs(block: int, seconds: float, rounds: int) -> dict[str, float]:
             costs[part].append((time.thread_time() - began) / (blocks * block / RATE))
         check_chain_sounds(engine)
         engine.plugins.close()
+        del engine
+        end_lv2_workers()
     return {part: statistics.median(values) for part, values in costs.items()}
 
 
 # The run.
 
-def live_rounds(block: int, rounds: int, seconds: float, hostile_seconds: float, with_jalv: bool,
+def live_rounds(block: int, rounds: int, seconds: float, hostile_rounds: int, with_jalv: bool,
                 realtime: bool) -> dict[str, list[dict]]:
     """On a private JACK server whose period is `block`: `rounds` rounds of each side, alternating, then
-    the live engine with the chain beside a hostile thread."""
+    `hostile_rounds` of the live engine with the chain beside a hostile thread (each with the notes struck
+    anew: held longer, they fade)."""
     with PrivateJackServer(sample_rate=RATE, period=block, realtime=realtime) as server:
         sides = {"liveengine": lambda: liveengine_live(block, seconds, server),
                  "liveengine empty": lambda: liveengine_live(block, seconds, server, chain=False)}
@@ -381,7 +417,7 @@ def live_rounds(block: int, rounds: int, seconds: float, hostile_seconds: float,
             for round_number in range(rounds):
                 for side, measure in list(sides.items())[::1 if round_number % 2 == 0 else -1]:
                     measured[side].append(measure())
-        measured["hostile"] = [liveengine_live(block, hostile_seconds, server, hostile=True)]
+        measured["hostile"] = [liveengine_live(block, seconds, server, hostile=True) for _ in range(hostile_rounds)]
     return measured
 
 
@@ -402,6 +438,15 @@ def print_live(live: dict, offline: dict, rounds: int, seconds: float):
         if "jalv" in sides:
             row += f" {cpu['liveengine'] / cpu['jalv']:>15.2f}"
         print(f"  {block:>5}{row}")
+    print("  liveengine's process by thread, CPU seconds per second of audio (median; \"native\": PortAudio's "
+          "and JACK's threads, the audio callback's among them):")
+    for block in BLOCKS:
+        for side in ("liveengine", "liveengine empty"):
+            rounds_of_side = live[block][side]
+            names = set().union(*(r["threads"] for r in rounds_of_side))
+            threads = {name: statistics.median(r["threads"].get(name, 0.0) for r in rounds_of_side) for name in names}
+            print(f"    block {block:>3}, {side + ':':<17} " + ", ".join(
+                f"{name} {cost:.4f}" for name, cost in sorted(threads.items(), key=lambda item: -item[1])))
     for block in BLOCKS:
         chain = live[block]["liveengine"]
         hosted = median(chain, "cpu") - median(live[block]["liveengine empty"], "cpu")
@@ -426,19 +471,22 @@ def print_offline(offline: dict, rounds: int, seconds: float):
     print("  overhead: (chain in liveengine - plugins run()) / plugins run()")
 
 
-def print_hostile(live: dict, seconds: float):
+def print_hostile(live: dict, rounds: int, seconds: float):
     print(f"\nliveengine live with the chain and a hostile Python thread beside it (busy loops, gc of a million "
-          f"objects, sorts of two million floats), {seconds:g} s:")
+          f"objects, sorts of two million floats), {rounds} round(s) of {seconds:g} s:")
     for block in BLOCKS:
-        r = live[block]["hostile"][0]
-        print(f"  block {block:>3}: {r['missed_cycles']} missed cycles, {r['delivered']} / {r['expected']:.0f} "
-              f"cycles delivered, longest gap {r['longest_gap_ms']:.1f} ms, {r['hostile_rounds']} hostile rounds")
+        hostile = live[block]["hostile"]
+        total = {key: sum(r[key] for r in hostile) for key in ("missed_cycles", "delivered", "expected",
+                                                                "hostile_rounds")}
+        print(f"  block {block:>3}: {total['missed_cycles']} missed cycles, {total['delivered']} / "
+              f"{total['expected']:.0f} cycles delivered, longest gap {max(r['longest_gap_ms'] for r in hostile):.1f} "
+              f"ms, the hostile thread's loop done {total['hostile_rounds']} times")
 
 
 def run_plugin_benchmarks(quick: bool, with_jalv: bool):
     rounds, seconds = (1, 3.0) if quick else (5, 10.0)
     offline_rounds, offline_seconds = (3, 1.0) if quick else (15, 3.0)
-    hostile_seconds = 4.0 if quick else 30.0
+    hostile_rounds = 1 if quick else 3
     realtime = realtime_allowed()
     print(f"LV2 hosting: mda EPiano holding {len(HELD_KEYS)} notes into Dragonfly Room, x42 fil4 and x42 dpl "
           f"on a stereo bus, {RATE} Hz")
@@ -453,10 +501,10 @@ def run_plugin_benchmarks(quick: bool, with_jalv: bool):
     for block in BLOCKS:
         cost = offline_costs(block, offline_seconds, offline_rounds)
         offline[block] = dict(cost, plain=cost["plain"] - cost["harness"], hosted=cost["chain"] - cost["empty"])
-    live = {block: live_rounds(block, rounds, seconds, hostile_seconds, with_jalv, realtime) for block in BLOCKS}
+    live = {block: live_rounds(block, rounds, seconds, hostile_rounds, with_jalv, realtime) for block in BLOCKS}
     print_live(live, offline, rounds, seconds)
     print_offline(offline, offline_rounds, offline_seconds)
-    print_hostile(live, hostile_seconds)
+    print_hostile(live, hostile_rounds, seconds)
 
 
 def main(argv=None) -> int:

@@ -16,7 +16,11 @@ one block size at a time, the JACK period being the block:
 Live cost is CPU seconds per second of audio: the user + system time of the host's whole processes
 (all their threads, read from /proc/PID/stat) over an interval of wall-clock time, the dummy
 driver's clock; jackd's own time is shown beside each. Rounds alternate the hosts; figures are
-medians. An empty liveengine (no plugins, no notes) shows what the engine costs by itself.
+medians. An empty liveengine (no plugins, no notes) shows what the engine costs by itself, and
+liveengine's time is also split by thread (the audio callback's among PortAudio's and JACK's, the
+notification pump's, the LV2 worker's). Each round checks that the chain sounds: liveengine's held
+notes and keys bus level, jalv's dpl signal level (its console's `monitors`); a jalv chain that goes
+silent (one of its processes, at times, stops running its plugin) is started again, and counted.
 
 liveengine's overhead over the plugins' own work is measured offline, in this thread's CPU time:
 the chain rendered through OfflineRenderer, less an empty engine's render, against the same plugin
@@ -25,8 +29,9 @@ copied to the next one's inputs, as tests/lv2plugins.py calls it), less that loo
 same loop calling a compiled no-op of run's signature): overhead = (chain - empty - plain) / plain.
 
 Last, a hostile Python thread (busy loops, full garbage collections of a million objects, sorts of
-two million floats: liveengine/bench/core.py's) runs beside the live engine with the chain, and
-the engine's missed cycles are counted.
+two million floats: liveengine/bench/core.py's) runs beside the live engine with the chain, in rounds
+as long as the others (the notes struck anew each time: held longer, they fade), and the engine's
+missed cycles are counted.
 
 Install jalv from Debian for the comparison: `apt-get install -y --no-install-recommends jalv`.
 Without it, or with --liveengine-only, only liveengine's figures are measured.
@@ -329,13 +334,14 @@ class JalvChain:
         self.processes = {}
 
 
-def jalv_live(notes: NoteClient, seconds: float, server: PrivateJackServer, attempts: int = 4) -> dict:
+def jalv_live(notes: NoteClient, seconds: float, server: PrivateJackServer, attempts: int = 8) -> dict:
     """The chain in jalv for `seconds` once the notes sound: its processes' CPU per audio second, and jackd's.
 
-    dpl, last in the chain, must hear it before and after the interval. At times one of the jalv processes
-    never runs its plugin, from its start or from some moment on: JACK2 then reports it triggered and not
-    finished, cycle after cycle, or it uses no CPU at all, and what follows it is silent. Such a round is
-    ended and the chain started again; the restarts are counted."""
+    dpl, last in the chain, must hear it before and after the interval. In about one chain in five here,
+    one or more of the jalv processes never runs its plugin (most often dpl's): its JACK process thread
+    waits for a wake-up that never comes, JACK2 logs it "not finished, state = Triggered" cycle after
+    cycle, reconnecting its ports does not revive it, and all after it is silent. Such a chain is ended
+    and started again; the restarts are counted."""
     for restarts in range(attempts):
         chain = JalvChain(notes)
         try:

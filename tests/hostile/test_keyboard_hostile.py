@@ -53,7 +53,7 @@ def hostile_messages(rng: random.Random, count: int):
         yield rng.choice(makers)()
 
 
-def send_paced(keys_out, messages):
+def send_paced(keys_out, messages, batch=BATCH):
     sent = 0
     for index, message in enumerate(messages):
         try:
@@ -61,7 +61,7 @@ def send_paced(keys_out, messages):
             sent += 1
         except (ValueError, rtmidi.RtMidiError):
             pass  # a message python-rtmidi itself refuses to send
-        if index % BATCH == BATCH - 1:
+        if index % batch == batch - 1:
             time.sleep(0.005)
     return sent
 
@@ -82,7 +82,9 @@ def test_hostile_midi_into_a_live_keyboard_leaves_no_voice_and_keeps_the_engines
             reference = ReferenceClient()
             late_before = engine.telemetry().missed_cycles
             sent = send_paced(keys_out, hostile_messages(random.Random(seed), MESSAGES))
-            send_paced(keys_out, every_note_released())
+            # At half the storm's pace: what is asserted of the releases must not hang on rtmidi's input
+            # buffer keeping up with 2,000 of them while the machine is loaded.
+            send_paced(keys_out, every_note_released(), batch=BATCH // 2)
             time.sleep(0.5)  # the releases (50 ms) and the sender's buffer play out
             telemetry = engine.telemetry()
             reference_late = reference.late_cycles()

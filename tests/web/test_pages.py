@@ -4,6 +4,7 @@ the conductor page's clock follows the engine's, and streamers and punches land 
 
 import asyncio
 import json
+import math
 import os
 import pathlib
 import random
@@ -235,11 +236,17 @@ def test_ten_viewers_and_a_stalled_one_cost_the_engine_no_cycle_an_idle_client_k
     stalled.connect(("127.0.0.1", live.port))
     stalled.sendall(b"GET /ws?page=engineer HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    one = asyncio.run(watch(8.0, 1))
     loaded = asyncio.run(watch(8.0, 10))
-    reference_late = reference.late_cycles()
+    reference_late = reference.late_cycles()  # over both rounds
+    alone = one[0][-1]["missed"] - one[0][0]["missed"]
     engine_late = loaded[0][-1]["missed"] - loaded[0][0]["missed"]
-    assert engine_late <= reference_late + SCHEDULING_NOISE, \
-        f"the engine missed {engine_late} cycles, an idle client {reference_late}"
+    # On this machine's dummy server the scheduler takes a few cycles in 8 s at a 64-frame period from the
+    # engine with one viewer as with ten (measured 2-9), and from an idle client (0-11 in 16 s): the counts
+    # vary as a Poisson count does. The viewers must cost none beyond that.
+    baseline = max(alone, reference_late / 2)
+    assert engine_late <= baseline + SCHEDULING_NOISE + 2 * math.sqrt(baseline), \
+        f"with ten viewers the engine missed {engine_late} cycles, with one {alone}, an idle client {reference_late}"
     for viewer in loaded:  # every reading viewer kept getting its 20 ticks a second
         assert len(viewer) >= 8.0 * 20 * 0.7
     deadline = time.monotonic() + 20  # it is dropped once the server's small send buffer is full

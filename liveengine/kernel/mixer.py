@@ -14,7 +14,7 @@ from .dsp.limiter import limiter_gain
 from .dsp.meters import mean_square_follow, peak_follow
 from .intrinsics import address_as_void_pointer
 from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d
-from .plugins import run_inserts
+from .plugins import block_frame, run_inserts
 from .realtime import realtime
 from .state import (
     A_BUS_AUDIO,
@@ -29,7 +29,6 @@ from .state import (
     A_INPUT_AUDIO,
     A_INPUT_METERS,
     A_OUTPUT_MIX,
-    A_TELEMETRY,
     BC_FRAME,
     BC_KIND,
     BC_SECONDS,
@@ -64,7 +63,6 @@ from .state import (
     M_MEAN_SQUARE_RIGHT,
     M_PEAK_LEFT,
     M_PEAK_RIGHT,
-    T_POSITION,
 )
 
 SQRT_HALF = 0.7071067811865476
@@ -85,7 +83,7 @@ def queue_bus_change(table, bus, sample, kind, value, seconds):
     if count >= MAX_BUS_CHANGES:
         return False
     row = f64_3d(table, A_BUS_CHANGES)[bus, count]
-    row[BC_FRAME] = max(0, int(sample) - i64_1d(table, A_TELEMETRY)[T_POSITION])
+    row[BC_FRAME] = block_frame(table, sample)
     row[BC_KIND] = kind
     row[BC_VALUE] = value
     row[BC_SECONDS] = seconds

@@ -256,18 +256,22 @@ def run_piece(table, bus_audio, plugin, start, end):
         insert_piece(table, bus_audio, plugin, start, end)
 
 
+@realtime_inline
+def set_control(ints, column, port, value):
+    carray(address_as_void_pointer(ints[P_CONTROLS, column]), (ints[P_CONTROL_COUNT, column],),
+           np.float32)[port] = np.float32(value)
+
+
 @realtime
 def apply_change(table, plugin, port, value):
+    """A waiting change, now: a bypass, or a control of the plugin (and of its twin, a mono insert's right side)."""
     ints = i64_2d(table, A_PLUGIN_INTS)
     if port == CHANGE_BYPASS:
         f64_2d(table, A_PLUGIN_VALUES)[PV_WET_TARGET, plugin] = 0.0 if value != 0.0 else 1.0
         return
-    carray(address_as_void_pointer(ints[P_CONTROLS, plugin]), (ints[P_CONTROL_COUNT, plugin],),
-           np.float32)[port] = np.float32(value)
-    twin = ints[P_TWIN, plugin]
-    if twin >= 0:
-        carray(address_as_void_pointer(ints[P_CONTROLS, twin]), (ints[P_CONTROL_COUNT, twin],),
-               np.float32)[port] = np.float32(value)
+    set_control(ints, plugin, port, value)
+    if ints[P_TWIN, plugin] >= 0:
+        set_control(ints, ints[P_TWIN, plugin], port, value)
 
 
 @realtime

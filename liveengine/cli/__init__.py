@@ -2,7 +2,13 @@
 plugins, benchmark, prepare the kernels."""
 
 import argparse
+import os
 import sys
+
+# OpenBLAS, which numpy loads, starts a thread per core at import, and they spin: 0.1 CPU-s of every
+# command on two cores. The engine does no linear algebra that would need them, and on stage they would
+# only compete with the audio thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 EXIT_FAILED = 1
 EXIT_SHOW_FILE = 2
@@ -25,20 +31,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from ..show.reader import ShowFileError
-    from ..drivers.devices import AudioDeviceError
-    from ..drivers.jackserver import JackServerError
-    from ..show.session import SessionError
     try:
         return args.handler(args)
-    except ShowFileError as error:
-        print("\n".join(error.problems), file=sys.stderr)
-        return EXIT_SHOW_FILE
-    except (AudioDeviceError, JackServerError) as error:
-        print(f"liveengine: {error}", file=sys.stderr)
-        return EXIT_AUDIO
-    except (UsageError, SessionError) as error:
-        print(f"liveengine: {error}", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Exception as error:
+        code = _exit_code(error)
+        if code is None:
+            raise
+        print("\n".join(error.problems) if code == EXIT_SHOW_FILE else f"liveengine: {error}", file=sys.stderr)
+        return code
+
+
+def _exit_code(error: Exception) -> int | None:
+    """The exit code of an error the user can act on, or None: a command imports only what it needs (a
+    render of a MIDI file never loads a show), so the classes are looked up once one is raised."""
+    from ..drivers.devices import AudioDeviceError
+    from ..drivers.jackserver import JackServerError
+    from ..show.reader import ShowFileError
+    from ..show.session import SessionError
+    if isinstance(error, ShowFileError):
+        return EXIT_SHOW_FILE
+    if isinstance(error, (AudioDeviceError, JackServerError)):
+        return EXIT_AUDIO
+    if isinstance(error, (UsageError, SessionError)):
+        return EXIT_FAILED
+    return None

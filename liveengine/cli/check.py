@@ -2,7 +2,6 @@
 
 import pathlib
 
-from ..show.reader import ShowFileError
 from . import UsageError
 from .describe import describe_cues, describe_rig, describe_sample_memory
 from .options import add_audio_options, load_rig, prepare_kernels
@@ -20,6 +19,7 @@ def command_check(args) -> int:
         return _check_instrument_file(args.show)
     rig = load_rig(args)
     from ..show.cues import CueRunner
+    from ..show.reader import ShowFileError
     runner = CueRunner(rig, rig.engine.producer("show"))
     problems = [f"{args.show}: {problem}" for problem in runner.stems.problems]
     problems += [f"{args.show}: instrument {name}: {problem}" for name, instrument_problems

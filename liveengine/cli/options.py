@@ -6,7 +6,6 @@ import dataclasses
 import sys
 
 from ..show.model import SAMPLE_RATES
-from ..show.reader import load_show
 from . import UsageError
 
 
@@ -62,6 +61,7 @@ def overrides(args):
 
 
 def load_rig(args):
+    from ..show.reader import load_show
     from ..show.rig import build_rig
     show = with_osc_options(load_show(args.show), args)
     try:

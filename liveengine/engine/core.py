@@ -169,12 +169,12 @@ class Producer:
         return len(self._backlog)
 
     def _push(self, row) -> bool:
-        if kernel_entries().ring_push(self._ring.rows, self._ring.indices, *row):
+        if kernel_entries().ring_push(self._ring, *row):
             return True
         if self.drain is None:
             return False
         self.drain()
-        return kernel_entries().ring_push(self._ring.rows, self._ring.indices, *row)
+        return kernel_entries().ring_push(self._ring, *row)
 
     def _check_thread(self):
         thread = threading.get_ident()
@@ -307,7 +307,7 @@ class Producer:
 
     @property
     def waiting(self) -> int:
-        return kernel_entries().ring_fill(self._ring.indices)
+        return kernel_entries().ring_fill(self._ring)
 
 
 class Engine:
@@ -320,6 +320,7 @@ class Engine:
         self._producers: dict[str, Producer] = {}
         self._poll_lock = threading.Lock()
         self._notifications = np.zeros((256, ev.EVENT_WIDTH), np.float64)
+        self._notifications_address = self._notifications.ctypes.data
         self._fence_lock = threading.Lock()
         self._fence_counter = 0
         self._acknowledged: dict[int, int] = {}
@@ -589,8 +590,8 @@ class Engine:
         handled = 0
         with self._poll_lock:
             while True:
-                count = kernel_entries().ring_pop_into(self.state.notify_ring.rows, self.state.notify_ring.indices,
-                                                       self._notifications, self._notifications.shape[0])
+                count = kernel_entries().ring_pop_into(self.state.notify_ring, self._notifications_address,
+                                                       len(self._notifications), len(self._notifications))
                 for row in self._notifications[:count]:
                     self._handle(row)
                 handled += count

@@ -16,6 +16,7 @@ import threading
 
 import numpy as np
 
+from ..kernel.rings import Ring
 from ..kernel.stems import ST_PLAYING
 from . import native
 
@@ -42,9 +43,9 @@ class KernelEntries:
             function = self._functions[name] = self._resolve(name).c_function()
         return function
 
-    def process(self, table: np.ndarray, input_address: int, output_address: int, frames: int):
-        """One offline call of the audio callback: no time info, no status flags."""
-        self._function("audio_callback")(input_address, output_address, frames, 0, 0, table.ctypes.data)
+    def process(self, table_address: int, input_address: int, output_address: int, frames: int):
+        """One offline call of the audio callback on the table at `table_address`: no time info, no status flags."""
+        self._function("audio_callback")(input_address, output_address, frames, 0, 0, table_address)
 
     def audio_callback_address(self) -> int:
         """The audio callback as PortAudio calls it (a PaStreamCallback; user data: the address table)."""
@@ -62,19 +63,21 @@ class KernelEntries:
         """A plugin's waiting worker responses to its work_response: only while the kernel does not run it."""
         self._function("work_responses")(record_address, work_response_address, handle)
 
-    def drain_input_rings(self, table: np.ndarray, block_start: float):
-        self._function("drain_rings")(table.ctypes.data, block_start)
+    def drain_input_rings(self, table_address: int, block_start: float):
+        self._function("drain_rings")(table_address, block_start)
 
-    def ring_push(self, rows: np.ndarray, indices: np.ndarray, sample, kind, target, a, b, c, d, e) -> bool:
-        return bool(self._function("push_event")(rows.ctypes.data, rows.shape[0], indices.ctypes.data,
+    def ring_push(self, ring: Ring, sample, kind, target, a, b, c, d, e) -> bool:
+        return bool(self._function("push_event")(ring.rows_address, ring.capacity, ring.indices_address,
                                                  sample, kind, target, a, b, c, d, e))
 
-    def ring_pop_into(self, rows: np.ndarray, indices: np.ndarray, destination: np.ndarray, limit: int) -> int:
-        return self._function("pop_events")(rows.ctypes.data, rows.shape[0], indices.ctypes.data,
-                                            destination.ctypes.data, destination.shape[0], limit)
+    def ring_pop_into(self, ring: Ring, destination_address: int, destination_rows: int, limit: int) -> int:
+        """Move up to `limit` events from `ring` into the (destination_rows, EVENT_WIDTH) float64 rows at
+        `destination_address`; returns how many."""
+        return self._function("pop_events")(ring.rows_address, ring.capacity, ring.indices_address,
+                                            destination_address, destination_rows, limit)
 
-    def ring_fill(self, indices: np.ndarray) -> int:
-        return self._function("events_waiting")(indices.ctypes.data)
+    def ring_fill(self, ring: Ring) -> int:
+        return self._function("events_waiting")(ring.indices_address)
 
     def publish_frames_ready(self, frames_ready: np.ndarray, slot: int, frames: int):
         """Release store of `frames` into `frames_ready[slot]` (a C-contiguous row of the sample slots)."""

@@ -26,11 +26,16 @@ class OfflineRenderer:
             raise ValueError(f"block size must be 1..{state.settings.max_block}, got {block_size}")
         self.state = state
         self.block_size = block_size
+        self._table_address = state.table.ctypes.data  # the table lives as long as the state
         channels = state.settings.output_channels
         self._block = np.zeros((block_size, channels), np.float32)
         self._silent_input = np.zeros((block_size, max(1, state.settings.input_channels)), np.float32)
-        self._frames = self._block
-        self._silent_frames = self._silent_input
+        self._take_frames(self._block, self._silent_input)
+
+    def _take_frames(self, frames: np.ndarray, silent_input: np.ndarray):
+        """`render_frames`' buffers, with their addresses: a long render calls the kernel once per step."""
+        self._frames, self._silent_frames = frames, silent_input
+        self._frames_address, self._silent_frames_address = frames.ctypes.data, silent_input.ctypes.data
 
     def render_block(self, input_block: np.ndarray | None = None) -> np.ndarray:
         """Render one block; returns a (frames, channels) view valid until the next call.
@@ -42,22 +47,22 @@ class OfflineRenderer:
             source = np.ascontiguousarray(input_block, np.float32)
             if source.shape != (self.block_size, self.state.settings.input_channels):
                 raise ValueError(f"input block must be ({self.block_size}, input channels), got {source.shape}")
-        kernel_entries().process(self.state.table, source.ctypes.data, self._block.ctypes.data, self.block_size)
+        kernel_entries().process(self._table_address, source.ctypes.data, self._block.ctypes.data, self.block_size)
         return self._block
 
     def drain(self):
         """Move what waits in the event rings into the pending set now, as the next block would
         (as far as the set has room): offline, producers call it when their ring fills."""
-        kernel_entries().drain_input_rings(self.state.table, float(self.state.telemetry[T_POSITION]))
+        kernel_entries().drain_input_rings(self._table_address, float(self.state.telemetry[T_POSITION]))
 
     def render_frames(self, frames: int) -> np.ndarray:
         """Render `frames` frames in one call into the kernel, which takes them a block at a time (no
         inputs heard); returns a (frames, channels) view valid until the next call. For long offline
         renders whose events are posted ahead: a call per block costs more than a silent block."""
         if len(self._frames) < frames:
-            self._frames = np.zeros((frames, self.state.settings.output_channels), np.float32)
-            self._silent_frames = np.zeros((frames, max(1, self.state.settings.input_channels)), np.float32)
-        kernel_entries().process(self.state.table, self._silent_frames.ctypes.data, self._frames.ctypes.data, frames)
+            self._take_frames(np.zeros((frames, self.state.settings.output_channels), np.float32),
+                              np.zeros((frames, max(1, self.state.settings.input_channels)), np.float32))
+        kernel_entries().process(self._table_address, self._silent_frames_address, self._frames_address, frames)
         return self._frames[:frames]
 
     def render(self, frames: int, before_block=None) -> np.ndarray:
@@ -172,6 +177,10 @@ class Written:
     peak: float  # the largest absolute sample value written
 
 
+# Frames gathered before each write: soundfile costs about 35 us a call, and a render's steps are short.
+WRITE_FRAMES = 1 << 15
+
+
 class OutputFileError(ValueError):
     """An audio file that cannot be written; the message says which and why."""
 
@@ -185,12 +194,29 @@ def write_audio(blocks: Iterable[np.ndarray], path, sample_rate: int, channels: 
         output = soundfile.SoundFile(path, "w", samplerate=sample_rate, channels=channels, subtype=subtype)
     except (soundfile.LibsndfileError, TypeError, ValueError, OSError) as error:
         raise OutputFileError(f"cannot write {path}: {error}") from None
-    frames, peak = 0, 0.0
+    gathered = np.empty((WRITE_FRAMES, channels), np.float32)
+    filled = frames = 0
+    peak = 0.0
+
+    def write_gathered():
+        nonlocal filled, peak
+        if filled:
+            written = gathered[:filled]
+            output.write(written)
+            peak = max(peak, float(written.max()), -float(written.min()))
+            filled = 0
+
     with output:
         for block in blocks:
-            output.write(block)
             frames += len(block)
-            peak = max(peak, float(np.abs(block).max(initial=0.0)))
+            while len(block):
+                taken = min(len(block), WRITE_FRAMES - filled)
+                gathered[filled:filled + taken] = block[:taken]
+                filled += taken
+                block = block[taken:]
+                if filled == WRITE_FRAMES:
+                    write_gathered()
+        write_gathered()
     return Written(frames, peak)
 
 

@@ -342,10 +342,12 @@ class MidiPlayer:
             return loop.run(round(seconds * self.sample_rate), before_step=post_chunk)
         ending = Ending(finished=lambda: self.end_sample if ended else None, quiet=self._quiet,
                         tail_limit_seconds=TAIL_LIMIT_SECONDS)
-        return self._peaks(loop.run(before_step=post_chunk, ending=ending))
+        chunks = loop.run(before_step=post_chunk, ending=ending)
+        return self._peaks(chunks) if self._plugins else chunks
 
     def _peaks(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        """The chunks, each one's peak kept for `_quiet` (which the loop asks once the chunk is taken)."""
+        """The chunks, each one's peak kept for `_quiet` (which the loop asks once the chunk is taken): LV2
+        instruments' sound outlasts their notes."""
         for chunk in chunks:
             self._last_peak = float(np.abs(chunk).max()) if chunk.size else 0.0
             yield chunk

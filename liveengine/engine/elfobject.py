@@ -161,7 +161,9 @@ def _strings(data: bytes, sections: list[Section], index: int) -> Callable[[int]
 
 def _symbols(data: bytes, sections: list[Section]) -> list[Symbol]:
     tables = [section for section in sections if section.type == SHT_SYMTAB]
-    if len(tables) != 1 or tables[0].entry_size != SYMBOL.size:
+    if not tables:
+        return []  # an object of constants alone: nothing to link
+    if len(tables) > 1 or tables[0].entry_size != SYMBOL.size:
         raise UnloadableObject(f"has {len(tables)} symbol tables, not one this loader reads")
     names = _strings(data, sections, tables[0].link)
     return [Symbol(names(name), info >> 4, info & 0xF, section, value)

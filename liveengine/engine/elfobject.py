@@ -84,30 +84,29 @@ def load_object(data: bytes, resolve: Callable[[str], int | None]) -> dict[str, 
     The pages are never unmapped: the code may run until the process ends."""
     sections = _sections(data)
     symbols = _symbols(data, sections)
-    loaded, code_size, size = _layout(sections)
+    offsets, code_size, size = _layout(sections)
     base = _mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
     if base in (None, MAP_FAILED):
         raise UnloadableObject(f"no memory for its {size} bytes (errno {ctypes.get_errno()})")
     try:
         image = bytearray(size)
-        for index, offset in loaded.items():
-            section = sections[index]
-            if section.type != SHT_NOBITS:
-                image[offset:offset + section.size] = _contents(data, section)
-        addresses = {}
+        for index, offset in offsets.items():
+            if sections[index].type != SHT_NOBITS:
+                image[offset:offset + sections[index].size] = _contents(data, sections[index])
+        link = _Link(sections, symbols, offsets, base, resolve)
         for relocations in sections:
-            if relocations.type == SHT_REL and relocations.info in loaded:
-                raise UnloadableObject(f"{relocations.name} holds relocations without addends")
-            if relocations.type == SHT_RELA and relocations.info in loaded:
-                _relocate(data, relocations, sections, symbols, loaded, base, image, resolve, addresses)
+            if relocations.type in (SHT_REL, SHT_RELA) and relocations.info in offsets:
+                if relocations.type == SHT_REL:
+                    raise UnloadableObject(f"{relocations.name} holds relocations without addends")
+                link.relocate(relocations, _contents(data, relocations), image)
         ctypes.memmove(base, bytes(image), size)
         _protect(base, code_size, mmap.PROT_READ | mmap.PROT_EXEC)
         _protect(base + code_size, size - code_size, mmap.PROT_READ)
     except BaseException:
         _munmap(base, size)
         raise
-    return {symbol.name: base + loaded[symbol.section] + symbol.value for symbol in symbols
-            if symbol.bind != STB_LOCAL and symbol.section in loaded}
+    return {symbol.name: base + offsets[symbol.section] + symbol.value for symbol in symbols
+            if symbol.bind != STB_LOCAL and symbol.section in offsets}
 
 
 def _header(data: bytes) -> tuple:
@@ -129,7 +128,8 @@ def _sections(data: bytes) -> list[Section]:
     header = _header(data)
     table, entry_size, count, names_index = header[6], header[11], header[12], header[13]
     if count == 0 or entry_size != SECTION_HEADER.size:
-        raise UnloadableObject(f"has a section table this loader does not read ({count} entries of {entry_size} bytes)")
+        raise UnloadableObject(f"has a section table this loader does not read "
+                               f"({count} entries of {entry_size} bytes)")
     if table + count * entry_size > len(data):
         raise UnloadableObject("is truncated (its section table ends past the file's end)")
     headers = list(SECTION_HEADER.iter_unpack(data[table:table + count * entry_size]))
@@ -173,7 +173,7 @@ def _symbols(data: bytes, sections: list[Section]) -> list[Symbol]:
 def _layout(sections: list[Section]) -> tuple[dict[int, int], int, int]:
     """Where each loaded section goes: ({section index: offset}, the code's size, the whole size). The
     code comes first, then the constants, each part on pages of its own for its protection."""
-    loaded = {}
+    offsets = {}
     size = 0
     for code in (True, False):
         for index, section in enumerate(sections):
@@ -187,61 +187,72 @@ def _layout(sections: list[Section]) -> tuple[dict[int, int], int, int]:
             if section.type not in (SHT_PROGBITS, SHT_NOBITS):
                 raise UnloadableObject(f"has the section {section.name} of type {section.type:#x}")
             alignment = max(section.alignment, 1)
-            loaded[index] = -(-size // alignment) * alignment
-            size = loaded[index] + section.size
+            offsets[index] = -(-size // alignment) * alignment
+            size = offsets[index] + section.size
         size = -(-size // mmap.PAGESIZE) * mmap.PAGESIZE
         if code:
             code_size = size
-    return loaded, code_size, max(size, mmap.PAGESIZE)
+    return offsets, code_size, max(size, mmap.PAGESIZE)
 
 
-def _relocate(data, relocations: Section, sections, symbols, loaded, base, image, resolve, addresses):
-    """Write the relocations of one section into `image` (mapped at `base`); `addresses` caches the symbols'."""
-    target = sections[relocations.info]
-    if relocations.entry_size != RELOCATION.size:
-        raise UnloadableObject(f"{relocations.name} has entries of {relocations.entry_size} bytes")
-    for offset, info, addend in RELOCATION.iter_unpack(_contents(data, relocations)):
-        kind, index = info & 0xFFFF_FFFF, info >> 32
-        if kind not in (R_X86_64_64, R_X86_64_PC64):
-            raise UnloadableObject(f"has a relocation of type {kind} ({RELOCATION_NAMES.get(kind, 'unknown')}) "
-                                   f"in {target.name}, which this loader does not apply")
-        if offset + 8 > target.size:
-            raise UnloadableObject(f"has a relocation past the end of {target.name}")
-        if index not in addresses:
-            addresses[index] = _address(index, sections, symbols, loaded, base, resolve)
-        value = addresses[index] + addend
-        place = loaded[relocations.info] + offset
-        if kind == R_X86_64_PC64:
-            value -= base + place
-        struct.pack_into("<Q", image, place, value & WORD)
+@dataclasses.dataclass
+class _Link:
+    """An object being linked at `base`: its sections' offsets from there, and its symbols' addresses."""
+    sections: list[Section]
+    symbols: list[Symbol]
+    offsets: dict[int, int]  # of each loaded section
+    base: int
+    resolve: Callable[[str], int | None]
+    addresses: dict[int, int] = dataclasses.field(default_factory=dict)  # by symbol index, as found
 
+    def relocate(self, relocations: Section, entries: bytes, image: bytearray):
+        """Write one section's relocations into `image`, the bytes to be mapped at `base`."""
+        target = self.sections[relocations.info]
+        if relocations.entry_size != RELOCATION.size:
+            raise UnloadableObject(f"{relocations.name} has entries of {relocations.entry_size} bytes")
+        for offset, info, addend in RELOCATION.iter_unpack(entries):
+            kind, index = info & 0xFFFF_FFFF, info >> 32
+            if kind not in (R_X86_64_64, R_X86_64_PC64):
+                raise UnloadableObject(f"has a relocation of type {kind} ({RELOCATION_NAMES.get(kind, 'unknown')}) "
+                                       f"in {target.name}, which this loader does not apply")
+            if offset + 8 > target.size:
+                raise UnloadableObject(f"has a relocation past the end of {target.name}")
+            if index not in self.addresses:
+                self.addresses[index] = self.address(index)
+            place = self.offsets[relocations.info] + offset
+            value = self.addresses[index] + addend
+            if kind == R_X86_64_PC64:
+                value -= self.base + place
+            struct.pack_into("<Q", image, place, value & WORD)
 
-def _address(index: int, sections, symbols, loaded, base, resolve) -> int:
-    if index >= len(symbols):
-        raise UnloadableObject(f"has a relocation naming symbol {index} of {len(symbols)}")
-    symbol = symbols[index]
-    name = symbol.name or (sections[symbol.section].name if symbol.section < len(sections) else f"#{index}")
-    if symbol.type == STT_TLS:
-        raise UnloadableObject(f"refers to the thread-local symbol {name}")
-    if symbol.type == STT_GNU_IFUNC:
-        raise UnloadableObject(f"refers to the indirect function {name}")
-    if symbol.section == SHN_UNDEF:
-        address = resolve(name)
-        if not address:
-            raise UnloadableObject(f"refers to the undefined symbol {name}, which this process does not have")
-        return address
-    if symbol.section == SHN_ABS:
-        return symbol.value
-    if symbol.section == SHN_COMMON:
-        # numba's objects declare its functions' environment pointers as common symbols; its code
-        # refers to none of them, for none of it raises Python exceptions.
-        raise UnloadableObject(f"refers to the common symbol {name}, which this loader does not allocate")
-    if symbol.section >= SHN_LORESERVE:
-        raise UnloadableObject(f"refers to {name} in the reserved section index {symbol.section:#x}")
-    if symbol.section not in loaded:
-        where = sections[symbol.section].name if symbol.section < len(sections) else f"#{symbol.section}"
-        raise UnloadableObject(f"refers to {name} in {where}, a section not loaded")
-    return base + loaded[symbol.section] + symbol.value
+    def address(self, index: int) -> int:
+        if index >= len(self.symbols):
+            raise UnloadableObject(f"has a relocation naming symbol {index} of {len(self.symbols)}")
+        symbol = self.symbols[index]
+        name = symbol.name or self._section_name(symbol.section)
+        if symbol.type == STT_TLS:
+            raise UnloadableObject(f"refers to the thread-local symbol {name}")
+        if symbol.type == STT_GNU_IFUNC:
+            raise UnloadableObject(f"refers to the indirect function {name}")
+        if symbol.section == SHN_UNDEF:
+            address = self.resolve(name)
+            if not address:
+                raise UnloadableObject(f"refers to the undefined symbol {name}, which this process does not have")
+            return address
+        if symbol.section == SHN_ABS:
+            return symbol.value
+        if symbol.section == SHN_COMMON:
+            # numba's objects declare its functions' environment pointers as common symbols; its code
+            # refers to none of them, for none of it raises Python exceptions.
+            raise UnloadableObject(f"refers to the common symbol {name}, which this loader does not allocate")
+        if symbol.section >= SHN_LORESERVE:
+            raise UnloadableObject(f"refers to {name} in the reserved section index {symbol.section:#x}")
+        if symbol.section not in self.offsets:
+            raise UnloadableObject(f"refers to {name} in {self._section_name(symbol.section)}, a section not loaded")
+        return self.base + self.offsets[symbol.section] + symbol.value
+
+    def _section_name(self, index: int) -> str:
+        return self.sections[index].name if index < len(self.sections) else f"section {index}"
 
 
 def _protect(address: int, size: int, protection: int):

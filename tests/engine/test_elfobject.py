@@ -73,7 +73,8 @@ def test_an_object_in_the_large_code_model_loads_links_to_the_process_and_runs_f
     assert sine_of_twice(0.3) == math.sin(0.6)
     assert ctypes.CFUNCTYPE(ctypes.c_uint64)(symbols["where_sine_of_twice_is"])() == symbols["sine_of_twice"]
     assert protection_at(symbols["sine_of_twice"]) == "r-x"
-    constants = ctypes.cast(symbols["where_sine_of_twice_is"] + 2, ctypes.POINTER(ctypes.c_uint64))[0]  # movabs' operand
+    movabs_operand = symbols["where_sine_of_twice_is"] + 2
+    constants = ctypes.c_uint64.from_address(movabs_operand).value  # .Ldistance, after the 2.0
     assert protection_at(constants) == "r--"
     assert ctypes.c_double.from_address(constants - 8).value == 2.0
 

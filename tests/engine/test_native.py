@@ -29,7 +29,8 @@ from liveengine.kernel.realtime import kernel_cache_dir
 # layouts import llvmlite's IR builder, plain Python).
 PROBE = ("import sys\nfrom liveengine.cli import main\ncode = main(sys.argv[1:])\n"
          "print('numba imported:', 'numba' in sys.modules)\n"
-         "print('LLVM imported:', 'llvmlite.binding' in sys.modules or 'libllvmlite' in open('/proc/self/maps').read())\n"
+         "print('LLVM imported:', 'llvmlite.binding' in sys.modules\n"
+         "      or 'libllvmlite' in open('/proc/self/maps').read())\n"
          "sys.exit(code)")
 WITHOUT_NUMBA_OR_LLVM = ("numba imported: False", "LLVM imported: False")
 NATIVE_LINE = "without numba)"

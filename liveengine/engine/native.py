@@ -131,8 +131,8 @@ def native_ir(directory: Path | None = None) -> str:
 
 def load(names, directory: Path | None = None) -> dict[str, EntryPoint]:
     """The entry points `names` from the native objects in `directory` (default: this kernel cache's),
-    or NativeCodeUnusable saying why not (none written yet, other kernel sources, another machine,
-    an object damaged)."""
+    or NativeCodeUnusable saying why not (none written yet, other kernel sources, another processor,
+    an object damaged or holding what engine/elfobject.py does not link)."""
     directory = directory or native_dir()
     try:
         manifest = json.loads((directory / MANIFEST).read_text())

@@ -1,36 +1,43 @@
-"""The compiled kernel's entry points as native code, loaded without numba.
+"""The compiled kernel's entry points as native code, loaded without numba or LLVM.
 
 numba keeps each compiled function in its cache as object code, and loads it back into LLVM's
 MCJIT. For the entry points of kernel/entries.py (C signatures), `write` copies that very
 object code from numba's cache into the kernel cache's `native/` folder, with a manifest: the
-fingerprint of the kernel sources, the machine it was compiled for, each entry point's symbol,
-C signature and the SHA-256 of its object. `load` maps those objects with llvmlite's MCJIT alone
-and returns each entry point's address, for ctypes: the same machine code numba would run,
-without importing numba (which costs an offline render about 0.3 s of CPU and 70 MB).
+fingerprint of the kernel sources, the processor it was compiled for, each entry point's symbol,
+C signature and the SHA-256 of its object. `load` links those objects into the process itself
+(engine/elfobject.py) and returns each entry point's address, for ctypes: the same machine code
+numba would run, without importing numba (about 0.3 s of CPU and 70 MB) or llvmlite's LLVM (a
+178 MB library, 100 MB of it resident once imported).
 
 The objects call a few functions outside themselves: the C library and libm, which the process
 has; CPython's error functions and numba's helpers, on the path a raise would take (the audit
 proves it is never taken) and for frexp. numba's helpers are hidden symbols of its two C
 extensions, which publish their addresses in a `c_helpers` table: `load` maps those extensions
-(not numba's Python package) and hands the addresses to LLVM, as numba itself does.
+(not numba's Python package) and links the objects to those addresses, as numba itself does.
 """
 
 import ctypes
+import functools
 import hashlib
 import importlib.util
 import json
 import os
+import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..kernel.realtime import kernel_cache_dir, kernel_fingerprint
+from .elfobject import MACHINE, UnloadableObject, load_object
 
 MANIFEST = "manifest.json"
 C_TYPES = {"void": None, "int32": ctypes.c_int32, "uint32": ctypes.c_uint32, "int64": ctypes.c_int64,
            "float64": ctypes.c_double}
 # numba's C extensions whose helpers the objects call, and the prefix numba gives their names.
 HELPER_EXTENSIONS = (("numba._helperlib", "numba_"), ("numba.core.runtime._nrt_python", "NRT_"))
+# What /proc/cpuinfo says of a processor that LLVM's code depends on: its model (LLVM's host CPU name
+# follows from it) and its flags (the instruction sets numba compiled for).
+PROCESSOR_FIELDS = ("vendor_id", "cpu family", "model", "model name", "flags")
 
 
 class NativeCodeUnusable(Exception):
@@ -61,9 +68,16 @@ def _parse_signature(signature: str) -> tuple[str, list[str]]:
     return result, names
 
 
-def _host() -> list:
-    import llvmlite.binding as llvm
-    return [llvm.get_process_triple(), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()]
+def processor() -> dict[str, str]:
+    """This processor, as far as the native code depends on it, told without LLVM."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError as error:
+        raise NativeCodeUnusable(f"this system does not tell its processor ({error})") from None
+    # Linux describes each core alike: the first one's lines, up to the first blank line, will do.
+    fields = dict(line.split(":", 1) for line in text.partition("\n\n")[0].splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    return {"machine": platform.machine(), **{key: fields.get(key, "") for key in PROCESSOR_FIELDS}}
 
 
 # Writing: where numba compiled the entry points (numba is imported there).
@@ -72,12 +86,12 @@ def write(compiled: dict, directory: Path | None = None) -> Path:
     """Copy the object code of `compiled` (name: (numba CFunc, signature)) from numba's cache into
     `directory` (default: this kernel cache's native/), with its manifest written last."""
     directory = directory or native_dir()
+    if platform.machine() != MACHINE or not sys.platform.startswith("linux"):
+        raise NativeCodeUnusable(f"native code loads on {MACHINE} Linux only")
     directory.mkdir(parents=True, exist_ok=True)
     entries = {}
-    host = None
     for name, (cfunc, signature) in compiled.items():
         codegen = cfunc._library.codegen
-        host = list(codegen.magic_tuple())
         payload = cfunc._cache._cache_file.load(cfunc._cache._index_key(cfunc._sig, codegen))
         if payload is None:
             raise NativeCodeUnusable(f"numba's cache holds no object code for {name}")
@@ -89,7 +103,7 @@ def write(compiled: dict, directory: Path | None = None) -> Path:
         _write_whole(directory / f"{name}.bc", bitcode)  # what the audit reads (engine/audit.py --native)
         entries[name] = {"symbol": cfunc.native_name, "signature": signature, "object": f"{name}.o",
                          "sha256": hashlib.sha256(object_code).hexdigest(), "bitcode": f"{name}.bc"}
-    manifest = {"fingerprint": kernel_fingerprint(), "host": host, "entries": entries}
+    manifest = {"fingerprint": kernel_fingerprint(), "processor": processor(), "entries": entries}
     _write_whole(directory / MANIFEST, json.dumps(manifest, indent=1).encode())
     return directory
 
@@ -107,20 +121,18 @@ def native_ir(directory: Path | None = None) -> str:
     manifest = json.loads((directory / MANIFEST).read_text())
     if manifest.get("fingerprint") != kernel_fingerprint():
         raise NativeCodeUnusable(f"{directory} holds native code of other kernel sources")
-    llvm = _llvm()
+    import llvmlite.binding as llvm
     return "\n".join(str(llvm.parse_bitcode((directory / entry["bitcode"]).read_bytes()))
                      for entry in manifest["entries"].values())
 
 
-# Loading: no numba.
-
-_engines = []  # MCJIT engines hold the loaded code: kept for the life of the process
+# Loading: neither numba nor llvmlite.
 
 
 def load(names, directory: Path | None = None) -> dict[str, EntryPoint]:
     """The entry points `names` from the native objects in `directory` (default: this kernel cache's),
-    or NativeCodeUnusable saying why not (none written yet, other kernel sources, another machine,
-    an object damaged)."""
+    or NativeCodeUnusable saying why not (none written yet, other kernel sources, another processor,
+    an object damaged or holding what engine/elfobject.py does not link)."""
     directory = directory or native_dir()
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
@@ -143,40 +155,38 @@ def load(names, directory: Path | None = None) -> dict[str, EntryPoint]:
             raise NativeCodeUnusable(f"{path} is unreadable ({error})") from None
         if hashlib.sha256(objects[name]).hexdigest() != entries[name]["sha256"]:
             raise NativeCodeUnusable(f"{path} is damaged (its checksum differs from the manifest's)")
-    llvm = _llvm()
-    if manifest.get("host") != _host():
+    if manifest.get("processor") != processor():
         raise NativeCodeUnusable(f"{directory} holds native code compiled for another processor")
     points = {}
     for name in names:
-        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
+        path = directory / entries[name]["object"]
         try:
-            engine.add_object_file(llvm.ObjectFileRef.from_data(objects[name]))
-            engine.finalize_object()
-        except RuntimeError as error:
-            raise NativeCodeUnusable(f"{directory / entries[name]['object']} does not load ({error})") from None
-        address = engine.get_function_address(entries[name]["symbol"])
-        if not address:
-            raise NativeCodeUnusable(f"{directory / entries[name]['object']} lacks its entry point")
-        _engines.append(engine)
-        points[name] = EntryPoint(name, address, entries[name]["signature"])
+            symbols = load_object(objects[name], _symbol_in_process)
+        except UnloadableObject as error:
+            raise NativeCodeUnusable(f"{path} does not load: it {error}") from None
+        if entries[name]["symbol"] not in symbols:
+            raise NativeCodeUnusable(f"{path} lacks its entry point")
+        points[name] = EntryPoint(name, symbols[entries[name]["symbol"]], entries[name]["signature"])
     return points
 
 
-_llvm_ready = False
+_process = ctypes.CDLL(None)
+_dlsym = _process.dlsym
+_dlsym.restype = ctypes.c_void_p
+_dlsym.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+RTLD_DEFAULT = None
 
 
-def _llvm():
-    """llvmlite's binding, the native target initialised and numba's helpers' addresses known to it."""
-    global _llvm_ready
-    import llvmlite.binding as llvm
-    if not _llvm_ready:
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        for module_name, prefix in HELPER_EXTENSIONS:
-            for name, address in _c_helpers(module_name).items():
-                llvm.add_symbol(prefix + name, address)
-        _llvm_ready = True
-    return llvm
+def _symbol_in_process(name: str) -> int | None:
+    """The address of a symbol the objects leave undefined, as LLVM would link it for numba: numba's
+    helpers from their tables, anything else (the C library, libm, CPython) from the process."""
+    return _helpers().get(name) or _dlsym(RTLD_DEFAULT, name.encode())
+
+
+@functools.cache
+def _helpers() -> dict[str, int]:
+    return {prefix + name: address for module_name, prefix in HELPER_EXTENSIONS
+            for name, address in _c_helpers(module_name).items()}
 
 
 def _c_helpers(module_name: str) -> dict[str, int]:
@@ -196,9 +206,3 @@ def _c_helpers(module_name: str) -> dict[str, int]:
     module = importlib.util.module_from_spec(extension)
     sys.modules.pop(module_name, None)  # mapped for its table, not imported as numba's module
     return module.c_helpers
-
-
-def _target_machine():
-    llvm = _llvm()
-    return llvm.Target.from_default_triple().create_target_machine(
-        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), jit=True)

@@ -1,14 +1,17 @@
 """Offline renders through the kernel's native code: `liveengine play` and `render` load the compiled
-entry points from the kernel cache without importing numba, and render exactly what numba's own code
-renders; native code that does not belong to these kernel sources, or is damaged, is never run.
+entry points from the kernel cache without importing numba or LLVM, and render exactly what numba's own
+code renders; native code that does not belong to these kernel sources or this processor, is damaged, or
+holds what the loader does not link (engine/elfobject.py), is never run.
 
 Each test works on a copy of this machine's warm kernel cache (numba's part only), so it compiles
 nothing and leaves the real cache alone."""
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -22,9 +25,14 @@ from liveengine.engine import warmup
 from liveengine.engine.native import MANIFEST
 from liveengine.kernel.realtime import kernel_cache_dir
 
-# `liveengine ARGS...`, then whether numba was imported.
+# `liveengine ARGS...`, then whether numba was imported, and LLVM (llvmlite's binding to it: the kernel's
+# layouts import llvmlite's IR builder, plain Python).
 PROBE = ("import sys\nfrom liveengine.cli import main\ncode = main(sys.argv[1:])\n"
-         "print('numba imported:', 'numba' in sys.modules)\nsys.exit(code)")
+         "print('numba imported:', 'numba' in sys.modules)\n"
+         "print('LLVM imported:', 'llvmlite.binding' in sys.modules\n"
+         "      or 'libllvmlite' in open('/proc/self/maps').read())\n"
+         "sys.exit(code)")
+WITHOUT_NUMBA_OR_LLVM = ("numba imported: False", "LLVM imported: False")
 NATIVE_LINE = "without numba)"
 NUMBA_LINE = "native code written to"
 
@@ -76,7 +84,7 @@ def test_play_renders_through_native_code_without_numba_exactly_as_numba_does(ca
 
     through_native, native_wav = play(base, tmp_path, sample_rate, "native.wav")
     assert NATIVE_LINE in through_native.stdout, through_native.stdout
-    assert "numba imported: False" in through_native.stdout
+    assert all(line in through_native.stdout for line in WITHOUT_NUMBA_OR_LLVM), through_native.stdout
     assert native_wav == numba_wav
     audio, _ = soundfile.read(tmp_path / "native.wav")
     assert np.abs(audio).max() > 0.1  # the song sounded
@@ -85,7 +93,7 @@ def test_play_renders_through_native_code_without_numba_exactly_as_numba_does(ca
 STEM_SHOW = """[show]
 name = "stems"
 [audio]
-sample_rate = 48000
+sample_rate = {sample_rate}
 block_size = 64
 [timecode]
 source = "none"
@@ -100,37 +108,41 @@ actions = [{start = "strings"}]
 """
 
 
-def stem_show(folder):
+def stem_show(folder, sample_rate):
     """A show whose one cue starts a stem: the loader publishes its windows through the entry points."""
-    noise = np.random.default_rng(1).uniform(-0.25, 0.25, (3 * 48000, 2)).astype(np.float32)
-    soundfile.write(folder / "strings.wav", noise, 48000, subtype="FLOAT")
-    (folder / "show.toml").write_text(STEM_SHOW)
+    noise = np.random.default_rng(1).uniform(-0.25, 0.25, (3 * sample_rate, 2)).astype(np.float32)
+    soundfile.write(folder / "strings.wav", noise, sample_rate, subtype="FLOAT")
+    (folder / "show.toml").write_text(STEM_SHOW.replace("{sample_rate}", str(sample_rate)))
     return folder / "show.toml"
 
 
-def ltc_show(folder):
+def ltc_show(folder, sample_rate):
     """The demo, generating LTC on a fifth output."""
     text = DEMO.read_text().replace("output_channels = 4 ", "output_channels = 5 ", 1)
     (folder / "show.toml").write_text(text.replace("[timecode]\n", "[timecode]\nltc_output = 5\n", 1))
     return folder / "show.toml"
 
 
-@pytest.mark.parametrize("show, seconds, fired", [("demo", 25, "cue 1M2: fired"), ("stems", 6, "cue 1M1: fired"),
-                                                  ("ltc", 4, "cue 1M1: fired")])
-def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(cache, tmp_path, show, seconds, fired):
+@pytest.mark.parametrize("show, sample_rate, seconds, fired", [
+    ("demo", 48000, 25, "cue 1M2: fired"), ("stems", 44100, 6, "cue 1M1: fired"), ("stems", 48000, 6, "cue 1M1: fired"),
+    ("stems", 96000, 6, "cue 1M1: fired"), ("ltc", 48000, 4, "cue 1M1: fired")])
+def test_render_of_a_show_runs_native_code_without_numba_exactly_as_numba_does(cache, tmp_path, show, sample_rate,
+                                                                               seconds, fired):
     base, _ = cache
-    path = {"demo": lambda folder: DEMO, "stems": stem_show, "ltc": ltc_show}[show](tmp_path)
+    path = {"demo": lambda folder, rate: DEMO, "stems": stem_show, "ltc": ltc_show}[show](tmp_path, sample_rate)
     renders = []
     for name in ("numba.wav", "native.wav"):
         result = liveengine(base, "render", path, "-o", tmp_path / name, "--seconds", seconds)
         renders.append((result.stdout, (tmp_path / name).read_bytes()))
     (numba_out, numba_wav), (native_out, native_wav) = renders
-    assert NUMBA_LINE in numba_out and NATIVE_LINE in native_out and "numba imported: False" in native_out
+    assert NUMBA_LINE in numba_out and NATIVE_LINE in native_out
+    assert all(line in native_out for line in WITHOUT_NUMBA_OR_LLVM), native_out
     assert fired in native_out, native_out
     assert native_wav == numba_wav
-    audio, _ = soundfile.read(tmp_path / "native.wav", dtype="float32")
+    audio, rate = soundfile.read(tmp_path / "native.wav", dtype="float32")
+    assert rate == sample_rate
     if show == "stems":
-        assert np.abs(audio[2 * 48000:5 * 48000]).max() > 0.2  # the stem played
+        assert np.abs(audio[2 * rate:5 * rate]).max() > 0.2  # the stem played
     if show == "ltc":
         assert np.abs(audio[:, 4]).max() > 0.1  # the timecode sounded
 
@@ -150,9 +162,45 @@ def garble_the_manifest(native):
     (native / MANIFEST).write_text("{ not json")
 
 
+def for_another_processor(native):
+    manifest = json.loads((native / MANIFEST).read_text())
+    manifest["processor"]["flags"] += " avx10_9"  # compiled for an instruction set this processor lacks
+    (native / MANIFEST).write_text(json.dumps(manifest))
+
+
+def edit_the_block(native, edit):
+    """Edit audio_callback.o as a compiler might have written it: its checksum in the manifest follows."""
+    path = native / "audio_callback.o"
+    path.write_bytes(edit(bytearray(path.read_bytes())))
+    manifest = json.loads((native / MANIFEST).read_text())
+    manifest["entries"]["audio_callback"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (native / MANIFEST).write_text(json.dumps(manifest))
+
+
+def for_another_machine(native):
+    edit_the_block(native, lambda data: data[:18] + struct.pack("<H", 183) + data[20:])  # AArch64's e_machine
+
+
+def with_a_small_model_call(native):
+    """The block's first relocation of its code made an R_X86_64_PLT32 (4), a call a linker would route."""
+    def edit(data):
+        table, count = struct.unpack_from("<Q", data, 40)[0], struct.unpack_from("<H", data, 60)[0]
+        headers = [struct.unpack_from("<IIQQQQIIQQ", data, table + 64 * index) for index in range(count)]
+        code = next(index for index, header in enumerate(headers) if header[2] & 0x4 and header[5])
+        relocations = next(header for header in headers if header[1] == 4 and header[7] == code)
+        struct.pack_into("<I", data, relocations[4] + 8, 4)  # the type: r_info's low half
+        return data
+    edit_the_block(native, edit)
+
+
 @pytest.mark.parametrize("spoil, reason", [(truncate_the_block, "is damaged"),
                                            (of_other_sources, "native code of other kernel sources"),
-                                           (garble_the_manifest, "is unreadable")])
+                                           (garble_the_manifest, "is unreadable"),
+                                           (for_another_processor, "compiled for another processor"),
+                                           (for_another_machine, "audio_callback.o does not load: it is for ELF "
+                                                                 "machine 183, not x86-64"),
+                                           (with_a_small_model_call, "audio_callback.o does not load: it has a "
+                                                                     "relocation of type 4 (R_X86_64_PLT32)")])
 def test_native_code_that_is_damaged_or_stale_is_not_run_but_compiled_again(cache, tmp_path, spoil, reason):
     base, native = cache
     _, expected = play(base, tmp_path, 48000, "first.wav")  # through numba, writing native code
@@ -164,7 +212,8 @@ def test_native_code_that_is_damaged_or_stale_is_not_run_but_compiled_again(cach
     assert wav == expected
 
     healed, wav = play(base, tmp_path, 48000, "healed.wav")  # written anew by the run before
-    assert NATIVE_LINE in healed.stdout and "numba imported: False" in healed.stdout and not healed.stderr
+    assert NATIVE_LINE in healed.stdout and all(line in healed.stdout for line in WITHOUT_NUMBA_OR_LLVM)
+    assert not healed.stderr
     assert wav == expected
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .instruments.patches import UnknownPatchError, synth_patch_path
-from .show.model import SAMPLE_RATES
+from .kernel.state import SAMPLE_RATES
 from .show.reader import ShowFileError, load_show
 from .drivers.devices import AudioDeviceError
 from .engine import (BusLayout, EngineSettings, NotificationPump, OfflineLoop, OutputFileError, collect_audio, events,

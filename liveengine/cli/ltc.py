@@ -2,7 +2,7 @@
 
 import sys
 
-from ..show.model import SAMPLE_RATES
+from ..kernel.state import SAMPLE_RATES
 from . import EXIT_FAILED, UsageError
 
 

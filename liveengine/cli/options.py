@@ -5,7 +5,7 @@ import argparse
 import dataclasses
 import sys
 
-from ..show.model import SAMPLE_RATES
+from ..kernel.state import SAMPLE_RATES
 from . import UsageError
 
 

@@ -2,7 +2,7 @@
 
 import time
 
-from ..show.model import SAMPLE_RATES
+from ..kernel.state import SAMPLE_RATES
 from . import UsageError
 from .describe import describe_sample_memory
 from .options import block_size, prepare_kernels

@@ -278,6 +278,9 @@ class TimecodeMaster:
         return int(frame_count.as_python(hours, minutes, seconds, frames, nominal, self.drop_frame))
 
 
+SAMPLE_RATES = (44100, 48000, 96000)  # what shows, renders and play run at: the rates the tests cover
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     sample_rate: int = 48000

@@ -16,7 +16,6 @@ from ..midi.setups import ConductorConfig, KeyboardConfig, SetupConfig
 from ..midi.smf import MidiNote
 from ..timecode import FrameRate, Timecode
 
-SAMPLE_RATES = (44100, 48000, 96000)
 INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth", "lv2")
 TIMECODE_SOURCES = ("none", "ltc", "mtc")
 REQUIRED_BUSES = ("master", "keys", "stems", "click")

@@ -16,14 +16,14 @@ from typing import Any
 
 from ..engine.core import INSTRUMENT_PARAMETERS
 from ..instruments.patches import UnknownPatchError, synth_patch_path
-from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS
+from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS, SAMPLE_RATES
 from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
                           is_integer, is_number, list_of, name_of, number_in, one_of)
 from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, clicks as clicks_of, validate
 from ..midi.smf import MidiFileError, read_midi_notes
 from ..midi.setups import (CONTROL_CURVES, OPERATIONS, VELOCITY_CURVES, ConductorConfig, ControlConfig, KeyboardConfig,
                            LayerConfig, SetupConfig, parse_trigger)
-from .model import (INSTRUMENT_TYPES, REQUIRED_BUSES, SAMPLE_RATES, TIMECODE_SOURCES, AudioConfig, BusConfig, ClickConfig,
+from .model import (INSTRUMENT_TYPES, REQUIRED_BUSES, TIMECODE_SOURCES, AudioConfig, BusConfig, ClickConfig,
                     CueAction, CueConfig, InstrumentConfig, Note, OscConfig, PartConfig, PluginConfig, ShowConfig,
                     StemConfig, TimecodeConfig, FLUTTER_PUNCHES, HIT_KINDS, HitConfig, WebConfig)
 from ..timecode import RATES, FrameRate, Timecode, frame_rate

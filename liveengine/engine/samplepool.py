@@ -12,6 +12,7 @@ plays it, so full data is evicted only when no voice of any of them reads it. In
 installed for the engine's life, and so do their slots.
 """
 
+import functools
 import os
 
 import numpy as np
@@ -20,11 +21,19 @@ from ..kernel.regions import SampleData, SampledInstrument, SampleSource
 from ..kernel.state import MAX_SAMPLES, SI_CHANNELS, SI_FRAMES, SI_HEAD_ADDRESS, SI_HEAD_FRAMES
 
 
+@functools.lru_cache(maxsize=4096)
+def _real_path(path: str) -> str:
+    """A file's real path, worked out once a process: an SF2 bank's thousand samples lie in one file, and
+    its path was asked some five times a sample. (A sample is known by its path, so a file replaced under
+    it was never told from the first anyway.)"""
+    return os.path.realpath(path)
+
+
 def sample_key(source: SampleSource) -> tuple:
     """What makes two sources the same sample: the same frames from the same place."""
     if source.path.startswith("*"):
         return (source.path,)
-    path = os.path.realpath(source.path)
+    path = _real_path(source.path)
     if source.raw is not None:
         return path, source.raw.byte_offset, source.raw.frames
     return (path,)

@@ -17,6 +17,9 @@ Where the SF2 model and the engine's differ:
 - keynumToVolEnvHold/Decay (and the modulation envelope's) scale a stage by key: exact for a
   region of one key, taken at the middle key of a wider region (reported);
 - the minimum delay and hold (-12000 timecents, the spec's 1 ms) mean none;
+- the volume envelope's release falls as fast as the bank asks, 100 dB in releaseVolEnv's time;
+  the engine's release ends on zero once 60 dB down, so it lasts 0.6 of that time (FluidSynth,
+  96 dB in that time, ends a voice at its -90 dB noise floor);
 - a zone plays its sample with the zone's pan, as FluidSynth does, whatever the sample's
   type; only a zone that sets no pan and whose sample's stereo partner (by its sample link)
   plays in the same instrument is panned hard to its side.
@@ -24,6 +27,7 @@ Generators the engine has no place for are listed in the instrument's problems, 
 generator and instrument.
 """
 
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -41,10 +45,14 @@ from ..kernel.regions import (
     SampledInstrument,
     SampleSource,
 )
+from ..kernel.voices.envelope import RELEASE_TIME_CONSTANTS
 
 DRUM_BANK = 128  # General MIDI percussion
 ATTENUATION_SCALE = 0.4  # of initialAttenuation's centibels, as EMU's hardware applies them
 OPEN_FILTER = 13500  # initialFilterFc's maximum, in absolute cents (about 20 kHz): no filter
+SF2_RELEASE_DB = 100.0  # releaseVolEnv: the time of a fall of this much from full scale (SF2 2.04, 8.1.3)
+# The engine's release falls exponentially, this much in its time, where it ends on zero (60 dB).
+ENGINE_RELEASE_DB = 20.0 * math.log10(math.e) * RELEASE_TIME_CONSTANTS
 
 
 class Sf2Error(Exception):
@@ -584,7 +592,7 @@ class _PresetMapper:
                 hold=_delay(values["holdVolEnv"] + (60 - key) * values["keynumToVolEnvHold"]),
                 decay=_seconds(values["decayVolEnv"] + (60 - key) * values["keynumToVolEnvDecay"]),
                 sustain=100.0 * 10.0 ** (-values["sustainVolEnv"] / 200.0),
-                release=_seconds(values["releaseVolEnv"]),
+                release=_seconds(values["releaseVolEnv"]) * ENGINE_RELEASE_DB / SF2_RELEASE_DB,
             ),
             amp_lfo=Lfo(_hz(values["freqModLFO"]), tremolo / 10.0, _delay(values["delayModLFO"]))
             if tremolo else Lfo(),

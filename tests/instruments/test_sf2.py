@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import liveengine
 from liveengine.kernel.regions import ORIGINAL
 from liveengine.instruments import sf2
 from liveengine.instruments.sf2 import Sf2Error, Sf2Preset, gm_drum_kit, list_presets, load_sf2
@@ -204,7 +205,7 @@ def test_units_of_each_generator(tmp_path):
     assert instrument.samples[0].root_key == 55 and instrument.samples[0].tune == -7
     envelope = region.amp_envelope
     assert (envelope.delay, envelope.attack, envelope.hold, envelope.decay, envelope.release) == \
-        pytest.approx((1.0, 0.5, 2.0, 4.0, 0.25))
+        pytest.approx((1.0, 0.5, 2.0, 4.0, 0.25 * 0.6), rel=1e-3)  # the release ends 60 dB down, of SF2's 100
     assert envelope.sustain == pytest.approx(10.0)  # 20 dB down
     assert (region.fil_type, region.cutoff, region.resonance) == ("lpf_2p", pytest.approx(440.0, rel=1e-3), 6.0)
     filter_envelope = region.filter_envelope
@@ -233,6 +234,30 @@ def test_defaults_play_plainly(tmp_path):
     assert (sample.loop_start, sample.loop_end, sample.raw.frames, sample.raw.sample_rate) == (100, 899, FRAMES, 44100)
     assert sample.raw.byte_offset == smpl_chunk(tmp_path / "plain.sf2")[0]
     assert (region.offset, region.end, region.loop_start, region.loop_end) == (0, -1, 100, 899)
+
+
+@pytest.mark.parametrize("release_timecents", [0, -1200])  # releaseVolEnv 1 s and 0.5 s
+def test_a_release_falls_100_db_in_release_vol_env(tmp_path, release_timecents):
+    """SF2's release falls 100 dB in releaseVolEnv's time, linearly in dB: as the rendered note does,
+    measured between 5 % and 25 % of that time after its note off (20 dB; the engine's fall bends toward its
+    end on zero from about 40 dB down), and it has ended at 60 %."""
+    path = one_zone_bank(tmp_path / "release.sf2", [(RELEASE_VOL_ENV, release_timecents), (SAMPLE_MODES, 1)])
+    offset, size = smpl_chunk(path)
+    with open(path, "r+b") as bank:  # a constant level, so what is heard is the envelope alone
+        bank.seek(offset)
+        bank.write(np.full(size // 2, 8192, "<i2").tobytes())
+    release_seconds = 2.0 ** (release_timecents / 1200.0)
+    engine = liveengine.Engine(sample_rate=48000, block_size=64)
+    instrument = engine.load(path)
+    instrument.note_on(60, 127, at=0.0)
+    instrument.note_off(60, at=0.25)
+    left = np.abs(engine.render(0.25 + release_seconds)[:, 0])
+
+    def level_db(seconds_after_note_off: float) -> float:
+        return 20.0 * math.log10(left[round((0.25 + seconds_after_note_off * release_seconds) * 48000)])
+
+    assert level_db(0.05) - level_db(0.25) == pytest.approx(20.0, abs=0.3)
+    assert not left[round((0.25 + 0.61 * release_seconds) * 48000):].any()
 
 
 def test_sample_offsets_are_frames_from_the_sample_start(tmp_path):

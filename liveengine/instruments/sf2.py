@@ -17,9 +17,12 @@ Where the SF2 model and the engine's differ:
 - keynumToVolEnvHold/Decay (and the modulation envelope's) scale a stage by key: exact for a
   region of one key, taken at the middle key of a wider region (reported);
 - the minimum delay and hold (-12000 timecents, the spec's 1 ms) mean none;
-- the volume envelope's release falls as fast as the bank asks, 100 dB in releaseVolEnv's time;
-  the engine's release ends on zero once 60 dB down, so it lasts 0.6 of that time (FluidSynth,
-  96 dB in that time, ends a voice at its -90 dB noise floor);
+- the volume envelope's decay and release fall as fast as the bank asks, 100 dB in decayVolEnv's
+  and releaseVolEnv's time; the engine's decay and release fall exponentially (linearly in dB) and
+  end on their level once 60 dB down, so they last 0.6 of that time (FluidSynth, 96 dB in that
+  time, ends a voice at its -90 dB noise floor). A decay toward a sustain level above -60 dB then
+  eases into it, where the bank's stops at it in a corner; a sustain of 1000 centibels or more is
+  silence, the specification's convention, and the note ends with its decay;
 - a zone plays its sample with the zone's pan, as FluidSynth does, whatever the sample's
   type; only a zone that sets no pan and whose sample's stereo partner (by its sample link)
   plays in the same instrument is panned hard to its side.
@@ -50,9 +53,11 @@ from ..kernel.voices.envelope import RELEASE_TIME_CONSTANTS
 DRUM_BANK = 128  # General MIDI percussion
 ATTENUATION_SCALE = 0.4  # of initialAttenuation's centibels, as EMU's hardware applies them
 OPEN_FILTER = 13500  # initialFilterFc's maximum, in absolute cents (about 20 kHz): no filter
-SF2_RELEASE_DB = 100.0  # releaseVolEnv: the time of a fall of this much from full scale (SF2 2.04, 8.1.3)
-# The engine's release falls exponentially, this much in its time, where it ends on zero (60 dB).
-ENGINE_RELEASE_DB = 20.0 * math.log10(math.e) * RELEASE_TIME_CONSTANTS
+SF2_FALL_DB = 100.0  # decayVolEnv, releaseVolEnv: the time of a fall of this much (SF2 2.04, 8.1.3)
+# The engine's decay and release fall exponentially, this much in their time, where they end (60 dB).
+ENGINE_FALL_DB = 20.0 * math.log10(math.e) * RELEASE_TIME_CONSTANTS
+FALL_TIME_SCALE = ENGINE_FALL_DB / SF2_FALL_DB  # the same slope in dB per second
+FULL_ATTENUATION = 1000  # sustainVolEnv's centibels of silence (SF2 2.04, 8.1.3: "conventionally 1000")
 
 
 class Sf2Error(Exception):
@@ -590,9 +595,9 @@ class _PresetMapper:
                 delay=_delay(values["delayVolEnv"]),
                 attack=_seconds(values["attackVolEnv"]),
                 hold=_delay(values["holdVolEnv"] + (60 - key) * values["keynumToVolEnvHold"]),
-                decay=_seconds(values["decayVolEnv"] + (60 - key) * values["keynumToVolEnvDecay"]),
-                sustain=100.0 * 10.0 ** (-values["sustainVolEnv"] / 200.0),
-                release=_seconds(values["releaseVolEnv"]) * ENGINE_RELEASE_DB / SF2_RELEASE_DB,
+                decay=_seconds(values["decayVolEnv"] + (60 - key) * values["keynumToVolEnvDecay"]) * FALL_TIME_SCALE,
+                sustain=_sustain_percent(values["sustainVolEnv"]),
+                release=_seconds(values["releaseVolEnv"]) * FALL_TIME_SCALE,
             ),
             amp_lfo=Lfo(_hz(values["freqModLFO"]), tremolo / 10.0, _delay(values["delayModLFO"]))
             if tremolo else Lfo(),
@@ -669,6 +674,12 @@ class _PresetMapper:
             raw=RawPcm(byte_offset=hydra.sample_data + 2 * header.start, frames=header.end - header.start,
                        sample_rate=header.rate)))
         return self.sample_slots[sample]
+
+
+def _sustain_percent(centibels: int) -> float:
+    """The volume envelope's sustain level: so many centibels down, 1000 (100 dB) and more being silence, as
+    the specification has it (the note then ends with its decay)."""
+    return 0.0 if centibels >= FULL_ATTENUATION else 100.0 * 10.0 ** (-centibels / 200.0)
 
 
 def _seconds(timecents: int) -> float:

@@ -205,7 +205,7 @@ def test_units_of_each_generator(tmp_path):
     assert instrument.samples[0].root_key == 55 and instrument.samples[0].tune == -7
     envelope = region.amp_envelope
     assert (envelope.delay, envelope.attack, envelope.hold, envelope.decay, envelope.release) == \
-        pytest.approx((1.0, 0.5, 2.0, 4.0, 0.25 * 0.6), rel=1e-3)  # the release ends 60 dB down, of SF2's 100
+        pytest.approx((1.0, 0.5, 2.0, 4.0 * 0.6, 0.25 * 0.6), rel=1e-3)  # decay and release end 60 dB down, of 100
     assert envelope.sustain == pytest.approx(10.0)  # 20 dB down
     assert (region.fil_type, region.cutoff, region.resonance) == ("lpf_2p", pytest.approx(440.0, rel=1e-3), 6.0)
     filter_envelope = region.filter_envelope
@@ -260,6 +260,35 @@ def test_a_release_falls_100_db_in_release_vol_env(tmp_path, release_timecents):
     assert not left[round((0.25 + 0.61 * release_seconds) * 48000):].any()
 
 
+@pytest.mark.parametrize("sustain_centibels, decay_timecents", [(1000, 0), (1440, -1200), (200, 0)])
+def test_a_decay_falls_100_db_in_decay_vol_env(tmp_path, sustain_centibels, decay_timecents):
+    """SF2's decay falls 100 dB in decayVolEnv's time, linearly in dB, toward the sustain level: as the held
+    note does, 20 dB between 5 % and 25 % of that time toward silence (at 0.6 of it, 60 dB down, it has
+    ended), and toward a sustain 20 dB down, it holds that level from 0.6 of the time on."""
+    path = one_zone_bank(tmp_path / "decay.sf2", [(DECAY_VOL_ENV, decay_timecents), (SUSTAIN_VOL_ENV, sustain_centibels),
+                                                  (SAMPLE_MODES, 1)])
+    offset, size = smpl_chunk(path)
+    with open(path, "r+b") as bank:  # a constant level, so what is heard is the envelope alone
+        bank.seek(offset)
+        bank.write(np.full(size // 2, 8192, "<i2").tobytes())
+    decay_seconds = 2.0 ** (decay_timecents / 1200.0)
+    engine = liveengine.Engine(sample_rate=48000, block_size=64)
+    instrument = engine.load(path)
+    instrument.note_on(60, 127, at=0.0)
+    left = np.abs(engine.render(decay_seconds)[:, 0])
+    attack_ends = 0.001  # SF2's shortest attack, -12000 timecents
+
+    def level_db(fraction_of_decay: float) -> float:
+        return 20.0 * math.log10(left[round((attack_ends + fraction_of_decay * decay_seconds) * 48000)])
+
+    if sustain_centibels >= 1000:  # toward silence
+        assert level_db(0.05) - level_db(0.25) == pytest.approx(20.0, abs=0.3)
+        assert not left[round((attack_ends + 0.61 * decay_seconds) * 48000):].any()
+    else:
+        assert level_db(0.61) - level_db(0.0) == pytest.approx(-sustain_centibels / 10.0, abs=0.05)
+        assert level_db(0.99) == pytest.approx(level_db(0.61), abs=1e-6)
+
+
 def test_sample_offsets_are_frames_from_the_sample_start(tmp_path):
     region, instrument = only_region(one_zone_bank(tmp_path / "offsets.sf2", [
         (START, 10), (END, -20), (LOOP_START, 5), (LOOP_END, -8), (SAMPLE_MODES, 1)]))
@@ -294,7 +323,7 @@ def test_preset_generators_add_to_the_instrument_and_ranges_intersect(tmp_path):
     assert high.volume == pytest.approx(-0.4 * 50 / 10)  # the zone's own 0 replaces the global 100
     assert (low.tune, high.tune) == (25, 20)  # the preset zone's 20 replaces its global 10
     assert low.pan == high.pan == 60  # (200 + 100) / 5
-    assert low.amp_envelope.decay == high.amp_envelope.decay == pytest.approx(2.0)
+    assert low.amp_envelope.decay == high.amp_envelope.decay == pytest.approx(2.0 * 0.6, rel=1e-3)
     # overridingRootKey is the instrument's alone: the preset's is ignored, and reported.
     assert (low.pitch_keycenter, high.pitch_keycenter) == (60, 64)
     assert any("overridingRootKey is not allowed in a preset" in problem for problem in instrument.problems)
@@ -319,8 +348,9 @@ def test_key_scaled_envelopes(tmp_path):
         [("one", MONO, 0, 60, 0)])
     instrument = load_sf2(path)
     single, wide = instrument.regions
-    assert (single.amp_envelope.hold, single.amp_envelope.decay) == pytest.approx((0.5, 2 ** 0.5))
-    assert (wide.amp_envelope.hold, wide.amp_envelope.decay) == pytest.approx((2 ** 1.5, 2 ** -0.75))  # key 42
+    assert (single.amp_envelope.hold, single.amp_envelope.decay) == pytest.approx((0.5, 2 ** 0.5 * 0.6), rel=1e-3)
+    assert (wide.amp_envelope.hold, wide.amp_envelope.decay) == pytest.approx((2 ** 1.5, 2 ** -0.75 * 0.6),
+                                                                              rel=1e-3)  # key 42
     assert sum("middle key" in problem for problem in instrument.problems) == 2  # hold and decay, once each
 
 

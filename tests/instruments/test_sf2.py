@@ -86,6 +86,43 @@ def test_presets_agree_with_fluidsynth(path, tmp_path):
 
 
 @needs_fluid
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
+@pytest.mark.parametrize("program, key, within_db", [(0, 60, 1.0), (0, 36, 1.0), (11, 72, 4.0)])
+def test_a_held_note_follows_fluidsynths_level(tmp_path, program, key, within_db):
+    """A FluidR3 note held 3 s (grand piano, vibraphone: long decays into silence) keeps the level FluidSynth
+    gives it, in 50 ms windows from its attack to its note off, each relative to its loudest: the decay
+    falls as fast as the bank asks (the vibraphone's, whose level FluidSynth shapes with its default
+    modulators too, within a looser bound)."""
+    import mido
+    import soundfile
+    from liveengine.midi.player import MidiPlayer
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.extend([mido.Message("program_change", program=program), mido.Message("note_on", note=key, velocity=100),
+                  mido.Message("note_off", note=key, time=3 * 960), mido.MetaMessage("end_of_track", time=960)])
+    midi.save(tmp_path / "held.mid")
+    subprocess.run(["fluidsynth", "-q", "-ni", "-F", str(tmp_path / "fluid.wav"), "-r", "44100", "-o",
+                    "synth.reverb.active=0", "-o", "synth.chorus.active=0", str(FLUID), str(tmp_path / "held.mid")],
+                   check=True, capture_output=True, timeout=120)
+    fluid = soundfile.read(tmp_path / "fluid.wav", dtype="float64", always_2d=True)[0][:3 * 44100]
+    player = MidiPlayer(FLUID, tmp_path / "held.mid", sample_rate=44100)
+    ours = np.concatenate([chunk.astype(np.float64) for chunk in player.render(seconds=3.0)])
+
+    def levels_db(audio):
+        windows = audio[:len(audio) // 2205 * 2205].reshape(-1, 2205, audio.shape[1])
+        levels = 10.0 * np.log10(np.mean(np.square(windows), axis=(1, 2)))
+        return levels - levels.max()
+
+    theirs = levels_db(fluid)
+    # After the attack's first 300 ms, where the two hosts' onsets differ, while FluidSynth's note is within
+    # 40 dB of its loudest: from there on the engine's decay bends toward its end on silence.
+    compared = (np.arange(len(theirs)) >= 6) & (theirs > -40.0)
+    assert compared.sum() >= 10
+    assert np.abs(levels_db(ours)[compared] - theirs[compared]).max() <= within_db
+
+
+@needs_fluid
 def test_listing_a_large_bank_reads_only_its_articulation_data():
     start = time.perf_counter()
     list_presets(FLUID)  # 140 MB, of which the sample chunk is all but a megabyte

@@ -24,9 +24,10 @@ from pathlib import Path
 from ..kernel.realtime import numba_for_kernels
 from . import entries, native
 
-# Measured from a cold cache on a 2-core machine: (seconds, functions compiled). The render kernel
-# compiles its callees first (most functions, a third of the time), then optimises the whole.
-FIRST_ESTIMATES = {"render kernel": (33.0, 253), "entry points": (0.5, 8)}
+# Measured from a cold cache on a 2-core machine with other work on it (34-37 s): (seconds, functions
+# compiled). The render kernel compiles its callees first (nearly all the functions and the time), then
+# optimises the whole and makes its machine code.
+FIRST_ESTIMATES = {"render kernel": (34.0, 320), "entry points": (1.2, 17)}
 TICK_SECONDS = 1.0
 
 

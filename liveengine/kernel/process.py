@@ -19,7 +19,7 @@ from .intrinsics import monotonic_ns
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .mixer import clear_mix, mix_buses, read_input, write_output
 from .plugins import render_plugin_instruments
-from .realtime import realtime, realtime_inline
+from .realtime import realtime, realtime_spliced
 from .rings import ring_pop_into
 from .state import (
     A_BUS_AUDIO,
@@ -119,7 +119,9 @@ def remove_pending(pending, kernel, index):
 
 # One block of at most max_block frames.
 
-@realtime
+# Spliced into the callback (as `process` is): a function of its own, the block would be the whole kernel,
+# optimised by LLVM once on its own and once more in the callback.
+@realtime_spliced
 def render_block(table, frames):
     telemetry = i64_1d(table, A_TELEMETRY)
     kernel = i64_1d(table, A_KERNEL)
@@ -199,7 +201,7 @@ def account_for_time(table, entry_ns, frames):
     kernel[K_LAST_FRAMES] = frames
 
 
-@realtime_inline
+@realtime_spliced
 def process(table, input_address, output_address, frames, status_flags):
     """The audio callback's body: render `frames` frames, in chunks of at most max_block."""
     if frames <= 0:

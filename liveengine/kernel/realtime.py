@@ -3,9 +3,9 @@
 Every function the audio callback can reach is compiled with `realtime`: numpy's
 error model (a division by zero gives inf, never an exception: the setting does not
 pass from caller to callee, so each function needs it), no bounds checks, no GIL,
-and numba's on-disk cache so the show starts without compiling. Only compiled code calls a
-`realtime` function; the few that Python calls as well (a ring's ends, the DSP blocks tests call
-one by one) are `realtime_entry`. `audit.py` verifies the result in the compiled callback's IR.
+and numba's on-disk cache for what Python calls, so the show starts without compiling. Only compiled
+code calls a `realtime` function; the few that Python calls as well (a ring's ends, the DSP blocks tests
+call one by one) are `realtime_entry`. `audit.py` verifies the result in the compiled callback's IR.
 
 numba checks a cached function against its own source file only, not the files of the
 functions it inlines: after an edit or an upgrade of a callee, the callback would run
@@ -72,12 +72,48 @@ def kernel_dispatcher_class():
       LLVM inlines the callee;
     - with no way in from Python unless it is an entry point (`realtime_entry`): compiled code calls a
       kernel function directly, so the CPython wrapper numba builds for each one was a fifth of a cold
-      compile spent on code that never ran."""
+      compile spent on code that never ran;
+    - without machine code nor optimisation of its own unless it is an entry point: numba links the
+      code of every callee into each caller and optimises the whole again, so optimising each kernel
+      function on its own and making its machine code (never run: its callers' holds it) did the work
+      of the whole kernel once more at each level of calls, half of the LLVM time of a cold compile.
+      Its code is not cached either (object code is what numba caches): the entry points' is, and
+      holds it."""
     numba_for_kernels()
     from numba.core import types as numba_types
+    from numba.core.codegen import JITCodeLibrary
+    from numba.core.compiler import Compiler
     from numba.core.registry import CPUDispatcher
 
+    class LinkedOnlyLibrary(JITCodeLibrary):
+        """The code of a kernel function that only compiled code calls: its functions as numba lowers and
+        tidies them (its function passes), with its callees' linked in, for the caller that links it to
+        optimise as a whole and to make machine code of."""
+
+        def _optimize_final_module(self):
+            pass  # each caller optimises it, inlined where it is called
+
+        def _finalize_final_module(self):
+            self._finalize_dynamic_globals()
+            self._verify_declare_only_symbols()
+            self._finalized = True  # and no machine code: never handed to the JIT engine
+
+    class KernelOnlyCompiler(Compiler):
+        """numba's compiler, for a function it neither makes machine code of (`no_compile`) nor caches."""
+
+        def compile_extra(self, func):
+            self.state.library = LinkedOnlyLibrary(self.state.targetctx.codegen(), func.__qualname__)
+            self.state.flags.no_compile = True
+            return super().compile_extra(func)
+
     class KernelDispatcher(CPUDispatcher):
+        def __init__(self, py_func, targetoptions):
+            entry_point = not targetoptions.get("no_cpython_wrapper", False)
+            super().__init__(py_func=py_func, locals={}, targetoptions=targetoptions,
+                             pipeline_class=Compiler if entry_point else KernelOnlyCompiler)
+            if entry_point:
+                self.enable_caching()
+
         def get_call_template(self, args, kws):
             return super().get_call_template([numba_types.unliteral(arg) for arg in args],
                                              {name: numba_types.unliteral(arg) for name, arg in kws.items()})
@@ -90,6 +126,10 @@ def kernel_dispatcher_class():
             if self.entry_point:
                 super().add_overload(cres)
             else:  # for compiled callers only: Python's calls never find it, and come to _compile_for_args
+                # With no machine code there is no entry point: its callers find its code under the
+                # function's descriptor instead (numba registers the entry point's, as the key of a call).
+                cres = cres._replace(entry_point=cres.fndesc)
+                self.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
                 self.overloads[tuple(cres.signature.args)] = cres
 
         def _compile_for_args(self, *args, **kws):
@@ -115,9 +155,7 @@ class KernelFunction:
 
     @functools.cached_property
     def dispatcher(self):
-        dispatcher = kernel_dispatcher_class()(py_func=self.py_func, locals={}, targetoptions=self._options)
-        dispatcher.enable_caching()
-        return dispatcher
+        return kernel_dispatcher_class()(self.py_func, self._options)
 
     @property
     def _numba_type_(self):
@@ -144,7 +182,8 @@ class KernelFunction:
         return getattr(self.dispatcher, name)
 
 
-_ENTRY = dict(CONTRACT, nopython=True)
+# forceinline set either way: numba would otherwise take it from the caller being compiled at the time.
+_ENTRY = dict(CONTRACT, nopython=True, forceinline=False)
 _KERNEL_ONLY = dict(_ENTRY, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
@@ -154,9 +193,20 @@ def realtime(py_func):
 
 
 def realtime_inline(py_func):
-    """The same, inlined into its caller by numba itself: for the stages a voice renders in, and the
-    helpers its per-sample loops call, so that a render split into named stages costs what one function
-    would (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples)."""
+    """The same, inlined into every caller by LLVM (alwaysinline): for the stages a voice renders in, and
+    the helpers its per-sample loops call, so that a render split into named stages costs what one function
+    would (LLVM alone does not inline a function that large, nor one a loop calls with arrays and tuples).
+    numba compiles it once, on its own, like any kernel function."""
+    return KernelFunction(py_func, dict(_KERNEL_ONLY, forceinline=True))
+
+
+def realtime_spliced(py_func):
+    """The same, its body spliced by numba into each caller's before the caller is typed: only for a
+    function whose caller passes constants that must choose its code before LLVM sees it (a per-sample
+    loop for each interpolation and filter form), and for the callback's body, which would otherwise be
+    optimised whole once more on its own. numba copies the function's IR at each call, at a cost that
+    grows with its size times its blocks: splicing the voices' renders and their stages took a third of
+    a cold compile."""
     return KernelFunction(py_func, dict(_KERNEL_ONLY, inline="always"))
 
 

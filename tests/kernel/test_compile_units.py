@@ -59,3 +59,29 @@ def test_an_entry_point_is_called_from_python():
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True"]
+
+
+def test_only_entry_points_are_cached_kernel_only_code_lives_in_its_callers(tmp_path):
+    """A kernel-only function gets neither machine code nor a cache entry of its own: its callers link its
+    code and make the machine code of it (kernel/realtime.py's LinkedOnlyLibrary), and they run it."""
+    done = run(f"""
+        import os
+        os.environ["NUMBA_CACHE_DIR"] = {str(tmp_path)!r}
+        import numpy as np
+        from numba import njit
+        from liveengine.kernel.dsp.filters import prewarp
+        from liveengine.kernel.memory import i64_1d
+
+        @njit
+        def third(table):
+            return i64_1d(table, 2)[0]
+
+        row = np.arange(5, 9, dtype=np.int64)
+        table = np.zeros((4, 4), np.int64)
+        table[2] = (row.ctypes.data, 4, 1, 0)
+        print(third(table), prewarp(1000.0, 48000.0) > 0)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["5", "True"]
+    cached = {path.name.split("-")[0] for path in tmp_path.rglob("*.nbi")}
+    assert "filters.prewarp" in cached and not any("i64_1d" in name for name in cached), cached

@@ -24,10 +24,10 @@ from pathlib import Path
 from ..kernel.realtime import numba_for_kernels
 from . import entries, native
 
-# Measured from a cold cache on a 2-core machine with other work on it (34-37 s): (seconds, functions
+# Measured from a cold cache on an idle 2-core machine (29-30 s in all, at -O2): (seconds, functions
 # compiled). The render kernel compiles its callees first (nearly all the functions and the time), then
 # optimises the whole and makes its machine code.
-FIRST_ESTIMATES = {"render kernel": (34.0, 320), "entry points": (1.2, 17)}
+FIRST_ESTIMATES = {"render kernel": (28.0, 320), "entry points": (1.2, 17)}
 TICK_SECONDS = 1.0
 
 

@@ -273,22 +273,30 @@ def test_defaults_play_plainly(tmp_path):
     assert (region.offset, region.end, region.loop_start, region.loop_end) == (0, -1, 100, 899)
 
 
+def envelope_heard(path: Path, zone, seconds: float, note_off_at: float | None = None) -> np.ndarray:
+    """The left output's magnitude, at 48 kHz, of key 60 on a one-zone bank (`zone`'s generators) whose looped
+    sample holds a constant level, so that what is heard is the volume envelope alone."""
+    path = one_zone_bank(path, [*zone, (SAMPLE_MODES, 1)])
+    offset, size = smpl_chunk(path)
+    with open(path, "r+b") as bank:
+        bank.seek(offset)
+        bank.write(np.full(size // 2, 8192, "<i2").tobytes())
+    engine = liveengine.Engine(sample_rate=48000, block_size=64)
+    instrument = engine.load(path)
+    instrument.note_on(60, 127, at=0.0)
+    if note_off_at is not None:
+        instrument.note_off(60, at=note_off_at)
+    return np.abs(engine.render(seconds)[:, 0])
+
+
 @pytest.mark.parametrize("release_timecents", [0, -1200])  # releaseVolEnv 1 s and 0.5 s
 def test_a_release_falls_100_db_in_release_vol_env(tmp_path, release_timecents):
     """SF2's release falls 100 dB in releaseVolEnv's time, linearly in dB: as the rendered note does,
     measured between 5 % and 25 % of that time after its note off (20 dB; the engine's fall bends toward its
     end on zero from about 40 dB down), and it has ended at 60 %."""
-    path = one_zone_bank(tmp_path / "release.sf2", [(RELEASE_VOL_ENV, release_timecents), (SAMPLE_MODES, 1)])
-    offset, size = smpl_chunk(path)
-    with open(path, "r+b") as bank:  # a constant level, so what is heard is the envelope alone
-        bank.seek(offset)
-        bank.write(np.full(size // 2, 8192, "<i2").tobytes())
     release_seconds = 2.0 ** (release_timecents / 1200.0)
-    engine = liveengine.Engine(sample_rate=48000, block_size=64)
-    instrument = engine.load(path)
-    instrument.note_on(60, 127, at=0.0)
-    instrument.note_off(60, at=0.25)
-    left = np.abs(engine.render(0.25 + release_seconds)[:, 0])
+    left = envelope_heard(tmp_path / "release.sf2", [(RELEASE_VOL_ENV, release_timecents)], 0.25 + release_seconds,
+                          note_off_at=0.25)
 
     def level_db(seconds_after_note_off: float) -> float:
         return 20.0 * math.log10(left[round((0.25 + seconds_after_note_off * release_seconds) * 48000)])
@@ -302,17 +310,9 @@ def test_a_decay_falls_100_db_in_decay_vol_env(tmp_path, sustain_centibels, deca
     """SF2's decay falls 100 dB in decayVolEnv's time, linearly in dB, toward the sustain level: as the held
     note does, 20 dB between 5 % and 25 % of that time toward silence (at 0.6 of it, 60 dB down, it has
     ended), and toward a sustain 20 dB down, it holds that level from 0.6 of the time on."""
-    path = one_zone_bank(tmp_path / "decay.sf2", [(DECAY_VOL_ENV, decay_timecents), (SUSTAIN_VOL_ENV, sustain_centibels),
-                                                  (SAMPLE_MODES, 1)])
-    offset, size = smpl_chunk(path)
-    with open(path, "r+b") as bank:  # a constant level, so what is heard is the envelope alone
-        bank.seek(offset)
-        bank.write(np.full(size // 2, 8192, "<i2").tobytes())
     decay_seconds = 2.0 ** (decay_timecents / 1200.0)
-    engine = liveengine.Engine(sample_rate=48000, block_size=64)
-    instrument = engine.load(path)
-    instrument.note_on(60, 127, at=0.0)
-    left = np.abs(engine.render(decay_seconds)[:, 0])
+    left = envelope_heard(tmp_path / "decay.sf2", [(DECAY_VOL_ENV, decay_timecents),
+                                                   (SUSTAIN_VOL_ENV, sustain_centibels)], decay_seconds)
     attack_ends = 0.001  # SF2's shortest attack, -12000 timecents
 
     def level_db(fraction_of_decay: float) -> float:

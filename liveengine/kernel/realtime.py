@@ -57,8 +57,12 @@ KERNEL_OPTIMISATION = "2"
 def numba_for_kernels():
     """numba, its cache pointed at the kernel cache, its optimisation level the kernels': whatever compiles
     kernel code gets numba here."""
-    os.environ.setdefault("NUMBA_OPT", KERNEL_OPTIMISATION)  # numba reads it again before each compile
+    os.environ.setdefault("NUMBA_OPT", KERNEL_OPTIMISATION)
     import numba
+    # numba reads its environment again before each compile once it has changed, and then sets every value
+    # from it, the cache's place too: read now (numba may have been imported before), the place set after
+    # stays.
+    numba.core.config.reload_config()
     numba.config.CACHE_DIR = str(kernel_cache_dir())
     return numba
 

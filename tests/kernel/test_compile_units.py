@@ -85,3 +85,25 @@ def test_only_entry_points_are_cached_kernel_only_code_lives_in_its_callers(tmp_
     assert done.stdout.split() == ["5", "True"]
     cached = {path.name.split("-")[0] for path in tmp_path.rglob("*.nbi")}
     assert "filters.prewarp" in cached and not any("i64_1d" in name for name in cached), cached
+
+
+@pytest.mark.parametrize("numba_first", [False, True], ids=["liveengine first", "numba imported first"])
+def test_kernels_compile_at_o2_into_the_kernel_cache_whoever_imported_numba_first(numba_first):
+    """The kernels' optimisation level and cache hold through numba's own reading of its environment before
+    each compile, also when numba was imported before the engine asked for it."""
+    done = run(f"""
+        import os
+        os.environ.pop("NUMBA_OPT", None)
+        {"import numba" if numba_first else ""}
+        from liveengine.kernel.realtime import kernel_cache_dir, numba_for_kernels
+        numba = numba_for_kernels()
+
+        @numba.njit  # a compile: numba reads its environment again before it
+        def twice(x):
+            return 2 * x
+
+        assert twice(21) == 42
+        print(int(numba.config.OPT), numba.config.CACHE_DIR == str(kernel_cache_dir()))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "True"]

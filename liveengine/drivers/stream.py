@@ -11,6 +11,7 @@ import time
 from typing import Callable
 
 from .devices import AudioDeviceError, DeviceChoice
+from .memorylock import MemoryLock, hold_memory_lock, release_memory_lock
 from ..engine.entries import kernel_entries
 from ..kernel.state import C_COUNT_MISSED_CYCLES, K_LAST_CALLBACK_NS
 
@@ -35,6 +36,7 @@ class LiveStream:
         self._stream = None
         self._started = False
         self._keepalive = []
+        self.memory_lock: MemoryLock | None = None  # while open
 
     def _check(self, error_code: int, doing: str):
         if error_code < 0:
@@ -66,6 +68,7 @@ class LiveStream:
                                       PA_CLIP_OFF | PA_DITHER_OFF, callback, user_data),
                     f"cannot open {self.device.name!r} at {settings.sample_rate} Hz, block {self.block_size}")
         self._stream = stream[0]
+        self.memory_lock = hold_memory_lock()
         self.state.config[C_COUNT_MISSED_CYCLES] = 1
         self.state.run_plugin_workers_live(True)
 
@@ -92,8 +95,7 @@ class LiveStream:
         the dead server. PortAudio itself is abandoned too, and sounddevice given a fresh one."""
         from .jackserver import abandon_portaudio
         self._stream, self._started = None, False
-        self.state.config[C_COUNT_MISSED_CYCLES] = 0
-        self.state.run_plugin_workers_live(False)
+        self._ended()
         abandon_portaudio()
 
     def close(self):
@@ -112,8 +114,14 @@ class LiveStream:
             self.abandon()
             return
         self._stream, self._started = None, False
+        self._ended()
+
+    def _ended(self):
         self.state.config[C_COUNT_MISSED_CYCLES] = 0
         self.state.run_plugin_workers_live(False)
+        if self.memory_lock is not None:
+            self.memory_lock = None
+            release_memory_lock()
 
     def stream_time(self) -> float:
         """The host's clock for this stream, in seconds (for JACK: its frame counter)."""

@@ -112,6 +112,7 @@ class Session:
         else:
             print("WARNING: the audio thread runs without real-time priority: other programs can delay it "
                   "and cause dropouts. Give the audio group rtprio limits and run JACK with -R.")
+        print(stream.stream.memory_lock.report())
         log_handler = self.terminal.log_handler(when=say.when)
         logging.getLogger("liveengine").addHandler(log_handler)
         stack.callback(logging.getLogger("liveengine").removeHandler, log_handler)

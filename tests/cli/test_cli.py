@@ -120,6 +120,7 @@ def test_run_plays_the_demo_on_a_private_jack_server():
     assert result.returncode == 0, result.stderr
     assert "Starting a private JACK server" in result.stdout
     assert "callbacks of" in result.stdout and "0 late events" in result.stdout
+    assert ("Memory locked: yes" if os.geteuid() == 0 else "memory is not locked") in result.stdout
 
 
 def test_run_says_when_the_audio_server_stops_and_when_it_resumes():

@@ -168,9 +168,19 @@ class KernelFunction:
     def dispatcher(self):
         return kernel_dispatcher_class()(self.py_func, self._options)
 
+    @functools.cached_property
+    def _callee(self):
+        """The dispatcher compiled callers call: for an entry point, a twin that compiles for them only (no
+        machine code, wrapper nor cache of its own: each caller holds its code), so that compiling the
+        kernel does not also make Python's entry into every building block it reaches, a machine-code
+        module each; Python's calls compile that on demand, into the cache."""
+        if self._options is not _ENTRY:
+            return self.dispatcher
+        return kernel_dispatcher_class()(self.py_func, _KERNEL_ONLY)
+
     @property
     def _numba_type_(self):
-        return self.dispatcher._numba_type_
+        return self._callee._numba_type_
 
     def __call__(self, *args):
         return self.dispatcher(*args)

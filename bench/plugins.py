@@ -31,7 +31,8 @@ same loop calling a compiled no-op of run's signature): overhead = (chain - empt
 Last, a hostile Python thread (busy loops, full garbage collections of a million objects, sorts of
 two million floats: liveengine/bench/core.py's) runs beside the live engine with the chain, in rounds
 as long as the others (the notes struck anew each time: held longer, they fade), and the engine's
-missed cycles are counted.
+missed cycles are counted, beside the callback's longest run: a missed cycle while every callback took
+less than its period was a late wake-up by the system, not late work by the engine.
 
 Install jalv from Debian for the comparison: `apt-get install -y --no-install-recommends jalv`.
 Without it, or with --liveengine-only, only liveengine's figures are measured.
@@ -206,6 +207,8 @@ def liveengine_live(block: int, seconds: float, server: PrivateJackServer, *, ch
     return {"cpu": cpu, "jackd": jackd, "threads": threads, "missed_cycles": after.missed_cycles - before.missed_cycles,
             "delivered": after.callbacks - before.callbacks,
             "expected": (stream_after - stream_before) * RATE / block, "longest_gap_ms": after.longest_gap_ms,
+            # The callback's own longest run: under the period, a missed cycle was a late wake-up, not late work.
+            "longest_callback_ms": after.dsp_load_max * block / RATE * 1000,
             "hostile_rounds": load.rounds if hostile else 0}
 
 
@@ -458,7 +461,9 @@ def print_live(live: dict, offline: dict, rounds: int, seconds: float):
         hosted = median(chain, "cpu") - median(live[block]["liveengine empty"], "cpu")
         line = (f"  block {block}: the chain live in liveengine (less the empty engine) costs "
                 f"{100 * (hosted / offline[block]['plain'] - 1):+.0f}% over its plugins' own run() (offline); "
-                f"{sum(r['missed_cycles'] for r in chain)} missed cycles in its rounds")
+                f"{sum(r['missed_cycles'] for r in chain)} missed cycles in its rounds, its longest callback "
+                f"{max(r['longest_callback_ms'] for r in chain):.2f} ms of a {1000 * block / RATE:.2f} ms period "
+                f"(the empty engine: {sum(r['missed_cycles'] for r in live[block]['liveengine empty'])} missed cycles)")
         if "jalv" in sides:
             jalv = live[block]["jalv"]
             line += f"; {sum(r['restarts'] for r in jalv)} jalv chain(s) gone silent and started again"
@@ -486,7 +491,8 @@ def print_hostile(live: dict, rounds: int, seconds: float):
                                                                 "hostile_rounds")}
         print(f"  block {block:>3}: {total['missed_cycles']} missed cycles, {total['delivered']} / "
               f"{total['expected']:.0f} cycles delivered, longest gap {max(r['longest_gap_ms'] for r in hostile):.1f} "
-              f"ms, the hostile thread's loop done {total['hostile_rounds']} times")
+              f"ms, longest callback {max(r['longest_callback_ms'] for r in hostile):.2f} ms of a "
+              f"{1000 * block / RATE:.2f} ms period, the hostile thread's loop done {total['hostile_rounds']} times")
 
 
 def run_plugin_benchmarks(quick: bool, with_jalv: bool):

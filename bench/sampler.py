@@ -5,8 +5,9 @@ file loads.
 
 Whole processes (`--part whole`). Four MIDI files written here, each rendered to a WAV file at
 44.1 and 48 kHz by the two commands as a user types them, with the same polyphony (1024 voices):
-- `liveengine play FluidR3_GM.sf2 --midi FILE -o OUT.wav --sample-rate RATE --polyphony 1024`
-  (the venv's installed command; cubic interpolation, 64-frame blocks, its defaults) with
+- `liveengine play FluidR3_GM.sf2 --midi FILE -o OUT.wav --sample-rate RATE --polyphony 1024 --subtype PCM_16`
+  (the venv's installed command; cubic interpolation, 64-frame blocks, its defaults; 16-bit samples, as
+  fluidsynth writes by default) with
   `--seconds` set to the length fluidsynth renders (the file, its voices until they fall below
   FluidSynth's noise floor, and two seconds), measured by a render not counted;
 - `fluidsynth -ni -F OUT.wav -r RATE` on one core, reverb and chorus off, at its default
@@ -230,7 +231,8 @@ def fluidsynth_version() -> str:
 def liveengine_command(midi: Path, output: Path, rate: int, seconds: float) -> list[str]:
     """The venv's installed `liveengine play`, rendering `seconds` (as long as fluidsynth does)."""
     return [str(Path(sys.executable).with_name("liveengine")), "play", str(BANK), "--midi", str(midi),
-            "-o", str(output), "--sample-rate", str(rate), "--polyphony", str(POLYPHONY), "--seconds", repr(seconds)]
+            "-o", str(output), "--sample-rate", str(rate), "--polyphony", str(POLYPHONY), "--subtype", "PCM_16",
+            "--seconds", repr(seconds)]
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,12 @@ def test_the_plugin_hosting_comparison_measures_liveengine_s_side_in_its_quick_m
         chain, _, empty, _, difference = map(float, live.groups())
         assert chain > 0 and empty > 0 and difference == pytest.approx(chain - empty, abs=2e-4)
         assert re.search(rf"block {block}: the chain live in liveengine .* [+-]\d+% over its plugins' own run\(\) "
-                         rf"\(offline\); \d+ missed cycles in its rounds$", out, re.MULTILINE), out
+                         rf"\(offline\); \d+ missed cycles in its rounds, its longest callback \d+\.\d\d ms of a "
+                         rf"\d+\.\d\d ms period \(the empty engine: \d+ missed cycles\)$", out, re.MULTILINE), out
         # the plugins' run(), the chain in liveengine, the empty engine, the one less the other, the overhead
         offline = re.search(rf"^\s+{block}{number * 4}\s+(-?\d+\.\d)%$", out, re.MULTILINE)
         assert offline, out
         assert float(offline.group(1)) > 0, "the plugins' own run() is measured"
-        hostile = re.search(rf"block\s+{block}: (\d+) missed cycles, (\d+) / (\d+) cycles delivered", out)
-        assert hostile and int(hostile.group(2)) > 0, out
+        hostile = re.search(rf"block\s+{block}: (\d+) missed cycles, (\d+) / (\d+) cycles delivered, longest gap "
+                            rf"\d+\.\d ms, longest callback (\d+\.\d\d) ms of a", out)
+        assert hostile and int(hostile.group(2)) > 0 and float(hostile.group(4)) > 0, out

@@ -8,12 +8,17 @@ never drifts from where it belongs, even when the disk is late or a chase starts
 before its frames are loaded.
 
 Where it belongs: a stem started while the engine chases a timecode follows the picture. Its
-frame n plays when the picture is at the stem's start plus n samples of picture time: its
-read position is `start frame + (picture position now - picture position at the start) *
-samples per frame`, taken from the chase's line at every block (so it never accumulates
-error, and it moves as the chase refines the line), and read between frames by the
-band-limited resampler (dsp/resampler.py). At the picture's nominal speed that position is
-a whole frame on every sample, and the stem plays its frames exactly as a sample-locked one.
+frame n plays when the picture is at the stem's start plus n samples of picture time: where it
+should read is `start frame + (picture position now - picture position at the start) * samples
+per frame`, from the chase's line at every segment of a block (so no error accumulates, and it
+moves as the chase refines the line), and it is read between frames by the band-limited
+resampler (dsp/resampler.py). The chase refits its line on every frame, moving it by a
+fraction of a sample: a read position that jumped with it would put those steps into the sound
+(measured with LTC from libltc at 1.001, a 15 kHz sine's spurs beyond 30 Hz from it were at
+-31 dB). So the stem reads on at the line's speed, bent so as to close the gap to where it
+should read within TRACKING_FRAMES of picture (the spurs: -69 dB): a refit bends its speed by a
+few ppm. At the picture's nominal speed the position is a whole frame on every sample, and the
+stem plays its frames exactly as a sample-locked one.
 Any other stem (the engine as its own timecode master, or no timecode) is sample-locked:
 frame `start frame + (sample - start sample)` on each sample. A stem fading out once its
 line is gone (the picture jumped or stopped) runs on at the speed it had.
@@ -44,6 +49,10 @@ STEM_INT_FIELDS = 11
 # SV_SPEED, the frames it reads a sample, as its last block left them.
 SV_GAIN, SV_FADE, SV_FADE_STEP, SV_PICTURE_START, SV_READ, SV_SPEED = range(6)
 STEM_VALUE_FIELDS = 6
+# A stem that follows the picture closes the gap to where the line says it should read within this
+# many frames of picture (a time constant): long enough to smooth the line's refits into its speed,
+# short enough to follow a line that settles after it locked.
+TRACKING_FRAMES = 12.0
 
 
 @realtime
@@ -136,18 +145,20 @@ def render_locked(stem_ints, stem_values, stem_audio, bus_audio, slot, block_sta
 
 
 @realtime
-def read_position(stem_ints, stem_values, slot, chase, sample):
-    """Where a stem that follows the picture reads on engine sample `sample` (frames from its start
-    frame), and how many frames it reads a sample. While the chase holds the line the stem started on:
-    (the line's position at `sample` - the picture's at the start) * samples per frame, written as
-    chase_position's line is but with the anchor's frame first, so that the frames since midnight
-    cancel before they round. Once that line is gone: on from where it was, at the speed it had."""
+def read_speed(stem_ints, stem_values, slot, chase, sample):
+    """How many frames a stem that follows the picture reads a sample, from engine sample `sample` on.
+    While the chase holds the line the stem started on: the line's speed, bent toward the line's
+    position for the stem ((picture position at `sample` - at the start) * samples per frame, the
+    anchor's frame first so that the frames since midnight cancel before they round) so as to close
+    the gap in TRACKING_FRAMES of picture. Once that line is gone: the speed it had."""
     state = int(chase[S_STATE])
     if (state == LOCKED or state == FREEWHEEL) and int(chase[S_EPOCH]) == stem_ints[ST_EPOCH, slot]:
-        frames = (chase[S_ANCHOR_FRAME] - stem_values[SV_PICTURE_START, slot]) + \
-            (sample - chase[S_ANCHOR_SAMPLE]) * chase[S_FRAMES_PER_SAMPLE]
-        return frames * chase[S_SAMPLES_PER_FRAME], chase[S_FRAMES_PER_SAMPLE] * chase[S_SAMPLES_PER_FRAME]
-    return stem_values[SV_READ, slot], stem_values[SV_SPEED, slot]
+        samples_per_frame = chase[S_SAMPLES_PER_FRAME]
+        target = ((chase[S_ANCHOR_FRAME] - stem_values[SV_PICTURE_START, slot]) +
+                  (sample - chase[S_ANCHOR_SAMPLE]) * chase[S_FRAMES_PER_SAMPLE]) * samples_per_frame
+        return chase[S_FRAMES_PER_SAMPLE] * samples_per_frame + \
+            (target - stem_values[SV_READ, slot]) / (TRACKING_FRAMES * samples_per_frame)
+    return stem_values[SV_SPEED, slot]
 
 
 @realtime
@@ -162,7 +173,8 @@ def render_following(stem_ints, stem_values, stem_audio, bus_audio, slot, block_
     gain = stem_values[SV_GAIN, slot]
     fade = stem_values[SV_FADE, slot]
     fade_step = stem_values[SV_FADE_STEP, slot]
-    read, speed = read_position(stem_ints, stem_values, slot, chase, float(block_start + start))
+    read = stem_values[SV_READ, slot]
+    speed = read_speed(stem_ints, stem_values, slot, chase, float(block_start + start))
     starved = 0
     for i in range(start, end):
         position = fixed_point(read + (i - start) * speed)

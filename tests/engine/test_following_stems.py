@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput
+from liveengine.engine import Engine, EngineSettings, OfflineRenderer, TimecodeInput, TimecodeMaster
 from liveengine.kernel.stems import ST_FOLLOWS, ST_PLAYING, ST_STARVED
 from liveengine.loader.stems import StemFile, StemLoader
 
@@ -26,10 +26,10 @@ class Performance:
     """An engine with one stem, its loader, and (with `speed`) timecode frames at that speed posted as each
     one ends; the stem starts on `start` (a sample after the chase has locked)."""
 
-    def __init__(self, path, rate, speed=None, fps=(25, 1), start=None, buffer_seconds=8.0):
+    def __init__(self, path, rate, speed=None, fps=(25, 1), start=None, buffer_seconds=8.0, master=None):
         timecode = TimecodeInput(None, fps, freewheel_seconds=1.0) if speed is not None else None
         self.engine = Engine(EngineSettings(sample_rate=rate, max_block=BLOCK, stems=1, timecode=timecode,
-                                            stem_buffer_seconds=buffer_seconds))
+                                            timecode_master=master, stem_buffer_seconds=buffer_seconds))
         self.renderer = OfflineRenderer(self.engine.state, BLOCK)
         self.loader = StemLoader(self.engine, [StemFile(0, "stem", path)], wait_for_block=lambda: None)
         assert self.loader.problems == []
@@ -100,6 +100,16 @@ def test_at_the_nominal_speed_a_stem_that_follows_plays_bit_for_bit_as_a_sample_
     locked = Performance(path, rate, start=start)
     assert np.array_equal(followed, locked.render(len(followed)))
     assert locked.stem_ints[ST_FOLLOWS] == 0 and np.abs(followed).max() > 0.4
+
+
+def test_as_timecode_master_the_engine_plays_stems_sample_locked(tmp_path):
+    rate = 48000
+    noise = np.random.default_rng(4).uniform(-0.5, 0.5, (rate // 4, 2))
+    path = write_stem(tmp_path / "noise.wav", noise, rate)
+    performance = Performance(path, rate, master=TimecodeMaster((24000, 1001), False, (1, 0, 0, 0)))
+    out = performance.render(performance.start + len(noise) + BLOCK)
+    assert performance.stem_ints[ST_FOLLOWS] == 0
+    assert np.array_equal(out[performance.start:performance.start + len(noise)], noise.astype(np.float32))
 
 
 @pytest.mark.parametrize("speed", [1.001, 1.15])

@@ -26,7 +26,8 @@ class Performance:
     """An engine with one stem, its loader, and (with `speed`) timecode frames at that speed posted as each
     one ends; the stem starts on `start` (a sample after the chase has locked)."""
 
-    def __init__(self, path, rate, speed=None, fps=(25, 1), start=None, buffer_seconds=8.0, master=None):
+    def __init__(self, path, rate, speed=None, fps=(25, 1), start=None, buffer_seconds=8.0, master=None,
+                 jump=None):
         timecode = TimecodeInput(None, fps, freewheel_seconds=1.0) if speed is not None else None
         self.engine = Engine(EngineSettings(sample_rate=rate, max_block=BLOCK, stems=1, timecode=timecode,
                                             timecode_master=master, stem_buffer_seconds=buffer_seconds))
@@ -37,12 +38,14 @@ class Performance:
         self.producer = self.engine.producer("midi")
         self.period = None if speed is None else rate * fps[1] / fps[0] / speed  # samples a frame lasts
         self.frames_posted = 0
+        self.jump = jump  # (from the frame posted as the nth, the frames it skips): the picture jumps there
         self.start = round(LOCKED_BY * rate * fps[1] / fps[0]) if start is None else start
         self.producer.start_stem(0, "stems", 1.0, 0, sample=self.start)
 
     def _before_block(self, position):
         while self.period is not None and (self.frames_posted + 1) * self.period <= position:
-            self.producer.timecode_frame(HOUR_AT_25 + self.frames_posted, self.frames_posted * self.period)
+            skipped = self.jump[1] if self.jump is not None and self.frames_posted >= self.jump[0] else 0
+            self.producer.timecode_frame(HOUR_AT_25 + self.frames_posted + skipped, self.frames_posted * self.period)
             self.frames_posted += 1
         self.loader.step()
 
@@ -135,3 +138,25 @@ def test_a_stem_whose_frames_come_too_late_plays_silence_and_counts_it(tmp_path)
     silence_at_the_end = len(played) - 1 - np.flatnonzero(played)[-1]
     assert silence_at_the_end > 0.4 * rate  # the ring's half second played, then nothing
     assert performance.stem_ints[ST_STARVED] == silence_at_the_end
+
+
+def test_a_stem_that_the_picture_jumps_away_from_fades_out_where_it_was_going(tmp_path):
+    """Its line gone, the stem fades out reading on at the speed it had: the sine goes on, only its level
+    falls (the new line would put it 10 s further on, where nothing is loaded)."""
+    rate, frequency, speed = 48000, 1000, 1.001
+    path = write_stem(tmp_path / "sine.wav", sine(rate, frequency, 20.0), rate)
+    performance = Performance(path, rate, speed, jump=(20, 250))
+    out = performance.render(round(25 * rate / 25 / speed))
+    assert performance.engine.telemetry().timecode.state == "locked"
+    assert performance.stem_ints[ST_PLAYING] == 0 and performance.stem_ints[ST_STARVED] == 0
+    ideal = 0.5 * np.sin(2 * np.pi * frequency * speed * (np.arange(len(out)) - performance.start) / rate)
+    played = out[:, 0].astype(np.float64)
+    sounding = np.flatnonzero(played)
+    fade = slice(sounding[-1] - 200, sounding[-1] + 1)  # the fast fade is 240 samples at 48 kHz
+    clear = np.flatnonzero(np.abs(ideal[fade]) > 0.1)  # where the sine's level can be read
+    level = played[fade][clear] / ideal[fade][clear]
+    slope, offset = np.polyfit(clear, level, 1)
+    assert slope == pytest.approx(-1 / 240, rel=1e-3) and level[0] > 0.8
+    assert np.max(np.abs(level - (offset + slope * clear))) < 1e-4, "the sine goes on, only its level falls"
+    before = slice(performance.start + BLOCK, sounding[-1] - 300)
+    assert np.max(np.abs(played[before] - ideal[before])) < 1e-4

@@ -7,7 +7,7 @@ HALF_TAPS frames each side: an interpolating filter (its weights at a whole fram
 frame and 0 elsewhere, so at a whole frame it reads the frame itself, bit for bit) whose
 transition band straddles the Nyquist frequency, from 0.34 to 0.66 of the sample rate.
 
-Measured with a sine read off speed (tests/kernel/test_resampler.py): everything but the sine
+Measured with a sine read off speed through the engine (tests/engine/test_following_stems.py): everything but the sine
 itself (images, aliasing, the error of the table) at 0.1 % and 1 % off speed is below
 -100 dB for 15 kHz and -115 dB for 1 kHz at 44.1 and 48 kHz. Above 0.34 of the sample rate
 (15 kHz at 44.1 kHz) the images are attenuated less, down to -6 dB at the Nyquist frequency itself.

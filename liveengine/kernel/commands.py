@@ -153,7 +153,7 @@ def on_cue_fire(table, event, sample):
 def on_stem_start(table, event, sample):
     bus = event[ev.B]
     started = stem_start(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), int(event[ev.TARGET]),
-                         int(sample), int(event[ev.A]), int(bus), event[ev.C])
+                         int(sample), int(event[ev.A]), int(bus), event[ev.C], f64_1d(table, A_CHASE))
     return outcome(started and 0 <= bus < bus_count(table))
 
 

@@ -23,6 +23,7 @@ from .realtime import realtime, realtime_spliced
 from .rings import ring_pop_into
 from .state import (
     A_BUS_AUDIO,
+    A_CHASE,
     A_CONFIG,
     A_EVENT_SCRATCH,
     A_INPUT_RING_INDICES,
@@ -30,6 +31,7 @@ from .state import (
     A_KERNEL,
     A_OUTPUT_MIX,
     A_PENDING,
+    A_RESAMPLER,
     A_STEM_AUDIO,
     A_STEM_INTS,
     A_STEM_VALUES,
@@ -134,6 +136,8 @@ def render_block(table, frames):
     stem_values = f64_2d(table, A_STEM_VALUES)
     sample_rate = float(i64_1d(table, A_CONFIG)[C_SAMPLE_RATE])
     stem_audio = f32_3d(table, A_STEM_AUDIO)
+    chase = f64_1d(table, A_CHASE)
+    sinc = f64_3d(table, A_RESAMPLER)
 
     block_start = telemetry[T_POSITION]
     block_end = block_start + frames
@@ -161,7 +165,7 @@ def render_block(table, frames):
             segment_end = max(cursor, wanted - block_start)
         if segment_end > cursor:
             render_voices(table, bus_audio, cursor, segment_end, block_start + cursor, sample_rate)
-            render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end)
+            render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, cursor, segment_end, chase, sinc)
             cursor = segment_end
         if due < 0:
             break

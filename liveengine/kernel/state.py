@@ -25,6 +25,7 @@ from .dsp.ltc import (
     frames_per_block,
     nominal_fps,
 )
+from .dsp.resampler import sinc_table
 from .chase import STATE_FIELDS, WINDOW, frame_count, new_chase, new_master
 from .events import EVENT_WIDTH, NOTE_GROUPS
 from .regiontable import REGION_FIELDS
@@ -176,8 +177,8 @@ WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
  A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS,
- A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY) = range(58)
-TABLE_ENTRIES = 58
+ A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY, A_RESAMPLER) = range(59)
+TABLE_ENTRIES = 59
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -428,6 +429,7 @@ class EngineState:
         self.stem_values = np.zeros((STEM_VALUE_FIELDS, stem_slots), np.float64)
         self.stem_audio = np.zeros((stem_slots, round(s.stem_buffer_seconds * s.sample_rate) if s.stems else 1, 2),
                                    np.float32)
+        self.resampler = sinc_table()  # the weights stems that follow the picture are read with
 
         self.sample_ints = np.zeros((SAMPLE_INT_FIELDS, MAX_SAMPLES), np.int64)
         self.regions = np.zeros((MAX_REGIONS, REGION_FIELDS), np.float64)
@@ -479,7 +481,7 @@ class EngineState:
             (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
             (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio), (A_BUS_CHANGES, self.bus_changes),
             (A_PLUGIN_MIDI, self.plugin_midi), (A_PLUGIN_CHANGES, self.plugin_changes),
-            (A_PLUGIN_DRY, self.plugin_dry),
+            (A_PLUGIN_DRY, self.plugin_dry), (A_RESAMPLER, self.resampler),
         ):
             self._enter(entry, array)
 

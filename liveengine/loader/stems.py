@@ -15,6 +15,7 @@ import numpy as np
 import soundfile
 
 from ..engine.entries import kernel_entries
+from ..kernel.dsp.resampler import HALF_TAPS, TAPS
 from ..kernel.stems import ST_LENGTH, ST_PLAYING, ST_STARVED, ST_WINDOW_END, ST_WINDOW_START
 
 log = logging.getLogger("liveengine.stems")
@@ -57,7 +58,9 @@ class StemLoader:
         rate = engine.settings.sample_rate
         self._chunk = round(CHUNK_SECONDS * rate)
         self._lead = round(SEEK_LEAD_SECONDS * rate)
-        self._guard = 2 * engine.settings.max_block  # never overwrite what the block in flight may read
+        # Never overwrite what the block in flight may read, nor what a stem that follows the picture reads
+        # again when the chase refines its line a little backward.
+        self._guard = 2 * engine.settings.max_block + TAPS
         self.files: dict[int, soundfile.SoundFile] = {}
         self.names = {stem.slot: stem.name for stem in stems}
         self.problems: list[str] = []
@@ -112,7 +115,9 @@ class StemLoader:
     def _step(self, slot: int) -> int:
         length = self.length_frames(slot)
         position, playing = kernel_entries().play_position(self._ints, slot)
-        wanted = position if playing else 0  # at rest, the beginning waits for the next start
+        # The first frame still needed (the resampler's taps reach behind the position); at rest, the
+        # beginning waits for the next start.
+        wanted = max(0, position - (HALF_TAPS - 1)) if playing else 0
         window_start, window_end = int(self._ints[ST_WINDOW_START, slot]), int(self._ints[ST_WINDOW_END, slot])
         if wanted >= length:
             return 0

@@ -1,4 +1,5 @@
-"""Stems: audio files streamed from disk, started by cues, sample-locked to the cue's sample."""
+"""Stems: audio files streamed from disk, started by cues: sample-locked to the cue's sample, or
+following the picture while the engine chases its timecode."""
 
 import numpy as np
 import pytest
@@ -21,8 +22,8 @@ def write_stem(path, seconds, channels=2, rate=RATE, seed=1):
 
 
 def show_text(folder, stems, actions, timecode='source = "none"\nrate = "25"\nmaster_start = "00:59:58:00"',
-              trigger='at = "01:00:00:00"', extra_cues=""):
-    text = f'[show]\nname = "stems"\n[audio]\nsample_rate = {RATE}\nblock_size = {BLOCK}\ninput_channels = 1\n'
+              trigger='at = "01:00:00:00"', extra_cues="", rate=RATE):
+    text = f'[show]\nname = "stems"\n[audio]\nsample_rate = {rate}\nblock_size = {BLOCK}\ninput_channels = 1\n'
     text += f"[timecode]\n{timecode}\n"
     for name, file in stems.items():
         text += f'[stems.{name}]\nfile = "{file}"\n'
@@ -111,3 +112,73 @@ def test_cue_actions_name_stems_that_exist(tmp_path, actions, message):
     with pytest.raises(ShowFileError) as error:
         show_text(tmp_path, {"a": "a.wav"}, actions)
     assert message in str(error.value)
+
+
+# Stems under timecode whose speed is off nominal. The picture's clock is the line through the LTC's
+# own frame edges (where libltc began each frame), fitted over the whole recording.
+
+CHASED_FROM_LTC = 'source = "ltc"\ninput = 1\nrate = "25"'
+CUE_FRAME = 50  # 01:00:02:00, in frames of the LTC below
+
+
+def ltc_at(rate, speed, seconds):
+    """libltc's LTC from 01:00:00:00 at `speed` of 25 fps, and the picture's position (frames from its
+    start) on each sample as its frame edges give it."""
+    frames = int(seconds * 25 * speed) + 1
+    encoded = ltcref.encode(rate, (25, 1), (1, 0, 0, 0), frames, slowdowns=np.full(frames, 1 / speed))
+    samples_per_frame, first_edge = np.polyfit(np.arange(frames), encoded.starts, 1)
+    picture = (np.arange(len(encoded.audio)) - first_edge) / samples_per_frame
+    return encoded.audio, picture
+
+
+def sweep_phase(frames, rate, seconds, low=200.0, high=2000.0):
+    """The phase of a linear sweep from `low` to `high` Hz over `seconds`, at (fractional) frames."""
+    return 2 * np.pi * (low * frames + (high - low) * frames ** 2 / (2 * seconds * rate)) / rate
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+@pytest.mark.parametrize("speed", [1.00005, 0.9995, 1.001, 0.999])
+def test_a_stem_under_timecode_off_speed_keeps_its_phase_with_the_picture_within_a_sample(tmp_path, rate, speed):
+    """A 10 s sweep (sample-locked, it would end 0.5 ms to 10 ms off the picture): where each stretch of
+    512 samples of it plays, against where the picture says it should be."""
+    seconds = 10.0
+    wave = 0.5 * np.sin(sweep_phase(np.arange(round(seconds * rate)), rate, seconds))
+    soundfile.write(tmp_path / "sweep.wav", np.stack([wave, wave], axis=1).astype(np.float32), rate, subtype="FLOAT")
+    show = show_text(tmp_path, {"sweep": "sweep.wav"}, '{start = "sweep"}', timecode=CHASED_FROM_LTC,
+                     trigger='at = "01:00:02:00"', rate=rate)
+    ltc, picture = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
+    audio, runner = render(show, len(ltc) / rate, ltc[:, None])
+    played = audio[:, 0].astype(np.float64)
+    should_read = (picture - CUE_FRAME) * rate / 25  # the frame of the stem the picture is at
+    window = 512
+    errors = []
+    for begin in range(np.flatnonzero(played)[0] + window, len(played), window):
+        frames = should_read[begin:begin + window]
+        if frames[-1] > seconds * rate - window:
+            break
+        phase = sweep_phase(frames, rate, seconds)
+        fit, *_ = np.linalg.lstsq(np.stack([np.sin(phase), np.cos(phase)], axis=1), played[begin:begin + window],
+                                  rcond=None)
+        angular_frequency = 2 * np.pi * (200.0 + 1800.0 * frames[window // 2] / (seconds * rate)) / rate
+        errors.append(np.arctan2(fit[1], fit[0]) / angular_frequency)  # samples ahead of the picture
+    assert len(errors) * window > 0.98 * seconds * rate / speed, "the whole cue"
+    assert max(np.abs(errors)) < 1.0, (min(errors), max(errors))
+    assert runner.stems.starvations() == []
+
+
+def test_a_stem_under_timecode_off_speed_has_no_steps_from_the_chase_refining_its_line(tmp_path):
+    """The chase refits its line on every frame: a 15 kHz sine keeps what is not it (beyond 30 Hz from it)
+    60 dB down, where reading wherever each refit put the line left it 31 dB down."""
+    rate, frequency, speed, seconds = 48000, 15000, 1.001, 4.0
+    wave = 0.5 * np.sin(2 * np.pi * frequency * np.arange(round((seconds + 0.5) * rate)) / rate)
+    soundfile.write(tmp_path / "sine.wav", np.stack([wave, wave], axis=1).astype(np.float32), rate, subtype="FLOAT")
+    show = show_text(tmp_path, {"sine": "sine.wav"}, '{start = "sine"}', timecode=CHASED_FROM_LTC,
+                     trigger='at = "01:00:02:00"', rate=rate)
+    ltc, _ = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
+    audio, _ = render(show, len(ltc) / rate, ltc[:, None])
+    played = audio[:, 0].astype(np.float64)
+    first = np.flatnonzero(played)[0] + rate // 10
+    played = played[first:first + round(seconds * rate * 0.9)]
+    power = np.abs(np.fft.rfft(played * np.kaiser(len(played), 30))) ** 2
+    away = np.abs(np.fft.rfftfreq(len(played), 1 / rate) - frequency * speed) > 30.0
+    assert 10 * np.log10(power[away].sum() / power[~away].sum()) < -60.0

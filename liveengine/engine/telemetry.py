@@ -114,8 +114,9 @@ def read_telemetry(state: EngineState) -> Telemetry:
         Meter(peak_dbfs=(to_dbfs(state.input_meters[M_INPUT_PEAK, ch]),),
               rms_dbfs=(to_dbfs(math.sqrt(state.input_meters[M_INPUT_MEAN_SQUARE, ch])),))
         for ch in range(state.settings.input_channels))
+    position, timecode = _position_and_timecode(state)
     return Telemetry(
-        position=int(t[T_POSITION]), callbacks=int(t[T_CALLBACKS]), voices=int(t[T_VOICES]),
+        position=position, callbacks=int(t[T_CALLBACKS]), voices=int(t[T_VOICES]),
         dsp_load=float(load[T_DSP_LOAD]), dsp_load_peak=float(load[T_DSP_LOAD_PEAK]),
         dsp_load_average=float(load[T_DSP_LOAD_AVERAGE]), dsp_load_max=float(load[T_DSP_LOAD_MAX]),
         missed_cycles=int(t[T_MISSED_CYCLES]),
@@ -123,7 +124,7 @@ def read_telemetry(state: EngineState) -> Telemetry:
         underflows=int(t[T_UNDERFLOWS]), overflows=int(t[T_OVERFLOWS]), voices_stolen=int(t[T_VOICES_STOLEN]),
         notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),
         events_rejected=int(t[T_EVENTS_REJECTED]), notifications_dropped=int(t[T_NOTIFICATIONS_DROPPED]),
-        buses=buses, inputs=inputs, timecode=_timecode_status(state), cues_fired=int(t[T_CUES_FIRED]),
+        buses=buses, inputs=inputs, timecode=timecode, cues_fired=int(t[T_CUES_FIRED]),
         cues_skipped=int(t[T_CUES_SKIPPED]), cue_events_dropped=int(t[T_CUE_EVENTS_DROPPED]),
         samples_not_ready=int(t[T_SAMPLES_NOT_READY]))
 
@@ -146,6 +147,21 @@ def read_bus_levels(state: EngineState) -> dict[str, BusLevel]:
                                fade_seconds=float(values[B_GAIN_RAMP_LEFT, i]) / rate,
                                muted=bool(values[B_MUTE_TARGET, i] == 0.0))
             for i, bus in enumerate(state.settings.buses)}
+
+
+# A block lasts 0.6 ms or more, the reads microseconds: a second try is rare, a third rarer still.
+PAIR_READS = 3
+
+
+def _position_and_timecode(state: EngineState) -> tuple[int, TimecodeStatus]:
+    """The sample position and the timecode published for it, of one block: the audio thread publishes
+    the block's timecode, then its end, so a read of the two that a block ended between is taken again."""
+    for _ in range(PAIR_READS):
+        position = int(state.telemetry[T_POSITION])
+        timecode = _timecode_status(state)
+        if int(state.telemetry[T_POSITION]) == position:
+            break
+    return position, timecode
 
 
 def _timecode_status(state: EngineState) -> TimecodeStatus:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import events as ev
 from .commands import apply_event
-from .intrinsics import monotonic_ns
+from .intrinsics import monotonic_ns, store_release
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .mixer import clear_mix, mix_buses, read_input, write_output
 from .plugins import render_plugin_instruments
@@ -61,7 +61,7 @@ from .state import (
     T_VOICES,
 )
 from .stems import render_stems
-from .timecode import follow_timecode, generate_timecode
+from .timecode import follow_timecode, generate_timecode, publish_timecode
 from .triggers import follow_cues
 from .voices.kinds import render_voices
 from .voices.pool import count_sounding
@@ -180,7 +180,8 @@ def render_block(table, frames):
     render_plugin_instruments(table, bus_audio, frames)
     mix_buses(table, frames)
     generate_timecode(table, output_mix, frames)
-    telemetry[T_POSITION] = block_end
+    publish_timecode(table, float(block_end))
+    store_release(telemetry, T_POSITION, block_end)  # after the timecode published for it
     telemetry[T_VOICES] = count_sounding(voice_ints)
 
 

@@ -55,8 +55,7 @@ from .state import (
 
 @realtime
 def follow_timecode(table, block_start, frames):
-    """Chase the timecode input through this block (decoded LTC; MTC arrives as events), then
-    publish where the picture is: chased, or the engine's own master timecode."""
+    """Chase the timecode input through this block (decoded LTC; MTC arrives as events)."""
     config = i64_1d(table, A_CONFIG)
     chase = f64_1d(table, A_CHASE)
     block_end = float(block_start + frames)
@@ -76,6 +75,14 @@ def follow_timecode(table, block_start, frames):
         if outcome != NOTHING:
             notify(table, block_end, ev.TIMECODE, outcome + ev.CHASE_IDLE_OFFSET, chase_position(chase, block_end),
                    0.0)
+
+
+@realtime
+def publish_timecode(table, block_end):
+    """Where the picture is at the block's end, published with it (render_block then publishes the block's
+    end itself): the control plane reads the two as a pair, and a timecode position a block ahead of its
+    sample position would place the conductor's clicks and clock a block late."""
+    chase = f64_1d(table, A_CHASE)
     telemetry = i64_1d(table, A_TELEMETRY)
     published = f64_1d(table, A_TELEMETRY_FLOAT)
     state = int(chase[S_STATE])

@@ -239,3 +239,39 @@ def test_a_stem_streams_from_disk_into_a_live_stream_frame_for_frame(live_server
         placed += 4096
     assert placed > 0.8 * len(frames), f"only {placed} of {len(frames)} frames could be judged"
     assert int(engine.state.stem_ints[ST_STARVED, 0]) == 0, "never starved"
+
+
+MASTER_SHOW = f"""
+[show]
+name = "Master"
+[audio]
+sample_rate = {RATE}
+block_size = {PERIOD}
+output_channels = 4
+input_channels = 2
+[timecode]
+rate = "25"
+master_start = "00:59:50:00"
+[instruments.tone]
+type = "tone"
+"""
+
+
+def test_the_timecode_read_with_a_position_is_the_one_published_for_it(live_server):
+    """The conductor's clicks and clock pair the engine's sample position with its timecode: both must be
+    of one block, however the reads fall against the audio thread's."""
+    from liveengine.kernel.chase import chase_position
+    from liveengine.show.reader import parse_show
+    from liveengine.show.rig import build_rig
+    engine = build_rig(parse_show(MASTER_SHOW, "master.toml")).engine
+    stream = LiveStream(engine.state, choose_device(None, 4, 2), PERIOD)
+    with stream:
+        while engine.telemetry().position < 10 * PERIOD:
+            time.sleep(0.01)
+        readings = [engine.telemetry() for _ in range(20_000)]
+    positions = {reading.position for reading in readings}
+    assert len(positions) > 100  # the reads fell across many blocks
+    apart = [(reading.position, reading.timecode.position) for reading in readings
+             if abs(reading.timecode.position - chase_position.as_python(engine.state.chase, float(reading.position)))
+             > 1e-6]
+    assert not apart, f"{len(apart)} of {len(readings)} readings paired a timecode from another block: {apart[:3]}"

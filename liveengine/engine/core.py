@@ -720,9 +720,14 @@ class Engine:
 
 
 class NotificationPump(BackgroundLoop):
-    """A control-plane thread that keeps draining the engine's notifications while a stream runs."""
+    """A control-plane thread that keeps draining the engine's notifications while a stream runs.
 
-    def __init__(self, engine: Engine, interval_seconds: float = 0.002):
+    Every 5 ms: what waits on a notification has more time than that (a cue's template carries the first
+    second of what it starts; a voice's sample has its head in memory), and each wake-up costs. Measured
+    on an empty engine at 64-frame blocks on a JACK dummy server: 0.026-0.031 CPU-s per second polling
+    every 2 ms, 0.012-0.014 every 5 ms, 0.011-0.014 every 10 ms (the rest is the rows themselves)."""
+
+    def __init__(self, engine: Engine, interval_seconds: float = 0.005):
         super().__init__("liveengine-notifications")
         self.engine = engine
         self.interval = interval_seconds

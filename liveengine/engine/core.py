@@ -77,6 +77,7 @@ from ..kernel.state import (
     SI_FULL_ADDRESS,
     SI_VOICES,
     T_POSITION,
+    T_TIMECODE_POSITION,
     T_TIMECODE_SPEED,
     T_TIMECODE_STATE,
     EngineSettings,
@@ -573,6 +574,17 @@ class Engine:
 
     def telemetry(self) -> Telemetry:
         return read_telemetry(self.state)
+
+    def picture_at(self, sample: int) -> float | None:
+        """The frame position the chased picture reaches at `sample`, by the line the audio thread
+        published last (where it was at the end of its last block, and its speed); None while no
+        timecode runs."""
+        timecode = self.settings.timecode
+        if timecode is None or int(self.state.telemetry[T_TIMECODE_STATE]) not in (chase.LOCKED, chase.FREEWHEEL):
+            return None
+        frames_per_sample = timecode.fps[0] / (timecode.fps[1] * self.settings.sample_rate)
+        speed = float(self.state.telemetry_float[T_TIMECODE_SPEED])
+        return float(self.state.telemetry_float[T_TIMECODE_POSITION]) + (sample - self.position) * speed * frames_per_sample
 
     def bus_levels(self) -> dict[str, BusLevel]:
         """Each bus's gain, fade and mute as the audio thread applies them now."""

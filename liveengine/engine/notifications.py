@@ -8,6 +8,7 @@ thread: nothing is worded and then read back. Each value words itself for people
 in samples; whoever shows it in timecode passes the words it needs.
 """
 
+import math
 import queue
 import threading
 from dataclasses import dataclass
@@ -170,6 +171,10 @@ class PartStarted(Notification):
     slot: int  # the cue slot whose firing started it
     group: int
     offset: int  # samples into the part at which it started
+    # While chasing, the frame position of the part's time 0: its notes follow the picture's clock
+    # (kernel/picture.py), each at the frame its samples from `sample` make at the nominal rate. None on
+    # the audio clock.
+    picture_frame: float | None = None
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ def decode(row) -> Notification | None:
     if kind == ev.CUE:
         return CueEvent(sample, CUE_OUTCOMES[int(a)], target, float(b), float(c))
     if kind == ev.PART_STARTED:
-        return PartStarted(sample, target, int(b), int(a), int(c))
+        return PartStarted(sample, target, int(b), int(a), int(c), None if math.isnan(row[ev.D]) else float(row[ev.D]))
     if kind == ev.SEQUENCES_STOPPED:
         return PartsStopped(sample, StopReason.JUMP if int(a) == ev.STOPPED_BY_JUMP else StopReason.TIMECODE_STOPPED)
     if kind == ev.SAMPLE_WANTED:

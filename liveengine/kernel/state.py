@@ -123,10 +123,17 @@ TELEMETRY_INT_FIELDS = 19
 T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE, T_TIMECODE_POSITION, T_TIMECODE_SPEED, T_DSP_LOAD_MAX = range(6)
 TELEMETRY_FLOAT_FIELDS = 6
 
-# A pending event: its row, its arrival order (same-sample events keep it), and for a note
-# from a cue template the part whose note group it joins when it applies (-1: none).
-PENDING_ORDER, PENDING_PART = EVENT_WIDTH, EVENT_WIDTH + 1
-PENDING_WIDTH = EVENT_WIDTH + 2
+# A pending event: its row, its arrival order (same-sample events keep it), for a note
+# from a cue template the part whose note group it joins when it applies (-1: none), and whether
+# it is placed by the picture's clock (1.0: its sample is where the chase line reaches
+# PENDING_PICTURE, a frame position, worked out again every block; kernel/picture.py).
+PENDING_ORDER, PENDING_PART, PENDING_ON_PICTURE, PENDING_PICTURE = range(EVENT_WIDTH, EVENT_WIDTH + 4)
+PENDING_WIDTH = EVENT_WIDTH + 4
+
+# A note group that follows the picture (one row each): the notes posted to it are placed by the
+# picture's clock, a sample time s meaning the frame GP_FRAME + (s - GP_SAMPLE) / nominal samples per frame.
+GP_ON_PICTURE, GP_SAMPLE, GP_FRAME = range(3)
+GROUP_PICTURE_FIELDS = 3
 
 # LV2 plugins: one column per plugin instance, an instrument or an insert on a bus. The addresses are
 # the instance's (engine/plugins.py): its handle, its functions, and the buffers connected once to its
@@ -176,8 +183,8 @@ WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
  A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS,
- A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY) = range(58)
-TABLE_ENTRIES = 58
+ A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY, A_GROUP_PICTURE) = range(59)
+TABLE_ENTRIES = 59
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -419,6 +426,7 @@ class EngineState:
         self.cue_templates = np.zeros((CUE_SLOTS, s.cue_template_rows, EVENT_WIDTH), np.float64)
         self.part_groups = np.zeros(MAX_PARTS, np.int64)  # each part's current note group; 0: not playing
         self.group_closed = np.zeros(NOTE_GROUPS, np.int64)
+        self.group_picture = np.zeros((NOTE_GROUPS, GROUP_PICTURE_FIELDS), np.float64)
         self.kernel[K_NEXT_GROUP] = 1
 
         if s.stems > MAX_STEMS:
@@ -479,7 +487,7 @@ class EngineState:
             (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
             (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio), (A_BUS_CHANGES, self.bus_changes),
             (A_PLUGIN_MIDI, self.plugin_midi), (A_PLUGIN_CHANGES, self.plugin_changes),
-            (A_PLUGIN_DRY, self.plugin_dry),
+            (A_PLUGIN_DRY, self.plugin_dry), (A_GROUP_PICTURE, self.group_picture),
         ):
             self._enter(entry, array)
 

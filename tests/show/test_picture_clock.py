@@ -1,0 +1,162 @@
+"""While chasing, what a cue starts follows the picture's clock: LTC written by libltc at a speed
+off nominal (a media server's crystal, a pull-down), and every note of a part and every click of
+a click track (its count-in and warnings too) starts within a sample of where the LTC's own frame
+edges put the picture time it was written for, however far into the cue."""
+
+import numpy as np
+import pytest
+
+import ltcref
+from liveengine.midi.mtc import MtcReader, quarter_frames
+from liveengine.show.click import clicks
+from liveengine.timecode import RATES, Timecode
+from cueshows import BLOCK, CLICK, TWO, Performance, onsets, part, show_text
+
+PREROLL_SECONDS = 1  # of timecode before the cue, for the chase to lock
+CUE_AT = (1, 0, 1, 0)  # 01:00:01:00
+BEATS, BARS = 36, 8  # the part: a note every beat (120 bpm, half a second), 18 s; the click: 8 bars
+CLICK_MAP = """
+    [clicks.conductor]
+    instrument = "blip"
+    bus = "click"
+    tempo = [{{bar = 1, bpm = 120}}, {{bar = 4, bpm = 150}}]
+    bars = {bars}
+    count_in = 1
+    warnings = true
+    accent = [96, 0.9]
+    beat = [84, 0.5]
+    count-in = [88, 0.6]
+    warning = [91, 0.7]
+"""
+
+
+def chase_show(rate_name: str, sample_rate: int, beats: int = BEATS, bars: int = BARS, cue_options: str = "") -> str:
+    separator = ";" if RATES[rate_name].drop_frame else ":"
+    at = separator.join(f"{field:02d}" for field in CUE_AT).replace(separator, ":", 2)
+    return show_text(part("reel", "two", range(beats), length=0.25) + CLICK_MAP.format(bars=bars) + f"""
+        [[cues]]
+        number = "1"
+        name = "Reel"
+        at = "{at}"
+        {cue_options}
+        actions = [{{start = "reel"}}, {{start = "conductor"}}]
+    """, timecode=f'[timecode]\nsource = "ltc"\ninput = 1\nrate = "{rate_name}"\n', input_channels=1,
+                     sample_rate=sample_rate)
+
+
+def ltc_at_speed(sample_rate: int, rate_name: str, speed: float, seconds: float) -> ltcref.Encoded:
+    """libltc's LTC from 01:00:00:00, every frame played at `speed` times the nominal rate."""
+    rate = RATES[rate_name]
+    fps = (rate.fps.numerator, rate.fps.denominator)
+    frames = round(seconds * float(rate.fps) * speed)
+    return ltcref.encode(sample_rate, fps, (1, 0, 0, 0), frames, drop_frame=rate.drop_frame,
+                         slowdowns=np.full(frames, 1.0 / speed))
+
+
+def picture_sample(ltc: ltcref.Encoded, frames_in: np.ndarray) -> np.ndarray:
+    """Where the picture reaches `frames_in` frames after the LTC's first frame: the line through the
+    LTC's own frame edges (each edge is a whole sample; the line is exact between them)."""
+    slope, intercept = np.polyfit(np.arange(len(ltc.starts)), ltc.starts, 1)
+    return intercept + slope * frames_in
+
+
+def written_frames(show, sample_rate: int, cue_offset_frames: float, beats: int) -> tuple[np.ndarray, np.ndarray]:
+    """The picture time (frames after the LTC's start) each part note and each click was written for."""
+    fps = float(show.timecode.rate.fps)
+    samples_per_frame = sample_rate / fps
+    # A part's notes and the clicks are placed on whole samples of the nominal rate from the cue.
+    notes = np.array([round(beat * 0.5 * sample_rate) for beat in range(beats)]) / samples_per_frame
+    click_samples = np.array([round(click.seconds * sample_rate) for click in clicks(show.clicks["conductor"].map)])
+    return cue_offset_frames + notes, cue_offset_frames + click_samples / samples_per_frame
+
+
+SPEEDS = [1.00005, 0.9995, 1.001, 0.999]
+# Every speed at both sample rates; the frame rates taken in turn across them.
+CASES = [(speed, sample_rate, rate_name) for (speed, sample_rate), rate_name in zip(
+    [(speed, sample_rate) for speed in SPEEDS for sample_rate in (44100, 48000)],
+    ["23.976", "24", "25", "29.97df", "29.97", "30", "24", "25"])]
+
+
+def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: float, beats: int, bars: int):
+    """Perform the chase show against LTC at `speed` for `seconds`; every note and click within a
+    sample of its picture time. Returns the largest errors (notes, clicks) in samples."""
+    rate = RATES[rate_name]
+    ltc = ltc_at_speed(sample_rate, rate_name, speed, seconds)
+    show = Performance(chase_show(rate_name, sample_rate, beats, bars), inputs=ltc.audio[:, None])
+    show.play_until(len(ltc.audio) - 2 * BLOCK)
+    audio = show.audio
+    cue_frames = Timecode.from_fields(*CUE_AT, rate).frame_count - Timecode.from_fields(1, 0, 0, 0, rate).frame_count
+    notes, clicks_written = written_frames(show.show, sample_rate, cue_frames, beats)
+    heard_notes = onsets(audio[:, TWO])
+    heard_clicks = onsets(audio[:, CLICK[0]])
+    assert len(heard_notes) == len(notes) and len(heard_clicks) == len(clicks_written)
+    note_error = np.array(heard_notes) - picture_sample(ltc, notes)
+    click_error = np.array(heard_clicks) - picture_sample(ltc, clicks_written)
+    assert np.abs(note_error).max() <= 1.0, note_error
+    assert np.abs(click_error).max() <= 1.0, click_error
+    assert show.engine.telemetry().late_events == 0
+    # The audio clock alone would have drifted this far by the last note: the test tells them apart.
+    last = (notes[-1] - cue_frames) * sample_rate / float(rate.fps)
+    assert abs(last / speed - last) > 4 or speed == 1.00005
+    return np.abs(note_error).max(), np.abs(click_error).max()
+
+
+@pytest.mark.parametrize("speed, sample_rate, rate_name", CASES)
+def test_every_note_and_click_of_a_chased_cue_falls_on_its_picture_time_off_speed(speed, sample_rate, rate_name):
+    assert_on_picture(speed, sample_rate, rate_name, PREROLL_SECONDS + 21, BEATS, BARS)
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("speed", SPEEDS)
+@pytest.mark.parametrize("sample_rate", [44100, 48000])
+def test_a_ten_minute_chased_cue_stays_on_its_picture_time_off_speed(speed, sample_rate):
+    """Ten minutes of a part (a note every half second) and a click (300 bars): about 40 s a case
+    (`pytest tests/show/test_picture_clock.py -m long`)."""
+    minutes = 10
+    assert_on_picture(speed, sample_rate, "25", PREROLL_SECONDS + minutes * 60 + 2, minutes * 120, minutes * 30)
+
+
+# MTC dates a frame by the arrival of the quarter-frame message that begins it: a message of two
+# bytes at MIDI's 31250 baud takes 0.64 ms, and its arrival is known no closer than that.
+MTC_RESOLUTION_SECONDS = 2 * 10 / 31250
+
+
+@pytest.mark.parametrize("speed, rate_name", [(0.999, "25"), (1.001, "29.97df")])
+def test_a_chased_cue_follows_mtc_off_speed_within_mtcs_resolution(speed, rate_name):
+    sample_rate = 48000
+    rate = RATES[rate_name]
+    start = Timecode.from_fields(1, 0, 0, 0, rate)
+    seconds = PREROLL_SECONDS + 21
+    text = chase_show(rate_name, sample_rate).replace(
+        'source = "ltc"\ninput = 1', 'source = "mtc"\nmidi_input = "media server"')
+    # The media server's MTC at `speed`, each message arriving up to half MIDI's resolution off its time.
+    jitter = np.random.default_rng(18)
+    reader = MtcReader(rate)
+    frames = []  # (frame count, the sample its message arrived at)
+    for when, message in quarter_frames(start):
+        arrival = float(when) / speed + jitter.uniform(-0.5, 0.5) * MTC_RESOLUTION_SECONDS
+        if arrival > seconds / speed:
+            break
+        frame = reader.feed(message, arrival * 1e9)
+        if frame is not None:
+            frames.append((frame.timecode.frame_count, round(arrival * sample_rate)))
+
+    show = Performance(text.replace("input_channels = 1", "input_channels = 0"))
+    midi = show.engine.producer("midi")
+
+    def post_mtc(runner, position):
+        while frames and frames[0][1] < position:  # a frame is posted once its message has arrived
+            midi.timecode_frame(*frames.pop(0))
+
+    show.render.before_block = post_mtc
+    show.play_until(round(seconds / speed * sample_rate) - 2 * BLOCK)
+    audio = show.audio
+    cue_frames = Timecode.from_fields(*CUE_AT, rate).frame_count - start.frame_count
+    notes, clicks_written = written_frames(show.show, sample_rate, cue_frames, BEATS)
+    heard_notes, heard_clicks = onsets(audio[:, TWO]), onsets(audio[:, CLICK[0]])
+    assert len(heard_notes) == len(notes) and len(heard_clicks) == len(clicks_written)
+    samples_per_frame = sample_rate / float(rate.fps)
+    tolerance = MTC_RESOLUTION_SECONDS * sample_rate
+    for heard, written in ((heard_notes, notes), (heard_clicks, clicks_written)):
+        error = np.array(heard) - written * samples_per_frame / speed
+        assert np.abs(error).max() <= tolerance, error

@@ -188,6 +188,25 @@ class PartsStopped(Notification):
 
 
 @dataclass(frozen=True)
+class PictureSpeed(Notification):
+    """The chased picture's speed crossed the speed followed (`[timecode] follow_speed`): beyond it
+    (a scrub, a shuttle) what cues started stopped, as for a jump; back within it, a new pass of
+    the cues began where the picture is (a chase cue starts there part-way)."""
+
+    following: bool  # True: back within the speed followed; False: beyond it
+    speed: float  # the picture's speed, 1.0 nominal
+    bound: float  # the speed followed, a share either side of 1
+    frame: float  # where the picture stood (frames since midnight)
+
+    def text(self) -> str:
+        bound = f"{100 * self.bound:g} %"
+        if self.following:
+            return f"the picture plays at {self.speed:.4f}x, within {bound} of its speed again: its cues follow it"
+        return f"the picture runs at {self.speed:.3f}x, beyond {bound} of its speed (a scrub or a shuttle): " \
+               "what cues started stops until it plays again"
+
+
+@dataclass(frozen=True)
 class SampleWanted(Notification):
     """A voice started on a sample longer than its preloaded head: read it in full."""
 
@@ -234,6 +253,8 @@ def decode(row) -> Notification | None:
         return SampleWanted(sample, target)
     if kind == ev.SAMPLE_NOT_READY:
         return SampleNotReady(sample, target, int(a))
+    if kind == ev.PICTURE_SPEED:
+        return PictureSpeed(sample, target != 0, float(a), float(b), float(c))
     if kind == ev.HANDED_OVER:
         return HandedOver(sample, target, Resource(int(a)), int(b), HandoverOutcome(int(c)))
     return None

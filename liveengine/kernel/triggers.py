@@ -52,9 +52,11 @@ from .state import (
     A_VOICE_INTS,
     A_VOICE_VALUES,
     CF_FADE_SAMPLES,
+    CF_FOLLOW_SPEED,
     K_ARRIVAL_SEQUENCE,
     K_CUE_EPOCH,
     K_NEXT_GROUP,
+    K_OFF_SPEED,
     K_PENDING_COUNT,
     K_TIMECODE_RUNNING,
     PENDING_ON_PICTURE,
@@ -306,15 +308,16 @@ def stop_all_parts(table, fade_samples):
 
 @realtime
 def follow_cues(table, block_start, frames):
-    """Fire the timecode cues the picture reaches in this block; start a new pass on a new epoch."""
+    """Fire the timecode cues the picture reaches in this block; start a new pass on a new epoch,
+    and when the picture's speed comes back within the speed followed."""
     chase = f64_1d(table, A_CHASE)
     kernel = i64_1d(table, A_KERNEL)
     state = int(chase[S_STATE])
     if state != LOCKED and state != FREEWHEEL:
+        kernel[K_OFF_SPEED] = 0  # a lock starts a new pass whatever the speed was
         if kernel[K_TIMECODE_RUNNING] != 0:
             kernel[K_TIMECODE_RUNNING] = 0
-            stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
-            forget_picture_events(table)
+            stop_what_cues_started(table)
             notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_TIMECODE_STOP, 0.0)
         return
     slots = f64_2d(table, A_CUE_SLOTS)
@@ -322,24 +325,14 @@ def follow_cues(table, block_start, frames):
     position = chase_position(chase, float(block_start))
     epoch = int(chase[S_EPOCH])
     if epoch != kernel[K_CUE_EPOCH]:
-        if kernel[K_TIMECODE_RUNNING] != 0:
-            stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
-            forget_picture_events(table)
+        if kernel[K_TIMECODE_RUNNING] != 0 and kernel[K_OFF_SPEED] == 0:
+            stop_what_cues_started(table)
             notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_JUMP, 0.0)
         kernel[K_CUE_EPOCH] = epoch
         kernel[K_TIMECODE_RUNNING] = 1
-        located = chase[S_LOCATED_FRAME]
-        resumed = chase[S_RESUMED] != 0.0
-        for slot in range(slots.shape[1]):
-            if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
-                continue
-            cue = unwrap(slots[Q_POSITION, slot], located, frames_per_day)
-            if cue >= located:
-                if slots[Q_STATE, slot] == SLOT_DONE and not resumed:
-                    slots[Q_STATE, slot] = SLOT_WAITING
-                    notify(table, block_start, ev.CUE, slot, ev.CUE_REARMED, 0.0, position)
-            elif slots[Q_STATE, slot] == SLOT_WAITING and position - cue >= slots[Q_CHASE_SPAN, slot]:
-                skip_cue(table, slot, block_start, position)
+        new_pass(table, block_start, chase[S_LOCATED_FRAME], chase[S_RESUMED] != 0.0, position)
+    if chasing(table) and not within_speed(table, block_start, position):
+        return  # a scrub or a shuttle: nothing starts until the picture plays again
 
     if chase[S_FRAMES_PER_SAMPLE] <= 0.0:
         return  # standing still or in reverse: nothing is reached
@@ -369,6 +362,58 @@ def follow_cues(table, block_start, frames):
             late = ev.CUE_FIRED_LATE_AFTER_DROPOUT if chase[S_RESUMED] != 0.0 else ev.CUE_FIRED_LATE
             fire_cue(table, slot, float(block_start), 0.0, late, float(block_start) - reached, position, on_picture,
                      position)
+
+
+@realtime
+def stop_what_cues_started(table):
+    """The picture jumped, stopped or left the speed followed: every part and stem cues started
+    stops, and what still waited on the picture is forgotten."""
+    stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
+    forget_picture_events(table)
+
+
+@realtime
+def new_pass(table, block_start, located, resumed, position):
+    """A new pass of the timecode from frame `located` (the picture is at `position`): cues ahead
+    wait again (unless the line resumed after a dropout: the picture ran on), cues behind are
+    skipped, except a chase cue whose span covers the position, which starts there, again if it
+    had started before (what it started stopped with the old pass)."""
+    slots = f64_2d(table, A_CUE_SLOTS)
+    frames_per_day = f64_1d(table, A_CHASE)[S_FRAMES_PER_DAY]
+    for slot in range(slots.shape[1]):
+        if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
+            continue
+        cue = unwrap(slots[Q_POSITION, slot], located, frames_per_day)
+        if cue >= located:
+            if slots[Q_STATE, slot] == SLOT_DONE and not resumed:
+                slots[Q_STATE, slot] = SLOT_WAITING
+                notify(table, block_start, ev.CUE, slot, ev.CUE_REARMED, 0.0, position)
+        elif position - cue < slots[Q_CHASE_SPAN, slot]:
+            slots[Q_STATE, slot] = SLOT_WAITING
+        elif slots[Q_STATE, slot] == SLOT_WAITING:
+            skip_cue(table, slot, block_start, position)
+
+
+@realtime
+def within_speed(table, block_start, position):
+    """Whether the chased picture runs within the speed followed (CF_FOLLOW_SPEED either side of 1).
+    Crossing out of it (a scrub, a shuttle) stops what cues started, as a jump does; crossing back
+    starts a new pass where the picture is. Each crossing is reported."""
+    chase = f64_1d(table, A_CHASE)
+    kernel = i64_1d(table, A_KERNEL)
+    speed = chase_speed(chase)
+    bound = f64_1d(table, A_CONFIG_FLOAT)[CF_FOLLOW_SPEED]
+    within = abs(speed - 1.0) <= bound
+    if within == (kernel[K_OFF_SPEED] == 0):
+        return within
+    if within:
+        kernel[K_OFF_SPEED] = 0
+        new_pass(table, block_start, position, False, position)
+    else:
+        kernel[K_OFF_SPEED] = 1
+        stop_what_cues_started(table)
+    notify(table, block_start, ev.PICTURE_SPEED, 1.0 if within else 0.0, speed, bound, position)
+    return within
 
 
 @realtime

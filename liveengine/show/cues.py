@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import CueAction, CueConfig
-from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted, Producer,
-                      events)
+from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted,
+                      PictureSpeed, Producer, events)
 from ..loader.stems import StemFile, StemLoader
 from ..levels import db_to_gain
 from .rig import Rig
@@ -65,7 +65,7 @@ class CueRunner:
         self.rig = rig
         self.engine = rig.engine
         self.producer = producer
-        self.reports = rig.engine.subscribe(CueEvent, PartStarted, PartsStopped)
+        self.reports = rig.engine.subscribe(CueEvent, PartStarted, PartsStopped, PictureSpeed)
         self.rate = rig.engine.settings.sample_rate
         show = rig.show
         self.sequences: list[Sequence] = []  # a part's or click's index here is its engine part number
@@ -405,9 +405,10 @@ class CueRunner:
             if player.finished(position):
                 del self.players[part]
 
-    def _follow(self, event: CueEvent | PartStarted | PartsStopped):
-        if isinstance(event, PartsStopped):
-            self.players.clear()
+    def _follow(self, event: CueEvent | PartStarted | PartsStopped | PictureSpeed):
+        if isinstance(event, PartsStopped | PictureSpeed):
+            if not getattr(event, "following", False):
+                self.players.clear()
             self._decide(event.sample, "", event.text())
             return
         armed = self.cues[event.slot] if 0 <= event.slot < len(self.cues) else self.pickups.get(event.slot)

@@ -123,7 +123,7 @@ def read_telemetry(state: EngineState) -> Telemetry:
         underflows=int(t[T_UNDERFLOWS]), overflows=int(t[T_OVERFLOWS]), voices_stolen=int(t[T_VOICES_STOLEN]),
         notes_refused=int(t[T_NOTES_REFUSED]), events_applied=int(t[T_EVENTS_APPLIED]),
         events_rejected=int(t[T_EVENTS_REJECTED]), notifications_dropped=int(t[T_NOTIFICATIONS_DROPPED]),
-        buses=buses, inputs=inputs, timecode=_timecode_status(state), cues_fired=int(t[T_CUES_FIRED]),
+        buses=buses, inputs=inputs, timecode=timecode_status(state), cues_fired=int(t[T_CUES_FIRED]),
         cues_skipped=int(t[T_CUES_SKIPPED]), cue_events_dropped=int(t[T_CUE_EVENTS_DROPPED]),
         samples_not_ready=int(t[T_SAMPLES_NOT_READY]))
 
@@ -148,7 +148,7 @@ def read_bus_levels(state: EngineState) -> dict[str, BusLevel]:
             for i, bus in enumerate(state.settings.buses)}
 
 
-def _timecode_status(state: EngineState) -> TimecodeStatus:
+def timecode_status(state: EngineState) -> TimecodeStatus:
     return TimecodeStatus(
         state=STATE_NAMES[int(state.telemetry[T_TIMECODE_STATE])],
         position=float(state.telemetry_float[T_TIMECODE_POSITION]),

@@ -95,6 +95,14 @@ def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: f
     assert np.abs(note_error).max() <= 1.0, note_error
     assert np.abs(click_error).max() <= 1.0, click_error
     assert show.engine.telemetry().late_events == 0
+    # The picture's clock as the operator sees it: its speed, and its drift since the chase locked.
+    show.engine.poll()
+    drift = show.engine.clock_drift
+    locked_for = len(ltc.audio) - ltc.starts[2]
+    assert drift.speed_ppm == pytest.approx((speed - 1) * 1e6, abs=20)
+    assert drift.samples == pytest.approx((speed - 1) * locked_for, abs=8 + locked_for * 20e-6)
+    warnings = [text for _, text, warning in show.engine.timecode_rate_reports if warning and "word clock" in text]
+    assert len(warnings) == (1 if abs(speed - 1) > 200e-6 else 0)
     # The audio clock alone would have drifted this far by the last note: the test tells them apart.
     last = (notes[-1] - cue_frames) * sample_rate / float(rate.fps)
     assert abs(last / speed - last) > 4 or speed == 1.00005

@@ -3,13 +3,18 @@ off nominal (a media server's crystal, a pull-down), and every note of a part an
 a click track (its count-in and warnings too) starts within a sample of where the LTC's own frame
 edges put the picture time it was written for, however far into the cue."""
 
+import re
+
 import numpy as np
 import pytest
+import soundfile
 
 import ltcref
 from liveengine.midi.mtc import MtcReader, quarter_frames
 from liveengine.show.click import clicks
+from liveengine.show.reader import parse_show
 from liveengine.timecode import RATES, Timecode
+from commandline import liveengine
 from cueshows import BLOCK, CLICK, TWO, Performance, onsets, part, show_text
 
 PREROLL_SECONDS = 1  # of timecode before the cue, for the chase to lock
@@ -228,3 +233,27 @@ def test_a_shuttle_stops_what_cues_started_and_the_chase_cue_starts_again_part_w
         settled = (heard < off) | (heard > chased_at + sample_rate)
         assert error[settled].max() <= 1 and error.max() <= 0.002 * sample_rate
     assert show.engine.telemetry().voices == 0
+
+
+def test_render_follows_the_speed_of_a_recording_of_the_pictures_ltc(tmp_path):
+    """`liveengine render --ltc`: a media server's LTC recorded 0.1 % slow, rendered as the concert
+    will sound: every note on its picture time, and the report says how the picture's clock ran."""
+    sample_rate, rate_name, speed = 48000, "25", 0.999
+    ltc = ltc_at_speed(sample_rate, rate_name, speed, PREROLL_SECONDS + 21)
+    recording, show_file, out = tmp_path / "picture.wav", tmp_path / "show.toml", tmp_path / "out.wav"
+    soundfile.write(recording, ltc.audio, sample_rate, subtype="FLOAT")
+    show_file.write_text(chase_show(rate_name, sample_rate))
+    result = liveengine("render", show_file, "--ltc", recording, "-o", out, "--subtype", "FLOAT")
+    assert result.returncode == 0, result.stderr
+    speed_ppm, drift_ppm = map(int, re.search(r"at the end of the last lock: speed ([-+]\d+) ppm, "
+                                              r"drift [-+]\d+ samples \(([-+]\d+) ppm\) since lock", result.stdout).groups())
+    assert abs(speed_ppm + 1000) <= 30 and abs(drift_ppm + 1000) <= 5
+    assert "WARNING: the picture's clock has run -1" in result.stdout and "share word clock" in result.stdout
+    audio, _ = soundfile.read(out, dtype="float32")
+    cue_frames = Timecode.from_fields(*CUE_AT, RATES[rate_name]).frame_count - 90000
+    notes, clicks_written = written_frames(parse_show(chase_show(rate_name, sample_rate), "show.toml"), sample_rate,
+                                           cue_frames, BEATS)
+    for channel, written in ((TWO, notes), (CLICK[0], clicks_written)):
+        heard = onsets(audio[:, channel])
+        assert len(heard) == len(written)
+        assert np.abs(np.array(heard) - picture_sample(ltc, written)).max() <= 1

@@ -15,7 +15,7 @@ from liveengine.show.click import clicks
 from liveengine.show.reader import parse_show
 from liveengine.timecode import RATES, Timecode
 from commandline import liveengine
-from cueshows import BLOCK, CLICK, TWO, Performance, onsets, part, show_text
+from cueshows import BLOCK, CLICK, THREE, TWO, Performance, onsets, part, show_text
 
 PREROLL_SECONDS = 1  # of timecode before the cue, for the chase to lock
 CUE_AT = (1, 0, 1, 0)  # 01:00:01:00
@@ -257,3 +257,32 @@ def test_render_follows_the_speed_of_a_recording_of_the_pictures_ltc(tmp_path):
         heard = onsets(audio[:, channel])
         assert len(heard) == len(written)
         assert np.abs(np.array(heard) - picture_sample(ltc, written)).max() <= 1
+
+
+def test_a_follow_cue_and_a_fade_keep_to_the_picture_of_the_cue_they_follow():
+    """A cue following a chased cue by 5 s fires on that picture time and its part plays on it; the
+    10 s fade it starts lasts 10 s of picture, 10.01 s of audio at 0.999."""
+    sample_rate, rate_name, speed = 48000, "25", 0.999
+    rate = RATES[rate_name]
+    ltc = ltc_at_speed(sample_rate, rate_name, speed, PREROLL_SECONDS + 15)
+    text = chase_show(rate_name, sample_rate) + part("tail", "three", [0, 4, 8]) + """
+        [[cues]]
+        number = "2"
+        follow = 5
+        actions = [{start = "tail"}, {gain = "four", db = -20, fade = 10}]
+    """
+    show = Performance(text, inputs=ltc.audio[:, None])
+    show.play_until(round(7 * sample_rate))
+    fired_at = next(sample for sample, what in show.decisions("2") if what.startswith("fired"))
+    # What is left of the fade, a second after it started: 10 s of picture are 480 samples more of audio.
+    elapsed = show.position - fired_at
+    assert show.engine.bus_levels()["four"].fade_seconds == pytest.approx(10 / speed - elapsed / sample_rate,
+                                                                          abs=BLOCK / sample_rate)
+    show.play_until(len(ltc.audio) - 2 * BLOCK)
+    cue_frames = Timecode.from_fields(*CUE_AT, rate).frame_count - Timecode.from_fields(1, 0, 0, 0, rate).frame_count
+    samples_per_frame = sample_rate / float(rate.fps)
+    written = cue_frames + np.array([5 * sample_rate + round(beat * 0.5 * sample_rate) for beat in (0, 4, 8)]) \
+        / samples_per_frame
+    heard = onsets(show.audio[:, THREE])
+    assert len(heard) == 3 and np.abs(np.array(heard) - picture_sample(ltc, written)).max() <= 1
+    assert abs(fired_at - picture_sample(ltc, written[:1])[0]) <= 1

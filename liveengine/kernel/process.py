@@ -9,6 +9,8 @@ Within a block, time is split at every due event: the voices and stems render up
 sample, the event applies (commands.py), and the block goes on. Then the LV2 instruments run and the
 buses are mixed over the whole block, each change an event made to them applying on its own frame. An event asking for a
 sample already past applies on the block's first sample and is counted and reported as late.
+While chasing, the events a cue put on the picture's clock are placed anew at the start of every
+block, once the chase has taken the block's timecode (picture.py): then they are due like any other.
 """
 
 import numpy as np

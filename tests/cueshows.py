@@ -25,7 +25,8 @@ MASTER_START = '[timecode]\nsource = "none"\nrate = "25"\nmaster_start = "00:59:
 CUE_SAMPLE = RATE  # 01:00:00:00, one second after the master timecode's start at sample 0
 
 
-def show_text(body: str, *, tempo: float = 120, timecode: str = MASTER_START, input_channels: int = 0) -> str:
+def show_text(body: str, *, tempo: float = 120, timecode: str = MASTER_START, input_channels: int = 0,
+              sample_rate: int = RATE) -> str:
     """A show file: the rig every test shares, then `body` (parts, clicks, cues)."""
     head = f"""
         [show]
@@ -33,7 +34,7 @@ def show_text(body: str, *, tempo: float = 120, timecode: str = MASTER_START, in
         tempo = {tempo}
 
         [audio]
-        sample_rate = {RATE}
+        sample_rate = {sample_rate}
         block_size = {BLOCK}
         output_channels = 8
         input_channels = {input_channels}

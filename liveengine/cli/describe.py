@@ -74,10 +74,10 @@ def describe_rig(rig) -> list[str]:
     timecode = rig.show.timecode
     if timecode.source == "ltc":
         lines.append(f"  timecode: chase LTC on input {timecode.input + 1} at {timecode.rate.name} fps, "
-                     f"freewheel {timecode.freewheel_seconds:g} s")
+                     f"freewheel {timecode.freewheel_seconds:g} s, {_followed(timecode)}")
     elif timecode.source == "mtc":
         lines.append(f"  timecode: chase MTC from MIDI input {timecode.midi_input!r} at {timecode.rate.name} fps, "
-                     f"freewheel {timecode.freewheel_seconds:g} s")
+                     f"freewheel {timecode.freewheel_seconds:g} s, {_followed(timecode)}")
     if timecode.ltc_output is not None:
         lines.append(f"  timecode master: LTC at {timecode.rate.name} fps on output {timecode.ltc_output + 1}, "
                      f"from {timecode.master_start}")
@@ -170,3 +170,7 @@ def warn_about_stems(runner):
     """The show goes on without a stem that cannot be read; whoever runs it must know."""
     for problem in runner.stems.problems:
         print(f"WARNING: {problem}; its cues play everything else", file=sys.stderr, flush=True)
+
+
+def _followed(timecode) -> str:
+    return f"cues follow the picture's clock within {100 * timecode.follow_speed:g} % of its speed"

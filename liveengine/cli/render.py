@@ -98,6 +98,9 @@ def _report_timecode(rig):
     status = rig.engine.telemetry().timecode
     print(f"Timecode: {status.frames_decoded} frames decoded, {status.frames_rejected} rejected, "
           f"{status.relocations} relocations; {status.state} at the end")
+    drift = rig.engine.last_clock_drift
+    if drift is not None:
+        print(f"The picture's clock against the audio's, at the end of the last lock: {drift.text()}")
     for _, text, warning in rig.engine.timecode_rate_reports:
         print(f"WARNING: {text}" if warning else text)
     sample_rate = rig.engine.settings.sample_rate

@@ -7,7 +7,8 @@ from ..kernel import events
 from .core import Engine, NotificationPump, Producer, RingFullError
 from .handover import Handover, HandoverError
 from .notifications import (Acknowledged, ChaseChange, CueEvent, CueOutcome, HandedOver, HandoverOutcome, LateEvent,
-                            Notification, NoteRefused, PartsStopped, PartStarted, Refusal, Resource, SampleNotReady,
+                            Notification, NoteRefused, PartsStopped, PartStarted, PictureSpeed, Refusal, Resource,
+                            SampleNotReady,
                             SampleWanted, StopReason, Subscription, TimecodeEvent)
 from ..kernel.state import (CUE_TEMPLATE_ROWS, MAX_CUES, MAX_PARTS, PICKUP_SLOTS, BusLayout, EngineSettings,
                             TimecodeInput, TimecodeMaster)
@@ -20,7 +21,8 @@ __all__ = [
     "Engine", "EngineSettings", "BusLayout", "TimecodeInput", "TimecodeMaster", "Producer", "RingFullError",
     "NotificationPump", "Handover", "HandoverError", "Resource",
     "Notification", "Subscription", "Acknowledged", "ChaseChange", "CueEvent", "CueOutcome", "HandedOver",
-    "HandoverOutcome", "LateEvent", "NoteRefused", "PartsStopped", "PartStarted", "Refusal", "SampleNotReady",
+    "HandoverOutcome", "LateEvent", "NoteRefused", "PartsStopped", "PartStarted", "PictureSpeed", "Refusal",
+    "SampleNotReady",
     "SampleWanted", "StopReason", "TimecodeEvent",
     "OfflineRenderer", "OfflineLoop", "Ending", "OutputFileError", "Written", "write_audio", "collect_audio", "peak_dbfs",
     "BusLevel", "Meter", "Telemetry", "TimecodeStatus",

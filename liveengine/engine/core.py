@@ -19,6 +19,7 @@ from ..kernel.dsp.ltc import nominal_fps, rate_heard
 from ..kernel import chase
 from ..kernel import events as ev
 from .clock import SampleClock
+from .drift import ClockDrift, DriftWatch
 from .entries import kernel_entries
 from .handover import Handover, HandoverError
 from .latency import compensation_delays
@@ -77,13 +78,14 @@ from ..kernel.state import (
     SI_FULL_ADDRESS,
     SI_VOICES,
     T_POSITION,
+    T_TIMECODE_POSITION,
     T_TIMECODE_SPEED,
     T_TIMECODE_STATE,
     EngineSettings,
     EngineState,
 )
 from .samplepool import SamplePool
-from .telemetry import BusLevel, Telemetry, read_bus_levels, read_telemetry
+from .telemetry import BusLevel, Telemetry, position_and_timecode, read_bus_levels, read_telemetry
 
 log = logging.getLogger("liveengine.engine")
 
@@ -343,6 +345,8 @@ class Engine:
         self._rate_off_since: int | None = None
         self._rate_warned = False
         self._ltc_rate_heard: str | None = None
+        timecode = self.settings.timecode
+        self._drift = DriftWatch(self.settings.sample_rate, timecode.fps[0] / timecode.fps[1]) if timecode else None
         # Memory the audio thread may read, kept alive here: each synth's wavetables (and those of a
         # patch staged for it), the samples' heads (in the pool), and full sample data while the audio
         # thread holds it.
@@ -574,6 +578,17 @@ class Engine:
     def telemetry(self) -> Telemetry:
         return read_telemetry(self.state)
 
+    def picture_at(self, sample: int) -> float | None:
+        """The frame position the chased picture reaches at `sample`, by the line the audio thread
+        published last (where it was at the end of its last block, and its speed); None while no
+        timecode runs."""
+        timecode = self.settings.timecode
+        if timecode is None or int(self.state.telemetry[T_TIMECODE_STATE]) not in (chase.LOCKED, chase.FREEWHEEL):
+            return None
+        frames_per_sample = timecode.fps[0] / (timecode.fps[1] * self.settings.sample_rate)
+        speed = float(self.state.telemetry_float[T_TIMECODE_SPEED])
+        return float(self.state.telemetry_float[T_TIMECODE_POSITION]) + (sample - self.position) * speed * frames_per_sample
+
     def bus_levels(self) -> dict[str, BusLevel]:
         """Each bus's gain, fade and mute as the audio thread applies them now."""
         return read_bus_levels(self.state)
@@ -598,6 +613,7 @@ class Engine:
                 if count < self._notifications.shape[0]:
                     self._watch_ltc_rate()
                     self._watch_timecode_rate()
+                    self._watch_clock_drift()
                     return handled
 
     def timecode_rate_reports_since(self, seen: int) -> tuple[list[tuple[int, str, bool]], int]:
@@ -638,6 +654,24 @@ class Engine:
         elif self._ltc_rate_heard is not None:
             self._report_rate(f"{source} runs at {name} fps again, as the show expects", warning=False)
         self._ltc_rate_heard = name
+
+    @property
+    def clock_drift(self) -> ClockDrift | None:
+        """While chasing a picture, its clock against the audio's (as of the last poll); None otherwise."""
+        return self._drift.reading if self._drift is not None else None
+
+    @property
+    def last_clock_drift(self) -> ClockDrift | None:
+        """The last reading of `clock_drift`, kept after the chase stops (a render's report)."""
+        return self._drift.last_reading if self._drift is not None else None
+
+    def _watch_clock_drift(self):
+        if self._drift is None:
+            return
+        sample, status = position_and_timecode(self.state)
+        report = self._drift.observe(status, sample)
+        if report is not None:
+            self._report_rate(*report)
 
     def _watch_timecode_rate(self):
         """Warn once per lock when the chased timecode runs at another frame rate than the show's:

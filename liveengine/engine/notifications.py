@@ -8,6 +8,7 @@ thread: nothing is worded and then read back. Each value words itself for people
 in samples; whoever shows it in timecode passes the words it needs.
 """
 
+import math
 import queue
 import threading
 from dataclasses import dataclass
@@ -170,6 +171,10 @@ class PartStarted(Notification):
     slot: int  # the cue slot whose firing started it
     group: int
     offset: int  # samples into the part at which it started
+    # While chasing, the frame position of the part's time 0: its notes follow the picture's clock
+    # (kernel/picture.py), each at the frame its samples from `sample` make at the nominal rate. None on
+    # the audio clock.
+    picture_frame: float | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,25 @@ class PartsStopped(Notification):
 
     def text(self) -> str:
         return f"parts stopped: {'the picture jumped' if self.why is StopReason.JUMP else 'the timecode stopped'}"
+
+
+@dataclass(frozen=True)
+class PictureSpeed(Notification):
+    """The chased picture's speed crossed the speed followed (`[timecode] follow_speed`): beyond it
+    (a scrub, a shuttle) what cues started stopped, as for a jump; back within it, a new pass of
+    the cues began where the picture is (a chase cue starts there part-way)."""
+
+    following: bool  # True: back within the speed followed; False: beyond it
+    speed: float  # the picture's speed, 1.0 nominal
+    bound: float  # the speed followed, a share either side of 1
+    frame: float  # where the picture stood (frames since midnight)
+
+    def text(self) -> str:
+        bound = f"{100 * self.bound:g} %"
+        if self.following:
+            return f"the picture plays at {self.speed:.4f}x, within {bound} of its speed again: its cues follow it"
+        return f"the picture runs at {self.speed:.3f}x, beyond {bound} of its speed (a scrub or a shuttle): " \
+               "what cues started stops until it plays again"
 
 
 @dataclass(frozen=True)
@@ -222,13 +246,15 @@ def decode(row) -> Notification | None:
     if kind == ev.CUE:
         return CueEvent(sample, CUE_OUTCOMES[int(a)], target, float(b), float(c))
     if kind == ev.PART_STARTED:
-        return PartStarted(sample, target, int(b), int(a), int(c))
+        return PartStarted(sample, target, int(b), int(a), int(c), None if math.isnan(row[ev.D]) else float(row[ev.D]))
     if kind == ev.SEQUENCES_STOPPED:
         return PartsStopped(sample, StopReason.JUMP if int(a) == ev.STOPPED_BY_JUMP else StopReason.TIMECODE_STOPPED)
     if kind == ev.SAMPLE_WANTED:
         return SampleWanted(sample, target)
     if kind == ev.SAMPLE_NOT_READY:
         return SampleNotReady(sample, target, int(a))
+    if kind == ev.PICTURE_SPEED:
+        return PictureSpeed(sample, target != 0, float(a), float(b), float(c))
     if kind == ev.HANDED_OVER:
         return HandedOver(sample, target, Resource(int(a)), int(b), HandoverOutcome(int(c)))
     return None

@@ -114,7 +114,7 @@ def read_telemetry(state: EngineState) -> Telemetry:
         Meter(peak_dbfs=(to_dbfs(state.input_meters[M_INPUT_PEAK, ch]),),
               rms_dbfs=(to_dbfs(math.sqrt(state.input_meters[M_INPUT_MEAN_SQUARE, ch])),))
         for ch in range(state.settings.input_channels))
-    position, timecode = _position_and_timecode(state)
+    position, timecode = position_and_timecode(state)
     return Telemetry(
         position=position, callbacks=int(t[T_CALLBACKS]), voices=int(t[T_VOICES]),
         dsp_load=float(load[T_DSP_LOAD]), dsp_load_peak=float(load[T_DSP_LOAD_PEAK]),
@@ -153,7 +153,7 @@ def read_bus_levels(state: EngineState) -> dict[str, BusLevel]:
 PAIR_READS = 3
 
 
-def _position_and_timecode(state: EngineState) -> tuple[int, TimecodeStatus]:
+def position_and_timecode(state: EngineState) -> tuple[int, TimecodeStatus]:
     """The sample position and the timecode published for it, of one block: the audio thread publishes
     the block's timecode, then its end, so a read of the two that a block ended between is taken again."""
     for _ in range(PAIR_READS):

@@ -38,11 +38,14 @@ from .state import (
     I_PITCH_BEND,
     I_PROGRAM,
     MAX_INSTRUMENTS,
+    PENDING_ON_PICTURE,
+    PENDING_PICTURE,
     TIMECODE_CHASE,
     TIMECODE_MASTER,
     T_EVENTS_APPLIED,
     T_EVENTS_REJECTED,
 )
+from .picture import nominal_frames
 from .plugins import queue_change, send_midi, silence_plugin_instruments
 from .stems import stem_start, stem_stop
 from .timecode import chase_timecode_frame, locate_master_timecode
@@ -143,7 +146,11 @@ def on_cue_fire(table, event, sample):
     slot = event[ev.TARGET]
     if not 0 <= slot < CUE_SLOTS:
         return REJECTED
-    fire_cue(table, int(slot), sample, event[ev.A], ev.CUE_FIRED, 0.0, chase_position(f64_1d(table, A_CHASE), sample))
+    # A follower of a cue on the picture's clock carries the frame its firing stands for (the GO does not).
+    on_picture = event[PENDING_ON_PICTURE]
+    origin = event[PENDING_PICTURE] - nominal_frames(table, event[ev.A]) if on_picture != 0.0 else 0.0
+    fire_cue(table, int(slot), sample, event[ev.A], ev.CUE_FIRED, 0.0, chase_position(f64_1d(table, A_CHASE), sample),
+             on_picture, origin)
     return APPLIED
 
 

@@ -122,6 +122,8 @@ SEQUENCES_STOPPED = 108  # SAMPLE: where; A: why (STOPPED_BY_*)
 SAMPLE_WANTED = 109  # TARGET: sample slot a voice started on, longer than its preloaded head: read it all
 SAMPLE_NOT_READY = 110  # TARGET: sample slot; A: note id; a voice reached frames not yet read (it goes on silent)
 HANDED_OVER = 111  # TARGET: the ADOPT's or LET_GO's token; A: resource; B: slot; C: outcome (HANDOVER_*)
+PICTURE_SPEED = 112  # SAMPLE: where; TARGET: 1 the chased picture's speed came back within the speed followed,
+#                      0 it left it; A: its speed; B: the speed followed (a share either side of 1); C: frame position
 
 # What happened to a cue (CUE notifications).
 CUE_FIRED, CUE_FIRED_LATE, CUE_CHASED, CUE_SKIPPED, CUE_REARMED, CUE_NOT_ARMED, CUE_TRUNCATED, \

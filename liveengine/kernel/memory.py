@@ -50,8 +50,8 @@ def i64_2d(table, entry):
 
 
 @realtime
-def notify(table, sample, kind, target, a, b, c=0.0):
+def notify(table, sample, kind, target, a, b, c=0.0, d=0.0):
     if not ring_push(f64_2d(table, A_NOTIFY_ROWS), i64_1d(table, A_NOTIFY_INDICES),
-                     float(sample), float(kind), float(target), float(a), float(b), float(c), 0.0, 0.0):
+                     float(sample), float(kind), float(target), float(a), float(b), float(c), float(d), 0.0):
         telemetry = i64_1d(table, A_TELEMETRY)
         telemetry[T_NOTIFICATIONS_DROPPED] += 1

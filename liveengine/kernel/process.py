@@ -9,6 +9,8 @@ Within a block, time is split at every due event: the voices and stems render up
 sample, the event applies (commands.py), and the block goes on. Then the LV2 instruments run and the
 buses are mixed over the whole block, each change an event made to them applying on its own frame. An event asking for a
 sample already past applies on the block's first sample and is counted and reported as late.
+While chasing, the events a cue put on the picture's clock are placed anew at the start of every
+block, once the chase has taken the block's timecode (picture.py): then they are due like any other.
 """
 
 import numpy as np
@@ -45,6 +47,7 @@ from .state import (
     K_LAST_CALLBACK_NS,
     K_LAST_FRAMES,
     K_PENDING_COUNT,
+    PENDING_ON_PICTURE,
     PENDING_ORDER,
     PENDING_PART,
     T_CALLBACKS,
@@ -62,7 +65,8 @@ from .state import (
 )
 from .stems import render_stems
 from .timecode import follow_timecode, generate_timecode, publish_timecode
-from .triggers import follow_cues
+from .picture import follow_picture, place_posted_note
+from .triggers import follow_cues, remove_pending
 from .voices.kinds import render_voices
 from .voices.pool import count_sounding
 
@@ -78,7 +82,8 @@ LOAD_PEAK_DECAY = 0.9995
 def drain_input_rings(table, block_start):
     """Move every waiting event into the pending set, stamped with its arrival order.
 
-    A negative sample time means "as soon as possible": the block's first sample, not late.
+    A negative sample time means "as soon as possible": the block's first sample, not late. A note
+    for a part that follows the picture takes the picture time its sample stands for (picture.py).
     """
     ring_rows = f64_3d(table, A_INPUT_RING_ROWS)
     ring_indices = i64_2d(table, A_INPUT_RING_INDICES)
@@ -91,9 +96,12 @@ def drain_input_rings(table, block_start):
         for i in range(count, count + taken):
             pending[i, PENDING_ORDER] = kernel[K_ARRIVAL_SEQUENCE]
             pending[i, PENDING_PART] = -1.0
+            pending[i, PENDING_ON_PICTURE] = 0.0
             kernel[K_ARRIVAL_SEQUENCE] += 1
             if pending[i, ev.SAMPLE] < 0.0:
                 pending[i, ev.SAMPLE] = block_start
+            else:
+                place_posted_note(table, i)
         count += taken
     kernel[K_PENDING_COUNT] = count
 
@@ -109,14 +117,6 @@ def next_due_event(pending, count, block_end):
                     sample == pending[best, ev.SAMPLE] and pending[i, PENDING_ORDER] < pending[best, PENDING_ORDER]):
                 best = i
     return best
-
-
-@realtime
-def remove_pending(pending, kernel, index):
-    last = kernel[K_PENDING_COUNT] - 1
-    for field in range(pending.shape[1]):
-        pending[index, field] = pending[last, field]
-    kernel[K_PENDING_COUNT] = last
 
 
 # One block of at most max_block frames.
@@ -142,6 +142,7 @@ def render_block(table, frames):
     block_start = telemetry[T_POSITION]
     block_end = block_start + frames
     follow_timecode(table, block_start, frames)
+    follow_picture(table, float(block_start))
     drain_input_rings(table, float(block_start))
     follow_cues(table, block_start, frames)
     clear_mix(table, frames)

@@ -26,7 +26,7 @@ from .dsp.ltc import (
     nominal_fps,
 )
 from .dsp.resampler import sinc_table
-from .chase import STATE_FIELDS, WINDOW, frame_count, new_chase, new_master
+from .chase import PERIOD_TOLERANCE, STATE_FIELDS, WINDOW, frame_count, new_chase, new_master
 from .events import EVENT_WIDTH, NOTE_GROUPS
 from .regiontable import REGION_FIELDS
 from .synthpatch import MAX_LFOS, MAX_OSCILLATORS, MAX_UNISON, PATCH_FIELDS
@@ -95,16 +95,16 @@ CONFIG_INT_FIELDS = 16  # C_URID_*: the LV2 host's URIDs for atom:Sequence, atom
 TIMECODE_NONE, TIMECODE_CHASE, TIMECODE_MASTER = range(3)
 INTERPOLATION_LINEAR, INTERPOLATION_CUBIC = range(2)
 CF_LIMITER_CEILING, CF_LIMITER_RELEASE_COEFF, CF_PEAK_DECAY, CF_MEAN_SQUARE_COEFF, CF_FADE_SAMPLES, \
-    CF_DEZIPPER_SAMPLES, CF_BLOCK_APPROACH = range(7)
-CONFIG_FLOAT_FIELDS = 7
+    CF_DEZIPPER_SAMPLES, CF_BLOCK_APPROACH, CF_FOLLOW_SPEED = range(8)
+CONFIG_FLOAT_FIELDS = 8  # CF_FOLLOW_SPEED: while chasing, how far from 1 the picture's speed may be and be followed
 # Gliding levels move toward their targets with a time constant of a fifth of the dezipper time:
 # what of the way is left after n samples is exp(-GLIDES_PER_DEZIPPER * n / dezipper samples).
 GLIDES_PER_DEZIPPER = 5.0
 
 # The audio thread's private bookkeeping.
 K_PENDING_COUNT, K_ARRIVAL_SEQUENCE, K_LAST_CALLBACK_NS, K_LAST_FRAMES, K_NEXT_GROUP, K_CUE_EPOCH, \
-    K_TIMECODE_RUNNING, K_RANDOM = range(8)
-KERNEL_FIELDS = 8
+    K_TIMECODE_RUNNING, K_RANDOM, K_OFF_SPEED = range(9)
+KERNEL_FIELDS = 9  # K_OFF_SPEED: 1 while the chased picture runs further from its speed than CF_FOLLOW_SPEED
 
 # Cue slots: one column per slot. A slot is idle (not armed), waiting for its trigger, or done
 # (fired or skipped in this pass of the timecode). The control plane writes a slot's template and
@@ -124,10 +124,17 @@ TELEMETRY_INT_FIELDS = 19
 T_DSP_LOAD, T_DSP_LOAD_PEAK, T_DSP_LOAD_AVERAGE, T_TIMECODE_POSITION, T_TIMECODE_SPEED, T_DSP_LOAD_MAX = range(6)
 TELEMETRY_FLOAT_FIELDS = 6
 
-# A pending event: its row, its arrival order (same-sample events keep it), and for a note
-# from a cue template the part whose note group it joins when it applies (-1: none).
-PENDING_ORDER, PENDING_PART = EVENT_WIDTH, EVENT_WIDTH + 1
-PENDING_WIDTH = EVENT_WIDTH + 2
+# A pending event: its row, its arrival order (same-sample events keep it), for a note
+# from a cue template the part whose note group it joins when it applies (-1: none), and whether
+# it is placed by the picture's clock (1.0: its sample is where the chase line reaches
+# PENDING_PICTURE, a frame position, worked out again every block; kernel/picture.py).
+PENDING_ORDER, PENDING_PART, PENDING_ON_PICTURE, PENDING_PICTURE = range(EVENT_WIDTH, EVENT_WIDTH + 4)
+PENDING_WIDTH = EVENT_WIDTH + 4
+
+# A note group that follows the picture (one row each): the notes posted to it are placed by the
+# picture's clock, a sample time s meaning the frame GP_FRAME + (s - GP_SAMPLE) / nominal samples per frame.
+GP_ON_PICTURE, GP_SAMPLE, GP_FRAME = range(3)
+GROUP_PICTURE_FIELDS = 3
 
 # LV2 plugins: one column per plugin instance, an instrument or an insert on a bus. The addresses are
 # the instance's (engine/plugins.py): its handle, its functions, and the buffers connected once to its
@@ -177,8 +184,9 @@ WORKER_MESSAGE_BYTES = 1 << 12  # the largest request or response
  A_STEM_VALUES, A_STEM_AUDIO, A_SAMPLE_INTS, A_REGIONS, A_REGION_COUNTERS, A_CONTROLLERS,
  A_HELD_NOTES, A_PATCHES, A_WAVETABLES, A_SYNTH_VOICES, A_SYNTH_VOICE_INTS, A_SYNTH_SCRATCH, A_STAGED_PATCHES,
  A_STAGED_WAVETABLES, A_PLUGIN_INTS, A_PLUGIN_VALUES, A_BUS_INSERTS, A_PLUGIN_ATOM_OUTPUTS, A_WORKERS,
- A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY, A_RESAMPLER) = range(59)
-TABLE_ENTRIES = 59
+ A_BUS_DELAY_AUDIO, A_BUS_CHANGES, A_PLUGIN_MIDI, A_PLUGIN_CHANGES, A_PLUGIN_DRY, A_RESAMPLER,
+ A_GROUP_PICTURE) = range(60)
+TABLE_ENTRIES = 60
 TABLE_ENTRY_WIDTH = 4
 
 MAX_BUSES = 16
@@ -237,6 +245,11 @@ def _frames_per_day(fps: tuple[int, int], drop_frame: bool) -> int:
     return int(frame_count.as_python(24, 0, 0, 0, nominal_fps(fps), drop_frame))
 
 
+# The picture's speed followed by default: 2 % either way, far beyond two free-running crystals
+# (100 ppm) or a pull-down (0.1 %), far short of a shuttle or a scrub.
+DEFAULT_FOLLOW_SPEED = 0.02
+
+
 @dataclass(frozen=True)
 class TimecodeInput:
     """Timecode the audio thread chases: LTC on an input channel, or frames posted as events (MTC)."""
@@ -245,6 +258,9 @@ class TimecodeInput:
     fps: tuple[int, int]  # exact frame rate: (24000, 1001), (25, 1), (30000, 1001), ...
     drop_frame: bool = False
     freewheel_seconds: float = 2.0  # how long the chase runs on through a dropout
+    # How far from nominal the picture's speed may be while what cues started follows it (a share:
+    # 0.02 is 2 %); beyond it (a scrub, a shuttle) that stops as for a jump.
+    follow_speed: float = DEFAULT_FOLLOW_SPEED
 
     @property
     def frames_per_day(self) -> int:
@@ -365,8 +381,8 @@ class EngineState:
         if s.interpolation not in ("cubic", "linear"):
             raise ValueError(f"interpolation is cubic or linear, not {s.interpolation!r}")
         self.config[C_INTERPOLATION] = INTERPOLATION_CUBIC if s.interpolation == "cubic" else INTERPOLATION_LINEAR
-        self._lay_out_timecode(s)
         self.config_float = np.zeros(CONFIG_FLOAT_FIELDS, np.float64)
+        self._lay_out_timecode(s)
         rate = float(s.sample_rate)
         self.config_float[CF_LIMITER_CEILING] = s.limiter_ceiling
         self.config_float[CF_LIMITER_RELEASE_COEFF] = 1.0 - np.exp(-1.0 / (s.limiter_release_seconds * rate))
@@ -420,6 +436,7 @@ class EngineState:
         self.cue_templates = np.zeros((CUE_SLOTS, s.cue_template_rows, EVENT_WIDTH), np.float64)
         self.part_groups = np.zeros(MAX_PARTS, np.int64)  # each part's current note group; 0: not playing
         self.group_closed = np.zeros(NOTE_GROUPS, np.int64)
+        self.group_picture = np.zeros((NOTE_GROUPS, GROUP_PICTURE_FIELDS), np.float64)
         self.kernel[K_NEXT_GROUP] = 1
 
         if s.stems > MAX_STEMS:
@@ -481,7 +498,7 @@ class EngineState:
             (A_BUS_INSERTS, self.bus_inserts), (A_PLUGIN_ATOM_OUTPUTS, self.plugin_atom_outputs),
             (A_WORKERS, self.workers), (A_BUS_DELAY_AUDIO, self.bus_delay_audio), (A_BUS_CHANGES, self.bus_changes),
             (A_PLUGIN_MIDI, self.plugin_midi), (A_PLUGIN_CHANGES, self.plugin_changes),
-            (A_PLUGIN_DRY, self.plugin_dry), (A_RESAMPLER, self.resampler),
+            (A_PLUGIN_DRY, self.plugin_dry), (A_RESAMPLER, self.resampler), (A_GROUP_PICTURE, self.group_picture),
         ):
             self._enter(entry, array)
 
@@ -529,6 +546,10 @@ class EngineState:
         self.chase, self.chase_window = np.zeros(STATE_FIELDS), np.zeros((WINDOW, 2))
         if chased is not None:
             self.config[C_TIMECODE_NOMINAL] = nominal_fps(chased.fps)
+            if not 0.0 < chased.follow_speed <= PERIOD_TOLERANCE:
+                raise ValueError(f"follow_speed {chased.follow_speed!r}: expected a share of the nominal speed above 0 "
+                                 f"and at most {PERIOD_TOLERANCE:g} (the chase loses timecode further off)")
+            self.config_float[CF_FOLLOW_SPEED] = chased.follow_speed
             self.config[C_TIMECODE_DROP_FRAME] = chased.drop_frame
             if chased.channel is not None:
                 if not 0 <= chased.channel < s.input_channels:

@@ -4,7 +4,9 @@ The control plane arms a slot with a trigger (a timecode, the conductor's GO, or
 cue in slot N, with a wait") and a template: the cue's first events, with sample times
 relative to the cue's start. Firing copies the template into the pending set on exact
 samples, so what a cue starts is heard on the sample it belongs to even though the
-control plane learns of the firing only afterwards; it then posts the rest.
+control plane learns of the firing only afterwards; it then posts the rest. While chasing, a cue
+the timecode fires (and the cues that follow it) places all of that on the picture's clock
+instead (picture.py).
 
 One pass of the timecode fires a cue at most once. The passes are the chase's epochs:
 whenever the chase locks or relocates, cues ahead of the new position wait again, and cues
@@ -27,9 +29,11 @@ from .chase import (
     S_FRAMES_PER_SAMPLE,
     S_LOCATED_FRAME,
     S_RESUMED,
+    S_SAMPLES_PER_FRAME,
     S_STATE,
     chase_position,
     chase_sample_at,
+    chase_speed,
     unwrap,
 )
 from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
@@ -48,13 +52,17 @@ from .state import (
     A_VOICE_INTS,
     A_VOICE_VALUES,
     CF_FADE_SAMPLES,
+    CF_FOLLOW_SPEED,
     K_ARRIVAL_SEQUENCE,
     K_CUE_EPOCH,
     K_NEXT_GROUP,
+    K_OFF_SPEED,
     K_PENDING_COUNT,
     K_TIMECODE_RUNNING,
+    PENDING_ON_PICTURE,
     PENDING_ORDER,
     PENDING_PART,
+    PENDING_PICTURE,
     Q_CHASE_SPAN,
     Q_FOLLOWS,
     Q_POSITION,
@@ -69,6 +77,7 @@ from .state import (
     T_CUES_FIRED,
     T_CUES_SKIPPED,
 )
+from .picture import chasing, nominal_frames, place_on_picture, release_group_clocks, set_group_clock
 from .stems import stop_every_stem
 from .voices.kinds import release_note_group
 from .voices.pool import fade_notes
@@ -123,6 +132,30 @@ def new_pending(table, sample):
 
 
 @realtime
+def remove_pending(pending, kernel, index):
+    last = kernel[K_PENDING_COUNT] - 1
+    for field in range(pending.shape[1]):
+        pending[index, field] = pending[last, field]
+    kernel[K_PENDING_COUNT] = last
+
+
+@realtime
+def forget_picture_events(table):
+    """What waits on the picture's clock leaves the pending set: the picture jumped or stopped, and
+    what cues started there belongs to the old position (it never applies, even if the picture
+    comes back to it: its cue starts again)."""
+    pending = f64_2d(table, A_PENDING)
+    kernel = i64_1d(table, A_KERNEL)
+    i = 0
+    while i < kernel[K_PENDING_COUNT]:
+        if pending[i, PENDING_ON_PICTURE] != 0.0:
+            remove_pending(pending, kernel, i)
+        else:
+            i += 1
+    release_group_clocks(table)
+
+
+@realtime
 def add_pending(table, row, sample):
     """A copy of an event row in the pending set at `sample`: its index, or -1 when the set is full."""
     index = new_pending(table, sample)
@@ -134,11 +167,13 @@ def add_pending(table, row, sample):
 
 
 @realtime
-def fire_cue(table, slot, sample, offset, what, reported, position):
+def fire_cue(table, slot, sample, offset, what, reported, position, on_picture, origin):
     """Fire the cue in `slot` at `sample`, `offset` samples into it: its template goes into the
     pending set (note-ons from before the offset stay silent; everything else before it
     applies at once), and the cues that follow it are scheduled. `what` and `reported` go to
-    the control plane with the picture's frame `position`."""
+    the control plane with the picture's frame `position`. With `on_picture` (1.0), what it
+    starts follows the picture's clock (picture.py): the cue's time 0 is frame position `origin`,
+    and `offset` counts nominal samples of picture time."""
     slots = f64_2d(table, A_CUE_SLOTS)
     telemetry = i64_1d(table, A_TELEMETRY)
     if slots[Q_STATE, slot] == SLOT_IDLE:
@@ -150,6 +185,7 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
         slots[Q_STATE, stands_for] = SLOT_DONE
     template = f64_3d(table, A_CUE_TEMPLATES)[slot]
     pending = f64_2d(table, A_PENDING)
+    speed = chase_speed(f64_1d(table, A_CHASE))
     dropped = 0
     for i in range(int(slots[Q_ROWS, slot])):
         row = template[i]
@@ -158,8 +194,12 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
         if relative < offset and kind == ev.NOTE_ON:
             continue
         index = add_pending(table, row, sample + max(0.0, relative - offset))
+        if index >= 0 and on_picture != 0.0:
+            place_on_picture(table, index, origin + nominal_frames(table, max(relative, offset)), sample)
         if index < 0:
             dropped += 1
+        elif kind == ev.BUS_GAIN and on_picture != 0.0 and speed > 0.0:
+            pending[index, ev.B] /= speed  # a fade lasts its time of picture
         elif kind == ev.NOTE_ON or kind == ev.NOTE_OFF:
             pending[index, PENDING_PART] = int(row[ev.TARGET]) // ev.NOTE_GROUP_SIZE
         elif kind == ev.PART_START:
@@ -172,7 +212,7 @@ def fire_cue(table, slot, sample, offset, what, reported, position):
     if dropped > 0:
         telemetry[T_CUE_EVENTS_DROPPED] += dropped
         notify(table, sample, ev.CUE, slot, ev.CUE_TRUNCATED, dropped, position)
-    schedule_followers(table, stands_for, sample, offset)
+    schedule_followers(table, stands_for, sample, offset, on_picture, origin)
 
 
 @realtime
@@ -202,7 +242,13 @@ def start_part(table, event, sample):
     kernel[K_NEXT_GROUP] = group + 1 if group + 1 < closed.shape[0] else 1
     closed[group] = 0
     part_groups[part] = group
-    notify(table, sample - event[ev.B], ev.PART_STARTED, part, group, event[ev.A], event[ev.B])
+    # The part's time 0: on its nominal timeline (where the control plane counts its notes from), and
+    # on the picture when the cue follows it.
+    origin_sample = sample - event[ev.B]
+    on_picture = event[PENDING_ON_PICTURE]
+    origin_frame = event[PENDING_PICTURE] - nominal_frames(table, event[ev.B]) if on_picture != 0.0 else math.nan
+    set_group_clock(table, group, on_picture, origin_sample, origin_frame)
+    notify(table, origin_sample, ev.PART_STARTED, part, group, event[ev.A], event[ev.B], origin_frame)
     return True
 
 
@@ -219,9 +265,9 @@ def stop_part(table, part):
 
 
 @realtime
-def schedule_followers(table, slot, sample, offset):
+def schedule_followers(table, slot, sample, offset, on_picture, origin):
     """Cues set to follow this one fire their wait after it (inside the wait already, if it
-    started part-way through)."""
+    started part-way through); on the picture's clock when this one is (from frame `origin`)."""
     slots = f64_2d(table, A_CUE_SLOTS)
     pending = f64_2d(table, A_PENDING)
     for follower in range(slots.shape[1]):
@@ -235,6 +281,8 @@ def schedule_followers(table, slot, sample, offset):
             pending[index, ev.KIND] = ev.CUE_FIRE
             pending[index, ev.TARGET] = follower
             pending[index, ev.A] = max(0.0, offset - wait)
+            if on_picture != 0.0:
+                place_on_picture(table, index, origin + nominal_frames(table, max(wait, offset)), sample)
 
 
 @realtime
@@ -260,14 +308,16 @@ def stop_all_parts(table, fade_samples):
 
 @realtime
 def follow_cues(table, block_start, frames):
-    """Fire the timecode cues the picture reaches in this block; start a new pass on a new epoch."""
+    """Fire the timecode cues the picture reaches in this block; start a new pass on a new epoch,
+    and when the picture's speed comes back within the speed followed."""
     chase = f64_1d(table, A_CHASE)
     kernel = i64_1d(table, A_KERNEL)
     state = int(chase[S_STATE])
     if state != LOCKED and state != FREEWHEEL:
+        kernel[K_OFF_SPEED] = 0  # a lock starts a new pass whatever the speed was
         if kernel[K_TIMECODE_RUNNING] != 0:
             kernel[K_TIMECODE_RUNNING] = 0
-            stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
+            stop_what_cues_started(table)
             notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_TIMECODE_STOP, 0.0)
         return
     slots = f64_2d(table, A_CUE_SLOTS)
@@ -275,27 +325,19 @@ def follow_cues(table, block_start, frames):
     position = chase_position(chase, float(block_start))
     epoch = int(chase[S_EPOCH])
     if epoch != kernel[K_CUE_EPOCH]:
-        if kernel[K_TIMECODE_RUNNING] != 0:
-            stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
+        if kernel[K_TIMECODE_RUNNING] != 0 and kernel[K_OFF_SPEED] == 0:
+            stop_what_cues_started(table)
             notify(table, block_start, ev.SEQUENCES_STOPPED, 0, ev.STOPPED_BY_JUMP, 0.0)
         kernel[K_CUE_EPOCH] = epoch
         kernel[K_TIMECODE_RUNNING] = 1
-        located = chase[S_LOCATED_FRAME]
-        resumed = chase[S_RESUMED] != 0.0
-        for slot in range(slots.shape[1]):
-            if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
-                continue
-            cue = unwrap(slots[Q_POSITION, slot], located, frames_per_day)
-            if cue >= located:
-                if slots[Q_STATE, slot] == SLOT_DONE and not resumed:
-                    slots[Q_STATE, slot] = SLOT_WAITING
-                    notify(table, block_start, ev.CUE, slot, ev.CUE_REARMED, 0.0, position)
-            elif slots[Q_STATE, slot] == SLOT_WAITING and position - cue >= slots[Q_CHASE_SPAN, slot]:
-                skip_cue(table, slot, block_start, position)
+        new_pass(table, block_start, chase[S_LOCATED_FRAME], chase[S_RESUMED] != 0.0, position)
+    if chasing(table) and not within_speed(table, block_start, position):
+        return  # a scrub or a shuttle: nothing starts until the picture plays again
 
     if chase[S_FRAMES_PER_SAMPLE] <= 0.0:
         return  # standing still or in reverse: nothing is reached
     block_end = float(block_start + frames)
+    on_picture = 1.0 if chasing(table) else 0.0
     for slot in range(slots.shape[1]):
         if slots[Q_STATE, slot] != SLOT_WAITING or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
             continue
@@ -304,19 +346,74 @@ def follow_cues(table, block_start, frames):
         if reached >= block_end:
             continue
         if reached >= block_start:
-            fire_cue(table, slot, reached, 0.0, ev.CUE_FIRED, 0.0, cue)
+            fire_cue(table, slot, reached, 0.0, ev.CUE_FIRED, 0.0, cue, on_picture, cue)
             continue
         # Reached before this block: the line has just (re)located, at or after the cue.
         into = position - cue
         if slots[Q_CHASE_SPAN, slot] > 0.0:
             if into < slots[Q_CHASE_SPAN, slot]:
-                offset = float(block_start) - reached
-                fire_cue(table, slot, float(block_start), offset, ev.CUE_CHASED, offset, position)
+                # Into the cue as far as the picture is: its frames, as nominal samples, on the picture's clock.
+                offset = into * chase[S_SAMPLES_PER_FRAME] if on_picture != 0.0 else float(block_start) - reached
+                fire_cue(table, slot, float(block_start), offset, ev.CUE_CHASED, offset, position, on_picture, cue)
             else:
                 skip_cue(table, slot, block_start, position)
         else:
+            # Late: it starts here, on the picture as on the audio clock.
             late = ev.CUE_FIRED_LATE_AFTER_DROPOUT if chase[S_RESUMED] != 0.0 else ev.CUE_FIRED_LATE
-            fire_cue(table, slot, float(block_start), 0.0, late, float(block_start) - reached, position)
+            fire_cue(table, slot, float(block_start), 0.0, late, float(block_start) - reached, position, on_picture,
+                     position)
+
+
+@realtime
+def stop_what_cues_started(table):
+    """The picture jumped, stopped or left the speed followed: every part and stem cues started
+    stops, and what still waited on the picture is forgotten."""
+    stop_all_parts(table, f64_1d(table, A_CONFIG_FLOAT)[CF_FADE_SAMPLES])
+    forget_picture_events(table)
+
+
+@realtime
+def new_pass(table, block_start, located, resumed, position):
+    """A new pass of the timecode from frame `located` (the picture is at `position`): cues ahead
+    wait again (unless the line resumed after a dropout: the picture ran on), cues behind are
+    skipped, except a chase cue whose span covers the position, which starts there, again if it
+    had started before (what it started stopped with the old pass)."""
+    slots = f64_2d(table, A_CUE_SLOTS)
+    frames_per_day = f64_1d(table, A_CHASE)[S_FRAMES_PER_DAY]
+    for slot in range(slots.shape[1]):
+        if slots[Q_STATE, slot] == SLOT_IDLE or slots[Q_TRIGGER, slot] != ev.TRIGGER_TIMECODE:
+            continue
+        cue = unwrap(slots[Q_POSITION, slot], located, frames_per_day)
+        if cue >= located:
+            if slots[Q_STATE, slot] == SLOT_DONE and not resumed:
+                slots[Q_STATE, slot] = SLOT_WAITING
+                notify(table, block_start, ev.CUE, slot, ev.CUE_REARMED, 0.0, position)
+        elif position - cue < slots[Q_CHASE_SPAN, slot]:
+            slots[Q_STATE, slot] = SLOT_WAITING
+        elif slots[Q_STATE, slot] == SLOT_WAITING:
+            skip_cue(table, slot, block_start, position)
+
+
+@realtime
+def within_speed(table, block_start, position):
+    """Whether the chased picture runs within the speed followed (CF_FOLLOW_SPEED either side of 1).
+    Crossing out of it (a scrub, a shuttle) stops what cues started, as a jump does; crossing back
+    starts a new pass where the picture is. Each crossing is reported."""
+    chase = f64_1d(table, A_CHASE)
+    kernel = i64_1d(table, A_KERNEL)
+    speed = chase_speed(chase)
+    bound = f64_1d(table, A_CONFIG_FLOAT)[CF_FOLLOW_SPEED]
+    within = abs(speed - 1.0) <= bound
+    if within == (kernel[K_OFF_SPEED] == 0):
+        return within
+    if within:
+        kernel[K_OFF_SPEED] = 0
+        new_pass(table, block_start, position, False, position)
+    else:
+        kernel[K_OFF_SPEED] = 1
+        stop_what_cues_started(table)
+    notify(table, block_start, ev.PICTURE_SPEED, 1.0 if within else 0.0, speed, bound, position)
+    return within
 
 
 @realtime

@@ -1,7 +1,7 @@
 """The monitoring feed: who subscribed, what one tick of it says, and the thread that sends it.
 
 A subscriber gets a bundle per tick at its own rate (/meter/{bus} peak L, peak R, RMS L, RMS R;
-/timecode text, chase state, drift in samples; /cue/current and /cue/next number, name; /voices;
+/timecode text, chase state, drift in samples since lock, speed and drift in ppm; /cue/current and /cue/next number, name; /voices;
 /dsp average and maximum %; /dropouts; /late_events), and /event kind text as things happen.
 A subscription not renewed within SUBSCRIPTION_SECONDS ends.
 """
@@ -44,6 +44,12 @@ def timecode_text(status, rate: FrameRate) -> str:
     return str(Timecode.from_frames(math.floor(status.position), rate))
 
 
+def drift_fields(drift) -> tuple[float, float, float]:
+    """The picture's clock against the audio's (engine.clock_drift) as the feed sends it: drift in samples
+    since lock, speed in ppm, drift in ppm; zeros while no picture is followed."""
+    return (0.0, 0.0, 0.0) if drift is None else (float(drift.samples), float(drift.speed_ppm), float(drift.ppm))
+
+
 class Feed:
     """The subscribers of one show's feed (any thread may subscribe; the publisher thread sends)."""
 
@@ -53,7 +59,6 @@ class Feed:
         self.rate = rate
         self._subscriptions: dict[tuple, Subscription] = {}
         self._lock = threading.Lock()
-        self._drift = Drift(engine.settings.sample_rate, float(rate.fps))
 
     def subscribe(self, client: OscClient, rate: float) -> float:
         """Send `client` the feed at `rate` Hz until the seconds returned pass without a renewal."""
@@ -79,7 +84,7 @@ class Feed:
         messages = [(f"/meter/{name}", *map(float, meter.peak_dbfs), *map(float, meter.rms_dbfs))
                     for name, meter in t.buses.items()]
         messages += [
-            ("/timecode", timecode_text(t.timecode, self.rate), t.timecode.state, float(self._drift.samples(t))),
+            ("/timecode", timecode_text(t.timecode, self.rate), t.timecode.state, *drift_fields(self.engine.clock_drift)),
             ("/cue/current", *cue_fields(self.runner.current)),
             ("/cue/next", *cue_fields(self.runner.standing_by)),
             ("/voices", int(t.voices)),
@@ -106,25 +111,6 @@ class Feed:
         for kind, text in events:
             for sub in everyone:
                 sub.client.send("/event", kind, text)
-
-
-class Drift:
-    """How far the picture has moved against the audio clock since the chase last locked, in samples."""
-
-    def __init__(self, sample_rate: int, fps: float):
-        self.samples_per_frame = sample_rate / fps
-        self._reference = None
-
-    def samples(self, telemetry) -> float:
-        status = telemetry.timecode
-        if status.state not in ("locked", "freewheel"):
-            self._reference = None
-            return 0.0
-        if self._reference is None:
-            self._reference = (status.position, telemetry.position)
-            return 0.0
-        position, sample = self._reference
-        return (status.position - position) * self.samples_per_frame - (telemetry.position - sample)
 
 
 class FeedPublisher:

@@ -11,7 +11,7 @@ The feed protocol (the engine's OSC server implements it):
     -> /unsubscribe                   on quitting
     <- /reply/subscribe JSON          {"address": "/subscribe", "status": "ok"|"error"|"refused", "data": ...}
     <- /meter/BUS peak_l peak_r rms_l rms_r     dBFS, -120 is silence
-    <- /timecode "HH:MM:SS:FF" state drift_samples    ";" before the frames for drop-frame
+    <- /timecode "HH:MM:SS:FF" state drift_samples speed_ppm drift_ppm    ";" before the frames for drop-frame
     <- /cue/current number name, /cue/next number name      "" when none
     <- /voices n, /dsp load_percent max_percent, /dropouts n, /late_events n
     <- /event kind text               as it happens: "cue", "timecode", "device", "stem", "osc"
@@ -102,6 +102,7 @@ class FeedState:
         self.timecode: str | None = None
         self.chase_state: str | None = None
         self.drift_samples: float | None = None
+        self.speed_ppm: float | None = None  # the picture's speed from nominal, when the feed says it
         self.current_cue: tuple[str, str] | None = None  # (number, name)
         self.next_cue: tuple[str, str] | None = None
         self.meters: dict[str, BusMeter] = {}
@@ -176,6 +177,7 @@ class FeedState:
         if not (_strings(args, 2) and len(args) >= 3 and _is_number(args[2])):
             return False
         self.timecode, self.chase_state, self.drift_samples = args[0], args[1], float(args[2])
+        self.speed_ppm = float(args[3]) if len(args) >= 4 and _is_number(args[3]) else None
         return True
 
     def _current_cue(self, args, at: float) -> bool:
@@ -352,6 +354,8 @@ def _timecode_lines(state: FeedState, width: int) -> list[str]:
     chase = (state.chase_state or "unknown").upper()
     drift = "--" if state.drift_samples is None else f"{state.drift_samples:+.1f}"
     details = [f"chase {_printable(chase)}", f"drift {drift} samples"]
+    if state.speed_ppm is not None:
+        details.append(f"speed {state.speed_ppm:+.0f} ppm")
     if ";" in timecode:
         details.append("drop-frame")
     if drawn is not None:

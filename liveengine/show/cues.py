@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import CueAction, CueConfig
-from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted, Producer,
-                      events)
+from ..engine import (MAX_CUES, PICKUP_SLOTS, CueEvent, CueOutcome, HandoverError, PartsStopped, PartStarted,
+                      PictureSpeed, Producer, events)
 from ..loader.stems import StemFile, StemLoader
 from ..levels import db_to_gain
 from .rig import Rig
@@ -65,7 +65,7 @@ class CueRunner:
         self.rig = rig
         self.engine = rig.engine
         self.producer = producer
-        self.reports = rig.engine.subscribe(CueEvent, PartStarted, PartsStopped)
+        self.reports = rig.engine.subscribe(CueEvent, PartStarted, PartsStopped, PictureSpeed)
         self.rate = rig.engine.settings.sample_rate
         show = rig.show
         self.sequences: list[Sequence] = []  # a part's or click's index here is its engine part number
@@ -81,6 +81,7 @@ class CueRunner:
                                               for name, slot in self.stem_slots.items()],
                                 wait_for_block or (lambda: None))
         self.stems.preload()  # the beginning of every stem, before anything can start it
+        self.samples_per_frame = float(self.rate / show.timecode.rate.fps)
         cues = show.cues or (START_ALL,)
         self.head_samples = round(head_seconds * self.rate)
         self.cues = [self._compile(cue, slot, self.head_samples) for slot, cue in enumerate(cues)]
@@ -168,12 +169,10 @@ class CueRunner:
 
     def arm(self):
         """Arm every cue (before the stream starts, or on a stream that runs)."""
-        rate = self.rig.show.timecode.rate
-        samples_per_frame = float(self.rate / rate.fps)
         for index, armed in enumerate(self.cues):
             cue = armed.cue
             if cue.trigger == "timecode":
-                chase_frames = armed.length_samples / samples_per_frame if cue.chase else 0.0
+                chase_frames = armed.length_samples / self.samples_per_frame if cue.chase else 0.0
                 self.producer.arm_cue(armed.slot, events.TRIGGER_TIMECODE, armed.template,
                                       frame=cue.timecode.frame_count, chase_frames=chase_frames)
             elif cue.trigger == "follow":
@@ -396,14 +395,20 @@ class CueRunner:
         for starvation in self.stems.starvations():
             self._decide(position, self._cue_starting(starvation.name), self._starvation_text(starvation))
         horizon = position + (round(LOOKAHEAD_SECONDS * self.rate) if lookahead_samples is None else lookahead_samples)
+        picture_horizon = self.engine.picture_at(horizon)
         for part, player in list(self.players.items()):
-            player.post_until(horizon)
+            if player.picture_frame is not None and picture_horizon is not None:
+                # Its notes fall where the picture reaches them: post as far as the picture will be.
+                player.post_until(player.nominal_sample(picture_horizon) + 1)
+            else:
+                player.post_until(horizon)
             if player.finished(position):
                 del self.players[part]
 
-    def _follow(self, event: CueEvent | PartStarted | PartsStopped):
-        if isinstance(event, PartsStopped):
-            self.players.clear()
+    def _follow(self, event: CueEvent | PartStarted | PartsStopped | PictureSpeed):
+        if isinstance(event, PartsStopped | PictureSpeed):
+            if not getattr(event, "following", False):
+                self.players.clear()
             self._decide(event.sample, "", event.text())
             return
         armed = self.cues[event.slot] if 0 <= event.slot < len(self.cues) else self.pickups.get(event.slot)
@@ -413,7 +418,8 @@ class CueRunner:
                 sequence = self.sequences[event.part]
                 self.players[event.part] = SequencePlayer(sequence, self.producer, event.sample, event.group,
                                                           max(armed.head_samples, event.offset), event.offset,
-                                                          armed.held_in_template)
+                                                          armed.held_in_template, event.picture_frame,
+                                                          self.samples_per_frame)
                 self._started_by_firing.add(event.part)
         elif event.fired:
             if event.slot in self.pickups:  # its template is in the audio thread: the slot is free for the next

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .click import ClickMap
 from ..midi.setups import ConductorConfig, KeyboardConfig, SetupConfig
 from ..midi.smf import MidiNote
+from ..kernel.state import DEFAULT_FOLLOW_SPEED
 from ..timecode import FrameRate, Timecode
 
 INSTRUMENT_TYPES = ("tone", "sfz", "sf2", "synth", "lv2")
@@ -192,6 +193,9 @@ class TimecodeConfig:
     ltc_output: int | None  # 0-based output channel on which the engine generates LTC (timecode master)
     mtc_output: str | None  # the MIDI output port (a virtual port of the engine's) on which it sends MTC
     master_start: Timecode | None  # as timecode master (source "none"): the frame at which the show starts
+    # While chasing, how far the picture's speed may be from nominal (a share: 0.02 is 2 %) and what cues
+    # start follow it; beyond it (a scrub, a shuttle) that stops as for a jump.
+    follow_speed: float = DEFAULT_FOLLOW_SPEED
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,18 @@ from ..engine import ChaseChange, TimecodeEvent
 from ..timecode import Timecode
 
 
-def _timecode_text(status, rate) -> str:
+def _timecode_text(status, rate, drift) -> str:
     if status.state in ("locked", "freewheel"):
-        return f"TC {Timecode.from_frames(math.floor(status.position), rate)} {status.state}"
+        clock = "" if drift is None else f" {drift.speed_ppm:+.0f} ppm drift {drift.samples:+.0f} smp"
+        return f"TC {Timecode.from_frames(math.floor(status.position), rate)} {status.state}{clock}"
     return f"TC {status.state}"
 
 
-def status_line(t, timecode_rate, elapsed: float) -> str:
-    """The live status: DSP load as its running average and the run's maximum, the summary's figure."""
+def status_line(t, timecode_rate, elapsed: float, drift=None) -> str:
+    """The live status: DSP load as its running average and the run's maximum, the summary's figure; while
+    chasing, the picture's speed against the audio clock and its drift since lock (`drift`, a ClockDrift)."""
     master = t.buses["master"].peak_dbfs
-    timecode = f"  {_timecode_text(t.timecode, timecode_rate)}" if t.timecode else ""
+    timecode = f"  {_timecode_text(t.timecode, timecode_rate, drift)}" if t.timecode else ""
     return (f"{elapsed:7.1f} s{timecode}  voices {t.voices:3d}  DSP {100 * t.dsp_load_average:5.1f}% "
             f"(max {100 * t.dsp_load_max:5.1f}%)  late cycles {t.missed_cycles}  late events {t.late_events}  "
             f"master {max(master):6.1f} dBFS")

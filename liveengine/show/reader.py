@@ -16,7 +16,9 @@ from typing import Any
 
 from ..engine.core import INSTRUMENT_PARAMETERS
 from ..instruments.patches import UnknownPatchError, synth_patch_path
-from ..kernel.state import MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS, SAMPLE_RATES
+from ..kernel.chase import PERIOD_TOLERANCE
+from ..kernel.state import (DEFAULT_FOLLOW_SPEED, MAX_BUSES, MAX_CUES, MAX_INSTRUMENTS, MAX_PARTS, MAX_STEMS,
+                            SAMPLE_RATES)
 from ..validation import (BOOLEAN, LIST, TABLES, TEXT, InvalidFileError, Kind, Problems, Table, integer_in,
                           is_integer, is_number, list_of, name_of, number_in, one_of)
 from .click import MAX_BPM, MIN_BPM, ClickMap, ClickMapError, MeterChange, TempoChange, clicks as clicks_of, validate
@@ -199,6 +201,11 @@ def _read_audio(audio: Table) -> AudioConfig:
     )
 
 
+# The picture's speed followed: a share either side of 1, up to the varispeed the chase holds a line through.
+FOLLOW_SPEED = Kind(f"a share of the picture's nominal speed above 0 and at most {PERIOD_TOLERANCE:g} (0.02: 2 %; "
+                    f"the chase loses timecode further off)", number_in(0, PERIOD_TOLERANCE, low_included=False).convert)
+
+
 def _read_timecode(timecode: Table, input_channels: int, output_channels: int,
                    problems: Problems) -> TimecodeConfig:
     source = timecode.get("source", one_of(TIMECODE_SOURCES), "none")
@@ -217,6 +224,10 @@ def _read_timecode(timecode: Table, input_channels: int, output_channels: int,
         if value is not None and not master:
             problems.add(f"{timecode.label} {key}", f"expected source \"none\" (the engine as timecode master) to "
                                                     f"send timecode, got source {source!r}")
+    if timecode.has("follow_speed") and master:
+        problems.add(f"{timecode.label} follow_speed", "expected source \"ltc\" or \"mtc\" (a picture to follow) "
+                                                       "for a speed to follow, got source \"none\" (the engine's own "
+                                                       "timecode, which never strays from its speed)")
     if timecode.has("master_start") and not master:
         problems.add(f"{timecode.label} master_start", f"expected source \"none\" (the engine as timecode master)"
                                                         f" for a master start, got source {source!r}")
@@ -226,6 +237,7 @@ def _read_timecode(timecode: Table, input_channels: int, output_channels: int,
         midi_input=midi_input,
         rate=rate,
         freewheel_seconds=timecode.get("freewheel_seconds", number_in(0, 60), 2.0),
+        follow_speed=timecode.get("follow_speed", FOLLOW_SPEED, DEFAULT_FOLLOW_SPEED),
         ltc_output=None if ltc_output is None else ltc_output - 1,
         mtc_output=mtc_output,
         master_start=start if master else None,

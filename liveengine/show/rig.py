@@ -86,7 +86,8 @@ def build_rig(show: ShowConfig, overrides: AudioOverrides = AudioOverrides(), sh
         # LTC comes on an input channel; MTC frames are posted by the MIDI input (channel None).
         timecode = TimecodeInput(channel=show.timecode.input if show.timecode.source == "ltc" else None,
                                  fps=rate.fps_ratio, drop_frame=rate.drop_frame,
-                                 freewheel_seconds=show.timecode.freewheel_seconds)
+                                 freewheel_seconds=show.timecode.freewheel_seconds,
+                                 follow_speed=show.timecode.follow_speed)
     rings = ring_capacity(show)
     template_rows, busiest = cue_capacities(show, audio.sample_rate)
     settings = EngineSettings(

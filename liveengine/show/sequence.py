@@ -95,11 +95,18 @@ class SequencePlayer:
     cue's template's, already in the audio thread), in note group `group`, a little ahead.
 
     A start part-way (`offset` samples in: a chase) first sounds the notes held across that
-    point (`held_across`), unless the template did (a pickup's)."""
+    point (`held_across`), unless the template did (a pickup's).
+
+    A start that follows the picture (`picture_frame`: the frame position of its time 0) is posted
+    on the same nominal timeline; the audio thread places each note where the picture reaches it,
+    and `nominal_sample` says how far that timeline has come when the picture is at a frame."""
 
     def __init__(self, sequence: Sequence, producer: Producer, start_sample: int, group: int, first_sample: int,
-                 offset: int = 0, held_in_template: bool = False):
+                 offset: int = 0, held_in_template: bool = False, picture_frame: float | None = None,
+                 samples_per_frame: float = 0.0):
         self.sequence = sequence
+        self.picture_frame = picture_frame
+        self.samples_per_frame = samples_per_frame
         self.producer = producer
         self.start_sample = start_sample
         self.group = group
@@ -124,6 +131,10 @@ class SequencePlayer:
             else:
                 self.producer.part_note_off(sample, self.group, event.number)
             self._next += 1
+
+    def nominal_sample(self, frame: float) -> int:
+        """The sample of this start's nominal timeline that the picture's frame position `frame` stands for."""
+        return self.start_sample + math.ceil((frame - self.picture_frame) * self.samples_per_frame)
 
     @property
     def end_sample(self) -> int:

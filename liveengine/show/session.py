@@ -186,7 +186,7 @@ class Session:
                 if elapsed >= next_status:
                     # While the audio is lost its meters would stand still at their last values.
                     line = f"{elapsed:7.1f} s  AUDIO LOST: no sound, reconnecting" if self.stream.lost \
-                        else status_line(engine.telemetry(), timecode_rate, elapsed)
+                        else status_line(engine.telemetry(), timecode_rate, elapsed, engine.clock_drift)
                     terminal.status(f"{line}  {runner.status()}")
                     next_status += 0.25 if terminal.interactive else 2.0
                 time.sleep(0.01)

@@ -27,7 +27,7 @@ import time
 
 from aiohttp import WSMsgType, web
 
-from ..osc.feed import Drift, cue_fields, timecode_text
+from ..osc.feed import cue_fields, timecode_text
 from ..osc.routes import ADDRESS_SPACE, CommandError
 from .schedule import Schedule
 
@@ -106,7 +106,6 @@ class WebServer:
         self.runner = runner
         self.show = rig.show
         self.schedule = Schedule(self.show, self.engine, self.runner)
-        self.drift = Drift(self.engine.settings.sample_rate, float(self.show.timecode.rate.fps))
         self.allow = tuple(ipaddress.ip_network(entry, strict=False) for entry in config.allow)
         self.viewers: set[Viewer] = set()
         self.viewer_numbers = itertools.count(1)
@@ -352,7 +351,7 @@ class WebServer:
                                for name, meter in telemetry.buses.items()},
                     "buses": {name: {"gain_db": round(level.gain_db, 2), "target_db": round(level.target_db, 2),
                                      "mute": level.muted} for name, level in levels.items()},
-                    "drift": self.drift.samples(telemetry) / self.engine.settings.sample_rate * 1000,
+                    "drift": _drift_ms(self.engine),
                     "voices": telemetry.voices, "dsp": 100 * telemetry.dsp_load_average,
                     "dsp_peak": 100 * telemetry.dsp_load_peak, "missed": telemetry.missed_cycles,
                     "late": telemetry.late_events, "viewers": len(self.viewers)}
@@ -396,3 +395,9 @@ class ActionThread:
                 self.handle(*item)
             except Exception:  # noqa: BLE001 - one bad action must not end the pages
                 log.exception("web action %s failed", item[1])
+
+
+def _drift_ms(engine) -> float:
+    """How far the picture has moved against the audio clock since the chase locked, in ms (0: not chasing)."""
+    drift = engine.clock_drift
+    return 0.0 if drift is None else drift.samples / engine.settings.sample_rate * 1000

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import ltcref
-from liveengine.engine import (CueEvent, Engine, EngineSettings, OfflineRenderer, PartsStopped, PartStarted, StopReason,
-                               TimecodeInput, TimecodeMaster, events)
+from liveengine.engine import (CueEvent, Engine, EngineSettings, OfflineRenderer, PartsStopped, PartStarted, PictureSpeed,
+                               StopReason, TimecodeInput, TimecodeMaster, events)
+from liveengine.kernel.state import DEFAULT_FOLLOW_SPEED
 
 RATE = 48000
 BLOCK = 64
@@ -20,9 +21,9 @@ HOUR = 90000  # 01:00:00:00 at 25 fps, in frames since midnight
 NOTE = events.NOTE_GROUP_SIZE
 
 
-def make_engine(chase=True, freewheel_seconds=2.0, master=None):
+def make_engine(chase=True, freewheel_seconds=2.0, master=None, follow_speed=DEFAULT_FOLLOW_SPEED):
     """An engine chasing LTC on input 1 (`chase`), or the timecode master from label `master`, or neither."""
-    timecode = TimecodeInput(0, FPS, False, freewheel_seconds) if chase else None
+    timecode = TimecodeInput(0, FPS, False, freewheel_seconds, follow_speed) if chase else None
     master = TimecodeMaster(FPS, False, master) if master else None
     engine = Engine(EngineSettings(sample_rate=RATE, max_block=BLOCK, input_channels=1, polyphony=32,
                                    timecode=timecode, timecode_master=master))
@@ -82,7 +83,7 @@ def test_a_cue_fires_on_the_exact_sample_of_its_frame_in_libltc_timecode():
 
 @pytest.mark.parametrize("speed", [0.9, 0.999, 1.001, 1.1])
 def test_a_cue_fires_on_its_frame_at_varispeed(speed):
-    engine, renderer, show = make_engine()
+    engine, renderer, show = make_engine(follow_speed=0.15)
     show.arm_cue(0, events.TRIGGER_TIMECODE, tone_template(0), frame=HOUR + 60)
     show.arm_cue(1, events.TRIGGER_TIMECODE, tone_template(1, key=81.0), frame=HOUR + 90)
     encoded = ltcref.encode(RATE, FPS, (1, 0, 0, 0), 120, slowdowns=np.full(120, 1 / speed))
@@ -244,3 +245,15 @@ def test_a_cue_that_stops_all_and_starts_a_part_plays_the_new_part():
     # The first start fades out in 5 ms; then only the restarted part sounds, as if alone.
     assert np.array_equal(audio[20000 + 240:], reference[20000 + 240:])
     assert np.abs(audio[20000 + 240:29000]).max() > 0.1
+
+
+def test_a_picture_beyond_the_speed_followed_fires_nothing_and_says_so():
+    engine, renderer, show = make_engine()  # following 2 % either way
+    speed_reports = engine.subscribe(PictureSpeed)
+    show.arm_cue(0, events.TRIGGER_TIMECODE, tone_template(0), frame=HOUR + 60)
+    encoded = ltcref.encode(RATE, FPS, (1, 0, 0, 0), 120, slowdowns=np.full(120, 1 / 0.9))
+    assert not render_ltc(renderer, encoded.audio).any()
+    assert fired(engine) == []
+    [report] = speed_reports.drain()
+    assert not report.following and report.speed == pytest.approx(0.9, abs=1e-3) and report.bound == 0.02
+    assert report.text().startswith("the picture runs at 0.900x, beyond 2 % of its speed")

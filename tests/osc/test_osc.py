@@ -195,7 +195,7 @@ def test_oscdump_receives_the_monitoring_feed_and_events(tmp_path):
         dump.terminate()
         out = dump.communicate(timeout=10)[0]
     assert "/meter/master ffff -120" in out
-    assert '/timecode ssf "" "stopped"' in out
+    assert '/timecode ssfff "" "stopped" 0' in out
     assert '/cue/next ss "1M1" "Opening"' in out
     assert '/event ss "cue" "1M1 GO"' in out
     ticks = out.count("/voices i")

@@ -602,6 +602,9 @@ def test_ltc_timecode_on_an_input(tmp_path):
     timecode = load_show(write_show(tmp_path, text)).timecode
     assert timecode.source == "ltc" and timecode.input == 1
     assert timecode.rate.drop_frame and timecode.rate.nominal == 30
+    assert timecode.follow_speed == 0.02
+    timecode = load_show(write_show(tmp_path, text + "follow_speed = 0.1\n")).timecode
+    assert timecode.follow_speed == 0.1
 
 
 @pytest.mark.parametrize("text, key", [
@@ -617,6 +620,10 @@ def test_ltc_timecode_on_an_input(tmp_path):
     ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nmaster_start = "01:00:00:00"\n', "[timecode] master_start"),
     ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nmtc_output = "y"\n', "[timecode] mtc_output"),
     ('[timecode]\nmtc_output = ""\n', "[timecode] mtc_output"),
+    ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nfollow_speed = 0\n', "[timecode] follow_speed: expected a share"),
+    ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nfollow_speed = 0.2\n', "[timecode] follow_speed: expected a share"),
+    ('[timecode]\nsource = "mtc"\nmidi_input = "x"\nfollow_speed = "2 %"\n', "[timecode] follow_speed"),
+    ('[timecode]\nfollow_speed = 0.02\n', "[timecode] follow_speed: expected source \"ltc\" or \"mtc\""),
 ])
 def test_bad_timecode_settings_are_named(tmp_path, text, key):
     with pytest.raises(ShowFileError) as error:

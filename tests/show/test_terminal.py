@@ -14,7 +14,8 @@ from liveengine.show.operator import EngineReports, live_summary, status_line
 from liveengine.show.reader import parse_show
 from liveengine.show.console import read_commands
 from liveengine.show.terminal import ERASE_LINE, Terminal
-from liveengine.engine import ChaseChange, OfflineRenderer, TimecodeEvent
+from liveengine.engine import ChaseChange, OfflineRenderer, TimecodeEvent, TimecodeStatus
+from liveengine.engine.drift import ClockDrift
 from liveengine.engine import warmup
 from liveengine.show.rig import build_rig
 from liveengine.timecode import frame_rate
@@ -214,3 +215,14 @@ def test_a_kernel_that_compiles_reports_its_progress_every_tick(monkeypatch, tmp
     assert len(ticks) >= 5 and all(report.cold for report in ticks)
     assert [report.elapsed for report in ticks] == sorted(report.elapsed for report in ticks)
     assert reports[-1].done and reports[-1].source == "already loaded"
+
+
+def test_the_status_line_shows_the_pictures_speed_and_drift_while_chasing():
+    rig, renderer = rendering_rig()
+    renderer.render_block()
+    t = rig.engine.telemetry()
+    chasing = dataclasses.replace(t, timecode=TimecodeStatus("locked", 90000.0, 1.001, 100, 0, 0))
+    line = status_line(chasing, frame_rate("25"), 10.0, ClockDrift(1000.0, 480.0, 1000.0))
+    assert "TC 01:00:00:00 locked +1000 ppm drift +480 smp" in line
+    stopped = dataclasses.replace(t, timecode=TimecodeStatus("stopped", 0.0, 0.0, 0, 0, 0))
+    assert "TC stopped  voices" in status_line(stopped, frame_rate("25"), 10.0, None)

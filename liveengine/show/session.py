@@ -65,7 +65,7 @@ class Session:
         from ..engine.warmup import prepare_kernels_shown
         prepare_kernels_shown()
         self.runner.arm()
-        self.terminal = Terminal()
+        self.terminal = Terminal(background=True)
         self.say = sayer(self.terminal, self.engine, self.rig.show.timecode.rate)
         self._stack = contextlib.ExitStack()
         try:

@@ -226,3 +226,33 @@ def test_the_status_line_shows_the_pictures_speed_and_drift_while_chasing():
     assert "TC 01:00:00:00 locked +1000 ppm drift +480 smp" in line
     stopped = dataclasses.replace(t, timecode=TimecodeStatus("stopped", 0.0, 0.0, 0, 0, 0))
     assert "TC stopped  voices" in status_line(stopped, frame_rate("25"), 10.0, None)
+
+
+def test_a_terminal_that_stops_taking_output_never_stops_the_show_and_is_told_what_it_missed():
+    """A pipe nobody reads (a frozen ssh session is alike): the show's threads print on, what cannot wait
+    is dropped and counted, and the terminal is told once it reads again."""
+    import os
+    from liveengine.show.terminal import WAITING_LIMIT
+    reader, writer = os.pipe()
+    out = os.fdopen(writer, "w")
+    terminal = Terminal(out=out, errors=out, interactive=False, background=True)
+    printed = threading.Thread(target=lambda: [terminal.message(f"01:00:00:00 cue {n}: fired") for n in range(5000)],
+                               daemon=True)
+    printed.start()
+    printed.join(30)
+    assert not printed.is_alive(), "printing waited for a terminal that takes no output"
+    read = []
+    with os.fdopen(reader) as pipe:
+        reading = threading.Thread(target=lambda: read.append(pipe.read()))
+        reading.start()  # the terminal reads again
+        terminal.close()  # what waited reaches it
+        out.close()
+        reading.join(30)
+    text, = read
+    lines = text.splitlines()
+    shown = [line for line in lines if line.endswith(": fired")]
+    notice, = [line for line in lines if "not shown" in line]
+    dropped = int(notice.split()[0].lstrip("("))
+    assert shown[0] == "01:00:00:00 cue 0: fired" and len(shown) + dropped == 5000
+    assert dropped >= 5000 - WAITING_LIMIT - 64 * 1024 // len(shown[0])  # beyond what waited and the pipe held
+    assert notice == f"({dropped} messages not shown: the terminal did not take them in time)"

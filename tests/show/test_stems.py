@@ -131,6 +131,17 @@ def ltc_at(rate, speed, seconds):
     return encoded.audio, picture
 
 
+def stem_under_ltc(folder, wave, rate, speed, seconds):
+    """`wave` as a stem that a cue at CUE_FRAME starts, rendered under LTC at `speed` for the cue and `seconds`:
+    its left channel as played, the picture's frame position on each sample, and the cue runner."""
+    soundfile.write(folder / "wave.wav", np.stack([wave, wave], axis=1).astype(np.float32), rate, subtype="FLOAT")
+    show = show_text(folder, {"wave": "wave.wav"}, '{start = "wave"}', timecode=CHASED_FROM_LTC,
+                     trigger='at = "01:00:02:00"', rate=rate)
+    ltc, picture = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
+    audio, runner = render(show, len(ltc) / rate, ltc[:, None])
+    return audio[:, 0].astype(np.float64), picture, runner
+
+
 def sweep_phase(frames, rate, seconds, low=200.0, high=2000.0):
     """The phase of a linear sweep from `low` to `high` Hz over `seconds`, at (fractional) frames."""
     return 2 * np.pi * (low * frames + (high - low) * frames ** 2 / (2 * seconds * rate)) / rate
@@ -142,13 +153,8 @@ def test_a_stem_under_timecode_off_speed_keeps_its_phase_with_the_picture_within
     """A 10 s sweep (sample-locked, it would end 0.5 ms to 10 ms off the picture): where each stretch of
     512 samples of it plays, against where the picture says it should be."""
     seconds = 10.0
-    wave = 0.5 * np.sin(sweep_phase(np.arange(round(seconds * rate)), rate, seconds))
-    soundfile.write(tmp_path / "sweep.wav", np.stack([wave, wave], axis=1).astype(np.float32), rate, subtype="FLOAT")
-    show = show_text(tmp_path, {"sweep": "sweep.wav"}, '{start = "sweep"}', timecode=CHASED_FROM_LTC,
-                     trigger='at = "01:00:02:00"', rate=rate)
-    ltc, picture = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
-    audio, runner = render(show, len(ltc) / rate, ltc[:, None])
-    played = audio[:, 0].astype(np.float64)
+    played, picture, runner = stem_under_ltc(tmp_path, 0.5 * np.sin(sweep_phase(np.arange(round(seconds * rate)), rate,
+                                                                                seconds)), rate, speed, seconds)
     should_read = (picture - CUE_FRAME) * rate / 25  # the frame of the stem the picture is at
     window = 512
     errors = []
@@ -171,12 +177,7 @@ def test_a_stem_under_timecode_off_speed_has_no_steps_from_the_chase_refining_it
     60 dB down, where reading wherever each refit put the line left it 31 dB down."""
     rate, frequency, speed, seconds = 48000, 15000, 1.001, 4.0
     wave = 0.5 * np.sin(2 * np.pi * frequency * np.arange(round((seconds + 0.5) * rate)) / rate)
-    soundfile.write(tmp_path / "sine.wav", np.stack([wave, wave], axis=1).astype(np.float32), rate, subtype="FLOAT")
-    show = show_text(tmp_path, {"sine": "sine.wav"}, '{start = "sine"}', timecode=CHASED_FROM_LTC,
-                     trigger='at = "01:00:02:00"', rate=rate)
-    ltc, _ = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
-    audio, _ = render(show, len(ltc) / rate, ltc[:, None])
-    played = audio[:, 0].astype(np.float64)
+    played, _, _ = stem_under_ltc(tmp_path, wave, rate, speed, seconds)
     first = np.flatnonzero(played)[0] + rate // 10
     played = played[first:first + round(seconds * rate * 0.9)]
     power = np.abs(np.fft.rfft(played * np.kaiser(len(played), 30))) ** 2

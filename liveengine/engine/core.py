@@ -78,7 +78,6 @@ from ..kernel.state import (
     SI_FULL_ADDRESS,
     SI_VOICES,
     T_POSITION,
-    T_TIMECODE_POSITION,
     T_TIMECODE_SPEED,
     T_TIMECODE_STATE,
     EngineSettings,
@@ -583,11 +582,13 @@ class Engine:
         published last (where it was at the end of its last block, and its speed); None while no
         timecode runs."""
         timecode = self.settings.timecode
-        if timecode is None or int(self.state.telemetry[T_TIMECODE_STATE]) not in (chase.LOCKED, chase.FREEWHEEL):
+        if timecode is None:
+            return None
+        position, status = position_and_timecode(self.state)
+        if status.state not in ("locked", "freewheel"):
             return None
         frames_per_sample = timecode.fps[0] / (timecode.fps[1] * self.settings.sample_rate)
-        speed = float(self.state.telemetry_float[T_TIMECODE_SPEED])
-        return float(self.state.telemetry_float[T_TIMECODE_POSITION]) + (sample - self.position) * speed * frames_per_sample
+        return status.position + (sample - position) * status.speed * frames_per_sample
 
     def bus_levels(self) -> dict[str, BusLevel]:
         """Each bus's gain, fade and mute as the audio thread applies them now."""

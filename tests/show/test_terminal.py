@@ -251,8 +251,11 @@ def test_a_terminal_that_stops_taking_output_never_stops_the_show_and_is_told_wh
     text, = read
     lines = text.splitlines()
     shown = [line for line in lines if line.endswith(": fired")]
-    notice, = [line for line in lines if "not shown" in line]
-    dropped = int(notice.split()[0].lstrip("("))
+    # one notice each time the terminal caught up after drops: the writer may catch up, and messages be
+    # dropped again, before the pipe fills
+    notices = [line for line in lines if "not shown" in line]
+    counts = [int(notice.split()[0].lstrip("(")) for notice in notices]
+    assert notices == [f"({count} messages not shown: the terminal did not take them in time)" for count in counts]
+    dropped = sum(counts)
     assert shown[0] == "01:00:00:00 cue 0: fired" and len(shown) + dropped == 5000
     assert dropped >= 5000 - WAITING_LIMIT - 64 * 1024 // len(shown[0])  # beyond what waited and the pipe held
-    assert notice == f"({dropped} messages not shown: the terminal did not take them in time)"

@@ -125,8 +125,8 @@ def _finite(what: str, value) -> float:
 
 class _SampleReader:
     """The sample streamer on one thread of its own, offline and live alike (its producer has one
-    thread): offline `serve()` reads what the last step asked for and returns when done; live it
-    serves on that thread between `start()` and `stop()`."""
+    thread): offline `serve_requests()` reads what the last step asked for and returns when done; live
+    it serves on that thread between `start()` and `stop()`."""
 
     def __init__(self, streamer: SampleStreamer):
         self.streamer = streamer
@@ -134,8 +134,8 @@ class _SampleReader:
         self._stop = threading.Event()
         self._serving: concurrent.futures.Future | None = None
 
-    def serve(self):
-        self._thread.submit(self.streamer.serve).result()
+    def serve_requests(self):
+        self._thread.submit(self.streamer.serve_requests).result()
 
     def start(self):
         self._stop.clear()
@@ -289,8 +289,8 @@ class Engine:
             self._loop = OfflineLoop(self._engine, self.block_size, step_frames=RENDER_STEP_FRAMES,
                                      streamer=self._samples)
             self._producer.drain = self._loop.drain
-        return collect_audio(self._loop.run(round(seconds * self.sample_rate), before_step=self._post_due),
-                             self.outputs)
+        frames = round(seconds * self.sample_rate)
+        return collect_audio(self._loop.run(frames, before_step=self._post_due), self.outputs, frames)
 
     @contextlib.contextmanager
     def play(self, device: str | int | None = None) -> Iterator["Engine"]:

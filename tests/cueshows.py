@@ -26,7 +26,7 @@ CUE_SAMPLE = RATE  # 01:00:00:00, one second after the master timecode's start a
 
 
 def show_text(body: str, *, tempo: float = 120, timecode: str = MASTER_START, input_channels: int = 0,
-              sample_rate: int = RATE) -> str:
+              sample_rate: int = RATE, block_size: int = BLOCK) -> str:
     """A show file: the rig every test shares, then `body` (parts, clicks, cues)."""
     head = f"""
         [show]
@@ -35,7 +35,7 @@ def show_text(body: str, *, tempo: float = 120, timecode: str = MASTER_START, in
 
         [audio]
         sample_rate = {sample_rate}
-        block_size = {BLOCK}
+        block_size = {block_size}
         output_channels = 8
         input_channels = {input_channels}
         voices = 64
@@ -75,16 +75,14 @@ def part(name: str, bus: str, beats, length: float = 0.25, key: int = 69) -> str
 
 
 class Performance:
-    """One show, played offline block by block as command_render plays it (`ShowRender`)."""
+    """One show, played offline block by block as command_render plays it (`ShowRender`): it posts one
+    block ahead, or as far as a live show does (cues.LOOKAHEAD_SECONDS) when `live_lookahead`."""
 
-    def __init__(self, text: str, inputs: np.ndarray | None = None, lookahead_samples: int | None = BLOCK):
+    def __init__(self, text: str, inputs: np.ndarray | None = None, live_lookahead: bool = False):
         self.show = parse_show(text, "test.toml")
         self.rig = build_rig(self.show)
         self.engine = self.rig.engine
-        assert self.rig.block_size == BLOCK
-        # command_render posts one block ahead; None: the live default (cues.LOOKAHEAD_SECONDS).
-        assert lookahead_samples in (BLOCK, None)
-        self.render = ShowRender(self.rig, inputs=inputs, live_lookahead=lookahead_samples is None)
+        self.render = ShowRender(self.rig, inputs=inputs, live_lookahead=live_lookahead)
         self.runner = self.render.runner
         self.render.start()
         self.blocks: list[np.ndarray] = []
@@ -108,9 +106,17 @@ class Performance:
         holding `sample`, where command_render gives a GO at that sample."""
         self.blocks.append(self.render.play_until(sample))
 
+    def play_channels_until(self, sample: int, channels, chunk_frames: int = 1 << 16) -> np.ndarray:
+        """`play_until(sample)`, a chunk at a time, keeping only `channels` (in that order): the whole
+        output of a performance of many minutes would take gigabytes."""
+        kept = []
+        while self.position + self.rig.block_size <= sample:
+            kept.append(self.render.play_until(min(sample, self.position + chunk_frames))[:, channels])
+        return np.concatenate(kept)
+
     @property
     def audio(self) -> np.ndarray:
-        return np.concatenate(self.blocks)
+        return self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
 
     def decisions(self, cue: str | None = None) -> list[tuple[int, str]]:
         return [(d.sample, d.text) for d in self.runner.decisions if cue is None or d.cue == cue]
@@ -122,5 +128,5 @@ def onsets(channel: np.ndarray, gap: int = 1000) -> list[int]:
     sounding = np.flatnonzero(np.abs(channel) > 0)
     if len(sounding) == 0:
         return []
-    starts = [sounding[0]] + [b for a, b in zip(sounding, sounding[1:]) if b - a > gap]
+    starts = np.concatenate([sounding[:1], sounding[1:][np.diff(sounding) > gap]])
     return [int(s) - 1 for s in starts]

@@ -98,6 +98,9 @@ GM_CONTROLLER_DEFAULTS = {7: 100 / 127, 10: 0.5, 11: 1.0}
 
 RATE_TOLERANCE = 0.025  # beyond 2.5 % off speed for long, the picture runs at another frame rate
 RATE_WATCH_SECONDS = 2.0
+# The timecode's watchers (its rate, the picture's drift) speak of seconds: a poll runs them once this
+# much audio has played since they last ran, not at every poll (an offline render polls every block).
+WATCH_EVERY_SECONDS = 0.05
 
 
 def rate_name(fps: Fraction, drop_frame: bool) -> str:
@@ -344,6 +347,8 @@ class Engine:
         self._rate_off_since: int | None = None
         self._rate_warned = False
         self._ltc_rate_heard: str | None = None
+        self._watched_at: int | None = None  # the position when the timecode's watchers last ran
+        self._watch_every = round(WATCH_EVERY_SECONDS * self.settings.sample_rate)
         timecode = self.settings.timecode
         self._drift = DriftWatch(self.settings.sample_rate, timecode.fps[0] / timecode.fps[1]) if timecode else None
         # Memory the audio thread may read, kept alive here: each synth's wavetables (and those of a
@@ -612,10 +617,19 @@ class Engine:
                     self._handle(row)
                 handled += count
                 if count < self._notifications.shape[0]:
-                    self._watch_ltc_rate()
-                    self._watch_timecode_rate()
-                    self._watch_clock_drift()
+                    self._watch_timecode()
                     return handled
+
+    def _watch_timecode(self):
+        if self.settings.timecode is None:
+            return
+        position = self.position
+        if self._watched_at is not None and 0 <= position - self._watched_at < self._watch_every:
+            return
+        self._watched_at = position
+        self._watch_ltc_rate()
+        self._watch_timecode_rate()
+        self._watch_clock_drift()
 
     def timecode_rate_reports_since(self, seen: int) -> tuple[list[tuple[int, str, bool]], int]:
         """The rate reports made after the first `seen` (those still kept), and how many are made now."""

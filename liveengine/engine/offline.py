@@ -99,9 +99,9 @@ class OfflineLoop:
     control plane does live done between them, in order.
 
     Before a step of frames [start, end): `before_step(start, end)` posts what it plays (a cue runner
-    updates, a file player posts its messages), then `streamer.serve()` reads in full the samples the
-    last step's notes asked for (and reads the engine's notifications). After it: the engine's
-    notifications are read, so a cue runner sees its cues fire. `inputs` (frames, input channels) is
+    updates, a file player posts its messages), then the streamer reads in full the samples the last
+    step's notes asked for. After it: the engine's notifications are read, so a cue runner sees its
+    cues fire and the streamer what the step's notes asked for. `inputs` (frames, input channels) is
     what the inputs hear from the first sample on (silence after its end); it needs steps of a block.
     """
 
@@ -134,13 +134,14 @@ class OfflineLoop:
         if frames is None and ending is None:
             raise ValueError("an offline render needs a length or an ending")
         done = 0
+        self.engine.poll()  # what blocks rendered before this run reported
         while frames is None or done < frames:
             length = self.step_frames if frames is None else min(self.step_frames, frames - done)
             start = self.position
             if before_step is not None:
                 before_step(start, start + length)
             if self.streamer is not None:
-                self.streamer.serve()
+                self.streamer.serve_requests()  # the engine was polled after the last step
             block = self._render(length)
             self.engine.poll()
             done += length
@@ -220,9 +221,19 @@ def write_audio(blocks: Iterable[np.ndarray], path, sample_rate: int, channels: 
     return Written(frames, peak)
 
 
-def collect_audio(blocks: Iterable[np.ndarray], channels: int) -> np.ndarray:
-    """`blocks` as one (frames, channels) float32 array."""
-    return np.concatenate([block.copy() for block in blocks] or [np.zeros((0, channels), np.float32)])
+def collect_audio(blocks: Iterable[np.ndarray], channels: int, frames: int | None = None) -> np.ndarray:
+    """`blocks` as one (frames, channels) float32 array, each copied once into it as it comes: a long
+    render's audio is large, and a list of blocks joined at the end would be copied twice. `frames`:
+    how many the blocks will hold at most, when known."""
+    collected = np.empty((frames if frames is not None else 1 << 16, channels), np.float32)
+    filled = 0
+    for block in blocks:
+        if filled + len(block) > len(collected):
+            collected.resize((max(2 * len(collected), filled + len(block)), channels), refcheck=False)
+        collected[filled:filled + len(block)] = block
+        filled += len(block)
+    collected.resize((filled, channels), refcheck=False)
+    return collected
 
 
 def peak_dbfs(peak: float) -> float:

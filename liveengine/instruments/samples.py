@@ -352,8 +352,13 @@ class SampleStreamer:
         return self.resident.get(self.engine.samples.slot(source), 0)
 
     def serve(self, wait_seconds: float = 0.0) -> int:
-        """Carry out what the audio thread asked; returns how many requests were served."""
+        """Read the engine's notifications, then carry out what the audio thread asked; returns how many
+        requests were served."""
         self.engine.poll()
+        return self.serve_requests(wait_seconds)
+
+    def serve_requests(self, wait_seconds: float = 0.0) -> int:
+        """Carry out what the audio thread asked as of the engine's last poll (`serve` polls first)."""
         served = 0
         while True:
             try:

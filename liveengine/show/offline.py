@@ -76,7 +76,7 @@ class ShowRender:
         if not self.started:
             self.start()
         return collect_audio(self.loop.run(frames, before_step=self._before_block),
-                             self.engine.settings.output_channels)
+                             self.engine.settings.output_channels, frames)
 
     def _until_the_end(self) -> Iterator[np.ndarray]:
         rate = self.engine.settings.sample_rate

@@ -238,19 +238,19 @@ def pulse_show(stop_cue: str) -> str:
     """ + stop_cue)
 
 
-@pytest.mark.parametrize("frames, lookahead", [
-    (13, BLOCK),  # 0.52 s: the notes still to come of the cue's template are already in the audio thread
-    (41, BLOCK),  # 1.64 s: the runner posts the notes after the template's first second
-    (41, None),  # live lookahead (0.2 s): the 1.75 s note was posted before the stop fired
+@pytest.mark.parametrize("frames, live_lookahead", [
+    (13, False),  # 0.52 s: the notes still to come of the cue's template are already in the audio thread
+    (41, False),  # 1.64 s: the runner posts the notes after the template's first second
+    (41, True),  # live lookahead (0.2 s): the 1.75 s note was posted before the stop fired
 ], ids=["in the template", "runner-posted", "posted ahead"])
-def test_a_stop_action_silences_its_part_and_only_its_part(frames, lookahead):
+def test_a_stop_action_silences_its_part_and_only_its_part(frames, live_lookahead):
     text = pulse_show(f"""
         [[cues]]
         number = "2"
         at = "01:00:{frames // 25:02d}:{frames % 25:02d}"
         actions = [{{stop = "doomed"}}]
     """)
-    show = Performance(text, lookahead_samples=lookahead)
+    show = Performance(text, live_lookahead=live_lookahead)
     show.play_until(CUE_SAMPLE + 4 * RATE)
     audio = show.audio
     stop = CUE_SAMPLE + frames * SAMPLES_PER_FRAME
@@ -262,7 +262,7 @@ def test_a_stop_action_silences_its_part_and_only_its_part(frames, lookahead):
     assert (stop, f"fired at 01:00:{frames // 25:02d}:{frames % 25:02d}") in show.decisions("2")
     posted_ahead = [sample for position, sample, bus in show.posted
                     if position < stop <= sample and bus == show.engine.bus_number("one")]
-    assert bool(posted_ahead) == (lookahead is None)
+    assert bool(posted_ahead) == live_lookahead
 
 
 def test_a_cue_that_stops_and_restarts_a_part_plays_it_again_from_the_top():

@@ -4,6 +4,7 @@ a click track (its count-in and warnings too) starts within a sample of where th
 edges put the picture time it was written for, however far into the cue."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from liveengine.show.click import clicks
 from liveengine.show.reader import parse_show
 from liveengine.timecode import RATES, Timecode
 from commandline import liveengine
-from cueshows import BLOCK, CLICK, THREE, TWO, Performance, onsets, part, show_text
+from cueshows import BLOCK, CLICK, MASTER, THREE, TWO, Performance, onsets, part, show_text
+from sweepphase import samples_ahead, write_sweep
 
 PREROLL_SECONDS = 1  # of timecode before the cue, for the chase to lock
 CUE_AT = (1, 0, 1, 0)  # 01:00:01:00
@@ -35,18 +37,22 @@ CLICK_MAP = """
 """
 
 
-def chase_show(rate_name: str, sample_rate: int, beats: int = BEATS, bars: int = BARS, cue_options: str = "") -> str:
+def chase_show(rate_name: str, sample_rate: int, beats: int = BEATS, bars: int = BARS, cue_options: str = "",
+               block_size: int = BLOCK, stem: Path | None = None) -> str:
+    """The cue starts a part, a click track and, when given, `stem` (on the master bus)."""
     separator = ";" if RATES[rate_name].drop_frame else ":"
     at = separator.join(f"{field:02d}" for field in CUE_AT).replace(separator, ":", 2)
-    return show_text(part("reel", "two", range(beats), length=0.25) + CLICK_MAP.format(bars=bars) + f"""
+    stems = f'[stems.sweep]\nfile = "{stem}"\n' if stem is not None else ""
+    start_stem = ', {start = "sweep"}' if stem is not None else ""
+    return show_text(part("reel", "two", range(beats), length=0.25) + CLICK_MAP.format(bars=bars) + stems + f"""
         [[cues]]
         number = "1"
         name = "Reel"
         at = "{at}"
         {cue_options}
-        actions = [{{start = "reel"}}, {{start = "conductor"}}]
+        actions = [{{start = "reel"}}, {{start = "conductor"}}{start_stem}]
     """, timecode=f'[timecode]\nsource = "ltc"\ninput = 1\nrate = "{rate_name}"\n', input_channels=1,
-                     sample_rate=sample_rate)
+                     sample_rate=sample_rate, block_size=block_size)
 
 
 def ltc_at_speed(sample_rate: int, rate_name: str, speed: float, seconds: float) -> ltcref.Encoded:
@@ -82,18 +88,34 @@ CASES = [(speed, sample_rate, rate_name) for (speed, sample_rate), rate_name in 
     ["23.976", "24", "25", "29.97df", "29.97", "30", "24", "25"])]
 
 
-def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: float, beats: int, bars: int):
+def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: float, beats: int, bars: int,
+                      block_size: int = BLOCK, sweep_folder: Path | None = None, sweep_seconds: float = 0.0):
     """Perform the chase show against LTC at `speed` for `seconds`; every note and click within a
-    sample of its picture time. Returns the largest errors (notes, clicks) in samples."""
+    sample of its picture time, and a stem of a sweep of `sweep_seconds` (written into `sweep_folder`)
+    within a sample of it too. Returns the largest errors (notes, clicks) in samples."""
     rate = RATES[rate_name]
     ltc = ltc_at_speed(sample_rate, rate_name, speed, seconds)
-    show = Performance(chase_show(rate_name, sample_rate, beats, bars), inputs=ltc.audio[:, None])
-    show.play_until(len(ltc.audio) - 2 * BLOCK)
-    audio = show.audio
+    stem = None
+    if sweep_folder is not None:
+        stem = sweep_folder / "sweep.wav"
+        write_sweep(stem, sample_rate, sweep_seconds)
+    show = Performance(chase_show(rate_name, sample_rate, beats, bars, block_size=block_size, stem=stem),
+                       inputs=ltc.audio[:, None])
+    part_heard, click_heard, stem_heard = show.play_channels_until(len(ltc.audio) - 2 * block_size,
+                                                                   [TWO, CLICK[0], MASTER[0]]).T
     cue_frames = Timecode.from_fields(*CUE_AT, rate).frame_count - Timecode.from_fields(1, 0, 0, 0, rate).frame_count
+    if stem is not None:
+        # The stem's frame the picture is at on each sample: the inverse of the picture's line.
+        slope, intercept = np.polyfit(np.arange(len(ltc.starts)), ltc.starts, 1)
+        errors = samples_ahead(stem_heard,
+                               lambda samples: ((samples - intercept) / slope - cue_frames) * sample_rate
+                               / float(rate.fps), sample_rate, sweep_seconds)
+        assert len(errors) * 512 > 0.98 * sweep_seconds * sample_rate / speed, "the whole cue"
+        assert np.abs(errors).max() < 1.0, (errors.min(), errors.max())
+        assert show.runner.stems.starvations() == []
     notes, clicks_written = written_frames(show.show, sample_rate, cue_frames, beats)
-    heard_notes = onsets(audio[:, TWO])
-    heard_clicks = onsets(audio[:, CLICK[0]])
+    heard_notes = onsets(part_heard)
+    heard_clicks = onsets(click_heard)
     assert len(heard_notes) == len(notes) and len(heard_clicks) == len(clicks_written)
     note_error = np.array(heard_notes) - picture_sample(ltc, notes)
     click_error = np.array(heard_clicks) - picture_sample(ltc, clicks_written)
@@ -121,14 +143,14 @@ def test_every_note_and_click_of_a_chased_cue_falls_on_its_picture_time_off_spee
     assert_on_picture(speed, sample_rate, rate_name, PREROLL_SECONDS + 21, BEATS, BARS)
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("speed", SPEEDS)
 @pytest.mark.parametrize("sample_rate", [44100, 48000])
-def test_a_ten_minute_chased_cue_stays_on_its_picture_time_off_speed(speed, sample_rate):
-    """Ten minutes of a part (a note every half second) and a click (300 bars): about 40 s a case
-    (`pytest tests/show/test_picture_clock.py -m long`)."""
+def test_a_ten_minute_chased_cue_stays_on_its_picture_time_off_speed(tmp_path, speed, sample_rate):
+    """Ten minutes of a part (a note every half second), a click (300 bars) and a stem of a sweep, at
+    1024-sample blocks (the cases above play 64)."""
     minutes = 10
-    assert_on_picture(speed, sample_rate, "25", PREROLL_SECONDS + minutes * 60 + 2, minutes * 120, minutes * 30)
+    assert_on_picture(speed, sample_rate, "25", PREROLL_SECONDS + minutes * 60 + 2, minutes * 120, minutes * 30,
+                      block_size=1024, sweep_folder=tmp_path, sweep_seconds=minutes * 60)
 
 
 # MTC dates a frame by the arrival of the quarter-frame message that begins it: a message of two

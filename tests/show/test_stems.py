@@ -6,6 +6,7 @@ import pytest
 import soundfile
 
 import ltcref
+from sweepphase import samples_ahead, sweep
 from liveengine.show.reader import parse_show
 from liveengine.show.offline import ShowRender
 from liveengine.show.rig import build_rig
@@ -122,52 +123,35 @@ CUE_FRAME = 50  # 01:00:02:00, in frames of the LTC below
 
 
 def ltc_at(rate, speed, seconds):
-    """libltc's LTC from 01:00:00:00 at `speed` of 25 fps, and the picture's position (frames from its
-    start) on each sample as its frame edges give it."""
+    """libltc's LTC from 01:00:00:00 at `speed` of 25 fps, and the picture's clock: the frame of a stem
+    started at CUE_FRAME that the picture is at on each engine sample (the line through the frame edges)."""
     frames = int(seconds * 25 * speed) + 1
     encoded = ltcref.encode(rate, (25, 1), (1, 0, 0, 0), frames, slowdowns=np.full(frames, 1 / speed))
     samples_per_frame, first_edge = np.polyfit(np.arange(frames), encoded.starts, 1)
-    picture = (np.arange(len(encoded.audio)) - first_edge) / samples_per_frame
-    return encoded.audio, picture
+    return encoded.audio, lambda samples: ((samples - first_edge) / samples_per_frame - CUE_FRAME) * rate / 25
 
 
 def stem_under_ltc(folder, wave, rate, speed, seconds):
     """`wave` as a stem that a cue at CUE_FRAME starts, rendered under LTC at `speed` for the cue and `seconds`:
-    its left channel as played, the picture's frame position on each sample, and the cue runner."""
+    its left channel as played, the picture's clock (`ltc_at`), and the cue runner."""
     soundfile.write(folder / "wave.wav", np.stack([wave, wave], axis=1).astype(np.float32), rate, subtype="FLOAT")
     show = show_text(folder, {"wave": "wave.wav"}, '{start = "wave"}', timecode=CHASED_FROM_LTC,
                      trigger='at = "01:00:02:00"', rate=rate)
-    ltc, picture = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
+    ltc, stem_frame_at = ltc_at(rate, speed, CUE_FRAME / 25 + seconds + 0.3)
     audio, runner = render(show, len(ltc) / rate, ltc[:, None])
-    return audio[:, 0].astype(np.float64), picture, runner
-
-
-def sweep_phase(frames, rate, seconds, low=200.0, high=2000.0):
-    """The phase of a linear sweep from `low` to `high` Hz over `seconds`, at (fractional) frames."""
-    return 2 * np.pi * (low * frames + (high - low) * frames ** 2 / (2 * seconds * rate)) / rate
+    return audio[:, 0].astype(np.float64), stem_frame_at, runner
 
 
 @pytest.mark.parametrize("rate", [44100, 48000])
 @pytest.mark.parametrize("speed", [1.00005, 0.9995, 1.001, 0.999])
 def test_a_stem_under_timecode_off_speed_keeps_its_phase_with_the_picture_within_a_sample(tmp_path, rate, speed):
     """A 10 s sweep (sample-locked, it would end 0.5 ms to 10 ms off the picture): where each stretch of
-    512 samples of it plays, against where the picture says it should be."""
+    512 samples of it plays, against where the picture says it should be (a ten-minute one plays in
+    test_picture_clock.py)."""
     seconds = 10.0
-    played, picture, runner = stem_under_ltc(tmp_path, 0.5 * np.sin(sweep_phase(np.arange(round(seconds * rate)), rate,
-                                                                                seconds)), rate, speed, seconds)
-    should_read = (picture - CUE_FRAME) * rate / 25  # the frame of the stem the picture is at
-    window = 512
-    errors = []
-    for begin in range(np.flatnonzero(played)[0] + window, len(played), window):
-        frames = should_read[begin:begin + window]
-        if frames[-1] > seconds * rate - window:
-            break
-        phase = sweep_phase(frames, rate, seconds)
-        fit, *_ = np.linalg.lstsq(np.stack([np.sin(phase), np.cos(phase)], axis=1), played[begin:begin + window],
-                                  rcond=None)
-        angular_frequency = 2 * np.pi * (200.0 + 1800.0 * frames[window // 2] / (seconds * rate)) / rate
-        errors.append(np.arctan2(fit[1], fit[0]) / angular_frequency)  # samples ahead of the picture
-    assert len(errors) * window > 0.98 * seconds * rate / speed, "the whole cue"
+    played, stem_frame_at, runner = stem_under_ltc(tmp_path, sweep(rate, seconds), rate, speed, seconds)
+    errors = samples_ahead(played, stem_frame_at, rate, seconds)
+    assert len(errors) * 512 > 0.98 * seconds * rate / speed, "the whole cue"
     assert max(np.abs(errors)) < 1.0, (min(errors), max(errors))
     assert runner.stems.starvations() == []
 

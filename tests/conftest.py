@@ -20,12 +20,9 @@ def vsco():
 
 
 def pytest_collection_modifyitems(config, items):
-    long_selected = "long" in (config.getoption("markexpr") or "")
     for item in items:
         if CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.corpus)
-        if "long" in item.keywords and not long_selected:
-            item.add_marker(pytest.mark.skip(reason="a long performance: run it with -m long"))
 
 
 @pytest.fixture(scope="module")

@@ -81,6 +81,6 @@ def warn_about_instruments(rig):
     sys.stderr.flush()
 
 
-def prepare_kernels(quiet_when_warm: bool = False, offline: bool = False):
+def prepare_kernels(quiet_when_warm: bool = False, through_numba: bool = False):
     from ..engine.warmup import prepare_kernels_shown
-    prepare_kernels_shown(quiet_when_warm=quiet_when_warm, offline=offline)
+    prepare_kernels_shown(quiet_when_warm=quiet_when_warm, through_numba=through_numba)

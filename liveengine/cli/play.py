@@ -60,7 +60,7 @@ def command_play(args) -> int:
         print(f"  {notice}")
     if any(loaded.problems for loaded in player.presets):
         print(f"  (`liveengine check {args.patch}` lists the problems)")
-    prepare_kernels(offline=True)
+    prepare_kernels()
     rate = args.sample_rate
     began = time.monotonic()
     try:

@@ -32,7 +32,7 @@ def command_render(args) -> int:
         if rig.show.timecode.source != "ltc":
             raise UsageError(f"{args.show} chases no LTC: set [timecode] source = \"ltc\" and its input")
         inputs = _recorded_inputs(args.ltc, rig, rig.show.timecode.input)
-    prepare_kernels(offline=True)
+    prepare_kernels()
     render = ShowRender(rig, inputs=inputs, go_seconds=args.go)
     warn_about_stems(render.runner)
     warn_about_instruments(rig)

@@ -11,5 +11,5 @@ def add_parser(commands):
 
 
 def command_warmup(args) -> int:
-    prepare_kernels(quiet_when_warm=args.quiet_when_warm)
+    prepare_kernels(quiet_when_warm=args.quiet_when_warm, through_numba=True)
     return 0

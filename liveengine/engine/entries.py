@@ -3,7 +3,7 @@ an offline render calls too), the event rings, the sample slots' release store, 
 (kernel/entries.py), each through its C entry point.
 
 They come from the native object of the compiled kernel when the kernel cache holds a sound one for
-these sources (engine/native.py): an offline render (`play`, `render`, the scripting API's renders)
+these sources (engine/native.py): a command (`run`, `check`, `play`, `render`) or the scripting API
 then never imports numba, and a live stream runs the same native callback. Otherwise numba compiles them or
 loads them from its cache, and preparing the kernels (`liveengine warmup`, the start of a command)
 writes the native object for next time. The first call decides, once per process;

@@ -7,10 +7,12 @@ its progress every second, with an estimate from the last time it compiled on th
 (or, the first time, from a 2-core machine's figures).
 
 Once numba has them, the entry points the control plane calls (kernel/entries.py) are kept as native
-code too (engine/native.py): an offline render (`play`, `render`) then loads that instead, without
-importing numba, and says so (`prepare_kernels_shown(offline=True)`).
+code too (engine/native.py): a command (`run`, `check`, `render`, `play`) then loads that instead,
+without importing numba, and says so. That native code belongs to the kernel's sources, not to where
+they are installed: a new installation of the same sources (another virtual environment, a reinstall)
+starts at once, where numba, whose cache follows the source files' paths, would compile it all again.
 
-`liveengine warmup` prepares them once, as an installation step.
+`liveengine warmup` prepares them once through numba (`through_numba`), as an installation step.
 """
 
 import contextlib
@@ -196,13 +198,13 @@ class ProgressPrinter:
         self.out.flush()
 
 
-def prepare_kernels_shown(out=None, quiet_when_warm: bool = False, offline: bool = False):
+def prepare_kernels_shown(out=None, quiet_when_warm: bool = False, through_numba: bool = False):
     """Prepare the kernels and tell a person: a line per kernel, and progress with an estimate for each
-    one that compiles. `quiet_when_warm`: say nothing when every kernel loads from the cache. `offline`
-    (a render, no stream): the kernel's native code will do, when the kernel cache holds it."""
+    one that compiles. `quiet_when_warm`: say nothing when every kernel loads from the cache. The kernel
+    cache's native code will do when it holds a usable one, unless `through_numba`."""
     out = out if out is not None else sys.stdout
     began = time.monotonic()
-    if offline and entries.kernel_entries().source == entries.NATIVE:
+    if not through_numba and entries.kernel_entries().source == entries.NATIVE:
         if not quiet_when_warm:
             print("Preparing kernels:", file=out)
             print(f"  {'native code':<16} {time.monotonic() - began:6.2f} s  (loaded from {native.native_dir()}, "
@@ -222,5 +224,5 @@ def prepare_kernels_shown(out=None, quiet_when_warm: bool = False, offline: bool
         print("Preparing kernels:", file=out, flush=True)
     prepare_kernels(report=ProgressPrinter(out))
     if (native.native_dir() / native.MANIFEST).exists():
-        print(f"  native code written to {native.native_dir()}: offline renders load it without numba", file=out)
+        print(f"  native code written to {native.native_dir()}: commands load it without numba", file=out)
     print(f"  ready in {time.monotonic() - began:.2f} s", file=out, flush=True)

@@ -32,7 +32,9 @@ Last, a hostile Python thread (busy loops, full garbage collections of a million
 two million floats: liveengine/bench/core.py's) runs beside the live engine with the chain, in rounds
 as long as the others (the notes struck anew each time: held longer, they fade), and the engine's
 missed cycles are counted, beside the callback's longest run: a missed cycle while every callback took
-less than its period was a late wake-up by the system, not late work by the engine.
+less than its period was a late wake-up by the system, not late work by the engine. A reference JACK
+client in C whose callback does nothing (bench/jackreference.py) is measured the same way, alone and
+beside the same hostile thread: what it misses, the machine misses.
 
 Install jalv from Debian for the comparison: `apt-get install -y --no-install-recommends jalv`.
 Without it, or with --liveengine-only, only liveengine's figures are measured.
@@ -59,6 +61,9 @@ from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 from liveengine.engine import Engine, EngineSettings, NotificationPump, OfflineRenderer
 from liveengine.engine.warmup import prepare_kernels
 from liveengine.instruments.lilv import ffi
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jackreference import ReferenceClient  # noqa: E402
 
 RATE = 48000
 BLOCKS = (64, 256)
@@ -99,7 +104,9 @@ out.delete()
 NOTE_CLIENT_NAME = "bench notes"
 
 
-@cfunc(types.void(types.voidptr, types.uint32), cache=True)
+# Not cached: this module is run as a script and imported by the tests, and numba's cache names the module
+# a cfunc was compiled in, which the other cannot import.
+@cfunc(types.void(types.voidptr, types.uint32))
 def _run_nothing(handle, frames):
     """run's signature, doing nothing: what calling a plugin costs the plain loop, to take off."""
 
@@ -210,6 +217,21 @@ def liveengine_live(block: int, seconds: float, server: PrivateJackServer, *, ch
             # The callback's own longest run: under the period, a missed cycle was a late wake-up, not late work.
             "longest_callback_ms": after.dsp_load_max * block / RATE * 1000,
             "hostile_rounds": load.rounds if hostile else 0}
+
+
+def reference_live(seconds: float, hostile: bool = False) -> dict:
+    """The reference C client on the current JACK server for `seconds` after it settles: its missed cycles."""
+    client = ReferenceClient()
+    try:
+        time.sleep(SETTLE_SECONDS)
+        before = client.read()
+        with HostileLoad() if hostile else contextlib.nullcontext():
+            time.sleep(seconds)
+        after = client.read()
+    finally:
+        client.close()
+    return {"missed_cycles": after.missed_cycles - before.missed_cycles,
+            "delivered": after.callbacks - before.callbacks, "longest_gap_ms": after.longest_gap_ms}
 
 
 # The chain in jalv.
@@ -414,7 +436,7 @@ def live_rounds(block: int, rounds: int, seconds: float, hostile_rounds: int, wi
                 realtime: bool) -> dict[str, list[dict]]:
     """On a private JACK server whose period is `block`: `rounds` rounds of each side, alternating, then
     `hostile_rounds` of the live engine with the chain beside a hostile thread (each with the notes struck
-    anew: held longer, they fade)."""
+    anew: held longer, they fade), and of the reference client alone and beside the same thread."""
     with PrivateJackServer(sample_rate=RATE, period=block, realtime=realtime) as server:
         sides = {"liveengine": lambda: liveengine_live(block, seconds, server),
                  "liveengine empty": lambda: liveengine_live(block, seconds, server, chain=False)}
@@ -427,6 +449,8 @@ def live_rounds(block: int, rounds: int, seconds: float, hostile_rounds: int, wi
                 for side, measure in list(sides.items())[::1 if round_number % 2 == 0 else -1]:
                     measured[side].append(measure())
         measured["hostile"] = [liveengine_live(block, seconds, server, hostile=True) for _ in range(hostile_rounds)]
+        measured["reference"] = [reference_live(seconds) for _ in range(hostile_rounds)]
+        measured["reference hostile"] = [reference_live(seconds, hostile=True) for _ in range(hostile_rounds)]
     return measured
 
 
@@ -493,10 +517,17 @@ def print_hostile(live: dict, rounds: int, seconds: float):
               f"{total['expected']:.0f} cycles delivered, longest gap {max(r['longest_gap_ms'] for r in hostile):.1f} "
               f"ms, longest callback {max(r['longest_callback_ms'] for r in hostile):.2f} ms of a "
               f"{1000 * block / RATE:.2f} ms period, the hostile thread's loop done {total['hostile_rounds']} times")
+    print(f"The reference C client (its callback does nothing; bench/jackreference.py), {rounds} round(s) of "
+          f"{seconds:g} s alone and as many beside the same hostile thread:")
+    for block in BLOCKS:
+        alone, beside = live[block]["reference"], live[block]["reference hostile"]
+        print(f"  block {block:>3}: alone {sum(r['missed_cycles'] for r in alone)} missed cycles (longest gap "
+              f"{max(r['longest_gap_ms'] for r in alone):.1f} ms), beside the hostile thread "
+              f"{sum(r['missed_cycles'] for r in beside)} (longest gap {max(r['longest_gap_ms'] for r in beside):.1f} ms)")
 
 
 def run_plugin_benchmarks(quick: bool, with_jalv: bool):
-    rounds, seconds = (1, 3.0) if quick else (5, 10.0)
+    rounds, seconds = (1, 1.5) if quick else (5, 10.0)
     offline_rounds, offline_seconds = (3, 1.0) if quick else (15, 3.0)
     hostile_rounds = 1 if quick else 3
     realtime = realtime_allowed()

@@ -82,3 +82,6 @@ def test_the_plugin_hosting_comparison_measures_liveengine_s_side_in_its_quick_m
         hostile = re.search(rf"block\s+{block}: (\d+) missed cycles, (\d+) / (\d+) cycles delivered, longest gap "
                             rf"\d+\.\d ms, longest callback (\d+\.\d\d) ms of a", out)
         assert hostile and int(hostile.group(2)) > 0 and float(hostile.group(4)) > 0, out
+        reference = re.search(rf"block\s+{block}: alone (\d+) missed cycles \(longest gap (\d+\.\d) ms\), beside the "
+                              rf"hostile thread (\d+) \(longest gap (\d+\.\d) ms\)$", out, re.MULTILINE)
+        assert reference and float(reference.group(2)) >= 1000 * block / 48000 - 0.1, out  # its callbacks came

@@ -92,10 +92,10 @@ def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: f
                       block_size: int = BLOCK, sweep_folder: Path | None = None, sweep_seconds: float = 0.0):
     """Perform the chase show against LTC at `speed` for `seconds`; every note and click within a
     sample of its picture time, and a stem of a sweep of `sweep_seconds` (written into `sweep_folder`)
-    within a sample of it too. Returns the largest errors (notes, clicks) in samples."""
+    within a sample of it too. Returns the largest errors (notes, clicks, the stem's) in samples."""
     rate = RATES[rate_name]
     ltc = ltc_at_speed(sample_rate, rate_name, speed, seconds)
-    stem = None
+    stem, stem_error = None, 0.0
     if sweep_folder is not None:
         stem = sweep_folder / "sweep.wav"
         write_sweep(stem, sample_rate, sweep_seconds)
@@ -113,6 +113,7 @@ def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: f
         assert len(errors) * 512 > 0.98 * sweep_seconds * sample_rate / speed, "the whole cue"
         assert np.abs(errors).max() < 1.0, (errors.min(), errors.max())
         assert show.runner.stems.starvations() == []
+        stem_error = float(np.abs(errors).max())
     notes, clicks_written = written_frames(show.show, sample_rate, cue_frames, beats)
     heard_notes = onsets(part_heard)
     heard_clicks = onsets(click_heard)
@@ -135,7 +136,7 @@ def assert_on_picture(speed: float, sample_rate: int, rate_name: str, seconds: f
     # The audio clock alone would have drifted this far by the last note: the test tells them apart.
     last = (notes[-1] - cue_frames) * sample_rate / float(rate.fps)
     assert abs(last / speed - last) > 4 or speed == 1.00005
-    return np.abs(note_error).max(), np.abs(click_error).max()
+    return np.abs(note_error).max(), np.abs(click_error).max(), stem_error
 
 
 @pytest.mark.parametrize("speed, sample_rate, rate_name", CASES)

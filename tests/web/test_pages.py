@@ -228,22 +228,23 @@ def test_ten_viewers_and_a_stalled_one_cost_the_engine_no_cycle_an_idle_client_k
                 await ws.close()
             return ticks
 
-    # An idle JACK client on the same server counts the cycles the scheduler alone takes from anyone.
-    reference = ReferenceClient(env={**os.environ, "JACK_DEFAULT_SERVER": live.server_name})
+    def watched(viewers: int) -> tuple[list, int]:
+        """A round of `viewers`, beside an idle JACK client on the same server that counts the cycles the
+        scheduler alone takes from anyone in the same seconds."""
+        reference = ReferenceClient(env={**os.environ, "JACK_DEFAULT_SERVER": live.server_name})
+        ticks = asyncio.run(watch(8.0, viewers))
+        return ticks, reference.late_cycles()
+
     # A viewer that connects, then never reads: its socket's buffers fill, then its queue.
     stalled = socket.socket()
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.connect(("127.0.0.1", live.port))
     stalled.sendall(b"GET /ws?page=engineer HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    one = asyncio.run(watch(8.0, 1))
-    loaded = asyncio.run(watch(8.0, 10))
-    reference_late = reference.late_cycles()  # over both rounds
+    one, reference_with_one = watched(1)
+    loaded, reference_with_ten = watched(10)
     alone = one[0][-1]["missed"] - one[0][0]["missed"]
     engine_late = loaded[0][-1]["missed"] - loaded[0][0]["missed"]
-    # On this machine's dummy server the scheduler takes a few cycles in 8 s at a 64-frame period from the
-    # engine with one viewer as with ten (measured 2-9), and from an idle client (0-11 in 16 s): the counts
-    # vary as a Poisson count does. The viewers must cost none beyond that.
     for viewer in loaded:  # every reading viewer kept getting its 20 ticks a second
         assert len(viewer) >= 8.0 * 20 * 0.7
     deadline = time.monotonic() + 20  # it is dropped once the server's small send buffer is full
@@ -251,12 +252,14 @@ def test_ten_viewers_and_a_stalled_one_cost_the_engine_no_cycle_an_idle_client_k
         assert time.monotonic() < deadline, "the stalled viewer was never dropped"
         time.sleep(0.5)
     stalled.close()
-    baseline = max(alone, reference_late / 2)
-    if engine_late > baseline + SCHEDULING_NOISE + 2 * math.sqrt(baseline):
-        # Known and open (issue 17): alone, ten viewers cost nothing (5 runs: 5-6 missed against 4-7 with one),
-        # but within the whole suite they once cost 28 against 3 with one viewer; the cause is not found yet.
-        pytest.xfail(f"with ten viewers the engine missed {engine_late} cycles, with one {alone}, an idle client "
-                     f"{reference_late}")
+    # On this machine's dummy server the scheduler takes cycles at a 64-frame period from any client, a C
+    # one doing nothing included (bench/plugins.py: 2-10 in 10 s), in bursts: the engine with ten viewers
+    # may miss what the idle client missed in the same seconds, or the engine with one viewer, and a
+    # Poisson count's spread; the viewers must cost nothing beyond that.
+    baseline = max(alone, reference_with_ten)
+    assert engine_late <= baseline + SCHEDULING_NOISE + 2 * math.sqrt(baseline), \
+        (f"with ten viewers the engine missed {engine_late} cycles, with one {alone}; the idle client missed "
+         f"{reference_with_ten} beside the ten, {reference_with_one} beside the one")
 
 
 def _events(live):

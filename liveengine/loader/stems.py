@@ -61,8 +61,8 @@ class StemLoader:
         # Never overwrite what the block in flight may read, nor what a stem that follows the picture reads
         # again when the chase refines its line a little backward.
         self._guard = 2 * engine.settings.max_block + TAPS
-        # A ring is topped up once this much of it is free (or the file's rest): a read for each block
-        # that played would cost more than the frames it moves.
+        # A playing stem's ring is topped up once this much of it is free (or the file's rest): a read for
+        # each block that played would cost more than the frames it moves. At rest it is filled whole.
         self._top_up = max(1, min(self._chunk, (self._capacity - self._guard) // 2))
         self.files: dict[int, soundfile.SoundFile] = {}
         self.names = {stem.slot: stem.name for stem in stems}
@@ -135,7 +135,7 @@ class StemLoader:
             kernel_entries().publish_window(self._ints, slot, start, start + count)
             return count
         limit = min(length, max(wanted, held_from) + self._capacity - self._guard)
-        if window_end < limit and limit - window_end >= min(self._top_up, length - window_end):
+        if window_end < limit and limit - window_end >= min(self._top_up if playing else 1, length - window_end):
             count = self._write(slot, window_end, min(self._chunk, limit - window_end))
             kernel_entries().publish_window(self._ints, slot, window_start, window_end + count)
             return count

@@ -62,8 +62,9 @@ class StemLoader:
         # again when the chase refines its line a little backward.
         self._guard = 2 * engine.settings.max_block + TAPS
         # A playing stem's ring is topped up once this much of it is free (or the file's rest): a read for
-        # each block that played would cost more than the frames it moves. At rest it is filled whole.
-        self._top_up = max(1, min(self._chunk, (self._capacity - self._guard) // 2))
+        # each block that played would cost more than the frames it moves, and an eighth of the ring keeps
+        # most of it ahead of the play position. At rest it is filled whole.
+        self._top_up = max(1, min(self._chunk, (self._capacity - self._guard) // 8))
         self.files: dict[int, soundfile.SoundFile] = {}
         self.names = {stem.slot: stem.name for stem in stems}
         self.problems: list[str] = []

@@ -182,9 +182,9 @@ def audit_native_code() -> AuditReport:
 def main():
     report = audit_native_code() if "--native" in sys.argv[1:] else audit_callback()
     print(report.summary())
-    print(json.dumps({"functions": report.functions, "raise_sites": len(report.raise_sites), "nrt_allocations": len(report.allocations),
-                      "cpython_calls": len(report.cpython_calls), "foreign_calls": len(report.foreign_calls),
-                      "plugin_calls": len(report.plugin_calls)}))
+    print(json.dumps({"functions": report.functions, "raise_sites": len(report.raise_sites),
+                      "nrt_allocations": len(report.allocations), "cpython_calls": len(report.cpython_calls),
+                      "foreign_calls": len(report.foreign_calls), "plugin_calls": len(report.plugin_calls)}))
     sys.exit(0 if report.clean else 1)
 
 

@@ -136,7 +136,8 @@ class StemLoader:
             kernel_entries().publish_window(self._ints, slot, start, start + count)
             return count
         limit = min(length, max(wanted, held_from) + self._capacity - self._guard)
-        if window_end < limit and limit - window_end >= min(self._top_up if playing else 1, length - window_end):
+        top_up = self._top_up if playing else 1  # at rest, every free frame
+        if window_end < limit and limit - window_end >= min(top_up, length - window_end):
             count = self._write(slot, window_end, min(self._chunk, limit - window_end))
             kernel_entries().publish_window(self._ints, slot, window_start, window_end + count)
             return count

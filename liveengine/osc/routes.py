@@ -262,6 +262,10 @@ def _query(surface, call: Call):
     surface.answer(call.client, call.address, "ok", surface.query(call.address))
 
 
+def _state(surface, call: Call):
+    call.client.send_packet(surface.state_packet())
+
+
 def _replies(surface, call: Call):
     surface.answer_commands(call.client, call.arguments[0])
     call.reply("ok", None)
@@ -325,7 +329,8 @@ ADDRESS_SPACE = AddressSpace([
     _query_route("/cuelist", "query: the cues, in show order"),
     _query_route("/buses", "query: each bus as it plays now"),
     _query_route("/setups", "query: the keyboard setups, and the keyboards on each"),
-    _query_route("/state", "query: timecode, chase, current and next cue, voices, DSP load, dropouts"),
+    Route("/state", (), "query: timecode, chase, current and next cue, voices, DSP load, dropouts", _state,
+          answered=True),
     _query_route("/ping", "query: answers \"pong\""),
     Route("/replies", (flag("1 or 0"),), "answer my commands too", _replies,
           expects="1 (answer my commands) or 0"),

@@ -17,9 +17,12 @@ import time
 from ..engine import BusLevel
 from .feed import Feed, cue_fields, timecode_text
 from .routes import ADDRESS_SPACE, SEQUENCED, Call, CommandError
-from .server import OscClient
+from .server import OscClient, message
 
 REMEMBERED_SEQUENCES = 256  # per client host
+# How old an answer to /state may be. Reading it costs about 0.1 ms; a flood of queries shares one
+# reading instead, and leaves the worker's time to the other clients' /go and /ping.
+STATE_MAX_AGE_SECONDS = 0.005
 
 
 class OscSurface:
@@ -38,6 +41,8 @@ class OscSurface:
         self.feed = Feed(self.engine, runner, rig.show.timecode.rate)
         self.commands_carried_out = 0
         self.errors = 0
+        self._state_packet = b""
+        self._state_read_at = -STATE_MAX_AGE_SECONDS
 
     # Dispatch.
 
@@ -170,6 +175,14 @@ class OscSurface:
                 "current_cue": cue_fields(self.runner.current), "next_cue": cue_fields(self.runner.standing_by),
                 "voices": telemetry.voices, "dsp_percent": 100 * telemetry.dsp_load_average,
                 "dropouts": telemetry.missed_cycles, "late_events": telemetry.late_events}
+
+    def state_packet(self) -> bytes:
+        """The answer to /state as a packet, read anew once it is STATE_MAX_AGE_SECONDS old."""
+        now = time.monotonic()
+        if now - self._state_read_at >= STATE_MAX_AGE_SECONDS:
+            self._state_packet = message("/reply/state", _reply_text("/state", "ok", self.query("/state")))
+            self._state_read_at = now
+        return self._state_packet
 
     # The feed.
 

@@ -2,6 +2,7 @@
 seeded fuzzers over UDP and TCP. The surface runs in this process (as in test_osc.py) unless the
 case is about the whole process (its file limit), where `liveengine run` runs on a JACK dummy server."""
 
+import json
 import logging
 import os
 import random
@@ -20,6 +21,7 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 
 from liveengine.show.reader import ShowFileError, parse_show
 from liveengine.osc import server as osc_module
+from liveengine.osc import surface as surface_module
 from liveengine.osc.server import (CONNECTIONS_OVER, DESCRIPTOR_RESERVE, MAX_BUNDLE_MESSAGES, NOT_READING,
                                     OVER_RATE, SHORT_OF_FILES, build, count_messages, message)
 
@@ -403,6 +405,39 @@ def test_two_hundred_tcp_clients_that_never_read_cannot_hold_up_anothers_ping():
                 sock.close()
         assert "127.0.0.1" not in osc.server.tallies  # nothing of the pinging client was dropped
         osc.wait_for(lambda: osc.server.connections == 0)
+
+
+def test_a_connection_hands_on_a_few_frames_a_round_so_every_socket_is_read_again_soon():
+    # 200 connections with 100 queries each took the network thread 0.5-1 s in one round, and a
+    # console's /ping waited for the round to end: a connection now hands on FRAMES_PER_TURN a round.
+    server = osc_module.OscServer(lambda *call: None, free_port(), messages_per_second=100000.0)
+    ours, theirs = socket.socketpair()
+    try:
+        connection = osc_module.Connection(server, ours, "127.0.0.2", 1)
+        frames = 2 * osc_module.FRAMES_PER_TURN + 3
+        connection.incoming += slip.encode(message("/ping")) * frames
+        taken = []
+        for _ in range(3):
+            server._take_frames(connection)
+            taken.append(server.counters.received)
+            assert (connection in server._unfinished) == (taken[-1] < frames)
+        assert taken == [osc_module.FRAMES_PER_TURN, 2 * osc_module.FRAMES_PER_TURN, frames]
+        assert not connection.incoming
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_a_flood_of_state_queries_shares_one_reading_of_the_engine():
+    with Surface() as osc:
+        first = osc.surface.state_packet()
+        assert osc.surface.state_packet() is first  # within STATE_MAX_AGE_SECONDS: the same answer
+        time.sleep(2 * surface_module.STATE_MAX_AGE_SECONDS)
+        osc.render(0.1)
+        again = osc.surface.state_packet()
+        assert again is not first
+        state = json.loads(osc_packet.OscPacket(again).messages[0].message.params[0])["data"]
+        assert state["position_samples"] == osc.rig.engine.telemetry().position > 0
 
 
 def test_a_client_that_never_reads_is_disconnected_once_its_replies_overflow(monkeypatch):

@@ -617,24 +617,30 @@ def test_the_filter_envelope_moves_the_cutoff():
 
 
 
+SWEEP = Envelope(attack=0.05, decay=0.1, sustain=30.0, release=0.1, depth=3600)
+
+
 @pytest.mark.parametrize("interpolation", ["cubic", "linear"])
-def test_a_mono_voice_through_a_sweeping_filter_renders_as_the_general_loop_does(tmp_path, interpolation):
-    # A mono voice whose cutoff sweeps (its filter envelope's attack, decay and release) runs its own loop;
-    # a stereo sample of the same wave on both sides goes through the general one: each side the same.
-    wave = rng_wave(RATE)
-    mono = SampleSource(str(write_wav(tmp_path / "mono.wav", wave)))
-    stereo = SampleSource(str(write_wav(tmp_path / "stereo.wav", np.stack([wave, wave], axis=1))))
-    fileg = Envelope(attack=0.05, decay=0.1, sustain=30.0, release=0.1, depth=3600)
+@pytest.mark.parametrize("filtered", [{}, {"fil_type": "lpf_2p", "cutoff": 2000.0},
+                                      {"fil_type": "lpf_2p", "cutoff": 300.0, "resonance": 6.0,
+                                       "filter_envelope": SWEEP}], ids=["unfiltered", "low-pass", "sweeping"])
+def test_each_side_of_a_stereo_voice_sounds_as_a_mono_voice_of_that_side(tmp_path, interpolation, filtered):
+    # Mono and stereo voices run loops of their own (unfiltered, a low-pass at rest, a sweeping one), the
+    # general loop where the taps reach an edge. A stereo sample of two different waves: its left side as a
+    # mono voice of the left wave, its right as one of the right wave.
+    sides = rng_wave(RATE, seed=1), rng_wave(RATE, seed=2)
+    stereo = SampleSource(str(write_wav(tmp_path / "stereo.wav", np.stack(sides, axis=1))))
+    monos = [SampleSource(str(write_wav(tmp_path / f"side{n}.wav", side))) for n, side in enumerate(sides)]
     renders = []
-    for source in (mono, stereo):
-        region = plain(0, fil_type="lpf_2p", cutoff=300.0, resonance=6.0, filter_envelope=fileg,
-                       amp_envelope=Envelope(release=0.1))
-        rig = Rig(SampledInstrument("sweep", [region], [source]), interpolation=interpolation)
+    for source in (stereo, *monos):
+        region = plain(0, amp_envelope=Envelope(release=0.1), **filtered)
+        rig = Rig(SampledInstrument("sides", [region], [source]), interpolation=interpolation)
         rig.note(0, 67, length=RATE // 4 + 17)  # a fifth up: the voice reads between frames
         renders.append(rig.render(RATE // 2, channel=None))
-    mono_out, stereo_out = renders
-    assert np.abs(mono_out).max() > 0.05
-    np.testing.assert_allclose(mono_out, stereo_out, atol=1e-6)  # the output's float32, to a rounding or two
+    both, left, right = renders
+    assert np.abs(both).max() > 0.05 and rig.voices == 0
+    np.testing.assert_allclose(both[:, 0], left[:, 0], atol=1e-6)  # the output's float32, to a rounding or two
+    np.testing.assert_allclose(both[:, 1], right[:, 1], atol=1e-6)
 
 
 # Streaming and memory.

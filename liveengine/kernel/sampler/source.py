@@ -42,8 +42,10 @@ from ..state import (
 )
 from ..voices.envelope import enter_release, play_sample
 
-# The taps around a read position, as unsigned offsets for `play_mono_run`'s indexing.
+# The taps around a read position, as unsigned offsets for the runs' indexing: a mono sample's frames, and
+# the distance between an interleaved stereo sample's frames and its right channel's place in a frame.
 TAP_BEFORE, TAP_AFTER, TAP_AFTER_NEXT = np.uint64(1), np.uint64(1), np.uint64(2)
+STEREO_STRIDE, RIGHT_LANE = np.uint64(2), np.uint64(1)
 SILENT_FRAME = np.float32(0.0)
 
 
@@ -256,3 +258,52 @@ def mono_run(cubic, form, data, bus_audio, bus, begin, count, position, step, co
                                                       gain_left, gain_right, step_left, step_right)
         position += step
     return position, state_1, state_2, envelope, gain_left, gain_right, a1, a2, a3
+
+
+@realtime_spliced
+def play_stereo_run(cubic, form, run):
+    """`stereo_run(cubic, form, *run)` with its interpolation and filter form as constants, as
+    `play_mono_run`."""
+    if cubic:
+        if form == RUN_LOW_PASS_SWEEPING:
+            return stereo_run(True, RUN_LOW_PASS_SWEEPING, run)
+        if form == RUN_LOW_PASS_AT_REST:
+            return stereo_run(True, RUN_LOW_PASS_AT_REST, run)
+        return stereo_run(True, RUN_UNFILTERED, run)
+    if form == RUN_LOW_PASS_SWEEPING:
+        return stereo_run(False, RUN_LOW_PASS_SWEEPING, run)
+    if form == RUN_LOW_PASS_AT_REST:
+        return stereo_run(False, RUN_LOW_PASS_AT_REST, run)
+    return stereo_run(False, RUN_UNFILTERED, run)
+
+
+@realtime_spliced
+def stereo_run(cubic, form, run):
+    """`mono_run` for an interleaved stereo sample: each channel interpolated and filtered (the left through
+    `states`' first two, the right through their last two). Returns (position, states, envelope, gain_left,
+    gain_right, a1, a2, a3)."""
+    data, bus_audio, bus, begin, count, position, step, coefficients, states, envelope, mul, add, gain_left, \
+        gain_right, step_left, step_right = run
+    b0, f1, f2, a1, a2, a3, step_1, step_2, step_3 = coefficients
+    state_1, state_2, state_3, state_4 = states
+    for j in range(np.uint64(begin), np.uint64(begin + count)):
+        whole = np.int64(position)
+        t = position - whole
+        at = np.uint64(whole) * STEREO_STRIDE
+        left = interpolate(data[at - STEREO_STRIDE], data[at], data[at + STEREO_STRIDE],
+                           data[at + 2 * STEREO_STRIDE], t, cubic)
+        right = interpolate(data[at - RIGHT_LANE], data[at + RIGHT_LANE], data[at + 3 * RIGHT_LANE],
+                            data[at + 5 * RIGHT_LANE], t, cubic)
+        if form == RUN_LOW_PASS_AT_REST:
+            left, state_1, state_2 = low_pass_biquad_step(left, state_1, state_2, b0, f1, f2)
+            right, state_3, state_4 = low_pass_biquad_step(right, state_3, state_4, b0, f1, f2)
+        elif form == RUN_LOW_PASS_SWEEPING:
+            left, _, state_1, state_2 = svf_bands(left, state_1, state_2, a1, a2, a3)
+            right, _, state_3, state_4 = svf_bands(right, state_3, state_4, a1, a2, a3)
+            a1 += step_1
+            a2 += step_2
+            a3 += step_3
+        envelope, gain_left, gain_right = play_sample(bus_audio, bus, j, left, right, envelope, mul, add,
+                                                      gain_left, gain_right, step_left, step_right)
+        position += step
+    return position, (state_1, state_2, state_3, state_4), envelope, gain_left, gain_right, a1, a2, a3

@@ -100,6 +100,7 @@ from ..sampler.source import (
     free_sample_voice,
     loop_bounds,
     play_mono_run,
+    play_stereo_run,
     read_frame,
     report_starved,
     sample_view,
@@ -515,7 +516,7 @@ def play(table, voice_values, voice_ints, regions, bus_audio, slot, r, start, en
     biquad = low_pass and g_step == 0.0
     b0, f1, f2 = low_pass_biquad(a1, a2, a3)
     states = filter_states(voice_values, voice_ints, slot, biquad, a1, a2, a3)
-    steady = channels == 1 and (filter_type == FILTER_NONE or low_pass)
+    steady = filter_type == FILTER_NONE or low_pass
     form = RUN_UNFILTERED if filter_type == FILTER_NONE else RUN_LOW_PASS_AT_REST if biquad else \
         RUN_LOW_PASS_SWEEPING
     position = voice_values[V_PHASE, slot]
@@ -533,18 +534,26 @@ def play(table, voice_values, voice_ints, regions, bus_audio, slot, r, start, en
         plain = 0
         if steady and position >= 1.0:
             # The common case in a loop of its own, free of the tests the general loop makes each sample
-            # (measured for synth voices: 15 % faster): a mono sample, its filter a low-pass (at rest, or
-            # sweeping with its envelope) or none, for as many samples as every tap stays inside what is
-            # read (and inside the loop).
+            # (measured for synth voices: 15 % faster; 256 stereo voices, whole process: 14-21 % less CPU):
+            # its filter a low-pass (at rest, or sweeping with its envelope) or none, for as many samples as
+            # every tap stays inside what is read (and inside the loop). Mono and stereo have loops of their
+            # own: one loop for both made mono voices 23 % slower in the callback.
             if position + (run + 1) * step < fast_last:  # the whole run, a step to spare: no division
                 plain = run
             else:
                 plain = min(run, max(0, int((fast_last + 1.0 - position) / step) - 1))
-            state_1, state_2, state_3, state_4 = states
-            position, state_1, state_2, envelope, gain_left, gain_right, a1, a2, a3 = play_mono_run(cubic, form, (
-                data, bus_audio, bus, i, plain, position, step, (b0, f1, f2, a1, a2, a3, step_1, step_2, step_3),
-                state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right))
-            states = (state_1, state_2, state_3, state_4)
+            if stereo:
+                position, states, envelope, gain_left, gain_right, a1, a2, a3 = play_stereo_run(cubic, form, (
+                    data, bus_audio, bus, i, plain, position, step, (b0, f1, f2, a1, a2, a3, step_1, step_2,
+                                                                     step_3),
+                    states, envelope, mul, add, gain_left, gain_right, step_left, step_right))
+            else:
+                state_1, state_2, state_3, state_4 = states
+                position, state_1, state_2, envelope, gain_left, gain_right, a1, a2, a3 = play_mono_run(cubic, form, (
+                    data, bus_audio, bus, i, plain, position, step, (b0, f1, f2, a1, a2, a3, step_1, step_2,
+                                                                     step_3),
+                    state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right))
+                states = (state_1, state_2, state_3, state_4)
         for j in range(i + plain, i + run):
             left_in, right_in, ended, short = read_frame(data, channels, available, frames_total, position, cubic,
                                                          loop)

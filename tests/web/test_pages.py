@@ -241,28 +241,40 @@ def test_ten_viewers_and_a_stalled_one_cost_the_engine_no_cycle_an_idle_client_k
     stalled.connect(("127.0.0.1", live.port))
     stalled.sendall(b"GET /ws?page=engineer HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    one, reference_with_one = watched(1)
-    loaded, reference_with_ten = watched(10)
-    alone = one[0][-1]["missed"] - one[0][0]["missed"]
-    engine_late = loaded[0][-1]["missed"] - loaded[0][0]["missed"]
-    for viewer in loaded:  # every reading viewer kept getting its 20 ticks a second
-        assert len(viewer) >= 8.0 * 20 * 0.7
-    deadline = time.monotonic() + 20  # it is dropped once the server's small send buffer is full
-    while not any("dropped: it stopped reading" in event["text"] for event in _events(live)):
-        assert time.monotonic() < deadline, "the stalled viewer was never dropped"
-        time.sleep(0.5)
-    stalled.close()
     # On this machine's dummy server the scheduler takes cycles at a 64-frame period from any client, a C
     # one doing nothing included (bench/plugins.py: 2-10 in 10 s), in bursts: the engine with ten viewers
     # may miss what the idle client missed in the same seconds, or the engine with one viewer, and a
     # Poisson count's spread; the viewers must cost nothing beyond that.
-    baseline = max(alone, reference_with_ten)
-    if engine_late > baseline + SCHEDULING_NOISE + 2 * math.sqrt(baseline):
-        # Known and open (issue 17): at times ten viewers do cost the engine cycles that the idle client
-        # beside them does not miss (6 against 0 with one viewer and 0 for the idle client, in seconds
-        # the machine was quiet); most runs they cost none. The cause is not found yet.
-        pytest.xfail(f"with ten viewers the engine missed {engine_late} cycles, with one {alone}; the idle client "
-                     f"missed {reference_with_ten} beside the ten, {reference_with_one} beside the one")
+    # The idle client does not see every burst the engine sees: in sched traces jackd woke it on jackd's own
+    # CPU and the engine's audio thread on the other, so what delays the engine's CPU alone (the host waking
+    # that vCPU from idle late; another process's kernel work, which this PREEMPT_NONE kernel does not
+    # interrupt for a real-time thread) costs the engine cycles the idle client keeps. Measured for issue 17
+    # over 231 alternating rounds of 8 s: the engine missed 3 or more cycles beyond its idle client in 4 of
+    # 72 rounds with ten viewers and 2 of 159 with none, one or ten in another process (9 at most; a
+    # difference within chance), and in the traces its audio thread never waited behind a thread of its own
+    # process. Such a burst rarely comes twice running, a steady cost of the viewers would come every time:
+    # the pair of rounds is judged up to three times.
+    attempts = []
+    for attempt in range(3):
+        one, reference_with_one = watched(1)
+        loaded, reference_with_ten = watched(10)
+        alone = one[0][-1]["missed"] - one[0][0]["missed"]
+        engine_late = loaded[0][-1]["missed"] - loaded[0][0]["missed"]
+        for viewer in loaded:  # every reading viewer kept getting its 20 ticks a second
+            assert len(viewer) >= 8.0 * 20 * 0.7
+        if attempt == 0:
+            deadline = time.monotonic() + 20  # it is dropped once the server's small send buffer is full
+            while not any("dropped: it stopped reading" in event["text"] for event in _events(live)):
+                assert time.monotonic() < deadline, "the stalled viewer was never dropped"
+                time.sleep(0.5)
+            stalled.close()
+        attempts.append(f"with ten viewers the engine missed {engine_late} cycles, with one {alone}; the idle "
+                        f"client missed {reference_with_ten} beside the ten, {reference_with_one} beside the one")
+        baseline = max(alone, reference_with_ten)
+        if engine_late <= baseline + SCHEDULING_NOISE + 2 * math.sqrt(baseline):
+            break
+    else:
+        pytest.fail("ten viewers cost the engine cycles every time: " + "; ".join(attempts))
 
 
 def _events(live):

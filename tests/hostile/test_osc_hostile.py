@@ -31,18 +31,6 @@ from oscpeers import Surface, UdpPeer, free_port, fuzzed_packets
 CONNECTIONS = 1100  # beyond select()'s 1,024 descriptors
 
 
-def free_port_for_both() -> int:
-    """A port free for UDP and for a TCP listener: this file's many client sockets use ephemeral ports too."""
-    while True:
-        port = free_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                pass
-
-
 def open_descriptors(pid="self") -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -149,7 +137,7 @@ def test_an_idle_tcp_connection_is_closed_after_the_idle_timeout():
 
 
 def test_under_a_1024_file_limit_a_thousand_connections_leave_the_show_its_files(tmp_path):
-    port = free_port_for_both()
+    port = free_port()
     show = tmp_path / "files.toml"
     show.write_text(f"""
 [show]
@@ -278,7 +266,7 @@ def test_a_client_flooding_64_message_bundles_cannot_starve_anothers_pings_or_se
 
 
 def test_a_client_flooding_64_message_bundles_cannot_make_a_live_shows_notes_late(tmp_path):
-    port = free_port_for_both()
+    port = free_port()
     notes = ", ".join(f'["A4", {beat / 4}, 0.2, 0.5]' for beat in range(160))  # 20 s of sixteenths
     show = tmp_path / "flooded.toml"
     show.write_text(f"""

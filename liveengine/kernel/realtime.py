@@ -159,10 +159,11 @@ class KernelFunction:
     by the dispatcher's `_numba_type_`). Anything else asked of it is the dispatcher's (`py_func`,
     `stats`, `inspect_llvm`, ...)."""
 
-    def __init__(self, py_func, options: dict):
+    def __init__(self, py_func, options: dict, callee_options: dict | None = None):
         functools.update_wrapper(self, py_func)
         self.py_func = py_func
         self._options = options
+        self._callee_options = callee_options  # an entry point's, for its compiled callers
 
     @functools.cached_property
     def dispatcher(self):
@@ -174,9 +175,9 @@ class KernelFunction:
         machine code, wrapper nor cache of its own: each caller holds its code), so that compiling the
         kernel does not also make Python's entry into every building block it reaches, a machine-code
         module each; Python's calls compile that on demand, into the cache."""
-        if self._options is not _ENTRY:
+        if self._callee_options is None:
             return self.dispatcher
-        return kernel_dispatcher_class()(self.py_func, _KERNEL_ONLY)
+        return kernel_dispatcher_class()(self.py_func, self._callee_options)
 
     @property
     def _numba_type_(self):
@@ -234,7 +235,14 @@ def realtime_spliced(py_func):
 def realtime_entry(py_func):
     """A kernel function Python calls as well: a ring's ends, and the chase, LTC and DSP building blocks
     that the control plane's set-up or the tests call one by one."""
-    return KernelFunction(py_func, _ENTRY)
+    return KernelFunction(py_func, _ENTRY, _KERNEL_ONLY)
+
+
+def realtime_entry_inline(py_func):
+    """An entry point that compiled callers inline (alwaysinline), as `realtime_inline`: for the building
+    blocks a per-sample loop calls (the oscillators' ticks). LLVM alone leaves the larger ones a call a sample
+    in a caller as large as a voice's render, and a loop that calls cannot vectorise."""
+    return KernelFunction(py_func, _ENTRY, dict(_KERNEL_ONLY, forceinline=True))
 
 
 class KernelIntrinsic:

@@ -461,7 +461,7 @@ class EngineState:
         self.staged_wavetables = np.zeros((MAX_INSTRUMENTS, MAX_OSCILLATORS, 3), np.int64)
         self.synth_voices = np.zeros((SYNTH_VOICE_FIELDS, slots), np.float64)
         self.synth_voice_ints = np.zeros((SYNTH_VOICE_INT_FIELDS, slots), np.int64)
-        self.synth_scratch = np.zeros((2, s.max_block), np.float64)
+        self.synth_scratch = np.zeros((3, s.max_block), np.float64)  # a voice's pair, an oscillator copy's wave
 
         self._lay_out_plugins(nbus)
 

@@ -135,6 +135,8 @@ class OfflineLoop:
             raise ValueError("an offline render needs a length or an ending")
         done = 0
         self.engine.poll()  # what blocks rendered before this run reported
+        if ending is not None and self.frames_done and self._ended(ending):
+            return  # a run resumed where the performance has already ended
         while frames is None or done < frames:
             length = self.step_frames if frames is None else min(self.step_frames, frames - done)
             start = self.position

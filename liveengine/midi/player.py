@@ -66,10 +66,11 @@ CHANNELS = 16
 DRUM_CHANNEL = 9  # MIDI channel 10
 TAIL_LIMIT_SECONDS = 10.0  # release tails after the file render until silence, at most this long
 EVENTS_PER_CHUNK = 1 << 14  # ring and pending capacity: a whole orchestra's chord with its controllers
-# Rendered in one call: the Python around a call costs about what its silent blocks do at 1024 frames (measured,
-# the sparse benchmark file 6 % faster in all at 4096). Each note's samples are read in full before the note is
-# posted (below), so a chunk's length is nothing to them; the output is the same in any.
+# Frames rendered in one call while the file plays: the Python around a call cost about what its silent blocks do
+# at 1024 (measured, the sparse benchmark file 6 % faster in all at 4096). Each note's samples are read in full
+# before the note is posted (below), so a chunk's length is nothing to them.
 CHUNK_FRAMES = 4096
+TAIL_CHUNK_FRAMES = 1024  # once the file has ended: the render stops within this of its tails' end
 # Frames of each sample decoded at load. The file says which notes come, so each note's samples are
 # read in full before it sounds: a head only checks that its sample reads, and unplayed samples
 # cost next to nothing.
@@ -320,9 +321,9 @@ class MidiPlayer:
 
     def render(self, seconds: float | None = None, chunk_frames: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
         """The performance in chunks of up to `chunk_frames`, each (frames, 2) float32 and valid until
-        the next: the file, then its release tails until they end (at most TAIL_LIMIT_SECONDS), or
-        `seconds` of it. A chunk's events are posted before it renders, at their samples, and the
-        kernel renders the chunk in one call."""
+        the next: the file, then its release tails until they end (at most TAIL_LIMIT_SECONDS) in chunks of
+        up to TAIL_CHUNK_FRAMES, or `seconds` of it. A chunk's events are posted before it renders, at their
+        samples, and the kernel renders the chunk in one call."""
         loop = OfflineLoop(self.engine, self.block, step_frames=chunk_frames, streamer=self.streamer)
         self.producer.drain = loop.drain  # a chunk's events beyond the ring go straight to the pending set
         waiting = deque(self.messages)
@@ -345,8 +346,15 @@ class MidiPlayer:
             return loop.run(round(seconds * self.sample_rate), before_step=post_chunk)
         ending = Ending(finished=lambda: self.end_sample if ended else None, quiet=self._quiet,
                         tail_limit_seconds=TAIL_LIMIT_SECONDS)
-        chunks = loop.run(before_step=post_chunk, ending=ending)
+        chunks = self._file_then_tails(loop, post_chunk, ending, min(chunk_frames, TAIL_CHUNK_FRAMES))
         return self._peaks(chunks) if self._plugins else chunks
+
+    def _file_then_tails(self, loop: OfflineLoop, post_chunk, ending: Ending, tail_frames: int) -> Iterator[np.ndarray]:
+        """The file in the loop's chunks up to the first multiple of `tail_frames` after its end, then the tails
+        in chunks of `tail_frames`, the ending asked after each."""
+        yield from loop.run((self.end_sample // tail_frames + 1) * tail_frames, before_step=post_chunk)
+        loop.step_frames = tail_frames
+        yield from loop.run(before_step=post_chunk, ending=ending)
 
     def _peaks(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """The chunks, each one's peak kept for `_quiet` (which the loop asks once the chunk is taken): LV2

@@ -19,7 +19,7 @@ from liveengine.engine import Engine, EngineSettings, OfflineRenderer
 from liveengine.instruments.samples import load_heads
 from liveengine.instruments.sf2 import load_sf2
 from liveengine.instruments.sfz import load_sfz
-from liveengine.midi.player import HEAD_FRAMES, MidiPlayer
+from liveengine.midi.player import HEAD_FRAMES, TAIL_CHUNK_FRAMES, MidiPlayer
 
 from commandline import liveengine
 from corpus import corpus_folder
@@ -278,6 +278,21 @@ def test_program_changes_choose_an_sfz_files_layers_and_a_both_file_is_no_louder
 # The command.
 
 @needs_timgm
+@pytest.mark.parametrize("ends", ["sounding", "silent"])
+def test_a_file_renders_alike_in_any_chunks_and_stops_within_a_tail_chunk_of_its_sound(tmp_path, ends):
+    # Sounding: a note's release rings past the file's end. Silent: the file goes on a second after its notes.
+    events = note(0, 60, 400) + note(700, 67, 500) + (control(3000, 7, 100) if ends == "silent" else [])
+    midi = write_midi(tmp_path / "song.mid", events)
+    player = MidiPlayer(TIMGM, midi, sample_rate=RATE)
+    chunked = np.concatenate([chunk.astype(np.float64) for chunk in player.render()])
+    small = np.concatenate([chunk.astype(np.float64) for chunk in MidiPlayer(TIMGM, midi, sample_rate=RATE).render(
+        chunk_frames=256)])
+    assert np.array_equal(chunked[:len(small)], small[:len(chunked)])
+    last_sound = np.flatnonzero(np.abs(chunked).max(axis=1) > 0)[-1]
+    assert len(chunked) % TAIL_CHUNK_FRAMES == 0
+    assert max(last_sound, player.end_sample) < len(chunked) <= max(last_sound, player.end_sample) + TAIL_CHUNK_FRAMES
+
+
 def test_play_writes_the_file_and_says_what_it_did(tmp_path):
     midi = write_midi(tmp_path / "song.mid", program(0, 40) + note(0, 64, 480) + note(0, 38, 480, channel=9))
     out = tmp_path / "song.wav"

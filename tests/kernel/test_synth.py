@@ -690,8 +690,9 @@ def test_a_shipped_patch_plays_a_full_chord_below_full_scale(path):
 # --- Renders that must not move --------------------------------------------------------------
 
 # Rendered by the voice before its loops were vectorised (the oscillators' phase from the segment's start,
-# the filter over the whole segment, a held envelope level as one gain): each case at each rate, in 64-frame
-# blocks, as float32 (the renderer's output). Both cases render the same in any block size, to rounding.
+# the filter over the whole segment, a held envelope level as one gain; the waves' case before its sine became a
+# polynomial and each wave a row of its own): each case at each rate, in 64-frame blocks, as float32 (the
+# renderer's output). Every case renders the same in any block size, to rounding.
 REFERENCE_RENDERS = pathlib.Path(__file__).resolve().parent / "synth_reference_renders.npz"
 REFERENCE_PATCHES = {
     # The benchmark's voice: a mono saw through a resonant low-pass at rest (the voice's fast path).
@@ -703,6 +704,12 @@ REFERENCE_PATCHES = {
         Oscillator("sine", 0.3, fm_ratio=2.0, fm_index=1.5, fm_feedback=0.3)),
         filter=SynthFilter("highpass", 300.0, 3.0),
         amp_envelope=Envelope(attack=0.005, decay=0.03, sustain=50.0, release=0.015), attack_curve=0.5, gain=0.3),
+    # The waves' own loops, unfiltered: a sine, an FM sine without feedback (its samples free of each other), a
+    # triangle; rendered before the sine became a polynomial and the waves a row of their own.
+    "sine_fm_triangle": SynthPatch("waves", oscillators=(
+        Oscillator("sine", 0.4), Oscillator("sine", 0.3, fm_ratio=3.5, fm_index=0.6),
+        Oscillator("triangle", 0.3, semitones=12)),
+        amp_envelope=Envelope(attack=0.002, decay=0.03, sustain=60.0, release=0.015), gain=0.3),
 }
 
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from ..kernel.realtime import numba_for_kernels
 from . import entries, native
 
-# Measured from a cold cache on an idle 2-core machine (29-30 s in all, at -O2): (seconds, functions
-# compiled). The render kernel compiles its callees first (nearly all the functions and the time), then
-# optimises the whole and makes its machine code.
-FIRST_ESTIMATES = {"render kernel": (28.0, 320), "entry points": (1.2, 17)}
+# Measured from a cold cache on an idle 2-core machine (an AMD EPYC, Zen 3; 40 s in all, at -O2): (seconds,
+# functions compiled). The render kernel compiles its callees first (nearly all the functions and the time),
+# then optimises the whole and makes its machine code.
+FIRST_ESTIMATES = {"render kernel": (39.0, 342), "entry points": (1.5, 17)}
 TICK_SECONDS = 1.0
 
 

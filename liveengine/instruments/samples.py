@@ -286,7 +286,7 @@ def load_heads(instrument: SampledInstrument, head_frames: int = DEFAULT_HEAD_FR
     def head(i: int):
         return read_head(sources[i], head_frames, None if pool is None else pool.head(sources[i]))
 
-    decoding = [i for i in first.values() if sources[i].raw is None and not sources[i].path.startswith("*")]
+    decoding = [i for i in first.values() if sources[i].is_sound_file]
     with ThreadPoolExecutor(max_workers=workers) if decoding else contextlib.nullcontext() as threads:
         futures = {i: threads.submit(head, i) for i in decoding}
         for i in first.values():

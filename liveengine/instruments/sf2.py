@@ -364,7 +364,7 @@ _GENERATORS = {  # SF2.04 section 8.1.3: default and range of each value generat
     57: _sample_only("exclusiveClass", 0, 0, 127),
     58: _sample_only("overridingRootKey", -1, -1, 127),
 }
-_BY_NAME = {generator.name: (number, generator) for number, generator in _GENERATORS.items()}
+_DEFAULTS = {generator.name: generator.default for generator in _GENERATORS.values()}
 # Generators the engine has no place for, and why: reported wherever they take effect.
 _UNMAPPED = {
     "modLfoToPitch": "no vibrato from the modulation LFO",
@@ -429,9 +429,6 @@ def _zones(bags: np.ndarray, generators: np.ndarray, modulators: np.ndarray,
             [zone for zone in zones if terminal not in zone.generators])
 
 
-_DEFAULTS = {generator.name: generator.default for generator in _GENERATORS.values()}
-
-
 class _Values:
     """A region's generator values: the instrument zone's amount (else its global zone's, else the
     default), plus the preset zone's offset (else its global zone's), kept within range."""
@@ -442,18 +439,16 @@ class _Values:
         # Worked out at once from the few generators the zones set (a region reads some 40): measured, a bank's
         # regions map in half the time.
         values = _DEFAULTS.copy()
-        for number, amount in instrument.items():
-            generator = _GENERATORS.get(number)
-            if generator is not None:
-                values[generator.name] = _signed(amount)
-        for number, offset in preset.items():
-            generator = _GENERATORS.get(number)
-            if generator is not None and generator.in_presets:
-                values[generator.name] += _signed(offset)
         for number in instrument.keys() | preset.keys():
             generator = _GENERATORS.get(number)
-            if generator is not None:
-                values[generator.name] = min(max(values[generator.name], generator.low), generator.high)
+            if generator is None:
+                continue
+            amount = instrument.get(number)
+            value = generator.default if amount is None else _signed(amount)
+            offset = preset.get(number)
+            if offset is not None and generator.in_presets:
+                value += _signed(offset)
+            values[generator.name] = min(max(value, generator.low), generator.high)
         self._values = values
 
     def __getitem__(self, name: str) -> int:
@@ -642,7 +637,7 @@ class _PresetMapper:
         if INSTRUMENT in values.instrument:
             self.report(where, "instrument is not allowed in an instrument; ignored", ("instrument", instrument))
         for name, reason in _UNMAPPED.items():
-            if values[name] != _BY_NAME[name][1].default:
+            if values[name] != _DEFAULTS[name]:
                 self.report(where, f"{name} ignored ({reason})", (name, instrument))
         if not one_key:
             for name in _KEY_SCALED:

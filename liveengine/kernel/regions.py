@@ -172,6 +172,11 @@ class SampleSource:
     tune: float = 0.0  # cents: a bank's pitch correction of the sample
     raw: RawPcm | None = None
 
+    @property
+    def is_sound_file(self) -> bool:
+        """A file for libsndfile to decode: not raw PCM in a bank, nor a generated wave."""
+        return self.raw is None and not self.path.startswith("*")
+
 
 @dataclass
 class SampledInstrument:

@@ -10,7 +10,7 @@ from numba import carray
 
 from ..dsp.filters import low_pass_biquad_step, svf_bands
 from ..dsp.interpolation import interpolate
-from ..realtime import realtime, realtime_inline, realtime_spliced
+from ..realtime import realtime, realtime_inline
 from .. import events as ev
 from ..intrinsics import address_as_void_pointer, load_acquire
 from ..memory import i64_1d, i64_2d, notify
@@ -197,12 +197,14 @@ def edge_channel(data, channels, available, index, t, cubic, channel, loop_mode,
 RUN_UNFILTERED, RUN_LOW_PASS_AT_REST, RUN_LOW_PASS_SWEEPING = range(3)
 
 
-# Both spliced, so that numba sees the constants that choose each loop: inlined by LLVM instead, the
-# sampler's voices took 30-50 % more CPU time (measured, 256 and 512 voices).
-@realtime_spliced
+# The runs and their filter step are inlined by LLVM (alwaysinline) where they are called with constants, and
+# LLVM folds each into a loop of its own, free of the tests (it does not take them out of a loop by itself).
+# Before it, a loop called with its interpolation and form as variables took 30-50 % more CPU time (measured,
+# 256 and 512 voices). Splicing them into the voice's render with numba gave the same code for a seventh of a
+# cold compile more (numba copying, typing and lowering twelve loops in one function).
+@realtime_inline
 def play_mono_run(cubic, form, run):
-    """`mono_run(cubic, form, *run)` with its interpolation and filter form as constants: a loop for each, free
-    of their tests (LLVM does not take them out of the loop by itself)."""
+    """`mono_run(cubic, form, *run)` with its interpolation and filter form as constants: a loop for each."""
     data, bus_audio, bus, begin, count, position, step, coefficients, state_1, state_2, envelope, mul, add, \
         gain_left, gain_right, step_left, step_right = run
     if cubic:
@@ -228,7 +230,7 @@ def play_mono_run(cubic, form, run):
                     state_1, state_2, envelope, mul, add, gain_left, gain_right, step_left, step_right)
 
 
-@realtime_spliced
+@realtime_inline
 def mono_run(cubic, form, data, bus_audio, bus, begin, count, position, step, coefficients, state_1, state_2,
              envelope, mul, add, gain_left, gain_right, step_left, step_right):
     """`count` samples of a mono sample voice whose four taps all lie inside what is read (and inside its loop),
@@ -258,7 +260,7 @@ def mono_run(cubic, form, data, bus_audio, bus, begin, count, position, step, co
     return position, state_1, state_2, envelope, gain_left, gain_right, a1, a2, a3
 
 
-@realtime_spliced
+@realtime_inline
 def play_stereo_run(cubic, form, run):
     """`stereo_run(cubic, form, *run)` with its interpolation and filter form as constants, as
     `play_mono_run`."""
@@ -275,7 +277,7 @@ def play_stereo_run(cubic, form, run):
     return stereo_run(False, RUN_UNFILTERED, run)
 
 
-@realtime_spliced
+@realtime_inline
 def stereo_run(cubic, form, run):
     """`mono_run` for an interleaved stereo sample: each channel interpolated and filtered (the left through
     `states`' first two, the right through their last two). Returns (position, states, envelope, gain_left,
@@ -304,7 +306,7 @@ def stereo_run(cubic, form, run):
     return position, (state_1, state_2, state_3, state_4), envelope, gain_left, gain_right, a1, a2, a3
 
 
-@realtime_spliced
+@realtime_inline
 def run_filter(form, x, state_1, state_2, coefficients):
     """One sample of one channel through a run's filter form: (y, state_1, state_2). `coefficients`: the
     biquad's (b0, f1, f2) at rest, then the state-variable filter's gains (a1, a2, a3) while it sweeps."""

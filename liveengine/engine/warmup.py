@@ -1,10 +1,11 @@
 """Compile every kernel before the stream opens, so no note ever waits for the compiler.
 
-Each kernel is compiled, or loaded from numba's on-disk cache, by running it once on a
-small scratch engine. From a cold cache (the first start after an install or an edit of a
-kernel) compiling takes minutes, nearly all of it the render kernel: then each kernel reports
-its progress every second, with an estimate from the last time it compiled on this machine
-(or, the first time, from a 2-core machine's figures).
+Each kernel is compiled, or loaded from numba's on-disk cache. From a cold cache (the first start
+after an install or an edit of a kernel) compiling takes some 25 s on a 2-core machine, nearly all
+of it the render kernel, some of whose units a helper process compiles meanwhile
+(engine/kernelunits.py): then each kernel reports its progress every second, with an estimate
+from the last time it compiled on this machine (or, the first time, from a 2-core machine's
+figures).
 
 Once numba has them, the entry points the control plane calls (kernel/entries.py) are kept as native
 code too (engine/native.py): a command (`run`, `check`, `render`, `play`) then loads that instead,
@@ -24,12 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..kernel.realtime import numba_for_kernels
-from . import entries, native
+from . import entries, kernelunits, native
 
-# Measured from a cold cache on an idle 2-core machine (an AMD EPYC, Zen 3; 40 s in all, at -O2): (seconds,
-# functions compiled). The render kernel compiles its callees first (nearly all the functions and the time),
-# then optimises the whole and makes its machine code.
-FIRST_ESTIMATES = {"render kernel": (39.0, 342), "entry points": (1.5, 17)}
+# Measured from a cold cache on an idle 2-core machine (an AMD EPYC, Zen 3; 24 s in all, at -O2): (seconds,
+# functions compiled in this process). The render kernel compiles its callees first (nearly all the functions
+# and the time; some of its units in a helper process meanwhile, engine/kernelunits.py), then optimises the
+# whole and makes its machine code.
+FIRST_ESTIMATES = {"render kernel": (22.0, 221), "entry points": (1.4, 17)}
 TICK_SECONDS = 1.0
 
 
@@ -71,12 +73,20 @@ def _kernels():
         # The whole kernel, as PortAudio and the offline renderer call it.
         ("render kernel", ENTRY_POINTS["audio_callback"][0],
          lambda: _cfunc_cache_counts(entries.compiled_cfuncs(["audio_callback"])),
-         lambda: entries.compiled_entry("audio_callback")),
+         _render_kernel),
         # The rings' ends, the sample slots' and the stems' handover; then the native code of them all.
         ("entry points", ENTRY_POINTS["push_event"][0],
          lambda: _cfunc_cache_counts(entries.compiled_cfuncs()),
          entries.write_native_code),
     )
+
+
+def _render_kernel():
+    """The render kernel; from a cold cache, its units first, some of them in a helper process."""
+    from ..kernel.entries import ENTRY_POINTS
+    if not _is_cached(ENTRY_POINTS["audio_callback"][0]):
+        kernelunits.compile_units(_is_cached)
+    return entries.compiled_entry("audio_callback")
 
 
 def cache_is_cold() -> bool:

@@ -13,7 +13,7 @@ from .chase import chase_position
 from .handover import hand_over
 from .memory import f64_1d, f64_2d, i64_1d, i64_2d, notify
 from .mixer import bus_count, queue_bus_change
-from .realtime import realtime
+from .realtime import realtime, realtime_unit
 from .state import (
     A_CHASE,
     A_CONFIG,
@@ -283,7 +283,7 @@ def on_fence(table, event, sample):
     return APPLIED
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], float64[::1], float64)")
 def apply_event(table, event, sample):
     """Apply one event row (taken out of the pending set) at `sample`, and count it."""
     kind = int(event[ev.KIND])

@@ -15,7 +15,7 @@ from .dsp.meters import mean_square_follow, peak_follow
 from .intrinsics import address_as_void_pointer
 from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d
 from .plugins import block_frame, run_inserts
-from .realtime import realtime
+from .realtime import realtime, realtime_unit
 from .state import (
     A_BUS_AUDIO,
     A_BUS_CHANGES,
@@ -105,7 +105,7 @@ def clear_mix(table, frames):
             output_mix[channel, i] = 0.0
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], int64)")
 def mix_buses(table, frames):
     """Mix the block's `frames` frames: in mix order, each bus's inserts, then its gain and mute (each change
     on its frame), its delay; then it is sent on, or limited into its outputs."""

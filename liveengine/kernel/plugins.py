@@ -15,7 +15,7 @@ from numba import carray
 
 from .intrinsics import address_as_void_pointer, call_status_at, call_void_at
 from .memory import f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, i64_3d
-from .realtime import realtime, realtime_inline
+from .realtime import realtime, realtime_inline, realtime_unit
 from .worker import byte_view, deliver_work_responses, padded
 from .state import (
     A_BUS_INSERTS,
@@ -294,7 +294,7 @@ def run_for_block(table, bus_audio, plugin, frames):
     ints[P_MIDI_COUNT, plugin] = 0
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], float64[:, :, ::1], int64)")
 def render_plugin_instruments(table, bus_audio, frames):
     """Every LV2 instrument runs over the block, its MIDI at its frames, and adds its output into its bus."""
     ints = i64_2d(table, A_PLUGIN_INTS)

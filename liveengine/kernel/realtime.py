@@ -143,11 +143,14 @@ def kernel_dispatcher_class():
             return super().compile_extra(func)
 
     class KernelDispatcher(CPUDispatcher):
-        def __init__(self, py_func, targetoptions):
-            entry_point = not targetoptions.get("no_cpython_wrapper", False)
+        """`alone`: its code is made into machine code of its own and kept in numba's cache (an entry point,
+        a unit); else only its compiled callers hold it."""
+
+        def __init__(self, py_func, targetoptions, alone: bool):
+            self.alone = alone
             super().__init__(py_func=py_func, locals={}, targetoptions=targetoptions,
-                             pipeline_class=KernelCompiler if entry_point else KernelOnlyCompiler)
-            if entry_point:
+                             pipeline_class=KernelCompiler if alone else KernelOnlyCompiler)
+            if alone:
                 self.enable_caching()
 
         def get_call_template(self, args, kws):
@@ -159,7 +162,7 @@ def kernel_dispatcher_class():
             return not self.targetoptions.get("no_cpython_wrapper", False)
 
         def add_overload(self, cres):
-            if self.entry_point:
+            if self.alone:
                 super().add_overload(cres)
             else:  # for compiled callers only: Python's calls never find it, and come to _compile_for_args
                 # With no machine code there is no entry point: its callers find its code under the
@@ -184,32 +187,55 @@ class KernelFunction:
     by the dispatcher's `_numba_type_`). Anything else asked of it is the dispatcher's (`py_func`,
     `stats`, `inspect_llvm`, ...)."""
 
-    def __init__(self, py_func, options: dict, callee_options: dict | None = None):
+    def __init__(self, py_func, options: dict, callee_options: dict | None = None, unit_arguments: str = ""):
         functools.update_wrapper(self, py_func)
         self.py_func = py_func
         self._options = options
-        self._callee_options = callee_options  # an entry point's, for its compiled callers
+        self._callee_options = callee_options  # an entry point's or a unit's, for its compiled callers
+        self.unit_arguments = unit_arguments  # a unit's argument types, as numba writes them
+        self.compiled_apart = False  # a unit another process has compiled into numba's cache
 
     @functools.cached_property
     def dispatcher(self):
-        return kernel_dispatcher_class()(self.py_func, self._options)
+        return kernel_dispatcher_class()(self.py_func, self._options, alone=self._callee_options is not None)
 
     @functools.cached_property
+    def _twin(self):
+        """For an entry point or a unit, the dispatcher that compiles for compiled callers only (no machine
+        code, wrapper nor cache of its own: each caller holds its code), so that compiling the kernel does
+        not also make Python's entry into every building block it reaches, a machine-code module each;
+        Python's calls compile that on demand, into the cache."""
+        return kernel_dispatcher_class()(self.py_func, self._callee_options, alone=False)
+
+    @property
     def _callee(self):
-        """The dispatcher compiled callers call: for an entry point, a twin that compiles for them only (no
-        machine code, wrapper nor cache of its own: each caller holds its code), so that compiling the
-        kernel does not also make Python's entry into every building block it reaches, a machine-code
-        module each; Python's calls compile that on demand, into the cache."""
-        if self._callee_options is None:
+        """The dispatcher compiled callers call: a unit's own once another process has compiled it (its code
+        comes from numba's cache), else the twin of an entry point or a unit."""
+        if self._callee_options is None or self.compiled_apart:
             return self.dispatcher
-        return kernel_dispatcher_class()(self.py_func, self._callee_options)
+        return self._twin
 
     @property
     def _numba_type_(self):
         return self._callee._numba_type_
 
     def __call__(self, *args):
+        if self.unit_arguments:
+            raise TypeError(f"{self.__module__}.{self.__qualname__} is a unit of the kernel: only compiled code "
+                            "calls it")
         return self.dispatcher(*args)
+
+    @property
+    def unit_name(self) -> str:
+        return f"{self.__module__}.{self.__qualname__}"
+
+    def compile_unit(self, apart: bool):
+        """Compile a unit for its declared arguments: `apart`, into numba's cache, for another process's
+        callers (`compiled_apart` there); else for this process's callers."""
+        numba_for_kernels()
+        from numba.core.sigutils import normalize_signature
+        arguments, _ = normalize_signature(self.unit_arguments)
+        (self.dispatcher if apart else self._twin).compile(arguments)
 
     @functools.cached_property
     def as_python(self):
@@ -267,6 +293,24 @@ def realtime_entry_inline(py_func):
     blocks a per-sample loop calls (the oscillators' ticks). LLVM alone leaves the larger ones a call a sample
     in a caller as large as a voice's render, and a loop that calls cannot vectorise."""
     return KernelFunction(py_func, _ENTRY, dict(_KERNEL_ONLY, forceinline=True))
+
+
+# The kernel's units (`realtime_unit`), by `unit_name`.
+UNITS: dict[str, KernelFunction] = {}
+
+
+def realtime_unit(arguments: str):
+    """A kernel function that compiles as a unit of its own, for the argument types its one caller passes
+    (numba's type string, as a tuple): so that a cold start can compile some units in a helper process, into
+    numba's cache, while it compiles the others (engine/warmup.py). Its callers then link its code from the
+    cache (machine code of its own, never run, and its LLVM code, optimised again with theirs). Anywhere
+    else it compiles as any kernel function. For the kernel's large parts only: each such compile makes
+    machine code of its own."""
+    def decorate(py_func):
+        unit = KernelFunction(py_func, _KERNEL_ONLY, _KERNEL_ONLY, unit_arguments=arguments)
+        UNITS[unit.unit_name] = unit
+        return unit
+    return decorate
 
 
 class KernelIntrinsic:

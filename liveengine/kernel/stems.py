@@ -36,7 +36,7 @@ import math
 from .chase import FREEWHEEL, LOCKED, S_ANCHOR_FRAME, S_ANCHOR_SAMPLE, S_EPOCH, S_FRAMES_PER_SAMPLE, S_MASTER, \
     S_SAMPLES_PER_FRAME, S_STATE, chase_position
 from .dsp.resampler import FRACTION_MASK, HALF_TAPS, POSITION_BITS, POSITION_SCALE, sinc_frame
-from .realtime import realtime
+from .realtime import realtime, realtime_unit
 from .intrinsics import load_acquire, store_release
 
 # Per-stem integers, one column per slot. ST_FOLLOWS: 1 while the stem follows the chase's line of
@@ -95,7 +95,7 @@ def stop_every_stem(stem_ints, stem_values, fade_samples):
         stem_stop(stem_ints, stem_values, slot, fade_samples)
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], float64[:, ::1], float32[:, :, ::1], float64[:, :, ::1], int64, int64, int64, float64[::1], float64[:, :, ::1])")
 def render_stems(stem_ints, stem_values, stem_audio, bus_audio, block_start, start, end, chase, sinc):
     """Add frames [start, end) of the block (which begins at engine sample `block_start`); `chase` is the
     chase's state, `sinc` the resampler's table."""

@@ -27,7 +27,7 @@ from .chase import (
     master_locate,
 )
 from .memory import f64_1d, f64_2d, i64_1d, notify
-from .realtime import realtime
+from .realtime import realtime, realtime_unit
 from .state import (
     A_CHASE,
     A_CHASE_WINDOW,
@@ -53,7 +53,7 @@ from .state import (
 )
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], int64, int64)")
 def follow_timecode(table, block_start, frames):
     """Chase the timecode input through this block (decoded LTC; MTC arrives as events)."""
     config = i64_1d(table, A_CONFIG)
@@ -114,7 +114,7 @@ def locate_master_timecode(table, index, hours, minutes, seconds, frames):
         ltc_encoder_locate(i64_1d(table, A_LTC_OUT_INTS), hours, minutes, seconds, frames, index)
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], float64[:, ::1], int64)")
 def generate_timecode(table, output_mix, frames):
     """LTC on its output channel, when the engine is the timecode master (no bus plays there)."""
     channel = i64_1d(table, A_CONFIG)[C_TIMECODE_OUTPUT]

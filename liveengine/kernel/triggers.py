@@ -19,7 +19,7 @@ stops every part that cues started, since the music they play belongs to the old
 
 import math
 
-from .realtime import realtime
+from .realtime import realtime, realtime_unit
 from . import events as ev
 from .chase import (
     FREEWHEEL,
@@ -306,7 +306,7 @@ def stop_all_parts(table, fade_samples):
     stop_every_stem(i64_2d(table, A_STEM_INTS), f64_2d(table, A_STEM_VALUES), fade_samples)
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], int64, int64)")
 def follow_cues(table, block_start, frames):
     """Fire the timecode cues the picture reaches in this block; start a new pass on a new epoch,
     and when the picture's speed comes back within the speed followed."""

@@ -2,6 +2,7 @@
 per constant a caller passes; and with a way in from Python only for the entry points, so a Python
 call to any other function is refused with a message saying so, never a crash."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from numba import njit, typeof
 
+from liveengine.engine.kernelunits import HELPER_UNITS
 from liveengine.kernel.memory import f64_2d
 
 
@@ -107,3 +109,59 @@ def test_kernels_compile_at_o2_into_the_kernel_cache_whoever_imported_numba_firs
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "True"]
+
+
+# A cold start's units (engine/kernelunits.py): what the process that compiled the kernel says of each.
+UNIT_REPORT = """
+    import json, os, sys
+    os.environ["NUMBA_CACHE_DIR"] = sys.argv[1]
+    if sys.argv[2] == "broken helper":
+        sys.executable = "/bin/false"  # the helper process starts, and fails at once
+    from numba.core.sigutils import normalize_signature
+    from liveengine.engine.warmup import prepare_kernels
+    from liveengine.engine.kernelunits import kernel_units
+    prepare_kernels(report=lambda progress: None)
+    report = {}
+    for name, unit in kernel_units().items():
+        cached, twin = unit.__dict__.get("dispatcher"), unit.__dict__.get("_twin")
+        declared = tuple(normalize_signature(unit.unit_arguments)[0])
+        report[name] = {
+            "compiled apart": unit.compiled_apart,
+            "loaded from the cache": sum(cached.stats.cache_hits.values()) if cached else 0,
+            "compiled here for the cache": sum(cached.stats.cache_misses.values()) if cached else 0,
+            "compiled here": [list(map(str, args)) == list(map(str, declared)) for args in twin.overloads] if twin
+            else [],
+        }
+    print(json.dumps(report))
+"""
+
+
+def cold_start_units(tmp_path, helper: str) -> tuple[dict, str]:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(UNIT_REPORT), str(tmp_path / "cache"), helper],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+def test_a_cold_start_compiles_some_units_in_a_helper_process_and_takes_them_from_the_cache(tmp_path):
+    units, errors = cold_start_units(tmp_path, "helper")
+    assert set(HELPER_UNITS) < set(units), "the helper's units are units, and some compile here"
+    for name, unit in units.items():
+        if name in HELPER_UNITS:
+            # The helper wrote it to numba's cache, and the kernel's compile loaded it from there.
+            assert unit == {"compiled apart": True, "loaded from the cache": 1, "compiled here for the cache": 0,
+                            "compiled here": []}, name
+        else:
+            # Compiled here once, for its declared argument types: the kernel's call passes those very types.
+            assert unit == {"compiled apart": False, "loaded from the cache": 0, "compiled here for the cache": 0,
+                            "compiled here": [True]}, name
+    assert "helper" not in errors
+
+
+def test_when_the_helper_process_fails_its_units_compile_here_and_the_user_is_told(tmp_path):
+    units, errors = cold_start_units(tmp_path, "broken helper")
+    assert "Kernel units not compiled by the helper process (it ended with status 1" in errors
+    assert "compiling them here" in errors
+    for name, unit in units.items():
+        assert unit == {"compiled apart": False, "loaded from the cache": 0, "compiled here for the cache": 0,
+                        "compiled here": [True]}, name

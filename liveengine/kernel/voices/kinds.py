@@ -12,7 +12,7 @@ key still held, and a sampler's release regions start. Refused notes are counted
 the pool); stolen voices once, by the pool when it allocates.
 """
 
-from ..realtime import realtime
+from ..realtime import realtime, realtime_unit
 from .. import events as ev
 from ..intrinsics import borrowed
 from ..memory import f64_2d, i64_1d, i64_2d
@@ -120,7 +120,7 @@ def release_note_group(voice_values, voice_ints, group):
             release_voice(voice_values, voice_ints, slot)
 
 
-@realtime
+@realtime_unit("(int64[:, ::1], float64[:, :, ::1], int64, int64, int64, float64)")
 def render_voices(table, bus_audio, start, end, position, rate):
     """Every sounding voice adds its samples [start, end) of the block into its bus; `position`: where
     `start` falls on the engine's clock."""

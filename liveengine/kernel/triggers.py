@@ -346,7 +346,7 @@ def follow_cues(table, block_start, frames):
         if reached >= block_end:
             continue
         if reached >= block_start:
-            fire_cue(table, slot, reached, 0.0, ev.CUE_FIRED, 0.0, cue, on_picture, cue)
+            fire_cue(table, slot, float(reached), 0.0, ev.CUE_FIRED, 0.0, cue, on_picture, cue)
             continue
         # Reached before this block: the line has just (re)located, at or after the cue.
         into = position - cue
@@ -356,7 +356,7 @@ def follow_cues(table, block_start, frames):
                 offset = into * chase[S_SAMPLES_PER_FRAME] if on_picture != 0.0 else float(block_start) - reached
                 fire_cue(table, slot, float(block_start), offset, ev.CUE_CHASED, offset, position, on_picture, cue)
             else:
-                skip_cue(table, slot, block_start, position)
+                skip_cue(table, slot, float(block_start), position)
         else:
             # Late: it starts here, on the picture as on the audio clock.
             late = ev.CUE_FIRED_LATE_AFTER_DROPOUT if chase[S_RESUMED] != 0.0 else ev.CUE_FIRED_LATE
@@ -391,7 +391,7 @@ def new_pass(table, block_start, located, resumed, position):
         elif position - cue < slots[Q_CHASE_SPAN, slot]:
             slots[Q_STATE, slot] = SLOT_WAITING
         elif slots[Q_STATE, slot] == SLOT_WAITING:
-            skip_cue(table, slot, block_start, position)
+            skip_cue(table, slot, float(block_start), position)
 
 
 @realtime

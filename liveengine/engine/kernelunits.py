@@ -41,7 +41,10 @@ def kernel_units() -> dict:
 def compile_units(is_cached):
     """Compile every unit for the render kernel's compile that follows: the helper's in a helper process
     (those `is_cached(py_func)` does not find in numba's cache), the others here meanwhile. The helper's
-    that reach the cache are then taken from it (`compiled_apart`); any other compiles here with the kernel."""
+    that reach the cache are then taken from it (`compiled_apart`); any other compiles here with the kernel.
+    On one processor there is no helper: it would only take turns with this process."""
+    if processors_available() < 2:
+        return
     units = kernel_units()
     apart = [name for name in HELPER_UNITS if not is_cached(units[name].py_func)]
     helper, problem = _start_helper(apart) if apart else (None, "")
@@ -59,6 +62,11 @@ def compile_units(is_cached):
               flush=True)
     for name in HELPER_UNITS:
         units[name].compiled_apart = is_cached(units[name].py_func)
+
+
+def processors_available() -> int:
+    """The processors this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _start_helper(names: list[str]) -> tuple[subprocess.Popen | None, str]:

@@ -165,3 +165,21 @@ def test_when_the_helper_process_fails_its_units_compile_here_and_the_user_is_to
     for name, unit in units.items():
         assert unit == {"compiled apart": False, "loaded from the cache": 0, "compiled here for the cache": 0,
                         "compiled here": [True]}, name
+
+
+def test_on_one_processor_no_helper_process_starts():
+    done = run("""
+        import os, subprocess
+        from liveengine.engine import kernelunits
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a helper process started")
+
+        subprocess.Popen = refuse
+        print(kernelunits.processors_available())
+        kernelunits.compile_units(lambda py_func: False)
+        print([name for name, unit in kernelunits.kernel_units().items() if unit.compiled_apart])
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["1", "[]"]

@@ -5,7 +5,8 @@ error model (a division by zero gives inf, never an exception: the setting does 
 pass from caller to callee, so each function needs it), no bounds checks, no GIL,
 and numba's on-disk cache for what Python calls, so the show starts without compiling. Only compiled
 code calls a `realtime` function; the few that Python calls as well (a ring's ends, the DSP blocks tests
-call one by one) are `realtime_entry`. `audit.py` verifies the result in the compiled callback's IR.
+call one by one) are `realtime_entry`; the kernel's large parts are `realtime_unit`s, which a cold start
+compiles on two cores (engine/kernelunits.py). `audit.py` verifies the result in the compiled callback's IR.
 
 numba checks a cached function against its own source file only, not the files of the
 functions it inlines: after an edit or an upgrade of a callee, the callback would run
@@ -203,8 +204,8 @@ class KernelFunction:
     def _twin(self):
         """For an entry point or a unit, the dispatcher that compiles for compiled callers only (no machine
         code, wrapper nor cache of its own: each caller holds its code), so that compiling the kernel does
-        not also make Python's entry into every building block it reaches, a machine-code module each;
-        Python's calls compile that on demand, into the cache."""
+        not also make Python's entry into every building block it reaches, a machine-code module each (an
+        entry point's own dispatcher compiles that when Python calls it, into the cache)."""
         return kernel_dispatcher_class()(self.py_func, self._callee_options, alone=False)
 
     @property

@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..kernel.realtime import UNITS
+
 # The units the helper compiles: the voices' render and the timecode's and stems' parts, about half of the
 # units' compile (measured from a cold cache, the voices 9 s, the timecode 2.6 s, the stems 1 s; the events
 # 7.4 s, the cues 2.5 s, the plugins 1.5 s, the mix 0.6 s, which compile here).
@@ -34,23 +36,23 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 def kernel_units() -> dict:
     """Every unit of the render kernel, by name: the kernel's entry points import every module it calls."""
     importlib.import_module("liveengine.kernel.entries")
-    from ..kernel.realtime import UNITS
-    return UNITS
+    return {name: unit for name, unit in UNITS.items() if name.startswith("liveengine.kernel.")}
 
 
-def compile_units(is_cached):
-    """Compile every unit for the render kernel's compile that follows: the helper's in a helper process
-    (those `is_cached(py_func)` does not find in numba's cache), the others here meanwhile. The helper's
-    that reach the cache are then taken from it (`compiled_apart`); any other compiles here with the kernel.
-    On one processor there is no helper: it would only take turns with this process."""
+def compile_units(is_cached, units: dict | None = None, helper_units=HELPER_UNITS):
+    """Compile every unit for the compile of the kernel that follows (the render kernel's, unless `units`
+    names others): `helper_units` in a helper process (those `is_cached(py_func)` does not find in numba's
+    cache), the others here meanwhile. The helper's that reach the cache are then taken from it
+    (`compiled_apart`); any other compiles here with the kernel. On one processor there is no helper: it
+    would only take turns with this process."""
     if processors_available() < 2:
         return
-    units = kernel_units()
-    apart = [name for name in HELPER_UNITS if not is_cached(units[name].py_func)]
+    units = kernel_units() if units is None else units
+    apart = [name for name in helper_units if not is_cached(units[name].py_func)]
     helper, problem = _start_helper(apart) if apart else (None, "")
     try:
         for name, unit in units.items():
-            if name not in HELPER_UNITS:
+            if name not in helper_units:
                 unit.compile_unit(apart=False)
         if helper is not None:
             problem = _wait_for(helper)
@@ -60,7 +62,7 @@ def compile_units(is_cached):
     if problem:
         print(f"Kernel units not compiled by the helper process ({problem}): compiling them here.", file=sys.stderr,
               flush=True)
-    for name in HELPER_UNITS:
+    for name in helper_units:
         units[name].compiled_apart = is_cached(units[name].py_func)
 
 
@@ -101,9 +103,9 @@ def compile_here(parent: int, names: list[str]):
     """The helper process: compile units `names` into numba's cache, for process `parent`; ends as soon as
     that process has (stopped while it compiled: killed, or interrupted by its user)."""
     threading.Thread(target=_end_with, args=(parent,), daemon=True, name="liveengine-helper-parent").start()
-    units = kernel_units()
     for name in names:
-        units[name].compile_unit(apart=True)
+        importlib.import_module(name.rpartition(".")[0])  # a unit's module: a unit is a module's function
+        UNITS[name].compile_unit(apart=True)
 
 
 def _end_with(parent: int):

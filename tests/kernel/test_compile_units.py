@@ -1,8 +1,10 @@
 """How the kernel's functions compile (kernel/realtime.py): once per set of argument types, not once
 per constant a caller passes; and with a way in from Python only for the entry points, so a Python
-call to any other function is refused with a message saying so, never a crash."""
+call to any other function is refused with a message saying so, never a crash; and a cold start's units,
+compiled partly in a helper process (engine/kernelunits.py)."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -115,56 +117,104 @@ def test_kernels_compile_at_o2_into_the_kernel_cache_whoever_imported_numba_firs
 UNIT_REPORT = """
     import json, os, sys
     os.environ["NUMBA_CACHE_DIR"] = sys.argv[1]
-    if sys.argv[2] == "broken helper":
-        sys.executable = "/bin/false"  # the helper process starts, and fails at once
     from numba.core.sigutils import normalize_signature
     from liveengine.engine.warmup import prepare_kernels
     from liveengine.engine.kernelunits import kernel_units
     prepare_kernels(report=lambda progress: None)
-    report = {}
-    for name, unit in kernel_units().items():
+    print(json.dumps({name: unit_report(unit) for name, unit in kernel_units().items()}))
+"""
+UNIT_REPORT_FUNCTION = """
+    def unit_report(unit):
+        from numba.core.sigutils import normalize_signature
         cached, twin = unit.__dict__.get("dispatcher"), unit.__dict__.get("_twin")
         declared = tuple(normalize_signature(unit.unit_arguments)[0])
-        report[name] = {
+        return {
             "compiled apart": unit.compiled_apart,
             "loaded from the cache": sum(cached.stats.cache_hits.values()) if cached else 0,
             "compiled here for the cache": sum(cached.stats.cache_misses.values()) if cached else 0,
             "compiled here": [list(map(str, args)) == list(map(str, declared)) for args in twin.overloads] if twin
             else [],
         }
-    print(json.dumps(report))
 """
-
-
-def cold_start_units(tmp_path, helper: str) -> tuple[dict, str]:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(UNIT_REPORT), str(tmp_path / "cache"), helper],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1]), done.stderr
+APART = {"compiled apart": True, "loaded from the cache": 1, "compiled here for the cache": 0, "compiled here": []}
+HERE = {"compiled apart": False, "loaded from the cache": 0, "compiled here for the cache": 0, "compiled here": [True]}
 
 
 def test_a_cold_start_compiles_some_units_in_a_helper_process_and_takes_them_from_the_cache(tmp_path):
-    units, errors = cold_start_units(tmp_path, "helper")
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(UNIT_REPORT_FUNCTION) + textwrap.dedent(UNIT_REPORT),
+                           str(tmp_path / "cache")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    units = json.loads(done.stdout.splitlines()[-1])
     assert set(HELPER_UNITS) < set(units), "the helper's units are units, and some compile here"
     for name, unit in units.items():
-        if name in HELPER_UNITS:
-            # The helper wrote it to numba's cache, and the kernel's compile loaded it from there.
-            assert unit == {"compiled apart": True, "loaded from the cache": 1, "compiled here for the cache": 0,
-                            "compiled here": []}, name
-        else:
-            # Compiled here once, for its declared argument types: the kernel's call passes those very types.
-            assert unit == {"compiled apart": False, "loaded from the cache": 0, "compiled here for the cache": 0,
-                            "compiled here": [True]}, name
-    assert "helper" not in errors
+        # The helper's: written to numba's cache by the helper, loaded from it by the kernel's compile. The
+        # others: compiled here once, for their declared argument types, which the kernel's call passes.
+        assert unit == (APART if name in HELPER_UNITS else HERE), name
+    assert "helper" not in done.stderr
 
 
-def test_when_the_helper_process_fails_its_units_compile_here_and_the_user_is_told(tmp_path):
-    units, errors = cold_start_units(tmp_path, "broken helper")
-    assert "Kernel units not compiled by the helper process (it ended with status 1" in errors
-    assert "compiling them here" in errors
-    for name, unit in units.items():
-        assert unit == {"compiled apart": False, "loaded from the cache": 0, "compiled here for the cache": 0,
-                        "compiled here": [True]}, name
+# Two units and their caller, compiled as a cold start compiles the render kernel's units.
+SMALL_KERNEL = """
+from liveengine.kernel.realtime import realtime_entry, realtime_unit
+
+
+@realtime_unit("(float64[::1], int64)")
+def total(values, count):
+    result = 0.0
+    for i in range(count):
+        result += values[i]
+    return result
+
+
+@realtime_unit("(float64[::1], int64)")
+def largest(values, count):
+    result = values[0]
+    for i in range(1, count):
+        result = max(result, values[i])
+    return result
+
+
+@realtime_entry
+def total_and_largest(values, count):
+    return total(values, count) + largest(values, count)
+"""
+SMALL_KERNEL_START = """
+    import json, os, sys
+    os.environ["NUMBA_CACHE_DIR"] = sys.argv[1]
+    if sys.argv[2] == "broken helper":
+        sys.executable = "/bin/false"  # the helper process starts, and fails at once
+    import numpy as np
+    import smallkernel
+    from liveengine.engine.kernelunits import compile_units
+    from liveengine.engine.warmup import _is_cached
+    from liveengine.kernel.realtime import UNITS
+    units = {name: UNITS[name] for name in ("smallkernel.total", "smallkernel.largest")}
+    compile_units(_is_cached, units, helper_units=("smallkernel.total",))
+    print(smallkernel.total_and_largest(np.array([1.0, 5.0, 2.0]), 3))
+    print(json.dumps({name: unit_report(unit) for name, unit in units.items()}))
+"""
+
+
+@pytest.mark.parametrize("helper", ["helper", "broken helper"])
+def test_units_compile_in_a_helper_process_or_here_when_it_fails_and_the_user_is_told(tmp_path, helper):
+    (tmp_path / "smallkernel.py").write_text(SMALL_KERNEL)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(UNIT_REPORT_FUNCTION) +
+                           textwrap.dedent(SMALL_KERNEL_START), str(tmp_path / "cache"), helper],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (
+                              str(tmp_path), os.environ.get("PYTHONPATH"))))})
+    assert done.returncode == 0, done.stderr
+    result, report = done.stdout.splitlines()[-2:]
+    assert float(result) == 8.0 + 5.0
+    units = json.loads(report)
+    assert units["smallkernel.largest"] == HERE
+    if helper == "helper":
+        assert units["smallkernel.total"] == APART
+        assert not done.stderr
+    else:
+        assert units["smallkernel.total"] == HERE
+        assert "Kernel units not compiled by the helper process (it ended with status 1" in done.stderr
+        assert "compiling them here" in done.stderr
 
 
 def test_on_one_processor_no_helper_process_starts():

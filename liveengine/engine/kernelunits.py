@@ -13,6 +13,7 @@ import importlib
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,16 +50,21 @@ def compile_units(is_cached, units: dict | None = None, helper_units=HELPER_UNIT
         return
     units = kernel_units() if units is None else units
     apart = [name for name in helper_units if not is_cached(units[name].py_func)]
-    helper, problem = _start_helper(apart) if apart else (None, "")
+    helper, problem = None, ""
+    if apart:
+        try:
+            helper = Helper(apart)
+        except OSError as error:
+            problem = f"it could not start: {error}"
     try:
         for name, unit in units.items():
             if name not in helper_units:
                 unit.compile_unit(apart=False)
         if helper is not None:
-            problem = _wait_for(helper)
+            problem = helper.wait()
     finally:
-        if helper is not None and helper.poll() is None:
-            helper.kill()  # this process is stopping: the helper's work is for nobody
+        if helper is not None:
+            helper.stop()
     if problem:
         print(f"Kernel units not compiled by the helper process ({problem}): compiling them here.", file=sys.stderr,
               flush=True)
@@ -71,32 +77,37 @@ def processors_available() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _start_helper(names: list[str]) -> tuple[subprocess.Popen | None, str]:
-    """The helper compiling units `names`, or None and why it could not start."""
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), environment.get("PYTHONPATH"))))
-    try:
-        return subprocess.Popen(
+class Helper:
+    """The helper process compiling units `names` (OSError if it cannot start). Its messages go to a file: a
+    pipe, unread while this process compiles, could fill and hold the helper up."""
+
+    def __init__(self, names: list[str]):
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), environment.get("PYTHONPATH"))))
+        self._errors = tempfile.TemporaryFile(mode="w+")
+        self._process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from liveengine.engine.kernelunits import compile_here; "
                                    "compile_here(int(sys.argv[1]), sys.argv[2:])", str(os.getpid()), *names],
-            env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True), ""
-    except OSError as error:
-        return None, f"it could not start: {error}"
+            env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._errors)
 
+    def wait(self) -> str:
+        """Waits for the helper to end; what went wrong, or "" if nothing did."""
+        try:
+            status = self._process.wait(timeout=HELPER_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            return f"it did not end within {HELPER_TIMEOUT_SECONDS:.0f} s"
+        if status != 0:
+            self._errors.seek(0)
+            last = self._errors.read().strip().splitlines()[-1:] or ["no message"]
+            return f"it ended with status {status}: {last[0]}"
+        return ""
 
-def _wait_for(helper: subprocess.Popen) -> str:
-    """Waits for the helper to end; what went wrong, or "" if nothing did."""
-    try:
-        _, errors = helper.communicate(timeout=HELPER_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        helper.kill()
-        helper.communicate()
-        return f"it did not end within {HELPER_TIMEOUT_SECONDS:.0f} s"
-    if helper.returncode != 0:
-        last = errors.strip().splitlines()[-1:] or ["no message"]
-        return f"it ended with status {helper.returncode}: {last[0]}"
-    return ""
+    def stop(self):
+        """Ends the helper if it still runs (this process is stopping, or gave up waiting)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._errors.close()
 
 
 def compile_here(parent: int, names: list[str]):

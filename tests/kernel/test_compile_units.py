@@ -183,6 +183,8 @@ SMALL_KERNEL_START = """
     os.environ["NUMBA_CACHE_DIR"] = sys.argv[1]
     if sys.argv[2] == "broken helper":
         sys.executable = "/bin/false"  # the helper process starts, and fails at once
+    elif sys.argv[2] == "no helper":
+        sys.executable = "/no/such/python"  # the helper process cannot start
     import numpy as np
     import smallkernel
     from liveengine.engine.kernelunits import compile_units
@@ -195,7 +197,7 @@ SMALL_KERNEL_START = """
 """
 
 
-@pytest.mark.parametrize("helper", ["helper", "broken helper"])
+@pytest.mark.parametrize("helper", ["helper", "broken helper", "no helper"])
 def test_units_compile_in_a_helper_process_or_here_when_it_fails_and_the_user_is_told(tmp_path, helper):
     (tmp_path / "smallkernel.py").write_text(SMALL_KERNEL)
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(UNIT_REPORT_FUNCTION) +
@@ -213,7 +215,8 @@ def test_units_compile_in_a_helper_process_or_here_when_it_fails_and_the_user_is
         assert not done.stderr
     else:
         assert units["smallkernel.total"] == HERE
-        assert "Kernel units not compiled by the helper process (it ended with status 1" in done.stderr
+        why = "it ended with status 1" if helper == "broken helper" else "it could not start: [Errno 2]"
+        assert f"Kernel units not compiled by the helper process ({why}" in done.stderr
         assert "compiling them here" in done.stderr
 
 

@@ -6,6 +6,7 @@ and counters (not a transaction across fields).
 """
 
 import math
+import time
 from dataclasses import dataclass
 
 from ..kernel.chase import S_REJECTED, S_RELOCATIONS, STATE_NAMES
@@ -38,6 +39,7 @@ from ..kernel.state import (
     T_NOTIFICATIONS_DROPPED,
     T_OVERFLOWS,
     T_POSITION,
+    T_PUBLISHING,
     T_SAMPLES_NOT_READY,
     T_TIMECODE_FRAMES,
     T_TIMECODE_POSITION,
@@ -149,19 +151,24 @@ def read_bus_levels(state: EngineState) -> dict[str, BusLevel]:
             for i, bus in enumerate(state.settings.buses)}
 
 
-# A block lasts 0.6 ms or more, the reads microseconds: a second try is rare, a third rarer still.
-PAIR_READS = 3
+# How long a reader waits for the audio thread to finish a publication it was held up in (the scheduler's
+# doing: it writes the pair in nanoseconds).
+PAIR_WAIT_SECONDS = 0.05
 
 
 def position_and_timecode(state: EngineState) -> tuple[int, TimecodeStatus]:
-    """The sample position and the timecode published for it, of one block: the audio thread publishes
-    the block's timecode, then its end, so a read of the two that a block ended between is taken again."""
-    for _ in range(PAIR_READS):
+    """The sample position and the timecode published for it, of one block: read between two readings of the
+    audio thread's count of publications, the same and even (none written meanwhile, none under way), else
+    read again. Past PAIR_WAIT_SECONDS (an audio thread stopped mid-publication), the last reading stands."""
+    deadline = time.monotonic() + PAIR_WAIT_SECONDS
+    while True:
+        publishing = int(state.telemetry[T_PUBLISHING])
         position = int(state.telemetry[T_POSITION])
         timecode = _timecode_status(state)
-        if int(state.telemetry[T_POSITION]) == position:
-            break
-    return position, timecode
+        if (publishing % 2 == 0 and int(state.telemetry[T_PUBLISHING]) == publishing) or \
+                time.monotonic() > deadline:
+            return position, timecode
+        time.sleep(0)  # let the audio thread finish
 
 
 def _timecode_status(state: EngineState) -> TimecodeStatus:

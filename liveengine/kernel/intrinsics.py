@@ -51,6 +51,19 @@ def store_release(typingctx, array, index, value):
 
 
 @intrinsic
+def release_fence(typingctx):
+    """Writes before it are visible before any write after it: what opens a publication a reader must see
+    whole (a sequence count made odd, then the values)."""
+    from numba.core import types
+
+    def codegen(context, builder, signature, args):
+        builder.fence("release")
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@intrinsic
 def address_as_void_pointer(typingctx, address):
     """An integer address as a void pointer, for numba.carray views of memory handed over at run time."""
     from numba.core import cgutils, types

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import events as ev
 from .commands import apply_event
-from .intrinsics import monotonic_ns, store_release
+from .intrinsics import monotonic_ns, release_fence, store_release
 from .memory import f32_3d, f64_1d, f64_2d, f64_3d, i64_1d, i64_2d, notify
 from .mixer import clear_mix, mix_buses, read_input, write_output
 from .plugins import render_plugin_instruments
@@ -60,6 +60,7 @@ from .state import (
     T_MISSED_CYCLES,
     T_OVERFLOWS,
     T_POSITION,
+    T_PUBLISHING,
     T_UNDERFLOWS,
     T_VOICES,
 )
@@ -181,8 +182,12 @@ def render_block(table, frames):
     render_plugin_instruments(table, bus_audio, frames)
     mix_buses(table, frames)
     generate_timecode(table, output_mix, frames)
+    publishing = telemetry[T_PUBLISHING] + 1
+    store_release(telemetry, T_PUBLISHING, publishing)  # odd: the pair below is being written
+    release_fence()  # and seen odd before any of it
     publish_timecode(table, float(block_end))
     store_release(telemetry, T_POSITION, block_end)  # after the timecode published for it
+    store_release(telemetry, T_PUBLISHING, publishing + 1)
     telemetry[T_VOICES] = count_sounding(voice_ints)
 
 

@@ -6,20 +6,19 @@ does not stop the show: it is reported, and a watcher thread opens it as soon as
 port appears; a port that goes away (a cable pulled, a keyboard switched off) is reported
 and reopened when it is back.
 
-Messages go to `on_message(name, message, arrival_ns)` straight from python-rtmidi's
-callback thread (one per input), stamped with CLOCK_MONOTONIC first thing, because rtmidi's
-delta times are not reliable. SysEx, timing clock, MTC quarter frames and active sensing
-are dropped by rtmidi itself: they are not performance data, and a keyboard's SysEx dump
-or clock would only crowd the player's notes.
+Messages go to `on_message(name, message, arrival_ns)` from the process's MIDI thread, which
+reads every input's queue (`midi.poller`: rtmidi's callbacks, on JACK, run in JACK's process
+thread and wait there for the GIL, and messages came through them corrupted), with its arrival on
+CLOCK_MONOTONIC. SysEx, timing clock, MTC quarter frames and active sensing are dropped there:
+they are not performance data, and a keyboard's SysEx dump or clock would only crowd the
+player's notes.
 
 Each keyboard is a MidiIn client of its own per backend, named "<client_name> <keyboard>"
 (so a virtual keyboard "upper" with port "upper keys" is "liveengine upper:upper keys" on
 JACK). The clients are made at start and kept until stop; while the show runs only their
-ports come and go. Making or closing a JACK client waits for the JACK graph, python-rtmidi
-holds the GIL meanwhile, and the graph waits for any of this process's MIDI callbacks that
-needs the GIL: measured, each such call stalled for JACK's client timeout (half a second,
-or a whole one), and another keyboard's notes with it, while that keyboard was being played.
-Registering, connecting and unregistering a port does not wait.
+ports come and go. Making or closing a JACK client waits for the JACK graph with the GIL held
+(python-rtmidi does not release it), and the MIDI thread cannot read meanwhile. Registering,
+connecting and unregistering a port does not wait.
 
 The watcher compares the connected ports with the names that one probe MidiIn per backend
 lists, every `poll_seconds`: a port that vanishes and comes back within one poll is not seen
@@ -32,14 +31,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Self
 
 import rtmidi
 
-from .ports import PORT_ERRORS, close_midi_inputs, silence_midi_input
+from .poller import shared_poller
+from .ports import PORT_ERRORS, close_midi_inputs
 
 __all__ = ["MidiInputSpec", "MidiInputs"]
 
@@ -77,7 +76,6 @@ class _Keyboard:
         self.spec = spec
         self.regex = re.compile(spec.pattern, re.IGNORECASE) if spec.pattern is not None else None
         self.clients: dict[int, rtmidi.MidiIn] = {}  # backend -> this keyboard's MidiIn there
-        self.listening: set[int] = set()  # backends whose client has our callback set
         self.api: int | None = None  # where it is connected, if it is
         self.port: str | None = None  # the port it listens to: the source port, or its own virtual port
         self.lost = False  # it was connected, and its port went away: the next connection is a return
@@ -96,7 +94,7 @@ class MidiInputs:
     """The show's keyboards, opened by :meth:`start`, watched and reopened until :meth:`stop`.
 
     `on_message(name, message, arrival_ns)` gets the keyboard's name, the message's bytes
-    (a list of ints) and its arrival on CLOCK_MONOTONIC in ns, in rtmidi's callback thread: it
+    (a list of ints) and its arrival on CLOCK_MONOTONIC in ns, in the process's MIDI thread: it
     must be quick (queue the message, do the work elsewhere). An exception from it is logged
     (once per keyboard and kind of exception) and the input goes on.
 
@@ -127,8 +125,7 @@ class MidiInputs:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
-        self._failures_logged: set[tuple[str, type]] = set()
-        self._failures_lock = threading.Lock()
+        self._poller = shared_poller()
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -141,7 +138,7 @@ class MidiInputs:
             self._started = True
             self._stopping.clear()
             self._make_probes(messages)
-            # Every client first, every connection after: no callback runs yet while clients are made.
+            # Every client first, every connection after: no client is made while a keyboard plays.
             for keyboard in self._keyboards:
                 for api in self._probes:
                     try:
@@ -165,11 +162,9 @@ class MidiInputs:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         with self._lock:
-            # All in one call, so that no callback wants the GIL while clients close.
             close_midi_inputs(*(midi_in for keyboard in self._keyboards for midi_in in keyboard.clients.values()))
             for keyboard in self._keyboards:
                 keyboard.clients.clear()
-                keyboard.listening.clear()
                 keyboard.api = keyboard.port = None
                 keyboard.lost, keyboard.problem = False, None
             for probe in self._probes.values():
@@ -195,28 +190,11 @@ class MidiInputs:
             return f"open: {keyboard.port} ({_api_name(keyboard.api)})"
         return "waiting"
 
-    # -- the callback ----------------------------------------------------------------------
+    # -- the handler ----------------------------------------------------------------------
 
-    def _callback_for(self, name: str):
+    def _handler_for(self, name: str):
         on_message = self._on_message
-
-        def on_midi(event, _data):
-            arrival_ns = time.monotonic_ns()  # first thing: rtmidi's delta times are not reliable
-            try:
-                on_message(name, event[0], arrival_ns)
-            except Exception as error:  # noqa: BLE001 -- the input must survive its handler
-                self._handler_failed(name, error)
-
-        return on_midi
-
-    def _handler_failed(self, name: str, error: Exception) -> None:
-        kind = (name, type(error))
-        with self._failures_lock:
-            if kind in self._failures_logged:
-                return
-            self._failures_logged.add(kind)
-        log.error("keyboard %r: handling a MIDI message failed (%s; further %s from this keyboard are not logged)",
-                  name, error, type(error).__name__, exc_info=error)
+        return lambda message, arrival_ns: on_message(name, message, arrival_ns)
 
     # -- clients, connections -------------------------------------------------------------------
 
@@ -245,7 +223,6 @@ class MidiInputs:
         midi_in = keyboard.clients.get(api)
         if midi_in is None:
             midi_in = rtmidi.MidiIn(api, name=f"{self.client_name} {keyboard.spec.name}")
-            midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
             keyboard.clients[api] = midi_in
         return midi_in
 
@@ -298,15 +275,17 @@ class MidiInputs:
         """Listen on `api`: to source `port`, or on the keyboard's virtual port if None."""
         spec = keyboard.spec
         midi_in = self._client(keyboard, api)
-        if api not in keyboard.listening:  # set before opening: nothing arrives unheard
-            midi_in.set_callback(self._callback_for(spec.name))
-            keyboard.listening.add(api)
-        if port is None:
-            midi_in.open_virtual_port(spec.virtual)
-            port = f"{self.client_name} {spec.name}:{spec.virtual}"
-        else:
-            # Indices are only valid for this client's own listing, just made.
-            midi_in.open_port(midi_in.get_ports().index(port), "in")
+        self._poller.listen(midi_in, self._handler_for(spec.name), name=f"keyboard '{spec.name}'")
+        try:
+            if port is None:
+                midi_in.open_virtual_port(spec.virtual)
+                port = f"{self.client_name} {spec.name}:{spec.virtual}"
+            else:
+                # Indices are only valid for this client's own listing, just made.
+                midi_in.open_port(midi_in.get_ports().index(port), "in")
+        except PORT_ERRORS:
+            self._poller.forget(midi_in)
+            raise
         keyboard.api, keyboard.port = api, port
 
     def _connected(self, keyboard: _Keyboard, messages) -> None:
@@ -322,16 +301,7 @@ class MidiInputs:
     def _disconnect(self, keyboard: _Keyboard) -> None:
         api = keyboard.api
         keyboard.api = keyboard.port = None
-        midi_in = keyboard.clients[api]
-        if api == rtmidi.API_UNIX_JACK:
-            # Only the port goes: the client keeps its callback for the next connection, so
-            # a call on its way finds it alive and there is nothing to wait for.
-            silence_midi_input(midi_in)
-        else:
-            # The callback is cancelled here: close the port too, so that the next connection
-            # opens afresh and sets it again.
-            close_midi_inputs(midi_in, keep_clients=True)
-            keyboard.listening.discard(api)
+        close_midi_inputs(keyboard.clients[api], keep_clients=True)
 
     # -- the watcher ----------------------------------------------------------------------
 

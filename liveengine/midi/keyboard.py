@@ -11,8 +11,8 @@ the current setup. A program change selects
 the setup that has its number, and reaches the instruments of the setup then in force (SFZ
 regions with loprog/hiprog follow it).
 
-All of it runs in one thread, which owns the engine's "midi" ring: MIDI callbacks (one
-thread per input) only queue what arrived, with its arrival time, and the arrival becomes the
+All of it runs in one thread, which owns the engine's "keyboards" ring: the MIDI thread
+(`midi.poller`) only queues what arrived, with its arrival time, and the arrival becomes the
 sample the note sounds on (DESIGN.md §4).
 """
 

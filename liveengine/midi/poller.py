@@ -58,7 +58,7 @@ class ArrivalClock:
 
 
 class _Listening:
-    __slots__ = ("handler", "system_messages", "clock", "name", "failures")
+    __slots__ = ("handler", "system_messages", "clock", "name", "failures", "forgotten")
 
     def __init__(self, handler, system_messages: bool, name: str):
         self.handler = handler
@@ -66,6 +66,7 @@ class _Listening:
         self.clock = ArrivalClock()
         self.name = name
         self.failures: set[type] = set()
+        self.forgotten = False  # no message of it is handed on any more
 
 
 class InputPoller:
@@ -85,6 +86,7 @@ class InputPoller:
         `system_messages`. An exception from the handler is logged (once per kind) and the input goes on."""
         midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
         with self._lock:
+            self.forget(midi_in)
             self._inputs[id(midi_in)] = (midi_in, _Listening(handler, system_messages, name))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="liveengine-midi-in", daemon=True)
@@ -93,11 +95,9 @@ class InputPoller:
     def forget(self, midi_in) -> None:
         """Stop reading `midi_in`: once this returns, its handler is not called again."""
         with self._lock:
-            self._inputs.pop(id(midi_in), None)
-
-    def listens_to(self, midi_in) -> bool:
-        with self._lock:
-            return id(midi_in) in self._inputs
+            _, listening = self._inputs.pop(id(midi_in), (None, None))
+            if listening is not None:
+                listening.forgotten = True
 
     def _run(self) -> None:
         try:
@@ -110,12 +110,13 @@ class InputPoller:
                 if not self._inputs:
                     self._thread = None  # under the lock: a listen() from now on starts another
                     return
-                for midi_in, listening in self._inputs.values():
+                # A handler may listen to or forget an input (the lock is re-entrant): a copy is read.
+                for midi_in, listening in list(self._inputs.values()):
                     self._read(midi_in, listening)
 
     @staticmethod
     def _read(midi_in, listening: _Listening) -> None:
-        while (got := midi_in.get_message()) is not None:
+        while not listening.forgotten and (got := midi_in.get_message()) is not None:
             message, delta_seconds = got
             arrival_ns = listening.clock.arrival(delta_seconds, time.monotonic_ns())
             if not message or (message[0] >= FIRST_SYSTEM_STATUS and not listening.system_messages):

@@ -10,6 +10,8 @@ import pytest
 import rtmidi
 
 from liveengine.midi.inputs import MidiInputs, MidiInputSpec
+from liveengine.midi.poller import shared_poller
+from liveengine.midi.ports import close_midi_inputs
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
 
 # JACK clients in the test process: JACK2 keeps one set of client state per process, so
@@ -186,6 +188,29 @@ def test_a_message_read_late_keeps_the_time_it_arrived(server, keys_made, inputs
     # Read together after the hold-up, they keep the 10 ms between them, each within a few JACK cycles of its send.
     assert all(0 <= stamp - sent <= 5_000_000 for stamp, sent in zip(stamps, sent_ns)), \
         [(stamp - sent) / 1e6 for stamp, sent in zip(stamps, sent_ns)]
+
+
+def test_a_handler_that_forgets_its_own_input_gets_nothing_more_from_it(server, keys_made):
+    """The MIDI thread's handlers may stop an input (the conductor's pedal ending the show): the messages
+    already read from its queue after that are not handed on."""
+    keys = keys_made()
+    poller = shared_poller()
+    midi_in = rtmidi.MidiIn(JACK, name="forgetful")
+    heard = []
+
+    def forget_at_once(message, arrival_ns):
+        heard.append(message)
+        poller.forget(midi_in)
+
+    try:
+        poller.listen(midi_in, forget_at_once, name="forgetful")
+        midi_in.open_port(midi_in.get_ports().index("test:test keys"), "in")
+        keys.play(60, 61, 62, 63, gap=0)  # one JACK cycle: read together
+        assert wait_for(lambda: heard)
+        time.sleep(0.05)
+    finally:
+        close_midi_inputs(midi_in)
+    assert heard == [[0x90, 60, 100]]
 
 
 def test_stop_closes_the_ports_and_is_idempotent(server, keys_made):

@@ -14,6 +14,7 @@ import rtmidi
 
 from liveengine.show.reader import parse_show
 from liveengine.midi.keyboard import Keyboards
+from liveengine.midi.poller import shared_poller
 from liveengine.midi.ports import close_midi_inputs
 from liveengine.engine import NotificationPump
 from liveengine.show.rig import build_rig
@@ -90,8 +91,10 @@ def test_thru_passes_what_the_keyboard_plays_to_an_external_instrument(live_serv
     engine = rig.engine
     received = []
     external = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="external synth")
+    # System messages too: the thru must not pass them on, and this must see it if it did.
+    shared_poller().listen(external, lambda message, _arrival_ns: received.append(message), system_messages=True,
+                           name="external synth")
     external.open_virtual_port("in")
-    external.set_callback(lambda event, _: received.append(event[0]))
     keyboards = Keyboards(show.keyboards, show.setups, rig.instrument_numbers, engine, engine.producer("keyboards"))
     from liveengine.show.session import open_thru
     keyboards.thru["upper"] = open_thru(rig, "upper", show.keyboards["upper"].thru)

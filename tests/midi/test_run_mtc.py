@@ -16,6 +16,7 @@ import time
 import pytest
 import rtmidi
 
+from liveengine.midi.poller import shared_poller
 from liveengine.midi.ports import close_midi_inputs
 from liveengine.midi.mtc import MtcReader, MtcSender, full_frame
 from liveengine.drivers.jackserver import PrivateJackServer, realtime_allowed
@@ -71,8 +72,8 @@ def mtc_receiver(rate):
     reader = MtcReader(rate)
     frames = []
     receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
-    receiver.ignore_types(sysex=False, timing=False, active_sense=True)
-    receiver.set_callback(lambda event, _: frames.append(reader.feed(event[0], time.monotonic_ns())))
+    shared_poller().listen(receiver, lambda message, arrival_ns: frames.append(reader.feed(message, arrival_ns)),
+                           system_messages=True, name="MTC receiver")
     return receiver, frames
 
 
@@ -183,13 +184,12 @@ def test_the_conductor_goes_from_a_midi_pedal_and_from_the_terminal(tmp_path, se
 
 
 def mtc_messages():
-    """A JACK MIDI input that keeps every message, in order, in `messages`. Its callback runs in
-    JACK's process thread and needs the GIL: whoever waits on it must do little between sleeps,
-    or JACK drops what the late client misses."""
+    """A JACK MIDI input that keeps every message, in order, in `messages`, read by the process's MIDI
+    thread (liveengine.midi.poller), as the engine reads its own inputs."""
     messages = []
     receiver = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="receiver")
-    receiver.ignore_types(sysex=False, timing=False, active_sense=True)
-    receiver.set_callback(lambda event, _: messages.append(event[0]))
+    shared_poller().listen(receiver, lambda message, _arrival_ns: messages.append(message), system_messages=True,
+                           name="MTC receiver")
     return receiver, messages
 
 

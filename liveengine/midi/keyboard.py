@@ -29,13 +29,13 @@ from .setups import ControlConfig, KeyboardConfig, LayerConfig, SetupConfig
 from ..engine import Producer, RingFullError, events
 from ..levels import db_to_gain
 from .channel import MOD_WHEEL, SOFT, ChannelState
+from .poller import MIDI_THREAD_PRIORITY
 
 log = logging.getLogger("liveengine.midi")
 
 NOTE_OFF, NOTE_ON, POLY_PRESSURE, CONTROL_CHANGE, PROGRAM_CHANGE, CHANNEL_PRESSURE, PITCH_BEND = \
     0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0
 SOFT_PEDAL_LEVEL = 0.7  # una corda: new notes at this share of their level
-KEYBOARD_THREAD_PRIORITY = 40  # SCHED_FIFO, below JACK's (70) and the audio thread's
 QUEUE_CAPACITY = 8192  # messages waiting for the keyboard thread; beyond, dropped and counted
 BACKLOG_TICK_SECONDS = 0.002  # how often the thread posts what a full ring held back
 
@@ -149,7 +149,7 @@ class Keyboards:
     def _run(self):
         # Above ordinary threads (below the audio thread): measured, it keeps notes on time under load.
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(KEYBOARD_THREAD_PRIORITY))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(MIDI_THREAD_PRIORITY))
         except (OSError, AttributeError) as error:
             self.report(f"keyboards: no real-time priority for the MIDI thread ({error}); under load a "
                         "note may come late for its sample")

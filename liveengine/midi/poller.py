@@ -30,7 +30,7 @@ log = logging.getLogger("liveengine.midi")
 
 POLL_SECONDS = 0.001  # how often the queues are read: a message waits at most this long
 OFFSET_WINDOW_NS = 250_000_000  # how long a bound on the offset counts: the two clocks may differ by ppm
-READER_THREAD_PRIORITY = 40  # SCHED_FIFO, as the keyboard thread: below JACK's (70) and the audio thread's
+MIDI_THREAD_PRIORITY = 40  # SCHED_FIFO, of this thread and the keyboard thread: below JACK's (70) and the audio thread's
 FIRST_SYSTEM_STATUS = 0xF0  # sysex, MTC quarter frames, song position, clock, active sensing, reset
 
 
@@ -101,7 +101,7 @@ class InputPoller:
 
     def _run(self) -> None:
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(READER_THREAD_PRIORITY))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(MIDI_THREAD_PRIORITY))
         except (OSError, AttributeError) as error:
             log.info("MIDI inputs: no real-time priority for the reading thread (%s)", error)
         while True:
